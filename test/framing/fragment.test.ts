@@ -1,0 +1,157 @@
+// Fragmentation: packet sizes, overhead figures, argument checks, message ids (docs/framing.md).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { bytesToHex } from '../../src/bytes.js';
+import { isPqbleError } from '../../src/errors.js';
+import {
+  MAX_PACKET_BYTES,
+  MIN_PACKET_BYTES,
+  MessageIdAllocator,
+  decodeFragmentHeader,
+  fragmentCount,
+  fragmentMessage,
+} from '../../src/framing/index.js';
+import { filler } from './helpers.js';
+
+function totalBytes(packets: readonly Uint8Array[]): number {
+  return packets.reduce((n, p) => n + p.length, 0);
+}
+
+describe('fragmentMessage: layout', () => {
+  it('cuts a 33-byte message into one 35-byte packet', () => {
+    const message = filler(33);
+    const packets = fragmentMessage(message, 9, 244);
+    assert.equal(packets.length, 1);
+    assert.equal(packets[0].length, 35);
+    assert.equal(bytesToHex(packets[0].subarray(0, 2)), '0309');
+    assert.deepEqual(packets[0].subarray(2), message);
+  });
+
+  it('splits a 33-byte message into 3 packets at the minimum ATT MTU (23)', () => {
+    // 20-byte packets: 14 + 16 + 3 bytes of payload.
+    const packets = fragmentMessage(filler(33), 0, MIN_PACKET_BYTES);
+    assert.deepEqual(
+      packets.map((p) => p.length),
+      [20, 20, 7],
+    );
+    assert.equal(bytesToHex(packets[0].subarray(0, 6)), '020000000021');
+    assert.equal(bytesToHex(packets[1].subarray(0, 4)), '00000001');
+    assert.equal(bytesToHex(packets[2].subarray(0, 4)), '01000002');
+  });
+
+  it('splits at exactly the single-packet boundary', () => {
+    assert.equal(fragmentMessage(filler(242), 0, 244).length, 1);
+    assert.equal(fragmentMessage(filler(243), 0, 244).length, 2);
+    assert.equal(fragmentMessage(filler(18), 0, 20).length, 1);
+    assert.equal(fragmentMessage(filler(19), 0, 20).length, 2);
+  });
+
+  it('fills every packet but the last, numbers them 0.. and flags the ends (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6000 }),
+        fc.integer({ min: MIN_PACKET_BYTES, max: MAX_PACKET_BYTES }),
+        fc.integer({ min: 0, max: 255 }),
+        (length, maxPacketBytes, id) => {
+          const packets = fragmentMessage(filler(length, length), id, maxPacketBytes);
+          assert.equal(packets.length, fragmentCount(length, maxPacketBytes));
+          let payload = 0;
+          packets.forEach((p, i) => {
+            assert.ok(p.length <= maxPacketBytes);
+            if (i < packets.length - 1) assert.equal(p.length, maxPacketBytes);
+            const { header, payloadOffset } = decodeFragmentHeader(p);
+            assert.equal(header.messageId, id);
+            assert.equal(header.sequence, i);
+            assert.equal(header.start, i === 0);
+            assert.equal(header.end, i === packets.length - 1);
+            if (i === 0 && packets.length > 1) assert.equal(header.totalLength, length);
+            payload += p.length - payloadOffset;
+          });
+          assert.equal(payload, length);
+        },
+      ),
+    );
+  });
+
+  it('copies: changing the message afterwards does not change the packets', () => {
+    const message = filler(600);
+    const packets = fragmentMessage(message, 1, 100);
+    const before = packets.map((p) => bytesToHex(p));
+    message.fill(0);
+    assert.deepEqual(
+      packets.map((p) => bytesToHex(p)),
+      before,
+    );
+  });
+});
+
+describe('fragmentMessage: overhead figures', () => {
+  it('10 KB at ATT MTU 247: framing overhead below 3 % of the bytes sent', () => {
+    for (const length of [10_000, 10_240]) {
+      const packets = fragmentMessage(filler(length), 0, 244);
+      const total = totalBytes(packets);
+      const overhead = total - length;
+      assert.ok(overhead / total < 0.03, `overhead ${overhead}/${total}`);
+      assert.equal(overhead, 6 + 4 * (packets.length - 1));
+    }
+    // 10,240 bytes: 238 + 42 x 240 -> 43 packets, 174 header bytes, 1.67 %.
+    assert.equal(totalBytes(fragmentMessage(filler(10_240), 0, 244)), 10_414);
+  });
+
+  it('the resumption exchange (two 33-byte messages) costs 70 bytes with framing', () => {
+    const request = fragmentMessage(filler(33, 1), 0, 244);
+    const reply = fragmentMessage(filler(33, 2), 0, 244);
+    assert.equal(totalBytes(request) + totalBytes(reply), 70);
+  });
+});
+
+describe('fragmentMessage: argument checks', () => {
+  it('rejects bad arguments with TypeError / RangeError', () => {
+    assert.throws(() => fragmentMessage(new Uint8Array(0), 0, 244), RangeError);
+    assert.throws(() => fragmentMessage(filler(5), 0, 19), RangeError);
+    assert.throws(() => fragmentMessage(filler(5), 0, 515), RangeError);
+    assert.throws(() => fragmentMessage(filler(5), 0, 20.5), RangeError);
+    assert.throws(() => fragmentMessage(filler(5), 256, 244), RangeError);
+    assert.throws(() => fragmentMessage(filler(5), -1, 244), RangeError);
+    assert.throws(() => fragmentMessage(filler(5), 0, 244, 0), RangeError);
+    assert.throws(() => fragmentMessage([1, 2] as unknown as Uint8Array, 0, 244), TypeError);
+    assert.throws(() => fragmentMessage(filler(5), Number.NaN, 244), TypeError);
+  });
+
+  it('rejects a message over maxMessageBytes with PQBLE_ERR_MESSAGE_TOO_LARGE', () => {
+    assert.throws(
+      () => fragmentMessage(filler(65_537), 0, 244),
+      (err: unknown) => isPqbleError(err, 'PQBLE_ERR_MESSAGE_TOO_LARGE'),
+    );
+    assert.throws(
+      () => fragmentMessage(filler(101), 0, 244, 100),
+      (err: unknown) => isPqbleError(err, 'PQBLE_ERR_MESSAGE_TOO_LARGE'),
+    );
+    assert.equal(fragmentMessage(filler(65_536), 0, 244).length, fragmentCount(65_536, 244));
+  });
+
+  it('rejects a message that would need more than 65,536 fragments', () => {
+    // 20-byte packets carry 14 + 16 x 65,535 = 1,048,574 bytes at most.
+    assert.equal(fragmentMessage(filler(1_048_574), 0, 20, 2_000_000).length, 65_536);
+    assert.throws(
+      () => fragmentMessage(filler(1_048_575), 0, 20, 2_000_000),
+      (err: unknown) => isPqbleError(err, 'PQBLE_ERR_MESSAGE_TOO_LARGE'),
+    );
+  });
+});
+
+describe('MessageIdAllocator', () => {
+  it('rolls 0..255 and wraps', () => {
+    const ids = new MessageIdAllocator();
+    const seen = Array.from({ length: 258 }, () => ids.next());
+    assert.deepEqual(seen.slice(0, 3), [0, 1, 2]);
+    assert.equal(seen[255], 255);
+    assert.deepEqual(seen.slice(256), [0, 1]);
+  });
+  it('starts where asked and checks the start', () => {
+    const ids = new MessageIdAllocator(254);
+    assert.deepEqual([ids.next(), ids.next(), ids.next()], [254, 255, 0]);
+    assert.throws(() => new MessageIdAllocator(256), RangeError);
+  });
+});
