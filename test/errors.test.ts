@@ -23,3 +23,16 @@ describe('errors', () => {
     assert.throws(() => throwIfAborted(ac.signal), (e: unknown) => e instanceof AbortError && e.code === 'PQBLE_ERR_ABORTED');
   });
 });
+
+describe('docs/errors.md', () => {
+  it('lists exactly the codes of the PqbleErrorCode union', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const source = await readFile('src/errors.ts', 'utf8');
+    const union = source.slice(source.indexOf('export type PqbleErrorCode'), source.indexOf('/** Options accepted'));
+    const fromCode = new Set(union.match(/PQBLE_ERR_[A-Z_]+/g));
+    const doc = await readFile('docs/errors.md', 'utf8');
+    const fromDoc = new Set(doc.match(/PQBLE_ERR_[A-Z_]+/g));
+    assert.ok(fromCode.size > 20);
+    assert.deepEqual([...fromDoc].sort(), [...fromCode].sort());
+  });
+});
