@@ -51,8 +51,8 @@ function hmac(key: Uint8Array, ...parts: (Uint8Array | string)[]): Buffer {
 }
 
 function expand(prk: Uint8Array, info: string, length: number): Buffer {
-  let t = Buffer.alloc(0);
-  let out = Buffer.alloc(0);
+  let t: Buffer = Buffer.alloc(0);
+  let out: Buffer = Buffer.alloc(0);
   for (let i = 1; out.length < length; i++) {
     t = hmac(prk, t, info, Buffer.of(i));
     out = Buffer.concat([out, t]);
