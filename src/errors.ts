@@ -52,7 +52,8 @@ export type PqbleErrorCode =
   | 'PQBLE_ERR_CACHE_FILE'
   | 'PQBLE_ERR_KEY_FILE'
   // application-facing queues
-  | 'PQBLE_ERR_QUEUE_FULL';
+  | 'PQBLE_ERR_QUEUE_FULL'
+  | 'PQBLE_ERR_UNSUPPORTED'; // this runtime lacks a needed capability (e.g. PQ TLS needs Node >= 24)
 
 /** Options accepted by every pqble error constructor. */
 export interface PqbleErrorOptions {
