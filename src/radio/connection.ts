@@ -1,0 +1,940 @@
+/**
+ * One simulated BLE connection and its two {@link Link} ends (docs/radio-model.md
+ * "Connection events", "Loss and retransmission", "Closing"; the link seam in
+ * src/link/types.ts).
+ *
+ * The engine walks connection events in time: at each anchor the central sends one LL PDU
+ * (data, control or empty), T_IFS later the peripheral answers with one, and pairs follow
+ * while either side has data and the next pair still ends T_IFS before the next anchor (the
+ * first pair of an event always runs). Every LL PDU is a timer on the radio's clock at the
+ * moment its last bit arrives. Acknowledgement follows the LL's SN/NESN rule: a PDU is acked
+ * by the peer's next PDU, so a lost PDU, or a lost acknowledgement, makes the sender send it
+ * again at the next event. Idle links schedule nothing.
+ *
+ * @module
+ */
+
+import type { Clock, Timer } from '../clock.js';
+import { AbortError, LinkError, type PqbleError, type PqbleErrorCode } from '../errors.js';
+import type { Link, LinkRole, LinkSendOptions, LinkStats } from '../link/types.js';
+import { llFragmentSizes, llPacketAirtimeUs, llPacketBytesOnAir, T_IFS_US, type Phy } from './airtime.js';
+import { checkKeys, type ResolvedFaults, type ResolvedRadioOptions } from './options.js';
+import type { Prng } from './prng.js';
+import type { InterceptVerdict, RadioStats, SimulatedLinkInfo } from './types.js';
+
+/** Packets held for a link with no packet listener before it fails with `PQBLE_ERR_QUEUE_FULL`. */
+export const MAX_BUFFERED_PACKETS = 256;
+
+/** LL payload of an ATT Exchange MTU Request/Response: 3-byte ATT PDU + 4-byte L2CAP header. */
+const MTU_PDU_BYTES = 7;
+/** LL payload of LL_TERMINATE_IND: opcode + error code. */
+const TERMINATE_PDU_BYTES = 2;
+
+type ControlKind = 'mtu-req' | 'mtu-rsp' | 'terminate';
+
+interface Fragment {
+  /** LL payload bytes. */
+  readonly size: number;
+  /** On the last fragment of an application ATT value: the value. */
+  readonly value: Uint8Array | undefined;
+  /** On a control PDU: which one. */
+  readonly control: ControlKind | undefined;
+  /** Sent at least once. */
+  transmitted: boolean;
+  /** The peer received it (it may not have acknowledged it yet). */
+  received: boolean;
+}
+
+/** A FIFO of fragments with O(1) shift. */
+class FragmentQueue {
+  #items: Fragment[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  peek(): Fragment | undefined {
+    return this.#items[this.#head];
+  }
+
+  /** The first fragment the peer has not received yet. */
+  firstUnreceived(): Fragment | undefined {
+    const first = this.#items[this.#head];
+    if (first === undefined || !first.received) return first;
+    return this.#items[this.#head + 1];
+  }
+
+  push(f: Fragment): void {
+    this.#items.push(f);
+  }
+
+  shift(): void {
+    this.#head += 1;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
+}
+
+interface SendWaiter {
+  readonly packet: Uint8Array;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+  readonly cleanup: () => void;
+}
+
+/** One direction of a connection. */
+class Direction {
+  readonly queue = new FragmentQueue();
+  /** Application values accepted and not yet delivered (flow control). */
+  inFlight = 0;
+  readonly waiters: SendWaiter[] = [];
+  /** Application values that reached the receiver's radio (the intercept index). */
+  arrived = 0;
+  constructor(readonly from: LinkRole) {}
+}
+
+interface MutableLinkStats {
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  bytesOnAirSent: number;
+  bytesOnAirReceived: number;
+  airtimeSentUs: number;
+  airtimeReceivedUs: number;
+}
+
+/** The state of one end of a connection. */
+interface Side {
+  readonly role: LinkRole;
+  readonly link: SimulatedLink;
+  /** Accepts sends (false after a local close or once the link closed). */
+  open: boolean;
+  /** onClose has been decided (fired or queued). */
+  closed: boolean;
+  reason: PqbleError | undefined;
+  readonly packetListeners: Set<(packet: Uint8Array) => void>;
+  readonly closeListeners: Set<(reason: PqbleError | undefined) => void>;
+  buffer: Uint8Array[];
+  flushQueued: boolean;
+  readonly stats: MutableLinkStats;
+  closePromise: Promise<void> | undefined;
+}
+
+/** Mutable radio-wide counters (the source of {@link RadioStats}). */
+export interface RadioCounters {
+  linksOpened: number;
+  linksOpen: number;
+  bytesOnAirC2P: number;
+  bytesOnAirP2C: number;
+  airtimeC2PUs: number;
+  airtimeP2CUs: number;
+  llPackets: number;
+  emptyPackets: number;
+  retransmissions: number;
+  lostPackets: number;
+  attPackets: number;
+  attBytes: number;
+}
+
+/** What a connection needs from its radio. */
+export interface ConnectionContext {
+  readonly clock: Clock;
+  readonly options: ResolvedRadioOptions;
+  readonly counters: RadioCounters;
+  /** The faults in force now. */
+  faults(): ResolvedFaults;
+}
+
+/** Parameters of a new {@link Connection}. */
+export interface ConnectionParams {
+  readonly id: number;
+  readonly ctx: ConnectionContext;
+  readonly centralDeviceId: string;
+  readonly peripheralDeviceId: string;
+  readonly attMtu: number;
+  readonly maxLlPayloadBytes: number;
+  readonly prng: Prng;
+  /** Hands the peripheral's link to its device's listeners; false if nobody took it. */
+  readonly announce: (link: SimulatedLink) => boolean;
+  /** The MTU exchange completed: `connect()` may resolve with the central's link. */
+  readonly ready: (link: SimulatedLink) => void;
+  /** The connection failed before it was ready. */
+  readonly failed: (err: PqbleError) => void;
+  /** The connection is closed on both sides. */
+  readonly closed: (conn: Connection) => void;
+}
+
+function reportError(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
+}
+
+function linkError(code: PqbleErrorCode, message: string, cause?: unknown): LinkError {
+  return new LinkError(code, message, cause === undefined ? {} : { cause });
+}
+
+/** The error a send on a closed side rejects with: a fresh copy of the close reason, else DISCONNECTED. */
+function closedError(side: Side): PqbleError {
+  const reason = side.reason;
+  if (reason === undefined) return linkError('PQBLE_ERR_DISCONNECTED', 'the link is closed');
+  return linkError(reason.code, `the link is closed: ${reason.message}`, reason);
+}
+
+function emptyStats(): MutableLinkStats {
+  return { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, bytesOnAirSent: 0, bytesOnAirReceived: 0, airtimeSentUs: 0, airtimeReceivedUs: 0 };
+}
+
+/** One simulated BLE connection between a central and a peripheral. */
+export class Connection {
+  /** What fault callbacks see. */
+  readonly info: SimulatedLinkInfo;
+  readonly #p: ConnectionParams;
+  readonly #ctx: ConnectionContext;
+  readonly #phy: Phy;
+  readonly #intervalUs: number;
+  readonly #supervisionUs: number;
+  readonly #c2p = new Direction('central');
+  readonly #p2c = new Direction('peripheral');
+  readonly #central: Side;
+  readonly #peripheral: Side;
+  #state: 'setup' | 'open' | 'silent' | 'closed' = 'setup';
+  #timer: Timer | undefined;
+  #supervisionTimer: Timer | undefined;
+  #inEvent = false;
+  #firstPair = false;
+  #eventAnchorUs = 0;
+  readonly #anchor0Us: number;
+  #lastAnchorUs: number;
+  #busyUntilUs = 0;
+  readonly #lastRxUs: Record<LinkRole, number>;
+  #bytesCrossed = 0;
+  #bytesBaseline = 0;
+  readonly #closeWaiters: (() => void)[] = [];
+  #announced = false;
+
+  constructor(params: ConnectionParams) {
+    this.#p = params;
+    const ctx = params.ctx;
+    this.#ctx = ctx;
+    this.#phy = ctx.options.phy;
+    this.#intervalUs = Math.round(ctx.options.connectionIntervalMs * 1000);
+    this.#supervisionUs = Math.round(ctx.options.supervisionTimeoutMs * 1000);
+    this.info = Object.freeze({
+      id: params.id,
+      centralDeviceId: params.centralDeviceId,
+      peripheralDeviceId: params.peripheralDeviceId,
+      phy: this.#phy,
+      attMtu: params.attMtu,
+      connectionIntervalMs: ctx.options.connectionIntervalMs,
+      maxLlPayloadBytes: params.maxLlPayloadBytes,
+    });
+    this.#central = this.#makeSide('central', params.centralDeviceId, params.peripheralDeviceId);
+    this.#peripheral = this.#makeSide('peripheral', params.peripheralDeviceId, params.centralDeviceId);
+    // CONNECT_IND is sent now; the first anchor follows the transmit window delay
+    // (1.25 ms, 2.5 ms on the coded PHY). Events 0 and 1 carry the LL control procedures
+    // (feature exchange, data length update), modelled as time only; the ATT MTU exchange
+    // goes on air at event 2.
+    const now = this.#nowUs();
+    this.#anchor0Us = now + (this.#phy === 'coded' ? 2500 : 1250);
+    this.#lastAnchorUs = this.#anchor0Us + this.#intervalUs;
+    this.#lastRxUs = { central: now, peripheral: now };
+    ctx.counters.linksOpened += 1;
+    ctx.counters.linksOpen += 1;
+    this.#c2p.queue.push({ size: MTU_PDU_BYTES, value: undefined, control: 'mtu-req', transmitted: false, received: false });
+    this.#kick();
+  }
+
+  #makeSide(role: LinkRole, local: string, peer: string): Side {
+    return {
+      role,
+      link: new SimulatedLink(this, role, local, peer),
+      open: true,
+      closed: false,
+      reason: undefined,
+      packetListeners: new Set(),
+      closeListeners: new Set(),
+      buffer: [],
+      flushQueued: false,
+      stats: emptyStats(),
+      closePromise: undefined,
+    };
+  }
+
+  /** The central's link. */
+  get centralLink(): SimulatedLink {
+    return this.#central.link;
+  }
+
+  /** The peripheral's link. */
+  get peripheralLink(): SimulatedLink {
+    return this.#peripheral.link;
+  }
+
+  /** True until both sides closed. */
+  get active(): boolean {
+    return this.#state !== 'closed';
+  }
+
+  /** True if `deviceId` is one end of this connection. */
+  involves(deviceId: string): boolean {
+    return this.info.centralDeviceId === deviceId || this.info.peripheralDeviceId === deviceId;
+  }
+
+  // ---------------------------------------------------------------- link facade
+
+  /** @see Link.isOpen */
+  isOpen(role: LinkRole): boolean {
+    return this.#side(role).open;
+  }
+
+  /** @see Link.send */
+  send(role: LinkRole, packet: Uint8Array, options?: LinkSendOptions): Promise<void> {
+    if (!(packet instanceof Uint8Array)) return Promise.reject(new TypeError('packet must be a Uint8Array'));
+    try {
+      checkKeys(options, ['signal'], 'send options');
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const max = this.info.attMtu - 3;
+    if (packet.length === 0 || packet.length > max) {
+      return Promise.reject(new RangeError(`packet must be 1..${max} bytes (maxPayloadBytes), got ${packet.length}`));
+    }
+    const signal = options?.signal;
+    if (signal?.aborted === true) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    const side = this.#side(role);
+    if (!side.open) return Promise.reject(closedError(side));
+    const dir = this.#dirFrom(role);
+    const copy = packet.slice();
+    if (dir.waiters.length === 0 && dir.inFlight < this.#ctx.options.txQueuePackets) {
+      this.#enqueue(dir, side, copy);
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = dir.waiters.indexOf(waiter);
+        if (i >= 0) dir.waiters.splice(i, 1);
+        reject(new AbortError(undefined, { cause: signal?.reason }));
+      };
+      const waiter: SendWaiter = {
+        packet: copy,
+        resolve,
+        reject,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      };
+      dir.waiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** @see Link.onPacket */
+  onPacket(role: LinkRole, listener: (packet: Uint8Array) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    const side = this.#side(role);
+    // A wrapper, so the same function can be subscribed twice and unsubscribed once.
+    const entry = (packet: Uint8Array): void => listener(packet);
+    side.packetListeners.add(entry);
+    if (side.buffer.length > 0) this.#queueFlush(side);
+    return () => {
+      side.packetListeners.delete(entry);
+    };
+  }
+
+  /** @see Link.onClose */
+  onClose(role: LinkRole, listener: (reason: PqbleError | undefined) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    const side = this.#side(role);
+    const entry = (reason: PqbleError | undefined): void => listener(reason);
+    if (side.closed) {
+      let active = true;
+      queueMicrotask(() => {
+        if (!active) return;
+        try {
+          entry(side.reason);
+        } catch (err) {
+          reportError(err);
+        }
+      });
+      return () => {
+        active = false;
+      };
+    }
+    side.closeListeners.add(entry);
+    return () => {
+      side.closeListeners.delete(entry);
+    };
+  }
+
+  /**
+   * @see Link.close. The local side closes at once (onClose fires with `undefined`, waiting
+   * sends reject); packets it already accepted still go out, then LL_TERMINATE_IND; the
+   * promise resolves when the peer got it, or the link was lost.
+   */
+  close(role: LinkRole): Promise<void> {
+    const side = this.#side(role);
+    if (side.closePromise !== undefined) return side.closePromise;
+    if (this.#state === 'closed') {
+      side.closePromise = Promise.resolve();
+      return side.closePromise;
+    }
+    side.closePromise = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
+    if (!side.closed) this.#closeSide(side, undefined);
+    if (this.#state !== 'silent') {
+      this.#dirFrom(role).queue.push({ size: TERMINATE_PDU_BYTES, value: undefined, control: 'terminate', transmitted: false, received: false });
+      this.#kick();
+    }
+    return side.closePromise;
+  }
+
+  /** @see Link.stats */
+  stats(role: LinkRole): LinkStats {
+    const s = this.#side(role).stats;
+    return {
+      packetsSent: s.packetsSent,
+      packetsReceived: s.packetsReceived,
+      bytesSent: s.bytesSent,
+      bytesReceived: s.bytesReceived,
+      bytesOnAirSent: s.bytesOnAirSent,
+      bytesOnAirReceived: s.bytesOnAirReceived,
+      airtimeSentMs: s.airtimeSentUs / 1000,
+      airtimeReceivedMs: s.airtimeReceivedUs / 1000,
+    };
+  }
+
+  // ---------------------------------------------------------------- faults and teardown
+
+  /** `setFaults()` was called: `disconnectAfterBytes` counts from now. */
+  resetFaultBaseline(): void {
+    this.#bytesBaseline = this.#bytesCrossed;
+  }
+
+  /** Drops the link now: both sides close with `code`. */
+  drop(code: PqbleErrorCode, message: string, cause?: unknown): void {
+    if (this.#state === 'closed') return;
+    const err = linkError(code, message, cause);
+    this.#finish(err, err);
+  }
+
+  /** The link goes silent: nothing more crosses it; both sides time out after the supervision timeout. */
+  silence(): void {
+    if (this.#state === 'closed' || this.#state === 'silent') return;
+    this.#state = 'silent';
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#inEvent = false;
+    this.#supervisionTimer = this.#ctx.clock.setTimer(
+      this.#supervisionUs / 1000,
+      () => {
+        this.#supervisionTimer = undefined;
+        const err = linkError('PQBLE_ERR_SUPERVISION_TIMEOUT', `no packet from the peer for ${this.#ctx.options.supervisionTimeoutMs} ms`);
+        this.#finish(err, err);
+      },
+      { ref: true },
+    );
+  }
+
+  /** `deviceId` powered off: its side closes now with DISCONNECTED, the peer times out. */
+  powerOff(deviceId: string): void {
+    if (this.#state === 'closed') return;
+    const side = this.info.centralDeviceId === deviceId ? this.#central : this.#peripheral;
+    if (!side.closed) this.#closeSide(side, linkError('PQBLE_ERR_DISCONNECTED', 'the local radio was powered off'));
+    this.silence();
+  }
+
+  /** `deviceId` closed (or the radio did): its side closes with no reason, the peer with DISCONNECTED, at once. */
+  destroy(deviceId: string): void {
+    if (this.#state === 'closed') return;
+    const peerErr = linkError('PQBLE_ERR_DISCONNECTED', 'the peer closed the connection');
+    if (this.info.centralDeviceId === deviceId) this.#finish(undefined, peerErr);
+    else this.#finish(peerErr, undefined);
+  }
+
+  /** Gives up a connection that is still being set up (connect() aborted or timed out). */
+  abortSetup(err: PqbleError): void {
+    if (this.#state !== 'setup') return;
+    this.#finish(err, linkError('PQBLE_ERR_DISCONNECTED', 'the central abandoned the connection'));
+  }
+
+  /** Closes both sides (those not closed yet) with the given reasons and stops everything. */
+  #finish(centralReason: PqbleError | undefined, peripheralReason: PqbleError | undefined): void {
+    if (this.#state === 'closed') return;
+    const wasSetup = this.#state === 'setup';
+    this.#state = 'closed';
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#supervisionTimer?.cancel();
+    this.#supervisionTimer = undefined;
+    this.#inEvent = false;
+    this.#c2p.queue.clear();
+    this.#p2c.queue.clear();
+    if (!this.#central.closed) this.#closeSide(this.#central, centralReason);
+    if (!this.#peripheral.closed && (this.#announced || !wasSetup)) this.#closeSide(this.#peripheral, peripheralReason);
+    this.#peripheral.open = false;
+    this.#peripheral.closed = true;
+    this.#ctx.counters.linksOpen -= 1;
+    if (wasSetup) this.#p.failed(centralReason ?? linkError('PQBLE_ERR_DISCONNECTED', 'the connection closed during setup'));
+    for (const resolve of this.#closeWaiters.splice(0)) resolve();
+    this.#p.closed(this);
+  }
+
+  #closeSide(side: Side, reason: PqbleError | undefined): void {
+    side.open = false;
+    side.closed = true;
+    side.reason = reason;
+    const dir = this.#dirFrom(side.role);
+    for (const w of dir.waiters.splice(0)) {
+      w.cleanup();
+      w.reject(closedError(side));
+    }
+    const listeners = [...side.closeListeners];
+    side.closeListeners.clear();
+    if (listeners.length === 0) return;
+    queueMicrotask(() => {
+      for (const l of listeners) {
+        try {
+          l(reason);
+        } catch (err) {
+          reportError(err);
+        }
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- queues and delivery
+
+  #side(role: LinkRole): Side {
+    return role === 'central' ? this.#central : this.#peripheral;
+  }
+
+  #dirFrom(role: LinkRole): Direction {
+    return role === 'central' ? this.#c2p : this.#p2c;
+  }
+
+  #enqueue(dir: Direction, side: Side, value: Uint8Array): void {
+    const sizes = llFragmentSizes(value.length, this.info.maxLlPayloadBytes);
+    for (let i = 0; i < sizes.length; i++) {
+      dir.queue.push({ size: sizes[i], value: i === sizes.length - 1 ? value : undefined, control: undefined, transmitted: false, received: false });
+    }
+    dir.inFlight += 1;
+    side.stats.packetsSent += 1;
+    side.stats.bytesSent += value.length;
+    this.#kick();
+  }
+
+  /** Moves waiting sends into the queue while there is room. */
+  #admit(dir: Direction): void {
+    const side = this.#side(dir.from);
+    while (dir.waiters.length > 0 && dir.inFlight < this.#ctx.options.txQueuePackets && side.open && this.#state !== 'closed') {
+      const w = dir.waiters.shift()!;
+      w.cleanup();
+      this.#enqueue(dir, side, w.packet);
+      w.resolve();
+    }
+  }
+
+  #deliver(side: Side, packet: Uint8Array): void {
+    side.stats.packetsReceived += 1;
+    side.stats.bytesReceived += packet.length;
+    if (side.packetListeners.size > 0 && side.buffer.length === 0) {
+      this.#callPacketListeners(side, packet);
+      return;
+    }
+    side.buffer.push(packet);
+    if (side.packetListeners.size > 0) this.#queueFlush(side);
+    else if (side.buffer.length > MAX_BUFFERED_PACKETS) {
+      side.buffer = [];
+      const err = linkError('PQBLE_ERR_QUEUE_FULL', `more than ${MAX_BUFFERED_PACKETS} packets arrived with no packet listener`);
+      const peerErr = linkError('PQBLE_ERR_DISCONNECTED', 'the peer dropped the connection');
+      if (side.role === 'central') this.#finish(err, peerErr);
+      else this.#finish(peerErr, err);
+    }
+  }
+
+  #callPacketListeners(side: Side, packet: Uint8Array): void {
+    let first = true;
+    for (const l of [...side.packetListeners]) {
+      try {
+        l(first ? packet : packet.slice());
+      } catch (err) {
+        reportError(err);
+      }
+      first = false;
+    }
+  }
+
+  #queueFlush(side: Side): void {
+    if (side.flushQueued) return;
+    side.flushQueued = true;
+    queueMicrotask(() => {
+      side.flushQueued = false;
+      while (side.buffer.length > 0 && side.packetListeners.size > 0) {
+        this.#callPacketListeners(side, side.buffer.shift()!);
+      }
+    });
+  }
+
+  /**
+   * A fragment reached its receiver for the first time. Returns false if the connection
+   * stopped (closed or silent) as a consequence.
+   */
+  #onFragment(dir: Direction, frag: Fragment): boolean {
+    if (frag.control !== undefined) return this.#onControl(dir, frag.control);
+    const value = frag.value;
+    if (value === undefined) return true;
+    dir.inFlight -= 1;
+    const index = dir.arrived++;
+    const faults = this.#ctx.faults();
+    let verdict: InterceptVerdict = 'deliver';
+    if (faults.intercept !== undefined) {
+      try {
+        verdict = faults.intercept({ link: this.info, from: dir.from, packet: value, index });
+      } catch (err) {
+        this.drop('PQBLE_ERR_INTERNAL', 'the fault intercept callback threw', err);
+        return false;
+      }
+      if (verdict !== 'deliver' && verdict !== 'drop' && verdict !== 'disconnect' && verdict !== 'silence') {
+        this.drop('PQBLE_ERR_INTERNAL', `the fault intercept callback returned ${String(verdict)}`);
+        return false;
+      }
+      if (this.#state === 'closed' || this.#state === 'silent') return false;
+    }
+    switch (verdict) {
+      case 'disconnect':
+        this.drop('PQBLE_ERR_DISCONNECTED', 'the link was dropped (fault injection)');
+        return false;
+      case 'silence':
+        this.silence();
+        return false;
+      case 'drop':
+        this.#admit(dir);
+        return true;
+      case 'deliver':
+        break;
+    }
+    this.#ctx.counters.attPackets += 1;
+    this.#ctx.counters.attBytes += value.length;
+    this.#bytesCrossed += value.length;
+    const receiver = this.#side(dir.from === 'central' ? 'peripheral' : 'central');
+    if (!receiver.closed) this.#deliver(receiver, value);
+    if (this.#state === 'closed') return false;
+    const limit = faults.disconnectAfterBytes;
+    if (limit !== undefined && this.#bytesCrossed - this.#bytesBaseline >= limit) {
+      this.drop('PQBLE_ERR_DISCONNECTED', `the link was dropped after ${limit} bytes (fault injection)`);
+      return false;
+    }
+    this.#admit(dir);
+    return true;
+  }
+
+  #onControl(dir: Direction, kind: ControlKind): boolean {
+    switch (kind) {
+      case 'mtu-req': {
+        this.#p2c.queue.push({ size: MTU_PDU_BYTES, value: undefined, control: 'mtu-rsp', transmitted: false, received: false });
+        this.#announced = true;
+        let taken = false;
+        try {
+          taken = this.#p.announce(this.#peripheral.link);
+        } catch (err) {
+          reportError(err);
+        }
+        if (this.#state === 'closed') return false;
+        if (!taken) {
+          this.drop('PQBLE_ERR_DISCONNECTED', 'the peripheral stopped accepting connections');
+          return false;
+        }
+        return this.#state === 'setup';
+      }
+      case 'mtu-rsp':
+        if (this.#state === 'setup') {
+          this.#state = 'open';
+          this.#p.ready(this.#central.link);
+        }
+        return this.#state === 'open';
+      case 'terminate': {
+        const peerErr = linkError('PQBLE_ERR_DISCONNECTED', 'the peer closed the connection');
+        if (dir.from === 'central') this.#finish(undefined, peerErr);
+        else this.#finish(peerErr, undefined);
+        return false;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- the engine
+
+  #nowUs(): number {
+    return Math.round(this.#ctx.clock.now() * 1000);
+  }
+
+  #running(): boolean {
+    return this.#state === 'setup' || this.#state === 'open';
+  }
+
+  #at(us: number, fn: () => void): void {
+    this.#timer = this.#ctx.clock.setTimer(
+      us / 1000 - this.#ctx.clock.now(),
+      () => {
+        this.#timer = undefined;
+        fn();
+      },
+      { ref: true },
+    );
+  }
+
+  /** Anything the peer has not received yet, or a central PDU still unacknowledged. */
+  #hasWork(): boolean {
+    return this.#c2p.queue.length > 0 || this.#p2c.queue.firstUnreceived() !== undefined;
+  }
+
+  /** Schedules the next connection event if there is work and nothing is scheduled. */
+  #kick(): void {
+    if (!this.#running() || this.#inEvent || this.#timer !== undefined || !this.#hasWork()) return;
+    const earliest = Math.max(this.#nowUs(), this.#busyUntilUs, this.#lastAnchorUs + 1);
+    const k = Math.max(0, Math.ceil((earliest - this.#anchor0Us) / this.#intervalUs));
+    const anchor = this.#anchor0Us + k * this.#intervalUs;
+    this.#at(anchor, () => this.#startEvent(anchor));
+  }
+
+  #startEvent(anchorUs: number): void {
+    if (!this.#running()) return;
+    this.#inEvent = true;
+    this.#firstPair = true;
+    this.#eventAnchorUs = anchorUs;
+    this.#lastAnchorUs = anchorUs;
+    this.#centralTx(anchorUs);
+  }
+
+  #endEvent(endUs: number): void {
+    this.#inEvent = false;
+    this.#busyUntilUs = endUs;
+    this.#kick();
+  }
+
+  #airUs(size: number): number {
+    return llPacketAirtimeUs(this.#phy, size);
+  }
+
+  #transmit(from: LinkRole, frag: Fragment | undefined): void {
+    const size = frag?.size ?? 0;
+    const air = this.#airUs(size);
+    const bytes = llPacketBytesOnAir(this.#phy, size);
+    const s = this.#side(from).stats;
+    s.bytesOnAirSent += bytes;
+    s.airtimeSentUs += air;
+    const c = this.#ctx.counters;
+    if (from === 'central') {
+      c.bytesOnAirC2P += bytes;
+      c.airtimeC2PUs += air;
+    } else {
+      c.bytesOnAirP2C += bytes;
+      c.airtimeP2CUs += air;
+    }
+    c.llPackets += 1;
+    if (frag === undefined) c.emptyPackets += 1;
+    else if (frag.transmitted) c.retransmissions += 1;
+    if (frag !== undefined) frag.transmitted = true;
+  }
+
+  #lost(): boolean {
+    const rate = this.#ctx.faults().packetLossRate;
+    if (rate <= 0) return false;
+    const lost = rate >= 1 || this.#p.prng() < rate;
+    if (lost) this.#ctx.counters.lostPackets += 1;
+    return lost;
+  }
+
+  #received(to: LinkRole, size: number, atUs: number): void {
+    const s = this.#side(to).stats;
+    s.bytesOnAirReceived += llPacketBytesOnAir(this.#phy, size);
+    s.airtimeReceivedUs += this.#airUs(size);
+    this.#lastRxUs[to] = atUs;
+  }
+
+  /** A side heard nothing: end the event, or time out if it has been too long. */
+  #missed(listener: LinkRole, atUs: number): void {
+    if (atUs - this.#lastRxUs[listener] >= this.#supervisionUs) {
+      const err = linkError('PQBLE_ERR_SUPERVISION_TIMEOUT', `no packet from the peer for ${this.#ctx.options.supervisionTimeoutMs} ms`);
+      this.#finish(err, err);
+      return;
+    }
+    this.#endEvent(atUs);
+  }
+
+  #centralTx(t: number): void {
+    if (!this.#running()) return;
+    const frag = this.#c2p.queue.peek();
+    const cAir = this.#airUs(frag?.size ?? 0);
+    if (!this.#firstPair) {
+      const pAir = this.#airUs(this.#p2c.queue.firstUnreceived()?.size ?? 0);
+      if (t + cAir + T_IFS_US + pAir + T_IFS_US > this.#eventAnchorUs + this.#intervalUs) {
+        this.#endEvent(t - T_IFS_US);
+        return;
+      }
+    }
+    this.#transmit('central', frag);
+    const lost = this.#lost();
+    const end = t + cAir;
+    this.#at(end, () => this.#peripheralRx(end, frag, lost));
+  }
+
+  #peripheralRx(t: number, frag: Fragment | undefined, lost: boolean): void {
+    if (!this.#running()) return;
+    if (lost) {
+      this.#missed('peripheral', t);
+      return;
+    }
+    this.#received('peripheral', frag?.size ?? 0, t);
+    // The central's PDU acknowledges the peripheral's previous one, if the central got it.
+    if (this.#p2c.queue.peek()?.received === true) this.#p2c.queue.shift();
+    if (frag !== undefined && !frag.received) {
+      frag.received = true;
+      if (!this.#onFragment(this.#c2p, frag) || !this.#running()) return;
+    }
+    const start = t + T_IFS_US;
+    let pFrag = this.#p2c.queue.peek();
+    if (pFrag !== undefined && !this.#firstPair && start + this.#airUs(pFrag.size) + T_IFS_US > this.#eventAnchorUs + this.#intervalUs) {
+      pFrag = undefined; // no time left in this event: answer with an empty PDU
+    }
+    this.#transmit('peripheral', pFrag);
+    const pLost = this.#lost();
+    const end = start + this.#airUs(pFrag?.size ?? 0);
+    this.#at(end, () => this.#centralRx(end, pFrag, pLost));
+  }
+
+  #centralRx(t: number, frag: Fragment | undefined, lost: boolean): void {
+    if (!this.#running()) return;
+    if (lost) {
+      this.#missed('central', t);
+      return;
+    }
+    this.#received('central', frag?.size ?? 0, t);
+    // The peripheral's PDU acknowledges the central's, which the peripheral received.
+    if (this.#c2p.queue.peek()?.received === true) this.#c2p.queue.shift();
+    if (frag !== undefined && !frag.received) {
+      frag.received = true;
+      if (!this.#onFragment(this.#p2c, frag) || !this.#running()) return;
+    }
+    this.#firstPair = false;
+    if (this.#hasWork()) {
+      const next = t + T_IFS_US;
+      this.#at(next, () => this.#centralTx(next));
+    } else {
+      this.#endEvent(t);
+    }
+  }
+}
+
+/** One end of a simulated connection; implements the {@link Link} seam. */
+export class SimulatedLink implements Link {
+  /** This device's id. */
+  readonly localDeviceId: string;
+  /** The peer's id. */
+  readonly peerDeviceId: string;
+  /** Our role on this link. */
+  readonly role: LinkRole;
+  readonly #conn: Connection;
+
+  /** Created by the radio only. */
+  constructor(conn: Connection, role: LinkRole, localDeviceId: string, peerDeviceId: string) {
+    this.#conn = conn;
+    this.role = role;
+    this.localDeviceId = localDeviceId;
+    this.peerDeviceId = peerDeviceId;
+  }
+
+  /** The connection's description (as fault callbacks see it). */
+  get info(): SimulatedLinkInfo {
+    return this.#conn.info;
+  }
+
+  /** Negotiated ATT MTU; final once the link is handed out. */
+  get attMtu(): number {
+    return this.#conn.info.attMtu;
+  }
+
+  /** `attMtu - 3`. */
+  get maxPayloadBytes(): number {
+    return this.#conn.info.attMtu - 3;
+  }
+
+  /** False once this side closed or the link was lost. */
+  get isOpen(): boolean {
+    return this.#conn.isOpen(this.role);
+  }
+
+  /** See {@link Link.send}. */
+  send(packet: Uint8Array, options?: LinkSendOptions): Promise<void> {
+    return this.#conn.send(this.role, packet, options);
+  }
+
+  /** See {@link Link.onPacket}. Packets also wait in the buffer whenever no listener is attached. */
+  onPacket(listener: (packet: Uint8Array) => void): () => void {
+    return this.#conn.onPacket(this.role, listener);
+  }
+
+  /** The MTU is final when the link is handed out, so this listener is never called. */
+  onMtuChange(listener: (attMtu: number) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    return () => {};
+  }
+
+  /** See {@link Link.onClose}. */
+  onClose(listener: (reason: PqbleError | undefined) => void): () => void {
+    return this.#conn.onClose(this.role, listener);
+  }
+
+  /** See {@link Link.close}; resolves once the peer was told (or the link was lost). */
+  close(): Promise<void> {
+    return this.#conn.close(this.role);
+  }
+
+  /** See {@link Link.stats}. */
+  stats(): LinkStats {
+    return this.#conn.stats(this.role);
+  }
+}
+
+/** Radio-wide counters as {@link RadioStats}. */
+export function toRadioStats(c: RadioCounters): RadioStats {
+  return {
+    linksOpened: c.linksOpened,
+    linksOpen: c.linksOpen,
+    bytesOnAirCentralToPeripheral: c.bytesOnAirC2P,
+    bytesOnAirPeripheralToCentral: c.bytesOnAirP2C,
+    airtimeCentralToPeripheralMs: c.airtimeC2PUs / 1000,
+    airtimePeripheralToCentralMs: c.airtimeP2CUs / 1000,
+    airtimeMs: (c.airtimeC2PUs + c.airtimeP2CUs) / 1000,
+    llPackets: c.llPackets,
+    emptyPackets: c.emptyPackets,
+    retransmissions: c.retransmissions,
+    lostPackets: c.lostPackets,
+    attPackets: c.attPackets,
+    attBytes: c.attBytes,
+  };
+}
+
+/** Fresh zeroed counters. */
+export function newCounters(): RadioCounters {
+  return {
+    linksOpened: 0,
+    linksOpen: 0,
+    bytesOnAirC2P: 0,
+    bytesOnAirP2C: 0,
+    airtimeC2PUs: 0,
+    airtimeP2CUs: 0,
+    llPackets: 0,
+    emptyPackets: 0,
+    retransmissions: 0,
+    lostPackets: 0,
+    attPackets: 0,
+    attBytes: 0,
+  };
+}
