@@ -1,0 +1,568 @@
+/**
+ * The peripheral adapter on `@stoprocent/bleno` (docs/hardware.md; the link seam of
+ * src/link/types.ts). It publishes the pqble GATT service, advertises it, and gives one
+ * {@link Link} per central once that central has subscribed to RX notifications. Inbound
+ * values arrive as writes to TX; outbound values leave as notifications on RX.
+ *
+ * bleno 0.12 on Linux serves several centrals at once (one HCI handle each); on macOS the
+ * OS multiplexes centrals and names them by UUID. The library is imported lazily, when
+ * {@link createBlenoPeripheral} runs without an injected `bleno` object.
+ *
+ * @module
+ */
+
+import type * as BlenoModule from '@stoprocent/bleno';
+import { systemClock, type Clock } from '../clock.js';
+import { LinkError, PqbleError, throwIfAborted } from '../errors.js';
+import type { Link, LinkEndpoint } from '../link/types.js';
+import { checkInteger, checkOptionKeys } from '../util/options.js';
+import { ATT_HEADER_BYTES, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid } from './gatt.js';
+import { AdapterLink, MAX_BUFFERED_INBOUND_PACKETS } from './link-core.js';
+import { deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
+
+const PACKAGE = '@stoprocent/bleno';
+
+/** A central's connection handle: an HCI handle number on Linux, a UUID string on macOS. */
+export type BlenoConnectionHandle = number | string;
+
+/** GATT characteristic properties bleno understands. */
+export type BlenoProperty = 'read' | 'write' | 'indicate' | 'notify' | 'writeWithoutResponse';
+
+/** Options of bleno's `Characteristic` constructor (the subset pqble uses). */
+export interface BlenoCharacteristicOptions {
+  /** UUID (dashes allowed). */
+  uuid: string;
+  /** Properties. */
+  properties: BlenoProperty[];
+  /** A central wrote a value; `callback(resultCode)` answers a write request. */
+  onWriteRequest?: (handle: BlenoConnectionHandle, data: Buffer, offset: number, withoutResponse: boolean, callback: (result: number) => void) => void;
+  /** A central enabled notifications; `updateValueCallback(data)` sends one notification. */
+  onSubscribe?: (handle: BlenoConnectionHandle, maxValueSize: number, updateValueCallback: (data?: Buffer) => void) => void;
+  /** A central disabled notifications. */
+  onUnsubscribe?: (handle: BlenoConnectionHandle) => void;
+}
+
+/** A bleno characteristic object (opaque to pqble). */
+export interface BlenoCharacteristicLike {
+  /** UUID without dashes. */
+  readonly uuid: string;
+}
+
+/** A bleno primary service object (opaque to pqble). */
+export interface BlenoPrimaryServiceLike {
+  /** UUID without dashes. */
+  readonly uuid: string;
+}
+
+/**
+ * The bleno object (the module's default export, or `withBindings()`): the subset pqble
+ * uses. `C` is the library's characteristic class, inferred from the object passed in.
+ */
+export interface BlenoLike<C = BlenoCharacteristicLike> {
+  /** Adapter state. bleno starts when the first `stateChange` listener is added. */
+  readonly state: string;
+  /** This adapter's address once known (`'unknown'` before, or on macOS). */
+  readonly address: string;
+  /** bleno's characteristic class. */
+  readonly Characteristic: new (options: BlenoCharacteristicOptions) => C;
+  /** bleno's primary service class. */
+  readonly PrimaryService: new (options: { uuid: string; characteristics: C[] }) => BlenoPrimaryServiceLike;
+  /** Adapter state changes. */
+  on(event: 'stateChange', listener: (state: string) => void): unknown;
+  /** A central connected. */
+  on(event: 'accept', listener: (address: string, handle: BlenoConnectionHandle) => void): unknown;
+  /** A central disconnected (macOS passes only the central's UUID). */
+  on(event: 'disconnect', listener: (address: string, handle?: BlenoConnectionHandle) => void): unknown;
+  /** A central negotiated an ATT MTU (bleno does not say which central). */
+  on(event: 'mtuChange', listener: (mtu: number) => void): unknown;
+  /** Removes a listener. */
+  removeListener(event: 'stateChange', listener: (state: string) => void): unknown;
+  /** Removes a listener. */
+  removeListener(event: 'accept', listener: (address: string, handle: BlenoConnectionHandle) => void): unknown;
+  /** Removes a listener. */
+  removeListener(event: 'disconnect', listener: (address: string, handle?: BlenoConnectionHandle) => void): unknown;
+  /** Removes a listener. */
+  removeListener(event: 'mtuChange', listener: (mtu: number) => void): unknown;
+  /** Publishes the GATT services. */
+  setServices(services: readonly BlenoPrimaryServiceLike[], callback?: (error?: Error | null) => void): void;
+  /** Starts advertising `name` and the service UUIDs. */
+  startAdvertising(name: string, serviceUuids?: readonly string[], callback?: (error?: Error | null) => void): void;
+  /** Stops advertising. */
+  stopAdvertising(callback?: () => void): void;
+  /** Drops one central (`handle`), or all. */
+  disconnect(handle?: BlenoConnectionHandle): void;
+  /** Stops the library; only called on an instance the adapter loaded itself. */
+  stop?(): void;
+}
+
+/** Options of {@link createBlenoPeripheral}. Every default is listed; an unknown key is a TypeError. */
+export interface BlenoPeripheralOptions<C = BlenoCharacteristicLike> {
+  /** A bleno object to use. Default: the `@stoprocent/bleno` default instance, imported lazily and stopped on close. */
+  readonly bleno?: BlenoLike<C>;
+  /** Advertised local name, 1..29 ASCII characters. Default `'pqble'`. */
+  readonly name?: string;
+  /** How long to wait for the adapter to report `poweredOn`. Default 3000 ms. */
+  readonly poweredOnTimeoutMs?: number;
+  /** Notifications queued per link before `send()` waits. Default 32. */
+  readonly maxQueuedNotifications?: number;
+  /** Centrals served at once; more are disconnected (where the OS allows) and ignored. Default 8. */
+  readonly maxConnections?: number;
+  /** Cancels creation (waiting for the adapter, publishing, advertising). */
+  readonly signal?: AbortSignal;
+}
+
+/** A pqble peripheral on bleno: a {@link LinkEndpoint} that accepts (it never connects out). */
+export interface BlenoPeripheral extends LinkEndpoint {
+  /** The advertised name. */
+  readonly name: string;
+  /** Open links, one per subscribed central. */
+  links(): Link[];
+}
+
+interface Connection {
+  readonly key: string;
+  readonly handle: BlenoConnectionHandle;
+  readonly peerDeviceId: string;
+  readonly acceptedSeq: number;
+  attMtu: number;
+  mtuKnown: boolean;
+  notify: ((data: Buffer) => void) | undefined;
+  link: AdapterLink | undefined;
+  readonly early: Uint8Array[];
+  refused: boolean;
+  readonly disconnected: Promise<void>;
+  markDisconnected: () => void;
+}
+
+const OPTION_KEYS = ['bleno', 'name', 'poweredOnTimeoutMs', 'maxQueuedNotifications', 'maxConnections', 'signal'] as const;
+const RESULT_SUCCESS = 0x00;
+const RESULT_INVALID_OFFSET = 0x07;
+const NAME_RE = /^[\x20-\x7e]{1,29}$/;
+
+// ---- the lazily loaded library, shared and reference-counted ----------------------------
+
+type RealBleno = BlenoLike<BlenoModule.Characteristic>;
+
+interface OwnedBleno {
+  readonly lib: RealBleno;
+  refs: number;
+}
+
+let owned: OwnedBleno | undefined;
+let defaultInstanceSpent = false;
+
+async function acquireOwnedBleno(): Promise<RealBleno> {
+  let mod: typeof BlenoModule;
+  try {
+    mod = await import('@stoprocent/bleno');
+  } catch (err) {
+    throw radioUnavailable(`could not load ${PACKAGE}`, PACKAGE, err);
+  }
+  if (owned !== undefined) {
+    owned.refs++;
+    return owned.lib;
+  }
+  let lib: RealBleno;
+  try {
+    lib = defaultInstanceSpent ? mod.withBindings() : mod.default;
+  } catch (err) {
+    throw radioUnavailable(`${PACKAGE} failed to start`, PACKAGE, err);
+  }
+  defaultInstanceSpent = true;
+  owned = { lib, refs: 1 };
+  return lib;
+}
+
+/**
+ * Stops a bleno instance so that the process can exit. bleno 0.12's HCI layer polls the
+ * adapter from a 1 s timer that `stop()` neither cancels nor survives: the next poll either
+ * re-arms forever (adapter present) or throws from the timer because the stopped socket has
+ * no `error` listener (no Bluetooth support). So, besides `stop()` in a try/catch, the poll
+ * is replaced by a no-op (the pending poll re-arms with it and the chain ends) and the socket
+ * gets a no-op `error` listener. Every private field is checked before it is touched.
+ */
+function stopBleno(lib: object & { stop?(): void }): void {
+  try {
+    lib.stop?.();
+  } catch {
+    // bleno that never started cannot stop
+  }
+  const bindings = (lib as unknown as { _bindings?: unknown })._bindings;
+  const hci = bindings !== null && typeof bindings === 'object' ? (bindings as { _hci?: unknown })._hci : undefined;
+  if (hci !== null && typeof hci === 'object' && typeof (hci as { pollIsDevUp?: unknown }).pollIsDevUp === 'function') {
+    (hci as { pollIsDevUp: () => void }).pollIsDevUp = () => undefined;
+    const socket = (hci as { _socket?: unknown })._socket;
+    if (socket !== null && typeof socket === 'object' && typeof (socket as { on?: unknown }).on === 'function') {
+      try {
+        (socket as { on: (event: string, listener: () => void) => void }).on('error', () => undefined);
+      } catch {
+        // not an EventEmitter after all
+      }
+    }
+  }
+  try {
+    (lib as { removeAllListeners?: () => void }).removeAllListeners?.();
+  } catch {
+    // not an EventEmitter
+  }
+}
+
+function releaseOwnedBleno(lib: RealBleno): void {
+  if (owned === undefined || owned.lib !== lib) return;
+  owned.refs--;
+  if (owned.refs > 0) return;
+  owned = undefined;
+  stopBleno(lib);
+}
+
+/** Calls a bleno callback-style method as a promise; a synchronous throw rejects. */
+function callbackToPromise(start: (done: (error?: Error | null) => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    start((error) => {
+      if (error !== undefined && error !== null) reject(error instanceof Error ? error : new Error(String(error)));
+      else resolve();
+    });
+  });
+}
+
+/** Resolves after pending I/O callbacks had a chance to run. */
+function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+// ---- the peripheral ---------------------------------------------------------------------
+
+class BlenoPeripheralImpl<C> implements BlenoPeripheral {
+  readonly deviceId: string;
+  readonly clock: Clock = systemClock;
+  readonly bleno: BlenoLike<C>;
+  readonly name: string;
+  readonly #maxQueued: number;
+  readonly #maxConnections: number;
+  readonly #connections = new Map<string, Connection>();
+  readonly #incoming = new Set<(link: Link) => void>();
+  readonly #unclaimed: AdapterLink[] = [];
+  #acceptSeq = 0;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  /** The published pqble service object (its characteristics call back into this peripheral). */
+  readonly service: BlenoPrimaryServiceLike;
+
+  readonly #release: () => void;
+
+  constructor(bleno: BlenoLike<C>, release: () => void, name: string, maxQueued: number, maxConnections: number) {
+    this.bleno = bleno;
+    this.#release = release;
+    this.name = name;
+    this.#maxQueued = maxQueued;
+    this.#maxConnections = maxConnections;
+    this.deviceId = deviceIdFromAddress(bleno.address) ?? randomStaticDeviceId();
+    const tx = new bleno.Characteristic({
+      uuid: compactUuid(PQBLE_TX_CHARACTERISTIC_UUID),
+      properties: ['writeWithoutResponse', 'write'],
+      onWriteRequest: (handle, data, offset, _withoutResponse, callback) => this.#onWrite(handle, data, offset, callback),
+    });
+    const rx = new bleno.Characteristic({
+      uuid: compactUuid(PQBLE_RX_CHARACTERISTIC_UUID),
+      properties: ['notify'],
+      onSubscribe: (handle, maxValueSize, updateValueCallback) => this.#onSubscribe(handle, maxValueSize, updateValueCallback),
+      onUnsubscribe: (handle) => this.#onUnsubscribe(handle),
+    });
+    this.service = new bleno.PrimaryService({ uuid: compactUuid(PQBLE_SERVICE_UUID), characteristics: [tx, rx] });
+    bleno.on('accept', this.#onAccept);
+    bleno.on('disconnect', this.#onDisconnect);
+    bleno.on('mtuChange', this.#onMtuChange);
+    bleno.on('stateChange', this.#onStateChange);
+  }
+
+  /** Publishes the service and starts advertising. */
+  async start(signal: AbortSignal | undefined): Promise<void> {
+    await callbackToPromise((done) => this.bleno.setServices([this.service], done));
+    throwIfAborted(signal);
+    await callbackToPromise((done) => this.bleno.startAdvertising(this.name, [compactUuid(PQBLE_SERVICE_UUID)], done));
+    throwIfAborted(signal);
+  }
+
+  // -- connections --
+
+  #connection(handle: BlenoConnectionHandle, address?: string): Connection | undefined {
+    const key = String(handle);
+    const existing = this.#connections.get(key);
+    if (existing !== undefined || this.#closed) return existing;
+    let markDisconnected!: () => void;
+    const disconnected = new Promise<void>((resolve) => {
+      markDisconnected = resolve;
+    });
+    let peerDeviceId: string;
+    try {
+      peerDeviceId = deviceIdFromAddress(address) ?? deviceIdForBlePeer(address ?? key);
+    } catch {
+      return undefined;
+    }
+    const conn: Connection = {
+      key,
+      handle,
+      peerDeviceId,
+      acceptedSeq: ++this.#acceptSeq,
+      attMtu: 23,
+      mtuKnown: false,
+      notify: undefined,
+      link: undefined,
+      early: [],
+      refused: false,
+      disconnected,
+      markDisconnected,
+    };
+    const served = [...this.#connections.values()].filter((c) => !c.refused).length;
+    if (served >= this.#maxConnections) {
+      conn.refused = true;
+      try {
+        this.bleno.disconnect(handle);
+      } catch {
+        // the OS may not let a peripheral drop a central (macOS); the central is ignored instead
+      }
+    }
+    this.#connections.set(key, conn);
+    return conn;
+  }
+
+  readonly #onAccept = (address: string, handle: BlenoConnectionHandle): void => {
+    this.#connection(handle ?? address, address);
+  };
+
+  readonly #onDisconnect = (address: string, handle?: BlenoConnectionHandle): void => {
+    const key = String(handle ?? address);
+    const conn = this.#connections.get(key);
+    if (conn === undefined) return;
+    this.#connections.delete(key);
+    conn.notify = undefined;
+    conn.markDisconnected();
+    conn.link?.closeWith(new LinkError('PQBLE_ERR_DISCONNECTED', 'the central disconnected'));
+  };
+
+  readonly #onMtuChange = (mtu: number): void => {
+    // bleno reports the MTU without saying which central negotiated it. Centrals exchange
+    // MTUs right after connecting, so it goes to the newest connection whose MTU is not
+    // known yet (or the only connection); the subscribe callback later confirms it.
+    const candidates = [...this.#connections.values()].filter((c) => !c.mtuKnown && !c.refused);
+    const conn =
+      candidates.sort((a, b) => b.acceptedSeq - a.acceptedSeq)[0] ?? (this.#connections.size === 1 ? [...this.#connections.values()][0] : undefined);
+    if (conn === undefined || typeof mtu !== 'number' || !Number.isFinite(mtu)) return;
+    conn.attMtu = mtu;
+    conn.mtuKnown = true;
+    conn.link?.setMtu(mtu);
+  };
+
+  readonly #onStateChange = (state: string): void => {
+    if (state === 'poweredOn') return;
+    const reason = radioUnavailable(`the Bluetooth adapter went ${state}`, PACKAGE);
+    for (const conn of this.#connections.values()) {
+      conn.notify = undefined;
+      conn.markDisconnected();
+      conn.link?.closeWith(reason);
+    }
+    this.#connections.clear();
+  };
+
+  #onWrite(handle: BlenoConnectionHandle, data: Buffer, offset: number, callback: (result: number) => void): void {
+    const answer = (result: number): void => {
+      try {
+        callback(result);
+      } catch {
+        // the connection went away meanwhile
+      }
+    };
+    if (offset !== 0) {
+      answer(RESULT_INVALID_OFFSET);
+      return;
+    }
+    const conn = this.#connection(handle);
+    if (conn !== undefined && !conn.refused && data instanceof Uint8Array && data.length > 0) {
+      const value = new Uint8Array(data);
+      if (conn.link !== undefined) conn.link.deliver(value);
+      else if (conn.early.length < MAX_BUFFERED_INBOUND_PACKETS) conn.early.push(value);
+    }
+    answer(RESULT_SUCCESS);
+  }
+
+  #onSubscribe(handle: BlenoConnectionHandle, maxValueSize: number, updateValueCallback: (data?: Buffer) => void): void {
+    const conn = this.#connection(handle);
+    if (conn === undefined || conn.refused) return;
+    conn.notify = (data) => updateValueCallback(data);
+    if (typeof maxValueSize === 'number' && Number.isFinite(maxValueSize) && maxValueSize > 0) {
+      conn.attMtu = maxValueSize + ATT_HEADER_BYTES;
+      conn.mtuKnown = true;
+    }
+    if (conn.link?.isOpen === true) {
+      conn.link.setMtu(conn.attMtu);
+      return;
+    }
+    const link = new AdapterLink({
+      localDeviceId: this.deviceId,
+      peerDeviceId: conn.peerDeviceId,
+      role: 'peripheral',
+      attMtu: conn.attMtu,
+      maxQueuedPackets: this.#maxQueued,
+      clock: this.clock,
+      driver: {
+        write: async (value) => {
+          const notify = conn.notify;
+          if (notify === undefined) throw new LinkError('PQBLE_ERR_DISCONNECTED', 'the central is not subscribed');
+          notify(Buffer.from(value));
+          // bleno queues notifications in its HCI layer and reports no completion; yielding
+          // to pending I/O between values paces the queue drain (docs/hardware.md).
+          await yieldToIo();
+        },
+        disconnect: async () => {
+          try {
+            this.bleno.disconnect(conn.handle);
+          } catch {
+            return;
+          }
+          await conn.disconnected;
+        },
+      },
+    });
+    conn.link = link;
+    for (const value of conn.early.splice(0)) link.deliver(value);
+    this.#offer(link);
+  }
+
+  #onUnsubscribe(handle: BlenoConnectionHandle): void {
+    const conn = this.#connections.get(String(handle));
+    if (conn === undefined) return;
+    conn.notify = undefined;
+    conn.link?.closeWith(new LinkError('PQBLE_ERR_DISCONNECTED', 'the central unsubscribed from notifications'));
+  }
+
+  #offer(link: AdapterLink): void {
+    if (this.#incoming.size === 0) {
+      this.#unclaimed.push(link);
+      return;
+    }
+    for (const listener of [...this.#incoming]) {
+      try {
+        listener(link);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  connect(): Promise<Link> {
+    return Promise.reject(new LinkError('PQBLE_ERR_RADIO_UNAVAILABLE', 'the bleno adapter is peripheral-only; use the noble adapter to connect out'));
+  }
+
+  onIncoming(listener: (link: Link) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    this.#incoming.add(listener);
+    if (this.#unclaimed.length > 0) {
+      queueMicrotask(() => {
+        for (const link of this.#unclaimed.splice(0)) if (link.isOpen) this.#offer(link);
+      });
+    }
+    return () => {
+      this.#incoming.delete(listener);
+    };
+  }
+
+  links(): Link[] {
+    const out: Link[] = [];
+    for (const conn of this.#connections.values()) if (conn.link?.isOpen === true) out.push(conn.link);
+    return out;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    try {
+      await Promise.race([callbackToPromise((done) => this.bleno.stopAdvertising(() => done())), new Promise((r) => setTimeout(r, 1000).unref())]);
+    } catch {
+      // not advertising
+    }
+    await Promise.all([...this.#connections.values()].flatMap((conn) => (conn.link === undefined ? [] : [conn.link.close()])));
+    this.#unclaimed.length = 0;
+    this.#incoming.clear();
+    this.bleno.removeListener('accept', this.#onAccept);
+    this.bleno.removeListener('disconnect', this.#onDisconnect);
+    this.bleno.removeListener('mtuChange', this.#onMtuChange);
+    this.bleno.removeListener('stateChange', this.#onStateChange);
+    this.#connections.clear();
+    this.#release();
+  }
+}
+
+function isBlenoLike(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.on === 'function' &&
+    typeof v.removeListener === 'function' &&
+    typeof v.setServices === 'function' &&
+    typeof v.startAdvertising === 'function' &&
+    typeof v.Characteristic === 'function' &&
+    typeof v.PrimaryService === 'function'
+  );
+}
+
+interface StartOptions {
+  readonly name: string;
+  readonly poweredOnTimeoutMs: number;
+  readonly maxQueued: number;
+  readonly maxConnections: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+async function startPeripheral<C>(bleno: BlenoLike<C>, release: () => void, options: StartOptions): Promise<BlenoPeripheral> {
+  let peripheral: BlenoPeripheralImpl<C> | undefined;
+  try {
+    await waitForPoweredOn(bleno, { timeoutMs: options.poweredOnTimeoutMs, signal: options.signal, packageName: PACKAGE });
+    peripheral = new BlenoPeripheralImpl(bleno, release, options.name, options.maxQueued, options.maxConnections);
+    try {
+      await peripheral.start(options.signal);
+    } catch (err) {
+      throw err instanceof PqbleError ? err : radioUnavailable('could not publish or advertise the pqble service', PACKAGE, err);
+    }
+    return peripheral;
+  } catch (err) {
+    if (peripheral !== undefined) await peripheral.close();
+    else release();
+    throw err;
+  }
+}
+
+/**
+ * Creates a pqble peripheral on bleno: waits for `poweredOn`, publishes the pqble service
+ * and advertises it with `name`.
+ *
+ * @throws TypeError / RangeError for bad options
+ * @throws LinkError `PQBLE_ERR_RADIO_UNAVAILABLE` when the library or its native part cannot
+ *   load (the message says how to enable it), the adapter is unsupported, unauthorized,
+ *   powered off, or does not power on within `poweredOnTimeoutMs`, or publishing or
+ *   advertising fails; `PQBLE_ERR_ABORTED` on abort
+ */
+export async function createBlenoPeripheral<C = BlenoCharacteristicLike>(options: BlenoPeripheralOptions<C> = {}): Promise<BlenoPeripheral> {
+  checkOptionKeys(options, OPTION_KEYS, 'BlenoPeripheralOptions');
+  if (options.bleno !== undefined && !isBlenoLike(options.bleno)) throw new TypeError('bleno must be a bleno object');
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  const name = options.name ?? 'pqble';
+  if (typeof name !== 'string') throw new TypeError('name must be a string');
+  if (!NAME_RE.test(name)) throw new RangeError('name must be 1..29 printable ASCII characters');
+  const start: StartOptions = {
+    name,
+    poweredOnTimeoutMs: checkInteger(options.poweredOnTimeoutMs ?? 3000, 'poweredOnTimeoutMs', 0, 3_600_000),
+    maxQueued: checkInteger(options.maxQueuedNotifications ?? 32, 'maxQueuedNotifications', 1, 4096),
+    maxConnections: checkInteger(options.maxConnections ?? 8, 'maxConnections', 1, 64),
+    signal: options.signal,
+  };
+  throwIfAborted(options.signal);
+  if (options.bleno !== undefined) return startPeripheral(options.bleno, () => undefined, start);
+  const bleno = await acquireOwnedBleno();
+  return startPeripheral(bleno, () => releaseOwnedBleno(bleno), start);
+}

@@ -1,0 +1,345 @@
+/**
+ * One real BLE connection as a {@link Link} (src/link/types.ts; docs/hardware.md "Flow
+ * control"). Shared by the noble (central) and bleno (peripheral) adapters: each supplies a
+ * {@link LinkDriver} that hands one ATT value to its library, and feeds inbound values, MTU
+ * changes and disconnects in through {@link AdapterLink.deliver}, {@link AdapterLink.setMtu}
+ * and {@link AdapterLink.closeWith}.
+ *
+ * Outbound values wait in a bounded queue; one value at a time is handed to the library and
+ * the next goes only once the library took it (the BLE libraries allow one pending write
+ * callback per characteristic). `send()` resolves when its value entered the queue and
+ * waits while the queue is full; nothing here grows without bound.
+ *
+ * @module
+ */
+
+import { systemClock, type Clock, type Timer } from '../clock.js';
+import { AbortError, LinkError, type PqbleError } from '../errors.js';
+import type { Link, LinkRole, LinkSendOptions, LinkStats } from '../link/types.js';
+import { ATT_HEADER_BYTES, ATT_MTU_MAX, ATT_MTU_MIN } from './gatt.js';
+
+/** How an {@link AdapterLink} reaches its BLE library. */
+export interface LinkDriver {
+  /** Hands one ATT value to the library; resolves once the library took it, rejects if it refused. */
+  write(value: Uint8Array): Promise<void>;
+  /** Asks the library to drop the connection. Called at most once, on a local `close()`. */
+  disconnect(): Promise<void>;
+}
+
+/** Options of {@link AdapterLink}. */
+export interface AdapterLinkOptions {
+  /** This device's id (12 lowercase hex digits). */
+  readonly localDeviceId: string;
+  /** The peer's id (12 lowercase hex digits). */
+  readonly peerDeviceId: string;
+  /** Our GAP role on this link. */
+  readonly role: LinkRole;
+  /** ATT MTU known when the link opens (clamped to 23..517). */
+  readonly attMtu: number;
+  /** Values held in the outbound queue before `send()` waits. */
+  readonly maxQueuedPackets: number;
+  /** The library side. */
+  readonly driver: LinkDriver;
+  /** Clock for the disconnect timeout. Default: {@link systemClock}. */
+  readonly clock?: Clock;
+  /** How long a local `close()` waits for the library's disconnect. Default 2000 ms. */
+  readonly disconnectTimeoutMs?: number;
+}
+
+/** Inbound values kept for a link that has no packet listener yet (src/link/types.ts). */
+export const MAX_BUFFERED_INBOUND_PACKETS = 256;
+
+interface PendingSend {
+  readonly value: Uint8Array;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: () => void;
+}
+
+/** Clamps a reported ATT MTU to 23..517; anything not a finite number counts as 23. */
+export function clampAttMtu(mtu: unknown): number {
+  if (typeof mtu !== 'number' || !Number.isFinite(mtu)) return ATT_MTU_MIN;
+  return Math.min(ATT_MTU_MAX, Math.max(ATT_MTU_MIN, Math.floor(mtu)));
+}
+
+/** Calls every listener with `value`; a throwing listener is reported like an EventEmitter's, later. */
+function emitAll<T>(listeners: Iterable<(value: T) => void>, value: T): void {
+  for (const listener of [...listeners]) {
+    try {
+      listener(value);
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+}
+
+/** A {@link Link} over a real BLE library connection. */
+export class AdapterLink implements Link {
+  readonly localDeviceId: string;
+  readonly peerDeviceId: string;
+  readonly role: LinkRole;
+  readonly #driver: LinkDriver;
+  readonly #clock: Clock;
+  readonly #maxQueued: number;
+  readonly #disconnectTimeoutMs: number;
+  #attMtu: number;
+  #open = true;
+  #closeReason: PqbleError | undefined;
+  #closing: Promise<void> | undefined;
+  readonly #closed: Promise<void>;
+  #markClosed!: () => void;
+  readonly #queue: Uint8Array[] = [];
+  readonly #waiting: PendingSend[] = [];
+  #pumping = false;
+  readonly #inbound: Uint8Array[] = [];
+  #flushScheduled = false;
+  readonly #packetListeners = new Set<(packet: Uint8Array) => void>();
+  readonly #mtuListeners = new Set<(attMtu: number) => void>();
+  readonly #closeListeners = new Set<(reason: PqbleError | undefined) => void>();
+  #packetsSent = 0;
+  #packetsReceived = 0;
+  #bytesSent = 0;
+  #bytesReceived = 0;
+
+  /** @param options - see {@link AdapterLinkOptions} */
+  constructor(options: AdapterLinkOptions) {
+    this.localDeviceId = options.localDeviceId;
+    this.peerDeviceId = options.peerDeviceId;
+    this.role = options.role;
+    this.#driver = options.driver;
+    this.#clock = options.clock ?? systemClock;
+    this.#maxQueued = options.maxQueuedPackets;
+    this.#disconnectTimeoutMs = options.disconnectTimeoutMs ?? 2000;
+    this.#attMtu = clampAttMtu(options.attMtu);
+    this.#closed = new Promise<void>((resolve) => {
+      this.#markClosed = resolve;
+    });
+  }
+
+  get attMtu(): number {
+    return this.#attMtu;
+  }
+
+  get maxPayloadBytes(): number {
+    return this.#attMtu - ATT_HEADER_BYTES;
+  }
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  /** Values waiting in the outbound queue (not yet handed to the library). */
+  get queuedPackets(): number {
+    return this.#queue.length;
+  }
+
+  /** `send()` calls waiting for room in the queue. */
+  get waitingSends(): number {
+    return this.#waiting.length;
+  }
+
+  async send(packet: Uint8Array, options: LinkSendOptions = {}): Promise<void> {
+    if (!(packet instanceof Uint8Array)) throw new TypeError('packet must be a Uint8Array');
+    if (options === null || typeof options !== 'object') throw new TypeError('send options must be an object');
+    if (packet.length === 0) throw new RangeError('packet must not be empty');
+    if (packet.length > this.maxPayloadBytes) {
+      throw new RangeError(`packet of ${packet.length} bytes exceeds maxPayloadBytes ${this.maxPayloadBytes}`);
+    }
+    if (!this.#open) throw this.#sendError();
+    const { signal } = options;
+    if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason });
+    const value = new Uint8Array(packet);
+    if (this.#waiting.length === 0 && this.#queue.length < this.#maxQueued) {
+      this.#queue.push(value);
+      this.#startPump();
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const pending: PendingSend = {
+        value,
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          const i = this.#waiting.indexOf(pending);
+          if (i >= 0) this.#waiting.splice(i, 1);
+          reject(new AbortError(undefined, { cause: signal?.reason }));
+        },
+      };
+      this.#waiting.push(pending);
+      signal?.addEventListener('abort', pending.onAbort, { once: true });
+    });
+  }
+
+  onPacket(listener: (packet: Uint8Array) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    this.#packetListeners.add(listener);
+    if (this.#inbound.length > 0) this.#scheduleFlush();
+    return () => {
+      this.#packetListeners.delete(listener);
+    };
+  }
+
+  onMtuChange(listener: (attMtu: number) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    this.#mtuListeners.add(listener);
+    return () => {
+      this.#mtuListeners.delete(listener);
+    };
+  }
+
+  onClose(listener: (reason: PqbleError | undefined) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    if (!this.#open) {
+      let active = true;
+      queueMicrotask(() => {
+        if (active) emitAll([listener], this.#closeReason);
+      });
+      return () => {
+        active = false;
+      };
+    }
+    this.#closeListeners.add(listener);
+    return () => {
+      this.#closeListeners.delete(listener);
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#open) {
+      this.closeWith(undefined);
+      this.#closing = this.#disconnect();
+    }
+    await this.#closing;
+  }
+
+  stats(): LinkStats {
+    return {
+      packetsSent: this.#packetsSent,
+      packetsReceived: this.#packetsReceived,
+      bytesSent: this.#bytesSent,
+      bytesReceived: this.#bytesReceived,
+      bytesOnAirSent: 0,
+      bytesOnAirReceived: 0,
+      airtimeSentMs: 0,
+      airtimeReceivedMs: 0,
+    };
+  }
+
+  /**
+   * Adapter side: one inbound ATT value (already copied out of the library's Buffer).
+   * Ignored once the link is closed or when empty.
+   */
+  deliver(value: Uint8Array): void {
+    if (!this.#open || value.length === 0) return;
+    this.#packetsReceived++;
+    this.#bytesReceived += value.length;
+    if (this.#packetListeners.size > 0 && this.#inbound.length === 0) {
+      emitAll(this.#packetListeners, value);
+      return;
+    }
+    if (this.#inbound.length >= MAX_BUFFERED_INBOUND_PACKETS) return;
+    this.#inbound.push(value);
+    if (this.#packetListeners.size > 0) this.#scheduleFlush();
+  }
+
+  /** Adapter side: the library reported a (new) ATT MTU. */
+  setMtu(mtu: number): void {
+    const next = clampAttMtu(mtu);
+    if (!this.#open || next === this.#attMtu) return;
+    this.#attMtu = next;
+    emitAll(this.#mtuListeners, next);
+  }
+
+  /**
+   * Adapter side: the link is closed (by the peer, by a lost connection, or locally with
+   * `reason` undefined). Pending and later sends reject; close listeners fire once, on a
+   * microtask. Idempotent: the first reason wins.
+   */
+  closeWith(reason: PqbleError | undefined): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#closeReason = reason;
+    this.#markClosed();
+    this.#queue.length = 0;
+    this.#inbound.length = 0;
+    const err = this.#sendError();
+    for (const pending of this.#waiting.splice(0)) {
+      pending.signal?.removeEventListener('abort', pending.onAbort);
+      pending.reject(err);
+    }
+    const listeners = [...this.#closeListeners];
+    this.#closeListeners.clear();
+    queueMicrotask(() => emitAll(listeners, reason));
+  }
+
+  #sendError(): PqbleError {
+    return this.#closeReason ?? new LinkError('PQBLE_ERR_DISCONNECTED', 'the link is closed');
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      while (this.#inbound.length > 0 && this.#packetListeners.size > 0) {
+        emitAll(this.#packetListeners, this.#inbound.shift() as Uint8Array);
+      }
+    });
+  }
+
+  #admitWaiting(): void {
+    while (this.#waiting.length > 0 && this.#queue.length < this.#maxQueued) {
+      const pending = this.#waiting.shift() as PendingSend;
+      pending.signal?.removeEventListener('abort', pending.onAbort);
+      this.#queue.push(pending.value);
+      pending.resolve();
+    }
+  }
+
+  #startPump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      while (this.#open && this.#queue.length > 0) {
+        const value = this.#queue.shift() as Uint8Array;
+        this.#admitWaiting();
+        try {
+          await Promise.race([this.#driver.write(value), this.#closed]);
+        } catch (err) {
+          this.closeWith(new LinkError('PQBLE_ERR_DISCONNECTED', 'the BLE library failed to send a value', { cause: err }));
+          return;
+        }
+        if (!this.#open) return;
+        this.#packetsSent++;
+        this.#bytesSent += value.length;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  async #disconnect(): Promise<void> {
+    let timer: Timer | undefined;
+    try {
+      await Promise.race([
+        this.#driver.disconnect(),
+        new Promise<void>((resolve) => {
+          timer = this.#clock.setTimer(this.#disconnectTimeoutMs, resolve);
+        }),
+      ]);
+    } catch {
+      // The link is closed on our side already; a library that fails to disconnect cleanly
+      // will report the drop through its own events, which are ignored now.
+    } finally {
+      timer?.cancel();
+    }
+  }
+}

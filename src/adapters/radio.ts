@@ -1,0 +1,163 @@
+/**
+ * Helpers shared by the noble and bleno adapters (docs/hardware.md): BLE address <-> device
+ * id mapping, waiting for the adapter to power on, and coded "radio unavailable" errors
+ * with a hint when the library's native part is missing.
+ *
+ * @module
+ */
+
+import { sha256 } from '@noble/hashes/sha2.js';
+import { randomBytes, utf8ToBytes } from '../bytes.js';
+import { AbortError, LinkError, PqbleError } from '../errors.js';
+import { deviceIdFromBytes, parseDeviceId } from '../link/device-id.js';
+
+/** The adapter states noble and bleno report. */
+export type BleAdapterState = 'poweredOn' | 'poweredOff' | 'unauthorized' | 'unsupported' | 'unknown' | 'resetting';
+
+/** States after which waiting for `poweredOn` is pointless. */
+const HOPELESS_STATES: ReadonlySet<string> = new Set(['unsupported', 'unauthorized', 'poweredOff']);
+
+const HEX12_RE = /^[0-9a-f]{12}$/i;
+const ADDRESS_RE = /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i;
+
+/**
+ * The device id (12 lowercase hex digits) of a BLE peer as a library names it.
+ *
+ * - A 6-byte address (`aa:bb:cc:dd:ee:ff`, `AA-BB-..`, or 12 hex digits, as noble and bleno
+ *   report on Linux and Windows) is the device id itself.
+ * - Anything else (macOS reports a CoreBluetooth UUID per peer and hides the address) maps
+ *   to the first 6 bytes of SHA-256 of the lowercase, dash-free identifier: a stable local
+ *   alias that only this host can resolve back (see docs/hardware.md "Device ids").
+ *
+ * @throws TypeError if `addressOrId` is not a string; RangeError if it is empty
+ */
+export function deviceIdForBlePeer(addressOrId: string): string {
+  if (typeof addressOrId !== 'string') throw new TypeError('BLE address or id must be a string');
+  const trimmed = addressOrId.trim();
+  if (trimmed.length === 0) throw new RangeError('BLE address or id must not be empty');
+  if (ADDRESS_RE.test(trimmed) || HEX12_RE.test(trimmed)) return parseDeviceId(trimmed);
+  const canonical = trimmed.replace(/-/g, '').toLowerCase();
+  return deviceIdFromBytes(sha256(utf8ToBytes(canonical)).subarray(0, 6));
+}
+
+/** The device id for an address a library reports, or `undefined` if it is no address ('unknown', ''). */
+export function deviceIdFromAddress(address: unknown): string | undefined {
+  if (typeof address !== 'string') return undefined;
+  const trimmed = address.trim();
+  return ADDRESS_RE.test(trimmed) || HEX12_RE.test(trimmed) ? parseDeviceId(trimmed) : undefined;
+}
+
+/** A random static device id (Bluetooth Core Vol 6 Part B 1.3.2.1: the two top bits set). */
+export function randomStaticDeviceId(): string {
+  const bytes = randomBytes(6);
+  bytes[0] |= 0xc0;
+  return deviceIdFromBytes(bytes);
+}
+
+/** Text of an error from a library, without assuming its type. */
+function errorText(err: unknown): string {
+  if (err instanceof Error) return `${err.message} ${(err as { code?: unknown }).code === undefined ? '' : String((err as { code?: unknown }).code)}`;
+  return String(err);
+}
+
+/** True if `err` says a native binding could not be loaded (prebuild missing, not built, wrong ABI). */
+export function isMissingNativeBinding(err: unknown): boolean {
+  return /No native build was found|Cannot find module|ERR_MODULE_NOT_FOUND|ERR_DLOPEN_FAILED|was compiled against a different Node\.js version|invalid ELF header|\.node\b/i.test(
+    errorText(err),
+  );
+}
+
+/** The hint appended when a library or its native part cannot be loaded. */
+export function nativeBindingHint(packageName: string): string {
+  return (
+    `${packageName} or its native part could not be loaded. It is an optional dependency of pqble whose install ` +
+    `script npm does not run unless approved: run \`npm install-scripts approve ${packageName} @stoprocent/bluetooth-hci-socket\` ` +
+    `then \`npm rebuild ${packageName}\` (see docs/hardware.md "Installing the native parts")`
+  );
+}
+
+/** A `PQBLE_ERR_RADIO_UNAVAILABLE` error; adds the install hint when `cause` is a loading failure. */
+export function radioUnavailable(message: string, packageName: string, cause?: unknown): LinkError {
+  const text = cause !== undefined && isMissingNativeBinding(cause) ? `${message}: ${nativeBindingHint(packageName)}` : message;
+  return new LinkError('PQBLE_ERR_RADIO_UNAVAILABLE', text, cause === undefined ? {} : { cause });
+}
+
+/** The subset of a noble or bleno object used to wait for power. */
+export interface PoweredRadioLike {
+  /** Current adapter state. Reading it may start the library. */
+  readonly state: string;
+  /** Subscribes to events. */
+  on(event: 'stateChange', listener: (state: string) => void): unknown;
+  /** Unsubscribes. */
+  removeListener(event: 'stateChange', listener: (state: string) => void): unknown;
+}
+
+/** Options of {@link waitForPoweredOn}. */
+export interface WaitForPoweredOnOptions {
+  /** Fails after this many ms with `PQBLE_ERR_RADIO_UNAVAILABLE`. */
+  readonly timeoutMs: number;
+  /** Cancels the wait (`PQBLE_ERR_ABORTED`). */
+  readonly signal?: AbortSignal | undefined;
+  /** The package name, for messages. */
+  readonly packageName: string;
+}
+
+/**
+ * Resolves once `radio.state` is `poweredOn`. Rejects with `PQBLE_ERR_RADIO_UNAVAILABLE`
+ * at once for `unsupported`, `unauthorized` and `poweredOff`, or after `timeoutMs` if the
+ * state stays `unknown`/`resetting`; `PQBLE_ERR_ABORTED` on abort. The state is read
+ * before and again after the listener is attached: noble starts when its state is first
+ * read, bleno when its first `stateChange` listener is added, and either may report a
+ * state synchronously while starting.
+ */
+export function waitForPoweredOn(radio: PoweredRadioLike, options: WaitForPoweredOnOptions): Promise<void> {
+  const { timeoutMs, signal, packageName } = options;
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const finish = (err?: PqbleError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      try {
+        radio.removeListener('stateChange', onState);
+      } catch {
+        // a broken library object; nothing to undo
+      }
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const check = (state: unknown): void => {
+      if (state === 'poweredOn') finish();
+      else if (typeof state === 'string' && HOPELESS_STATES.has(state)) {
+        finish(radioUnavailable(`the Bluetooth adapter is ${state} (${packageName})`, packageName));
+      }
+    };
+    const onState = (state: string): void => check(state);
+    const onAbort = (): void => finish(new AbortError(undefined, { cause: signal?.reason }));
+    const timer = setTimeout(
+      () => finish(radioUnavailable(`the Bluetooth adapter did not power on within ${timeoutMs} ms (${packageName})`, packageName)),
+      timeoutMs,
+    );
+    if (signal?.aborted === true) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      // Read the state first: noble starts synchronously on that read (so a missing native
+      // part throws here, not later on a tick), bleno starts when the listener is added.
+      check(radio.state);
+      if (settled) return;
+      radio.on('stateChange', onState);
+      check(radio.state);
+    } catch (err) {
+      finish(radioUnavailable(`${packageName} failed to start`, packageName, err));
+    }
+  });
+}
+
+/** Re-throws `err` if it is already coded; otherwise wraps it as radio-unavailable. */
+export function asRadioError(err: unknown, message: string, packageName: string): PqbleError {
+  return err instanceof PqbleError ? err : radioUnavailable(message, packageName, err);
+}
