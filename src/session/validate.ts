@@ -1,0 +1,156 @@
+/**
+ * Field checks shared by the session cache and its stores (DESIGN.md "Resumption",
+ * properties 5-7; docs/cache-file.md "Fields"). Internal to `src/session`.
+ *
+ * @module
+ */
+
+import { checkBytes } from '../bytes.js';
+import { parseDeviceId } from '../link/device-id.js';
+import type { CachedSession } from './types.js';
+
+/**
+ * Largest accepted millisecond timestamp: 9999-12-31T23:59:59.999Z, the last instant an
+ * ISO 8601 string with a four-digit year (the cache file's format) can express.
+ */
+export const MAX_TIME_MS = 253_402_300_799_999;
+
+/** Bytes of a resumption secret. */
+export const RESUMPTION_SECRET_BYTES = 32;
+
+const HEX64_RE = /^[0-9a-f]{64}$/;
+const HEX32_RE = /^[0-9a-f]{32}$/;
+
+/** True if `value` is 64 lowercase hex digits (a 32-byte identity fingerprint). */
+export function isFingerprint(value: unknown): value is string {
+  return typeof value === 'string' && HEX64_RE.test(value);
+}
+
+/** True if `value` is 32 lowercase hex digits (a 16-byte session or ticket id). */
+export function isId16(value: unknown): value is string {
+  return typeof value === 'string' && HEX32_RE.test(value);
+}
+
+/** True if `value` is a whole number of milliseconds in [0, {@link MAX_TIME_MS}]. */
+export function isTimeMs(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TIME_MS;
+}
+
+/**
+ * Normalises a peer fingerprint (64 hex digits, any case) to lowercase.
+ * @throws TypeError if not a string; RangeError if not 64 hex digits
+ */
+export function checkFingerprint(value: unknown, label = 'peerFingerprint'): string {
+  if (typeof value !== 'string') throw new TypeError(`${label} must be a string, got ${typeof value}`);
+  const v = value.toLowerCase();
+  if (!HEX64_RE.test(v)) throw new RangeError(`${label} must be 64 hex digits (32 bytes)`);
+  return v;
+}
+
+/**
+ * Normalises a 16-byte id (32 hex digits, any case) to lowercase.
+ * @throws TypeError if not a string; RangeError if not 32 hex digits
+ */
+export function checkId16(value: unknown, label: string): string {
+  if (typeof value !== 'string') throw new TypeError(`${label} must be a string, got ${typeof value}`);
+  const v = value.toLowerCase();
+  if (!HEX32_RE.test(v)) throw new RangeError(`${label} must be 32 hex digits (16 bytes)`);
+  return v;
+}
+
+/**
+ * Normalises a device id (see `parseDeviceId`).
+ * @throws TypeError if not a string; RangeError if not 6 bytes of hex
+ */
+export function checkDeviceId(value: unknown, label = 'deviceId'): string {
+  if (typeof value !== 'string') throw new TypeError(`${label} must be a string, got ${typeof value}`);
+  try {
+    return parseDeviceId(value);
+  } catch {
+    throw new RangeError(`${label} must be 6 bytes of hex (like aa:bb:cc:dd:ee:ff)`);
+  }
+}
+
+/**
+ * Checks a wall-clock millisecond timestamp.
+ * @throws TypeError if not a number; RangeError if not a whole number in [0, 8.64e15]
+ */
+export function checkTimeMs(value: unknown, label: string): number {
+  if (typeof value !== 'number') throw new TypeError(`${label} must be a number, got ${typeof value}`);
+  if (!isTimeMs(value)) throw new RangeError(`${label} must be a whole number of milliseconds in [0, ${MAX_TIME_MS}] (year 9999)`);
+  return value;
+}
+
+/**
+ * A frozen session record whose fields were already checked: {@link normaliseSession}
+ * copies one without checking every field again. Built only from checked fields.
+ */
+class CheckedSession implements CachedSession {
+  readonly peerFingerprint: string;
+  readonly deviceId: string;
+  readonly sessionId: string;
+  readonly establishedMs: number;
+  readonly lastActiveMs: number;
+  readonly resumptionSecret: Uint8Array;
+  readonly ticketId: string;
+
+  constructor(e: CachedSession) {
+    this.peerFingerprint = e.peerFingerprint;
+    this.deviceId = e.deviceId;
+    this.sessionId = e.sessionId;
+    this.establishedMs = e.establishedMs;
+    this.lastActiveMs = e.lastActiveMs;
+    this.resumptionSecret = e.resumptionSecret;
+    this.ticketId = e.ticketId;
+    Object.freeze(this);
+  }
+}
+
+/**
+ * A frozen record of fields known to be valid (it keeps `e.resumptionSecret` itself, not a
+ * copy). Only for fields that were checked.
+ */
+export function freezeChecked(e: CachedSession): CachedSession {
+  return new CheckedSession(e);
+}
+
+/**
+ * Checks every field of a session entry and returns a normalised, frozen copy that owns a
+ * fresh copy of the resumption secret (the caller's buffer is never kept). Records produced
+ * here or by {@link freezeChecked} are frozen, so they are copied without being re-checked.
+ * @throws TypeError / RangeError with the field's label
+ */
+export function normaliseSession(entry: unknown, label = 'session'): CachedSession {
+  if (typeof entry !== 'object' || entry === null) throw new TypeError(`${label} must be an object`);
+  if (entry instanceof CheckedSession) {
+    return new CheckedSession({ ...entry, resumptionSecret: entry.resumptionSecret.slice() });
+  }
+  const e = entry as Record<string, unknown>;
+  const peerFingerprint = checkFingerprint(e.peerFingerprint, `${label}.peerFingerprint`);
+  const deviceId = checkDeviceId(e.deviceId, `${label}.deviceId`);
+  const sessionId = checkId16(e.sessionId, `${label}.sessionId`);
+  const establishedMs = checkTimeMs(e.establishedMs, `${label}.establishedMs`);
+  const lastActiveMs = checkTimeMs(e.lastActiveMs, `${label}.lastActiveMs`);
+  const ticketId = checkId16(e.ticketId, `${label}.ticketId`);
+  const secret = e.resumptionSecret;
+  checkBytes(secret, `${label}.resumptionSecret`, RESUMPTION_SECRET_BYTES);
+  return freezeChecked({
+    peerFingerprint,
+    deviceId,
+    sessionId,
+    establishedMs,
+    lastActiveMs,
+    resumptionSecret: secret.slice(),
+    ticketId,
+  });
+}
+
+/**
+ * Throws a `TypeError` naming the first key of `options` that is not in `allowed`
+ * (STYLE.md rule 5: a typo must not look like an omission).
+ */
+export function checkOptionKeys(options: object, allowed: readonly string[], label: string): void {
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) throw new TypeError(`${label}: unknown option "${key}"`);
+  }
+}
