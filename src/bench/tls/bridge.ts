@@ -1,0 +1,154 @@
+/**
+ * Carrying a TLS byte stream over a BLE {@link Link} (docs/benchmarks-tls.md "Transport"):
+ * every chunk the TLS socket writes becomes one message of our framing (docs/framing.md),
+ * cut into ATT-sized packets with `fragmentMessage` and sent with `Link.send`; the peer's
+ * {@link Reassembler} puts the message back together and pushes it into its TLS socket.
+ * So TLS pays exactly the same fragmentation and airtime model as pqble does.
+ *
+ * @module
+ */
+
+import { Duplex } from 'node:stream';
+import type { Clock } from '../../clock.js';
+import { PqbleError } from '../../errors.js';
+import { MessageIdAllocator, Reassembler, fragmentMessage } from '../../framing/index.js';
+import type { Link } from '../../link/types.js';
+
+/** One chunk written by a TLS socket into the bridge. */
+export interface TlsChunkRecord {
+  /** Which side wrote it. */
+  readonly from: 'client' | 'server';
+  /** TLS bytes in the chunk (before framing). */
+  readonly bytes: number;
+  /** Clock time (ms) when it was written. */
+  readonly atMs: number;
+}
+
+/** CPU spent synchronously by one side, accumulated by {@link LinkDuplex}. */
+export interface CpuMeter {
+  /** Microseconds of process CPU (user + system) spent in this side's synchronous sections. */
+  cpuMicros: number;
+}
+
+/** Runs `fn` and adds the process CPU time it took to `meter`. */
+export function metered<T>(meter: CpuMeter, fn: () => T): T {
+  const start = process.cpuUsage();
+  try {
+    return fn();
+  } finally {
+    const used = process.cpuUsage(start);
+    meter.cpuMicros += used.user + used.system;
+  }
+}
+
+/** Options of {@link LinkDuplex}. */
+export interface LinkDuplexOptions {
+  /** The link this side sends and receives on. */
+  readonly link: Link;
+  /** Which TLS side uses this duplex (for the chunk log). */
+  readonly side: 'client' | 'server';
+  /** The clock used for timestamps and reassembly timeouts (the radio's). */
+  readonly clock: Clock;
+  /** Shared log every written chunk is appended to. */
+  readonly log: TlsChunkRecord[];
+  /** CPU spent handing inbound bytes to TLS (TLS processes them synchronously) is added here. */
+  readonly meter: CpuMeter;
+}
+
+/**
+ * A Duplex stream whose writable side sends over a {@link Link} and whose readable side
+ * yields what the peer sent; hand it to `tls.connect({ socket })` or a TLS server's
+ * `'connection'` event. Writes are sent strictly in order; a write's callback fires once
+ * all its packets were accepted by the radio (so the radio's flow control applies).
+ */
+export class LinkDuplex extends Duplex {
+  readonly #link: Link;
+  readonly #side: 'client' | 'server';
+  readonly #clock: Clock;
+  readonly #log: TlsChunkRecord[];
+  readonly #meter: CpuMeter;
+  readonly #ids = new MessageIdAllocator();
+  readonly #reassembler: Reassembler;
+  readonly #unsubscribe: (() => void)[] = [];
+  #sending: Promise<void> = Promise.resolve();
+  #pendingWrites = 0;
+
+  /** @param options - see {@link LinkDuplexOptions} */
+  constructor(options: LinkDuplexOptions) {
+    super({ allowHalfOpen: false });
+    this.#link = options.link;
+    this.#side = options.side;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#meter = options.meter;
+    this.#reassembler = new Reassembler({ clock: options.clock });
+    this.#unsubscribe.push(
+      this.#link.onPacket((packet) => this.#onPacket(packet)),
+      this.#link.onClose((reason) => {
+        if (!this.destroyed) this.destroy(reason);
+      }),
+    );
+  }
+
+  /** Writes still being handed to the radio. */
+  get pendingWrites(): number {
+    return this.#pendingWrites;
+  }
+
+  #onPacket(packet: Uint8Array): void {
+    if (this.destroyed) return;
+    let message: Uint8Array | undefined;
+    try {
+      message = this.#reassembler.push(packet);
+    } catch (err) {
+      this.destroy(err instanceof Error ? err : new PqbleError('PQBLE_ERR_INTERNAL', 'reassembly failed', { cause: err }));
+      return;
+    }
+    if (message === undefined) return;
+    const chunk = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+    // A flowing TLS socket consumes the chunk synchronously inside push(): the handshake
+    // step it triggers (parsing, key exchange, signing, writing the reply) is this side's CPU.
+    metered(this.#meter, () => this.push(chunk));
+  }
+
+  override _read(): void {
+    // Data is pushed as it arrives from the link.
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.#log.push({ from: this.#side, bytes: bytes.length, atMs: this.#clock.now() });
+    let packets: Uint8Array[];
+    try {
+      packets = fragmentMessage(bytes, this.#ids.next(), this.#link.maxPayloadBytes);
+    } catch (err) {
+      callback(err instanceof Error ? err : new PqbleError('PQBLE_ERR_INTERNAL', 'fragmentation failed', { cause: err }));
+      return;
+    }
+    this.#pendingWrites++;
+    this.#sending = this.#sending
+      .then(async () => {
+        for (const packet of packets) await this.#link.send(packet);
+      })
+      .then(
+        () => {
+          this.#pendingWrites--;
+          callback();
+        },
+        (err: unknown) => {
+          this.#pendingWrites--;
+          callback(err instanceof Error ? err : new PqbleError('PQBLE_ERR_INTERNAL', 'link send failed', { cause: err }));
+        },
+      );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    for (const off of this.#unsubscribe.splice(0)) off();
+    this.#reassembler.reset();
+    callback(error);
+  }
+}

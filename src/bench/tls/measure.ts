@@ -1,0 +1,304 @@
+/**
+ * The TLS 1.3 baseline measurement itself (docs/benchmarks-tls.md "Method"): Node's `tls`
+ * module, client on the central and server on the peripheral of a simulated BLE link, a full
+ * handshake and then a ticket resumption, each measured for bytes on air, ATT payload bytes,
+ * round trips, simulated time to the first application byte, and CPU per side.
+ *
+ * This module runs in whatever Node executes it; the hybrid post-quantum variant needs
+ * Node >= 24 (OpenSSL 3.5) and is started in a child process by `./index.ts` when the
+ * current Node is older.
+ *
+ * @module
+ */
+
+import tls from 'node:tls';
+import type { Clock } from '../../clock.js';
+import { systemClock, withDeadline } from '../../clock.js';
+import { AbortError, PqbleError } from '../../errors.js';
+import type { Link, LinkStats } from '../../link/types.js';
+import { SimulatedRadio } from '../../radio/index.js';
+import type { ScenarioFigures, ScenarioGroup } from '../types.js';
+import { LinkDuplex, metered, type CpuMeter, type TlsChunkRecord } from './bridge.js';
+import { ECDSA_P256_CERT_PEM, ECDSA_P256_KEY_PEM, FIXTURE_SERVER_NAME, MLDSA65_CERT_PEM, MLDSA65_KEY_PEM } from './fixtures.js';
+
+/** BLE PHY of the simulated link. */
+export type TlsBaselinePhy = 'coded' | '1m' | '2m';
+
+/** Resolved options of one measurement (every field set). */
+export interface TlsMeasureSettings {
+  readonly phy: TlsBaselinePhy;
+  readonly connectionIntervalMs: number;
+  readonly postQuantum: boolean;
+  /** Measured repetitions per scenario after one warm-up run; figures are medians. */
+  readonly samples: number;
+}
+
+/** Default number of measured repetitions per scenario (after one warm-up). */
+export const DEFAULT_SAMPLES = 5;
+
+/** Wall-clock safety limit of one TLS run (it normally takes milliseconds). */
+const RUN_TIMEOUT_MS = 60_000;
+
+/** Fixed session-ticket keys of the server (48 bytes), so every run's server accepts every ticket. */
+const TICKET_KEYS = Buffer.alloc(48, 0x42);
+
+/** The first application message the client sends once the handshake allows it. */
+const APP_MESSAGE = Buffer.from([0x01]);
+
+interface Variant {
+  readonly group: ScenarioGroup;
+  readonly label: string;
+  readonly curve: string;
+  readonly keyPem: string;
+  readonly certPem: string;
+}
+
+const CLASSIC: Variant = { group: 'tls13', label: 'TLS 1.3', curve: 'X25519', keyPem: ECDSA_P256_KEY_PEM, certPem: ECDSA_P256_CERT_PEM };
+const HYBRID_PQ: Variant = { group: 'tls13-pq', label: 'TLS 1.3 hybrid PQ', curve: 'X25519MLKEM768', keyPem: MLDSA65_KEY_PEM, certPem: MLDSA65_CERT_PEM };
+
+/**
+ * Whether this Node can run the hybrid post-quantum variant in process: TLS with the
+ * X25519MLKEM768 group and an ML-DSA-65 certificate (Node >= 24 with OpenSSL >= 3.5).
+ * Returns `undefined` if it can, else the reason it cannot.
+ */
+export function pqTlsUnsupportedReason(): string | undefined {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 24) return `Node ${process.versions.node} is older than 24`;
+  try {
+    tls.createSecureContext({ minVersion: 'TLSv1.3', ecdhCurve: HYBRID_PQ.curve, key: HYBRID_PQ.keyPem, cert: HYBRID_PQ.certPem });
+  } catch (err) {
+    return `Node ${process.versions.node} (OpenSSL ${process.versions.openssl ?? '?'}) cannot set up X25519MLKEM768 with an ML-DSA-65 certificate: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  return undefined;
+}
+
+/** What one TLS connection over a fresh simulated link produced. */
+interface RunResult {
+  readonly bytesOnAirToPeripheral: number;
+  readonly bytesOnAirToCentral: number;
+  readonly payloadBytes: number;
+  readonly roundTrips: number;
+  /** Simulated ms from `tls.connect()` to the server receiving the first application byte (NaN if none was sent). */
+  readonly timeToFirstMessageMs: number;
+  readonly cpuMsClient: number;
+  readonly cpuMsServer: number;
+  readonly reused: boolean;
+  /** The last session (ticket) the client received, if any. */
+  readonly session: Buffer | undefined;
+}
+
+function diffStats(after: LinkStats, before: LinkStats): { toPeer: number; fromPeer: number; payload: number } {
+  return {
+    toPeer: after.bytesOnAirSent - before.bytesOnAirSent,
+    fromPeer: after.bytesOnAirReceived - before.bytesOnAirReceived,
+    payload: after.bytesSent - before.bytesSent + (after.bytesReceived - before.bytesReceived),
+  };
+}
+
+/** Client->server->client cycles among the chunks written before the client could send data. */
+export function countRoundTrips(chunks: readonly TlsChunkRecord[]): number {
+  let trips = 0;
+  let last: 'client' | 'server' | undefined;
+  for (const chunk of chunks) {
+    if (chunk.from === 'server' && last === 'client') trips++;
+    last = chunk.from;
+  }
+  return trips;
+}
+
+function nextImmediate(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Waits until nothing is in flight on the link (every packet sent was received, no write
+ * is still being handed to the radio) and nothing changed for a number of event-loop turns,
+ * so post-handshake messages (session tickets) are included.
+ */
+async function settle(central: Link, peripheral: Link, duplexes: readonly LinkDuplex[], signal: AbortSignal | undefined): Promise<void> {
+  let stableTurns = 0;
+  let last = '';
+  while (stableTurns < 25) {
+    if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason });
+    await nextImmediate();
+    const a = central.stats();
+    const b = peripheral.stats();
+    const busy = a.packetsSent !== b.packetsReceived || b.packetsSent !== a.packetsReceived || duplexes.some((d) => d.pendingWrites > 0);
+    const key = `${a.packetsSent}/${a.packetsReceived}/${b.packetsSent}/${b.packetsReceived}`;
+    stableTurns = !busy && key === last ? stableTurns + 1 : 0;
+    last = key;
+  }
+}
+
+/**
+ * One TLS connection over a freshly connected simulated link.
+ * @param sendAppData - true: the client writes one application byte as soon as it may, and
+ *   the run ends when the server received it (time figure). false: no application data; the
+ *   run ends when the link is quiet (byte and CPU figures of the setup alone).
+ */
+async function runOnce(variant: Variant, settings: TlsMeasureSettings, session: Buffer | undefined, sendAppData: boolean, signal: AbortSignal | undefined): Promise<RunResult> {
+  const radio = new SimulatedRadio({ phy: settings.phy, connectionIntervalMs: settings.connectionIntervalMs });
+  const clock: Clock = radio.clock;
+  const sockets: { destroy(): unknown }[] = [];
+  try {
+    const central = radio.createDevice({ name: 'tls-client' });
+    const peripheral = radio.createDevice({ name: 'tls-server' });
+    const accepted = new Promise<Link>((resolve) => {
+      const off = peripheral.onIncoming((link) => {
+        off();
+        resolve(link);
+      });
+    });
+    const clientLink = await central.connect(peripheral.deviceId, { signal });
+    const serverLink = await accepted;
+    const before = clientLink.stats();
+
+    const log: TlsChunkRecord[] = [];
+    const clientMeter: CpuMeter = { cpuMicros: 0 };
+    const serverMeter: CpuMeter = { cpuMicros: 0 };
+    const clientDuplex = new LinkDuplex({ link: clientLink, side: 'client', clock, log, meter: clientMeter });
+    const serverDuplex = new LinkDuplex({ link: serverLink, side: 'server', clock, log, meter: serverMeter });
+    sockets.push(clientDuplex, serverDuplex);
+
+    const server = tls.createServer({
+      key: variant.keyPem,
+      cert: variant.certPem,
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+      ecdhCurve: variant.curve,
+      ticketKeys: TICKET_KEYS,
+    });
+
+    let t0 = 0;
+    let roundTrips = -1;
+    let timeToFirstMessageMs = Number.NaN;
+    let lastSession: Buffer | undefined;
+    let clientSecure = false;
+    let serverSecure = false;
+    let serverReceived = false;
+    let client: tls.TLSSocket | undefined;
+
+    const done = new Promise<void>((resolve, reject) => {
+      const fail = (err: unknown): void => reject(new PqbleError('PQBLE_ERR_INTERNAL', `${variant.label} baseline connection failed`, { cause: err }));
+      const check = (): void => {
+        if (sendAppData ? serverReceived : clientSecure && serverSecure) resolve();
+      };
+      server.on('tlsClientError', fail);
+      server.on('secureConnection', (socket: tls.TLSSocket) => {
+        sockets.push(socket);
+        serverSecure = true;
+        socket.on('error', fail);
+        socket.once('data', () => {
+          timeToFirstMessageMs = clock.now() - t0;
+          serverReceived = true;
+          check();
+        });
+        check();
+      });
+      t0 = clock.now();
+      metered(serverMeter, () => server.emit('connection', serverDuplex));
+      const socket = metered(clientMeter, () =>
+        tls.connect({
+          socket: clientDuplex,
+          ca: variant.certPem,
+          minVersion: 'TLSv1.3',
+          maxVersion: 'TLSv1.3',
+          ecdhCurve: variant.curve,
+          // No SNI: a BLE peer has one identity and no virtual hosting. The server's
+          // certificate is still checked against the name it carries.
+          servername: '',
+          checkServerIdentity: (_host, cert) => tls.checkServerIdentity(FIXTURE_SERVER_NAME, cert),
+          ...(session === undefined ? {} : { session }),
+        }),
+      );
+      client = socket;
+      sockets.push(socket);
+      socket.on('error', fail);
+      socket.on('session', (s: Buffer) => {
+        lastSession = s;
+      });
+      socket.once('secureConnect', () => {
+        clientSecure = true;
+        roundTrips = countRoundTrips(log);
+        if (sendAppData) socket.write(APP_MESSAGE);
+        check();
+      });
+    });
+
+    await withDeadline(systemClock, done, { timeoutMs: RUN_TIMEOUT_MS, signal, what: `${variant.label} baseline run` });
+    if (!sendAppData) await settle(clientLink, serverLink, [clientDuplex, serverDuplex], signal);
+    const reused = client?.isSessionReused() ?? false;
+    const figures = diffStats(clientLink.stats(), before);
+    return {
+      bytesOnAirToPeripheral: figures.toPeer,
+      bytesOnAirToCentral: figures.fromPeer,
+      payloadBytes: figures.payload,
+      roundTrips,
+      timeToFirstMessageMs,
+      cpuMsClient: clientMeter.cpuMicros / 1000,
+      cpuMsServer: serverMeter.cpuMicros / 1000,
+      reused,
+      session: lastSession,
+    };
+  } finally {
+    for (const s of sockets) s.destroy();
+    await radio.close();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Rounds a CPU figure to microseconds. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** Runs one scenario: a warm-up, `samples` setup-only runs (bytes, round trips, CPU; medians), one timed run. */
+async function measureScenario(
+  variant: Variant,
+  settings: TlsMeasureSettings,
+  session: Buffer | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ figures: ScenarioFigures; session: Buffer | undefined }> {
+  const kind = session === undefined ? 'full' : 'resumed';
+  const runs: RunResult[] = [];
+  for (let i = 0; i <= settings.samples; i++) {
+    const run = await runOnce(variant, settings, session, false, signal);
+    if (run.reused !== (session !== undefined)) {
+      throw new PqbleError('PQBLE_ERR_INTERNAL', `${variant.label}: expected ${kind === 'full' ? 'a full handshake' : 'a resumed session'}, got the other`);
+    }
+    if (i > 0) runs.push(run); // run 0 warms up OpenSSL and the JIT
+  }
+  const timed = await runOnce(variant, settings, session, true, signal);
+  const figures: ScenarioFigures = {
+    name: kind === 'full' ? `${variant.label} full handshake` : `${variant.label} ticket resumption`,
+    group: variant.group,
+    kind,
+    bytesOnAirToPeripheral: Math.round(median(runs.map((r) => r.bytesOnAirToPeripheral))),
+    bytesOnAirToCentral: Math.round(median(runs.map((r) => r.bytesOnAirToCentral))),
+    payloadBytes: Math.round(median(runs.map((r) => r.payloadBytes))),
+    roundTrips: Math.round(median(runs.map((r) => r.roundTrips))),
+    timeToFirstMessageMs: roundMs(timed.timeToFirstMessageMs),
+    cpuMsCentral: roundMs(median(runs.map((r) => r.cpuMsClient))),
+    cpuMsPeripheral: roundMs(median(runs.map((r) => r.cpuMsServer))),
+  };
+  return { figures, session: runs.at(-1)?.session };
+}
+
+/**
+ * Measures the chosen TLS 1.3 variant in this process: `[full, resumed]`.
+ * The hybrid post-quantum variant needs {@link pqTlsUnsupportedReason} to return undefined.
+ * @param settings - resolved settings (see {@link TlsMeasureSettings})
+ * @param signal - cancels the measurement (`PQBLE_ERR_ABORTED`)
+ */
+export async function measureTlsHere(settings: TlsMeasureSettings, signal?: AbortSignal): Promise<ScenarioFigures[]> {
+  const variant = settings.postQuantum ? HYBRID_PQ : CLASSIC;
+  const full = await measureScenario(variant, settings, undefined, signal);
+  if (full.session === undefined) throw new PqbleError('PQBLE_ERR_INTERNAL', `${variant.label}: the server issued no session ticket`);
+  const resumed = await measureScenario(variant, settings, full.session, signal);
+  return [full.figures, resumed.figures];
+}
