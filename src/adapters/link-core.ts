@@ -63,6 +63,12 @@ export function clampAttMtu(mtu: unknown): number {
   return Math.min(ATT_MTU_MAX, Math.max(ATT_MTU_MIN, Math.floor(mtu)));
 }
 
+/** Marks `promise`'s rejection as handled (callers still see it) and returns it. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 /** Calls every listener with `value`; a throwing listener is reported like an EventEmitter's, later. */
 function emitAll<T>(listeners: Iterable<(value: T) => void>, value: T): void {
   for (const listener of [...listeners]) {
@@ -141,37 +147,44 @@ export class AdapterLink implements Link {
     return this.#waiting.length;
   }
 
-  async send(packet: Uint8Array, options: LinkSendOptions = {}): Promise<void> {
-    if (!(packet instanceof Uint8Array)) throw new TypeError('packet must be a Uint8Array');
-    if (options === null || typeof options !== 'object') throw new TypeError('send options must be an object');
-    if (packet.length === 0) throw new RangeError('packet must not be empty');
+  /**
+   * See {@link Link.send}. Argument errors reject at once. A rejection caused by the link
+   * closing is marked handled before it is returned, so a send nobody awaits cannot crash
+   * the process with an unhandled rejection; the close itself is reported by `onClose`.
+   */
+  send(packet: Uint8Array, options: LinkSendOptions = {}): Promise<void> {
+    if (!(packet instanceof Uint8Array)) return Promise.reject(new TypeError('packet must be a Uint8Array'));
+    if (options === null || typeof options !== 'object') return Promise.reject(new TypeError('send options must be an object'));
+    if (packet.length === 0) return Promise.reject(new RangeError('packet must not be empty'));
     if (packet.length > this.maxPayloadBytes) {
-      throw new RangeError(`packet of ${packet.length} bytes exceeds maxPayloadBytes ${this.maxPayloadBytes}`);
+      return Promise.reject(new RangeError(`packet of ${packet.length} bytes exceeds maxPayloadBytes ${this.maxPayloadBytes}`));
     }
-    if (!this.#open) throw this.#sendError();
+    if (!this.#open) return quiet(Promise.reject(this.#sendError()));
     const { signal } = options;
-    if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason });
+    if (signal?.aborted === true) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
     const value = new Uint8Array(packet);
     if (this.#waiting.length === 0 && this.#queue.length < this.#maxQueued) {
       this.#queue.push(value);
       this.#startPump();
-      return;
+      return Promise.resolve();
     }
-    await new Promise<void>((resolve, reject) => {
-      const pending: PendingSend = {
-        value,
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const i = this.#waiting.indexOf(pending);
-          if (i >= 0) this.#waiting.splice(i, 1);
-          reject(new AbortError(undefined, { cause: signal?.reason }));
-        },
-      };
-      this.#waiting.push(pending);
-      signal?.addEventListener('abort', pending.onAbort, { once: true });
-    });
+    return quiet(
+      new Promise<void>((resolve, reject) => {
+        const pending: PendingSend = {
+          value,
+          resolve,
+          reject,
+          signal,
+          onAbort: () => {
+            const i = this.#waiting.indexOf(pending);
+            if (i >= 0) this.#waiting.splice(i, 1);
+            reject(new AbortError(undefined, { cause: signal?.reason }));
+          },
+        };
+        this.#waiting.push(pending);
+        signal?.addEventListener('abort', pending.onAbort, { once: true });
+      }),
+    );
   }
 
   onPacket(listener: (packet: Uint8Array) => void): () => void {
@@ -311,15 +324,15 @@ export class AdapterLink implements Link {
       while (this.#open && this.#queue.length > 0) {
         const value = this.#queue.shift() as Uint8Array;
         this.#admitWaiting();
+        // Counted when handed to the library ("handed to the radio", LinkStats).
+        this.#packetsSent++;
+        this.#bytesSent += value.length;
         try {
           await Promise.race([this.#driver.write(value), this.#closed]);
         } catch (err) {
           this.closeWith(new LinkError('PQBLE_ERR_DISCONNECTED', 'the BLE library failed to send a value', { cause: err }));
           return;
         }
-        if (!this.#open) return;
-        this.#packetsSent++;
-        this.#bytesSent += value.length;
       }
     } finally {
       this.#pumping = false;

@@ -12,7 +12,7 @@
 
 import type * as NobleModule from '@stoprocent/noble';
 import { sleep, systemClock, withDeadline, type Clock } from '../clock.js';
-import { LinkError, PqbleError, throwIfAborted } from '../errors.js';
+import { AbortError, LinkError, PqbleError, throwIfAborted } from '../errors.js';
 import { parseDeviceId } from '../link/device-id.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
@@ -235,7 +235,12 @@ async function releaseOwnedNoble(lib: NobleLike): Promise<void> {
 
 function cancelledError(signal: AbortSignal): PqbleError {
   const reason: unknown = signal.reason;
-  return reason instanceof PqbleError ? reason : new LinkError('PQBLE_ERR_ABORTED', 'the connection attempt was cancelled', { cause: reason });
+  return reason instanceof PqbleError ? reason : new AbortError('the connection attempt was cancelled', { cause: reason });
+}
+
+/** `err` if it is coded already, else a {@link LinkError} with `code` that wraps it. */
+function coded(err: unknown, code: 'PQBLE_ERR_DISCONNECTED' | 'PQBLE_ERR_DEVICE_NOT_FOUND', message: string): PqbleError {
+  return err instanceof PqbleError ? err : new LinkError(code, message, { cause: err });
 }
 
 /** Waits for `promise`, or rejects as soon as `signal` aborts (then runs `onCancel`). */
@@ -498,7 +503,11 @@ class NobleCentralImpl implements NobleCentral {
     const peripheral = entry.peripheral;
     // noble on Linux stops scanning itself before it connects; wait for our own stop first.
     await untilCancelled(this.#scanChain, cancel);
-    await untilCancelled(peripheral.connectAsync(), cancel, () => peripheral.cancelConnect());
+    try {
+      await untilCancelled(peripheral.connectAsync(), cancel, () => peripheral.cancelConnect());
+    } catch (err) {
+      throw coded(err, 'PQBLE_ERR_DISCONNECTED', `could not connect to ${deviceId}`);
+    }
 
     let dropped: PqbleError | undefined;
     let link: AdapterLink | undefined;
@@ -529,13 +538,21 @@ class NobleCentralImpl implements NobleCentral {
       const checkDropped = (): void => {
         if (dropped !== undefined) throw dropped;
       };
-      const { characteristics } = await untilCancelled(
-        peripheral.discoverSomeServicesAndCharacteristicsAsync(
-          [compactUuid(PQBLE_SERVICE_UUID)],
-          [compactUuid(PQBLE_TX_CHARACTERISTIC_UUID), compactUuid(PQBLE_RX_CHARACTERISTIC_UUID)],
-        ),
-        cancel,
-      );
+      let characteristics: readonly NobleCharacteristicLike[];
+      try {
+        ({ characteristics } = await untilCancelled(
+          peripheral.discoverSomeServicesAndCharacteristicsAsync(
+            [compactUuid(PQBLE_SERVICE_UUID)],
+            [compactUuid(PQBLE_TX_CHARACTERISTIC_UUID), compactUuid(PQBLE_RX_CHARACTERISTIC_UUID)],
+          ),
+          cancel,
+        ));
+      } catch (err) {
+        checkDropped();
+        // noble fails with "Could not find all requested services" when the service is absent.
+        const absent = err instanceof Error && /could not find/i.test(err.message);
+        throw coded(err, absent ? 'PQBLE_ERR_DEVICE_NOT_FOUND' : 'PQBLE_ERR_DISCONNECTED', `GATT discovery on ${deviceId} failed`);
+      }
       checkDropped();
       const tx = characteristics.find((c) => sameUuid(c.uuid, PQBLE_TX_CHARACTERISTIC_UUID));
       rx = characteristics.find((c) => sameUuid(c.uuid, PQBLE_RX_CHARACTERISTIC_UUID));
@@ -564,7 +581,12 @@ class NobleCentralImpl implements NobleCentral {
       });
       // Listen before subscribing: a notification may overtake the CCCD write's response.
       rx.on('data', onData);
-      await untilCancelled(rx.subscribeAsync(), cancel);
+      try {
+        await untilCancelled(rx.subscribeAsync(), cancel);
+      } catch (err) {
+        checkDropped();
+        throw coded(err, 'PQBLE_ERR_DISCONNECTED', `could not subscribe to notifications of ${deviceId}`);
+      }
       checkDropped();
       if (cancel.aborted) throw cancelledError(cancel);
     } catch (err) {
