@@ -284,6 +284,7 @@ class NobleCentralImpl implements NobleCentral {
   readonly #links = new Map<string, AdapterLink>();
   readonly #connecting = new Set<string>();
   readonly #attempts = new Set<AbortController>();
+  readonly #closeSignal = new AbortController();
   #scanUsers = 0;
   #scanning = false;
   #scanChain: Promise<void> = Promise.resolve();
@@ -414,8 +415,13 @@ class NobleCentralImpl implements NobleCentral {
     this.#discoverWaiters.add(waiter);
     try {
       await this.#acquireScan();
+      const { signal } = options;
+      const stop = signal === undefined ? this.#closeSignal.signal : AbortSignal.any([signal, this.#closeSignal.signal]);
       try {
-        await sleep(this.clock, durationMs, options.signal);
+        await sleep(this.clock, durationMs, stop);
+      } catch (err) {
+        if (this.#closed) throw new LinkError('PQBLE_ERR_CLOSED', 'the noble central closed during the scan', { cause: err });
+        throw err;
       } finally {
         this.#releaseScan();
       }
@@ -621,6 +627,7 @@ class NobleCentralImpl implements NobleCentral {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    this.#closeSignal.abort();
     const closedError = new LinkError('PQBLE_ERR_CLOSED', 'the noble central is closed');
     for (const attempt of this.#attempts) attempt.abort(closedError);
     await Promise.all([...this.#links.values()].map((link) => link.close()));
