@@ -14,7 +14,7 @@
 import tls from 'node:tls';
 import type { Clock } from '../../clock.js';
 import { systemClock, withDeadline } from '../../clock.js';
-import { AbortError, PqbleError } from '../../errors.js';
+import { AbortError, LinkError, PqbleError, TimeoutError } from '../../errors.js';
 import type { Link, LinkStats } from '../../link/types.js';
 import { SimulatedRadio } from '../../radio/index.js';
 import type { ScenarioFigures, ScenarioGroup } from '../types.js';
@@ -118,8 +118,11 @@ function nextImmediate(): Promise<void> {
 async function settle(central: Link, peripheral: Link, duplexes: readonly LinkDuplex[], signal: AbortSignal | undefined): Promise<void> {
   let stableTurns = 0;
   let last = '';
+  const started = performance.now();
   while (stableTurns < 25) {
     if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason });
+    if (!central.isOpen || !peripheral.isOpen) throw new LinkError('PQBLE_ERR_DISCONNECTED', 'the link closed during the TLS baseline run');
+    if (performance.now() - started > RUN_TIMEOUT_MS) throw new TimeoutError(`the link did not go quiet within ${RUN_TIMEOUT_MS} ms`);
     await nextImmediate();
     const a = central.stats();
     const b = peripheral.stats();
