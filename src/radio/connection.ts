@@ -221,6 +221,8 @@ export class Connection {
   #bytesBaseline = 0;
   readonly #closeWaiters: (() => void)[] = [];
   #announced = false;
+  /** `ready` was called (connect() resolved). */
+  #ready = false;
 
   constructor(params: ConnectionParams) {
     this.#p = params;
@@ -467,7 +469,7 @@ export class Connection {
   /** Closes both sides (those not closed yet) with the given reasons and stops everything. */
   #finish(centralReason: PqbleError | undefined, peripheralReason: PqbleError | undefined): void {
     if (this.#state === 'closed') return;
-    const wasSetup = this.#state === 'setup';
+    const wasSetup = !this.#ready;
     this.#state = 'closed';
     this.#timer?.cancel();
     this.#timer = undefined;
@@ -656,6 +658,7 @@ export class Connection {
       case 'mtu-rsp':
         if (this.#state === 'setup') {
           this.#state = 'open';
+          this.#ready = true;
           this.#p.ready(this.#central.link);
         }
         return this.#state === 'open';

@@ -148,7 +148,8 @@ export class SimulatedDevice implements LinkEndpoint {
             cleanup();
             resolve(link);
           },
-          failed: (err) => fail(err),
+          // A link lost before it was ready (the peer went silent): the attempt timed out.
+          failed: (err) => fail(err.code === 'PQBLE_ERR_SUPERVISION_TIMEOUT' ? new TimeoutError(`connecting to ${peerId} failed: ${err.message}`, 'PQBLE_ERR_TIMEOUT', { cause: err }) : err),
         });
       };
       const onAbort = (): void => fail(new AbortError(undefined, { cause: signal?.reason }));

@@ -174,6 +174,19 @@ describe('connection setup', () => {
     await radio.close();
   });
 
+  it('fails connect() when the peripheral powers off during setup, before the connect timeout', async () => {
+    const radio = new SimulatedRadio({ supervisionTimeoutMs: 1000 });
+    const a = radio.createDevice();
+    const b = radio.createDevice();
+    b.onIncoming(() => {});
+    radio.clock.setTimer(40, () => b.powerOff(), { ref: true });
+    const t0 = radio.clock.now();
+    await assert.rejects(a.connect(b.deviceId), (err) => code(err) === 'PQBLE_ERR_TIMEOUT');
+    assert.ok(radio.clock.now() - t0 < 1100);
+    assert.equal(radio.stats().linksOpen, 0);
+    await radio.close();
+  });
+
   it('aborts during setup without leaving a link behind', async () => {
     const radio = new SimulatedRadio();
     const a = radio.createDevice();
