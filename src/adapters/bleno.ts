@@ -20,6 +20,9 @@ import { ATT_HEADER_BYTES, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQB
 import { AdapterLink, MAX_BUFFERED_INBOUND_PACKETS } from './link-core.js';
 import { deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
 
+export { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID } from './gatt.js';
+export { deviceIdForBlePeer } from './radio.js';
+
 const PACKAGE = '@stoprocent/bleno';
 
 /** A central's connection handle: an HCI handle number on Linux, a UUID string on macOS. */

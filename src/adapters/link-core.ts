@@ -254,7 +254,8 @@ export class AdapterLink implements Link {
       emitAll(this.#packetListeners, value);
       return;
     }
-    if (this.#inbound.length >= MAX_BUFFERED_INBOUND_PACKETS) return;
+    // The cap applies while nobody listens; with a listener the buffer drains on this tick.
+    if (this.#packetListeners.size === 0 && this.#inbound.length >= MAX_BUFFERED_INBOUND_PACKETS) return;
     this.#inbound.push(value);
     if (this.#packetListeners.size > 0) this.#scheduleFlush();
   }

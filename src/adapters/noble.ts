@@ -20,6 +20,9 @@ import { ATT_HEADER_BYTES, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQB
 import { AdapterLink } from './link-core.js';
 import { deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
 
+export { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID } from './gatt.js';
+export { deviceIdForBlePeer } from './radio.js';
+
 const PACKAGE = '@stoprocent/noble';
 
 /** A characteristic as noble 2.x exposes it (the subset pqble uses). */
