@@ -24,7 +24,7 @@ import { consoleLogger, type Logger } from '../logger.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS, isSessionExpired } from './cache.js';
 import type { SessionStore } from './store.js';
 import type { CachedSession } from './types.js';
-import { checkOptionKeys, freezeChecked, isFingerprint, isId16, MAX_TIME_MS, normaliseSession, RESUMPTION_SECRET_BYTES } from './validate.js';
+import { checkOptionKeys, freezeChecked, isChecked, isFingerprint, isId16, MAX_TIME_MS, normaliseSession, RESUMPTION_SECRET_BYTES } from './validate.js';
 import { isDeviceId } from '../link/device-id.js';
 
 /** `format` field of a cache file. */
@@ -135,8 +135,6 @@ export interface ReadCacheFileOptions {
 /** One parsed, validated entry of a cache file. */
 interface ParsedEntry {
   readonly meta: CacheFileSessionMetadata;
-  /** The entry exactly as it appeared in the file (rewritten unchanged by prune). */
-  readonly raw: Record<string, unknown>;
   /** `sealedSecret`: base64url of nonce || ciphertext || tag, validated to be 60 bytes. */
   readonly sealed: string;
 }
@@ -300,7 +298,7 @@ function parseCacheFile(bytes: Uint8Array): ParsedFile {
     if (tickets.has(ticketId)) throw corrupt(`${where}: ticketId appears twice`);
     fingerprints.add(peerFingerprint);
     tickets.add(ticketId);
-    entries[i] = { meta: { peerFingerprint, deviceId, sessionId, establishedMs, lastActiveMs, ticketId }, raw, sealed: sealedSecret };
+    entries[i] = { meta: { peerFingerprint, deviceId, sessionId, establishedMs, lastActiveMs, ticketId }, sealed: sealedSecret };
   }
   return { savedAtMs, entries };
 }
@@ -404,11 +402,78 @@ function deriveSealKey(crypto: CryptoProvider, storageKey: Uint8Array): Uint8Arr
   }
 }
 
-/** One JSON line per session, so the file stays readable and diffable. */
-function renderCacheFile(savedAtMs: number, entryJson: string[]): string {
-  const head = `{\n  "version": ${CACHE_FILE_VERSION},\n  "format": "${CACHE_FILE_FORMAT}",\n  "savedAt": "${toIso(savedAtMs)}",\n  "sessions": [`;
-  if (entryJson.length === 0) return `${head}]\n}\n`;
-  return `${head}\n    ${entryJson.join(',\n    ')}\n  ]\n}\n`;
+/** The metadata of one entry as written to the file. */
+type EntryFields = Pick<CachedSession, 'peerFingerprint' | 'deviceId' | 'sessionId' | 'establishedMs' | 'lastActiveMs' | 'ticketId'>;
+
+/** The constant parts of one entry's line, around its seven fixed-length fields. */
+const LINE_PARTS = [
+  '    {"peerFingerprint":"',
+  '","deviceId":"',
+  '","sessionId":"',
+  '","established":"',
+  '","lastActive":"',
+  '","ticketId":"',
+  '","sealedSecret":"',
+  '"}',
+].map((t) => Buffer.from(t, 'latin1'));
+const ISO_CHARS = 24;
+/** Every line has the same length: all fields are fixed-length ASCII. */
+const LINE_BYTES = LINE_PARTS.reduce((n, b) => n + b.length, 0) + 64 + 12 + 32 + ISO_CHARS * 2 + 32 + 80;
+const LINE_SEPARATOR = Buffer.from(',\n', 'latin1');
+
+/** Writes `toIso(ms)` as ASCII into `out` at `offset`; returns the offset after it. */
+function writeIso(out: Buffer, offset: number, ms: number): number {
+  return offset + out.write(toIso(ms), offset, ISO_CHARS, 'latin1');
+}
+
+/**
+ * Renders a cache file: a readable header and one JSON line per session, written straight
+ * into one buffer (every field is validated hex, an ISO timestamp or base64url, so nothing
+ * needs escaping and every line has the same length).
+ */
+function renderCacheFile(savedAtMs: number, entries: readonly EntryFields[], sealed: readonly string[]): Buffer {
+  const n = entries.length;
+  const head = Buffer.from(fileHead(toIso(savedAtMs), n), 'latin1');
+  const tail = Buffer.from(fileTail(n), 'latin1');
+  const out = Buffer.allocUnsafe(renderedSize(n));
+  let o = head.copy(out, 0);
+  const [p0, p1, p2, p3, p4, p5, p6, p7] = LINE_PARTS;
+  for (let i = 0; i < n; i++) {
+    const e = entries[i];
+    if (i > 0) o += LINE_SEPARATOR.copy(out, o);
+    o += p0.copy(out, o);
+    o += out.write(e.peerFingerprint, o, 64, 'latin1');
+    o += p1.copy(out, o);
+    o += out.write(e.deviceId, o, 12, 'latin1');
+    o += p2.copy(out, o);
+    o += out.write(e.sessionId, o, 32, 'latin1');
+    o += p3.copy(out, o);
+    o = writeIso(out, o, e.establishedMs);
+    o += p4.copy(out, o);
+    o = writeIso(out, o, e.lastActiveMs);
+    o += p5.copy(out, o);
+    o += out.write(e.ticketId, o, 32, 'latin1');
+    o += p6.copy(out, o);
+    o += out.write(sealed[i], o, 80, 'latin1');
+    o += p7.copy(out, o);
+  }
+  o += tail.copy(out, o);
+  if (o !== out.length) throw new FileFormatError('PQBLE_ERR_INTERNAL', 'cache file rendering produced an unexpected length');
+  return out;
+}
+
+function fileHead(savedAtIso: string, n: number): string {
+  return `{\n  "version": ${CACHE_FILE_VERSION},\n  "format": "${CACHE_FILE_FORMAT}",\n  "savedAt": "${savedAtIso}",\n  "sessions": [${n === 0 ? '' : '\n'}`;
+}
+
+function fileTail(n: number): string {
+  return n === 0 ? ']\n}\n' : '\n  ]\n}\n';
+}
+
+/** The exact byte size {@link renderCacheFile} produces for `n` sessions. */
+function renderedSize(n: number): number {
+  const fixed = fileHead('x'.repeat(ISO_CHARS), n).length + fileTail(n).length;
+  return fixed + n * LINE_BYTES + Math.max(0, n - 1) * LINE_SEPARATOR.length;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -568,7 +633,11 @@ function checkPath(value: unknown, label: string): string {
 // ---------------------------------------------------------------------------------------
 // The store
 
-type PendingOp = { kind: 'save'; sessions: CachedSession[] } | { kind: 'clear' };
+/**
+ * A save's snapshot: the sessions' metadata (immutable records, shared with the caller) and
+ * a private copy of every secret, `secrets[32 i .. 32 i + 32]` for `sessions[i]`.
+ */
+type PendingOp = { kind: 'save'; sessions: CachedSession[]; secrets: Uint8Array } | { kind: 'clear' };
 
 /**
  * A seal already computed for one session under the current seal key, reused by the next
@@ -576,25 +645,24 @@ type PendingOp = { kind: 'save'; sessions: CachedSession[] } | { kind: 'clear' }
  * saves), so a periodic save of a large cache seals only the entries that changed.
  */
 interface SealMemo {
-  readonly deviceId: string;
-  readonly sessionId: string;
-  readonly ticketId: string;
-  readonly establishedMs: number;
-  readonly lastActiveMs: number;
-  /** A copy, wiped when the memo entry is dropped. */
+  /** The metadata the seal was made for (an immutable record; its own secret is not used). */
+  readonly meta: EntryFields;
+  /** A copy of the sealed secret, wiped when the memo entry is dropped. */
   readonly secret: Uint8Array;
+  /** base64url of nonce || ciphertext || tag. */
   readonly sealed: string;
 }
 
-function memoMatches(m: SealMemo, s: CachedSession): boolean {
+function memoMatches(m: SealMemo, s: EntryFields, secret: Uint8Array): boolean {
+  const a = m.meta;
   return (
-    m.deviceId === s.deviceId &&
-    m.sessionId === s.sessionId &&
-    m.ticketId === s.ticketId &&
-    m.establishedMs === s.establishedMs &&
-    m.lastActiveMs === s.lastActiveMs &&
-    equalBytes(m.secret, s.resumptionSecret)
-  );
+    a === s ||
+    (a.deviceId === s.deviceId &&
+      a.sessionId === s.sessionId &&
+      a.ticketId === s.ticketId &&
+      a.establishedMs === s.establishedMs &&
+      a.lastActiveMs === s.lastActiveMs)
+  ) && equalBytes(m.secret, secret);
 }
 
 interface Pending {
@@ -689,14 +757,32 @@ export class FileSessionStore implements SessionStore {
     if (sessions === null || typeof sessions !== 'object' || typeof (sessions as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
       throw new TypeError('sessions must be an iterable of CachedSession');
     }
-    const copies: CachedSession[] = [];
+    const records: CachedSession[] = [];
+    let secrets = new Uint8Array(RESUMPTION_SECRET_BYTES * 64);
     try {
-      for (const s of sessions) copies.push(normaliseSession(s, `sessions[${copies.length}]`));
+      for (const s of sessions) {
+        // A checked record is frozen: keep it and copy only its secret (which its owner may
+        // wipe later). Anything else is checked and copied first.
+        let record = s;
+        if (!isChecked(s)) {
+          record = normaliseSession(s, `sessions[${records.length}]`);
+        }
+        const at = records.length * RESUMPTION_SECRET_BYTES;
+        if (at + RESUMPTION_SECRET_BYTES > secrets.length) {
+          const bigger = new Uint8Array(secrets.length * 2);
+          bigger.set(secrets);
+          wipe(secrets);
+          secrets = bigger;
+        }
+        secrets.set(record.resumptionSecret, at);
+        if (record !== s) wipe(record.resumptionSecret);
+        records.push(record);
+      }
     } catch (err) {
-      for (const c of copies) wipe(c.resumptionSecret);
+      wipe(secrets);
       throw err;
     }
-    return this.#queue({ kind: 'save', sessions: copies });
+    return this.#queue({ kind: 'save', sessions: records, secrets: secrets.subarray(0, records.length * RESUMPTION_SECRET_BYTES) });
   }
 
   /** Forgets every stored session: an existing cache file is replaced by an empty one. */
@@ -717,7 +803,7 @@ export class FileSessionStore implements SessionStore {
       if (this.#pending === next) this.#pending = undefined;
       const current = next.op;
       try {
-        if (current.kind === 'save') await this.#write(current.sessions);
+        if (current.kind === 'save') await this.#write(current.sessions, current.secrets);
         else await this.#clear();
       } finally {
         dropOp(current);
@@ -778,8 +864,9 @@ export class FileSessionStore implements SessionStore {
           throw corrupt(`sessions[${i}].sealedSecret does not verify (the file was tampered with, or sealed under another storage key)`);
         }
         const { peerFingerprint, deviceId, sessionId, establishedMs, lastActiveMs, ticketId } = meta;
-        out.push(freezeChecked({ peerFingerprint, deviceId, sessionId, establishedMs, lastActiveMs, resumptionSecret: secret, ticketId }));
-        memo.set(peerFingerprint, { deviceId, sessionId, ticketId, establishedMs, lastActiveMs, secret: secret.slice(), sealed });
+        const record = freezeChecked({ peerFingerprint, deviceId, sessionId, establishedMs, lastActiveMs, resumptionSecret: secret, ticketId });
+        out.push(record);
+        memo.set(peerFingerprint, { meta: record, secret: secret.slice(), sealed });
       }
     } catch (err) {
       for (const s of out) wipe(s.resumptionSecret);
@@ -794,11 +881,15 @@ export class FileSessionStore implements SessionStore {
     return out;
   }
 
-  async #write(sessions: CachedSession[]): Promise<void> {
+  async #write(sessions: CachedSession[], secrets: Uint8Array): Promise<void> {
+    const size = renderedSize(sessions.length);
+    if (size > this.#maxFileBytes) {
+      throw corrupt(`cannot save ${sessions.length} sessions to ${this.path}: the file would be ${size} bytes, over maxFileBytes (${this.#maxFileBytes})`);
+    }
     const storageKey = await this.#storageKeyForSave();
     const sealKey = deriveSealKey(this.#crypto, storageKey);
     if (storageKey !== this.#storageKey) wipe(storageKey);
-    const lines = new Array<string>(sessions.length);
+    const sealed = new Array<string>(sessions.length);
     const oldMemo = this.#memoKey !== undefined && equalBytes(this.#memoKey, sealKey) ? this.#memo : undefined;
     const memo = new Map<string, SealMemo>();
     const scratch = new SealScratch();
@@ -806,24 +897,20 @@ export class FileSessionStore implements SessionStore {
     try {
       for (let i = 0; i < sessions.length; i++) {
         const s = sessions[i];
+        const secret = secrets.subarray(i * RESUMPTION_SECRET_BYTES, (i + 1) * RESUMPTION_SECRET_BYTES);
         const fp = s.peerFingerprint;
         let m = oldMemo?.get(fp);
-        if (m !== undefined && memoMatches(m, s)) {
+        if (m !== undefined && memoMatches(m, s, secret)) {
           oldMemo!.delete(fp);
         } else {
           nonces.next(scratch.nonce);
-          const ct = this.#crypto.aeadSeal(sealKey, scratch.nonce, s.resumptionSecret, sealAadInto(scratch.aad, s));
+          const ct = this.#crypto.aeadSeal(sealKey, scratch.nonce, secret, sealAadInto(scratch.aad, s));
           if (ct.length !== RESUMPTION_SECRET_BYTES + SIZES.aeadTag) throw corrupt('the crypto provider returned a sealed secret of the wrong length');
           scratch.cipherText.set(ct);
-          const { deviceId, sessionId, ticketId, establishedMs, lastActiveMs } = s;
-          m = { deviceId, sessionId, ticketId, establishedMs, lastActiveMs, secret: s.resumptionSecret.slice(), sealed: scratch.sealed.toString('base64url') };
+          m = { meta: s, secret: secret.slice(), sealed: scratch.sealed.toString('base64url') };
         }
         memo.set(fp, m);
-        // Every field is validated hex, an ISO timestamp or base64url: nothing to escape.
-        lines[i] =
-          `{"peerFingerprint":"${fp}","deviceId":"${s.deviceId}","sessionId":"${s.sessionId}",` +
-          `"established":"${toIso(s.establishedMs)}","lastActive":"${toIso(s.lastActiveMs)}",` +
-          `"ticketId":"${s.ticketId}","sealedSecret":"${m.sealed}"}`;
+        sealed[i] = m.sealed;
       }
     } catch (err) {
       dropMemo(memo);
@@ -835,11 +922,7 @@ export class FileSessionStore implements SessionStore {
     }
     // The seals are valid whether or not the write below succeeds.
     this.#setMemo(memo, sealKey);
-    const text = renderCacheFile(this.#nowMs(), lines);
-    const size = Buffer.byteLength(text, 'utf8');
-    if (size > this.#maxFileBytes) {
-      throw corrupt(`cannot save ${sessions.length} sessions to ${this.path}: the file would be ${size} bytes, over maxFileBytes (${this.#maxFileBytes})`);
-    }
+    const text = renderCacheFile(this.#nowMs(), sessions, sealed);
     try {
       await writeFileAtomic(this.path, text, this.#crypto);
     } catch (err) {
@@ -856,7 +939,7 @@ export class FileSessionStore implements SessionStore {
       if (errnoCode(err) === 'ENOENT') return;
     }
     try {
-      await writeFileAtomic(this.path, renderCacheFile(this.#nowMs(), []), this.#crypto);
+      await writeFileAtomic(this.path, renderCacheFile(this.#nowMs(), [], []), this.#crypto);
     } catch (err) {
       throw corrupt(`cannot clear the session cache file ${this.path} (${errnoCode(err) ?? 'unknown error'})`, err);
     }
@@ -1000,7 +1083,7 @@ class NoncePool {
 }
 
 function dropOp(op: PendingOp): void {
-  if (op.kind === 'save') for (const s of op.sessions) wipe(s.resumptionSecret);
+  if (op.kind === 'save') wipe(op.secrets);
 }
 
 function reasonOf(err: unknown): string {
@@ -1080,7 +1163,8 @@ export async function pruneCacheFile(path: string, options: PruneCacheFileOption
   const savedAt = Math.min(Math.max(0, Math.floor(now)), MAX_TIME_MS);
   const text = renderCacheFile(
     savedAt,
-    kept.map((e) => JSON.stringify(e.raw)),
+    kept.map((e) => e.meta),
+    kept.map((e) => e.sealed),
   );
   try {
     await writeFileAtomic(path, text, nobleCrypto);
@@ -1115,7 +1199,7 @@ export async function clearCacheFile(path: string, options: ReadCacheFileOptions
   }
   if (!isCacheFile) throw corrupt(`${path}: not a pqble session cache file; left untouched`);
   try {
-    await writeFileAtomic(path, renderCacheFile(Date.now(), []), nobleCrypto);
+    await writeFileAtomic(path, renderCacheFile(Date.now(), [], []), nobleCrypto);
   } catch (err) {
     throw corrupt(`${path}: cannot be written (${errnoCode(err) ?? 'unknown error'})`, err);
   }

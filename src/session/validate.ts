@@ -106,6 +106,11 @@ class CheckedSession implements CachedSession {
   }
 }
 
+/** True if `entry` is a frozen record built from checked fields (by this module). */
+export function isChecked(entry: unknown): entry is CachedSession {
+  return entry instanceof CheckedSession;
+}
+
 /**
  * A frozen record of fields known to be valid (it keeps `e.resumptionSecret` itself, not a
  * copy). Only for fields that were checked.

@@ -1,0 +1,36 @@
+/**
+ * Session caching (DESIGN.md "Resumption", properties 5-8; spec/phase-3.3): the in-memory
+ * {@link SessionCache} and its persistence seam ({@link SessionStore}) with the default
+ * file-backed {@link FileSessionStore} (format: docs/cache-file.md).
+ *
+ * @module
+ */
+
+export type { CachedSession } from './types.js';
+export {
+  SessionCache,
+  isSessionExpired,
+  DEFAULT_MAX_CACHED_SESSIONS,
+  DEFAULT_SESSION_TTL_MS,
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  type SessionCacheOptions,
+  type SessionCacheCounters,
+  type SessionCacheChange,
+} from './cache.js';
+export { MemorySessionStore, type SessionStore, type StoredSessions } from './store.js';
+export {
+  FileSessionStore,
+  readCacheFileMetadata,
+  pruneCacheFile,
+  clearCacheFile,
+  CACHE_FILE_FORMAT,
+  CACHE_FILE_VERSION,
+  KEY_FILE_TYPE,
+  DEFAULT_MAX_CACHE_FILE_BYTES,
+  STORAGE_KEY_BYTES,
+  type FileSessionStoreOptions,
+  type CacheFileMetadata,
+  type CacheFileSessionMetadata,
+  type PruneCacheFileOptions,
+  type ReadCacheFileOptions,
+} from './file-store.js';
