@@ -743,7 +743,27 @@ export class FileSessionStore implements SessionStore {
    * with the cache). Never rejects: see the class description.
    */
   load(): Promise<CachedSession[]> {
-    return this.#serialize(() => this.#load());
+    return this.#serialize(async () => {
+      try {
+        return await this.#load();
+      } catch (err) {
+        // Safety net: nothing above should throw, but a load must never take the transport down.
+        this.#warn(`pqble: could not load the session cache file ${this.path}: ${reasonOf(err)}; started with an empty session cache`, {
+          path: this.path,
+          reason: reasonOf(err),
+        });
+        return [];
+      }
+    });
+  }
+
+  /** Logs a warning; a throwing logger is ignored (loading must not fail because of it). */
+  #warn(message: string, fields: Record<string, unknown>): void {
+    try {
+      this.#logger.warn(message, fields);
+    } catch {
+      // ignored
+    }
   }
 
   /**
@@ -758,6 +778,8 @@ export class FileSessionStore implements SessionStore {
       throw new TypeError('sessions must be an iterable of CachedSession');
     }
     const records: CachedSession[] = [];
+    const fingerprints = new Set<string>();
+    const tickets = new Set<string>();
     let secrets = new Uint8Array(RESUMPTION_SECRET_BYTES * 64);
     try {
       for (const s of sessions) {
@@ -767,6 +789,12 @@ export class FileSessionStore implements SessionStore {
         if (!isChecked(s)) {
           record = normaliseSession(s, `sessions[${records.length}]`);
         }
+        if (fingerprints.has(record.peerFingerprint) || tickets.has(record.ticketId)) {
+          if (record !== s) wipe(record.resumptionSecret);
+          throw new RangeError(`sessions[${records.length}] repeats a peerFingerprint or ticketId of an earlier session`);
+        }
+        fingerprints.add(record.peerFingerprint);
+        tickets.add(record.ticketId);
         const at = records.length * RESUMPTION_SECRET_BYTES;
         if (at + RESUMPTION_SECRET_BYTES > secrets.length) {
           const bigger = new Uint8Array(secrets.length * 2);
@@ -837,7 +865,7 @@ export class FileSessionStore implements SessionStore {
       storageKey = await this.#readStorageKey();
     } catch (err) {
       const aside = await setAside(this.keyPath, this.#nowMs());
-      this.#logger.warn(`pqble: storage key file ${this.keyPath} is unusable: ${reasonOf(err)}${aside === undefined ? '' : `; set it aside as ${aside}`}`, {
+      this.#warn(`pqble: storage key file ${this.keyPath} is unusable: ${reasonOf(err)}${aside === undefined ? '' : `; set it aside as ${aside}`}`, {
         path: this.keyPath,
         reason: reasonOf(err),
         ...(aside === undefined ? {} : { movedTo: aside }),
@@ -979,7 +1007,7 @@ export class FileSessionStore implements SessionStore {
       key = await this.#readStorageKey();
     } catch (err) {
       const aside = await setAside(this.keyPath, this.#nowMs());
-      this.#logger.warn(`pqble: storage key file ${this.keyPath} is unusable: ${reasonOf(err)}; creating a new one`, {
+      this.#warn(`pqble: storage key file ${this.keyPath} is unusable: ${reasonOf(err)}; creating a new one`, {
         path: this.keyPath,
         reason: reasonOf(err),
         ...(aside === undefined ? {} : { movedTo: aside }),
@@ -1026,9 +1054,9 @@ export class FileSessionStore implements SessionStore {
     const octal = mode.toString(8).padStart(4, '0');
     try {
       await chmod(path, 0o600);
-      this.#logger.warn(`pqble: ${what} ${path} had mode ${octal}, which lets other users access it; changed it to 0600`, { path, mode: octal });
+      this.#warn(`pqble: ${what} ${path} had mode ${octal}, which lets other users access it; changed it to 0600`, { path, mode: octal });
     } catch (err) {
-      this.#logger.warn(`pqble: ${what} ${path} has mode ${octal}, which lets other users access it, and it could not be changed to 0600`, {
+      this.#warn(`pqble: ${what} ${path} has mode ${octal}, which lets other users access it, and it could not be changed to 0600`, {
         path,
         mode: octal,
         reason: errnoCode(err) ?? 'unknown error',
@@ -1039,7 +1067,7 @@ export class FileSessionStore implements SessionStore {
   async #setAsideCache(reason: string): Promise<void> {
     const aside = await setAside(this.path, this.#nowMs());
     const where = aside === undefined ? 'it could not be set aside' : `set it aside as ${aside}`;
-    this.#logger.warn(`pqble: session cache file ${this.path} is unusable: ${reason}; ${where} and started with an empty session cache`, {
+    this.#warn(`pqble: session cache file ${this.path} is unusable: ${reason}; ${where} and started with an empty session cache`, {
       path: this.path,
       reason,
       ...(aside === undefined ? {} : { movedTo: aside }),

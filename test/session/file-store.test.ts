@@ -180,6 +180,36 @@ describe('FileSessionStore round trip and file format', () => {
     });
   });
 
+  it('refuses to save two sessions with one fingerprint or one ticket id (the file would not load)', async () => {
+    await withStore(async ({ path, make }) => {
+      const [a, b] = sampleSessions(2);
+      assert.throws(() => make().save([a, { ...b, peerFingerprint: a.peerFingerprint }]), RangeError);
+      assert.throws(() => make().save([a, { ...b, ticketId: a.ticketId }]), RangeError);
+      await assert.rejects(stat(path));
+    });
+  });
+
+  it('load() resolves to [] even when the logger or the crypto provider throws', async () => {
+    await withStore(async ({ path, make }) => {
+      await make().save(sampleSessions(2));
+      const { nobleCrypto } = await import('../../src/crypto/index.js');
+      const throwing = {
+        ...nobleCrypto,
+        aeadOpen: () => {
+          throw new Error('broken backend');
+        },
+      };
+      const logger = {
+        warn: () => {
+          throw new Error('broken logger');
+        },
+      };
+      assert.deepEqual(await new FileSessionStore({ path, logger, crypto: throwing }).load(), []);
+      await writeFile(path, 'garbage');
+      assert.deepEqual(await new FileSessionStore({ path, logger }).load(), []);
+    });
+  });
+
   it('copies the sessions at the call: wiping them afterwards does not change what is saved', async () => {
     await withStore(async ({ make }) => {
       const sessions = sampleSessions(3);
