@@ -246,6 +246,7 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
   readonly #incoming = new Set<(link: Link) => void>();
   readonly #unclaimed: AdapterLink[] = [];
   #acceptSeq = 0;
+  #advertising = false;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** The published pqble service object (its characteristics call back into this peripheral). */
@@ -283,6 +284,7 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
     await callbackToPromise((done) => this.bleno.setServices([this.service], done));
     throwIfAborted(signal);
     await callbackToPromise((done) => this.bleno.startAdvertising(this.name, [compactUuid(PQBLE_SERVICE_UUID)], done));
+    this.#advertising = true;
     throwIfAborted(signal);
   }
 
@@ -331,7 +333,28 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
 
   readonly #onAccept = (address: string, handle: BlenoConnectionHandle): void => {
     this.#connection(handle ?? address, address);
+    this.#updateAdvertising();
   };
+
+  /**
+   * bleno restarts advertising after each accept, so more centrals can connect. At
+   * `maxConnections` the peripheral stops advertising (bleno's own advice) and starts again
+   * when a central leaves; a central that still gets in is dropped (see #connection).
+   */
+  #updateAdvertising(): void {
+    if (this.#closed) return;
+    let served = 0;
+    for (const c of this.#connections.values()) if (!c.refused) served++;
+    const want = served < this.#maxConnections;
+    if (want === this.#advertising) return;
+    this.#advertising = want;
+    try {
+      if (want) this.bleno.startAdvertising(this.name, [compactUuid(PQBLE_SERVICE_UUID)], () => undefined);
+      else this.bleno.stopAdvertising();
+    } catch {
+      // the adapter is going away; its state change closes everything
+    }
+  }
 
   readonly #onDisconnect = (address: string, handle?: BlenoConnectionHandle): void => {
     const key = String(handle ?? address);
@@ -341,6 +364,7 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
     conn.notify = undefined;
     conn.markDisconnected();
     conn.link?.closeWith(new LinkError('PQBLE_ERR_DISCONNECTED', 'the central disconnected'));
+    this.#updateAdvertising();
   };
 
   readonly #onMtuChange = (mtu: number): void => {
@@ -522,11 +546,23 @@ interface StartOptions {
   readonly signal: AbortSignal | undefined;
 }
 
+/** bleno objects serving a pqble peripheral: one GATT database each, so one peripheral each. */
+const inUse = new WeakSet<object>();
+
 async function startPeripheral<C>(bleno: BlenoLike<C>, release: () => void, options: StartOptions): Promise<BlenoPeripheral> {
+  if (inUse.has(bleno)) {
+    release();
+    throw new LinkError('PQBLE_ERR_RADIO_UNAVAILABLE', 'this bleno object already serves a pqble peripheral; close it first');
+  }
+  inUse.add(bleno);
+  const releaseAll = (): void => {
+    inUse.delete(bleno);
+    release();
+  };
   let peripheral: BlenoPeripheralImpl<C> | undefined;
   try {
     await waitForPoweredOn(bleno, { timeoutMs: options.poweredOnTimeoutMs, signal: options.signal, packageName: PACKAGE });
-    peripheral = new BlenoPeripheralImpl(bleno, release, options.name, options.maxQueued, options.maxConnections);
+    peripheral = new BlenoPeripheralImpl(bleno, releaseAll, options.name, options.maxQueued, options.maxConnections);
     try {
       await peripheral.start(options.signal);
     } catch (err) {
@@ -535,7 +571,7 @@ async function startPeripheral<C>(bleno: BlenoLike<C>, release: () => void, opti
     return peripheral;
   } catch (err) {
     if (peripheral !== undefined) await peripheral.close();
-    else release();
+    else releaseAll();
     throw err;
   }
 }

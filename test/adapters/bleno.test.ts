@@ -46,6 +46,16 @@ describe('bleno peripheral (fakes): radio availability and options', () => {
     for (const event of ['accept', 'disconnect', 'mtuChange', 'stateChange']) assert.equal(bleno.listenerCount(event), 0, event);
   });
 
+  it('refuses a second peripheral on the same bleno object until the first is closed', async () => {
+    const { bleno } = createFakeBlePair();
+    const first = await createBlenoPeripheral({ bleno });
+    await rejectsWithCode(createBlenoPeripheral({ bleno }), 'PQBLE_ERR_RADIO_UNAVAILABLE');
+    assert.equal(bleno.advertising, true, 'the first keeps advertising');
+    await first.close();
+    const second = await createBlenoPeripheral({ bleno });
+    await second.close();
+  });
+
   it('checks its options', async () => {
     const { bleno } = createFakeBlePair();
     await assert.rejects(createBlenoPeripheral({ bleno, nmae: 'x' } as never), TypeError);
@@ -112,17 +122,28 @@ describe('bleno peripheral (fakes): centrals', () => {
     }
   });
 
-  it('enforces maxConnections: a central beyond it is disconnected and its connect() fails', async () => {
+  it('enforces maxConnections: stops advertising at the limit, drops a central that still gets in, resumes when one leaves', async () => {
     const air = new FakeAir();
     const bleno = air.createBleno();
     const peripheral = await createBlenoPeripheral({ bleno, maxConnections: 1 });
     const a = await createNobleCentral({ noble: air.createNoble() });
-    const b = await createNobleCentral({ noble: air.createNoble() });
+    const b = await createNobleCentral({ noble: air.createNoble(), scanTimeoutMs: 100 });
     try {
-      await connectPair(a, peripheral);
+      // b has seen the peripheral advertise before a connects.
+      assert.equal((await b.scan({ durationMs: 30 })).length, 1);
+      const { c } = await connectPair(a, peripheral);
+      await waitFor(() => !bleno.advertising, 'advertising to stop at the limit');
+      assert.equal((await b.scan({ durationMs: 30 })).length, 0, 'not advertising at the limit');
+      // A central that connects anyway (it raced the stop) is dropped at once.
+      bleno.advertising = true;
       await rejectsWithCode(b.connect(peripheral.deviceId), 'PQBLE_ERR_DISCONNECTED');
       assert.equal(peripheral.links().length, 1);
       assert.equal(air.connections.size, 1);
+      bleno.advertising = false;
+      await c.close();
+      await waitFor(() => bleno.advertising, 'advertising to resume');
+      const { p } = await connectPair(b, peripheral);
+      assert.equal(p.peerDeviceId, b.deviceId);
     } finally {
       await a.close();
       await b.close();
