@@ -84,8 +84,11 @@ function emitAll<T>(listeners: Iterable<(value: T) => void>, value: T): void {
 
 /** A {@link Link} over a real BLE library connection. */
 export class AdapterLink implements Link {
+  /** See {@link Link.localDeviceId}. */
   readonly localDeviceId: string;
+  /** See {@link Link.peerDeviceId}. */
   readonly peerDeviceId: string;
+  /** See {@link Link.role}. */
   readonly role: LinkRole;
   readonly #driver: LinkDriver;
   readonly #clock: Clock;
@@ -125,14 +128,17 @@ export class AdapterLink implements Link {
     });
   }
 
+  /** See {@link Link.attMtu}. */
   get attMtu(): number {
     return this.#attMtu;
   }
 
+  /** See {@link Link.maxPayloadBytes}. */
   get maxPayloadBytes(): number {
     return this.#attMtu - ATT_HEADER_BYTES;
   }
 
+  /** See {@link Link.isOpen}. */
   get isOpen(): boolean {
     return this.#open;
   }
@@ -187,6 +193,7 @@ export class AdapterLink implements Link {
     );
   }
 
+  /** See {@link Link.onPacket}. */
   onPacket(listener: (packet: Uint8Array) => void): () => void {
     if (typeof listener !== 'function') throw new TypeError('listener must be a function');
     this.#packetListeners.add(listener);
@@ -196,6 +203,7 @@ export class AdapterLink implements Link {
     };
   }
 
+  /** See {@link Link.onMtuChange}. */
   onMtuChange(listener: (attMtu: number) => void): () => void {
     if (typeof listener !== 'function') throw new TypeError('listener must be a function');
     this.#mtuListeners.add(listener);
@@ -204,6 +212,7 @@ export class AdapterLink implements Link {
     };
   }
 
+  /** See {@link Link.onClose}. */
   onClose(listener: (reason: PqbleError | undefined) => void): () => void {
     if (typeof listener !== 'function') throw new TypeError('listener must be a function');
     if (!this.#open) {
@@ -221,6 +230,7 @@ export class AdapterLink implements Link {
     };
   }
 
+  /** See {@link Link.close}: closes locally, then asks the library to disconnect (bounded wait). */
   async close(): Promise<void> {
     if (this.#open) {
       this.closeWith(undefined);
@@ -229,6 +239,7 @@ export class AdapterLink implements Link {
     await this.#closing;
   }
 
+  /** See {@link Link.stats}. On-air bytes and airtime are unknown on real radios (0). */
   stats(): LinkStats {
     return {
       packetsSent: this.#packetsSent,
