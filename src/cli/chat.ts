@@ -1,0 +1,289 @@
+/**
+ * `pqble peripheral` and `pqble central` (docs/cli.md "pqble peripheral / central";
+ * docs/hardware.md): a line-based chat over a real radio through the bleno and noble
+ * adapters and {@link BleTransport}. Each connection's type (full handshake or resumed)
+ * and the peer's fingerprint go to stderr; received messages go to stdout; stdin lines
+ * are sent. Without a radio they fail at once: `pqble: radio unavailable (...)`, exit 1.
+ *
+ * @module
+ */
+
+import { createInterface } from 'node:readline';
+import { formatWithOptions } from 'node:util';
+import { wipe } from '../bytes.js';
+import { isPqbleError } from '../errors.js';
+import { fingerprintToHex, generateIdentity, loadIdentity, type Identity } from '../identity/index.js';
+import { formatDeviceId, parseDeviceId } from '../link/device-id.js';
+import type { LinkEndpoint } from '../link/types.js';
+import type { Logger } from '../logger.js';
+import type { BleConnection, BleTransport } from '../transport/index.js';
+import { EXIT_OK, UsageError, formatHelp, parseCommand, requireOption, type CommandHelp, type OptionTable } from './args.js';
+import type { CliContext } from './context.js';
+import { formatInt, formatMs, oneLine, shortHex } from './format.js';
+
+const COMMON = {
+  identity: { type: 'string', value: 'FILE', description: 'This side\'s identity key file (see `pqble identity new`). Default: a throwaway identity.' },
+  sessions: { type: 'string', value: 'FILE', description: 'Session cache file, so that connections resume across restarts. Default: in memory only.' },
+} as const satisfies OptionTable;
+
+const PERIPHERAL_OPTIONS = {
+  name: { type: 'string', value: 'NAME', description: 'Advertised name, 1 to 29 ASCII characters (default "pqble").' },
+  ...COMMON,
+} as const satisfies OptionTable;
+
+const CENTRAL_OPTIONS = {
+  device: { type: 'string', value: 'ADDR', description: 'The peripheral\'s BLE address, e.g. aa:bb:cc:dd:ee:ff.' },
+  ...COMMON,
+} as const satisfies OptionTable;
+
+const NOTES = [
+  'Lines typed on stdin are sent; received messages are printed on stdout;',
+  'connection events (full handshake or resumed, the peer\'s fingerprint) go to',
+  'stderr. End with Ctrl-D or Ctrl-C. Needs a Bluetooth adapter (docs/hardware.md).',
+];
+
+const PERIPHERAL_HELP: CommandHelp = {
+  usage: 'peripheral [--name NAME] [--identity FILE] [--sessions FILE]',
+  summary: 'Advertises the pqble service through bleno and chats with every central that connects.',
+  notes: [...NOTES, '', 'Example:', '  pqble peripheral --name sensor --identity sensor.id.json \\', '    --sessions sensor.sessions.json'],
+};
+
+const CENTRAL_HELP: CommandHelp = {
+  usage: 'central --device ADDR [--identity FILE] [--sessions FILE]',
+  summary:
+    'Connects through noble to the pqble peripheral at ADDR and chats with it. If the link drops, the next line reconnects ' +
+    '(resumed with a 32-byte token when the session is cached).',
+  notes: [...NOTES, '', 'Example:', '  pqble central --device aa:bb:cc:dd:ee:ff --identity hub.id.json \\', '    --sessions hub.sessions.json'],
+};
+
+const NAME_RE = /^[\x20-\x7e]{1,29}$/;
+
+interface ChatSetup {
+  readonly identity: Identity;
+  readonly throwaway: boolean;
+}
+
+/**
+ * Holds back what the radio libraries print with `console.*` (noble and bleno print multi-line
+ * adapter warnings on stdout): while the radio starts it is buffered, so that a failure is
+ * reported on one line (the buffer is shown with `PQBLE_DEBUG=1`); once the radio is up it
+ * goes to stderr, so stdout carries only received messages.
+ */
+function holdLibraryOutput(context: CliContext): { goLive(): void; release(failed: boolean): void } {
+  const names = ['log', 'info', 'warn', 'error', 'debug'] as const;
+  // The originals are put back as they were (unbound), exactly as console holds them.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const saved = names.map((n) => console[n]);
+  const held: string[] = [];
+  let live = false;
+  const sink = (...args: unknown[]): void => {
+    const text = formatWithOptions({ colors: false }, ...args);
+    if (live) context.stderr.write(`${text}\n`);
+    else held.push(text);
+  };
+  for (const n of names) console[n] = sink;
+  const showHeld = (): void => {
+    for (const text of held.splice(0)) context.stderr.write(`${context.errStyle.dim(text)}\n`);
+  };
+  return {
+    goLive() {
+      live = true;
+      showHeld();
+    },
+    release(failed) {
+      if (!failed || (context.env.PQBLE_DEBUG ?? '') !== '') showHeld();
+      names.forEach((n, i) => (console[n] = saved[i]!));
+    },
+  };
+}
+
+/** Warnings of the transport, one line each on stderr. */
+function stderrLogger(context: CliContext): Logger {
+  return { warn: (message) => context.stderr.write(`${context.errStyle.yellow('warning:')} ${oneLine(message)}\n`) };
+}
+
+async function openIdentity(path: string | undefined): Promise<ChatSetup> {
+  if (path === undefined) return { identity: generateIdentity(), throwaway: true };
+  return { identity: await loadIdentity(path), throwaway: false };
+}
+
+/** Text received from a peer, made safe for a terminal (no control sequences). */
+export function printable(bytes: Uint8Array): string {
+  // eslint-disable-next-line no-control-regex
+  return new TextDecoder('utf-8', { fatal: false }).decode(bytes).replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '\ufffd');
+}
+
+/** One line about a new connection: its type, the peer, and what the setup cost. */
+export function describeConnection(connection: BleConnection): string {
+  const st = connection.stats();
+  const type = connection.connectionType === 'resumed' ? 'resumed' : st.fellBack ? 'full handshake (resumption refused)' : 'full handshake';
+  return (
+    `connected: ${type} with ${connection.peerFingerprint} (device ${formatDeviceId(connection.peerDeviceId)}; ` +
+    `${st.setupRoundTrips} round trip${st.setupRoundTrips === 1 ? '' : 's'}, ${formatInt(st.setupBytesOnAirSent + st.setupBytesOnAirReceived)} bytes on air, ${formatMs(st.setupMs)} ms)`
+  );
+}
+
+/** Prints the messages of `connection` until it closes. */
+async function printMessages(connection: BleConnection, context: CliContext): Promise<void> {
+  const who = shortHex(connection.peerFingerprint, 8);
+  try {
+    for await (const message of connection.messages()) context.stdout.write(`${who}> ${printable(message)}\n`);
+  } catch {
+    // The close reason is reported below.
+  }
+  const reason = connection.closeReason;
+  context.stderr.write(`disconnected: ${who}${reason === undefined ? '' : ` (${oneLine(reason.message, 120)})`}\n`);
+}
+
+/** Calls `onLine` for each stdin line until EOF or abort; waits for each call. */
+async function forEachLine(context: CliContext, onLine: (line: string) => Promise<void>): Promise<void> {
+  const rl = createInterface({ input: context.stdin, terminal: false });
+  const stop = (): void => rl.close();
+  context.signal.addEventListener('abort', stop, { once: true });
+  try {
+    for await (const line of rl) {
+      if (context.signal.aborted) break;
+      if (line !== '') await onLine(line);
+    }
+  } finally {
+    context.signal.removeEventListener('abort', stop);
+    rl.close();
+  }
+}
+
+async function send(connection: BleConnection, line: string, context: CliContext): Promise<void> {
+  try {
+    await connection.send(new TextEncoder().encode(line), { signal: context.signal });
+  } catch (err) {
+    if (!context.signal.aborted) context.stderr.write(`${context.errStyle.yellow('not sent:')} ${oneLine(err instanceof Error ? err.message : String(err), 160)}\n`);
+  }
+}
+
+/** Creates the transport on `endpoint`, runs `body`, and always closes both and wipes the identity. */
+async function withTransport(
+  context: CliContext,
+  setup: ChatSetup,
+  endpoint: LinkEndpoint,
+  sessions: string | undefined,
+  body: (transport: BleTransport) => Promise<void>,
+): Promise<void> {
+  const { BleTransport } = await import('../transport/index.js');
+  let transport: BleTransport | undefined;
+  try {
+    transport = await BleTransport.create({
+      identity: setup.identity,
+      link: endpoint,
+      logger: stderrLogger(context),
+      ...(sessions === undefined ? {} : { sessionPersistPath: sessions }),
+    });
+    const me = fingerprintToHex(setup.identity.fingerprint);
+    context.stderr.write(`identity ${me}${setup.throwaway ? ' (throwaway; use --identity FILE to keep one)' : ''}\n`);
+    await body(transport);
+  } finally {
+    await transport?.close();
+    await endpoint.close();
+  }
+}
+
+function checkIdentityFile(command: string, value: string | undefined): string | undefined {
+  return value === undefined ? undefined : requireOption(command, 'identity', value);
+}
+
+/** Runs `pqble peripheral`. */
+export async function runPeripheral(args: readonly string[], context: CliContext): Promise<number> {
+  const parsed = parseCommand('peripheral', args, PERIPHERAL_OPTIONS);
+  if (parsed.help) {
+    context.stdout.write(formatHelp(PERIPHERAL_HELP, PERIPHERAL_OPTIONS));
+    return EXIT_OK;
+  }
+  const name = parsed.values.name ?? 'pqble';
+  if (!NAME_RE.test(name)) throw new UsageError('--name must be 1 to 29 printable ASCII characters');
+  const identityPath = checkIdentityFile('peripheral', parsed.values.identity);
+  const sessions = parsed.values.sessions === undefined ? undefined : requireOption('peripheral', 'sessions', parsed.values.sessions);
+
+  const setup = await openIdentity(identityPath);
+  const held = holdLibraryOutput(context);
+  let failed = true;
+  try {
+    const { createBlenoPeripheral } = await import('../adapters/bleno.js');
+    const endpoint = await createBlenoPeripheral({ name, signal: context.signal });
+    held.goLive();
+    await withTransport(context, setup, endpoint, sessions, async (transport) => {
+      context.stderr.write(`advertising as "${name}" (device ${formatDeviceId(endpoint.deviceId)}); waiting for centrals. Ctrl-D or Ctrl-C ends.\n`);
+      const accepting = (async () => {
+        try {
+          for await (const connection of transport.incoming({ signal: context.signal })) {
+            context.stderr.write(`${describeConnection(connection)}\n`);
+            void printMessages(connection, context);
+          }
+        } catch (err) {
+          if (!isPqbleError(err, 'PQBLE_ERR_ABORTED')) throw err;
+        }
+      })();
+      await forEachLine(context, async (line) => {
+        const open = transport.connections().filter((c) => c.isOpen);
+        if (open.length === 0) context.stderr.write('no central connected; not sent\n');
+        await Promise.all(open.map((c) => send(c, line, context)));
+      });
+      await transport.close();
+      await accepting;
+    });
+    failed = false;
+    return EXIT_OK;
+  } finally {
+    held.release(failed);
+    wipe(setup.identity.secretKey, setup.identity.seed);
+  }
+}
+
+/** Runs `pqble central`. */
+export async function runCentral(args: readonly string[], context: CliContext): Promise<number> {
+  const parsed = parseCommand('central', args, CENTRAL_OPTIONS);
+  if (parsed.help) {
+    context.stdout.write(formatHelp(CENTRAL_HELP, CENTRAL_OPTIONS));
+    return EXIT_OK;
+  }
+  const deviceText = requireOption('central', 'device', parsed.values.device);
+  let device: string;
+  try {
+    device = parseDeviceId(deviceText);
+  } catch {
+    throw new UsageError(`--device must be a BLE address like aa:bb:cc:dd:ee:ff, got '${oneLine(deviceText, 40)}'`);
+  }
+  const identityPath = checkIdentityFile('central', parsed.values.identity);
+  const sessions = parsed.values.sessions === undefined ? undefined : requireOption('central', 'sessions', parsed.values.sessions);
+
+  const setup = await openIdentity(identityPath);
+  const held = holdLibraryOutput(context);
+  let failed = true;
+  try {
+    const { createNobleCentral } = await import('../adapters/noble.js');
+    const endpoint = await createNobleCentral({ signal: context.signal });
+    held.goLive();
+    await withTransport(context, setup, endpoint, sessions, async (transport) => {
+      let connection: BleConnection | undefined;
+      const connect = async (): Promise<BleConnection> => {
+        if (connection?.isOpen === true) return connection;
+        context.stderr.write(`connecting to ${formatDeviceId(device)} ...\n`);
+        const c = await transport.connectToDevice(device, { signal: context.signal });
+        context.stderr.write(`${describeConnection(c)}\n`);
+        void printMessages(c, context);
+        connection = c;
+        return c;
+      };
+      await connect();
+      await forEachLine(context, async (line) => {
+        try {
+          await send(await connect(), line, context);
+        } catch (err) {
+          if (!context.signal.aborted) context.stderr.write(`${context.errStyle.yellow('not sent:')} ${oneLine(err instanceof Error ? err.message : String(err), 160)}\n`);
+        }
+      });
+    });
+    failed = false;
+    return EXIT_OK;
+  } finally {
+    held.release(failed);
+    wipe(setup.identity.secretKey, setup.identity.seed);
+  }
+}

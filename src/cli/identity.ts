@@ -1,0 +1,110 @@
+/**
+ * `pqble identity new|show` (docs/cli.md "pqble identity"): creates an ML-DSA-65 identity
+ * key file (mode 0600, atomically, never over an existing file unless `--force`) or shows
+ * the fingerprint of one. The secret never leaves the file: it is not printed, and the
+ * in-memory copy is wiped when the command is done.
+ *
+ * @module
+ */
+
+import { lstat } from 'node:fs/promises';
+import { wipe } from '../bytes.js';
+import { FileFormatError } from '../errors.js';
+import { fingerprintToHex, generateIdentity, loadIdentity, saveIdentity, type Identity } from '../identity/index.js';
+import { EXIT_OK, UsageError, formatHelp, parseCommand, requireOption, type CommandHelp, type OptionTable } from './args.js';
+import type { CliContext } from './context.js';
+
+const OPTIONS = {
+  path: { type: 'string', value: 'FILE', description: 'The identity key file.' },
+  force: { type: 'boolean', description: '`new`: replace an existing file (its identity is lost).' },
+  json: { type: 'boolean', description: 'Print one JSON document instead of text.' },
+} as const satisfies OptionTable;
+
+const HELP: CommandHelp = {
+  usage: 'identity new|show --path FILE [--force] [--json]',
+  summary:
+    '`new` creates a long-term ML-DSA-65 identity key file (mode 0600). `show` prints the fingerprint of an identity file: ' +
+    'the 64-hex-digit name peers know this device by. The secret key is never printed.',
+  notes: ['Examples:', '  pqble identity new --path ~/.config/pqble/hub.identity.json', '  pqble identity show --path ~/.config/pqble/hub.identity.json'],
+};
+
+/** The JSON document of `pqble identity new|show --json`. */
+export interface IdentityJson {
+  readonly path: string;
+  /** `true` for `new`. */
+  readonly created: boolean;
+  readonly algorithm: 'ML-DSA-65';
+  /** 64 lowercase hex digits. */
+  readonly fingerprint: string;
+  /** Length of the public key in bytes (1,952). */
+  readonly publicKeyBytes: number;
+  /** Permission bits of the file, as octal text (`"0600"`). */
+  readonly mode: string;
+}
+
+async function fileMode(path: string): Promise<number> {
+  return (await lstat(path)).mode & 0o777;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `pqble identity ...`. */
+export async function run(args: readonly string[], context: CliContext): Promise<number> {
+  const parsed = parseCommand('identity', args, OPTIONS, 1);
+  if (parsed.help) {
+    context.stdout.write(formatHelp(HELP, OPTIONS));
+    return EXIT_OK;
+  }
+  const action = parsed.positionals[0];
+  if (action !== 'new' && action !== 'show') {
+    throw new UsageError(action === undefined ? "'pqble identity' needs new or show (see pqble identity --help)" : `unknown identity action '${action.slice(0, 40)}' (expected new or show)`);
+  }
+  const path = requireOption(`identity ${action}`, 'path', parsed.values.path);
+  if (action === 'show' && parsed.values.force === true) throw new UsageError('--force only applies to `pqble identity new`');
+
+  let identity: Identity | undefined;
+  try {
+    if (action === 'new') {
+      const force = parsed.values.force === true;
+      if (!force && (await exists(path))) {
+        throw new FileFormatError('PQBLE_ERR_KEY_FILE', `identity file ${path} already exists (use --force to replace it)`);
+      }
+      identity = generateIdentity();
+      await saveIdentity(path, identity, { overwrite: force });
+    } else {
+      identity = await loadIdentity(path);
+    }
+    const doc: IdentityJson = {
+      path,
+      created: action === 'new',
+      algorithm: 'ML-DSA-65',
+      fingerprint: fingerprintToHex(identity.fingerprint),
+      publicKeyBytes: identity.publicKey.length,
+      mode: (await fileMode(path)).toString(8).padStart(4, '0'),
+    };
+    if (parsed.values.json === true) {
+      context.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    } else {
+      const s = context.style;
+      const lines = [
+        action === 'new' ? `${s.green('created')} ${path} (mode ${doc.mode})` : `${path} (mode ${doc.mode})`,
+        `  algorithm    ${doc.algorithm}, public key ${doc.publicKeyBytes} bytes`,
+        `  fingerprint  ${s.bold(doc.fingerprint)}`,
+      ];
+      if ((Number.parseInt(doc.mode, 8) & 0o077) !== 0) {
+        lines.push(s.yellow(`  warning: other users can read this file; run chmod 600 ${path}`));
+      }
+      context.stdout.write(`${lines.join('\n')}\n`);
+    }
+    return EXIT_OK;
+  } finally {
+    if (identity !== undefined) wipe(identity.secretKey, identity.seed);
+  }
+}

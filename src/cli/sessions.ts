@@ -1,0 +1,241 @@
+/**
+ * `pqble sessions list|show|prune|clear` (docs/cli.md "pqble sessions"; the file format is
+ * docs/cache-file.md). Works on a session cache file WITHOUT its storage key: it reads only
+ * the readable metadata (peer fingerprint, device id, session id, times) and never prints a
+ * secret, sealed or not. `prune` and `clear` replace the file atomically; a transport that
+ * has the same file open may later write its own state back.
+ *
+ * @module
+ */
+
+import { FileFormatError, isPqbleError } from '../errors.js';
+import { formatDeviceId } from '../link/device-id.js';
+import {
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  DEFAULT_SESSION_TTL_MS,
+  clearCacheFile,
+  isSessionExpired,
+  pruneCacheFile,
+  readCacheFileMetadata,
+  type CacheFileMetadata,
+  type CacheFileSessionMetadata,
+} from '../session/index.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, formatHelp, parseCommand, parseNumberOption, requireOption, type CommandHelp, type OptionTable } from './args.js';
+import type { CliContext } from './context.js';
+import { formatDuration, renderTable, shortHex, type Style } from './format.js';
+
+const OPTIONS = {
+  path: { type: 'string', value: 'FILE', description: 'The session cache file (the `sessionPersistPath` of a transport).' },
+  'ttl-hours': { type: 'string', value: 'N', description: 'Session life from the last full handshake, in hours (default 24, as the transport).' },
+  json: { type: 'boolean', description: 'Print one JSON document instead of text.' },
+} as const satisfies OptionTable;
+
+const HELP: CommandHelp = {
+  usage: 'sessions list|show PREFIX|prune|clear --path FILE [options]',
+  summary:
+    'Inspects a session cache file without its storage key and never prints a secret. `list` shows every cached session; ' +
+    '`show PREFIX` one session, by a prefix of its peer fingerprint or session id; `prune` removes expired sessions; ' +
+    '`clear` forgets all of them (every peer then needs a full handshake). `prune` and `clear` replace the file atomically.',
+  notes: ['Examples:', '  pqble sessions list --path hub.sessions.json', '  pqble sessions show 3f2a9c --path hub.sessions.json', '  pqble sessions prune --ttl-hours 12 --path hub.sessions.json'],
+};
+
+const ACTIONS = ['list', 'show', 'prune', 'clear'] as const;
+type Action = (typeof ACTIONS)[number];
+
+/** One session in the JSON documents of `pqble sessions`. */
+export interface SessionJson {
+  /** 64 hex digits. */
+  readonly peerFingerprint: string;
+  /** 12 hex digits. */
+  readonly deviceId: string;
+  /** 32 hex digits. */
+  readonly sessionId: string;
+  /** ISO UTC time of the last full handshake. */
+  readonly established: string;
+  /** ISO UTC time of the last use. */
+  readonly lastActive: string;
+  /** ms since `established`. */
+  readonly ageMs: number;
+  /** ms since `lastActive`. */
+  readonly idleMs: number;
+  /** ms until the session expires (0 once expired). */
+  readonly expiresInMs: number;
+  readonly state: 'active' | 'expired';
+}
+
+/** The JSON document of `pqble sessions list --json` (and `show`, with one session). */
+export interface SessionListJson {
+  readonly path: string;
+  /** ISO UTC time the file was last written. */
+  readonly savedAt: string;
+  /** ISO UTC time the states were computed at. */
+  readonly now: string;
+  readonly ttlHours: number;
+  readonly sessions: SessionJson[];
+}
+
+function toSessionJson(meta: CacheFileSessionMetadata, now: number, ttlMs: number): SessionJson {
+  const expired = isSessionExpired(meta, now, ttlMs, DEFAULT_MAX_CLOCK_SKEW_MS);
+  return {
+    peerFingerprint: meta.peerFingerprint,
+    deviceId: meta.deviceId,
+    sessionId: meta.sessionId,
+    established: new Date(meta.establishedMs).toISOString(),
+    lastActive: new Date(meta.lastActiveMs).toISOString(),
+    ageMs: now - meta.establishedMs,
+    idleMs: now - meta.lastActiveMs,
+    expiresInMs: expired ? 0 : meta.establishedMs + ttlMs - now,
+    state: expired ? 'expired' : 'active',
+  };
+}
+
+/** True if `err` is the "no such file" report of the cache-file helpers. */
+function isMissingFile(err: unknown): boolean {
+  const cause: unknown = err instanceof Error ? err.cause : undefined;
+  return isPqbleError(err, 'PQBLE_ERR_CACHE_FILE') && typeof cause === 'object' && cause !== null && 'code' in cause && cause.code === 'ENOENT';
+}
+
+/** Runs a cache-file helper, saying what failed: "no session cache file at X", "cannot prune the session cache: ...". */
+async function cacheFile<T>(path: string, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isMissingFile(err)) throw new FileFormatError('PQBLE_ERR_CACHE_FILE', `no session cache file at ${path}`, { cause: err });
+    if (isPqbleError(err)) throw new FileFormatError(err.code, `cannot ${what} the session cache: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+function readMetadata(path: string): Promise<CacheFileMetadata> {
+  return cacheFile(path, 'read', () => readCacheFileMetadata(path));
+}
+
+function stateText(state: SessionJson['state'], style: Style): string {
+  return state === 'active' ? style.green('active') : style.yellow('expired');
+}
+
+/** The `list` table (fits 80 columns). */
+export function renderSessionList(doc: SessionListJson, style: Style): string {
+  const lines = [`${doc.path}: ${doc.sessions.length} session${doc.sessions.length === 1 ? '' : 's'}, saved ${doc.savedAt}, TTL ${doc.ttlHours} h`];
+  if (doc.sessions.length > 0) {
+    lines.push(
+      '',
+      ...renderTable(
+        [
+          { header: 'peer' },
+          { header: 'device id' },
+          { header: 'session' },
+          { header: 'age', align: 'right' },
+          { header: 'idle', align: 'right' },
+          { header: 'expires in', align: 'right' },
+          { header: 'state' },
+        ],
+        // Most recently used first.
+        [...doc.sessions].reverse().map((s) => [
+          shortHex(s.peerFingerprint, 12),
+          formatDeviceId(s.deviceId),
+          s.sessionId.slice(0, 8),
+          formatDuration(s.ageMs),
+          formatDuration(s.idleMs),
+          s.state === 'active' ? formatDuration(s.expiresInMs) : '–',
+          stateText(s.state, style),
+        ]),
+        style,
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The `show` view of one session. */
+export function renderSession(path: string, s: SessionJson, style: Style): string {
+  const rows: [string, string][] = [
+    ['peer fingerprint', s.peerFingerprint],
+    ['device id', `${formatDeviceId(s.deviceId)} (last seen at; only a hint)`],
+    ['session id', s.sessionId],
+    ['established', `${s.established} (${formatDuration(s.ageMs)} ago, last full handshake)`],
+    ['last active', `${s.lastActive} (${formatDuration(s.idleMs)} ago)`],
+    ['expires in', s.state === 'active' ? formatDuration(s.expiresInMs) : '–'],
+    ['state', stateText(s.state, style)],
+  ];
+  return `${path}\n${rows.map(([k, v]) => `  ${style.bold(k.padEnd(16))}  ${v}`).join('\n')}\n`;
+}
+
+/** Runs `pqble sessions ...`. */
+export async function run(args: readonly string[], context: CliContext): Promise<number> {
+  const parsed = parseCommand('sessions', args, OPTIONS, 2);
+  if (parsed.help) {
+    context.stdout.write(formatHelp(HELP, OPTIONS));
+    return EXIT_OK;
+  }
+  const [actionText, prefixText] = parsed.positionals;
+  if (actionText === undefined) throw new UsageError("'pqble sessions' needs list, show, prune or clear (see pqble sessions --help)");
+  if (!(ACTIONS as readonly string[]).includes(actionText)) {
+    throw new UsageError(`unknown sessions action '${actionText.slice(0, 40)}' (expected list, show, prune or clear)`);
+  }
+  const action = actionText as Action;
+  if (action === 'show' && prefixText === undefined) throw new UsageError("'pqble sessions show' needs a fingerprint or session id prefix");
+  if (action !== 'show' && prefixText !== undefined) throw new UsageError(`unexpected argument '${prefixText.slice(0, 40)}' for 'pqble sessions ${action}'`);
+  const path = requireOption(`sessions ${action}`, 'path', parsed.values.path);
+  const ttlHours = parseNumberOption('ttl-hours', parsed.values['ttl-hours'], { min: 0.01, max: 24 * 365 }) ?? DEFAULT_SESSION_TTL_MS / 3_600_000;
+  if (action === 'clear' && parsed.values['ttl-hours'] !== undefined) throw new UsageError('--ttl-hours does not apply to `pqble sessions clear`');
+  const ttlMs = Math.round(ttlHours * 3_600_000);
+  const now = context.now();
+  const json = parsed.values.json === true;
+  const write = (doc: unknown, text: string): void => {
+    context.stdout.write(json ? `${JSON.stringify(doc, null, 2)}\n` : text);
+  };
+
+  switch (action) {
+    case 'list':
+    case 'show': {
+      const meta = await readMetadata(path);
+      const doc: SessionListJson = {
+        path,
+        savedAt: new Date(meta.savedAtMs).toISOString(),
+        now: new Date(now).toISOString(),
+        ttlHours,
+        sessions: meta.sessions.map((m) => toSessionJson(m, now, ttlMs)),
+      };
+      if (action === 'list') {
+        write(doc, renderSessionList(doc, context.style));
+        return EXIT_OK;
+      }
+      const prefix = prefixText.toLowerCase();
+      if (!/^[0-9a-f]{1,64}$/.test(prefix)) throw new UsageError(`'${prefixText.slice(0, 40)}' is not a hex prefix of a fingerprint or session id`);
+      const matches = doc.sessions.filter((s) => s.peerFingerprint.startsWith(prefix) || s.sessionId.startsWith(prefix));
+      if (matches.length === 0) {
+        context.stderr.write(`pqble: no session in ${path} matches '${prefix}'\n`);
+        return EXIT_FAILURE;
+      }
+      if (matches.length > 1) {
+        context.stderr.write(`pqble: '${prefix}' matches ${matches.length} sessions in ${path}; give more digits\n`);
+        return EXIT_FAILURE;
+      }
+      write({ ...doc, sessions: matches }, renderSession(path, matches[0], context.style));
+      return EXIT_OK;
+    }
+    case 'prune': {
+      const removed = await cacheFile(path, 'prune', () => pruneCacheFile(path, { now, ttlMs }));
+      const remaining = (await readMetadata(path)).sessions.length;
+      write({ path, removed, remaining }, `${path}: removed ${removed} expired session${removed === 1 ? '' : 's'}, ${remaining} left\n`);
+      return EXIT_OK;
+    }
+    case 'clear': {
+      let removed: number | null = null;
+      try {
+        removed = (await readCacheFileMetadata(path)).sessions.length;
+      } catch (err) {
+        if (isMissingFile(err)) {
+          write({ path, removed: 0 }, `${path}: no such file, nothing to clear\n`);
+          return EXIT_OK;
+        }
+        // Damaged: clearCacheFile decides whether it may be replaced (only a pqble cache file is).
+      }
+      await cacheFile(path, 'clear', () => clearCacheFile(path));
+      const what = removed === null ? 'all sessions' : `${removed} session${removed === 1 ? '' : 's'}`;
+      write({ path, removed }, `${path}: cleared (${what} forgotten)\n`);
+      return EXIT_OK;
+    }
+  }
+}

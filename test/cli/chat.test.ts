@@ -1,0 +1,46 @@
+// `pqble peripheral` and `pqble central` through the built tool. This machine has no usable
+// Bluetooth adapter, so both must fail quickly with one line, `pqble: radio unavailable (...)`,
+// exit 1, and leave stdout clean (the radio libraries' own chatter is held back).
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ensureBuilt, runCli, tempDir } from './helpers.js';
+
+const tmp = tempDir();
+before(() => ensureBuilt());
+after(() => tmp.remove());
+
+describe('pqble peripheral / central without a radio', () => {
+  const cases: [string, string[]][] = [
+    ['peripheral', ['peripheral', '--name', 'sensor']],
+    ['central', ['central', '--device', 'AA:BB:CC:DD:EE:FF']],
+  ];
+  for (const [title, args] of cases) {
+    it(`${title} fails quickly: radio unavailable, exit 1`, () => {
+      const started = performance.now();
+      const r = runCli(args, { timeoutMs: 15_000 });
+      const elapsed = performance.now() - started;
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderrLines.length, 1, r.stderr);
+      assert.match(r.stderrLines[0], /^pqble: radio unavailable \(.+\)$/);
+      assert.ok(elapsed < 10_000, `took ${Math.round(elapsed)} ms`);
+    });
+  }
+
+  it('loads --identity before touching the radio (a bad identity file is reported first)', () => {
+    const r = runCli(['central', '--device', 'aa:bb:cc:dd:ee:ff', '--identity', join(tmp.dir, 'none.json')]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderrLines.length, 1);
+    assert.match(r.stderrLines[0], /^pqble: identity file .*none\.json/);
+  });
+
+  it('uses a given identity file and still fails cleanly without a radio', () => {
+    const key = join(tmp.dir, 'id.json');
+    assert.equal(runCli(['identity', 'new', '--path', key]).status, 0);
+    const r = runCli(['peripheral', '--identity', key, '--sessions', join(tmp.dir, 's.json')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderrLines.at(-1)!, /^pqble: radio unavailable/);
+    assert.equal(r.stderrLines.length, 1, r.stderr);
+  });
+});

@@ -1,0 +1,163 @@
+// `pqble sessions list|show|prune|clear` through the built tool, on cache files written by
+// the real FileSessionStore: metadata only (never a secret), expiry states, prefix lookup,
+// atomic prune and clear, and a one-line failure on a corrupt or foreign file.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { silentLogger } from '../../src/logger.js';
+import { FileSessionStore, type CachedSession } from '../../src/session/index.js';
+import { ensureBuilt, runCli, tempDir } from './helpers.js';
+
+const tmp = tempDir();
+before(() => ensureBuilt());
+after(() => tmp.remove());
+
+const HOUR = 3_600_000;
+
+function session(i: number, ageHours: number): CachedSession {
+  const hex = (n: number, bytes: number): string => n.toString(16).padStart(2, '0').repeat(bytes);
+  const now = Date.now();
+  return {
+    peerFingerprint: `${hex(i, 1)}${'ab'.repeat(31)}`,
+    deviceId: `c0ffee0000${hex(i, 1)}`,
+    sessionId: `${hex(0x10 + i, 1)}${'5e'.repeat(15)}`,
+    establishedMs: now - ageHours * HOUR,
+    lastActiveMs: now - (ageHours / 2) * HOUR,
+    resumptionSecret: new Uint8Array(32).fill(0x40 + i),
+    ticketId: `${hex(0x20 + i, 1)}${'7c'.repeat(15)}`,
+  };
+}
+
+/** Writes a cache file with the store: sessions 1 (30 h old: expired), 2 (2 h) and 3 (6 min). */
+async function writeCache(name: string): Promise<{ path: string; sessions: CachedSession[] }> {
+  const path = join(tmp.dir, name);
+  const sessions = [session(1, 30), session(2, 2), session(3, 0.1)];
+  await new FileSessionStore({ path, logger: silentLogger }).save(sessions.map((s) => ({ ...s, resumptionSecret: s.resumptionSecret.slice() })));
+  return { path, sessions };
+}
+
+interface ListDoc {
+  path: string;
+  savedAt: string;
+  now: string;
+  ttlHours: number;
+  sessions: { peerFingerprint: string; deviceId: string; sessionId: string; established: string; lastActive: string; ageMs: number; idleMs: number; expiresInMs: number; state: string }[];
+}
+
+function assertNoSecret(text: string, path: string, sessions: CachedSession[]): void {
+  const file = readFileSync(path, 'utf8');
+  for (const sealed of file.matchAll(/"sealedSecret":"([^"]+)"/g)) assert.ok(!text.includes(sealed[1].slice(0, 24)), 'sealed secret printed');
+  for (const s of sessions) {
+    assert.ok(!text.includes(Buffer.from(s.resumptionSecret).toString('hex')), 'secret printed');
+    assert.ok(!text.includes(s.ticketId), 'ticket id printed');
+  }
+}
+
+describe('pqble sessions', () => {
+  it('list --json gives every session with its state, and no secret', async () => {
+    const { path, sessions } = await writeCache('list.json');
+    const r = runCli(['sessions', 'list', '--path', path, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as ListDoc;
+    assert.equal(doc.path, path);
+    assert.equal(doc.ttlHours, 24);
+    assert.ok(!Number.isNaN(Date.parse(doc.savedAt)) && !Number.isNaN(Date.parse(doc.now)));
+    assert.deepEqual(
+      doc.sessions.map((s) => [s.peerFingerprint, s.deviceId, s.sessionId, s.state]),
+      sessions.map((s, i) => [s.peerFingerprint, s.deviceId, s.sessionId, i === 0 ? 'expired' : 'active']),
+    );
+    const [expired, active] = doc.sessions;
+    assert.equal(expired.expiresInMs, 0);
+    assert.ok(Math.abs(expired.ageMs - 30 * HOUR) < 60_000);
+    assert.ok(Math.abs(active.expiresInMs - 22 * HOUR) < 60_000);
+    assert.ok(Math.abs(active.idleMs - HOUR) < 60_000);
+    assert.equal(active.established, new Date(sessions[1].establishedMs).toISOString());
+    assertNoSecret(r.stdout, path, sessions);
+  });
+
+  it('list prints a table within 80 columns; --ttl-hours changes the states', async () => {
+    const { path, sessions } = await writeCache('table.json');
+    const r = runCli(['sessions', 'list', '--path', path]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /3 sessions/);
+    assert.match(r.stdout, /c0:ff:ee:00:00:02/);
+    assert.equal(r.stdout.match(/ active$/gm)?.length, 2);
+    assert.equal(r.stdout.match(/ expired$/gm)?.length, 1);
+    // The first line names the file (any length); the table fits 80 columns.
+    for (const line of r.stdout.split('\n').slice(1)) assert.ok([...line].length <= 80, `line too long: ${line}`);
+    assertNoSecret(r.stdout, path, sessions);
+    const short = JSON.parse(runCli(['sessions', 'list', '--path', path, '--json', '--ttl-hours', '1']).stdout) as ListDoc;
+    assert.deepEqual(short.sessions.map((s) => s.state), ['expired', 'expired', 'active']);
+  });
+
+  it('show finds one session by fingerprint or session id prefix', async () => {
+    const { path, sessions } = await writeCache('show.json');
+    const byFingerprint = runCli(['sessions', 'show', '02AB', '--path', path]);
+    assert.equal(byFingerprint.status, 0, byFingerprint.stderr);
+    assert.ok(byFingerprint.stdout.includes(sessions[1].peerFingerprint));
+    assert.ok(byFingerprint.stdout.includes(sessions[1].sessionId));
+    assertNoSecret(byFingerprint.stdout, path, sessions);
+    const bySession = JSON.parse(runCli(['sessions', 'show', '13', '--path', path, '--json']).stdout) as ListDoc;
+    assert.deepEqual(bySession.sessions.map((s) => s.peerFingerprint), [sessions[2].peerFingerprint]);
+
+    const none = runCli(['sessions', 'show', 'ff', '--path', path]);
+    assert.equal(none.status, 1);
+    assert.deepEqual(none.stderrLines, [`pqble: no session in ${path} matches 'ff'`]);
+    const ambiguous = runCli(['sessions', 'show', '0', '--path', path]);
+    assert.equal(ambiguous.status, 1);
+    assert.equal(ambiguous.stderrLines.length, 1);
+    assert.match(ambiguous.stderrLines[0], /matches 3 sessions/);
+    const notHex = runCli(['sessions', 'show', 'xyz', '--path', path]);
+    assert.equal(notHex.status, 2);
+  });
+
+  it('prune removes expired sessions and keeps the others loadable by the store', async () => {
+    const { path, sessions } = await writeCache('prune.json');
+    const r = runCli(['sessions', 'prune', '--path', path, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { path, removed: 1, remaining: 2 });
+    if (process.platform !== 'win32') assert.equal(statSync(path).mode & 0o777, 0o600);
+    const loaded = await new FileSessionStore({ path, logger: silentLogger }).load();
+    assert.deepEqual(loaded.map((s) => s.peerFingerprint), sessions.slice(1).map((s) => s.peerFingerprint));
+    assert.deepEqual(loaded.map((s) => Buffer.from(s.resumptionSecret).toString('hex')), sessions.slice(1).map((s) => Buffer.from(s.resumptionSecret).toString('hex')));
+    const again = runCli(['sessions', 'prune', '--path', path]);
+    assert.equal(again.status, 0);
+    assert.match(again.stdout, /removed 0 expired sessions, 2 left/);
+    assert.deepEqual(readdirSync(tmp.dir).filter((f) => f.includes('.tmp')), [], 'no temp file left behind');
+  });
+
+  it('clear forgets every session atomically and leaves a valid empty cache file', async () => {
+    const { path } = await writeCache('clear.json');
+    const r = runCli(['sessions', 'clear', '--path', path, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { path, removed: 3 });
+    assert.deepEqual(await new FileSessionStore({ path, logger: silentLogger }).load(), []);
+    const list = JSON.parse(runCli(['sessions', 'list', '--path', path, '--json']).stdout) as ListDoc;
+    assert.deepEqual(list.sessions, []);
+    const missing = runCli(['sessions', 'clear', '--path', join(tmp.dir, 'never.json')]);
+    assert.equal(missing.status, 0);
+    assert.match(missing.stdout, /nothing to clear/);
+  });
+
+  it('a corrupt or foreign file fails with one clear line, exit 1, and is left untouched', () => {
+    const corrupt = join(tmp.dir, 'corrupt.json');
+    writeFileSync(corrupt, '{"version":1,"format":"pqble-session-cache","savedAt":"2026-01-2', { mode: 0o600 });
+    const foreign = join(tmp.dir, 'foreign.json');
+    writeFileSync(foreign, '{"hello":"world"}\n', { mode: 0o600 });
+    for (const path of [corrupt, foreign]) {
+      const before = readFileSync(path, 'utf8');
+      for (const action of ['list', 'prune', 'clear']) {
+        const r = runCli(['sessions', action, '--path', path]);
+        assert.equal(r.status, 1, `${action} ${path}`);
+        assert.equal(r.stdout, '');
+        assert.equal(r.stderrLines.length, 1, r.stderr);
+        assert.match(r.stderrLines[0], new RegExp(`^pqble: cannot ${action === 'list' ? 'read' : action} the session cache: `));
+      }
+      assert.equal(readFileSync(path, 'utf8'), before);
+    }
+    const missing = runCli(['sessions', 'list', '--path', join(tmp.dir, 'nope.json')]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderrLines[0], /^pqble: no session cache file at /);
+  });
+});
