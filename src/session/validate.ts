@@ -108,7 +108,7 @@ class CheckedSession implements CachedSession {
 
 /** True if `entry` is a frozen record built from checked fields (by this module). */
 export function isChecked(entry: unknown): entry is CachedSession {
-  return entry instanceof CheckedSession;
+  return entry instanceof CheckedSession && Object.isFrozen(entry);
 }
 
 /**
@@ -127,7 +127,7 @@ export function freezeChecked(e: CachedSession): CachedSession {
  */
 export function normaliseSession(entry: unknown, label = 'session'): CachedSession {
   if (typeof entry !== 'object' || entry === null) throw new TypeError(`${label} must be an object`);
-  if (entry instanceof CheckedSession) {
+  if (isChecked(entry)) {
     return new CheckedSession({ ...entry, resumptionSecret: entry.resumptionSecret.slice() });
   }
   const e = entry as Record<string, unknown>;

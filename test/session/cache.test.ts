@@ -105,6 +105,14 @@ describe('SessionCache basics', () => {
     assert.equal(cache.size, 1);
   });
 
+  it('re-checks an unfrozen object that merely shares the prototype of a cached record', () => {
+    const cache = new SessionCache({ now: clock().now });
+    cache.set(entry(0));
+    const forged = Object.create(Object.getPrototypeOf(cache.get(fp(0))) as object) as Record<string, unknown>;
+    Object.assign(forged, { ...entry(1), deviceId: 'not a device id' });
+    assert.throws(() => cache.set(forged as unknown as CachedSession), RangeError);
+  });
+
   it('validates options: unknown keys, ranges and types', () => {
     assert.throws(() => new SessionCache({ maxEntrys: 5 } as never), TypeError);
     assert.throws(() => new SessionCache({ maxEntries: 0 }), RangeError);
