@@ -495,7 +495,17 @@ class NobleCentralImpl implements NobleCentral {
     });
     found.catch(() => undefined);
     try {
-      await untilCancelled(this.#acquireScan(), cancel);
+      const acquiring = this.#acquireScan();
+      try {
+        await untilCancelled(acquiring, cancel);
+      } catch (err) {
+        // Cancelled while scanning starts: give the scan back once it has started.
+        acquiring.then(
+          () => this.#releaseScan(),
+          () => undefined,
+        );
+        throw err;
+      }
       try {
         return await untilCancelled(found, cancel);
       } finally {

@@ -165,6 +165,24 @@ describe('noble central (fakes): connecting', () => {
     }
   });
 
+  it('connect() aborted while it scans for the device stops scanning', async () => {
+    const pair = await makeAdapters({ centralOptions: { scanTimeoutMs: 10_000 } });
+    try {
+      for (const waitMs of [0, 20]) {
+        const ac = new AbortController();
+        const pending = pair.central.connect('c0ffee000003', { signal: ac.signal });
+        if (waitMs > 0) await delay(waitMs);
+        ac.abort();
+        await rejectsWithCode(pending, 'PQBLE_ERR_ABORTED');
+        await waitFor(() => !pair.noble.scanning, 'scanning to stop');
+        await delay(5);
+        assert.equal(pair.noble.scanning, false);
+      }
+    } finally {
+      await pair.close();
+    }
+  });
+
   it('connect() times out with PQBLE_ERR_TIMEOUT when the connection never completes, and cancels it', async () => {
     const pair = await makeAdapters();
     pair.air.unreachable.add(pair.bleno);
