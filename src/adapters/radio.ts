@@ -11,9 +11,6 @@ import { randomBytes, utf8ToBytes } from '../bytes.js';
 import { AbortError, LinkError, PqbleError } from '../errors.js';
 import { deviceIdFromBytes, parseDeviceId } from '../link/device-id.js';
 
-/** The adapter states noble and bleno report. */
-export type BleAdapterState = 'poweredOn' | 'poweredOff' | 'unauthorized' | 'unsupported' | 'unknown' | 'resetting';
-
 /** States after which waiting for `poweredOn` is pointless. */
 const HOPELESS_STATES: ReadonlySet<string> = new Set(['unsupported', 'unauthorized', 'poweredOff']);
 
@@ -155,9 +152,4 @@ export function waitForPoweredOn(radio: PoweredRadioLike, options: WaitForPowere
       finish(radioUnavailable(`${packageName} failed to start`, packageName, err));
     }
   });
-}
-
-/** Re-throws `err` if it is already coded; otherwise wraps it as radio-unavailable. */
-export function asRadioError(err: unknown, message: string, packageName: string): PqbleError {
-  return err instanceof PqbleError ? err : radioUnavailable(message, packageName, err);
 }
