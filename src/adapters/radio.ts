@@ -8,7 +8,7 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes, utf8ToBytes } from '../bytes.js';
-import { AbortError, LinkError, PqbleError } from '../errors.js';
+import { AbortError, LinkError, type PqbleError } from '../errors.js';
 import { deviceIdFromBytes, parseDeviceId } from '../link/device-id.js';
 
 /** States after which waiting for `poweredOn` is pointless. */
