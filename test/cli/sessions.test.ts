@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runDemo } from '../../src/demo/scenario.js';
 import { silentLogger } from '../../src/logger.js';
 import { FileSessionStore, type CachedSession } from '../../src/session/index.js';
 import { ensureBuilt, runCli, tempDir } from './helpers.js';
@@ -55,6 +56,25 @@ function assertNoSecret(text: string, path: string, sessions: CachedSession[]): 
 }
 
 describe('pqble sessions', () => {
+  it('reads the cache file a real transport wrote (the demo hub\'s), without its key', async () => {
+    const dir = join(tmp.dir, 'demo');
+    const report = await runDemo({ dir });
+    const path = join(dir, 'hub.sessions.json');
+    const r = runCli(['sessions', 'list', '--path', path, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as ListDoc;
+    assert.deepEqual(doc.sessions.map((x) => [x.peerFingerprint, x.deviceId]), [[report.sensorFingerprint, '5e4502000002']]);
+    const [entry] = doc.sessions;
+    assert.match(entry!.sessionId, /^[0-9a-f]{32}$/);
+    // The simulated radio's virtual wall clock starts at 2026-01-01, so the state depends on today's date.
+    assert.equal(entry!.state === 'expired', entry!.expiresInMs === 0);
+    const key = readFileSync(`${path}.key`, 'utf8');
+    for (const m of key.matchAll(/"([A-Za-z0-9+/_-]{40,})"/g)) assert.ok(!r.stdout.includes(m[1]!), 'storage key printed');
+    const show = runCli(['sessions', 'show', report.sensorFingerprint.slice(0, 6), '--path', path]);
+    assert.equal(show.status, 0, show.stderr);
+    assert.ok(show.stdout.includes(report.sensorFingerprint));
+  });
+
   it('list --json gives every session with its state, and no secret', async () => {
     const { path, sessions } = await writeCache('list.json');
     const r = runCli(['sessions', 'list', '--path', path, '--json']);
