@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, stat, writeFile, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { bytesToHex, randomBytes } from '../../src/bytes.js';
 import { isPqbleError } from '../../src/errors.js';
 import { SessionCache } from '../../src/session/cache.js';
@@ -82,6 +83,26 @@ describe('FileSessionStore round trip and file format', () => {
       assert.equal(e.established, new Date(s.establishedMs).toISOString());
       assert.equal(e.lastActive, new Date(s.lastActiveMs).toISOString());
       assert.match(e.sealedSecret, /^[A-Za-z0-9_-]{80}$/);
+    });
+  });
+
+  it('writes and reads back any timestamp from 1970 to 9999 exactly as toISOString does', async () => {
+    await withStore(async ({ path, make }) => {
+      const store = make({ storageKey: randomBytes(32) });
+      const time = fc.oneof(fc.integer({ min: 0, max: 253_402_300_799_999 }), fc.constantFrom(0, 951_782_400_000, 4_107_542_399_999, 253_402_300_799_999));
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(time, time), { minLength: 1, maxLength: 4 }), async (times) => {
+          const sessions = sampleSessions(times.length).map((s, i) => ({ ...s, establishedMs: times[i][0], lastActiveMs: times[i][1] }));
+          await store.save(sessions);
+          const doc = JSON.parse(await readFile(path, 'utf8')) as { sessions: { established: string; lastActive: string }[] };
+          doc.sessions.forEach((e, i) => {
+            assert.equal(e.established, new Date(times[i][0]).toISOString());
+            assert.equal(e.lastActive, new Date(times[i][1]).toISOString());
+          });
+          assert.deepEqual((await store.load()).map(plain), sessions.map(plain));
+        }),
+        { numRuns: Number(process.env.PQBLE_FUZZ_RUNS ?? 40) },
+      );
     });
   });
 
