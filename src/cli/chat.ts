@@ -151,15 +151,20 @@ async function forEachLine(context: CliContext, onLine: (line: string) => Promis
   }
 }
 
+/** Says on stderr why a line was not sent (nothing when the user is quitting). */
+function reportNotSent(context: CliContext, err: unknown): void {
+  if (!context.signal.aborted) context.stderr.write(`${context.errStyle.yellow('not sent:')} ${oneLine(err instanceof Error ? err.message : String(err), 160)}\n`);
+}
+
 async function send(connection: BleConnection, line: string, context: CliContext): Promise<void> {
   try {
     await connection.send(new TextEncoder().encode(line), { signal: context.signal });
   } catch (err) {
-    if (!context.signal.aborted) context.stderr.write(`${context.errStyle.yellow('not sent:')} ${oneLine(err instanceof Error ? err.message : String(err), 160)}\n`);
+    reportNotSent(context, err);
   }
 }
 
-/** Creates the transport on `endpoint`, runs `body`, and always closes both and wipes the identity. */
+/** Creates the transport on `endpoint`, runs `body`, and always closes both. */
 async function withTransport(
   context: CliContext,
   setup: ChatSetup,
@@ -185,8 +190,9 @@ async function withTransport(
   }
 }
 
-function checkIdentityFile(command: string, value: string | undefined): string | undefined {
-  return value === undefined ? undefined : requireOption(command, 'identity', value);
+/** An optional file option: absent is fine, an empty value is not. */
+function optionalPath(command: string, name: string, value: string | undefined): string | undefined {
+  return value === undefined ? undefined : requireOption(command, name, value);
 }
 
 /** Runs `pqble peripheral`. */
@@ -198,8 +204,8 @@ export async function runPeripheral(args: readonly string[], context: CliContext
   }
   const name = parsed.values.name ?? 'pqble';
   if (!NAME_RE.test(name)) throw new UsageError('--name must be 1 to 29 printable ASCII characters');
-  const identityPath = checkIdentityFile('peripheral', parsed.values.identity);
-  const sessions = parsed.values.sessions === undefined ? undefined : requireOption('peripheral', 'sessions', parsed.values.sessions);
+  const identityPath = optionalPath('peripheral', 'identity', parsed.values.identity);
+  const sessions = optionalPath('peripheral', 'sessions', parsed.values.sessions);
 
   const setup = await openIdentity(identityPath);
   const held = holdLibraryOutput(context);
@@ -250,8 +256,8 @@ export async function runCentral(args: readonly string[], context: CliContext): 
   } catch {
     throw new UsageError(`--device must be a BLE address like aa:bb:cc:dd:ee:ff, got '${oneLine(deviceText, 40)}'`);
   }
-  const identityPath = checkIdentityFile('central', parsed.values.identity);
-  const sessions = parsed.values.sessions === undefined ? undefined : requireOption('central', 'sessions', parsed.values.sessions);
+  const identityPath = optionalPath('central', 'identity', parsed.values.identity);
+  const sessions = optionalPath('central', 'sessions', parsed.values.sessions);
 
   const setup = await openIdentity(identityPath);
   const held = holdLibraryOutput(context);
@@ -273,11 +279,14 @@ export async function runCentral(args: readonly string[], context: CliContext): 
       };
       await connect();
       await forEachLine(context, async (line) => {
+        let open: BleConnection;
         try {
-          await send(await connect(), line, context);
+          open = await connect();
         } catch (err) {
-          if (!context.signal.aborted) context.stderr.write(`${context.errStyle.yellow('not sent:')} ${oneLine(err instanceof Error ? err.message : String(err), 160)}\n`);
+          reportNotSent(context, err);
+          return;
         }
+        await send(open, line, context);
       });
     });
     failed = false;

@@ -13,7 +13,6 @@ export interface Style {
   green(text: string): string;
   yellow(text: string): string;
   cyan(text: string): string;
-  red(text: string): string;
 }
 
 const ansi = (open: number, close: number) => (text: string) => `\x1b[${open}m${text}\x1b[${close}m`;
@@ -26,7 +25,6 @@ export const plainStyle: Style = {
   green: (t) => t,
   yellow: (t) => t,
   cyan: (t) => t,
-  red: (t) => t,
 };
 
 /** ANSI colour and emphasis. */
@@ -37,7 +35,6 @@ export const ansiStyle: Style = {
   green: ansi(32, 39),
   yellow: ansi(33, 39),
   cyan: ansi(36, 39),
-  red: ansi(31, 39),
 };
 
 /**
@@ -107,8 +104,9 @@ export function formatInt(n: number): string {
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return '–';
   const abs = Math.abs(ms);
-  if (abs < 1) return ms.toFixed(2);
-  if (abs < 10) return ms.toFixed(1);
+  // Thresholds just below 1 and 10, so that 0.999 is "1.0", not "1.00", and 9.96 is "10".
+  if (abs < 0.995) return ms.toFixed(2);
+  if (abs < 9.95) return ms.toFixed(1);
   return formatInt(ms);
 }
 

@@ -20,7 +20,7 @@ import {
   type CacheFileMetadata,
   type CacheFileSessionMetadata,
 } from '../session/index.js';
-import { EXIT_FAILURE, EXIT_OK, UsageError, formatHelp, parseCommand, parseNumberOption, requireOption, type CommandHelp, type OptionTable } from './args.js';
+import { EXIT_OK, UsageError, formatHelp, parseCommand, parseNumberOption, requireOption, type CommandHelp, type OptionTable } from './args.js';
 import type { CliContext } from './context.js';
 import { formatDuration, renderTable, shortHex, type Style } from './format.js';
 
@@ -175,6 +175,8 @@ export async function run(args: readonly string[], context: CliContext): Promise
   }
   const action = actionText as Action;
   if (action === 'show' && prefixText === undefined) throw new UsageError("'pqble sessions show' needs a fingerprint or session id prefix");
+  const prefix = prefixText?.toLowerCase() ?? '';
+  if (action === 'show' && !/^[0-9a-f]{1,64}$/.test(prefix)) throw new UsageError(`'${prefix.slice(0, 40)}' is not a hex prefix of a fingerprint or session id`);
   if (action !== 'show' && prefixText !== undefined) throw new UsageError(`unexpected argument '${prefixText.slice(0, 40)}' for 'pqble sessions ${action}'`);
   const path = requireOption(`sessions ${action}`, 'path', parsed.values.path);
   const ttlHours = parseNumberOption('ttl-hours', parsed.values['ttl-hours'], { min: 0.01, max: 24 * 365 }) ?? DEFAULT_SESSION_TTL_MS / 3_600_000;
@@ -201,17 +203,9 @@ export async function run(args: readonly string[], context: CliContext): Promise
         write(doc, renderSessionList(doc, context.style));
         return EXIT_OK;
       }
-      const prefix = prefixText.toLowerCase();
-      if (!/^[0-9a-f]{1,64}$/.test(prefix)) throw new UsageError(`'${prefixText.slice(0, 40)}' is not a hex prefix of a fingerprint or session id`);
       const matches = doc.sessions.filter((s) => s.peerFingerprint.startsWith(prefix) || s.sessionId.startsWith(prefix));
-      if (matches.length === 0) {
-        context.stderr.write(`pqble: no session in ${path} matches '${prefix}'\n`);
-        return EXIT_FAILURE;
-      }
-      if (matches.length > 1) {
-        context.stderr.write(`pqble: '${prefix}' matches ${matches.length} sessions in ${path}; give more digits\n`);
-        return EXIT_FAILURE;
-      }
+      if (matches.length === 0) throw new Error(`no session in ${path} matches '${prefix}'`);
+      if (matches.length > 1) throw new Error(`'${prefix}' matches ${matches.length} sessions in ${path}; give more digits`);
       write({ ...doc, sessions: matches }, renderSession(path, matches[0], context.style));
       return EXIT_OK;
     }

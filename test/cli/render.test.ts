@@ -86,6 +86,8 @@ describe('formats', () => {
     assert.equal(formatMs(0.213), '0.21');
     assert.equal(formatMs(3.44), '3.4');
     assert.equal(formatMs(1034.4), '1,034');
+    assert.equal(formatMs(9.96), '10');
+    assert.equal(formatMs(0.999), '1.0');
     assert.equal(formatRatio(98.3), '98x');
     assert.equal(formatRatio(3.04), '3x');
     assert.equal(formatRatio(3.26), '3.3x');

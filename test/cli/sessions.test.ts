@@ -65,11 +65,11 @@ describe('pqble sessions', () => {
     const doc = JSON.parse(r.stdout) as ListDoc;
     assert.deepEqual(doc.sessions.map((x) => [x.peerFingerprint, x.deviceId]), [[report.sensorFingerprint, '5e4502000002']]);
     const [entry] = doc.sessions;
-    assert.match(entry!.sessionId, /^[0-9a-f]{32}$/);
+    assert.match(entry.sessionId, /^[0-9a-f]{32}$/);
     // The simulated radio's virtual wall clock starts at 2026-01-01, so the state depends on today's date.
-    assert.equal(entry!.state === 'expired', entry!.expiresInMs === 0);
+    assert.equal(entry.state === 'expired', entry.expiresInMs === 0);
     const key = readFileSync(`${path}.key`, 'utf8');
-    for (const m of key.matchAll(/"([A-Za-z0-9+/_-]{40,})"/g)) assert.ok(!r.stdout.includes(m[1]!), 'storage key printed');
+    for (const m of key.matchAll(/"([A-Za-z0-9+/_-]{40,})"/g)) assert.ok(!r.stdout.includes(m[1]), 'storage key printed');
     const show = runCli(['sessions', 'show', report.sensorFingerprint.slice(0, 6), '--path', path]);
     assert.equal(show.status, 0, show.stderr);
     assert.ok(show.stdout.includes(report.sensorFingerprint));
