@@ -49,9 +49,14 @@ export function styleFor(stream: { readonly isTTY?: boolean }, env: NodeJS.Proce
 // eslint-disable-next-line no-control-regex
 const ANSI_RE = /\x1b\[[0-9;]*m/g;
 
+/** `text` without ANSI colour codes. */
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI_RE, '');
+}
+
 /** Width of `text` on screen, ignoring ANSI colour codes. */
 export function visibleWidth(text: string): number {
-  return [...text.replace(ANSI_RE, '')].length;
+  return [...stripAnsi(text)].length;
 }
 
 function pad(text: string, width: number, align: 'left' | 'right'): string {

@@ -7,7 +7,7 @@
  */
 
 import type { OutputStream } from './context.js';
-import { visibleWidth } from './format.js';
+import { stripAnsi, visibleWidth } from './format.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -33,8 +33,10 @@ export function createProgress(stream: OutputStream, options: ProgressOptions = 
   let live = '';
   let last = '';
   const clip = (text: string): string => {
-    const width = Math.max(20, (stream.columns ?? 80) - 1);
-    return visibleWidth(text) <= width ? text : `${[...text].slice(0, width - 1).join('')}…`;
+    const columns = stream.columns !== undefined && stream.columns > 0 ? stream.columns : 80;
+    const width = Math.max(20, columns - 1);
+    // Too wide: drop the colour rather than cut an escape sequence in half.
+    return visibleWidth(text) <= width ? text : `${[...stripAnsi(text)].slice(0, width - 1).join('')}…`;
   };
   return {
     update(text) {
