@@ -13,6 +13,7 @@
  */
 
 import { checkBytes, wipe } from '../bytes.js';
+import { LruMap } from './lru.js';
 import type { CachedSession } from './types.js';
 import {
   checkDeviceId,
@@ -112,7 +113,7 @@ export class SessionCache {
   readonly #now: () => number;
   readonly #maxSkewMs: number;
   /** fingerprint -> entry, in LRU -> MRU order. */
-  readonly #byFp = new Map<string, CachedSession>();
+  readonly #byFp = new LruMap<CachedSession>();
   /** device id -> fingerprints holding that hint, in the same LRU -> MRU order as #byFp. */
   readonly #byDevice = new Map<string, Set<string>>();
   /** ticket id -> fingerprint. */
@@ -244,7 +245,7 @@ export class SessionCache {
     if (this.#byFp.size > this.#maxEntries) {
       const now = this.#nowMs();
       while (this.#byFp.size > this.#maxEntries) {
-        const victim = this.#byFp.values().next().value!;
+        const victim = this.#byFp.oldest()!;
         const expired = this.#isExpired(victim, now);
         this.#remove(victim, expired ? 'expire' : 'evict');
         dropped.push(victim);
@@ -293,7 +294,6 @@ export class SessionCache {
       ticketId: ticketId ?? old.ticketId,
     });
     this.#unindex(old);
-    this.#byFp.delete(fp);
     this.#byFp.set(fp, next);
     this.#index(next);
     if (next.resumptionSecret !== old.resumptionSecret) wipe(old.resumptionSecret);
@@ -395,7 +395,6 @@ export class SessionCache {
     }
     const next = freezeChecked({ ...entry, lastActiveMs: now });
     const fp = entry.peerFingerprint;
-    this.#byFp.delete(fp);
     this.#byFp.set(fp, next);
     const fps = this.#byDevice.get(entry.deviceId)!;
     fps.delete(fp);

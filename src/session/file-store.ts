@@ -18,7 +18,8 @@ import { chmod, link, lstat, mkdir, open, rename, unlink } from 'node:fs/promise
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { bytesToHex, checkBytes, equalBytes, utf8ToBytes, wipe } from '../bytes.js';
-import { nobleCrypto, SIZES, type CryptoProvider } from '../crypto/index.js';
+import { SIZES, type CryptoProvider } from '../crypto/index.js';
+import { nodeCrypto } from '../crypto/node.js';
 import { FileFormatError } from '../errors.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS, isSessionExpired } from './cache.js';
@@ -71,7 +72,7 @@ export interface FileSessionStoreOptions {
   readonly logger?: Logger;
   /** A bigger cache file is treated as corrupt and not read; a save that would exceed it fails. Default 64 MiB. */
   readonly maxFileBytes?: number;
-  /** The crypto backend (AEAD, HKDF, random). Default `nobleCrypto`. */
+  /** The crypto backend (AEAD, HKDF, random). Default `nodeCrypto` (noble with node:crypto's ChaCha20-Poly1305). */
   readonly crypto?: CryptoProvider;
   /** Wall clock in ms, for `savedAt` and the `.corrupt-<timestamp>` suffix. Default `Date.now`. */
   readonly now?: () => number;
@@ -728,7 +729,7 @@ export class FileSessionStore implements SessionStore {
     }
     this.#logger = logger;
     this.#maxFileBytes = options.maxFileBytes === undefined ? DEFAULT_MAX_CACHE_FILE_BYTES : checkMaxFileBytes(options.maxFileBytes, 'maxFileBytes');
-    const crypto = options.crypto ?? nobleCrypto;
+    const crypto = options.crypto ?? nodeCrypto;
     if (typeof crypto !== 'object' || crypto === null || typeof crypto.aeadSeal !== 'function') {
       throw new TypeError('crypto must be a CryptoProvider');
     }
@@ -1195,7 +1196,7 @@ export async function pruneCacheFile(path: string, options: PruneCacheFileOption
     kept.map((e) => e.sealed),
   );
   try {
-    await writeFileAtomic(path, text, nobleCrypto);
+    await writeFileAtomic(path, text, nodeCrypto);
   } catch (err) {
     throw corrupt(`${path}: cannot be written (${errnoCode(err) ?? 'unknown error'})`, err);
   }
@@ -1227,7 +1228,7 @@ export async function clearCacheFile(path: string, options: ReadCacheFileOptions
   }
   if (!isCacheFile) throw corrupt(`${path}: not a pqble session cache file; left untouched`);
   try {
-    await writeFileAtomic(path, renderCacheFile(Date.now(), [], []), nobleCrypto);
+    await writeFileAtomic(path, renderCacheFile(Date.now(), [], []), nodeCrypto);
   } catch (err) {
     throw corrupt(`${path}: cannot be written (${errnoCode(err) ?? 'unknown error'})`, err);
   }

@@ -150,12 +150,4 @@ export function normaliseSession(entry: unknown, label = 'session'): CachedSessi
   });
 }
 
-/**
- * Throws a `TypeError` naming the first key of `options` that is not in `allowed`
- * (STYLE.md rule 5: a typo must not look like an omission).
- */
-export function checkOptionKeys(options: object, allowed: readonly string[], label: string): void {
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new TypeError(`${label}: unknown option "${key}"`);
-  }
-}
+export { checkOptionKeys } from '../util/options.js';
