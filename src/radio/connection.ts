@@ -18,7 +18,8 @@ import type { Clock, Timer } from '../clock.js';
 import { AbortError, LinkError, type PqbleError, type PqbleErrorCode } from '../errors.js';
 import type { Link, LinkRole, LinkSendOptions, LinkStats } from '../link/types.js';
 import { llFragmentSizes, llPacketAirtimeUs, llPacketBytesOnAir, T_IFS_US, type Phy } from './airtime.js';
-import { checkKeys, type ResolvedFaults, type ResolvedRadioOptions } from './options.js';
+import { checkOptionKeys } from '../util/options.js';
+import type { ResolvedFaults, ResolvedRadioOptions } from './options.js';
 import type { Prng } from './prng.js';
 import type { InterceptVerdict, RadioStats, SimulatedLinkInfo } from './types.js';
 
@@ -303,7 +304,7 @@ export class Connection {
   send(role: LinkRole, packet: Uint8Array, options?: LinkSendOptions): Promise<void> {
     if (!(packet instanceof Uint8Array)) return Promise.reject(new TypeError('packet must be a Uint8Array'));
     try {
-      checkKeys(options, ['signal'], 'send options');
+      checkOptionKeys(options, ['signal'], 'send options');
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }

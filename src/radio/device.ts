@@ -12,7 +12,8 @@ import { AbortError, LinkError, TimeoutError, type PqbleError } from '../errors.
 import { parseDeviceId } from '../link/device-id.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
 import type { Connection, SimulatedLink } from './connection.js';
-import { checkKeys, checkNumberIn, type ResolvedRadioOptions } from './options.js';
+import { checkNumber, checkOptionKeys } from '../util/options.js';
+import type { ResolvedRadioOptions } from './options.js';
 
 /** What a device needs from its radio. */
 export interface DeviceHost {
@@ -92,9 +93,9 @@ export class SimulatedDevice implements LinkEndpoint {
     let peerId: string;
     let timeoutMs: number;
     try {
-      checkKeys(options, ['signal', 'timeoutMs'], 'connect options');
+      checkOptionKeys(options, ['signal', 'timeoutMs'], 'connect options');
       peerId = parseDeviceId(peerDeviceId);
-      timeoutMs = options?.timeoutMs === undefined ? this.#host.options.connectTimeoutMs : checkNumberIn(options.timeoutMs, 'timeoutMs', 0, 86_400_000, false);
+      timeoutMs = options?.timeoutMs === undefined ? this.#host.options.connectTimeoutMs : checkNumber(options.timeoutMs, 'timeoutMs', 0, 86_400_000);
       if (peerId === this.deviceId) throw new RangeError('a device cannot connect to itself');
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkInteger, checkNumber, checkOptionKeys } from '../util/options.js';
 import type { Phy } from './airtime.js';
 import type { FaultOptions, InterceptEvent, InterceptVerdict, SimulatedRadioOptions } from './types.js';
 
@@ -44,31 +45,13 @@ export interface ResolvedFaults {
 /** No faults. */
 export const NO_FAULTS: ResolvedFaults = { packetLossRate: 0, disconnectAfterBytes: undefined, intercept: undefined };
 
-/** Throws a TypeError naming the first key of `options` not in `allowed`. */
-export function checkKeys(options: unknown, allowed: readonly string[], label: string): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object') throw new TypeError(`${label} must be an object`);
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new TypeError(`${label}: unknown option "${key}" (expected one of: ${allowed.join(', ')})`);
-  }
-}
-
-/** Checks a finite number in [min, max] (integer if `integer`). */
-export function checkNumberIn(value: unknown, label: string, min: number, max: number, integer: boolean): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${label} must be a number`);
-  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new RangeError(`${label} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got ${value}`);
-  }
-  return value;
-}
-
 function checkBoolean(value: unknown, label: string): boolean {
   if (typeof value !== 'boolean') throw new TypeError(`${label} must be a boolean`);
   return value;
 }
 
 /** Checks a PHY name. */
-export function checkPhy(value: unknown, label: string): Phy {
+function checkPhy(value: unknown, label: string): Phy {
   if (typeof value !== 'string') throw new TypeError(`${label} must be a string`);
   if (value !== 'coded' && value !== '1m' && value !== '2m') throw new RangeError(`${label} must be 'coded', '1m' or '2m', got '${value.slice(0, 20)}'`);
   return value;
@@ -76,35 +59,35 @@ export function checkPhy(value: unknown, label: string): Phy {
 
 /** Checks an ATT MTU (23..517). */
 export function checkAttMtu(value: unknown, label: string): number {
-  return checkNumberIn(value, label, 23, 517, true);
+  return checkInteger(value, label, 23, 517);
 }
 
 const RADIO_KEYS = Object.keys(RADIO_DEFAULTS);
 
 /** Merges `options` over {@link RADIO_DEFAULTS}, checking every value. */
 export function resolveRadioOptions(options: SimulatedRadioOptions | undefined): ResolvedRadioOptions {
-  checkKeys(options, RADIO_KEYS, 'SimulatedRadio options');
+  checkOptionKeys(options, RADIO_KEYS, 'SimulatedRadio options');
   const o = options ?? {};
   const d = RADIO_DEFAULTS;
   return {
-    seed: o.seed === undefined ? d.seed : checkNumberIn(o.seed, 'seed', 0, 0xffffffff, true),
+    seed: o.seed === undefined ? d.seed : checkInteger(o.seed, 'seed', 0, 0xffffffff),
     realtime: o.realtime === undefined ? d.realtime : checkBoolean(o.realtime, 'realtime'),
     phy: o.phy === undefined ? d.phy : checkPhy(o.phy, 'phy'),
-    connectionIntervalMs: o.connectionIntervalMs === undefined ? d.connectionIntervalMs : checkNumberIn(o.connectionIntervalMs, 'connectionIntervalMs', 7.5, 4000, false),
+    connectionIntervalMs: o.connectionIntervalMs === undefined ? d.connectionIntervalMs : checkNumber(o.connectionIntervalMs, 'connectionIntervalMs', 7.5, 4000),
     attMtu: o.attMtu === undefined ? d.attMtu : checkAttMtu(o.attMtu, 'attMtu'),
     dataLengthExtension: o.dataLengthExtension === undefined ? d.dataLengthExtension : checkBoolean(o.dataLengthExtension, 'dataLengthExtension'),
-    connectTimeoutMs: o.connectTimeoutMs === undefined ? d.connectTimeoutMs : checkNumberIn(o.connectTimeoutMs, 'connectTimeoutMs', 1, 86_400_000, false),
-    supervisionTimeoutMs: o.supervisionTimeoutMs === undefined ? d.supervisionTimeoutMs : checkNumberIn(o.supervisionTimeoutMs, 'supervisionTimeoutMs', 100, 32_000, false),
-    txQueuePackets: o.txQueuePackets === undefined ? d.txQueuePackets : checkNumberIn(o.txQueuePackets, 'txQueuePackets', 1, 65_536, true),
+    connectTimeoutMs: o.connectTimeoutMs === undefined ? d.connectTimeoutMs : checkNumber(o.connectTimeoutMs, 'connectTimeoutMs', 1, 86_400_000),
+    supervisionTimeoutMs: o.supervisionTimeoutMs === undefined ? d.supervisionTimeoutMs : checkNumber(o.supervisionTimeoutMs, 'supervisionTimeoutMs', 100, 32_000),
+    txQueuePackets: o.txQueuePackets === undefined ? d.txQueuePackets : checkInteger(o.txQueuePackets, 'txQueuePackets', 1, 65_536),
   };
 }
 
 /** Checks a {@link FaultOptions} object. */
 export function resolveFaults(faults: FaultOptions): ResolvedFaults {
   if (faults === undefined || faults === null || typeof faults !== 'object') throw new TypeError('faults must be an object');
-  checkKeys(faults, ['packetLossRate', 'disconnectAfterBytes', 'intercept'], 'FaultOptions');
-  const rate = faults.packetLossRate === undefined ? 0 : checkNumberIn(faults.packetLossRate, 'packetLossRate', 0, 1, false);
-  const after = faults.disconnectAfterBytes === undefined ? undefined : checkNumberIn(faults.disconnectAfterBytes, 'disconnectAfterBytes', 1, Number.MAX_SAFE_INTEGER, true);
+  checkOptionKeys(faults, ['packetLossRate', 'disconnectAfterBytes', 'intercept'], 'FaultOptions');
+  const rate = faults.packetLossRate === undefined ? 0 : checkNumber(faults.packetLossRate, 'packetLossRate', 0, 1);
+  const after = faults.disconnectAfterBytes === undefined ? undefined : checkInteger(faults.disconnectAfterBytes, 'disconnectAfterBytes', 1, Number.MAX_SAFE_INTEGER);
   const intercept = faults.intercept;
   if (intercept !== undefined && typeof intercept !== 'function') throw new TypeError('intercept must be a function');
   return { packetLossRate: rate, disconnectAfterBytes: after, intercept };

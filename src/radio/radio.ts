@@ -13,7 +13,8 @@ import type { Link } from '../link/types.js';
 import { maxLlPayloadBytes } from './airtime.js';
 import { Connection, newCounters, toRadioStats, type ConnectionContext, type RadioCounters } from './connection.js';
 import { SimulatedDevice, type DeviceHost } from './device.js';
-import { checkAttMtu, checkKeys, NO_FAULTS, resolveFaults, resolveRadioOptions, type ResolvedFaults, type ResolvedRadioOptions } from './options.js';
+import { checkOptionKeys } from '../util/options.js';
+import { checkAttMtu, NO_FAULTS, resolveFaults, resolveRadioOptions, type ResolvedFaults, type ResolvedRadioOptions } from './options.js';
 import { deriveSeed, mulberry32, type Prng } from './prng.js';
 import type { FaultOptions, RadioStats, SimulatedDeviceOptions, SimulatedRadioOptions } from './types.js';
 import { VirtualClock } from './virtual-clock.js';
@@ -72,7 +73,7 @@ export class SimulatedRadio {
    *   taken; `PQBLE_ERR_RADIO_UNAVAILABLE` if the radio is closed
    */
   createDevice(options?: SimulatedDeviceOptions): SimulatedDevice {
-    checkKeys(options, ['deviceId', 'attMtu', 'name'], 'createDevice options');
+    checkOptionKeys(options, ['deviceId', 'attMtu', 'name'], 'createDevice options');
     if (this.#closed) throw new LinkError('PQBLE_ERR_RADIO_UNAVAILABLE', 'the simulated radio is closed');
     let id: string;
     if (options?.deviceId !== undefined) {

@@ -14,6 +14,7 @@
  */
 
 import type { Clock, Timer, TimerOptions } from '../clock.js';
+import { checkOptionKeys } from '../util/options.js';
 
 /** Options of {@link VirtualClock}. */
 export interface VirtualClockOptions {
@@ -120,10 +121,7 @@ export class VirtualClock implements Clock {
 
   /** @param options - see {@link VirtualClockOptions}; unknown keys are a TypeError */
   constructor(options: VirtualClockOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('VirtualClock options must be an object');
-    for (const key of Object.keys(options)) {
-      if (key !== 'wallEpochMs') throw new TypeError(`VirtualClock: unknown option "${key}" (expected: wallEpochMs)`);
-    }
+    checkOptionKeys(options, ['wallEpochMs'], 'VirtualClock options');
     const epoch = options.wallEpochMs ?? DEFAULT_WALL_EPOCH_MS;
     if (typeof epoch !== 'number' || !Number.isFinite(epoch)) throw new TypeError('VirtualClock: wallEpochMs must be a finite number');
     this.#wallEpochMs = epoch;
