@@ -6,7 +6,9 @@
  * @module
  */
 
+import { writeU16, writeU32 } from '../bytes.js';
 import { FramingError } from '../errors.js';
+import { checkInteger } from '../util/options.js';
 import {
   CONTINUATION_FRAGMENT_HEADER_BYTES,
   MAX_FRAGMENT_SEQUENCE,
@@ -23,13 +25,6 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 65_536;
 /** Upper bound accepted for any `maxMessageBytes` setting (16 MiB). */
 export const MAX_MESSAGE_BYTES_LIMIT = 16 * 1024 * 1024;
 
-/** Checks a public integer argument: TypeError if not a finite number, RangeError if out of range. */
-export function checkIntegerArg(value: unknown, label: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`${label} must be a finite number`);
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${label} must be an integer in ${min}..${max}, got ${value}`);
-  return value;
-}
-
 /**
  * How many packets a message of `messageBytes` takes with packets of at most `maxPacketBytes`.
  * @param messageBytes - message length (1 or more)
@@ -37,8 +32,8 @@ export function checkIntegerArg(value: unknown, label: string, min: number, max:
  * @returns the packet count (1 when the message fits in one packet)
  */
 export function fragmentCount(messageBytes: number, maxPacketBytes: number): number {
-  checkIntegerArg(messageBytes, 'messageBytes', 1, Number.MAX_SAFE_INTEGER);
-  checkIntegerArg(maxPacketBytes, 'maxPacketBytes', MIN_PACKET_BYTES, MAX_PACKET_BYTES);
+  checkInteger(messageBytes, 'messageBytes', 1, Number.MAX_SAFE_INTEGER);
+  checkInteger(maxPacketBytes, 'maxPacketBytes', MIN_PACKET_BYTES, MAX_PACKET_BYTES);
   if (messageBytes <= maxPacketBytes - SINGLE_PACKET_HEADER_BYTES) return 1;
   const rest = messageBytes - (maxPacketBytes - START_FRAGMENT_HEADER_BYTES);
   return 1 + Math.ceil(rest / (maxPacketBytes - CONTINUATION_FRAGMENT_HEADER_BYTES));
@@ -58,9 +53,9 @@ export function fragmentCount(messageBytes: number, maxPacketBytes: number): num
  */
 export function fragmentMessage(message: Uint8Array, messageId: number, maxPacketBytes: number, maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES): Uint8Array[] {
   if (!(message instanceof Uint8Array)) throw new TypeError('message must be a Uint8Array');
-  checkIntegerArg(messageId, 'messageId', 0, 0xff);
-  checkIntegerArg(maxPacketBytes, 'maxPacketBytes', MIN_PACKET_BYTES, MAX_PACKET_BYTES);
-  checkIntegerArg(maxMessageBytes, 'maxMessageBytes', 1, MAX_MESSAGE_BYTES_LIMIT);
+  checkInteger(messageId, 'messageId', 0, 0xff);
+  checkInteger(maxPacketBytes, 'maxPacketBytes', MIN_PACKET_BYTES, MAX_PACKET_BYTES);
+  checkInteger(maxMessageBytes, 'maxMessageBytes', 1, MAX_MESSAGE_BYTES_LIMIT);
   const length = message.length;
   if (length === 0) throw new RangeError('message must not be empty');
   if (length > maxMessageBytes) {
@@ -84,10 +79,7 @@ export function fragmentMessage(message: Uint8Array, messageId: number, maxPacke
   const first = new Uint8Array(maxPacketBytes);
   first[0] = 0x02; // START
   first[1] = messageId;
-  first[2] = (length >>> 24) & 0xff;
-  first[3] = (length >>> 16) & 0xff;
-  first[4] = (length >>> 8) & 0xff;
-  first[5] = length & 0xff;
+  writeU32(first, 2, length);
   first.set(message.subarray(0, firstPayload), START_FRAGMENT_HEADER_BYTES);
   packets.push(first);
 
@@ -98,8 +90,7 @@ export function fragmentMessage(message: Uint8Array, messageId: number, maxPacke
     const packet = new Uint8Array(CONTINUATION_FRAGMENT_HEADER_BYTES + take);
     packet[0] = offset + take === length ? 0x01 : 0x00; // END on the last one
     packet[1] = messageId;
-    packet[2] = (sequence >>> 8) & 0xff;
-    packet[3] = sequence & 0xff;
+    writeU16(packet, 2, sequence);
     packet.set(message.subarray(offset, offset + take), CONTINUATION_FRAGMENT_HEADER_BYTES);
     packets.push(packet);
     offset += take;
@@ -116,7 +107,7 @@ export class MessageIdAllocator {
    * @throws RangeError if `first` is out of range
    */
   constructor(first = 0) {
-    this.#next = checkIntegerArg(first, 'first', 0, 0xff);
+    this.#next = checkInteger(first, 'first', 0, 0xff);
   }
 
   /** Returns the next id and advances (wrapping after 255). */

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { readU16, readU32, writeU16, writeU32 } from '../bytes.js';
 import { FramingError } from '../errors.js';
 
 /** Flag bit: this packet ends its message. */
@@ -88,11 +89,15 @@ export function encodeFragmentHeader(h: FragmentHeader): Uint8Array {
     if (!isU(totalLength, MAX_DECLARED_LENGTH) || totalLength === 0) {
       throw new RangeError(`header.totalLength must be an integer in 1..${MAX_DECLARED_LENGTH} on a first fragment`);
     }
-    return Uint8Array.of(flags, messageId, (totalLength >>> 24) & 0xff, (totalLength >>> 16) & 0xff, (totalLength >>> 8) & 0xff, totalLength & 0xff);
+    const out = Uint8Array.of(flags, messageId, 0, 0, 0, 0);
+    writeU32(out, 2, totalLength);
+    return out;
   }
   if (sequence === 0) throw new RangeError('header.sequence must be 1..65535 on a fragment after the first');
   if (totalLength !== undefined) throw new RangeError('header.totalLength must be absent on a fragment after the first');
-  return Uint8Array.of(flags, messageId, (sequence >>> 8) & 0xff, sequence & 0xff);
+  const out = Uint8Array.of(flags, messageId, 0, 0);
+  writeU16(out, 2, sequence);
+  return out;
 }
 
 /**
@@ -117,12 +122,12 @@ export function decodeFragmentHeader(packet: Uint8Array): DecodedFragmentHeader 
   if (start && end) return { header: { start, end, messageId, sequence: 0 }, payloadOffset: SINGLE_PACKET_HEADER_BYTES };
   if (start) {
     if (packet.length < START_FRAGMENT_HEADER_BYTES) throw malformed(`first fragment of ${packet.length} bytes is shorter than its header`);
-    const totalLength = ((packet[2] << 24) >>> 0) + ((packet[3] << 16) | (packet[4] << 8) | packet[5]);
+    const totalLength = readU32(packet, 2);
     if (totalLength === 0) throw malformed('first fragment declares a total length of 0');
     return { header: { start, end, messageId, sequence: 0, totalLength }, payloadOffset: START_FRAGMENT_HEADER_BYTES };
   }
   if (packet.length < CONTINUATION_FRAGMENT_HEADER_BYTES) throw malformed(`fragment of ${packet.length} bytes is shorter than its header`);
-  const sequence = (packet[2] << 8) | packet[3];
+  const sequence = readU16(packet, 2);
   if (sequence === 0) throw malformed('a fragment after the first carries sequence 0');
   return { header: { start, end, messageId, sequence }, payloadOffset: CONTINUATION_FRAGMENT_HEADER_BYTES };
 }

@@ -13,7 +13,8 @@
 
 import { systemClock, type Clock } from '../clock.js';
 import { FramingError, type PqbleErrorCode } from '../errors.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT, checkIntegerArg } from './fragment.js';
+import { checkInteger, checkOptionKeys } from '../util/options.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT } from './fragment.js';
 import { decodeFragmentHeader } from './header.js';
 
 /** Options of {@link Reassembler}. An unknown key is a `TypeError`. */
@@ -70,13 +71,10 @@ export class Reassembler {
    *   out-of-range value (including `maxPendingBytes < maxMessageBytes`)
    */
   constructor(options: ReassemblerOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.includes(key)) throw new TypeError(`Reassembler: unknown option "${key}" (expected one of: ${OPTION_KEYS.join(', ')})`);
-    }
-    this.#maxMessageBytes = checkIntegerArg(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes', 1, MAX_MESSAGE_BYTES_LIMIT);
-    this.#maxPendingMessages = checkIntegerArg(options.maxPendingMessages ?? DEFAULT_MAX_PENDING_MESSAGES, 'maxPendingMessages', 1, 256);
-    this.#maxPendingBytes = checkIntegerArg(
+    checkOptionKeys(options, OPTION_KEYS, 'Reassembler options');
+    this.#maxMessageBytes = checkInteger(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes', 1, MAX_MESSAGE_BYTES_LIMIT);
+    this.#maxPendingMessages = checkInteger(options.maxPendingMessages ?? DEFAULT_MAX_PENDING_MESSAGES, 'maxPendingMessages', 1, 256);
+    this.#maxPendingBytes = checkInteger(
       options.maxPendingBytes ?? Math.max(DEFAULT_MAX_PENDING_BYTES, this.#maxMessageBytes),
       'maxPendingBytes',
       this.#maxMessageBytes,
