@@ -14,6 +14,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PqbleError, throwIfAborted } from '../../errors.js';
+import { PHYS } from '../../radio/index.js';
+import { checkNumber, checkOptionKeys } from '../../util/options.js';
 import type { ScenarioFigures } from '../types.js';
 import { DEFAULT_SAMPLES, measureTlsHere, pqTlsUnsupportedReason, type TlsBaselinePhy, type TlsMeasureSettings } from './measure.js';
 import { RESULT_MARKER, findPqNode, type PqTlsAvailability } from './node24.js';
@@ -37,20 +39,14 @@ export interface TlsBaselineOptions {
 }
 
 const OPTION_KEYS: readonly string[] = ['phy', 'connectionIntervalMs', 'postQuantum', 'samples', 'signal'];
-const PHYS: readonly string[] = ['coded', '1m', '2m'];
 /** Wall-clock limit of the PQ child process. */
 const CHILD_TIMEOUT_MS = 300_000;
 
 function resolveOptions(options: TlsBaselineOptions): TlsMeasureSettings & { signal: AbortSignal | undefined } {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) throw new TypeError(`runTlsBaseline: unknown option "${key}" (expected one of: ${OPTION_KEYS.join(', ')})`);
-  }
+  checkOptionKeys(options, OPTION_KEYS, 'runTlsBaseline options');
   const phy = options.phy ?? 'coded';
-  if (typeof phy !== 'string' || !PHYS.includes(phy)) throw new TypeError(`phy must be one of ${PHYS.join(', ')}`);
-  const interval = options.connectionIntervalMs ?? 30;
-  if (typeof interval !== 'number' || !Number.isFinite(interval)) throw new TypeError('connectionIntervalMs must be a finite number');
-  if (interval < 7.5 || interval > 4000) throw new RangeError(`connectionIntervalMs must be in 7.5..4000, got ${interval}`);
+  if (!PHYS.includes(phy)) throw new TypeError(`phy must be one of ${PHYS.join(', ')}`);
+  const interval = checkNumber(options.connectionIntervalMs ?? 30, 'connectionIntervalMs', 7.5, 4000);
   const postQuantum = options.postQuantum ?? false;
   if (typeof postQuantum !== 'boolean') throw new TypeError('postQuantum must be a boolean');
   const samples = options.samples ?? DEFAULT_SAMPLES;

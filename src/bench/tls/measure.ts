@@ -16,13 +16,13 @@ import type { Clock } from '../../clock.js';
 import { systemClock, withDeadline } from '../../clock.js';
 import { AbortError, LinkError, PqbleError, TimeoutError } from '../../errors.js';
 import type { Link, LinkStats } from '../../link/types.js';
-import { SimulatedRadio } from '../../radio/index.js';
+import { SimulatedRadio, type Phy } from '../../radio/index.js';
 import type { ScenarioFigures, ScenarioGroup } from '../types.js';
 import { LinkDuplex, metered, type CpuMeter, type TlsChunkRecord } from './bridge.js';
 import { ECDSA_P256_CERT_PEM, ECDSA_P256_KEY_PEM, FIXTURE_SERVER_NAME, MLDSA65_CERT_PEM, MLDSA65_KEY_PEM } from './fixtures.js';
 
-/** BLE PHY of the simulated link. */
-export type TlsBaselinePhy = 'coded' | '1m' | '2m';
+/** BLE PHY of the simulated link (the radio's {@link Phy}). */
+export type TlsBaselinePhy = Phy;
 
 /** Resolved options of one measurement (every field set). */
 export interface TlsMeasureSettings {
