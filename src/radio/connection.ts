@@ -438,8 +438,7 @@ export class Connection {
       this.#supervisionUs / 1000,
       () => {
         this.#supervisionTimer = undefined;
-        const err = linkError('PQBLE_ERR_SUPERVISION_TIMEOUT', `no packet from the peer for ${this.#ctx.options.supervisionTimeoutMs} ms`);
-        this.#finish(err, err);
+        this.#supervisionTimeout();
       },
       { ref: true },
     );
@@ -456,9 +455,7 @@ export class Connection {
   /** `deviceId` closed (or the radio did): its side closes with no reason, the peer with DISCONNECTED, at once. */
   destroy(deviceId: string): void {
     if (this.#state === 'closed') return;
-    const peerErr = linkError('PQBLE_ERR_DISCONNECTED', 'the peer closed the connection');
-    if (this.info.centralDeviceId === deviceId) this.#finish(undefined, peerErr);
-    else this.#finish(peerErr, undefined);
+    this.#closedBy(this.info.centralDeviceId === deviceId ? 'central' : 'peripheral');
   }
 
   /** Gives up a connection that is still being set up (connect() aborted or timed out). */
@@ -487,6 +484,22 @@ export class Connection {
     if (wasSetup) this.#p.failed(centralReason ?? linkError('PQBLE_ERR_DISCONNECTED', 'the connection closed during setup'));
     for (const resolve of this.#closeWaiters.splice(0)) resolve();
     this.#p.closed(this);
+  }
+
+  /** Closes both sides: `role`'s with `own`, the other's with `peer`. */
+  #finishFrom(role: LinkRole, own: PqbleError | undefined, peer: PqbleError | undefined): void {
+    if (role === 'central') this.#finish(own, peer);
+    else this.#finish(peer, own);
+  }
+
+  /** `role` closed the connection: its side with no reason, the other with DISCONNECTED. */
+  #closedBy(role: LinkRole): void {
+    this.#finishFrom(role, undefined, linkError('PQBLE_ERR_DISCONNECTED', 'the peer closed the connection'));
+  }
+
+  /** Both sides close with `PQBLE_ERR_SUPERVISION_TIMEOUT`. */
+  #supervisionTimeout(): void {
+    this.drop('PQBLE_ERR_SUPERVISION_TIMEOUT', `no packet from the peer for ${this.#ctx.options.supervisionTimeoutMs} ms`);
   }
 
   #closeSide(side: Side, reason: PqbleError | undefined): void {
@@ -556,9 +569,7 @@ export class Connection {
     else if (side.buffer.length > MAX_BUFFERED_PACKETS) {
       side.buffer = [];
       const err = linkError('PQBLE_ERR_QUEUE_FULL', `more than ${MAX_BUFFERED_PACKETS} packets arrived with no packet listener`);
-      const peerErr = linkError('PQBLE_ERR_DISCONNECTED', 'the peer dropped the connection');
-      if (side.role === 'central') this.#finish(err, peerErr);
-      else this.#finish(peerErr, err);
+      this.#finishFrom(side.role, err, linkError('PQBLE_ERR_DISCONNECTED', 'the peer dropped the connection'));
     }
   }
 
@@ -663,12 +674,9 @@ export class Connection {
           this.#p.ready(this.#central.link);
         }
         return this.#state === 'open';
-      case 'terminate': {
-        const peerErr = linkError('PQBLE_ERR_DISCONNECTED', 'the peer closed the connection');
-        if (dir.from === 'central') this.#finish(undefined, peerErr);
-        else this.#finish(peerErr, undefined);
+      case 'terminate':
+        this.#closedBy(dir.from);
         return false;
-      }
     }
   }
 
@@ -765,8 +773,7 @@ export class Connection {
   /** A side heard nothing: end the event, or time out if it has been too long. */
   #missed(listener: LinkRole, atUs: number): void {
     if (atUs - this.#lastRxUs[listener] >= this.#supervisionUs) {
-      const err = linkError('PQBLE_ERR_SUPERVISION_TIMEOUT', `no packet from the peer for ${this.#ctx.options.supervisionTimeoutMs} ms`);
-      this.#finish(err, err);
+      this.#supervisionTimeout();
       return;
     }
     this.#endEvent(atUs);
