@@ -11,6 +11,7 @@
  * @module
  */
 
+import { setImmediate as nextImmediate } from 'node:timers/promises';
 import tls from 'node:tls';
 import type { Clock } from '../../clock.js';
 import { systemClock, withDeadline } from '../../clock.js';
@@ -104,10 +105,6 @@ export function countRoundTrips(chunks: readonly TlsChunkRecord[]): number {
     last = chunk.from;
   }
   return trips;
-}
-
-function nextImmediate(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**

@@ -52,7 +52,7 @@ export function node24CacheDir(): string {
 }
 
 /** Where {@link fetchNode24} puts the binary for this platform and {@link NODE24_VERSION}. */
-export function cachedNode24Path(cacheDir: string = node24CacheDir()): string | undefined {
+function cachedNode24Path(cacheDir: string = node24CacheDir()): string | undefined {
   const pkg = node24PackageName();
   return pkg === undefined ? undefined : join(cacheDir, `${pkg}-${NODE24_VERSION}`, 'bin', 'node');
 }
@@ -82,7 +82,7 @@ try {
  * Runs `nodePath` with a small probe: is it Node >= 24 with ML-DSA-65 and X25519MLKEM768?
  * @returns undefined if it is usable, else the reason it is not
  */
-export async function probePqNode(nodePath: string): Promise<string | undefined> {
+async function probePqNode(nodePath: string): Promise<string | undefined> {
   if (!existsSync(nodePath)) return `${nodePath} does not exist`;
   try {
     const { stdout } = await run(nodePath, ['-e', PROBE], 20_000);
