@@ -18,7 +18,7 @@ import type { Link, LinkEndpoint } from '../link/types.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { ATT_HEADER_BYTES, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid } from './gatt.js';
 import { AdapterLink, MAX_BUFFERED_INBOUND_PACKETS } from './link-core.js';
-import { deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
+import { SharedBleLibrary, deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
 
 export { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID } from './gatt.js';
 export { deviceIdForBlePeer } from './radio.js';
@@ -146,36 +146,6 @@ const NAME_RE = /^[\x20-\x7e]{1,29}$/;
 
 type RealBleno = BlenoLike<BlenoModule.Characteristic>;
 
-interface OwnedBleno {
-  readonly lib: RealBleno;
-  refs: number;
-}
-
-let owned: OwnedBleno | undefined;
-let defaultInstanceSpent = false;
-
-async function acquireOwnedBleno(): Promise<RealBleno> {
-  let mod: typeof BlenoModule;
-  try {
-    mod = await import('@stoprocent/bleno');
-  } catch (err) {
-    throw radioUnavailable(`could not load ${PACKAGE}`, PACKAGE, err);
-  }
-  if (owned !== undefined) {
-    owned.refs++;
-    return owned.lib;
-  }
-  let lib: RealBleno;
-  try {
-    lib = defaultInstanceSpent ? mod.withBindings() : mod.default;
-  } catch (err) {
-    throw radioUnavailable(`${PACKAGE} failed to start`, PACKAGE, err);
-  }
-  defaultInstanceSpent = true;
-  owned = { lib, refs: 1 };
-  return lib;
-}
-
 /**
  * Stops a bleno instance so that the process can exit. bleno 0.12's HCI layer polls the
  * adapter from a 1 s timer that `stop()` neither cancels nor survives: the next poll either
@@ -210,13 +180,7 @@ function stopBleno(lib: object & { stop?(): void }): void {
   }
 }
 
-function releaseOwnedBleno(lib: RealBleno): void {
-  if (owned === undefined || owned.lib !== lib) return;
-  owned.refs--;
-  if (owned.refs > 0) return;
-  owned = undefined;
-  stopBleno(lib);
-}
+const sharedBleno = new SharedBleLibrary<RealBleno>(PACKAGE, () => import('@stoprocent/bleno'), stopBleno);
 
 /** Calls a bleno callback-style method as a promise; a synchronous throw rejects. */
 function callbackToPromise(start: (done: (error?: Error | null) => void) => void): Promise<void> {
@@ -602,6 +566,6 @@ export async function createBlenoPeripheral<C = BlenoCharacteristicLike>(options
   };
   throwIfAborted(options.signal);
   if (options.bleno !== undefined) return startPeripheral(options.bleno, () => undefined, start);
-  const bleno = await acquireOwnedBleno();
-  return startPeripheral(bleno, () => releaseOwnedBleno(bleno), start);
+  const bleno = await sharedBleno.acquire();
+  return startPeripheral(bleno, () => void sharedBleno.release(bleno), start);
 }

@@ -10,7 +10,6 @@
  * @module
  */
 
-import type * as NobleModule from '@stoprocent/noble';
 import { sleep, systemClock, withDeadline, type Clock } from '../clock.js';
 import { AbortError, LinkError, PqbleError, throwIfAborted } from '../errors.js';
 import { parseDeviceId } from '../link/device-id.js';
@@ -18,7 +17,7 @@ import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { ATT_HEADER_BYTES, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid, sameUuid } from './gatt.js';
 import { AdapterLink } from './link-core.js';
-import { deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
+import { SharedBleLibrary, deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
 
 export { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID } from './gatt.js';
 export { deviceIdForBlePeer } from './radio.js';
@@ -181,42 +180,8 @@ const OPTION_KEYS = ['noble', 'scanTimeoutMs', 'connectTimeoutMs', 'poweredOnTim
 
 // ---- the lazily loaded library, shared and reference-counted ----------------------------
 
-interface OwnedNoble {
-  readonly lib: NobleLike;
-  refs: number;
-}
-
-let owned: OwnedNoble | undefined;
-let defaultInstanceSpent = false;
-
-async function acquireOwnedNoble(): Promise<NobleLike> {
-  let mod: typeof NobleModule;
-  try {
-    mod = await import('@stoprocent/noble');
-  } catch (err) {
-    throw radioUnavailable(`could not load ${PACKAGE}`, PACKAGE, err);
-  }
-  if (owned !== undefined) {
-    owned.refs++;
-    return owned.lib;
-  }
-  let lib: NobleLike;
-  try {
-    // A stopped noble cannot start again; after the default instance was stopped, make a fresh one.
-    lib = defaultInstanceSpent ? mod.withBindings() : mod.default;
-  } catch (err) {
-    throw radioUnavailable(`${PACKAGE} failed to start`, PACKAGE, err);
-  }
-  defaultInstanceSpent = true;
-  owned = { lib, refs: 1 };
-  return lib;
-}
-
-async function releaseOwnedNoble(lib: NobleLike): Promise<void> {
-  if (owned === undefined || owned.lib !== lib) return;
-  owned.refs--;
-  if (owned.refs > 0) return;
-  owned = undefined;
+/** Stops a noble instance the adapter loaded itself, once no central uses it. */
+async function stopNoble(lib: NobleLike): Promise<void> {
   try {
     if (lib.state === 'poweredOn') await lib.stopScanningAsync();
   } catch {
@@ -233,6 +198,8 @@ async function releaseOwnedNoble(lib: NobleLike): Promise<void> {
     // not an EventEmitter
   }
 }
+
+const sharedNoble = new SharedBleLibrary<NobleLike>(PACKAGE, () => import('@stoprocent/noble'), stopNoble);
 
 // ---- the central ------------------------------------------------------------------------
 
@@ -650,7 +617,7 @@ class NobleCentralImpl implements NobleCentral {
     this.noble.removeListener('stateChange', this.#onStateChange);
     this.noble.removeListener('scanStop', this.#onScanStop);
     this.#discovered.clear();
-    if (this.#owned) await releaseOwnedNoble(this.noble);
+    if (this.#owned) await sharedNoble.release(this.noble);
   }
 }
 
@@ -696,12 +663,12 @@ export async function createNobleCentral(options: NobleCentralOptions = {}): Pro
   const poweredOnTimeoutMs = checkInteger(options.poweredOnTimeoutMs ?? 3000, 'poweredOnTimeoutMs', 0, 3_600_000);
   throwIfAborted(options.signal);
   const injected = options.noble;
-  const noble = injected ?? (await acquireOwnedNoble());
+  const noble = injected ?? (await sharedNoble.acquire());
   try {
     await waitForPoweredOn(noble, { timeoutMs: poweredOnTimeoutMs, signal: options.signal, packageName: PACKAGE });
     return new NobleCentralImpl(noble, injected === undefined, resolved);
   } catch (err) {
-    if (injected === undefined) await releaseOwnedNoble(noble);
+    if (injected === undefined) await sharedNoble.release(noble);
     throw err;
   }
 }
