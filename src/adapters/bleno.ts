@@ -12,12 +12,13 @@
  */
 
 import type * as BlenoModule from '@stoprocent/bleno';
+import { setImmediate as nextImmediate } from 'node:timers/promises';
 import { systemClock, type Clock } from '../clock.js';
 import { LinkError, PqbleError, throwIfAborted } from '../errors.js';
 import type { Link, LinkEndpoint } from '../link/types.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { ATT_HEADER_BYTES, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid } from './gatt.js';
-import { AdapterLink, MAX_BUFFERED_INBOUND_PACKETS } from './link-core.js';
+import { AdapterLink, MAX_BUFFERED_INBOUND_PACKETS, emitAll } from './link-core.js';
 import { SharedBleLibrary, deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
 
 export { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID } from './gatt.js';
@@ -192,11 +193,6 @@ function callbackToPromise(start: (done: (error?: Error | null) => void) => void
   });
 }
 
-/** Resolves after pending I/O callbacks had a chance to run. */
-function yieldToIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 // ---- the peripheral ---------------------------------------------------------------------
 
 class BlenoPeripheralImpl<C> implements BlenoPeripheral {
@@ -282,8 +278,7 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
       disconnected,
       markDisconnected,
     };
-    const served = [...this.#connections.values()].filter((c) => !c.refused).length;
-    if (served >= this.#maxConnections) {
+    if (this.#servedCount() >= this.#maxConnections) {
       conn.refused = true;
       try {
         this.bleno.disconnect(handle);
@@ -293,6 +288,13 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
     }
     this.#connections.set(key, conn);
     return conn;
+  }
+
+  /** Connections being served (not refused at the connection limit). */
+  #servedCount(): number {
+    let served = 0;
+    for (const c of this.#connections.values()) if (!c.refused) served++;
+    return served;
   }
 
   readonly #onAccept = (address: string, handle: BlenoConnectionHandle): void => {
@@ -307,9 +309,7 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
    */
   #updateAdvertising(): void {
     if (this.#closed) return;
-    let served = 0;
-    for (const c of this.#connections.values()) if (!c.refused) served++;
-    const want = served < this.#maxConnections;
+    const want = this.#servedCount() < this.#maxConnections;
     if (want === this.#advertising) return;
     this.#advertising = want;
     try {
@@ -402,7 +402,7 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
           notify(Buffer.from(value));
           // bleno queues notifications in its HCI layer and reports no completion; yielding
           // to pending I/O between values paces the queue drain (docs/hardware.md).
-          await yieldToIo();
+          await nextImmediate();
         },
         disconnect: async () => {
           try {
@@ -427,19 +427,8 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
   }
 
   #offer(link: AdapterLink): void {
-    if (this.#incoming.size === 0) {
-      this.#unclaimed.push(link);
-      return;
-    }
-    for (const listener of [...this.#incoming]) {
-      try {
-        listener(link);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    if (this.#incoming.size === 0) this.#unclaimed.push(link);
+    else emitAll(this.#incoming, link);
   }
 
   connect(): Promise<Link> {

@@ -70,7 +70,7 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
 }
 
 /** Calls every listener with `value`; a throwing listener is reported like an EventEmitter's, later. */
-function emitAll<T>(listeners: Iterable<(value: T) => void>, value: T): void {
+export function emitAll<T>(listeners: Iterable<(value: T) => void>, value: T): void {
   for (const listener of [...listeners]) {
     try {
       listener(value);
