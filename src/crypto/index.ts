@@ -111,3 +111,35 @@ export const nobleCrypto: CryptoProvider = {
   sha256: (message) => sha256(message),
   randomBytes: (length) => randomBytes(length),
 };
+
+const PROVIDER_METHODS = [
+  'kemKeygen',
+  'kemEncapsulate',
+  'kemDecapsulate',
+  'sigKeygen',
+  'sign',
+  'verify',
+  'x25519Keygen',
+  'x25519',
+  'aeadSeal',
+  'aeadOpen',
+  'hkdfExtract',
+  'hkdfExpand',
+  'hmac',
+  'sha256',
+  'randomBytes',
+] as const satisfies readonly Exclude<keyof CryptoProvider, 'name'>[];
+
+/**
+ * Returns `crypto` (default {@link nobleCrypto}) after checking it has every
+ * {@link CryptoProvider} method. Internal: the check behind every `crypto` option.
+ * @throws TypeError for anything that is not a CryptoProvider
+ */
+export function checkCrypto(crypto: unknown, label = 'crypto'): CryptoProvider {
+  if (crypto === undefined) return nobleCrypto;
+  if (crypto === null || typeof crypto !== 'object') throw new TypeError(`${label} must be a CryptoProvider`);
+  for (const name of PROVIDER_METHODS) {
+    if (typeof (crypto as Record<string, unknown>)[name] !== 'function') throw new TypeError(`${label}.${name} must be a function`);
+  }
+  return crypto as CryptoProvider;
+}

@@ -13,9 +13,9 @@
  */
 
 import { concatBytes, equalBytes, wipe } from '../bytes.js';
-import { SIZES, type CryptoProvider } from '../crypto/index.js';
+import { SIZES, checkCrypto, type CryptoProvider } from '../crypto/index.js';
 import { identityFingerprint, isIdentity, type Identity } from '../identity/identity.js';
-import { checkCrypto, checkOptionKeys } from '../identity/options.js';
+import { checkOptionKeys } from '../util/options.js';
 import { MessageType } from '../wire.js';
 import { asHandshakeError, guard, handshakeError, signatureInput, ZERO_NONCE } from './internal.js';
 import { deriveApplicationSecrets, deriveHandshakeSecrets } from './key-schedule.js';

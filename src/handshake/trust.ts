@@ -8,10 +8,10 @@
  */
 
 import { bytesToHex, checkBytes } from '../bytes.js';
-import { SIZES, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
+import { SIZES, checkCrypto, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
 import { HandshakeError } from '../errors.js';
 import { FINGERPRINT_BYTES, fingerprintToHex, identityFingerprint, parseFingerprint } from '../identity/identity.js';
-import { checkCrypto, checkOptionKeys } from '../identity/options.js';
+import { checkOptionKeys } from '../util/options.js';
 
 /** What a trust decision sees about an authenticated peer. */
 export interface PeerInfo {

@@ -17,7 +17,7 @@
 import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { bytesToHex, checkBytes, equalBytes } from '../bytes.js';
-import { SIZES, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
+import { SIZES, checkCrypto, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
 import { FileFormatError } from '../errors.js';
 import {
   FINGERPRINT_BYTES,
@@ -28,7 +28,7 @@ import {
   isIdentity,
   type Identity,
 } from './identity.js';
-import { checkCrypto, checkOptionKeys } from './options.js';
+import { checkOptionKeys } from '../util/options.js';
 
 /** Version number written to and required in identity files. */
 export const IDENTITY_FILE_VERSION = 1;

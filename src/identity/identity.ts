@@ -8,8 +8,8 @@
  */
 
 import { bytesToHex, checkBytes, concatBytes, equalBytes, hexToBytes, utf8ToBytes } from '../bytes.js';
-import { SIZES, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
-import { checkCrypto, checkOptionKeys } from './options.js';
+import { SIZES, checkCrypto, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
+import { checkOptionKeys } from '../util/options.js';
 
 /** Bytes of an identity fingerprint (SHA-256). */
 export const FINGERPRINT_BYTES = 32;

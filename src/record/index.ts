@@ -20,7 +20,7 @@
  */
 
 import { checkBytes, utf8ToBytes, wipe } from '../bytes.js';
-import { nobleCrypto, SIZES, type CryptoProvider } from '../crypto/index.js';
+import { checkCrypto, SIZES, type CryptoProvider } from '../crypto/index.js';
 import { RecordError, type PqbleErrorCode } from '../errors.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { MessageType } from '../wire.js';
@@ -90,9 +90,7 @@ function resolveOptions(options: RecordLayerOptions | undefined): ResolvedOption
   const maxRecords = options?.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkInteger(options.maxRecords, 'maxRecords', 1, DEFAULT_MAX_RECORDS);
   const maxPlaintextBytes =
     options?.maxPlaintextBytes === undefined ? DEFAULT_MAX_PLAINTEXT_BYTES : checkInteger(options.maxPlaintextBytes, 'maxPlaintextBytes', 0, MAX_PLAINTEXT_BYTES_LIMIT);
-  const crypto = options?.crypto ?? nobleCrypto;
-  if (typeof crypto !== 'object' || crypto === null) throw new TypeError('crypto must be a CryptoProvider');
-  return { maxRecords, maxPlaintextBytes, crypto };
+  return { maxRecords, maxPlaintextBytes, crypto: checkCrypto(options?.crypto) };
 }
 
 /** The AEAD key and IV of one direction, derived from its traffic key, plus the counter. */

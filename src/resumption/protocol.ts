@@ -28,7 +28,7 @@
  */
 
 import { checkBytes, concatBytes, equalBytes, utf8ToBytes, wipe } from '../bytes.js';
-import { nobleCrypto, type CryptoProvider } from '../crypto/index.js';
+import { checkCrypto, type CryptoProvider } from '../crypto/index.js';
 import { ResumptionError, type PqbleErrorOptions } from '../errors.js';
 import { checkOptionKeys } from '../util/options.js';
 import { MessageType, PROTOCOL_VERSION } from '../wire.js';
@@ -172,12 +172,6 @@ interface ParsedRequest {
   readonly ticketId: Uint8Array;
   readonly binder: Uint8Array;
   readonly initiatorNonce: Uint8Array;
-}
-
-function checkCrypto(crypto: unknown): CryptoProvider {
-  if (crypto === undefined) return nobleCrypto;
-  if (typeof crypto !== 'object' || crypto === null) throw new TypeError('crypto must be a CryptoProvider');
-  return crypto as CryptoProvider;
 }
 
 function checkSecret(secret: unknown): asserts secret is Uint8Array {
