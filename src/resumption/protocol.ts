@@ -30,11 +30,12 @@
 import { checkBytes, concatBytes, equalBytes, utf8ToBytes, wipe } from '../bytes.js';
 import { checkCrypto, type CryptoProvider } from '../crypto/index.js';
 import { ResumptionError, type PqbleErrorOptions } from '../errors.js';
+import { RESUMPTION_SECRET_BYTES, SESSION_ID_BYTES } from '../handshake/key-schedule.js';
 import { checkOptionKeys } from '../util/options.js';
 import { MessageType, PROTOCOL_VERSION } from '../wire.js';
 
-/** Bytes of a resumption secret. */
-export const RESUMPTION_SECRET_BYTES = 32;
+// The resumption secret and session id have the sizes the full handshake gives them.
+export { RESUMPTION_SECRET_BYTES, SESSION_ID_BYTES } from '../handshake/key-schedule.js';
 /** Bytes of a ticket id. */
 export const TICKET_ID_BYTES = 16;
 /** Bytes of a binder. */
@@ -51,8 +52,6 @@ export const RESUME_REQUEST_BYTES = 2 + RESUME_TOKEN_BYTES + RESUME_NONCE_BYTES;
 export const RESUME_ACCEPT_BYTES = 1 + RESUME_NONCE_BYTES + CONFIRM_BYTES;
 /** Bytes of a resume reject message: type, reason. */
 export const RESUME_REJECT_BYTES = 2;
-/** Bytes of a session id. */
-export const SESSION_ID_BYTES = 16;
 
 const KEY_BYTES = 32;
 
@@ -210,6 +209,16 @@ function tokenBytes(secret: Uint8Array, crypto: CryptoProvider): Uint8Array {
   }
 }
 
+/** Whether the request's ticket id and binder are those of `secret` (constant-time compare). */
+function tokenMatches(request: ParsedRequest, secret: Uint8Array, crypto: CryptoProvider): boolean {
+  const expected = tokenBytes(secret, crypto);
+  try {
+    return equalBytes(concatBytes(request.ticketId, request.binder), expected);
+  } finally {
+    wipe(expected);
+  }
+}
+
 interface Schedule {
   readonly i2r: Uint8Array;
   readonly r2i: Uint8Array;
@@ -316,10 +325,7 @@ export function acceptResume(resumptionSecret: Uint8Array, request: Uint8Array, 
   const crypto = checkCrypto(options?.crypto);
   if (options?.responderNonce !== undefined) checkBytes(options.responderNonce, 'responderNonce', RESUME_NONCE_BYTES);
   const parsed = parseRequest(request);
-  const expected = tokenBytes(resumptionSecret, crypto);
-  const ok = equalBytes(concatBytes(parsed.ticketId, parsed.binder), expected);
-  wipe(expected);
-  if (!ok) throw new ResumptionError('PQBLE_ERR_RESUME_AUTH_FAILED', 'the resume token does not match the resumption secret');
+  if (!tokenMatches(parsed, resumptionSecret, crypto)) throw new ResumptionError('PQBLE_ERR_RESUME_AUTH_FAILED', 'the resume token does not match the resumption secret');
   const nonce = options?.responderNonce === undefined ? crypto.randomBytes(RESUME_NONCE_BYTES) : options.responderNonce.slice();
   checkBytes(nonce, 'random responder nonce', RESUME_NONCE_BYTES);
   const s = schedule(resumptionSecret, request, nonce, crypto);
@@ -382,10 +388,7 @@ export function completeResume(resumptionSecret: Uint8Array, request: Uint8Array
   } catch (cause) {
     throw new RangeError('request is not a resume request', { cause });
   }
-  const expected = tokenBytes(resumptionSecret, crypto);
-  const mine = equalBytes(concatBytes(parsed.ticketId, parsed.binder), expected);
-  wipe(expected);
-  if (!mine) throw new RangeError('request was not made from this resumption secret');
+  if (!tokenMatches(parsed, resumptionSecret, crypto)) throw new RangeError('request was not made from this resumption secret');
   const decoded = decodeResumeReply(reply);
   if (decoded.kind === 'reject') throw new ResumeRejectedError(decoded.reason);
   const s = schedule(resumptionSecret, request, decoded.nonce, crypto);
