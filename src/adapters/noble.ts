@@ -15,7 +15,7 @@ import { AbortError, LinkError, PqbleError, throwIfAborted } from '../errors.js'
 import { parseDeviceId } from '../link/device-id.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
-import { ATT_HEADER_BYTES, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid, sameUuid } from './gatt.js';
+import { ATT_HEADER_BYTES, ATT_MTU_MIN, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid, sameUuid } from './gatt.js';
 import { AdapterLink } from './link-core.js';
 import { SharedBleLibrary, deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
 
@@ -277,10 +277,11 @@ class NobleCentralImpl implements NobleCentral {
     try {
       const uuids: readonly string[] | undefined = peripheral.advertisement?.serviceUuids;
       if (uuids === undefined || !Array.prototype.some.call(uuids, (u: unknown) => typeof u === 'string' && sameUuid(u, PQBLE_SERVICE_UUID))) return;
-      const deviceId = deviceIdFromAddress(peripheral.address) ?? deviceIdForBlePeer(peripheral.id);
       const now = this.clock.now();
       let entry = this.#discovered.get(peripheral.id);
       if (entry === undefined) {
+        // Only for a new peripheral: on macOS this hashes the OS's id, and advertisements repeat.
+        const deviceId = deviceIdFromAddress(peripheral.address) ?? deviceIdForBlePeer(peripheral.id);
         entry = { peripheral, deviceId, rssi: peripheral.rssi, lastSeenMono: now, lastSeenWall: this.clock.wallNow(), name: undefined };
         this.#discovered.set(peripheral.id, entry);
         this.#evictOldest();
@@ -545,8 +546,7 @@ class NobleCentralImpl implements NobleCentral {
       if (tx === undefined || rx === undefined) {
         throw new LinkError('PQBLE_ERR_DEVICE_NOT_FOUND', `${deviceId} does not offer the pqble GATT service`);
       }
-      const txChar = tx;
-      const withoutResponse = !txChar.properties.includes('write') || txChar.properties.includes('writeWithoutResponse');
+      const withoutResponse = !tx.properties.includes('write') || tx.properties.includes('writeWithoutResponse');
       link = new AdapterLink({
         localDeviceId: this.deviceId,
         peerDeviceId: deviceId,
@@ -557,7 +557,7 @@ class NobleCentralImpl implements NobleCentral {
         driver: {
           write: (value) =>
             new Promise<void>((resolve, reject) => {
-              txChar.write(Buffer.from(value), withoutResponse, (error) => {
+              tx.write(Buffer.from(value), withoutResponse, (error) => {
                 if (error !== undefined && error !== null) reject(error);
                 else resolve();
               });
@@ -591,7 +591,7 @@ class NobleCentralImpl implements NobleCentral {
   }
 
   #attMtuFrom(reported: number | null | undefined): number {
-    if (typeof reported !== 'number' || !Number.isFinite(reported) || reported <= 0) return 23;
+    if (typeof reported !== 'number' || !Number.isFinite(reported) || reported <= 0) return ATT_MTU_MIN;
     return this.#options.mtuReport === 'maxWriteLength' ? reported + ATT_HEADER_BYTES : reported;
   }
 
