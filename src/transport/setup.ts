@@ -115,6 +115,48 @@ function asCoded(err: unknown): unknown {
   return err instanceof PeerAlert ? alertError(err.reason) : err;
 }
 
+/**
+ * The connection a resumption set up (never a fallback: that runs the full handshake). The
+ * traffic keys are wiped once the record layer has derived its own from them.
+ */
+function resumed(host: SetupHost, keys: ResumeKeys, peerFingerprintHex: string, cpu: CpuMeter, roundTrips: number): Established {
+  const established: Established = {
+    connectionType: 'resumed',
+    sealer: new RecordSealer(keys.sendKey, { crypto: host.crypto }),
+    opener: new RecordOpener(keys.receiveKey, { crypto: host.crypto }),
+    peerFingerprint: hexToBytes(peerFingerprintHex),
+    peerPublicKey: undefined,
+    sessionId: keys.sessionId,
+    cpuMs: cpu.ms,
+    roundTrips,
+    fellBack: false,
+    pinned: false,
+  };
+  wipe(keys.sendKey, keys.receiveKey);
+  return established;
+}
+
+/**
+ * The connection a full handshake set up, with the record layer already built from
+ * `result`; its secrets are wiped (the session cache keeps its own copy of the resumption secret).
+ */
+function fullHandshake(result: HandshakeResult, sealer: RecordSealer, opener: RecordOpener, cpu: CpuMeter, roundTrips: number, fellBack: boolean): Established {
+  const established: Established = {
+    connectionType: 'full-handshake',
+    sealer,
+    opener,
+    peerFingerprint: result.peer.fingerprint,
+    peerPublicKey: result.peer.publicKey,
+    sessionId: result.sessionId,
+    cpuMs: cpu.ms,
+    roundTrips,
+    fellBack,
+    pinned: result.pinned,
+  };
+  wipe(result.sendKey, result.receiveKey, result.resumptionSecret);
+  return established;
+}
+
 /** Runs the initiator side of connection setup on `channel`. */
 export async function initiateSetup(channel: Channel, host: SetupHost): Promise<Established> {
   const cpu = new CpuMeter();
@@ -145,20 +187,7 @@ export async function initiateSetup(channel: Channel, host: SetupHost): Promise<
               throw err;
             }
             host.ratchetSession(fingerprintHex, deviceId, keys);
-            const established: Established = {
-              connectionType: 'resumed',
-              sealer: new RecordSealer(keys.sendKey, { crypto: host.crypto }),
-              opener: new RecordOpener(keys.receiveKey, { crypto: host.crypto }),
-              peerFingerprint: hexToBytes(fingerprintHex),
-              peerPublicKey: undefined,
-              sessionId: keys.sessionId,
-              cpuMs: cpu.ms,
-              roundTrips,
-              fellBack,
-              pinned: false,
-            };
-            wipe(keys.sendKey, keys.receiveKey);
-            return established;
+            return resumed(host, keys, fingerprintHex, cpu, roundTrips);
           }
           // "Cannot resume": the peer lost or refused the ticket. Drop ours, run the full
           // handshake on this same link.
@@ -238,20 +267,7 @@ async function fullHandshakeAsInitiator(
     }
     host.directory.pin(result.peer.publicKey);
     host.storeFullSession(deviceId, result);
-    const established: Established = {
-      connectionType: 'full-handshake',
-      sealer,
-      opener,
-      peerFingerprint: result.peer.fingerprint,
-      peerPublicKey: result.peer.publicKey,
-      sessionId: result.sessionId,
-      cpuMs: cpu.ms,
-      roundTrips,
-      fellBack,
-      pinned,
-    };
-    wipe(result.sendKey, result.receiveKey, result.resumptionSecret);
-    return established;
+    return fullHandshake(result, sealer, opener, cpu, roundTrips, fellBack);
   }
 }
 
@@ -304,22 +320,8 @@ export async function respondSetup(channel: Channel, host: SetupHost): Promise<E
           await refuse('unknown-ticket');
           continue;
         }
-        const fingerprintHex = entry.peerFingerprint;
-        host.ratchetSession(fingerprintHex, deviceId, accepted.keys);
-        const { keys } = accepted;
-        const established: Established = {
-          connectionType: 'resumed',
-          sealer: new RecordSealer(keys.sendKey, { crypto: host.crypto }),
-          opener: new RecordOpener(keys.receiveKey, { crypto: host.crypto }),
-          peerFingerprint: hexToBytes(fingerprintHex),
-          peerPublicKey: undefined,
-          sessionId: keys.sessionId,
-          cpuMs: cpu.ms,
-          roundTrips: 0,
-          fellBack: false,
-          pinned: false,
-        };
-        wipe(keys.sendKey, keys.receiveKey);
+        host.ratchetSession(entry.peerFingerprint, deviceId, accepted.keys);
+        const established = resumed(host, accepted.keys, entry.peerFingerprint, cpu, 0);
         await channel.send(accepted.message);
         return established;
       }
@@ -355,20 +357,7 @@ export async function respondSetup(channel: Channel, host: SetupHost): Promise<E
         host.directory.pin(peer.publicKey);
         host.storeFullSession(deviceId, result);
         await channel.send(() => cpu.run(() => sealer.seal(new Uint8Array(0), 'data')));
-        const established: Established = {
-          connectionType: 'full-handshake',
-          sealer,
-          opener,
-          peerFingerprint: peer.fingerprint,
-          peerPublicKey: peer.publicKey,
-          sessionId: result.sessionId,
-          cpuMs: cpu.ms,
-          roundTrips: 0,
-          fellBack,
-          pinned: result.pinned,
-        };
-        wipe(result.sendKey, result.receiveKey, result.resumptionSecret);
-        return established;
+        return fullHandshake(result, sealer, opener, cpu, 0, fellBack);
       }
       throw new HandshakeError('PQBLE_ERR_HANDSHAKE_UNEXPECTED', `unexpected message type 0x${(type ?? 0).toString(16)} during setup`);
     }
