@@ -101,10 +101,6 @@ class CpuMeter {
   }
 }
 
-function sendAlertOnly(channel: Channel, reason: 'peer-unknown'): Promise<void> {
-  return channel.send(encodeAlert(reason));
-}
-
 /** True for the failure that means "pinned mode cannot work here, retry in full mode". */
 function isPinnedMiss(err: unknown): boolean {
   return isPqbleError(err, 'PQBLE_ERR_PEER_UNKNOWN') || (err instanceof PeerAlert && err.reason === 'peer-unknown');
@@ -228,7 +224,7 @@ async function fullHandshakeAsInitiator(
       peer = cpu.run(() => hs.readResponse(m2));
     } catch (err) {
       if (pinned && isPinnedMiss(err)) {
-        if (!(err instanceof PeerAlert)) await sendAlertOnly(channel, 'peer-unknown');
+        if (!(err instanceof PeerAlert)) await channel.send(encodeAlert('peer-unknown'));
         pinnedKey = undefined;
         continue;
       }
@@ -339,7 +335,7 @@ export async function respondSetup(channel: Channel, host: SetupHost): Promise<E
           result = cpu.run(() => hs.readFinish(m3));
         } catch (err) {
           if (isPinnedMiss(err)) {
-            if (!(err instanceof PeerAlert)) await sendAlertOnly(channel, 'peer-unknown');
+            if (!(err instanceof PeerAlert)) await channel.send(encodeAlert('peer-unknown'));
             continue;
           }
           throw err;

@@ -368,8 +368,7 @@ export class BleTransport {
   cacheSession(init: CacheSessionInit): void {
     this.#checkOpen();
     checkOptionKeys(init, ['peerFingerprint', 'deviceId', 'resumptionSecret', 'sessionId', 'establishedMs'], 'cacheSession');
-    const fingerprint = typeof init.peerFingerprint === 'string' ? init.peerFingerprint.toLowerCase() : bytesToHex(init.peerFingerprint);
-    if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new RangeError('peerFingerprint must be 32 bytes (64 hex digits)');
+    const fingerprint = bytesToHex(parseFingerprintArg(init.peerFingerprint, 'peerFingerprint'));
     const sessionId = typeof init.sessionId === 'string' ? init.sessionId.toLowerCase() : bytesToHex(init.sessionId);
     if (!/^[0-9a-f]{32}$/.test(sessionId)) throw new RangeError('sessionId must be 16 bytes (32 hex digits)');
     checkBytes(init.resumptionSecret, 'resumptionSecret', 32);
@@ -392,8 +391,7 @@ export class BleTransport {
 
   /** Removes expired sessions now; returns how many went. */
   pruneExpiredSessions(): number {
-    const n = this.#cache.prune();
-    return n;
+    return this.#cache.prune();
   }
 
   /**
@@ -681,12 +679,7 @@ export class BleTransport {
       directory: this.#directory,
       resumption: this.#opts.resumption,
       findSessionForDevice: (deviceId) => this.#findSessionForDevice(deviceId),
-      findSessionForTicket: (ticketIdHex) => {
-        const entry = this.#cache.getByTicketId(ticketIdHex);
-        if (entry === undefined) this.#counters.misses++;
-        else this.#counters.hits++;
-        return entry;
-      },
+      findSessionForTicket: (ticketIdHex) => this.#countLookup(this.#cache.getByTicketId(ticketIdHex)),
       storeFullSession: (deviceId, result) => this.#storeFullSession(deviceId, result),
       ratchetSession: (fingerprintHex, deviceId, keys) => this.#ratchet(fingerprintHex, deviceId, keys),
       purgeSession: (fingerprintHex) => {
@@ -719,7 +712,11 @@ export class BleTransport {
   }
 
   #findSessionForDevice(deviceId: string): CachedSession | undefined {
-    const entry = this.#cache.getByDeviceId(deviceId);
+    return this.#countLookup(this.#cache.getByDeviceId(deviceId));
+  }
+
+  /** Counts a cache lookup's hit or miss; returns its result. */
+  #countLookup(entry: CachedSession | undefined): CachedSession | undefined {
     if (entry === undefined) this.#counters.misses++;
     else this.#counters.hits++;
     return entry;
@@ -774,8 +771,13 @@ export class BleTransport {
     if (this.#store === undefined || this.#closed || this.#saveTimer !== undefined) return;
     this.#saveTimer = this.endpoint.clock.setTimer(this.#opts.sessionSaveDebounceMs, () => {
       this.#saveTimer = undefined;
-      this.saveSessions().catch((err: unknown) => this.#logger.warn('pqble: could not save the session cache', { error: String(err) }));
+      this.#saveInBackground();
     });
+  }
+
+  /** A save nobody awaits: a failure is logged. */
+  #saveInBackground(): void {
+    this.saveSessions().catch((err: unknown) => this.#logger.warn('pqble: could not save the session cache', { error: String(err) }));
   }
 
   #startTimers(): void {
@@ -794,9 +796,7 @@ export class BleTransport {
     if (cleanup !== null) every(cleanup, () => this.pruneExpiredSessions());
     const saveEvery = this.#opts.sessionSaveInterval;
     if (saveEvery !== null && this.#store !== undefined) {
-      every(saveEvery, () => {
-        this.saveSessions().catch((err: unknown) => this.#logger.warn('pqble: could not save the session cache', { error: String(err) }));
-      });
+      every(saveEvery, () => this.#saveInBackground());
     }
   }
 }
