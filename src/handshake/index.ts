@@ -11,7 +11,6 @@ export { HandshakeInitiator } from './initiator.js';
 export { HandshakeResponder } from './responder.js';
 export type { HandshakePeer, HandshakeResult, InitiatorOptions, InitiatorState, ResponderOptions, ResponderState } from './types.js';
 export {
-  HANDSHAKE_FLAG_PINNED,
   HANDSHAKE_MESSAGE_BYTES,
   decodeHandshakeFinish,
   decodeHandshakeInit,
@@ -23,16 +22,7 @@ export {
   encodeIdentityPayload,
 } from './messages.js';
 export type { HandshakeFinish, HandshakeInit, HandshakeMode, HandshakeResponse, IdentityPayload } from './messages.js';
-export {
-  LABEL_PREFIX,
-  RESUMPTION_SECRET_BYTES,
-  SESSION_ID_BYTES,
-  TRAFFIC_KEY_BYTES,
-  deriveApplicationSecrets,
-  deriveHandshakeSecrets,
-  expandLabel,
-  hkdfLabel,
-} from './key-schedule.js';
+export { deriveApplicationSecrets, deriveHandshakeSecrets, expandLabel, hkdfLabel } from './key-schedule.js';
 export type { ApplicationSecrets, HandshakeSecrets } from './key-schedule.js';
 export { signatureInput } from './internal.js';
 export { PeerDirectory, makePeerInfo } from './trust.js';
