@@ -10,27 +10,11 @@
 
 import { MessageType } from '../wire.js';
 
-/** Why a side gave up. */
-export type AlertReason =
-  | 'handshake-failed'
-  | 'peer-unknown'
-  | 'untrusted'
-  | 'timeout'
-  | 'protocol-error'
-  | 'busy'
-  | 'closing'
-  | 'record-failure';
+/** The alert reasons in wire order: reason byte = index + 1. */
+const REASONS = ['handshake-failed', 'peer-unknown', 'untrusted', 'timeout', 'protocol-error', 'busy', 'closing', 'record-failure'] as const;
 
-const REASONS: readonly AlertReason[] = [
-  'handshake-failed',
-  'peer-unknown',
-  'untrusted',
-  'timeout',
-  'protocol-error',
-  'busy',
-  'closing',
-  'record-failure',
-];
+/** Why a side gave up. */
+export type AlertReason = (typeof REASONS)[number];
 
 /** Encodes an alert message. */
 export function encodeAlert(reason: AlertReason): Uint8Array {
