@@ -17,7 +17,7 @@ export {
   type SessionCacheCounters,
   type SessionCacheChange,
 } from './cache.js';
-export { MemorySessionStore, type SessionStore, type StoredSessions } from './store.js';
+export { MemorySessionStore, type SessionStore } from './store.js';
 export {
   FileSessionStore,
   readCacheFileMetadata,

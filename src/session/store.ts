@@ -10,12 +10,6 @@ import { wipe } from '../bytes.js';
 import type { CachedSession } from './types.js';
 import { normaliseSession } from './validate.js';
 
-/** The content of a store: every persisted session, least recently used first. */
-export interface StoredSessions {
-  /** The sessions, least recently used first. */
-  sessions: CachedSession[];
-}
-
 /**
  * Where the session cache is persisted between runs.
  *
