@@ -2,9 +2,9 @@
  * The in-memory session cache (DESIGN.md "Resumption", properties 6-8;
  * spec/phase-3.3-ble-session-caching.md tasks 3 and 5).
  *
- * Entries are keyed by the peer's identity fingerprint and kept in one `Map` in LRU order
- * (the first key is the least recently used; a use deletes and re-inserts the key), with
- * `Map` indexes by device id and by ticket id. Lookup, touch, insert, update and eviction
+ * Entries are keyed by the peer's identity fingerprint and kept in an {@link LruMap} (a map
+ * with a linked list in least-recently-used order), with `Map` indexes by device id and by
+ * ticket id. Lookup, touch, insert, update and eviction
  * are O(1). Expiry is by the wall-clock time of the last full handshake, so resumptions
  * never extend a session's life, and an entry dated in the future (a clock that jumped
  * backwards) counts as expired rather than immortal.
