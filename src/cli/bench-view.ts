@@ -8,6 +8,7 @@
  */
 
 import type { BenchReport, ScenarioFigures, ScenarioGroup, ScenarioKind } from '../bench/types.js';
+import type { Phy } from '../radio/airtime.js';
 import { renderBarChart, type BarPanel } from './chart.js';
 import { formatBytes, formatInt, formatMs, formatRatio, ratio, renderTable, type Style } from './format.js';
 import { labelledText, wrapText } from './args.js';
@@ -23,7 +24,7 @@ const KIND_LABEL: Readonly<Record<ScenarioKind, string>> = {
 const GROUP_COLOR: Readonly<Record<ScenarioGroup, string>> = { pqble: '#0d9488', tls13: '#64748b', 'tls13-pq': '#d97706' };
 
 /** Names of the simulated PHYs as people know them. */
-export const PHY_LABEL: Readonly<Record<'coded' | '1m' | '2m', string>> = {
+export const PHY_LABEL: Readonly<Record<Phy, string>> = {
   coded: 'LE Coded 125 kbit/s',
   '1m': 'LE 1M 1 Mbit/s',
   '2m': 'LE 2M 2 Mbit/s',

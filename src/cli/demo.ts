@@ -8,6 +8,7 @@
  */
 
 import type { DemoOptions } from '../demo/scenario.js';
+import { PHYS } from '../radio/airtime.js';
 import { EXIT_OK, formatHelp, parseChoiceOption, parseCommand, parseNumberOption, type CommandHelp, type OptionTable } from './args.js';
 import type { CliContext } from './context.js';
 import { renderDemoReport, summarizeDemo, type DemoJson } from './demo-view.js';
@@ -29,8 +30,6 @@ const HELP: CommandHelp = {
     'first message and CPU for each step. Nothing touches a real radio.',
   notes: ['Examples:', '  pqble demo', '  pqble demo --phy 2m --interval-ms 15', '  pqble demo --realtime'],
 };
-
-const PHYS = ['coded', '1m', '2m'] as const;
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
