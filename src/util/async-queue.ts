@@ -26,16 +26,6 @@ export class AsyncQueue<T> {
     this.#capacity = capacity;
   }
 
-  /** Items waiting. */
-  get length(): number {
-    return this.#items.length;
-  }
-
-  /** True once `end()` was called. */
-  get ended(): boolean {
-    return this.#ended;
-  }
-
   /** Adds an item; returns false (and drops it) if the queue is full or ended. */
   push(item: T): boolean {
     if (this.#ended) return false;
