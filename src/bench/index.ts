@@ -18,7 +18,7 @@ import { measureConnection, type ConnectFigures } from '../demo/scenario.js';
 import { generateIdentity, type Identity } from '../identity/index.js';
 import type { Link } from '../link/types.js';
 import { silentLogger } from '../logger.js';
-import { SimulatedRadio, type Phy } from '../radio/index.js';
+import { PHYS, SimulatedRadio, type Phy } from '../radio/index.js';
 import { SessionCache, FileSessionStore, type CachedSession } from '../session/index.js';
 import { BleTransport } from '../transport/index.js';
 import { pqTlsAvailable, runTlsBaseline } from './tls/index.js';
@@ -47,8 +47,6 @@ interface Pair {
   radio: SimulatedRadio;
   central: BleTransport;
   peripheral: BleTransport;
-  centralIdentity: Identity;
-  peripheralIdentity: Identity;
   close(): Promise<void>;
 }
 
@@ -81,8 +79,6 @@ async function makePair(
     radio,
     central,
     peripheral,
-    centralIdentity: ids.central,
-    peripheralIdentity: ids.peripheral,
     async close() {
       await central.close();
       await peripheral.close();
@@ -159,7 +155,7 @@ async function pqbleScenarios(phy: Phy, connectionIntervalMs: number, repeats: n
 async function phyFigures(connectionIntervalMs: number): Promise<PhyFigures[]> {
   const ids = { central: generateIdentity(), peripheral: generateIdentity() };
   const out: PhyFigures[] = [];
-  for (const phy of ['coded', '1m', '2m'] as const) {
+  for (const phy of PHYS) {
     let pair = await makePair(phy, connectionIntervalMs, ids);
     const full = await measureConnection(pair.central, pair.peripheral, PERIPHERAL_ID, pair.radio.clock);
     const resumed = await measureConnection(pair.central, pair.peripheral, PERIPHERAL_ID, pair.radio.clock);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { Phy } from '../radio/index.js';
+
 /** Who is measured. */
 export type ScenarioGroup = 'pqble' | 'tls13' | 'tls13-pq';
 
@@ -35,7 +37,7 @@ export interface ScenarioFigures {
 
 /** Airtime of one full handshake on one PHY. */
 export interface PhyFigures {
-  readonly phy: 'coded' | '1m' | '2m';
+  readonly phy: Phy;
   readonly fullHandshakeMs: number;
   readonly fullHandshakePinnedMs: number;
   readonly resumedMs: number;
@@ -71,7 +73,7 @@ export interface BenchReport {
   readonly date: string;
   readonly node: string;
   readonly quick: boolean;
-  readonly phy: 'coded' | '1m' | '2m';
+  readonly phy: Phy;
   readonly connectionIntervalMs: number;
   readonly scenarios: readonly ScenarioFigures[];
   readonly phys: readonly PhyFigures[];

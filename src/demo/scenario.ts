@@ -16,7 +16,7 @@ import type { Clock } from '../clock.js';
 import { generateIdentity, saveIdentity, loadIdentity, type Identity } from '../identity/index.js';
 import { silentLogger } from '../logger.js';
 import { SimulatedRadio, type Phy } from '../radio/index.js';
-import { BleTransport, type BleTransportOptions } from '../transport/index.js';
+import { BleTransport, type BleTransportOptions, type ConnectionType } from '../transport/index.js';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -134,7 +134,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
 /** Figures of one measured connection setup (both sides' view). */
 export interface ConnectFigures {
   /** `'resumed'` or `'full-handshake'`. */
-  readonly connectionType: 'resumed' | 'full-handshake';
+  readonly connectionType: ConnectionType;
   /** True if a resumption was refused and the full handshake followed on the same link. */
   readonly fellBack: boolean;
   /** Setup bytes on air, hub to sensor (link-layer overhead included). */
