@@ -19,7 +19,7 @@ import type { Link, LinkEndpoint } from '../link/types.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { ATT_HEADER_BYTES, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid } from './gatt.js';
 import { AdapterLink, MAX_BUFFERED_INBOUND_PACKETS, emitAll } from './link-core.js';
-import { SharedBleLibrary, deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
+import { ADVERTISED_NAME_RE, SharedBleLibrary, deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
 
 export { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID } from './gatt.js';
 export { deviceIdForBlePeer } from './radio.js';
@@ -141,7 +141,6 @@ interface Connection {
 const OPTION_KEYS = ['bleno', 'name', 'poweredOnTimeoutMs', 'maxQueuedNotifications', 'maxConnections', 'signal'] as const;
 const RESULT_SUCCESS = 0x00;
 const RESULT_INVALID_OFFSET = 0x07;
-const NAME_RE = /^[\x20-\x7e]{1,29}$/;
 
 // ---- the lazily loaded library, shared and reference-counted ----------------------------
 
@@ -545,7 +544,7 @@ export async function createBlenoPeripheral<C = BlenoCharacteristicLike>(options
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   const name = options.name ?? 'pqble';
   if (typeof name !== 'string') throw new TypeError('name must be a string');
-  if (!NAME_RE.test(name)) throw new RangeError('name must be 1..29 printable ASCII characters');
+  if (!ADVERTISED_NAME_RE.test(name)) throw new RangeError('name must be 1..29 printable ASCII characters');
   const start: StartOptions = {
     name,
     poweredOnTimeoutMs: checkInteger(options.poweredOnTimeoutMs ?? 3000, 'poweredOnTimeoutMs', 0, 3_600_000),

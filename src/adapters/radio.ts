@@ -14,6 +14,9 @@ import { deviceIdFromBytes, parseDeviceId } from '../link/device-id.js';
 /** States after which waiting for `poweredOn` is pointless. */
 const HOPELESS_STATES: ReadonlySet<string> = new Set(['unsupported', 'unauthorized', 'poweredOff']);
 
+/** A peripheral's advertised local name: 1..29 printable ASCII characters (31 payload bytes less the 2-byte AD header). Checked by the bleno adapter and, up front, by the CLI. */
+export const ADVERTISED_NAME_RE = /^[\x20-\x7e]{1,29}$/;
+
 const HEX12_RE = /^[0-9a-f]{12}$/i;
 const ADDRESS_RE = /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i;
 

@@ -10,6 +10,7 @@
 
 import { createInterface } from 'node:readline';
 import { formatWithOptions } from 'node:util';
+import { ADVERTISED_NAME_RE } from '../adapters/radio.js';
 import { wipe } from '../bytes.js';
 import { isPqbleError } from '../errors.js';
 import { fingerprintToHex, generateIdentity, loadIdentity, type Identity } from '../identity/index.js';
@@ -55,8 +56,6 @@ const CENTRAL_HELP: CommandHelp = {
     '(resumed with a 32-byte token when the session is cached).',
   notes: [...NOTES, '', 'Example:', '  pqble central --device aa:bb:cc:dd:ee:ff --identity hub.id.json \\', '    --sessions hub.sessions.json'],
 };
-
-const NAME_RE = /^[\x20-\x7e]{1,29}$/;
 
 interface ChatSetup {
   readonly identity: Identity;
@@ -203,7 +202,7 @@ export async function runPeripheral(args: readonly string[], context: CliContext
     return EXIT_OK;
   }
   const name = parsed.values.name ?? 'pqble';
-  if (!NAME_RE.test(name)) throw new UsageError('--name must be 1 to 29 printable ASCII characters');
+  if (!ADVERTISED_NAME_RE.test(name)) throw new UsageError('--name must be 1 to 29 printable ASCII characters');
   const identityPath = optionalPath('peripheral', 'identity', parsed.values.identity);
   const sessions = optionalPath('peripheral', 'sessions', parsed.values.sessions);
 
