@@ -7,7 +7,7 @@
  */
 
 import { parseArgs } from 'node:util';
-import { visibleWidth } from './format.js';
+import { oneLine, visibleWidth } from './format.js';
 
 /** Exit status of a command that succeeded. */
 export const EXIT_OK = 0;
@@ -78,7 +78,7 @@ export function parseCommand<T extends OptionTable>(command: string, args: reado
   }
   if (parsed.positionals.length > maxPositionals) {
     const extra = parsed.positionals[maxPositionals];
-    throw new UsageError(`unexpected argument '${clip(extra)}' for 'pqble ${command}' (see pqble ${command} --help)`);
+    throw new UsageError(`unexpected argument '${oneLine(extra, 40)}' for 'pqble ${command}' (see pqble ${command} --help)`);
   }
   return { values: parsed.values as OptionValues<T>, positionals: parsed.positionals, help: false };
 }
@@ -90,19 +90,14 @@ function describeParseError(command: string, err: unknown): string {
   const hint = `(see pqble ${command} --help)`;
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option ${clip(option ?? '?')} for 'pqble ${command}' ${hint}`;
+      return `unknown option ${oneLine(option ?? '?', 40)} for 'pqble ${command}' ${hint}`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       return option !== undefined && /argument missing|ambiguous/.test(message)
-        ? `option ${clip(option.split(',')[0].trim())} needs a value ${hint}`
-        : `option ${clip(option ?? '?')} does not take a value ${hint}`;
+        ? `option ${oneLine(option.split(',')[0], 40)} needs a value ${hint}`
+        : `option ${oneLine(option ?? '?', 40)} does not take a value ${hint}`;
     default:
-      return `cannot parse the command line: ${clip(message.split('\n')[0] ?? '')} ${hint}`;
+      return `cannot parse the command line: ${oneLine(message.split('\n')[0] ?? '', 40)} ${hint}`;
   }
-}
-
-function clip(text: string, max = 40): string {
-  const oneLine = text.replace(/[\r\n\t]+/g, ' ');
-  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
 }
 
 /** A string option that must be present. @throws UsageError if missing */
@@ -128,7 +123,7 @@ export function parseNumberOption(name: string, value: string | undefined, range
   const n = /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(value.trim()) ? Number(value) : Number.NaN;
   const kind = range.integer === true ? 'a whole number' : 'a number';
   if (!Number.isFinite(n) || (range.integer === true && !Number.isInteger(n)) || n < range.min || n > range.max) {
-    throw new UsageError(`--${name} must be ${kind} from ${range.min} to ${range.max}, got '${clip(value)}'`);
+    throw new UsageError(`--${name} must be ${kind} from ${range.min} to ${range.max}, got '${oneLine(value, 40)}'`);
   }
   return n;
 }
@@ -139,7 +134,7 @@ export function parseNumberOption(name: string, value: string | undefined, range
  */
 export function parseChoiceOption<C extends string>(name: string, value: string | undefined, choices: readonly C[]): C | undefined {
   if (value === undefined) return undefined;
-  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${clip(value)}'`);
+  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${oneLine(value, 40)}'`);
   return value as C;
 }
 
