@@ -11,7 +11,7 @@
 import { createInterface } from 'node:readline';
 import { formatWithOptions } from 'node:util';
 import { ADVERTISED_NAME_RE } from '../adapters/radio.js';
-import { wipe } from '../bytes.js';
+import { utf8ToBytes, wipe } from '../bytes.js';
 import { isPqbleError } from '../errors.js';
 import { fingerprintToHex, generateIdentity, loadIdentity, type Identity } from '../identity/index.js';
 import { formatDeviceId, parseDeviceId } from '../link/device-id.js';
@@ -106,10 +106,12 @@ async function openIdentity(path: string | undefined): Promise<ChatSetup> {
   return { identity: await loadIdentity(path), throwaway: false };
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: false });
+
 /** Text received from a peer, made safe for a terminal (no control sequences). */
 export function printable(bytes: Uint8Array): string {
   // eslint-disable-next-line no-control-regex
-  return new TextDecoder('utf-8', { fatal: false }).decode(bytes).replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '\ufffd');
+  return UTF8.decode(bytes).replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '\ufffd');
 }
 
 /** One line about a new connection: its type, the peer, and what the setup cost. */
@@ -157,7 +159,7 @@ function reportNotSent(context: CliContext, err: unknown): void {
 
 async function send(connection: BleConnection, line: string, context: CliContext): Promise<void> {
   try {
-    await connection.send(new TextEncoder().encode(line), { signal: context.signal });
+    await connection.send(utf8ToBytes(line), { signal: context.signal });
   } catch (err) {
     reportNotSent(context, err);
   }
