@@ -14,10 +14,10 @@
  * @module
  */
 
-import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { link, lstat, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { bytesToHex, checkBytes, equalBytes } from '../bytes.js';
-import { SIZES, checkCrypto, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
+import { checkBytes, equalBytes } from '../bytes.js';
+import { SIZES, checkCrypto, type CryptoProvider } from '../crypto/index.js';
 import { FileFormatError } from '../errors.js';
 import {
   FINGERPRINT_BYTES,
@@ -28,6 +28,7 @@ import {
   isIdentity,
   type Identity,
 } from './identity.js';
+import { errnoCode, readSmallFile, syncDir, writeTemp } from '../util/fs.js';
 import { checkOptionKeys } from '../util/options.js';
 
 /** Version number written to and required in identity files. */
@@ -74,22 +75,6 @@ function fromBase64(value: unknown, length: number): Uint8Array | undefined {
   return out;
 }
 
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
-}
-
-async function fsyncDirectory(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some platforms (Windows) cannot open or fsync a directory; the rename is still atomic.
-  } finally {
-    await handle?.close();
-  }
-}
-
 /**
  * Writes `identity` to `path` as a versioned JSON key file with mode 0600, atomically:
  * a temporary file in the same directory is written and fsynced, then renamed over
@@ -120,36 +105,29 @@ export async function saveIdentity(path: string, identity: Identity, options?: S
   const data = Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8');
 
   const dir = dirname(path);
-  const tmp = `${path}.tmp-${process.pid}-${bytesToHex(nobleCrypto.randomBytes(6))}`;
+  let tmp: string | undefined;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const handle = await open(tmp, 'wx', 0o600);
-    try {
-      await handle.chmod(0o600);
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    const written = await writeTemp(path, data);
+    tmp = written;
     if (overwrite) {
-      await rename(tmp, path);
+      await rename(written, path);
     } else {
       try {
-        await link(tmp, path);
+        await link(written, path);
       } catch (err) {
         if (errnoCode(err) === 'EEXIST') throw keyFileError(path, 'already exists (pass { overwrite: true } to replace it)');
         // No hard links on this file system: check, then rename (a small race, documented).
         if (await exists(path)) throw keyFileError(path, 'already exists (pass { overwrite: true } to replace it)');
-        await rename(tmp, path);
+        await rename(written, path);
       }
     }
-    await fsyncDirectory(dir);
+    await syncDir(dir);
   } catch (err) {
     if (err instanceof FileFormatError) throw err;
     throw keyFileError(path, `cannot be written (${errnoCode(err) ?? 'error'})`, err);
   } finally {
     data.fill(0);
-    await unlink(tmp).catch(() => undefined);
+    if (tmp !== undefined) await unlink(tmp).catch(() => undefined);
   }
 }
 
@@ -162,33 +140,12 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function readLimited(path: string): Promise<Buffer> {
-  let handle;
+async function readLimited(path: string): Promise<Uint8Array> {
   try {
-    handle = await open(path, 'r');
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw keyFileError(path, 'is not a regular file');
-    if (stat.size > MAX_IDENTITY_FILE_BYTES) throw keyFileError(path, `is larger than ${MAX_IDENTITY_FILE_BYTES} bytes`);
-    const buf = Buffer.alloc(MAX_IDENTITY_FILE_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, length, buf.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > MAX_IDENTITY_FILE_BYTES) {
-        buf.fill(0);
-        throw keyFileError(path, `is larger than ${MAX_IDENTITY_FILE_BYTES} bytes`);
-      }
-    }
-    const out = Buffer.from(buf.subarray(0, length));
-    buf.fill(0);
-    return out;
+    return (await readSmallFile(path, MAX_IDENTITY_FILE_BYTES, (reason, cause) => keyFileError(path, reason, cause))).bytes;
   } catch (err) {
     if (err instanceof FileFormatError) throw err;
-    const code = errnoCode(err);
-    throw keyFileError(path, code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`, err);
-  } finally {
-    await handle?.close();
+    throw keyFileError(path, errnoCode(err) === 'ENOENT' ? 'does not exist' : `cannot be read (${errnoCode(err) ?? 'error'})`, err);
   }
 }
 
@@ -206,7 +163,7 @@ export async function loadIdentity(path: string, options?: LoadIdentityOptions):
   const raw = await readLimited(path);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw.toString('utf8'));
+    parsed = JSON.parse(new TextDecoder().decode(raw));
   } catch (err) {
     throw keyFileError(path, 'is not valid JSON', err);
   } finally {

@@ -13,11 +13,9 @@
  * @module
  */
 
-import { constants as fsConstants } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { chmod, link, lstat, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { bytesToHex, checkBytes, equalBytes, utf8ToBytes, wipe, writeU32 } from '../bytes.js';
+import { checkBytes, equalBytes, utf8ToBytes, wipe, writeU32 } from '../bytes.js';
 import { SIZES, type CryptoProvider } from '../crypto/index.js';
 import { nodeCrypto } from '../crypto/node.js';
 import { FileFormatError } from '../errors.js';
@@ -27,6 +25,7 @@ import type { SessionStore } from './store.js';
 import type { CachedSession } from './types.js';
 import { checkOptionKeys, freezeChecked, isChecked, isFingerprint, isId16, MAX_TIME_MS, normaliseSession, RESUMPTION_SECRET_BYTES } from './validate.js';
 import { isDeviceId } from '../link/device-id.js';
+import { errnoCode, readSmallFile, syncDir, writeFileAtomic, writeTemp, type RawFile } from '../util/fs.js';
 
 /** `format` field of a cache file. */
 export const CACHE_FILE_FORMAT = 'pqble-session-cache';
@@ -55,7 +54,6 @@ const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const TOP_KEYS = ['version', 'format', 'savedAt', 'sessions'];
 const ENTRY_KEYS = ['peerFingerprint', 'deviceId', 'sessionId', 'established', 'lastActive', 'ticketId', 'sealedSecret'];
 const OPTION_KEYS = ['path', 'storageKey', 'keyPath', 'logger', 'maxFileBytes', 'crypto', 'now'] as const;
-const IS_WINDOWS = process.platform === 'win32';
 
 /** Options of {@link FileSessionStore}. */
 export interface FileSessionStoreOptions {
@@ -145,10 +143,6 @@ interface ParsedFile {
   readonly entries: ParsedEntry[];
 }
 
-interface RawFile {
-  readonly bytes: Uint8Array;
-  readonly mode: number;
-}
 
 /** A cache file that is not usable; `reason` is safe to log (never content or key material). */
 function corrupt(reason: string, cause?: unknown): FileFormatError {
@@ -159,13 +153,6 @@ function keyFileError(reason: string, cause?: unknown): FileFormatError {
   return new FileFormatError('PQBLE_ERR_KEY_FILE', reason, cause === undefined ? {} : { cause });
 }
 
-function errnoCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = err.code;
-    return typeof code === 'string' ? code : undefined;
-  }
-  return undefined;
-}
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -471,94 +458,6 @@ function renderedSize(n: number): number {
 
 // ---------------------------------------------------------------------------------------
 // Files
-
-/**
- * Reads a whole regular file of at most `maxBytes`, without blocking on a FIFO and without
- * trusting a size checked earlier. ENOENT is rethrown as is; everything else becomes `error()`.
- */
-async function readSmallFile(path: string, maxBytes: number, error: (reason: string, cause?: unknown) => FileFormatError): Promise<RawFile> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT') throw err;
-    if (code === 'EISDIR') throw error('is a directory, not a file', err);
-    if (code === 'EACCES' || code === 'EPERM') throw error('cannot be read (permission denied)', err);
-    throw error(`cannot be opened (${code ?? 'unknown error'})`, err);
-  }
-  try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw error('is a directory, not a file');
-    if (!st.isFile()) throw error('is not a regular file');
-    if (st.size > maxBytes) throw error(`is too big (${st.size} bytes, limit ${maxBytes})`);
-    const buf = new Uint8Array(st.size + 1);
-    let total = 0;
-    for (;;) {
-      let n: number;
-      try {
-        ({ bytesRead: n } = await fh.read(buf, total, buf.length - total, null));
-      } catch (err) {
-        throw error(`cannot be read (${errnoCode(err) ?? 'unknown error'})`, err);
-      }
-      if (n === 0) break;
-      total += n;
-      if (total === buf.length) throw error(`grew while being read (limit ${maxBytes} bytes)`);
-    }
-    return { bytes: buf.subarray(0, total), mode: st.mode & 0o777 };
-  } finally {
-    await fh.close().catch(() => undefined);
-  }
-}
-
-/** fsync of a directory, so a rename survives a crash; not supported everywhere (ignored there). */
-async function syncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // Windows and some file systems cannot fsync a directory.
-  } finally {
-    await fh?.close().catch(() => undefined);
-  }
-}
-
-function tempName(path: string, crypto: CryptoProvider): string {
-  return `${path}.tmp-${process.pid}-${bytesToHex(crypto.randomBytes(6))}`;
-}
-
-/** Writes `data` to a new temp file next to `path` (mode 0600) and fsyncs it; returns its name. */
-async function writeTemp(path: string, data: string | Uint8Array, crypto: CryptoProvider): Promise<string> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = tempName(path, crypto);
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(tmp, 'wx', 0o600);
-    if (!IS_WINDOWS) await fh.chmod(0o600);
-    await fh.writeFile(data);
-    await fh.sync();
-    await fh.close();
-    fh = undefined;
-    return tmp;
-  } catch (err) {
-    await fh?.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-}
-
-/** Atomic replace: temp file (0600), fsync, rename over `path`, fsync of the directory. */
-async function writeFileAtomic(path: string, data: string | Uint8Array, crypto: CryptoProvider): Promise<void> {
-  const tmp = await writeTemp(path, data, crypto);
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await syncDir(dirname(path));
-}
 
 /** `20260124T120000123Z`: a file-name-safe UTC timestamp. */
 function fileStamp(ms: number): string {
@@ -945,7 +844,7 @@ export class FileSessionStore implements SessionStore {
     this.#setMemo(memo, sealKey);
     const text = renderCacheFile(this.#nowMs(), sessions, sealed);
     try {
-      await writeFileAtomic(this.path, text, this.#crypto);
+      await writeFileAtomic(this.path, text);
     } catch (err) {
       throw corrupt(`cannot write the session cache file ${this.path} (${errnoCode(err) ?? 'unknown error'})`, err);
     }
@@ -960,7 +859,7 @@ export class FileSessionStore implements SessionStore {
       if (errnoCode(err) === 'ENOENT') return;
     }
     try {
-      await writeFileAtomic(this.path, renderCacheFile(this.#nowMs(), [], []), this.#crypto);
+      await writeFileAtomic(this.path, renderCacheFile(this.#nowMs(), [], []));
     } catch (err) {
       throw corrupt(`cannot clear the session cache file ${this.path} (${errnoCode(err) ?? 'unknown error'})`, err);
     }
@@ -1012,7 +911,7 @@ export class FileSessionStore implements SessionStore {
     const text = `${JSON.stringify({ version: 1, type: KEY_FILE_TYPE, key: Buffer.from(fresh).toString('base64') })}\n`;
     let tmp: string;
     try {
-      tmp = await writeTemp(this.keyPath, text, this.#crypto);
+      tmp = await writeTemp(this.keyPath, text);
     } catch (err) {
       wipe(fresh);
       throw keyFileError(`cannot create the storage key file ${this.keyPath} (${errnoCode(err) ?? 'unknown error'})`, err);
@@ -1043,7 +942,7 @@ export class FileSessionStore implements SessionStore {
   }
 
   async #tightenMode(path: string, mode: number, what: string): Promise<void> {
-    if (IS_WINDOWS || (mode & 0o077) === 0) return;
+    if (process.platform === 'win32' || (mode & 0o077) === 0) return;
     const octal = mode.toString(8).padStart(4, '0');
     try {
       await chmod(path, 0o600);
@@ -1188,7 +1087,7 @@ export async function pruneCacheFile(path: string, options: PruneCacheFileOption
     kept.map((e) => e.sealed),
   );
   try {
-    await writeFileAtomic(path, text, nodeCrypto);
+    await writeFileAtomic(path, text);
   } catch (err) {
     throw corrupt(`${path}: cannot be written (${errnoCode(err) ?? 'unknown error'})`, err);
   }
@@ -1220,7 +1119,7 @@ export async function clearCacheFile(path: string, options: ReadCacheFileOptions
   }
   if (!isCacheFile) throw corrupt(`${path}: not a pqble session cache file; left untouched`);
   try {
-    await writeFileAtomic(path, renderCacheFile(Date.now(), [], []), nodeCrypto);
+    await writeFileAtomic(path, renderCacheFile(Date.now(), [], []));
   } catch (err) {
     throw corrupt(`${path}: cannot be written (${errnoCode(err) ?? 'unknown error'})`, err);
   }
