@@ -10,6 +10,7 @@
 import { constants } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { errnoCode } from '../util/fs.js';
 import { EXIT_OK, formatHelp, parseCommand, requireOption, type CommandHelp, type OptionTable } from './args.js';
 import { renderBenchChart, renderBenchReport } from './bench-view.js';
 import type { CliContext } from './context.js';
@@ -86,8 +87,4 @@ export async function run(args: readonly string[], context: CliContext): Promise
     if (chartPath !== undefined) context.stdout.write(`\nChart written to ${chartPath}\n`);
   }
   return EXIT_OK;
-}
-
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }
