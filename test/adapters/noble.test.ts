@@ -106,8 +106,10 @@ describe('noble central (fakes): scanning', () => {
     blenos.forEach((b, i) => air.rssiOf.set(b.address, -80 + i * 10));
     const central = await createNobleCentral({ noble });
     try {
-      const first = central.scan({ durationMs: 80 });
-      await delay(30);
+      // Long enough on a loaded machine: the RSSI change happens once all three were seen,
+      // and the fake advertises every 10 ms, so later advertisements carry the new value.
+      const first = central.scan({ durationMs: 600 });
+      for (let i = 0; i < 50 && central.discovered().length < 3; i++) await delay(10);
       air.rssiOf.set(blenos[0].address, -30);
       const devices = await first;
       assert.deepEqual(
