@@ -17,15 +17,36 @@ import { fingerprintToHex, generateIdentity, loadIdentity, type Identity } from 
 import { formatDeviceId, parseDeviceId } from '../link/device-id.js';
 import type { LinkEndpoint } from '../link/types.js';
 import type { Logger } from '../logger.js';
-import type { BleConnection, BleTransport } from '../transport/index.js';
-import { EXIT_OK, UsageError, formatHelp, parseCommand, requireOption, type CommandHelp, type OptionTable } from './args.js';
+import type { BleConnection, BleTransport, BleTransportOptions } from '../transport/index.js';
+import { EXIT_OK, UsageError, formatHelp, parseCommand, parseNumberOption, requireOption, type CommandHelp, type OptionTable } from './args.js';
 import type { CliContext } from './context.js';
 import { formatInt, formatMs, oneLine, shortHex } from './format.js';
 
 const COMMON = {
   identity: { type: 'string', value: 'FILE', description: 'This side\'s identity key file (see `pqble identity new`). Default: a throwaway identity.' },
   sessions: { type: 'string', value: 'FILE', description: 'Session cache file, so that connections resume across restarts. Default: in memory only.' },
+  'session-hours': { type: 'string', value: 'N', description: 'Session lifetime from the last full handshake (sessionCacheDuration), in hours. Default 24.' },
+  'max-sessions': { type: 'string', value: 'N', description: 'Most cached sessions, least recently active evicted first (maxCachedSessions). Default 100.' },
+  'cleanup-minutes': { type: 'string', value: 'N', description: 'How often expired sessions are pruned (sessionCleanupInterval); 0 turns it off. Default 10.' },
 } as const satisfies OptionTable;
+
+const SESSION_USAGE = '[--sessions FILE] [...]';
+
+/** The session cache options of `BleTransport.create()` from the command line. */
+type SessionOptions = Pick<BleTransportOptions, 'sessionPersistPath' | 'sessionCacheDuration' | 'maxCachedSessions' | 'sessionCleanupInterval'>;
+
+function sessionOptions(command: string, values: Partial<Record<'sessions' | 'session-hours' | 'max-sessions' | 'cleanup-minutes', string>>): SessionOptions {
+  const path = optionalPath(command, 'sessions', values.sessions);
+  const hours = parseNumberOption('session-hours', values['session-hours'], { min: 0.001, max: 365 * 24 });
+  const max = parseNumberOption('max-sessions', values['max-sessions'], { min: 1, max: 10_000_000, integer: true });
+  const cleanup = parseNumberOption('cleanup-minutes', values['cleanup-minutes'], { min: 0, max: 35_000 });
+  return {
+    ...(path === undefined ? {} : { sessionPersistPath: path }),
+    ...(hours === undefined ? {} : { sessionCacheDuration: Math.round(hours * 3_600_000) }),
+    ...(max === undefined ? {} : { maxCachedSessions: max }),
+    ...(cleanup === undefined ? {} : { sessionCleanupInterval: cleanup === 0 ? null : Math.max(1, Math.round(cleanup * 60_000)) }),
+  };
+}
 
 const PERIPHERAL_OPTIONS = {
   name: { type: 'string', value: 'NAME', description: 'Advertised name, 1 to 29 ASCII characters (default "pqble").' },
@@ -44,13 +65,13 @@ const NOTES = [
 ];
 
 const PERIPHERAL_HELP: CommandHelp = {
-  usage: 'peripheral [--name NAME] [--identity FILE] [--sessions FILE]',
+  usage: `peripheral [--name NAME] [--identity FILE] ${SESSION_USAGE}`,
   summary: 'Advertises the pqble service through bleno and chats with every central that connects.',
   notes: [...NOTES, '', 'Example:', '  pqble peripheral --name sensor --identity sensor.id.json \\', '    --sessions sensor.sessions.json'],
 };
 
 const CENTRAL_HELP: CommandHelp = {
-  usage: 'central --device ADDR [--identity FILE] [--sessions FILE]',
+  usage: `central --device ADDR [--identity FILE] ${SESSION_USAGE}`,
   summary:
     'Connects through noble to the pqble peripheral at ADDR and chats with it. If the link drops, the next line reconnects ' +
     '(resumed with a 32-byte token when the session is cached).',
@@ -170,7 +191,7 @@ async function withTransport(
   context: CliContext,
   setup: ChatSetup,
   endpoint: LinkEndpoint,
-  sessions: string | undefined,
+  sessions: SessionOptions,
   body: (transport: BleTransport) => Promise<void>,
 ): Promise<void> {
   const { BleTransport } = await import('../transport/index.js');
@@ -180,7 +201,7 @@ async function withTransport(
       identity: setup.identity,
       link: endpoint,
       logger: stderrLogger(context),
-      ...(sessions === undefined ? {} : { sessionPersistPath: sessions }),
+      ...sessions,
     });
     const me = fingerprintToHex(setup.identity.fingerprint);
     context.stderr.write(`identity ${me}${setup.throwaway ? ' (throwaway; use --identity FILE to keep one)' : ''}\n`);
@@ -206,7 +227,7 @@ export async function runPeripheral(args: readonly string[], context: CliContext
   const name = parsed.values.name ?? 'pqble';
   if (!ADVERTISED_NAME_RE.test(name)) throw new UsageError('--name must be 1 to 29 printable ASCII characters');
   const identityPath = optionalPath('peripheral', 'identity', parsed.values.identity);
-  const sessions = optionalPath('peripheral', 'sessions', parsed.values.sessions);
+  const sessions = sessionOptions('peripheral', parsed.values);
 
   const setup = await openIdentity(identityPath);
   const held = holdLibraryOutput(context);
@@ -258,7 +279,7 @@ export async function runCentral(args: readonly string[], context: CliContext): 
     throw new UsageError(`--device must be a BLE address like aa:bb:cc:dd:ee:ff, got '${oneLine(deviceText, 40)}'`);
   }
   const identityPath = optionalPath('central', 'identity', parsed.values.identity);
-  const sessions = optionalPath('central', 'sessions', parsed.values.sessions);
+  const sessions = sessionOptions('central', parsed.values);
 
   const setup = await openIdentity(identityPath);
   const held = holdLibraryOutput(context);

@@ -43,4 +43,21 @@ describe('pqble peripheral / central without a radio', () => {
     assert.match(r.stderrLines.at(-1)!, /^pqble: radio unavailable/);
     assert.equal(r.stderrLines.length, 1, r.stderr);
   });
+
+  it('takes the library\'s session cache options, and refuses bad values with exit 2 before touching the radio', () => {
+    const bad: [string, string][] = [
+      ['--max-sessions', '0'],
+      ['--session-hours', 'soon'],
+      ['--cleanup-minutes', 'never'],
+    ];
+    for (const [flag, value] of bad) {
+      const r = runCli(['central', '--device', 'aa:bb:cc:dd:ee:ff', flag, value]);
+      assert.equal(r.status, 2, `${flag} ${value}: ${r.stderr}`);
+      assert.equal(r.stderrLines.length, 1);
+      assert.match(r.stderrLines[0], new RegExp(`^pqble: ${flag}`));
+    }
+    const ok = runCli(['peripheral', '--session-hours', '2', '--max-sessions', '10', '--cleanup-minutes', '0'], { timeoutMs: 15_000 });
+    assert.equal(ok.status, 1, ok.stderr);
+    assert.match(ok.stderrLines[0], /^pqble: radio unavailable/);
+  });
 });
