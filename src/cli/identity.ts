@@ -8,6 +8,7 @@
  */
 
 import { lstat } from 'node:fs/promises';
+import { exists } from '../util/fs.js';
 import { wipe } from '../bytes.js';
 import { FileFormatError } from '../errors.js';
 import { fingerprintToHex, generateIdentity, loadIdentity, saveIdentity, type Identity } from '../identity/index.js';
@@ -44,15 +45,6 @@ export interface IdentityJson {
 
 async function fileMode(path: string): Promise<number> {
   return (await lstat(path)).mode & 0o777;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Runs `pqble identity ...`. */

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { link, lstat, rename, unlink } from 'node:fs/promises';
+import { link, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { checkBytes, equalBytes } from '../bytes.js';
 import { SIZES, checkCrypto, type CryptoProvider } from '../crypto/index.js';
@@ -28,7 +28,7 @@ import {
   isIdentity,
   type Identity,
 } from './identity.js';
-import { errnoCode, readSmallFile, syncDir, writeTemp } from '../util/fs.js';
+import { errnoCode, exists, readSmallFile, syncDir, writeTemp } from '../util/fs.js';
 import { checkOptionKeys } from '../util/options.js';
 
 /** Version number written to and required in identity files. */
@@ -128,15 +128,6 @@ export async function saveIdentity(path: string, identity: Identity, options?: S
   } finally {
     data.fill(0);
     if (tmp !== undefined) await unlink(tmp).catch(() => undefined);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
