@@ -51,6 +51,12 @@ export type PqbleErrorCode =
   // files
   | 'PQBLE_ERR_CACHE_FILE'
   | 'PQBLE_ERR_KEY_FILE'
+  // session stores (src/session/store.ts)
+  | 'PQBLE_ERR_STORE_IO' // a read, write or fsync failed (disk full, permissions, I/O error)
+  | 'PQBLE_ERR_STORE_LOCKED' // another process owns the store file
+  | 'PQBLE_ERR_STORE_TIMEOUT' // a store call did not answer within its timeout
+  | 'PQBLE_ERR_STORE_UNAVAILABLE' // the store (for example Redis) cannot be reached
+  | 'PQBLE_ERR_STORE_CLOSED' // the store was closed
   // application-facing queues
   | 'PQBLE_ERR_QUEUE_FULL'
   | 'PQBLE_ERR_UNSUPPORTED'; // this runtime lacks a needed capability (e.g. PQ TLS needs Node >= 24)
@@ -104,6 +110,9 @@ export class ResumptionError extends PqbleError {}
 
 /** A session cache file or key file could not be read or written. */
 export class FileFormatError extends PqbleError {}
+
+/** A session store call failed: I/O, lock, timeout, unreachable server, closed store. */
+export class StoreError extends PqbleError {}
 
 /** True if `err` is a {@link PqbleError}, optionally with the given code. */
 export function isPqbleError(err: unknown, code?: PqbleErrorCode): err is PqbleError {

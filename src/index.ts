@@ -22,4 +22,4 @@ export type { Identity } from './identity/index.js';
 export type { TrustPolicy, PeerInfo } from './handshake/index.js';
 export { ResumeToken } from './resumption/index.js';
 export { SessionCache, FileSessionStore } from './session/index.js';
-export type { CachedSession, SessionCacheOptions, SessionStore, FileSessionStoreOptions } from './session/index.js';
+export type { CachedSession, SessionCacheOptions, SnapshotSessionStore, FileSessionStoreOptions } from './session/index.js';

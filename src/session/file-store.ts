@@ -21,7 +21,7 @@ import { nodeCrypto } from '../crypto/node.js';
 import { FileFormatError } from '../errors.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS, isSessionExpired } from './cache.js';
-import type { SessionStore } from './store.js';
+import type { SnapshotSessionStore } from './snapshot-store.js';
 import type { CachedSession } from './types.js';
 import { checkOptionKeys, freezeChecked, isChecked, isFingerprint, isId16, MAX_TIME_MS, normaliseSession, RESUMPTION_SECRET_BYTES } from './validate.js';
 import { isDeviceId } from '../link/device-id.js';
@@ -565,7 +565,7 @@ interface Pending {
 }
 
 /**
- * A {@link SessionStore} in a JSON file (docs/cache-file.md) with the storage key in a
+ * A {@link SnapshotSessionStore} in a JSON file (docs/cache-file.md) with the storage key in a
  * separate key file (or supplied by the caller).
  *
  * - `load()` never throws: a missing file gives `[]` silently; a damaged, foreign, too big,
@@ -584,7 +584,7 @@ interface Pending {
  * await store.save(cache.entries());
  * ```
  */
-export class FileSessionStore implements SessionStore {
+export class FileSessionStore implements SnapshotSessionStore {
   /** Path of the cache file. */
   readonly path: string;
   /** Path of the key file (unused when a storage key was supplied). */

@@ -17,7 +17,8 @@ export {
   type SessionCacheCounters,
   type SessionCacheChange,
 } from './cache.js';
-export { MemorySessionStore, type SessionStore } from './store.js';
+export { MemorySnapshotStore, type SnapshotSessionStore } from './snapshot-store.js';
+export type { SessionStore, StoredSession, InboundSlot, StoreCallOptions, SessionTouch } from './store.js';
 export {
   FileSessionStore,
   readCacheFileMetadata,

@@ -1,71 +1,144 @@
 /**
- * The persistence seam of the session cache (DESIGN.md "Resumption", property 5;
- * spec/phase-3.3-ble-session-caching.md task 4). `FileSessionStore` (file-store.ts) is the
- * default; a shared store (a database, a key-value service) can implement the same interface.
+ * The per-entry session store seam (docs/store.md "The store contract"). The transport's
+ * session keeper keeps a bounded hot set in memory and calls a {@link SessionStore} for
+ * everything else: the embedded file store (`FileSessionStore`, one owner per file), the
+ * in-memory store (`MemorySessionStore`, for tests and processes that resume only while
+ * they run) and the fleet store on Redis (`pqble/redis`) implement it, and one compliance
+ * suite (test/session/store-compliance.ts) runs against each.
+ *
+ * ## The contract
+ *
+ * - **Entries** are keyed by the peer's identity fingerprint (64 lowercase hex digits). An
+ *   entry holds up to two resumption secrets, one per direction (docs/resumption.md
+ *   "Direction-separated secrets"): `outbound` for resumptions this side starts, `inbound`
+ *   for resumptions the peer starts. The inbound slot carries the ticket id the peer will
+ *   present; the store indexes it (blinded: ticket ids are never stored in clear).
+ * - **Values handed in are copied** before the first `await`; values handed out are fresh
+ *   copies the caller may wipe.
+ * - **Durability.** When `put`, `consumeInbound`, `replaceOutbound` or `delete` resolves, the
+ *   change survives a crash of this process (file store: fsynced; Redis: acknowledged by
+ *   the server, with the durability the operator configured). `touch` and `putValue` are
+ *   best effort: they may be batched, and a crash may lose the last ones.
+ * - **Ordering.** Calls on one store take effect in the order they were made.
+ * - **Single use.** `consumeInbound` is an atomic compare-and-set across every user of the
+ *   store: of all the calls made with one ticket id, at most one ever resolves `true`, also
+ *   after a restart or a failover. A consumed ticket id is never found by `getByTicket`
+ *   again.
+ * - **Crash.** A crash leaves, for every entry, either its state before or after each call
+ *   that had not resolved: never a torn or mixed entry.
+ * - **Bad data.** A store never rejects because of damaged stored content: damaged entries
+ *   are skipped (and set aside with a logged warning where the medium allows); the good
+ *   ones stay usable.
+ * - **Failure.** Every call takes {@link StoreCallOptions} (an `AbortSignal` and a timeout)
+ *   and rejects with a {@link StoreError} (`PQBLE_ERR_STORE_IO`, `_TIMEOUT`, `_UNAVAILABLE`,
+ *   `_LOCKED`, `_CLOSED`) or an `AbortError`; the keeper then falls back to a full handshake.
+ *   A failed call has no effect, or (for a timeout) the effect may still land: callers treat
+ *   a timed-out `consumeInbound` as lost (the ticket is spent) and never retry it.
+ * - **Expiry and capacity.** Stores may drop an entry once `establishedMs + lifetime` has
+ *   passed, and may evict least recently active entries beyond their capacity. They never
+ *   extend an entry's life: `establishedMs` only changes through `put`.
  *
  * @module
  */
 
-import { wipe } from '../bytes.js';
-import type { CachedSession } from './types.js';
-import { normaliseSession } from './validate.js';
+import type { StoreError } from '../errors.js';
 
-/**
- * Where the session cache is persisted between runs.
- *
- * Contract: `load()` never rejects because of bad stored content (it logs, sets the bad
- * data aside and resolves to `[]`); it returns every stored session, expired ones included
- * (the cache's `prune()` drops those), least recently used first, so that inserting them in
- * order with `SessionCache.set()` restores the LRU order. `save()` replaces the whole content
- * with the given sessions (the caller passes `cache.entries()`), copying what it needs before
- * its first `await`; it may reject on an I/O failure. `clear()` forgets every session.
- */
+// The error class callers receive (imported for the TSDoc link above).
+export type { StoreError };
+
+/** Options of every {@link SessionStore} call. */
+export interface StoreCallOptions {
+  /** Cancels the call (rejects with `PQBLE_ERR_ABORTED`). */
+  readonly signal?: AbortSignal | undefined;
+  /** Milliseconds before the call rejects with `PQBLE_ERR_STORE_TIMEOUT`. Default: the store's own (documented per store). */
+  readonly timeoutMs?: number | undefined;
+}
+
+/** The inbound resumption state: what the peer will present, and the secret behind it. */
+export interface InboundSlot {
+  /** 32 bytes: the resumption secret for the direction peer -> this side. */
+  readonly secret: Uint8Array;
+  /** 16 bytes: the ticket id the peer will send (derived from `secret` by the keeper). */
+  readonly ticketId: Uint8Array;
+}
+
+/** One stored session with a peer. */
+export interface StoredSession {
+  /** 64 lowercase hex digits: SHA-256 fingerprint of the peer's ML-DSA public key; the key. */
+  readonly peerFingerprint: string;
+  /** 12 lowercase hex digits: where the peer was last seen; only a lookup hint. */
+  readonly deviceId: string;
+  /** Wall-clock ms (Unix epoch) of the last full handshake; resumptions never change it. */
+  readonly establishedMs: number;
+  /** Wall-clock ms (Unix epoch) of the last use (send, receive, resumption). */
+  readonly lastActiveMs: number;
+  /** 32 bytes: secret for the next resumption this side starts; absent once unusable. */
+  readonly outbound: Uint8Array | undefined;
+  /** The next resumption the peer may start; absent once unusable. */
+  readonly inbound: InboundSlot | undefined;
+}
+
+/** A batched last-active update. */
+export interface SessionTouch {
+  /** 64 lowercase hex digits. */
+  readonly peerFingerprint: string;
+  /** Wall-clock ms; a store keeps the larger of this and what it has. */
+  readonly lastActiveMs: number;
+}
+
+/** Fields a ratchet also updates. */
+export interface RatchetUpdate {
+  /** Where the peer was seen this time. */
+  readonly deviceId: string;
+  /** Wall-clock ms of this resumption. */
+  readonly lastActiveMs: number;
+}
+
+/** The per-entry session store (see the module header for the contract). */
 export interface SessionStore {
-  /** Every stored session, least recently used first; `[]` when nothing (usable) is stored. */
-  load(): Promise<CachedSession[]>;
-  /** Replaces the stored sessions with `sessions` (read synchronously before the first await). */
-  save(sessions: Iterable<CachedSession>): Promise<void>;
-  /** Forgets every stored session. */
-  clear(): Promise<void>;
-}
-
-/**
- * A {@link SessionStore} kept in memory: for tests, and for processes that want resumption
- * only while they run. Holds copies of the sessions (secrets included) and hands out copies.
- */
-export class MemorySessionStore implements SessionStore {
-  #sessions: CachedSession[] = [];
-
-  /** Copies of the stored sessions, least recently used first. */
-  load(): Promise<CachedSession[]> {
-    return Promise.resolve(this.#sessions.map((s) => normaliseSession(s)));
-  }
-
+  /** The entry for a peer, or `undefined`. */
+  get(peerFingerprint: string, options?: StoreCallOptions): Promise<StoredSession | undefined>;
+  /** The entry whose inbound ticket id is `ticketId` (16 bytes), or `undefined` (unknown or consumed). */
+  getByTicket(ticketId: Uint8Array, options?: StoreCallOptions): Promise<StoredSession | undefined>;
+  /** The entry last seen at a device id (a hint), or `undefined`. */
+  getByDevice(deviceId: string, options?: StoreCallOptions): Promise<StoredSession | undefined>;
+  /** Inserts or replaces the entry for `session.peerFingerprint`. Durable when resolved. */
+  put(session: StoredSession, options?: StoreCallOptions): Promise<void>;
   /**
-   * Replaces the stored sessions with copies of `sessions`.
-   * @throws TypeError / RangeError (as a rejection) for a malformed session
+   * Atomic single use of an inbound ticket: if the peer's entry still has inbound ticket id
+   * `ticketId`, replaces its inbound slot with `next` (or clears it), applies `update`, marks
+   * `ticketId` consumed for good, and resolves `true`; otherwise changes nothing and
+   * resolves `false`. Durable when resolved.
    */
-  save(sessions: Iterable<CachedSession>): Promise<void> {
-    const copies: CachedSession[] = [];
-    try {
-      for (const s of sessions) copies.push(normaliseSession(s, `sessions[${copies.length}]`));
-    } catch (err) {
-      for (const c of copies) wipe(c.resumptionSecret);
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-    this.#drop();
-    this.#sessions = copies;
-    return Promise.resolve();
-  }
-
-  /** Forgets (and wipes) every stored session. */
-  clear(): Promise<void> {
-    this.#drop();
-    return Promise.resolve();
-  }
-
-  #drop(): void {
-    for (const s of this.#sessions) wipe(s.resumptionSecret);
-    this.#sessions = [];
-  }
+  consumeInbound(peerFingerprint: string, ticketId: Uint8Array, next: InboundSlot | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean>;
+  /**
+   * Compare-and-set of the outbound secret: if the peer's entry still has outbound secret
+   * `expected`, replaces it with `next` (or clears it), applies `update` and resolves
+   * `true`; otherwise resolves `false`. Durable when resolved.
+   */
+  replaceOutbound(peerFingerprint: string, expected: Uint8Array, next: Uint8Array | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean>;
+  /** Removes a peer's entry; `true` if there was one. Durable when resolved. */
+  delete(peerFingerprint: string, options?: StoreCallOptions): Promise<boolean>;
+  /** Batched last-active updates of existing entries (best effort; unknown peers are ignored). */
+  touch(updates: readonly SessionTouch[], options?: StoreCallOptions): Promise<void>;
+  /** Removes every entry whose last full handshake is at or before `establishedBeforeMs`; resolves how many went. */
+  prune(establishedBeforeMs: number, options?: StoreCallOptions): Promise<number>;
+  /** Every entry, in no particular order (inspection, tools); secrets included. */
+  entries(options?: StoreCallOptions): AsyncIterable<StoredSession>;
+  /** Entries stored now. */
+  size(options?: StoreCallOptions): Promise<number>;
+  /**
+   * A small named value (trust state: learned public keys, TOFU bindings, the clock's
+   * high-water mark), at most 4 KiB; `undefined` if unset.
+   */
+  getValue(name: string, options?: StoreCallOptions): Promise<Uint8Array | undefined>;
+  /** Sets (or with `undefined`, removes) a named value. Best effort like `touch`. */
+  putValue(name: string, value: Uint8Array | undefined, options?: StoreCallOptions): Promise<void>;
+  /** Flushes what is batched and releases the store (its lock, connections, timers). Idempotent. */
+  close(): Promise<void>;
 }
+
+/** Largest value {@link SessionStore.putValue} accepts, in bytes. */
+export const MAX_STORE_VALUE_BYTES = 4096;
+/** Names of {@link SessionStore.putValue} values: 1..128 printable ASCII characters. */
+export const STORE_VALUE_NAME_RE = /^[\x21-\x7e]{1,128}$/;

@@ -26,7 +26,7 @@ import type { Link, LinkEndpoint } from '../link/types.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import type { ResumeToken} from '../resumption/index.js';
 import { ResumeRateLimiter, createResumeToken, deriveTicketId, type ResumeKeys } from '../resumption/index.js';
-import { FileSessionStore, SessionCache, type CachedSession, type SessionStore } from '../session/index.js';
+import { FileSessionStore, SessionCache, type CachedSession, type SnapshotSessionStore } from '../session/index.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { Channel } from './channel.js';
@@ -71,7 +71,7 @@ export interface BleTransportOptions {
   /** Storage key (32 bytes) sealing the persisted secrets; default: a key file next to the cache file. */
   readonly storageKey?: Uint8Array;
   /** A custom store (instead of `sessionPersistPath`), for example a shared database. */
-  readonly sessionStore?: SessionStore;
+  readonly sessionStore?: SnapshotSessionStore;
   /** Debounce of saves after cache changes, in ms. Default 1 000. */
   readonly sessionSaveDebounceMs?: number;
   /** Periodic save (keeps last-active times fresh on disk), in ms; `null` disables. Default 60 000. */
@@ -233,7 +233,7 @@ export class BleTransport {
   readonly #opts: ResolvedOptions;
   readonly #logger: Logger;
   readonly #cache: SessionCache;
-  readonly #store: SessionStore | undefined;
+  readonly #store: SnapshotSessionStore | undefined;
   readonly #directory: PeerDirectory;
   readonly #rateLimiter: ResumeRateLimiter;
   readonly #connections = new Set<BleConnection>();
@@ -263,7 +263,7 @@ export class BleTransport {
     bytesOnAirReceived: 0,
   };
 
-  private constructor(options: BleTransportOptions, resolved: ResolvedOptions, store: SessionStore | undefined) {
+  private constructor(options: BleTransportOptions, resolved: ResolvedOptions, store: SnapshotSessionStore | undefined) {
     this.#identity = options.identity;
     this.#crypto = options.crypto ?? nobleCrypto;
     this.#opts = resolved;

@@ -15,7 +15,7 @@ import {
   readCacheFileMetadata,
   type FileSessionStoreOptions,
 } from '../../src/session/file-store.js';
-import { MemorySessionStore } from '../../src/session/store.js';
+import { MemorySnapshotStore } from '../../src/session/snapshot-store.js';
 import type { CachedSession } from '../../src/session/types.js';
 import { capturingLogger, plain, sampleSessions, tempDir, type CapturingLogger } from './helpers.js';
 
@@ -641,9 +641,9 @@ describe('cache file CLI helpers', () => {
   });
 });
 
-describe('MemorySessionStore', () => {
+describe('MemorySnapshotStore', () => {
   it('keeps copies and hands out copies', async () => {
-    const store = new MemorySessionStore();
+    const store = new MemorySnapshotStore();
     const sessions = sampleSessions(2);
     const expected = sessions.map(plain);
     await store.save(sessions);
