@@ -134,6 +134,8 @@ export interface SessionStore {
   getValue(name: string, options?: StoreCallOptions): Promise<Uint8Array | undefined>;
   /** Sets (or with `undefined`, removes) a named value. Best effort like `touch`. */
   putValue(name: string, value: Uint8Array | undefined, options?: StoreCallOptions): Promise<void>;
+  /** Every named value whose name starts with `prefix`, as `[name, value]`, in no particular order. */
+  listValues(prefix: string, options?: StoreCallOptions): AsyncIterable<readonly [string, Uint8Array]>;
   /** Flushes what is batched and releases the store (its lock, connections, timers). Idempotent. */
   close(): Promise<void>;
 }
