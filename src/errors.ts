@@ -48,6 +48,7 @@ export type PqbleErrorCode =
   | 'PQBLE_ERR_RESUME_REJECTED'
   | 'PQBLE_ERR_RESUME_AUTH_FAILED'
   | 'PQBLE_ERR_RESUME_RATE_LIMITED'
+  | 'PQBLE_ERR_RESUME_UNEXPECTED' // a resumption state machine was called in the wrong state
   // files
   | 'PQBLE_ERR_CACHE_FILE'
   | 'PQBLE_ERR_KEY_FILE'

@@ -23,6 +23,8 @@ export const MessageType = {
   ResumeAccept: 0x11,
   /** "Cannot resume": the initiator falls back to the full handshake (src/resumption). */
   ResumeReject: 0x12,
+  /** Resumption version 2: the initiator's key confirmation after an accept (src/resumption/resume.ts). */
+  ResumeFinished: 0x13,
   /** Encrypted application record (src/record). */
   Record: 0x20,
   /** Plaintext alert before the link closes: one reason byte follows. */

@@ -7,3 +7,20 @@
 
 export * from './protocol.js';
 export * from './rate-limiter.js';
+
+// Resumption version 2 (docs/resumption.md): direction-separated secrets, key confirmation
+// both ways, modes 'psk' and 'psk-dhe'. The reject message is shared with version 1.
+export * from './reject.js';
+export * from './resume.js';
+export {
+  RESUME_FINISHED_BYTES,
+  RESUME_MODE_CODES,
+  RESUME_V2_FIELD_BYTES,
+  RESUME_V2_MESSAGE_BYTES,
+  RESUME_VERSION,
+  decodeResumeFinished,
+  decodeResumeRequestV2,
+  type ResumeMode,
+  type ResumeRequestV2,
+} from './resume-messages.js';
+export { deriveDirectionSecret, deriveResumeTicketId, RESUME_TICKET_ID_BYTES } from './resume-schedule.js';

@@ -29,10 +29,14 @@
 
 import { checkBytes, concatBytes, equalBytes, utf8ToBytes, wipe } from '../bytes.js';
 import { checkCrypto, type CryptoProvider } from '../crypto/index.js';
-import { ResumptionError, type PqbleErrorOptions } from '../errors.js';
+import { ResumptionError } from '../errors.js';
 import { RESUMPTION_SECRET_BYTES, SESSION_ID_BYTES } from '../handshake/key-schedule.js';
 import { checkOptionKeys } from '../util/options.js';
 import { MessageType, PROTOCOL_VERSION } from '../wire.js';
+import { RESUME_REJECT_BYTES, ResumeRejectedError, decodeResumeReject, type ResumeRejectReason } from './reject.js';
+
+// The reject message is shared with resumption version 2 (./reject.ts).
+export { RESUME_REJECT_BYTES, RESUME_REJECT_REASON_CODES, ResumeRejectedError, decodeResumeReject, encodeResumeReject, type ResumeRejectReason } from './reject.js';
 
 // The resumption secret and session id have the sizes the full handshake gives them.
 export { RESUMPTION_SECRET_BYTES, SESSION_ID_BYTES } from '../handshake/key-schedule.js';
@@ -50,9 +54,6 @@ export const CONFIRM_BYTES = 16;
 export const RESUME_REQUEST_BYTES = 2 + RESUME_TOKEN_BYTES + RESUME_NONCE_BYTES;
 /** Bytes of a resume accept message: type, responder nonce, confirm. */
 export const RESUME_ACCEPT_BYTES = 1 + RESUME_NONCE_BYTES + CONFIRM_BYTES;
-/** Bytes of a resume reject message: type, reason. */
-export const RESUME_REJECT_BYTES = 2;
-
 const KEY_BYTES = 32;
 
 const L_TICKET_ID = utf8ToBytes('pqble v1 ticket id');
@@ -64,35 +65,6 @@ const L_CONFIRM_KEY = utf8ToBytes('pqble v1 resume confirm key');
 const L_CONFIRM = utf8ToBytes('pqble v1 resume confirm');
 const L_NEXT = utf8ToBytes('pqble v1 next resumption secret');
 const L_SESSION_ID = utf8ToBytes('pqble v1 resume session id');
-
-/** Why a responder cannot resume; the initiator falls back to the full handshake. */
-export type ResumeRejectReason = 'unknown-ticket' | 'expired' | 'rate-limited' | 'malformed' | 'unsupported';
-
-/** Reason byte of each {@link ResumeRejectReason} (docs/resumption.md "Reject reasons"). */
-export const RESUME_REJECT_REASON_CODES: Readonly<Record<ResumeRejectReason, number>> = {
-  'unknown-ticket': 0x01,
-  expired: 0x02,
-  'rate-limited': 0x03,
-  malformed: 0x04,
-  unsupported: 0x05,
-};
-
-const REASON_BY_CODE: readonly (ResumeRejectReason | undefined)[] = [undefined, 'unknown-ticket', 'expired', 'rate-limited', 'malformed', 'unsupported'];
-
-/** The responder refused to resume (completeResume got a reject); `reason` says why. */
-export class ResumeRejectedError extends ResumptionError {
-  /** The responder's reason. */
-  readonly reason: ResumeRejectReason;
-
-  /**
-   * @param reason - the responder's reason
-   * @param options - cause, if any
-   */
-  constructor(reason: ResumeRejectReason, options?: PqbleErrorOptions) {
-    super('PQBLE_ERR_RESUME_REJECTED', `the responder cannot resume: ${reason}`, options);
-    this.reason = reason;
-  }
-}
 
 /** A resume token: the 16-byte ticket id (lookup key) and the 16-byte binder (proof of the secret). */
 export class ResumeToken {
@@ -334,16 +306,6 @@ export function acceptResume(resumptionSecret: Uint8Array, request: Uint8Array, 
 }
 
 /**
- * Builds a reject ("cannot resume") message: `0x12 || reason`.
- * @throws TypeError for an unknown reason
- */
-export function encodeResumeReject(reason: ResumeRejectReason): Uint8Array {
-  const code = Object.hasOwn(RESUME_REJECT_REASON_CODES, reason) ? RESUME_REJECT_REASON_CODES[reason] : undefined;
-  if (code === undefined) throw new TypeError(`unknown resume reject reason "${String(reason)}"`);
-  return Uint8Array.of(MessageType.ResumeReject, code);
-}
-
-/**
  * Decodes the reply to a resume request from untrusted bytes.
  * @throws ResumptionError `PQBLE_ERR_RESUME_MALFORMED` for anything but a 33-byte accept or a
  *   2-byte reject with a known reason; TypeError if `message` is not a Uint8Array
@@ -358,9 +320,7 @@ export function decodeResumeReply(message: Uint8Array): ResumeReply {
     };
   }
   if (message[0] === MessageType.ResumeReject && message.length === RESUME_REJECT_BYTES) {
-    const reason = REASON_BY_CODE[message[1]];
-    if (reason !== undefined) return { kind: 'reject', reason };
-    throw malformed('unknown resume reject reason');
+    return { kind: 'reject', reason: decodeResumeReject(message) };
   }
   throw malformed('not a resume accept or reject');
 }
