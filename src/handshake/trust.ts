@@ -175,6 +175,55 @@ export class PeerDirectory {
   }
 
   /**
+   * Restores a TOFU binding of a device id to a fingerprint (64 hex digits), for example one
+   * persisted by the transport's session keeper. A later binding of the same device id wins.
+   * @throws RangeError unless `fingerprintHex` is 64 hex digits
+   */
+  bind(deviceId: string, fingerprintHex: string): void {
+    if (typeof deviceId !== 'string') throw new TypeError('deviceId must be a string');
+    this.#tofu.set(deviceId, bytesToHex(parseFingerprint(fingerprintHex)));
+  }
+
+  /** The fingerprint (hex) bound to a device id under `tofu`, if any. */
+  boundAt(deviceId: string): string | undefined {
+    return this.#tofu.get(deviceId);
+  }
+
+  /**
+   * The trust decision for a resumption, where the peer proved possession of a cached
+   * session rather than of its key. `any` and `allow-list` decide from the fingerprint;
+   * `tofu` checks (and keeps) the device id binding; `callback` needs the peer's public key
+   * (the one learned in the full handshake): without it the answer is `'needs-key'` and the
+   * caller runs a full handshake instead.
+   * @returns `'trusted'`, `'refused'` (the policy says no: purge the session) or `'needs-key'`
+   */
+  async checkResumed(fingerprintHex: string, deviceId: string, publicKey: Uint8Array | undefined): Promise<'trusted' | 'refused' | 'needs-key'> {
+    const hex = bytesToHex(parseFingerprint(fingerprintHex));
+    const policy = this.#policy;
+    switch (policy.mode) {
+      case 'any':
+        return 'trusted';
+      case 'allow-list':
+        return this.#allowed!.has(hex) ? 'trusted' : 'refused';
+      case 'tofu': {
+        const bound = this.#tofu.get(deviceId);
+        if (bound !== undefined && bound !== hex) return 'refused';
+        this.#tofu.set(deviceId, hex);
+        return 'trusted';
+      }
+      case 'callback': {
+        if (publicKey === undefined) return 'needs-key';
+        try {
+          await this.check({ fingerprint: parseFingerprint(hex), fingerprintHex: hex, publicKey, deviceId });
+          return 'trusted';
+        } catch {
+          return 'refused';
+        }
+      }
+    }
+  }
+
+  /**
    * Decides whether an authenticated peer is trusted. Under `tofu` a first sighting binds
    * the device id to the peer's fingerprint (the same peer under a new device id is bound
    * there too) and pins its key. Other policies never pin; call {@link pin} for that.

@@ -8,7 +8,7 @@
  */
 
 import { bytesToHex, checkBytes, equalBytes } from '../bytes.js';
-import { checkOptionKeys } from '../util/options.js';
+import { checkInteger, checkOptionKeys } from '../util/options.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionTouch, StoreCallOptions, StoredSession } from './store.js';
 import {
   CONSUMED_TICKETS_REMEMBERED,
@@ -37,6 +37,8 @@ export const DEFAULT_MEMORY_STORE_TIMEOUT_MS = 5000;
 export interface MemorySessionStoreOptions {
   /** Default `timeoutMs` of every call. Default {@link DEFAULT_MEMORY_STORE_TIMEOUT_MS}. */
   readonly timeoutMs?: number;
+  /** Most entries kept; beyond it the least recently written or touched is evicted. Whole number >= 1. Default unbounded. */
+  readonly maxEntries?: number;
 }
 
 /**
@@ -60,6 +62,7 @@ export class MemorySessionStore implements SessionStore {
   readonly #consumed = new Set<string>();
   readonly #values = new Map<string, Uint8Array>();
   readonly #timeoutMs: number;
+  readonly #maxEntries: number;
   #closed = false;
 
   /**
@@ -67,7 +70,8 @@ export class MemorySessionStore implements SessionStore {
    * @throws TypeError / RangeError for a malformed option
    */
   constructor(options: MemorySessionStoreOptions = {}) {
-    checkOptionKeys(options, ['timeoutMs'], 'MemorySessionStore');
+    checkOptionKeys(options, ['timeoutMs', 'maxEntries'], 'MemorySessionStore');
+    this.#maxEntries = options.maxEntries === undefined ? Infinity : checkInteger(options.maxEntries, 'maxEntries', 1, 2 ** 31 - 1);
     this.#timeoutMs = checkCallOptions({ timeoutMs: options.timeoutMs ?? DEFAULT_MEMORY_STORE_TIMEOUT_MS }, 0).timeoutMs;
   }
 
@@ -199,7 +203,11 @@ export class MemorySessionStore implements SessionStore {
     return this.#call('touch', options, () => {
       for (const t of checkTouches(updates)) {
         const s = this.#byFp.get(t.peerFingerprint);
-        if (s !== undefined && t.lastActiveMs > s.lastActiveMs) this.#byFp.set(t.peerFingerprint, { ...s, lastActiveMs: t.lastActiveMs });
+        if (s !== undefined && t.lastActiveMs > s.lastActiveMs) {
+          // Re-inserted: the map's order is the eviction order.
+          this.#byFp.delete(t.peerFingerprint);
+          this.#byFp.set(t.peerFingerprint, { ...s, lastActiveMs: t.lastActiveMs });
+        }
       }
     });
   }
@@ -253,6 +261,19 @@ export class MemorySessionStore implements SessionStore {
     });
   }
 
+  /** {@inheritDoc SessionStore.listValues} */
+  listValues(prefix: string, options?: StoreCallOptions): AsyncIterable<readonly [string, Uint8Array]> {
+    const snapshot = this.#call('listValues', options, () => {
+      if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
+      return [...this.#values].filter(([name]) => name.startsWith(prefix)).map(([name, v]) => [name, v.slice()] as const);
+    });
+    return {
+      async *[Symbol.asyncIterator]() {
+        for (const entry of await snapshot) yield entry;
+      },
+    };
+  }
+
   /** Wipes every secret and releases the store; later calls reject with `PQBLE_ERR_STORE_CLOSED`. Idempotent. */
   close(): Promise<void> {
     if (!this.#closed) {
@@ -274,6 +295,11 @@ export class MemorySessionStore implements SessionStore {
     let fps = this.#byDevice.get(s.deviceId);
     if (fps === undefined) this.#byDevice.set(s.deviceId, (fps = new Set()));
     fps.add(s.peerFingerprint);
+    while (this.#byFp.size > this.#maxEntries) {
+      const oldest = this.#byFp.keys().next();
+      if (oldest.done === true) break;
+      this.#remove(oldest.value);
+    }
   }
 
   #remove(fp: string): boolean {

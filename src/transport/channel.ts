@@ -61,6 +61,7 @@ export class Channel {
   #onMessage: ((message: Uint8Array) => void) | undefined;
   #closeReason: PqbleError | undefined;
   #closed = false;
+  #received = 0;
   readonly #closeListeners: ((reason: PqbleError | undefined) => void)[] = [];
   readonly #unsubscribe: (() => void)[] = [];
 
@@ -82,6 +83,11 @@ export class Channel {
   /** True until the link closed or {@link fail} / {@link close} ran. */
   get isOpen(): boolean {
     return !this.#closed;
+  }
+
+  /** Whole messages received so far. */
+  get messagesReceived(): number {
+    return this.#received;
   }
 
   /** The reason the channel closed (`undefined` if open or closed in order). */
@@ -165,6 +171,7 @@ export class Channel {
       return;
     }
     if (message === undefined || message.length === 0) return;
+    this.#received++;
     if (this.#onMessage !== undefined) {
       this.#onMessage(message);
       return;

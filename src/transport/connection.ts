@@ -27,6 +27,10 @@ export interface ConnectionStats {
   readonly connectionType: ConnectionType;
   /** True if a resumption was refused and the full handshake ran on the same link. */
   readonly fellBack: boolean;
+  /** True if the full handshake ran in pinned mode (fingerprints instead of public keys). */
+  readonly pinned: boolean;
+  /** The resumption mode of a resumed connection (`'psk'` or `'psk-dhe'`), else `undefined`. */
+  readonly resumptionMode: 'psk' | 'psk-dhe' | undefined;
   /** Time from the link being up to the connection being established, on the radio's clock (ms). */
   readonly setupMs: number;
   /** CPU milliseconds this side spent in setup cryptography. */
@@ -219,6 +223,8 @@ export class BleConnection {
     return {
       connectionType: this.connectionType,
       fellBack: e.fellBack,
+      pinned: e.pinned,
+      resumptionMode: e.resumptionMode,
       setupMs: this.#init.setupMs,
       setupCpuMs: e.cpuMs,
       setupRoundTrips: e.roundTrips,

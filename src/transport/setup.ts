@@ -1,40 +1,44 @@
 /**
- * Connection setup drivers (docs/protocol.md "Connection setup"): the thin async layer that
- * moves the pure handshake and resumption state machines' messages over a {@link Channel}.
+ * Connection setup drivers (docs/protocol.md "Connection setup", docs/resumption.md "State
+ * machines"): the thin async layer that moves the pure handshake and resumption state
+ * machines' messages over a {@link Channel} and calls the {@link SessionKeeper} for the
+ * session state.
  *
- * Initiator: with a cached session, send the 32-byte resume token (1 RTT); on "cannot
- * resume", fall back to the full handshake on the same link. Full handshake: M1, M2, M3,
- * then the responder's first record ("done", an empty record) confirms the responder
- * accepted us (2 RTT). Pinned mode that fails because one side no longer knows the other's
- * key is retried once in full mode, still on the same link.
+ * Initiator: with a cached session, send the resume request (1 RTT); on the accept, make
+ * the next outbound secret durable, send the 9-byte finished (key confirmation) and use the
+ * new keys. On "cannot resume" or an accept that does not verify, run the full handshake on
+ * the same link; cached state is never destroyed by what an unauthenticated party sent.
+ * Full handshake: M1, M2, M3, then the responder's first record ("done", an empty record)
+ * confirms the responder accepted us (2 RTT). Pinned mode that fails because one side no
+ * longer knows the other's key is retried once in full mode, still on the same link.
  *
  * Responder: answers whatever the initiator starts with: a resume request (at most one per
- * link, rate-limited per peer) or a handshake.
+ * link; failures rate-limited per device and globally) or a handshake. A resumption is
+ * committed (the ticket consumed, durably) before the accept leaves, and surfaces as a
+ * connection only after the initiator's finished verified.
  *
  * @module
  */
 
-import { bytesToHex, equalBytes, hexToBytes, wipe } from '../bytes.js';
+import { bytesToHex, equalBytes, wipe } from '../bytes.js';
 import type { CryptoProvider } from '../crypto/index.js';
-import { HandshakeError, isPqbleError } from '../errors.js';
-import { HandshakeInitiator, HandshakeResponder, type PeerDirectory, type HandshakeResult } from '../handshake/index.js';
+import { HandshakeError, ResumptionError, isPqbleError } from '../errors.js';
+import { HandshakeInitiator, HandshakeResponder, type HandshakeResult, type PeerDirectory, type PeerInfo } from '../handshake/index.js';
 import type { Identity } from '../identity/index.js';
 import { RecordOpener, RecordSealer } from '../record/index.js';
 import {
-  acceptResume,
-  completeResume,
-  createResumeToken,
-  decodeResumeReply,
-  decodeResumeRequest,
+  ResumeInitiator,
+  acceptResumeV2,
+  decodeResumeRequestV2,
   encodeResumeReject,
-  encodeResumeRequest,
-  type ResumeKeys,
+  type ResumeKeysV2,
+  type ResumeMode,
   type ResumeRejectReason,
 } from '../resumption/index.js';
-import type { CachedSession } from '../session/index.js';
 import { MessageType } from '../wire.js';
 import { encodeAlert } from './alert.js';
 import { PeerAlert, alertError, type Channel } from './channel.js';
+import type { SessionKeeper } from './session-keeper.js';
 
 /** How a connection was set up. */
 export type ConnectionType = 'resumed' | 'full-handshake';
@@ -56,35 +60,29 @@ export interface Established {
   readonly fellBack: boolean;
   /** True if the full handshake ran in pinned mode (fingerprints instead of keys). */
   readonly pinned: boolean;
+  /** The resumption mode, for resumed connections. */
+  readonly resumptionMode: ResumeMode | undefined;
 }
 
-/** What the drivers need from the transport. */
-export interface SetupHost {
+/** What a setup driver needs: the transport's parts it calls directly. */
+export interface SetupContext {
   readonly identity: Identity;
   readonly crypto: CryptoProvider;
   readonly directory: PeerDirectory;
+  readonly keeper: SessionKeeper;
   /** False disables resumption in both roles. */
   readonly resumption: boolean;
-  /** Initiator: the cached session for this device id hint (counts a hit or a miss). */
-  findSessionForDevice(deviceId: string): CachedSession | undefined;
-  /** Responder: the cached session with this ticket id (counts a hit or a miss). */
-  findSessionForTicket(ticketIdHex: string): CachedSession | undefined;
-  /** After a full handshake, both sides: cache the session. */
-  storeFullSession(deviceId: string, result: HandshakeResult): void;
-  /** After a resumption, both sides: ratchet the entry (single-use ticket). */
-  ratchetSession(peerFingerprintHex: string, deviceId: string, keys: ResumeKeys): void;
-  /** Removes a session that can no longer be used. */
-  purgeSession(peerFingerprintHex: string): void;
-  /** Responder: may this device fail another resumption now? (draws on its budget) */
-  allowResumeAttempt(deviceId: string): boolean;
-  /**
-   * Initiator: the pinned public key to use for pinned mode (the expected identity's, or
-   * that of the identity last seen at this device id), if any.
-   */
-  pinnedKeyForDevice(deviceId: string): Uint8Array | undefined;
+  /** The mode the initiator asks for. */
+  readonly resumptionMode: ResumeMode;
   /** Initiator: the identity the caller insists on (`connectToDevice(..., { peerFingerprint })`). */
   readonly expectedPeer?: Uint8Array | undefined;
-  /** A resumption was refused and the full handshake follows. */
+  /** Monotonic ms when the setup started (crossed full handshakes are resolved by it). */
+  readonly startedAt: number;
+  /** Cancels store calls. */
+  readonly signal?: AbortSignal | undefined;
+  /** Responder: may this device fail another resumption now? (draws on the per-device and global budgets) */
+  allowResumeFailure(deviceId: string): boolean;
+  /** Counts a resumption that fell back to the full handshake. */
   noteFallback(): void;
 }
 
@@ -111,30 +109,28 @@ function asCoded(err: unknown): unknown {
   return err instanceof PeerAlert ? alertError(err.reason) : err;
 }
 
-/**
- * The connection a resumption set up (never a fallback: that runs the full handshake). The
- * traffic keys are wiped once the record layer has derived its own from them.
- */
-function resumed(host: SetupHost, keys: ResumeKeys, peerFingerprintHex: string, cpu: CpuMeter, roundTrips: number): Established {
+/** The connection a resumption set up. The traffic keys are wiped once the record layer has its own. */
+function resumed(ctx: SetupContext, keys: ResumeKeysV2, peerFingerprint: Uint8Array, cpu: CpuMeter, roundTrips: number): Established {
   const established: Established = {
     connectionType: 'resumed',
-    sealer: new RecordSealer(keys.sendKey, { crypto: host.crypto }),
-    opener: new RecordOpener(keys.receiveKey, { crypto: host.crypto }),
-    peerFingerprint: hexToBytes(peerFingerprintHex),
+    sealer: new RecordSealer(keys.sendKey, { crypto: ctx.crypto }),
+    opener: new RecordOpener(keys.receiveKey, { crypto: ctx.crypto }),
+    peerFingerprint,
     peerPublicKey: undefined,
-    sessionId: keys.sessionId,
+    sessionId: keys.sessionId.slice(),
     cpuMs: cpu.ms,
     roundTrips,
     fellBack: false,
     pinned: false,
+    resumptionMode: ctx.resumptionMode,
   };
-  wipe(keys.sendKey, keys.receiveKey);
+  wipe(keys.sendKey, keys.receiveKey, keys.nextSecret);
   return established;
 }
 
 /**
  * The connection a full handshake set up, with the record layer already built from
- * `result`; its secrets are wiped (the session cache keeps its own copy of the resumption secret).
+ * `result`; its secrets are wiped (the keeper stored what it needs).
  */
 function fullHandshake(result: HandshakeResult, sealer: RecordSealer, opener: RecordOpener, cpu: CpuMeter, roundTrips: number, fellBack: boolean): Established {
   const established: Established = {
@@ -148,74 +144,84 @@ function fullHandshake(result: HandshakeResult, sealer: RecordSealer, opener: Re
     roundTrips,
     fellBack,
     pinned: result.pinned,
+    resumptionMode: undefined,
   };
   wipe(result.sendKey, result.receiveKey, result.resumptionSecret);
   return established;
 }
 
+/** The trust policy on a peer a full handshake authenticated; TOFU bindings are persisted. */
+async function checkTrust(ctx: SetupContext, channel: Channel, peer: PeerInfo): Promise<void> {
+  const before = ctx.directory.boundAt(peer.deviceId);
+  try {
+    await ctx.directory.check(peer);
+  } catch (err) {
+    channel.fail(isPqbleError(err) ? err : new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'trust check failed', { cause: err }), 'untrusted');
+    throw err;
+  }
+  if (ctx.directory.mode === 'tofu' && before === undefined) await ctx.keeper.persistBinding(peer.deviceId, peer.fingerprintHex);
+}
+
 /** Runs the initiator side of connection setup on `channel`. */
-export async function initiateSetup(channel: Channel, host: SetupHost): Promise<Established> {
+export async function initiateSetup(channel: Channel, ctx: SetupContext): Promise<Established> {
   const cpu = new CpuMeter();
   const deviceId = channel.link.peerDeviceId;
   let roundTrips = 0;
   let fellBack = false;
   try {
-    if (host.resumption) {
-      const found = host.findSessionForDevice(deviceId);
-      const entry =
-        found !== undefined && host.expectedPeer !== undefined && found.peerFingerprint !== bytesToHex(host.expectedPeer) ? undefined : found;
-      if (entry !== undefined) {
-        const secret = entry.resumptionSecret.slice();
-        const fingerprintHex = entry.peerFingerprint;
+    const session = ctx.resumption ? await ctx.keeper.outboundFor(deviceId, ctx.expectedPeer, ctx.signal) : undefined;
+    if (session !== undefined) {
+      const ri = new ResumeInitiator({
+        secret: session.secret,
+        initiatorFingerprint: ctx.identity.fingerprint,
+        responderFingerprint: session.peerFingerprint,
+        mode: ctx.resumptionMode,
+        crypto: ctx.crypto,
+      });
+      try {
+        await channel.send(cpu.run(() => ri.request()));
+        roundTrips++;
+        const reply = await channel.receive();
+        let outcome: ReturnType<ResumeInitiator['readReply']> | undefined;
         try {
-          const request = cpu.run(() => encodeResumeRequest(createResumeToken(secret, host.crypto)));
-          await channel.send(request);
-          roundTrips++;
-          const reply = await channel.receive();
-          const decoded = cpu.run(() => decodeResumeReply(reply));
-          if (decoded.kind === 'accept') {
-            let keys: ResumeKeys;
-            try {
-              keys = cpu.run(() => completeResume(secret, request, reply, { crypto: host.crypto }));
-            } catch (err) {
-              // The responder could not prove it holds the secret: never trust this entry again.
-              host.purgeSession(fingerprintHex);
-              throw err;
-            }
-            host.ratchetSession(fingerprintHex, deviceId, keys);
-            return resumed(host, keys, fingerprintHex, cpu, roundTrips);
-          }
-          // "Cannot resume": the peer lost or refused the ticket. Drop ours, run the full
-          // handshake on this same link.
-          host.purgeSession(fingerprintHex);
-          host.noteFallback();
-          fellBack = true;
-        } finally {
-          wipe(secret);
+          outcome = cpu.run(() => ri.readReply(reply));
+        } catch (err) {
+          // An accept that does not verify is unauthenticated: it may cost this link a full
+          // handshake, never the cached session.
+          if (!isPqbleError(err) || !(err instanceof ResumptionError)) throw err;
+          outcome = undefined;
         }
+        if (outcome?.kind === 'accept') {
+          const keys = outcome.keys;
+          // Durable before the new keys are used. If it cannot be (the store failed, or in
+          // a fleet another gateway ratcheted first), this connection's keys are still good;
+          // the next reconnect falls back to a full handshake (the keeper logged it).
+          await ctx.keeper.commitOutbound(session, keys.nextSecret, deviceId, ctx.signal);
+          await channel.send(outcome.finished);
+          return resumed(ctx, keys, session.peerFingerprint, cpu, roundTrips);
+        }
+        ctx.noteFallback();
+        fellBack = true;
+      } finally {
+        ri.destroy();
+        wipe(session.secret);
       }
     }
-    return await fullHandshakeAsInitiator(channel, host, cpu, roundTrips, fellBack);
+    return await fullHandshakeAsInitiator(channel, ctx, cpu, roundTrips, fellBack);
   } catch (err) {
     throw asCoded(err);
   }
 }
 
-async function fullHandshakeAsInitiator(
-  channel: Channel,
-  host: SetupHost,
-  cpu: CpuMeter,
-  roundTripsSoFar: number,
-  fellBack: boolean,
-): Promise<Established> {
+async function fullHandshakeAsInitiator(channel: Channel, ctx: SetupContext, cpu: CpuMeter, roundTripsSoFar: number, fellBack: boolean): Promise<Established> {
   const deviceId = channel.link.peerDeviceId;
   let roundTrips = roundTripsSoFar;
   // After "cannot resume" the peer most likely lost its state (and our pinned key with it):
   // pinned mode would only cost a retry, so go straight to full mode.
-  let pinnedKey = fellBack ? undefined : host.pinnedKeyForDevice(deviceId);
+  let pinnedKey = fellBack ? undefined : await ctx.keeper.pinnedKeyFor(deviceId, ctx.expectedPeer, ctx.signal);
   for (;;) {
     const pinned = pinnedKey !== undefined;
-    const hs = new HandshakeInitiator({ identity: host.identity, crypto: host.crypto, ...(pinnedKey === undefined ? {} : { peerKey: pinnedKey }) });
+    const hs = new HandshakeInitiator({ identity: ctx.identity, crypto: ctx.crypto, ...(pinnedKey === undefined ? {} : { peerKey: pinnedKey }) });
     await channel.send(cpu.run(() => hs.start()));
     roundTrips++;
     let peer: { fingerprint: Uint8Array; publicKey: Uint8Array };
@@ -231,18 +237,15 @@ async function fullHandshakeAsInitiator(
       throw err;
     }
     const fingerprintHex = bytesToHex(peer.fingerprint);
-    try {
-      if (host.expectedPeer !== undefined && !equalBytes(host.expectedPeer, peer.fingerprint)) {
-        throw new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the device authenticated as a different identity than the one expected');
-      }
-      await host.directory.check({ fingerprint: peer.fingerprint, fingerprintHex, publicKey: peer.publicKey, deviceId });
-    } catch (err) {
-      channel.fail(isPqbleError(err) ? err : new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'trust check failed', { cause: err }), 'untrusted');
+    if (ctx.expectedPeer !== undefined && !equalBytes(ctx.expectedPeer, peer.fingerprint)) {
+      const err = new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the device authenticated as a different identity than the one expected');
+      channel.fail(err, 'untrusted');
       throw err;
     }
+    await checkTrust(ctx, channel, { fingerprint: peer.fingerprint, fingerprintHex, publicKey: peer.publicKey, deviceId });
     const { message: m3, result } = cpu.run(() => hs.finish());
-    const opener = new RecordOpener(result.receiveKey, { crypto: host.crypto });
-    const sealer = new RecordSealer(result.sendKey, { crypto: host.crypto });
+    const opener = new RecordOpener(result.receiveKey, { crypto: ctx.crypto });
+    const sealer = new RecordSealer(result.sendKey, { crypto: ctx.crypto });
     try {
       await channel.send(m3);
       roundTrips++;
@@ -261,72 +264,109 @@ async function fullHandshakeAsInitiator(
       }
       throw err;
     }
-    host.directory.pin(result.peer.publicKey);
-    host.storeFullSession(deviceId, result);
+    await ctx.keeper.storeFull({ deviceId, peerPublicKey: result.peer.publicKey, resumptionSecret: result.resumptionSecret, sessionId: result.sessionId, startedAt: ctx.startedAt });
     return fullHandshake(result, sealer, opener, cpu, roundTrips, fellBack);
   }
 }
 
+/** A resume request the responder could not take. */
+type ResumeOutcome = { readonly kind: 'resumed'; readonly established: Established } | { readonly kind: 'next'; readonly message: Uint8Array | undefined };
+
+/**
+ * Answers one resume request: a reject (the initiator then starts a handshake), or an accept
+ * followed by the initiator's finished. Resolves the next setup message when the resumption
+ * did not happen and the initiator went on with a handshake after an accept.
+ */
+async function answerResume(channel: Channel, ctx: SetupContext, request: Uint8Array, cpu: CpuMeter): Promise<ResumeOutcome> {
+  const deviceId = channel.link.peerDeviceId;
+  const reject = async (reason: ResumeRejectReason): Promise<ResumeOutcome> => {
+    ctx.noteFallback();
+    await channel.send(encodeResumeReject(reason));
+    return { kind: 'next', message: undefined };
+  };
+  // Failed attempts draw on the per-device and global budgets; a genuine ticket never waits.
+  const refuse = (reason: ResumeRejectReason): Promise<ResumeOutcome> => reject(ctx.allowResumeFailure(deviceId) ? reason : 'rate-limited');
+  if (!ctx.resumption) return reject('unsupported');
+  let ticketId: Uint8Array;
+  try {
+    ticketId = decodeResumeRequestV2(request).ticketId;
+  } catch (err) {
+    return refuse(isPqbleError(err, 'PQBLE_ERR_PROTOCOL_VERSION') ? 'unsupported' : 'malformed');
+  }
+  const session = await ctx.keeper.inboundFor(ticketId, ctx.signal);
+  if (session === undefined) return refuse('unknown-ticket');
+  let accepted: ReturnType<typeof acceptResumeV2>;
+  try {
+    try {
+      accepted = cpu.run(() =>
+        acceptResumeV2({ secret: session.secret, initiatorFingerprint: session.peerFingerprint, responderFingerprint: ctx.identity.fingerprint, request, crypto: ctx.crypto }),
+      );
+    } catch {
+      // A forged binder for a live ticket id: refuse, keep the session (an unauthenticated
+      // message never destroys cached state).
+      return await refuse('unknown-ticket');
+    }
+  } finally {
+    wipe(session.secret);
+  }
+  const { keys, finished } = accepted;
+  try {
+    const trust = await ctx.keeper.trustResumed(session, deviceId, ctx.signal);
+    if (trust === 'refused') {
+      const err = new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the trust policy refuses this peer');
+      channel.fail(err, 'untrusted');
+      throw err;
+    }
+    // Without a key to show the trust callback, a full handshake decides instead.
+    if (trust === 'needs-key') return await reject('unknown-ticket');
+    // Single use, durable before the accept leaves: a ticket that was consumed already (a
+    // replay, a rolled-back store, a second gateway) or a store that fails gets a reject.
+    if (!(await ctx.keeper.commitInbound(session, keys.nextSecret, deviceId, ctx.signal))) return await reject('unknown-ticket');
+    await channel.send(accepted.message);
+    const next = await channel.receive();
+    if (next[0] === MessageType.HandshakeInit) {
+      // The initiator could not verify our accept and went on with a full handshake; the
+      // ticket stays spent.
+      ctx.noteFallback();
+      return { kind: 'next', message: next };
+    }
+    if (next[0] !== MessageType.ResumeFinished) throw new HandshakeError('PQBLE_ERR_HANDSHAKE_UNEXPECTED', 'expected the resume finished message');
+    cpu.run(() => finished.verify(next));
+    return { kind: 'resumed', established: resumed(ctx, keys, session.peerFingerprint, cpu, 0) };
+  } finally {
+    finished.destroy();
+    wipe(keys.sendKey, keys.receiveKey, keys.nextSecret);
+  }
+}
+
 /** Runs the responder side of connection setup on `channel`. */
-export async function respondSetup(channel: Channel, host: SetupHost): Promise<Established> {
+export async function respondSetup(channel: Channel, ctx: SetupContext): Promise<Established> {
   const cpu = new CpuMeter();
   const deviceId = channel.link.peerDeviceId;
   let resumeTried = false;
   let fellBack = false;
   let handshakes = 0;
-  const reject = async (reason: ResumeRejectReason): Promise<void> => {
-    fellBack = true;
-    await channel.send(encodeResumeReject(reason));
-  };
+  let pending: Uint8Array | undefined;
   try {
     for (;;) {
-      const message = await channel.receive();
+      const message = pending ?? (await channel.receive());
+      pending = undefined;
       const type = message[0];
       if (type === MessageType.ResumeRequest) {
         if (resumeTried) throw new HandshakeError('PQBLE_ERR_HANDSHAKE_UNEXPECTED', 'a second resume request on one link');
         resumeTried = true;
-        if (!host.resumption) {
-          await reject('unsupported');
-          continue;
-        }
-        // Failed attempts draw on a per-device budget; a genuine ticket never waits for it.
-        // A forged token costs one map lookup (and one HMAC if its ticket id is live, which
-        // an attacker cannot know: ids are single-use and derived from the secret).
-        const refuse = async (reason: ResumeRejectReason): Promise<void> => {
-          await reject(host.allowResumeAttempt(deviceId) ? reason : 'rate-limited');
-        };
-        let ticketIdHex: string;
-        try {
-          ticketIdHex = bytesToHex(decodeResumeRequest(message).ticketId);
-        } catch {
-          await refuse('malformed');
-          continue;
-        }
-        const entry = host.findSessionForTicket(ticketIdHex);
-        if (entry === undefined) {
-          await refuse('unknown-ticket');
-          continue;
-        }
-        let accepted: { message: Uint8Array; keys: ResumeKeys };
-        try {
-          accepted = cpu.run(() => acceptResume(entry.resumptionSecret, message, { crypto: host.crypto }));
-        } catch {
-          // A forged binder for a live ticket id: purge the entry (DESIGN.md property 8).
-          host.purgeSession(entry.peerFingerprint);
-          await refuse('unknown-ticket');
-          continue;
-        }
-        host.ratchetSession(entry.peerFingerprint, deviceId, accepted.keys);
-        const established = resumed(host, accepted.keys, entry.peerFingerprint, cpu, 0);
-        await channel.send(accepted.message);
-        return established;
+        const outcome = await answerResume(channel, ctx, message, cpu);
+        if (outcome.kind === 'resumed') return outcome.established;
+        fellBack = true;
+        pending = outcome.message;
+        continue;
       }
       if (type === MessageType.HandshakeInit) {
         if (++handshakes > 2) throw new HandshakeError('PQBLE_ERR_HANDSHAKE_UNEXPECTED', 'too many handshake attempts on one link');
         const hs = new HandshakeResponder({
-          identity: host.identity,
-          crypto: host.crypto,
-          lookupPeerKey: (fingerprint) => host.directory.keyFor(fingerprint),
+          identity: ctx.identity,
+          crypto: ctx.crypto,
+          lookupPeerKey: (fingerprint) => ctx.directory.keyFor(fingerprint),
         });
         await channel.send(cpu.run(() => hs.readInit(message)));
         let result: HandshakeResult;
@@ -342,16 +382,14 @@ export async function respondSetup(channel: Channel, host: SetupHost): Promise<E
         }
         const peer = result.peer;
         try {
-          await host.directory.check({ fingerprint: peer.fingerprint, fingerprintHex: bytesToHex(peer.fingerprint), publicKey: peer.publicKey, deviceId });
+          await checkTrust(ctx, channel, { fingerprint: peer.fingerprint, fingerprintHex: bytesToHex(peer.fingerprint), publicKey: peer.publicKey, deviceId });
         } catch (err) {
           wipe(result.sendKey, result.receiveKey, result.resumptionSecret);
-          channel.fail(isPqbleError(err) ? err : new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'trust check failed', { cause: err }), 'untrusted');
           throw err;
         }
-        const sealer = new RecordSealer(result.sendKey, { crypto: host.crypto });
-        const opener = new RecordOpener(result.receiveKey, { crypto: host.crypto });
-        host.directory.pin(peer.publicKey);
-        host.storeFullSession(deviceId, result);
+        const sealer = new RecordSealer(result.sendKey, { crypto: ctx.crypto });
+        const opener = new RecordOpener(result.receiveKey, { crypto: ctx.crypto });
+        await ctx.keeper.storeFull({ deviceId, peerPublicKey: peer.publicKey, resumptionSecret: result.resumptionSecret, sessionId: result.sessionId, startedAt: ctx.startedAt });
         await channel.send(() => cpu.run(() => sealer.seal(new Uint8Array(0), 'data')));
         return fullHandshake(result, sealer, opener, cpu, 0, fellBack);
       }
@@ -361,3 +399,4 @@ export async function respondSetup(channel: Channel, host: SetupHost): Promise<E
     throw asCoded(err);
   }
 }
+

@@ -1,37 +1,42 @@
 /**
- * `BleTransport`, the public entry (docs/api.md; spec phase 3.3 "Session Flow"):
+ * `BleTransport`, the public entry (docs/api.md):
  *
  * ```
  * connectToDevice(deviceId)
- *   ├─ lookupSession(deviceId) ── hit ──> resume with the 32-byte token (1 RTT) ─> ratchet the ticket
- *   │                               └─ "cannot resume" ─> full handshake on the same link ─> cache
- *   └─ miss ─> full PQC handshake (ML-KEM-768 + X25519, ML-DSA-65) ─> cache (both sides)
+ *   ├─ session for this device id, trusted ── resume (1 RTT; ratchet durable first)
+ *   │                                └─ "cannot resume" ─> full handshake on the same link ─> store
+ *   └─ none ─> full PQC handshake (ML-KEM-768 + X25519, ML-DSA-65) ─> store (both sides)
  * ```
  *
- * The transport owns the session cache (TTL, LRU, touch, stats), its persistence, the
- * connection limit and the trust decisions; the link endpoint (simulated radio, noble or
- * bleno) is the caller's and is not closed by `close()`.
+ * The transport owns the connection limits, the setup drivers and the trust policy; the
+ * session keeper (session-keeper.ts) owns the session state in a per-entry store (memory,
+ * the embedded file store, or one of your own such as `pqble/redis`). The link endpoint
+ * (simulated radio, noble or bleno) is the caller's and is not closed by `close()`.
  *
  * @module
  */
 
-import { bytesToHex, checkBytes, hexToBytes, wipe } from '../bytes.js';
+import { bytesToHex, checkBytes, hexToBytes } from '../bytes.js';
 import { withDeadline, type Timer } from '../clock.js';
 import { nobleCrypto, type CryptoProvider } from '../crypto/index.js';
-import { AbortError, LinkError, PqbleError, isPqbleError, throwIfAborted } from '../errors.js';
-import { PeerDirectory, type HandshakeResult, type TrustPolicy } from '../handshake/index.js';
+import { AbortError, LinkError, PqbleError, TimeoutError, isPqbleError, throwIfAborted } from '../errors.js';
+import { PeerDirectory, type TrustPolicy } from '../handshake/index.js';
+import { identityFingerprint } from '../identity/identity.js';
 import type { Identity } from '../identity/index.js';
 import { parseDeviceId } from '../link/device-id.js';
 import type { Link, LinkEndpoint } from '../link/types.js';
 import { consoleLogger, type Logger } from '../logger.js';
-import type { ResumeToken} from '../resumption/index.js';
-import { ResumeRateLimiter, createResumeToken, deriveTicketId, type ResumeKeys } from '../resumption/index.js';
-import { FileSessionStore, SessionCache, type CachedSession, type SnapshotSessionStore } from '../session/index.js';
+import { ResumeRateLimiter, type ResumeMode } from '../resumption/index.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../session/cache.js';
+import { MemorySessionStore } from '../session/memory-store.js';
+import type { SessionStore } from '../session/store.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { Channel } from './channel.js';
 import { BleConnection } from './connection.js';
-import { initiateSetup, respondSetup, type Established, type SetupHost } from './setup.js';
+import { SessionKeeper } from './session-keeper.js';
+import { initiateSetup, respondSetup, type Established, type SetupContext } from './setup.js';
+import { openFileStore } from './file-store-loader.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -46,10 +51,14 @@ export interface BleTransportOptions {
    * a full handshake with such a peer sends 32-byte fingerprints instead of the keys.
    */
   readonly knownPeers?: readonly Uint8Array[];
-  /** Which authenticated peers to accept. Default `{ mode: 'any' }`. */
+  /** Which authenticated peers to accept, on every full handshake and every resumption. Default `{ mode: 'any' }`. */
   readonly trust?: TrustPolicy;
-  /** Open plus in-setup connections, both directions. Default 5. */
+  /** Open connections plus setups in progress, both directions, each counted once. Default 5. */
   readonly maxConnections?: number;
+  /** Incoming setups in progress at once (a silent link cannot hold every slot). Default 2. */
+  readonly maxIncomingSetups?: number;
+  /** An incoming link must send its first setup message within this many ms. Default 5 000. */
+  readonly firstMessageTimeoutMs?: number;
   /** Radio connect timeout in ms. Default 10 000. */
   readonly connectTimeoutMs?: number;
   /** Whole setup (resumption and/or full handshake) timeout in ms. Default 20 000. */
@@ -62,24 +71,34 @@ export interface BleTransportOptions {
   readonly reassemblyTimeoutMs?: number;
   /** Session lifetime from the last full handshake, in ms (wall clock, survives restarts). Default 24 h. */
   readonly sessionCacheDuration?: number;
-  /** Most cached sessions; the least recently active is evicted first. Default 100. */
+  /** Most sessions the store this transport creates keeps (memory or file); the least recently active is evicted first. Default 100. */
   readonly maxCachedSessions?: number;
   /** How often expired sessions are pruned, in ms; `null` disables. Default 10 min. Never keeps the process alive. */
   readonly sessionCleanupInterval?: number | null;
-  /** Cache file; when unset (and no `sessionStore`), sessions live in memory only. */
+  /** Session file (the embedded file store); when unset (and no `sessionStore`), sessions live in memory only. */
   readonly sessionPersistPath?: string;
-  /** Storage key (32 bytes) sealing the persisted secrets; default: a key file next to the cache file. */
+  /** Storage key (32 bytes) sealing the persisted secrets; default: a key file next to the session file. */
   readonly storageKey?: Uint8Array;
-  /** A custom store (instead of `sessionPersistPath`), for example a shared database. */
-  readonly sessionStore?: SnapshotSessionStore;
-  /** Debounce of saves after cache changes, in ms. Default 1 000. */
+  /** A store of your own (instead of `sessionPersistPath`), for example `pqble/redis` for a fleet. Not closed by `close()`. */
+  readonly sessionStore?: SessionStore;
+  /** Timeout of every session store call, in ms; a store that does not answer costs a full handshake. Default 2 000. */
+  readonly storeTimeoutMs?: number;
+  /** Deprecated and ignored: every session change is written at once now. */
   readonly sessionSaveDebounceMs?: number;
-  /** Periodic save (keeps last-active times fresh on disk), in ms; `null` disables. Default 60 000. */
+  /** How often batched last-active times are written, in ms; `null` disables. Default 60 000. */
   readonly sessionSaveInterval?: number | null;
   /** Enables 1-RTT resumption (both roles). Default true. */
   readonly resumption?: boolean;
-  /** Resume attempts a peer device may start in a burst (then 1 per second). Default 4. */
+  /**
+   * The resumption this side starts: `'psk-dhe'` mixes a fresh X25519 exchange from both
+   * sides into the keys (a leaked resumption secret does not expose later sessions), `'psk'`
+   * does not (64 bytes less). A responder answers either. Default `'psk-dhe'`.
+   */
+  readonly resumptionMode?: ResumeMode;
+  /** Failed resume attempts a peer device may make in a burst (then 1 per second). Default 4. */
   readonly resumeAttemptBurst?: number;
+  /** Failed resume attempts from all devices together in a burst (then 8 per second). Default 32. */
+  readonly resumeFailureBudget?: number;
   /** Where warnings go. Default: `process.emitWarning`. */
   readonly logger?: Logger;
   /** Crypto backend. Default: the noble libraries. */
@@ -92,6 +111,8 @@ const OPTION_KEYS = [
   'trust',
   'knownPeers',
   'maxConnections',
+  'maxIncomingSetups',
+  'firstMessageTimeoutMs',
   'connectTimeoutMs',
   'handshakeTimeoutMs',
   'maxMessageBytes',
@@ -103,16 +124,21 @@ const OPTION_KEYS = [
   'sessionPersistPath',
   'storageKey',
   'sessionStore',
+  'storeTimeoutMs',
   'sessionSaveDebounceMs',
   'sessionSaveInterval',
   'resumption',
+  'resumptionMode',
   'resumeAttemptBurst',
+  'resumeFailureBudget',
   'logger',
   'crypto',
 ] as const;
 
 interface ResolvedOptions {
   readonly maxConnections: number;
+  readonly maxIncomingSetups: number;
+  readonly firstMessageTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
   readonly maxMessageBytes: number;
@@ -121,18 +147,25 @@ interface ResolvedOptions {
   readonly sessionCacheDuration: number;
   readonly maxCachedSessions: number;
   readonly sessionCleanupInterval: number | null;
-  readonly sessionSaveDebounceMs: number;
+  readonly storeTimeoutMs: number;
   readonly sessionSaveInterval: number | null;
   readonly resumption: boolean;
+  readonly resumptionMode: ResumeMode;
   readonly resumeAttemptBurst: number;
+  readonly resumeFailureBudget: number;
 }
 
 function resolveOptions(o: BleTransportOptions): ResolvedOptions {
   const interval = (v: number | null | undefined, label: string, def: number): number | null =>
     v === null ? null : v === undefined ? def : checkInteger(v, label, 1, 2 ** 31 - 1);
   if (o.resumption !== undefined && typeof o.resumption !== 'boolean') throw new TypeError('resumption must be a boolean');
+  if (o.resumptionMode !== undefined && o.resumptionMode !== 'psk' && o.resumptionMode !== 'psk-dhe') throw new TypeError("resumptionMode must be 'psk' or 'psk-dhe'");
+  if (o.sessionSaveDebounceMs !== undefined) checkInteger(o.sessionSaveDebounceMs, 'sessionSaveDebounceMs', 0, 2 ** 31 - 1);
+  const maxConnections = checkInteger(o.maxConnections ?? 5, 'maxConnections', 1, 1000);
   return {
-    maxConnections: checkInteger(o.maxConnections ?? 5, 'maxConnections', 1, 1000),
+    maxConnections,
+    maxIncomingSetups: checkInteger(o.maxIncomingSetups ?? Math.min(2, maxConnections), 'maxIncomingSetups', 1, maxConnections),
+    firstMessageTimeoutMs: checkInteger(o.firstMessageTimeoutMs ?? 5_000, 'firstMessageTimeoutMs', 1, 2 ** 31 - 1),
     connectTimeoutMs: checkInteger(o.connectTimeoutMs ?? 10_000, 'connectTimeoutMs', 1, 2 ** 31 - 1),
     handshakeTimeoutMs: checkInteger(o.handshakeTimeoutMs ?? 20_000, 'handshakeTimeoutMs', 1, 2 ** 31 - 1),
     maxMessageBytes: checkInteger(o.maxMessageBytes ?? 65_536 - 18, 'maxMessageBytes', 1, 16 * 1024 * 1024),
@@ -141,10 +174,12 @@ function resolveOptions(o: BleTransportOptions): ResolvedOptions {
     sessionCacheDuration: checkInteger(o.sessionCacheDuration ?? 24 * HOUR_MS, 'sessionCacheDuration', 1, 365 * 24 * HOUR_MS),
     maxCachedSessions: checkInteger(o.maxCachedSessions ?? 100, 'maxCachedSessions', 1, 10_000_000),
     sessionCleanupInterval: interval(o.sessionCleanupInterval, 'sessionCleanupInterval', 10 * 60_000),
-    sessionSaveDebounceMs: checkInteger(o.sessionSaveDebounceMs ?? 1_000, 'sessionSaveDebounceMs', 0, 2 ** 31 - 1),
+    storeTimeoutMs: checkInteger(o.storeTimeoutMs ?? 2_000, 'storeTimeoutMs', 1, 2 ** 31 - 1),
     sessionSaveInterval: interval(o.sessionSaveInterval, 'sessionSaveInterval', 60_000),
     resumption: o.resumption ?? true,
+    resumptionMode: o.resumptionMode ?? 'psk-dhe',
     resumeAttemptBurst: checkInteger(o.resumeAttemptBurst ?? 4, 'resumeAttemptBurst', 1, 1000),
+    resumeFailureBudget: checkInteger(o.resumeFailureBudget ?? 32, 'resumeFailureBudget', 1, 1_000_000),
   };
 }
 
@@ -160,11 +195,15 @@ export interface CacheStats {
   readonly fullHandshakes: number;
   /** Resumptions refused ("cannot resume") that fell back to the full handshake (both roles). */
   readonly fallbacks: number;
-  /** Sessions evicted because the cache was full (least recently active first). */
+  /** Sessions evicted because the store was full (least recently active first); 0 where the store does not report it. */
   readonly evictions: number;
   /** Sessions dropped because they outlived `sessionCacheDuration`. */
   readonly expired: number;
-  /** Sessions cached now. */
+  /** Sessions whose resumption the trust policy refused (and which were purged). */
+  readonly refused: number;
+  /** Session store calls that failed or timed out (each cost at most a full handshake). */
+  readonly storeFailures: number;
+  /** Sessions in the store now (as last seen). */
   readonly size: number;
 }
 
@@ -207,12 +246,30 @@ export interface CacheSessionInit {
   readonly peerFingerprint: Uint8Array | string;
   /** The peer's device id (hint). */
   readonly deviceId: string;
-  /** The 32-byte resumption secret (copied). */
+  /** The 32-byte resumption master secret both sides were given (copied). */
   readonly resumptionSecret: Uint8Array;
-  /** The session's public id: 16 bytes or 32 hex digits. */
-  readonly sessionId: Uint8Array | string;
+  /** Deprecated and ignored (checked if given): 16 bytes or 32 hex digits. */
+  readonly sessionId?: Uint8Array | string;
   /** Wall-clock ms of the full handshake. Default: now. */
   readonly establishedMs?: number;
+  /** The peer's ML-DSA-65 public key (1,952 bytes), if known: pinned, and shown to a trust callback on resumption. */
+  readonly peerPublicKey?: Uint8Array;
+}
+
+/** What {@link BleTransport.lookupSession} tells about a cached session (no secrets). */
+export interface SessionInfo {
+  /** The peer's identity fingerprint, 64 hex digits. */
+  readonly peerFingerprint: string;
+  /** Where the peer was last seen (a hint). */
+  readonly deviceId: string;
+  /** Wall-clock ms of the last full handshake. */
+  readonly establishedMs: number;
+  /** Wall-clock ms of the last use. */
+  readonly lastActiveMs: number;
+  /** Wall-clock ms after which the session can no longer be resumed. */
+  readonly expiresMs: number;
+  /** True if this side can start a resumption with it. */
+  readonly canResume: boolean;
 }
 
 interface PendingConnect {
@@ -232,24 +289,25 @@ export class BleTransport {
   readonly #crypto: CryptoProvider;
   readonly #opts: ResolvedOptions;
   readonly #logger: Logger;
-  readonly #cache: SessionCache;
-  readonly #store: SnapshotSessionStore | undefined;
+  readonly #keeper: SessionKeeper;
+  /** The store, if this transport created it (and so closes it). */
+  readonly #ownStore: SessionStore | undefined;
   readonly #directory: PeerDirectory;
   readonly #rateLimiter: ResumeRateLimiter;
+  readonly #globalLimiter: ResumeRateLimiter;
   readonly #connections = new Set<BleConnection>();
-  readonly #identityAt = new Map<string, string>();
   readonly #pending = new Map<string, PendingConnect>();
-  readonly #setupsInFlight = new Set<Channel>();
+  /** Every setup channel in progress (both roles), to fail them on close. */
+  readonly #setupChannels = new Set<Channel>();
+  /** Incoming setups in progress (outgoing ones are counted in #pending). */
+  #incomingSetups = 0;
   readonly #incoming: AsyncQueue<BleConnection>;
   readonly #connectionListeners: ((connection: BleConnection) => void)[] = [];
   readonly #timers: Timer[] = [];
   readonly #unsubscribeIncoming: () => void;
-  #saveTimer: Timer | undefined;
-  #savePromise: Promise<void> = Promise.resolve();
   #closed = false;
+  #closing: Promise<void> | undefined;
   #counters = {
-    hits: 0,
-    misses: 0,
     resumptions: 0,
     fullHandshakes: 0,
     fallbacks: 0,
@@ -263,31 +321,28 @@ export class BleTransport {
     bytesOnAirReceived: 0,
   };
 
-  private constructor(options: BleTransportOptions, resolved: ResolvedOptions, store: SnapshotSessionStore | undefined) {
+  private constructor(options: BleTransportOptions, resolved: ResolvedOptions, keeper: SessionKeeper, directory: PeerDirectory, ownStore: SessionStore | undefined) {
     this.#identity = options.identity;
     this.#crypto = options.crypto ?? nobleCrypto;
     this.#opts = resolved;
     this.#logger = options.logger ?? consoleLogger;
     this.endpoint = options.link;
     this.fingerprint = bytesToHex(options.identity.fingerprint);
-    this.#store = store;
-    this.#directory = new PeerDirectory(options.trust ?? { mode: 'any' });
-    for (const key of options.knownPeers ?? []) this.#directory.pin(key);
+    this.#keeper = keeper;
+    this.#ownStore = ownStore;
+    this.#directory = directory;
     const clock = options.link.clock;
-    this.#cache = new SessionCache({
-      maxEntries: resolved.maxCachedSessions,
-      ttlMs: resolved.sessionCacheDuration,
-      now: () => clock.wallNow(),
-    });
     this.#rateLimiter = new ResumeRateLimiter({ burst: resolved.resumeAttemptBurst, refillPerSecond: 1, now: () => clock.now() });
+    this.#globalLimiter = new ResumeRateLimiter({ burst: resolved.resumeFailureBudget, refillPerSecond: 8, maxKeys: 1, now: () => clock.now() });
     this.#incoming = new AsyncQueue(resolved.maxConnections * 2);
     this.#unsubscribeIncoming = options.link.onIncoming((link) => this.#accept(link));
   }
 
   /**
-   * Creates a transport: validates the options, loads the session cache file (a damaged
-   * one is set aside with a warning; the transport then starts empty), starts the cleanup
-   * and save timers (none of which keeps the process alive) and starts accepting.
+   * Creates a transport: validates the options, opens the session store (a damaged file is
+   * set aside with a warning and the good entries are kept; a file another process owns is
+   * `PQBLE_ERR_STORE_LOCKED`), restores the persisted trust state, starts the cleanup and
+   * flush timers (none of which keeps the process alive) and starts accepting.
    */
   static async create(options: BleTransportOptions): Promise<BleTransport> {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -303,27 +358,55 @@ export class BleTransport {
       if (!Array.isArray(options.knownPeers)) throw new TypeError('knownPeers must be an array of public keys');
       options.knownPeers.forEach((k, i) => checkBytes(k, `knownPeers[${i}]`, 1952));
     }
-    let store = options.sessionStore;
+    if (options.sessionStore !== undefined) checkStore(options.sessionStore);
+    const crypto = options.crypto ?? nobleCrypto;
+    const logger = options.logger ?? consoleLogger;
+    const directory = new PeerDirectory(options.trust ?? { mode: 'any' }, { crypto });
+    for (const key of options.knownPeers ?? []) directory.pin(key);
+    let ownStore: SessionStore | undefined;
     if (options.sessionPersistPath !== undefined) {
       if (typeof options.sessionPersistPath !== 'string' || options.sessionPersistPath === '') throw new TypeError('sessionPersistPath must be a non-empty string');
-      store = new FileSessionStore({
+      ownStore = await openFileStore({
         path: options.sessionPersistPath,
+        maxEntries: resolved.maxCachedSessions,
+        selfFingerprint: options.identity.fingerprint,
+        crypto,
+        logger,
         ...(options.storageKey === undefined ? {} : { storageKey: options.storageKey }),
-        ...(options.logger === undefined ? {} : { logger: options.logger }),
-        ...(options.crypto === undefined ? {} : { crypto: options.crypto }),
       });
+    } else if (options.sessionStore === undefined) {
+      ownStore = new MemorySessionStore({ maxEntries: resolved.maxCachedSessions });
     }
-    const transport = new BleTransport(options, resolved, store);
-    await transport.#load();
+    const store = options.sessionStore ?? ownStore!;
+    let keeper: SessionKeeper;
+    try {
+      keeper = await SessionKeeper.open({
+        store,
+        selfFingerprint: options.identity.fingerprint,
+        crypto,
+        clock: options.link.clock,
+        logger,
+        directory,
+        lifetimeMs: resolved.sessionCacheDuration,
+        storeTimeoutMs: resolved.storeTimeoutMs,
+        maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS,
+        flushIntervalMs: resolved.sessionSaveInterval ?? 2 ** 31 - 1,
+      });
+    } catch (err) {
+      await ownStore?.close();
+      throw err;
+    }
+    const transport = new BleTransport(options, resolved, keeper, directory, ownStore);
     transport.#startTimers();
     return transport;
   }
 
   /**
-   * Connects to a device and sets up a secure connection: resumes the cached session with
-   * a 32-byte token when there is one, else (or when the peer cannot resume) runs the full
-   * handshake, on the same radio connection. Concurrent calls for the same device share one
-   * attempt; a device already connected returns its open connection.
+   * Connects to a device and sets up a secure connection: resumes the cached session in one
+   * round trip when there is one (and the trust policy still accepts its peer), else (or
+   * when the peer cannot resume) runs the full handshake, on the same radio connection.
+   * Concurrent calls for the same device share one attempt; a device already connected
+   * returns its open connection.
    *
    * Rejects with a coded error: `PQBLE_ERR_CONNECTION_LIMIT`, `PQBLE_ERR_DEVICE_NOT_FOUND`,
    * `PQBLE_ERR_TIMEOUT`, `PQBLE_ERR_HANDSHAKE_TIMEOUT`, `PQBLE_ERR_PEER_UNTRUSTED`,
@@ -353,125 +436,137 @@ export class BleTransport {
 
   /**
    * The cached session for a device id (only a hint: the entry belongs to the identity last
-   * seen there), as the 32-byte token a resumption would send; `undefined` if none or
-   * expired. Counts a cache hit or miss. The token is only valid until that session is used.
+   * seen there), without secrets; `undefined` if none or expired.
    */
-  lookupSession(deviceId: string): ResumeToken | undefined {
-    const entry = this.#findSessionForDevice(parseDeviceId(deviceId));
-    return entry === undefined ? undefined : createResumeToken(entry.resumptionSecret, this.#crypto);
-  }
-
-  /**
-   * Caches a session by hand (the transport does this itself after every full handshake).
-   * Replaces any entry for the same peer.
-   */
-  cacheSession(init: CacheSessionInit): void {
+  async lookupSession(deviceId: string): Promise<SessionInfo | undefined> {
+    const id = parseDeviceId(deviceId);
     this.#checkOpen();
-    checkOptionKeys(init, ['peerFingerprint', 'deviceId', 'resumptionSecret', 'sessionId', 'establishedMs'], 'cacheSession');
-    const fingerprint = bytesToHex(parseFingerprintArg(init.peerFingerprint, 'peerFingerprint'));
-    const sessionId = typeof init.sessionId === 'string' ? init.sessionId.toLowerCase() : bytesToHex(init.sessionId);
-    if (!/^[0-9a-f]{32}$/.test(sessionId)) throw new RangeError('sessionId must be 16 bytes (32 hex digits)');
-    checkBytes(init.resumptionSecret, 'resumptionSecret', 32);
-    const now = this.endpoint.clock.wallNow();
-    this.#putSession({
-      peerFingerprint: fingerprint,
-      deviceId: parseDeviceId(init.deviceId),
-      sessionId,
-      establishedMs: init.establishedMs === undefined ? now : checkInteger(init.establishedMs, 'establishedMs', 0, 8.64e15),
-      lastActiveMs: now,
-      resumptionSecret: init.resumptionSecret,
-      ticketId: bytesToHex(deriveTicketId(init.resumptionSecret, this.#crypto)),
-    });
-  }
-
-  /** Marks the session of this device id as active now (LRU). Returns false if none. */
-  touchSession(deviceId: string): boolean {
-    return this.#cache.touchByDeviceId(parseDeviceId(deviceId));
-  }
-
-  /** Removes expired sessions now; returns how many went. */
-  pruneExpiredSessions(): number {
-    return this.#cache.prune();
+    const entry = await this.#keeper.store.getByDevice(id, { timeoutMs: this.#opts.storeTimeoutMs });
+    if (entry === undefined || this.#keeper.isExpired(entry)) return undefined;
+    return {
+      peerFingerprint: entry.peerFingerprint,
+      deviceId: entry.deviceId,
+      establishedMs: entry.establishedMs,
+      lastActiveMs: entry.lastActiveMs,
+      expiresMs: entry.establishedMs + this.#opts.sessionCacheDuration,
+      canResume: entry.outbound !== undefined,
+    };
   }
 
   /**
-   * Forgets a peer everywhere: its cached session (in memory and, awaited, on disk) and its
-   * pinned key. Returns true if there was anything to forget.
+   * Caches a session by hand (the transport does this itself after every full handshake):
+   * `resumptionSecret` is the session's resumption master secret, which both sides must be
+   * given; the two direction secrets are derived from it. Replaces any entry for the peer.
+   */
+  async cacheSession(init: CacheSessionInit): Promise<void> {
+    this.#checkOpen();
+    checkOptionKeys(init, ['peerFingerprint', 'deviceId', 'resumptionSecret', 'sessionId', 'establishedMs', 'peerPublicKey'], 'cacheSession');
+    const fingerprint = bytesToHex(parseFingerprintArg(init.peerFingerprint, 'peerFingerprint'));
+    if (init.sessionId !== undefined) {
+      const sessionId = typeof init.sessionId === 'string' ? init.sessionId.toLowerCase() : bytesToHex(init.sessionId);
+      if (!/^[0-9a-f]{32}$/.test(sessionId)) throw new RangeError('sessionId must be 16 bytes (32 hex digits)');
+    }
+    checkBytes(init.resumptionSecret, 'resumptionSecret', 32);
+    const deviceId = parseDeviceId(init.deviceId);
+    const now = this.#keeper.now();
+    const established = init.establishedMs === undefined ? now : checkInteger(init.establishedMs, 'establishedMs', 0, 8.64e15);
+    if (init.peerPublicKey !== undefined) {
+      checkBytes(init.peerPublicKey, 'peerPublicKey', 1952);
+      if (bytesToHex(identityFingerprint(init.peerPublicKey, this.#crypto)) !== fingerprint) throw new RangeError('peerPublicKey does not match peerFingerprint');
+      await this.#keeper.learnKey(fingerprint, init.peerPublicKey);
+    }
+    await this.#keeper.put(fingerprint, deviceId, init.resumptionSecret, established);
+  }
+
+  /** Marks the session of this device id as active now (written with the next batch). Resolves false if none. */
+  async touchSession(deviceId: string): Promise<boolean> {
+    const entry = await this.#keeper.store.getByDevice(parseDeviceId(deviceId), { timeoutMs: this.#opts.storeTimeoutMs });
+    if (entry === undefined) return false;
+    this.#keeper.touch(entry.peerFingerprint);
+    return true;
+  }
+
+  /** Removes expired sessions now; resolves how many went. */
+  pruneExpiredSessions(): Promise<number> {
+    return this.#keeper.prune();
+  }
+
+  /**
+   * Forgets a peer everywhere: its session, its learned or pinned key and its TOFU
+   * bindings, in memory and in the store. Resolves true if there was anything to forget.
    */
   async forgetPeer(fingerprint: Uint8Array | string): Promise<boolean> {
-    const hex = bytesToHex(parseFingerprintArg(fingerprint, 'fingerprint'));
-    const hadSession = this.#cache.delete(hex);
-    const hadKey = this.#directory.forget(hexToBytes(hex));
-    for (const [device, fp] of this.#identityAt) if (fp === hex) this.#identityAt.delete(device);
-    if (hadSession) await this.saveSessions();
+    const bytes = parseFingerprintArg(fingerprint, 'fingerprint');
+    const hadKey = this.#directory.forget(bytes);
+    const hadSession = await this.#keeper.forget(bytesToHex(bytes));
     return hadSession || hadKey;
   }
 
   /** Session cache counters. */
   cacheStats(): CacheStats {
     const c = this.#counters;
-    const cc = this.#cache.counters;
+    const k = this.#keeper.counters;
     return {
-      hits: c.hits,
-      misses: c.misses,
+      hits: k.hits,
+      misses: k.misses,
       resumptions: c.resumptions,
       fullHandshakes: c.fullHandshakes,
       fallbacks: c.fallbacks,
-      evictions: cc.evictions,
-      expired: cc.expired,
-      size: this.#cache.size,
+      evictions: 0,
+      expired: k.expired,
+      refused: k.refused,
+      storeFailures: k.storeFailures,
+      size: this.#keeper.size,
     };
   }
 
-  /** Transport-wide counters (cache counters included). */
+  /** Transport-wide counters (cache counters included), open connections included. */
   stats(): TransportStats {
-    let onAirSent = this.#counters.bytesOnAirSent;
-    let onAirReceived = this.#counters.bytesOnAirReceived;
-    for (const c of this.#connections) {
-      const l = c.stats().link;
-      onAirSent += l.bytesOnAirSent;
-      onAirReceived += l.bytesOnAirReceived;
-    }
     const c = this.#counters;
+    let { messagesSent, messagesReceived, bytesSent, bytesReceived, bytesOnAirSent, bytesOnAirReceived } = c;
+    for (const conn of this.#connections) {
+      const s = conn.stats();
+      messagesSent += s.messagesSent;
+      messagesReceived += s.messagesReceived;
+      bytesSent += s.bytesSent;
+      bytesReceived += s.bytesReceived;
+      bytesOnAirSent += s.link.bytesOnAirSent;
+      bytesOnAirReceived += s.link.bytesOnAirReceived;
+    }
     return {
       ...this.cacheStats(),
       activeConnections: this.#connections.size,
       connectionsOpened: c.connectionsOpened,
       failedSetups: c.failedSetups,
-      messagesSent: c.messagesSent,
-      messagesReceived: c.messagesReceived,
-      bytesSent: c.bytesSent,
-      bytesReceived: c.bytesReceived,
-      bytesOnAirSent: onAirSent,
-      bytesOnAirReceived: onAirReceived,
+      messagesSent,
+      messagesReceived,
+      bytesSent,
+      bytesReceived,
+      bytesOnAirSent,
+      bytesOnAirReceived,
     };
   }
 
-  /** Writes the session cache to its store now (no-op when memory only). Serialised. */
+  /**
+   * Writes what is batched (last-active times, the clock's high-water mark) now. Sessions
+   * themselves are written as they change, durably where the protocol needs it.
+   */
   saveSessions(): Promise<void> {
-    this.#saveTimer?.cancel();
-    this.#saveTimer = undefined;
-    const store = this.#store;
-    if (store === undefined) return Promise.resolve();
-    const run = async (): Promise<void> => {
-      this.#cache.prune();
-      await store.save(this.#cache.entries());
-    };
-    const p = this.#savePromise.then(run, run);
-    this.#savePromise = p.catch(() => undefined);
-    return p;
+    return this.#keeper.flush();
   }
 
   /** Waits for the next incoming (accepted, established) connection. */
   async accept(options: { signal?: AbortSignal } = {}): Promise<BleConnection> {
-    const r = await this.#incoming.next(options);
-    if (r.done === true) throw new LinkError('PQBLE_ERR_CLOSED', 'the transport is closed');
-    return r.value;
+    for (;;) {
+      const r = await this.#incoming.next(options);
+      if (r.done === true) throw new LinkError('PQBLE_ERR_CLOSED', 'the transport is closed');
+      if (r.value.isOpen) return r.value;
+    }
   }
 
   /** Incoming connections as an async iterator; ends when the transport closes. */
-  incoming(options: { signal?: AbortSignal } = {}): AsyncGenerator<BleConnection, void, undefined> {
-    return this.#incoming.iterate(options);
+  async *incoming(options: { signal?: AbortSignal } = {}): AsyncGenerator<BleConnection, void, undefined> {
+    for await (const c of this.#incoming.iterate(options)) if (c.isOpen) yield c;
   }
 
   /**
@@ -492,27 +587,31 @@ export class BleTransport {
   }
 
   /**
-   * Closes every connection (in order), cancels pending setups and timers, saves the session
-   * cache and stops accepting. Idempotent. The link endpoint stays open (it is the caller's).
+   * Closes every connection (in order), cancels pending setups and timers, writes what is
+   * batched, closes the store this transport opened, and stops accepting. Idempotent. The
+   * link endpoint and a `sessionStore` of your own stay open (they are yours).
    */
-  async close(): Promise<void> {
-    if (this.#closed) return this.#savePromise;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     this.#unsubscribeIncoming();
     for (const t of this.#timers.splice(0)) t.cancel();
-    this.#saveTimer?.cancel();
-    this.#saveTimer = undefined;
     for (const p of this.#pending.values()) p.controller.abort(new LinkError('PQBLE_ERR_CLOSED', 'the transport closed'));
-    for (const ch of this.#setupsInFlight) ch.fail(new LinkError('PQBLE_ERR_CLOSED', 'the transport closed'), 'closing');
+    for (const ch of this.#setupChannels) ch.fail(new LinkError('PQBLE_ERR_CLOSED', 'the transport closed'), 'closing');
     this.#incoming.end();
     for (const c of this.#incoming.drain()) await c.close();
     await Promise.all([...this.#connections].map((c) => c.close()));
     await Promise.allSettled([...this.#pending.values()].map((p) => p.promise));
     try {
-      await this.saveSessions();
+      await this.#keeper.close();
     } catch (err) {
-      this.#logger.warn('pqble: could not save the session cache on close', { error: String(err) });
+      this.#logger.warn('pqble: could not write the batched session state on close', { error: String(err) });
     }
+    await this.#ownStore?.close().catch((err: unknown) => this.#logger.warn('pqble: could not close the session store', { error: String(err) }));
   }
 
   // ---- internals -------------------------------------------------------------------------
@@ -521,8 +620,9 @@ export class BleTransport {
     if (this.#closed) throw new LinkError('PQBLE_ERR_CLOSED', 'the transport is closed');
   }
 
+  /** Open connections, outgoing attempts (connect + setup) and incoming setups, each once. */
   #slotsUsed(): number {
-    return this.#connections.size + this.#setupsInFlight.size + this.#pending.size;
+    return this.#connections.size + this.#pending.size + this.#incomingSetups;
   }
 
   async #join(pending: PendingConnect, signal: AbortSignal | undefined): Promise<BleConnection> {
@@ -572,18 +672,28 @@ export class BleTransport {
   }
 
   #accept(link: Link): void {
-    if (this.#closed || this.#slotsUsed() >= this.#opts.maxConnections) {
+    if (this.#closed || this.#slotsUsed() >= this.#opts.maxConnections || this.#incomingSetups >= this.#opts.maxIncomingSetups) {
       const channel = new Channel(link, this.endpoint.clock, this.#limits());
       channel.fail(new LinkError('PQBLE_ERR_CONNECTION_LIMIT', 'connection limit reached'), 'busy');
       return;
     }
-    this.#setUp(link, 'responder', undefined, this.endpoint.clock.now()).then(
+    this.#incomingSetups++;
+    let counted = true;
+    const release = (): void => {
+      if (counted) this.#incomingSetups--;
+      counted = false;
+    };
+    this.#setUp(link, 'responder', undefined, this.endpoint.clock.now(), undefined, release).then(
       (connection) => {
-        if (!this.#incoming.push(connection)) {
+        release();
+        const listeners = [...this.#connectionListeners];
+        // With listeners, a full accept() queue only means nobody calls accept(): the
+        // connection is theirs, not closed.
+        if (!this.#incoming.push(connection) && listeners.length === 0) {
           connection.close().catch(() => undefined);
           return;
         }
-        for (const listener of this.#connectionListeners) {
+        for (const listener of listeners) {
           try {
             listener(connection);
           } catch (err) {
@@ -591,7 +701,7 @@ export class BleTransport {
           }
         }
       },
-      () => undefined, // counted in failedSetups; the link is closed; nothing else to do
+      () => release(), // counted in failedSetups; the link is closed; nothing else to do
     );
   }
 
@@ -606,14 +716,36 @@ export class BleTransport {
     signal: AbortSignal | undefined,
     startedAt: number,
     expected?: Uint8Array,
+    release?: () => void,
   ): Promise<BleConnection> {
     const clock = this.endpoint.clock;
     const channel = new Channel(link, clock, this.#limits());
-    this.#setupsInFlight.add(channel);
-    const host = this.#setupHost(expected);
+    this.#setupChannels.add(channel);
+    // An incoming link that says nothing gives its slot back quickly.
+    const firstMessage =
+      role === 'responder'
+        ? clock.setTimer(this.#opts.firstMessageTimeoutMs, () => {
+            if (channel.messagesReceived === 0) channel.fail(new TimeoutError('the peer sent nothing', 'PQBLE_ERR_HANDSHAKE_TIMEOUT'), 'timeout');
+          })
+        : undefined;
+    const ctx: SetupContext = {
+      identity: this.#identity,
+      crypto: this.#crypto,
+      directory: this.#directory,
+      keeper: this.#keeper,
+      resumption: this.#opts.resumption,
+      resumptionMode: this.#opts.resumptionMode,
+      expectedPeer: expected,
+      startedAt,
+      signal,
+      allowResumeFailure: (deviceId) => this.#globalLimiter.tryAcquire('*') && this.#rateLimiter.tryAcquire(deviceId),
+      noteFallback: () => {
+        this.#counters.fallbacks++;
+      },
+    };
     let established: Established;
     try {
-      const run = role === 'initiator' ? initiateSetup(channel, host) : respondSetup(channel, host);
+      const run = role === 'initiator' ? initiateSetup(channel, ctx) : respondSetup(channel, ctx);
       established = await withDeadline(clock, run, {
         timeoutMs: this.#opts.handshakeTimeoutMs,
         signal,
@@ -628,7 +760,8 @@ export class BleTransport {
       channel.fail(coded, alert);
       throw coded;
     } finally {
-      this.#setupsInFlight.delete(channel);
+      firstMessage?.cancel();
+      this.#setupChannels.delete(channel);
     }
     if (!channel.isOpen || this.#closed) {
       established.sealer.destroy();
@@ -637,6 +770,7 @@ export class BleTransport {
       channel.fail(reason);
       throw reason;
     }
+    release?.();
     if (established.connectionType === 'resumed') this.#counters.resumptions++;
     else this.#counters.fullHandshakes++;
     this.#counters.connectionsOpened++;
@@ -650,12 +784,12 @@ export class BleTransport {
       setupMs: clock.now() - startedAt,
       setupLink: link.stats(),
       onActivity: () => {
-        this.#cache.touch(fingerprintHex);
+        this.#keeper.touch(fingerprintHex);
       },
       onClosed: (c) => this.#connectionClosed(c),
     });
     this.#connections.add(connection);
-    this.#noteIdentityAt(link.peerDeviceId, fingerprintHex);
+    this.#keeper.noteIdentityAt(link.peerDeviceId, fingerprintHex);
     return connection;
   }
 
@@ -671,133 +805,20 @@ export class BleTransport {
     c.bytesOnAirReceived += s.link.bytesOnAirReceived;
   }
 
-  #setupHost(expected: Uint8Array | undefined): SetupHost {
-    return {
-      expectedPeer: expected,
-      identity: this.#identity,
-      crypto: this.#crypto,
-      directory: this.#directory,
-      resumption: this.#opts.resumption,
-      findSessionForDevice: (deviceId) => this.#findSessionForDevice(deviceId),
-      findSessionForTicket: (ticketIdHex) => this.#countLookup(this.#cache.getByTicketId(ticketIdHex)),
-      storeFullSession: (deviceId, result) => this.#storeFullSession(deviceId, result),
-      ratchetSession: (fingerprintHex, deviceId, keys) => this.#ratchet(fingerprintHex, deviceId, keys),
-      purgeSession: (fingerprintHex) => {
-        this.#cache.delete(fingerprintHex);
-      },
-      allowResumeAttempt: (deviceId) => this.#rateLimiter.tryAcquire(deviceId),
-      pinnedKeyForDevice: (deviceId) => {
-        const fingerprint = expected ?? this.#lastIdentityAt(deviceId);
-        return fingerprint === undefined ? undefined : this.#directory.keyFor(fingerprint);
-      },
-      noteFallback: () => {
-        this.#counters.fallbacks++;
-      },
-    };
-  }
-
-  /** Remembers (bounded, in memory) which identity last authenticated at a device id. */
-  #noteIdentityAt(deviceId: string, fingerprintHex: string): void {
-    this.#identityAt.delete(deviceId);
-    this.#identityAt.set(deviceId, fingerprintHex);
-    if (this.#identityAt.size > Math.max(64, this.#opts.maxCachedSessions)) {
-      const oldest = this.#identityAt.keys().next().value;
-      if (oldest !== undefined) this.#identityAt.delete(oldest);
-    }
-  }
-
-  #lastIdentityAt(deviceId: string): Uint8Array | undefined {
-    const hex = this.#identityAt.get(deviceId) ?? this.#cache.getByDeviceId(deviceId)?.peerFingerprint;
-    return hex === undefined ? undefined : hexToBytes(hex);
-  }
-
-  #findSessionForDevice(deviceId: string): CachedSession | undefined {
-    return this.#countLookup(this.#cache.getByDeviceId(deviceId));
-  }
-
-  /** Counts a cache lookup's hit or miss; returns its result. */
-  #countLookup(entry: CachedSession | undefined): CachedSession | undefined {
-    if (entry === undefined) this.#counters.misses++;
-    else this.#counters.hits++;
-    return entry;
-  }
-
-  #storeFullSession(deviceId: string, result: HandshakeResult): void {
-    const fingerprintHex = bytesToHex(result.peer.fingerprint);
-    // A different identity now answers at this device id: the old entry is stale.
-    const previous = this.#cache.getByDeviceId(deviceId);
-    if (previous !== undefined && previous.peerFingerprint !== fingerprintHex) this.#cache.delete(previous.peerFingerprint);
-    const now = this.endpoint.clock.wallNow();
-    this.#putSession({
-      peerFingerprint: fingerprintHex,
-      deviceId,
-      sessionId: bytesToHex(result.sessionId),
-      establishedMs: now,
-      lastActiveMs: now,
-      resumptionSecret: result.resumptionSecret,
-      ticketId: bytesToHex(deriveTicketId(result.resumptionSecret, this.#crypto)),
-    });
-  }
-
-  #putSession(entry: CachedSession): void {
-    const evicted = this.#cache.set(entry);
-    if (evicted.length > 0) this.#logger.debug?.('pqble: evicted sessions', { count: evicted.length });
-  }
-
-  #ratchet(fingerprintHex: string, deviceId: string, keys: ResumeKeys): void {
-    const next = keys.nextSecret.slice();
-    this.#cache.update(fingerprintHex, {
-      resumptionSecret: next,
-      ticketId: bytesToHex(deriveTicketId(next, this.#crypto)),
-      sessionId: bytesToHex(keys.sessionId),
-      deviceId,
-      lastActiveMs: this.endpoint.clock.wallNow(),
-    });
-    wipe(next, keys.nextSecret);
-  }
-
-  async #load(): Promise<void> {
-    if (this.#store === undefined) return;
-    const sessions = await this.#store.load();
-    for (const s of sessions) this.#cache.set(s);
-    this.#cache.prune();
-    // Saves follow cache changes (debounced); touches are saved by the periodic save.
-    this.#cache.onChange((change) => {
-      if (change.kind !== 'touch') this.#scheduleSave();
-    });
-  }
-
-  #scheduleSave(): void {
-    if (this.#store === undefined || this.#closed || this.#saveTimer !== undefined) return;
-    this.#saveTimer = this.endpoint.clock.setTimer(this.#opts.sessionSaveDebounceMs, () => {
-      this.#saveTimer = undefined;
-      this.#saveInBackground();
-    });
-  }
-
-  /** A save nobody awaits: a failure is logged. */
-  #saveInBackground(): void {
-    this.saveSessions().catch((err: unknown) => this.#logger.warn('pqble: could not save the session cache', { error: String(err) }));
-  }
-
   #startTimers(): void {
     const clock = this.endpoint.clock;
     // Housekeeping timers are unref'd: they never keep a process (or the virtual clock) alive.
-    const every = (ms: number, fn: () => void): void => {
+    const every = (ms: number, fn: () => Promise<unknown>): void => {
       const slot = this.#timers.length;
       const tick = (): void => {
         if (this.#closed) return;
-        fn();
+        fn().catch((err: unknown) => this.#logger.warn('pqble: session housekeeping failed', { error: String(err) }));
         this.#timers[slot] = clock.setTimer(ms, tick);
       };
       this.#timers.push(clock.setTimer(ms, tick));
     };
     const cleanup = this.#opts.sessionCleanupInterval;
     if (cleanup !== null) every(cleanup, () => this.pruneExpiredSessions());
-    const saveEvery = this.#opts.sessionSaveInterval;
-    if (saveEvery !== null && this.#store !== undefined) {
-      every(saveEvery, () => this.#saveInBackground());
-    }
   }
 }
 
@@ -822,5 +843,13 @@ function checkEndpoint(link: unknown): asserts link is LinkEndpoint {
   const l = link as Partial<LinkEndpoint> | null;
   if (l === null || typeof l !== 'object' || typeof l.connect !== 'function' || typeof l.onIncoming !== 'function' || l.clock === undefined) {
     throw new TypeError('link must be a LinkEndpoint (for example a SimulatedRadio device)');
+  }
+}
+
+function checkStore(store: unknown): asserts store is SessionStore {
+  const s = store as Partial<SessionStore> | null;
+  const methods = ['get', 'getByTicket', 'getByDevice', 'put', 'consumeInbound', 'replaceOutbound', 'delete', 'touch', 'prune', 'entries', 'size', 'getValue', 'putValue', 'listValues', 'close'] as const;
+  if (s === null || typeof s !== 'object' || methods.some((m) => typeof s[m] !== 'function')) {
+    throw new TypeError('sessionStore must be a SessionStore (get, getByTicket, getByDevice, put, consumeInbound, replaceOutbound, delete, touch, prune, entries, size, getValue, putValue, listValues, close)');
   }
 }

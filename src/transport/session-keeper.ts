@@ -1,0 +1,473 @@
+/**
+ * The session keeper (docs/security.md "Session state", docs/store.md): everything the
+ * transport knows about past sessions, between the setup driver and a {@link SessionStore}.
+ *
+ * - Finds the session to resume (initiator: by device id hint; responder: by ticket id),
+ *   applies the trust policy to it on every resumption, and purges a refused peer.
+ * - Commits the ratchet durably: the responder consumes the peer's ticket (atomic single use)
+ *   before its accept leaves; the initiator replaces its outbound secret before it uses the
+ *   new keys.
+ * - Stores the direction-separated secrets of every full handshake, resolving crossed full
+ *   handshakes the same way on both sides.
+ * - Persists trust state with the sessions: learned public keys (`pk:<fingerprint>`) and
+ *   TOFU bindings (`tofu:<device id>`), restored at start-up.
+ * - Keeps the lifetime honest: wall-clock `established`, a persisted high-water mark
+ *   (`clock:hwm`) and monotonic time within the process, so a clock moved back never keeps a
+ *   session alive.
+ * - Batches last-active touches.
+ *
+ * Every store call has a timeout; a store that fails or times out costs a full handshake,
+ * never a hang and never a ticket accepted twice.
+ *
+ * @module
+ */
+
+import { bytesToHex, hexToBytes, readU32, wipe, writeU32 } from '../bytes.js';
+import type { Clock, Timer } from '../clock.js';
+import type { CryptoProvider } from '../crypto/index.js';
+import { StoreError, isPqbleError } from '../errors.js';
+import type { PeerDirectory } from '../handshake/index.js';
+import { identityFingerprint } from '../identity/identity.js';
+import type { Logger } from '../logger.js';
+import { deriveDirectionSecret, deriveResumeTicketId } from '../resumption/index.js';
+import type { SessionStore, StoreCallOptions, StoredSession } from '../session/store.js';
+
+/** Most persisted public keys and TOFU bindings restored at start-up. */
+const MAX_RESTORED_TRUST = 10_000;
+/** Bytes of a learned ML-DSA-65 public key. */
+const PUBLIC_KEY_BYTES = 1952;
+
+/** What the initiator needs to resume. */
+export interface OutboundSession {
+  readonly peerFingerprint: Uint8Array;
+  readonly peerFingerprintHex: string;
+  /** A copy of the outbound secret (the caller wipes it). */
+  readonly secret: Uint8Array;
+}
+
+/** What the responder needs to answer a resume request. */
+export interface InboundSession {
+  readonly peerFingerprint: Uint8Array;
+  readonly peerFingerprintHex: string;
+  /** A copy of the inbound secret (the caller wipes it). */
+  readonly secret: Uint8Array;
+  /** The ticket id that found it. */
+  readonly ticketId: Uint8Array;
+  readonly deviceId: string;
+}
+
+/** Counters the transport reports in `cacheStats()`. */
+export interface KeeperCounters {
+  hits: number;
+  misses: number;
+  expired: number;
+  refused: number;
+  storeFailures: number;
+}
+
+/** Options of {@link SessionKeeper.open}. */
+export interface SessionKeeperOptions {
+  readonly store: SessionStore;
+  /** This side's identity fingerprint. */
+  readonly selfFingerprint: Uint8Array;
+  readonly crypto: CryptoProvider;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly directory: PeerDirectory;
+  /** Session lifetime from the last full handshake, ms. */
+  readonly lifetimeMs: number;
+  /** Timeout of every store call, ms. */
+  readonly storeTimeoutMs: number;
+  /** How far in the future an entry's times may lie before it counts as expired, ms. */
+  readonly maxClockSkewMs: number;
+  /** How often batched touches and the clock high-water mark are written, ms. */
+  readonly flushIntervalMs: number;
+}
+
+/** One completed full handshake, remembered to resolve crossed handshakes. */
+interface RecentFull {
+  readonly sessionIdHex: string;
+  readonly completedAt: number;
+}
+
+/**
+ * Owns the session state of one transport (see the module header).
+ */
+export class SessionKeeper {
+  readonly counters: KeeperCounters = { hits: 0, misses: 0, expired: 0, refused: 0, storeFailures: 0 };
+  readonly #o: SessionKeeperOptions;
+  readonly #self: Uint8Array;
+  readonly #touches = new Map<string, number>();
+  readonly #recentFull = new Map<string, RecentFull>();
+  readonly #keys = new Map<string, Uint8Array>();
+  readonly #identityAt = new Map<string, string>();
+  /** Wall clock at open (persisted high-water mark included) and the monotonic time then. */
+  #wallBase = 0;
+  #monoBase = 0;
+  #hwmWritten = 0;
+  #flushTimer: Timer | undefined;
+  #closed = false;
+  #size = 0;
+
+  private constructor(options: SessionKeeperOptions) {
+    this.#o = options;
+    this.#self = options.selfFingerprint.slice();
+  }
+
+  /** Opens the keeper: restores the clock high-water mark and the persisted trust state. */
+  static async open(options: SessionKeeperOptions): Promise<SessionKeeper> {
+    const keeper = new SessionKeeper(options);
+    await keeper.#restore();
+    keeper.#scheduleFlush();
+    return keeper;
+  }
+
+  /** The store behind the keeper. */
+  get store(): SessionStore {
+    return this.#o.store;
+  }
+
+  /** Entries in the store, as last seen (refreshed after every write). */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Wall-clock ms for expiry decisions: never less than the persisted high-water mark plus
+   * the monotonic time elapsed in this process, so a clock moved back does not make sessions
+   * live longer.
+   */
+  now(): number {
+    const clock = this.#o.clock;
+    return Math.floor(Math.max(clock.wallNow(), this.#wallBase + (clock.now() - this.#monoBase)));
+  }
+
+  /** True if `entry` may no longer be resumed. */
+  isExpired(entry: Pick<StoredSession, 'establishedMs' | 'lastActiveMs'>): boolean {
+    const now = this.now();
+    const skew = this.#o.maxClockSkewMs;
+    return now >= entry.establishedMs + this.#o.lifetimeMs || entry.establishedMs > now + skew || entry.lastActiveMs > now + skew;
+  }
+
+  // ---- initiator -------------------------------------------------------------------------
+
+  /**
+   * The session to resume with the device at `deviceId` (a hint), if any, usable and still
+   * trusted; `expected` restricts it to one identity. A session the trust policy now refuses
+   * is purged. Counts a hit or a miss.
+   */
+  async outboundFor(deviceId: string, expected: Uint8Array | undefined, signal?: AbortSignal): Promise<OutboundSession | undefined> {
+    const entry = await this.#call((o) => this.#o.store.getByDevice(deviceId, o), signal);
+    if (entry === undefined || entry.outbound === undefined || (expected !== undefined && bytesToHex(expected) !== entry.peerFingerprint)) {
+      this.counters.misses++;
+      return undefined;
+    }
+    if (!(await this.#usable(entry, deviceId, signal))) {
+      this.counters.misses++;
+      return undefined;
+    }
+    this.counters.hits++;
+    return { peerFingerprint: hexToBytes(entry.peerFingerprint), peerFingerprintHex: entry.peerFingerprint, secret: entry.outbound.slice() };
+  }
+
+  /**
+   * After an accept: makes the initiator's next outbound secret durable (compare-and-set on
+   * the one it used). Resolves false if it could not (the store failed, or another user of
+   * the store ratcheted first); the caller may still use this connection's keys.
+   */
+  async commitOutbound(session: OutboundSession, next: Uint8Array, deviceId: string, signal?: AbortSignal): Promise<boolean> {
+    const update = { deviceId, lastActiveMs: this.now() };
+    const ok = await this.#call((o) => this.#o.store.replaceOutbound(session.peerFingerprintHex, session.secret, next, update, o), signal);
+    return ok === true;
+  }
+
+  // ---- responder -------------------------------------------------------------------------
+
+  /** The session a resume request's ticket id names, if any and not expired. Counts a hit or a miss. */
+  async inboundFor(ticketId: Uint8Array, signal?: AbortSignal): Promise<InboundSession | undefined> {
+    const entry = await this.#call((o) => this.#o.store.getByTicket(ticketId, o), signal);
+    if (entry === undefined || entry.inbound === undefined) {
+      this.counters.misses++;
+      return undefined;
+    }
+    if (this.isExpired(entry)) {
+      this.counters.misses++;
+      this.counters.expired++;
+      await this.#call((o) => this.#o.store.delete(entry.peerFingerprint, o), signal);
+      return undefined;
+    }
+    this.counters.hits++;
+    return {
+      peerFingerprint: hexToBytes(entry.peerFingerprint),
+      peerFingerprintHex: entry.peerFingerprint,
+      secret: entry.inbound.secret.slice(),
+      ticketId: entry.inbound.ticketId.slice(),
+      deviceId: entry.deviceId,
+    };
+  }
+
+  /**
+   * The trust policy applied to a resumption the responder verified (the binder proved the
+   * peer holds the session). A refused peer's session is purged.
+   * @returns `'trusted'`, `'refused'` or `'needs-key'` (run a full handshake instead)
+   */
+  async trustResumed(session: InboundSession, deviceId: string, signal?: AbortSignal): Promise<'trusted' | 'refused' | 'needs-key'> {
+    return this.#trust(session.peerFingerprintHex, deviceId, signal);
+  }
+
+  /**
+   * Before the accept leaves: consumes the peer's ticket (atomic single use) and stores the
+   * next inbound secret, durably. Resolves false if the ticket was already consumed or the
+   * store failed: the responder must then refuse the resumption.
+   */
+  async commitInbound(session: InboundSession, next: Uint8Array, deviceId: string, signal?: AbortSignal): Promise<boolean> {
+    const ticketId = deriveResumeTicketId(next, session.peerFingerprint, this.#self, this.#o.crypto);
+    try {
+      const update = { deviceId, lastActiveMs: this.now() };
+      const ok = await this.#call((o) => this.#o.store.consumeInbound(session.peerFingerprintHex, session.ticketId, { secret: next, ticketId }, update, o), signal);
+      return ok === true;
+    } finally {
+      wipe(ticketId);
+    }
+  }
+
+  // ---- full handshakes -------------------------------------------------------------------
+
+  /**
+   * After a full handshake (both roles): learns the peer's public key and stores the two
+   * direction secrets derived from the handshake's resumption master secret. Of two full
+   * handshakes with one peer that overlap in time (crossed connections), the one with the
+   * smaller session id is kept, on both sides.
+   */
+  async storeFull(init: { deviceId: string; peerPublicKey: Uint8Array; resumptionSecret: Uint8Array; sessionId: Uint8Array; startedAt: number }): Promise<void> {
+    const peer = identityFingerprint(init.peerPublicKey, this.#o.crypto);
+    const peerHex = bytesToHex(peer);
+    await this.learnKey(peerHex, init.peerPublicKey);
+    const sessionIdHex = bytesToHex(init.sessionId);
+    const clock = this.#o.clock;
+    const recent = this.#recentFull.get(peerHex);
+    if (recent !== undefined && recent.completedAt >= init.startedAt && recent.sessionIdHex < sessionIdHex) return;
+    this.#recentFull.set(peerHex, { sessionIdHex, completedAt: clock.now() });
+    if (this.#recentFull.size > 256) this.#recentFull.delete(this.#recentFull.keys().next().value as string);
+    await this.put(peerHex, init.deviceId, init.resumptionSecret, this.now());
+  }
+
+  /** Stores a session from a resumption master secret (full handshakes and `cacheSession()`). */
+  async put(peerHex: string, deviceId: string, masterSecret: Uint8Array, establishedMs: number): Promise<void> {
+    const peer = hexToBytes(peerHex);
+    const crypto = this.#o.crypto;
+    const outbound = deriveDirectionSecret(masterSecret, this.#self, peer, crypto);
+    const inbound = deriveDirectionSecret(masterSecret, peer, this.#self, crypto);
+    const ticketId = deriveResumeTicketId(inbound, peer, this.#self, crypto);
+    try {
+      const now = this.now();
+      const session: StoredSession = {
+        peerFingerprint: peerHex,
+        deviceId,
+        establishedMs,
+        lastActiveMs: Math.max(now, establishedMs),
+        outbound,
+        inbound: { secret: inbound, ticketId },
+      };
+      await this.#call((o) => this.#o.store.put(session, o));
+      this.#touches.delete(peerHex);
+      await this.#refreshSize();
+    } finally {
+      wipe(outbound, inbound, ticketId);
+    }
+  }
+
+  /** The peer's learned public key, if any (memory first, then the store). */
+  async keyFor(peerHex: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    const cached = this.#keys.get(peerHex) ?? this.#o.directory.keyFor(hexToBytes(peerHex));
+    if (cached !== undefined) return cached.slice();
+    const stored = await this.#call((o) => this.#o.store.getValue(`pk:${peerHex}`, o), signal);
+    if (stored === undefined || stored.length !== PUBLIC_KEY_BYTES || bytesToHex(identityFingerprint(stored, this.#o.crypto)) !== peerHex) return undefined;
+    this.#remember(peerHex, stored);
+    return stored.slice();
+  }
+
+  /**
+   * Initiator, pinned mode: the public key of the identity expected at `deviceId` (the one
+   * the caller insists on, or the one last seen there), if it is known.
+   */
+  async pinnedKeyFor(deviceId: string, expected: Uint8Array | undefined, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    let hex = expected === undefined ? this.#identityAt.get(deviceId) : bytesToHex(expected);
+    hex ??= (await this.#call((o) => this.#o.store.getByDevice(deviceId, o), signal))?.peerFingerprint;
+    return hex === undefined ? undefined : this.keyFor(hex, signal);
+  }
+
+  /** Remembers (bounded, in memory) which identity last authenticated at a device id. */
+  noteIdentityAt(deviceId: string, peerHex: string): void {
+    this.#identityAt.delete(deviceId);
+    this.#identityAt.set(deviceId, peerHex);
+    if (this.#identityAt.size > 1024) this.#identityAt.delete(this.#identityAt.keys().next().value as string);
+  }
+
+  /** Pins a learned public key and persists it (once). */
+  async learnKey(peerHex: string, publicKey: Uint8Array): Promise<void> {
+    const known = this.#keys.has(peerHex);
+    this.#remember(peerHex, publicKey);
+    this.#o.directory.pin(publicKey);
+    if (!known) await this.#call((o) => this.#o.store.putValue(`pk:${peerHex}`, publicKey, o));
+  }
+
+  /** Persists a TOFU binding made by the trust policy. */
+  async persistBinding(deviceId: string, peerHex: string): Promise<void> {
+    await this.#call((o) => this.#o.store.putValue(`tofu:${deviceId}`, hexToBytes(peerHex), o));
+  }
+
+  // ---- upkeep ----------------------------------------------------------------------------
+
+  /** Marks a peer's session active now (batched; written at the next flush). */
+  touch(peerHex: string): void {
+    if (!this.#closed) this.#touches.set(peerHex, this.now());
+  }
+
+  /** Forgets a peer everywhere: its session, its learned key and its TOFU bindings. */
+  async forget(peerHex: string): Promise<boolean> {
+    this.#touches.delete(peerHex);
+    this.#keys.delete(peerHex);
+    this.#recentFull.delete(peerHex);
+    const had = await this.#call((o) => this.#o.store.delete(peerHex, o));
+    await this.#call((o) => this.#o.store.putValue(`pk:${peerHex}`, undefined, o));
+    for await (const [name, value] of this.#o.store.listValues('tofu:')) {
+      if (bytesToHex(value) === peerHex) await this.#call((o) => this.#o.store.putValue(name, undefined, o));
+    }
+    await this.#refreshSize();
+    return had === true;
+  }
+
+  /** Removes expired sessions; resolves how many went. */
+  async prune(): Promise<number> {
+    const n = await this.#call((o) => this.#o.store.prune(this.now() - this.#o.lifetimeMs, o));
+    this.counters.expired += n ?? 0;
+    await this.#refreshSize();
+    return n ?? 0;
+  }
+
+  /** Writes batched touches and the clock high-water mark now. */
+  async flush(): Promise<void> {
+    const updates = [...this.#touches].map(([peerFingerprint, lastActiveMs]) => ({ peerFingerprint, lastActiveMs }));
+    this.#touches.clear();
+    if (updates.length > 0) await this.#call((o) => this.#o.store.touch(updates, o));
+    const now = this.now();
+    if (now > this.#hwmWritten) {
+      const v = new Uint8Array(8);
+      writeU32(v, 0, Math.floor(now / 2 ** 32));
+      writeU32(v, 4, now >>> 0);
+      await this.#call((o) => this.#o.store.putValue('clock:hwm', v, o));
+      this.#hwmWritten = now;
+    }
+  }
+
+  /** Flushes and stops the flush timer. The store is closed by its owner. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#flushTimer?.cancel();
+    this.#flushTimer = undefined;
+    await this.flush();
+    this.#closed = true;
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  /** Expiry and trust for a session about to be resumed; purges what may not be used. */
+  async #usable(entry: StoredSession, deviceId: string, signal?: AbortSignal): Promise<boolean> {
+    if (this.isExpired(entry)) {
+      this.counters.expired++;
+      await this.#call((o) => this.#o.store.delete(entry.peerFingerprint, o), signal);
+      await this.#refreshSize();
+      return false;
+    }
+    return (await this.#trust(entry.peerFingerprint, deviceId, signal)) === 'trusted';
+  }
+
+  async #trust(peerHex: string, deviceId: string, signal?: AbortSignal): Promise<'trusted' | 'refused' | 'needs-key'> {
+    const directory = this.#o.directory;
+    const key = directory.mode === 'callback' ? await this.keyFor(peerHex, signal) : undefined;
+    const wasBound = directory.boundAt(deviceId);
+    const verdict = await directory.checkResumed(peerHex, deviceId, key);
+    if (verdict === 'refused') {
+      this.counters.refused++;
+      await this.#call((o) => this.#o.store.delete(peerHex, o), signal);
+      await this.#refreshSize();
+    } else if (verdict === 'trusted' && directory.mode === 'tofu' && wasBound === undefined) {
+      await this.persistBinding(deviceId, peerHex);
+    }
+    return verdict;
+  }
+
+  #remember(peerHex: string, key: Uint8Array): void {
+    this.#keys.delete(peerHex);
+    this.#keys.set(peerHex, key.slice());
+    if (this.#keys.size > MAX_RESTORED_TRUST) this.#keys.delete(this.#keys.keys().next().value as string);
+  }
+
+  async #restore(): Promise<void> {
+    const store = this.#o.store;
+    const clock = this.#o.clock;
+    const hwm = await this.#call((o) => store.getValue('clock:hwm', o));
+    this.#monoBase = clock.now();
+    this.#wallBase = Math.floor(clock.wallNow());
+    if (hwm !== undefined && hwm.length === 8) {
+      const stored = readU32(hwm, 0) * 2 ** 32 + readU32(hwm, 4);
+      if (stored > this.#wallBase) {
+        this.#o.logger.warn('pqble: the wall clock is behind the last time this store saw; session lifetimes count from that time', { behindMs: stored - this.#wallBase });
+        this.#wallBase = stored;
+      }
+      this.#hwmWritten = stored;
+    }
+    const directory = this.#o.directory;
+    try {
+      let n = 0;
+      for await (const [name, value] of store.listValues('pk:')) {
+        if (++n > MAX_RESTORED_TRUST) break;
+        const hex = name.slice(3);
+        if (value.length === PUBLIC_KEY_BYTES && bytesToHex(identityFingerprint(value, this.#o.crypto)) === hex) {
+          this.#remember(hex, value);
+          directory.pin(value);
+        }
+      }
+      n = 0;
+      for await (const [name, value] of store.listValues('tofu:')) {
+        if (++n > MAX_RESTORED_TRUST) break;
+        if (value.length === 32) directory.bind(name.slice(5), bytesToHex(value));
+      }
+    } catch (err) {
+      this.#o.logger.warn('pqble: could not restore the persisted trust state', { error: String(err) });
+    }
+    await this.#refreshSize();
+  }
+
+  async #refreshSize(): Promise<void> {
+    const n = await this.#call((o) => this.#o.store.size(o));
+    if (n !== undefined) this.#size = n;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#closed) return;
+    this.#flushTimer = this.#o.clock.setTimer(this.#o.flushIntervalMs, () => {
+      this.flush().then(
+        () => this.#scheduleFlush(),
+        () => this.#scheduleFlush(),
+      );
+    });
+  }
+
+  /**
+   * One store call with the keeper's timeout. A failure is logged and counted, and resolves
+   * `undefined`: the caller treats it as "no session" (and so runs a full handshake).
+   */
+  async #call<T>(fn: (options: StoreCallOptions) => Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
+    try {
+      return await fn({ signal, timeoutMs: this.#o.storeTimeoutMs });
+    } catch (err) {
+      if (isPqbleError(err, 'PQBLE_ERR_ABORTED')) throw err;
+      this.counters.storeFailures++;
+      const code = err instanceof StoreError ? err.code : isPqbleError(err) ? err.code : 'unexpected';
+      this.#o.logger.warn('pqble: a session store call failed; falling back to a full handshake where needed', { code, error: String(err) });
+      return undefined;
+    }
+  }
+}
