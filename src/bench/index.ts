@@ -54,7 +54,7 @@ async function makePair(
   phy: Phy,
   connectionIntervalMs: number,
   ids: { central: Identity; peripheral: Identity },
-  extra: { dir?: string; pinned?: boolean } = {},
+  extra: { dir?: string; pinned?: boolean; resumptionMode?: 'psk' | 'psk-dhe' } = {},
 ): Promise<Pair> {
   const radio = new SimulatedRadio({ phy, connectionIntervalMs, seed: 11 });
   const centralDevice = radio.createDevice({ deviceId: CENTRAL_ID, name: 'central' });
@@ -65,6 +65,7 @@ async function makePair(
     identity: ids.central,
     link: centralDevice,
     logger: silentLogger,
+    ...(extra.resumptionMode === undefined ? {} : { resumptionMode: extra.resumptionMode }),
     ...persist('central'),
     ...pins(ids.peripheral.publicKey),
   });
@@ -122,13 +123,27 @@ async function pqbleScenarios(phy: Phy, connectionIntervalMs: number, repeats: n
   for (let i = 0; i < repeats; i++) resumedRuns.push(await measureConnection(pair.central, pair.peripheral, PERIPHERAL_ID, radio.clock));
   const resumed = resumedRuns[resumedRuns.length - 1];
   out.push(
-    scenario('pqble resumed', 'resumed', {
+    scenario('pqble resumed (psk-dhe, the default)', 'resumed', {
       ...resumed,
       cpuMsCentral: medianOf(resumedRuns.map((r) => r.cpuMsCentral)),
       cpuMsPeripheral: medianOf(resumedRuns.map((r) => r.cpuMsPeripheral)),
     }),
   );
   await pair.close();
+
+  // The same in psk mode (no fresh key exchange), measured the same way.
+  const pskPair = await makePair(phy, connectionIntervalMs, ids, { resumptionMode: 'psk' });
+  await measureConnection(pskPair.central, pskPair.peripheral, PERIPHERAL_ID, pskPair.radio.clock);
+  const pskRuns: ConnectFigures[] = [];
+  for (let i = 0; i < repeats; i++) pskRuns.push(await measureConnection(pskPair.central, pskPair.peripheral, PERIPHERAL_ID, pskPair.radio.clock));
+  out.push(
+    scenario('pqble resumed (psk)', 'resumed-psk', {
+      ...pskRuns[pskRuns.length - 1],
+      cpuMsCentral: medianOf(pskRuns.map((r) => r.cpuMsCentral)),
+      cpuMsPeripheral: medianOf(pskRuns.map((r) => r.cpuMsPeripheral)),
+    }),
+  );
+  await pskPair.close();
 
   // Both sides restarted: new transports (and radio) from the same cache files.
   pair = await makePair(phy, connectionIntervalMs, ids, { dir });
@@ -275,6 +290,7 @@ function ratiosOf(scenarios: readonly ScenarioFigures[]): Record<string, number>
   const resumed = find('pqble', 'resumed');
   const full = find('pqble', 'full');
   if (resumed === undefined || full === undefined) return ratios;
+  const psk = find('pqble', 'resumed-psk');
   ratios['pqble full / resumed, time to first message'] = full.timeToFirstMessageMs / resumed.timeToFirstMessageMs;
   ratios['pqble full / resumed, bytes on air'] = bytes(full) / bytes(resumed);
   for (const [group, label] of [
@@ -286,6 +302,7 @@ function ratiosOf(scenarios: readonly ScenarioFigures[]): Record<string, number>
     ratios[`${label} resumed / pqble resumed, bytes on air`] = bytes(tls) / bytes(resumed);
     ratios[`${label} resumed / pqble resumed, ATT payload bytes`] = tls.payloadBytes / resumed.payloadBytes;
     ratios[`${label} resumed / pqble resumed, time to first message`] = tls.timeToFirstMessageMs / resumed.timeToFirstMessageMs;
+    if (psk !== undefined) ratios[`${label} resumed / pqble resumed (psk), ATT payload bytes`] = tls.payloadBytes / psk.payloadBytes;
   }
   return ratios;
 }

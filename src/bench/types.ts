@@ -11,7 +11,8 @@ import type { Phy } from '../radio/index.js';
 export type ScenarioGroup = 'pqble' | 'tls13' | 'tls13-pq';
 
 /** Which kind of connection setup. */
-export type ScenarioKind = 'full' | 'full-pinned' | 'resumed' | 'resumed-from-disk' | 'fallback';
+/** `resumed` is the default mode (psk-dhe for pqble); `resumed-psk` is pqble's resumption without a fresh key exchange. */
+export type ScenarioKind = 'full' | 'full-pinned' | 'resumed' | 'resumed-psk' | 'resumed-from-disk' | 'fallback';
 
 /** Figures of one connection-setup scenario, from one run. */
 export interface ScenarioFigures {

@@ -18,6 +18,7 @@ const KIND_LABEL: Readonly<Record<ScenarioKind, string>> = {
   full: 'full',
   'full-pinned': 'full, pinned',
   resumed: 'resumed',
+  'resumed-psk': 'resumed, psk',
   'resumed-from-disk': 'resumed, disk',
   fallback: 'fallback',
 };

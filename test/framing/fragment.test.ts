@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { bytesToHex } from '../../src/bytes.js';
 import { isPqbleError } from '../../src/errors.js';
+import { RESUME_V2_MESSAGE_BYTES } from '../../src/resumption/index.js';
 import {
   MAX_PACKET_BYTES,
   MIN_PACKET_BYTES,
@@ -99,10 +100,18 @@ describe('fragmentMessage: overhead figures', () => {
     assert.equal(totalBytes(fragmentMessage(filler(10_240), 0, 244)), 10_414);
   });
 
-  it('the resumption exchange (two 33-byte messages) costs 70 bytes with framing', () => {
-    const request = fragmentMessage(filler(33, 1), 0, 244);
-    const reply = fragmentMessage(filler(33, 2), 0, 244);
-    assert.equal(totalBytes(request) + totalBytes(reply), 70);
+  it('the resumption exchange (51 + 33 + 9 bytes in psk mode) costs 99 bytes with framing', () => {
+    const sizes = [RESUME_V2_MESSAGE_BYTES.psk.request, RESUME_V2_MESSAGE_BYTES.psk.accept, RESUME_V2_MESSAGE_BYTES.psk.finished];
+    assert.deepEqual(sizes, [51, 33, 9]);
+    const total = sizes.reduce((sum, n, i) => sum + totalBytes(fragmentMessage(filler(n, i + 1), i, 244)), 0);
+    assert.equal(total, 99);
+  });
+
+  it('every resumption message is one packet from ATT MTU 88 up (psk-dhe: 83 + 65 + 9 bytes)', () => {
+    const sizes = Object.values(RESUME_V2_MESSAGE_BYTES['psk-dhe']);
+    assert.deepEqual(sizes.sort((a, b) => a - b), [9, 65, 83]);
+    for (const n of sizes) assert.equal(fragmentMessage(filler(n), 0, 88 - 3).length, 1, `${n} B at MTU 88`);
+    assert.equal(fragmentMessage(filler(83), 0, 87 - 3).length, 2, '83 B needs two packets at MTU 87');
   });
 });
 

@@ -201,7 +201,7 @@ describe('trust on every resumption', () => {
         const other = side === 'peripheral' ? identity(0) : identity(1);
         await pair.restart(side, { sessionStore: store, trust: { mode: 'allow-list', fingerprints: [identity(5).fingerprint] } });
         assert.equal(await store.size(), 1);
-        await assert.rejects(connectPair(pair), (err: unknown) => isPqbleError(err, 'PQBLE_ERR_PEER_UNTRUSTED'));
+        await assert.rejects(pair.central.connectToDevice(PERIPHERAL_ID), (err: unknown) => isPqbleError(err, 'PQBLE_ERR_PEER_UNTRUSTED'));
         assert.equal(await store.get(bytesToHex(other.fingerprint)), undefined, 'the refused peer was purged');
         assert.equal(pair[side].cacheStats().resumptions, 0);
       } finally {
@@ -233,7 +233,7 @@ describe('trust on every resumption', () => {
       assert.deepEqual(asked, [`${bytesToHex(identity(0).fingerprint)}:1952`]);
       allow = false;
       for (const c of pair.central.connections()) await c.close();
-      await assert.rejects(connectPair(pair), (err: unknown) => isPqbleError(err, 'PQBLE_ERR_PEER_UNTRUSTED'));
+      await assert.rejects(pair.central.connectToDevice(PERIPHERAL_ID), (err: unknown) => isPqbleError(err, 'PQBLE_ERR_PEER_UNTRUSTED'));
       assert.equal(asked.length, 2, 'asked again on the next resumption');
       assert.equal(await store.get(bytesToHex(identity(0).fingerprint)), undefined);
     } finally {
@@ -253,7 +253,7 @@ describe('trust on every resumption', () => {
       // Another identity at the central's device id.
       const device = pair.radio.createDevice({ deviceId: CENTRAL_ID });
       pair.central = await BleTransport.create({ identity: identity(3), link: device, logger: pair.logger });
-      await assert.rejects(connectPair(pair), (err: unknown) => isPqbleError(err, 'PQBLE_ERR_PEER_UNTRUSTED'));
+      await assert.rejects(pair.central.connectToDevice(PERIPHERAL_ID), (err: unknown) => isPqbleError(err, 'PQBLE_ERR_PEER_UNTRUSTED'));
       assert.equal(pair.peripheral.stats().connectionsOpened, 0);
     } finally {
       await pair.close();
