@@ -252,6 +252,7 @@ export class ResumeInitiator {
     this.#enter('new', 'request');
     let ephemeralSeed: Uint8Array | undefined;
     let pub: Uint8Array | undefined;
+    let ticketId: Uint8Array | undefined;
     let binder: Uint8Array | undefined;
     try {
       const crypto = this.#crypto;
@@ -265,7 +266,7 @@ export class ResumeInitiator {
         if (pair.secretKey !== ephemeralSeed) wipe(pair.secretKey);
         pub = pair.publicKey;
       }
-      const ticketId = ticketIdFor(secret, ctx, crypto);
+      ticketId = ticketIdFor(secret, ctx, crypto);
       const body = concatBytes(Uint8Array.of(MessageType.ResumeRequest, RESUME_VERSION, RESUME_MODE_CODES[this.#mode]), ticketId, nonce, pub ?? new Uint8Array(0));
       binder = binderFor(secret, ctx, body, F.binder, crypto);
       const request = concatBytes(body, binder);
@@ -276,7 +277,7 @@ export class ResumeInitiator {
       this.#die();
       throw err;
     } finally {
-      wipe(ephemeralSeed);
+      wipe(ephemeralSeed, ticketId, binder);
     }
   }
 
