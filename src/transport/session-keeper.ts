@@ -158,7 +158,12 @@ export class SessionKeeper {
    */
   async outboundFor(deviceId: string, expected: Uint8Array | undefined, signal?: AbortSignal): Promise<OutboundSession | undefined> {
     const entry = await this.#call((o) => this.#o.store.getByDevice(deviceId, o), signal);
-    if (entry === undefined || entry.outbound === undefined || (expected !== undefined && bytesToHex(expected) !== entry.peerFingerprint)) {
+    if (
+      entry === undefined ||
+      entry.outbound === undefined ||
+      entry.peerFingerprint === bytesToHex(this.#self) ||
+      (expected !== undefined && bytesToHex(expected) !== entry.peerFingerprint)
+    ) {
       this.counters.misses++;
       return undefined;
     }
@@ -242,6 +247,9 @@ export class SessionKeeper {
   async storeFull(init: { deviceId: string; peerPublicKey: Uint8Array; resumptionSecret: Uint8Array; sessionId: Uint8Array; startedAt: number }): Promise<void> {
     const peer = identityFingerprint(init.peerPublicKey, this.#o.crypto);
     const peerHex = bytesToHex(peer);
+    // A peer with our own identity (two gateways sharing one hub identity) has no
+    // direction to resume in: both directions would be the same secret.
+    if (peerHex === bytesToHex(this.#self)) return;
     await this.learnKey(peerHex, init.peerPublicKey);
     const sessionIdHex = bytesToHex(init.sessionId);
     const clock = this.#o.clock;
@@ -254,6 +262,7 @@ export class SessionKeeper {
 
   /** Stores a session from a resumption master secret (full handshakes and `cacheSession()`). */
   async put(peerHex: string, deviceId: string, masterSecret: Uint8Array, establishedMs: number): Promise<void> {
+    if (peerHex === bytesToHex(this.#self)) throw new RangeError('a session with this side\'s own identity cannot be resumed');
     const peer = hexToBytes(peerHex);
     const crypto = this.#o.crypto;
     const outbound = deriveDirectionSecret(masterSecret, this.#self, peer, crypto);
@@ -331,9 +340,12 @@ export class SessionKeeper {
     this.#recentFull.delete(peerHex);
     const had = await this.#call((o) => this.#o.store.delete(peerHex, o));
     await this.#call((o) => this.#o.store.putValue(`pk:${peerHex}`, undefined, o));
-    for await (const [name, value] of this.#o.store.listValues('tofu:')) {
-      if (bytesToHex(value) === peerHex) await this.#call((o) => this.#o.store.putValue(name, undefined, o));
-    }
+    const bound = await this.#call(async (o) => {
+      const names: string[] = [];
+      for await (const [name, value] of this.#o.store.listValues('tofu:', o)) if (bytesToHex(value) === peerHex) names.push(name);
+      return names;
+    });
+    for (const name of bound ?? []) await this.#call((o) => this.#o.store.putValue(name, undefined, o));
     await this.#refreshSize();
     return had === true;
   }
