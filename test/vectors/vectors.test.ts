@@ -119,3 +119,17 @@ describe('docs/resumption.md matches the vectors and the code', () => {
     assert.equal(fragmentMessage(new Uint8Array(83), 1, 88 - 3).length, 1);
   });
 });
+
+describe('docs/protocol.md "Known-answer transcripts" matches the file', () => {
+  it('sizes, TH3 and resumption master secret of each transcript', () => {
+    const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
+    for (const t of handshake.transcripts) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${t.name}\` |`));
+      assert.ok(row !== undefined, `no row for ${t.name}`);
+      const cells = row.split('|').map((c) => c.trim().replace(/[`…,]/g, ''));
+      assert.deepEqual(cells.slice(2, 5).map(Number), [t.messages.m1.length / 2, t.messages.m2.length / 2, t.messages.m3.length / 2]);
+      assert.ok(t.output.transcriptHash.startsWith(cells[5]) && cells[5].length === 16);
+      assert.ok(t.output.resumptionMasterSecret.startsWith(cells[6]) && cells[6].length === 16);
+    }
+  });
+});
