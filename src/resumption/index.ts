@@ -23,4 +23,4 @@ export {
   type ResumeMode,
   type ResumeRequestV2,
 } from './resume-messages.js';
-export { deriveDirectionSecret, deriveResumeTicketId, RESUME_TICKET_ID_BYTES } from './resume-schedule.js';
+export { deriveDirectionSecret, deriveDirectionSecrets, deriveResumeTicketId, RESUME_TICKET_ID_BYTES, type DirectionSecrets } from './resume-schedule.js';

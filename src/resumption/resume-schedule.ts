@@ -107,6 +107,29 @@ export function deriveDirectionSecret(rms: Uint8Array, initiatorFingerprint: Uin
   return expandV2(rms, 'resumption secret', ctx, RESUMPTION_SECRET_BYTES, checkCrypto(crypto));
 }
 
+/** Both direction secrets of one side, from {@link deriveDirectionSecrets}. */
+export interface DirectionSecrets {
+  /** rs(self -> peer): this side resumes with it as initiator (the `secret` of `ResumeInitiator`). */
+  readonly outbound: Uint8Array;
+  /** rs(peer -> self): this side accepts the peer's requests with it (the `secret` of `acceptResumeV2`). */
+  readonly inbound: Uint8Array;
+}
+
+/**
+ * The two direction secrets a side stores after a full handshake:
+ * `outbound = deriveDirectionSecret(rms, own, peer)`, `inbound = deriveDirectionSecret(rms, peer, own)`.
+ * @param rms - the 32-byte resumption master secret (not modified; the caller wipes it)
+ * @param ownFingerprint - this side's 32-byte fingerprint
+ * @param peerFingerprint - the peer's 32-byte fingerprint (must differ)
+ * @param crypto - crypto backend; default `nobleCrypto`
+ * @returns two fresh 32-byte secrets
+ * @throws TypeError / RangeError for bad arguments or equal fingerprints
+ */
+export function deriveDirectionSecrets(rms: Uint8Array, ownFingerprint: Uint8Array, peerFingerprint: Uint8Array, crypto?: CryptoProvider): DirectionSecrets {
+  const outbound = deriveDirectionSecret(rms, ownFingerprint, peerFingerprint, crypto);
+  return { outbound, inbound: deriveDirectionSecret(rms, peerFingerprint, ownFingerprint, crypto) };
+}
+
 /**
  * The ticket id of a direction secret: `ExpandV2(rs, "ticket id", fpI || fpR, 16)`. The
  * responder indexes its inbound secrets by it; it changes with every ratchet step.

@@ -17,6 +17,7 @@ import {
   decodeResumeFinished,
   decodeResumeRequestV2,
   deriveDirectionSecret,
+  deriveDirectionSecrets,
   deriveResumeTicketId,
   encodeResumeReject,
   type ResumeMode,
@@ -260,6 +261,16 @@ describe('resumption v2: roles, directions and identities are bound', () => {
       throwsCode(() => acceptResumeV2({ secret: other, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request }), 'PQBLE_ERR_RESUME_AUTH_FAILED');
     });
   }
+
+  it('deriveDirectionSecrets gives each side the mirror image of the other', () => {
+    const a = deriveDirectionSecrets(RMS, FP_A, FP_B);
+    const b = deriveDirectionSecrets(RMS, FP_B, FP_A);
+    assert.deepEqual(a.outbound, b.inbound);
+    assert.deepEqual(a.inbound, b.outbound);
+    assert.deepEqual(a.outbound, deriveDirectionSecret(RMS, FP_A, FP_B));
+    assert.notDeepEqual(a.outbound, a.inbound);
+    assert.throws(() => deriveDirectionSecrets(RMS, FP_A, FP_A), RangeError);
+  });
 
   it('equal fingerprints are refused (no direction separation without two identities)', () => {
     assert.throws(() => deriveDirectionSecret(RMS, FP_A, FP_A.slice()), RangeError);

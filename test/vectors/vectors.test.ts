@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { fragmentMessage } from '../../src/framing/fragment.js';
+import { RESUME_V2_MESSAGE_BYTES } from '../../src/resumption/index.js';
 import { referenceResume, x25519Public } from '../resumption/node-reference-v2.js';
 import { HANDSHAKE_FILE, RESUMPTION_FILE, generateAll, type HandshakeTranscript, type ResumeVector } from './generate.js';
 
@@ -73,4 +75,61 @@ describe('known-answer transcripts (test/vectors)', () => {
       assert.equal(b(v.output.finished).length, 9);
     });
   }
+});
+
+/** The `name  hex` lines of the fenced blocks after `heading` in a document (continuation lines joined). */
+function docValues(doc: string, heading: string): [string, string][] {
+  const section = doc.slice(doc.indexOf(heading));
+  const blocks = section.split('```').filter((_, i) => i % 2 === 1);
+  const out: [string, string][] = [];
+  for (const block of blocks.slice(0, 3)) {
+    for (const line of block.split('\n')) {
+      const m = /^(\S.*?)\s{2,}([0-9a-f]+)$/.exec(line);
+      const cont = /^\s{10,}([0-9a-f]+)$/.exec(line);
+      if (m) out.push([m[1], m[2]]);
+      else if (cont && out.length > 0) out[out.length - 1][1] += cont[1];
+    }
+  }
+  return out;
+}
+
+describe('docs/resumption.md matches the vectors and the code', () => {
+  const doc = readFileSync(new URL('../../docs/resumption.md', import.meta.url), 'utf8');
+
+  it('every hex value in "Known-answer vectors" is a value of the JSON vectors', () => {
+    const values = docValues(doc, '## Known-answer vectors');
+    assert.ok(values.length >= 40, `found ${values.length} values`);
+    const known = new Set(resumption.vectors.flatMap((v) => [...Object.values(v.input as unknown as Record<string, string>), ...Object.values(v.output)]));
+    for (const [name, value] of values) assert.ok(known.has(value), `${name} ${value} is not in resumption-v2.json`);
+  });
+
+  it('the sizes table is what the messages and the framing give', () => {
+    const total = (mode: 'psk' | 'psk-dhe', packetBytes: number): number => {
+      const m = RESUME_V2_MESSAGE_BYTES[mode];
+      return [m.request, m.accept, m.finished].reduce((sum, n) => sum + fragmentMessage(new Uint8Array(n), 1, packetBytes).reduce((a, f) => a + f.length, 0), 0);
+    };
+    const row = (label: string): string => doc.split('\n').find((l) => l.startsWith(`| ${label}`)) ?? '';
+    assert.match(row('messages'), new RegExp(`\\| ${RESUME_V2_MESSAGE_BYTES.psk.request + RESUME_V2_MESSAGE_BYTES.psk.accept + 9} \\| 157 \\|`));
+    assert.match(row('ATT payload at MTU ≥'), new RegExp(`\\*\\*${total('psk', 244)}\\*\\*.*\\*\\*${total('psk-dhe', 244)}\\*\\*`));
+    assert.match(row('ATT payload at MTU 23'), new RegExp(`\\| ${total('psk', 20)} \\| ${total('psk-dhe', 20)} \\|`));
+    assert.ok(total('psk', 244) <= 100 && total('psk-dhe', 244) <= 170);
+    // The smallest MTU at which each message is one packet (2-byte header): MTU - 3 - 2 >= message bytes.
+    assert.equal(fragmentMessage(new Uint8Array(51), 1, 56 - 3).length, 1);
+    assert.equal(fragmentMessage(new Uint8Array(51), 1, 55 - 3).length, 2);
+    assert.equal(fragmentMessage(new Uint8Array(83), 1, 88 - 3).length, 1);
+  });
+});
+
+describe('docs/protocol.md "Known-answer transcripts" matches the file', () => {
+  it('sizes, TH3 and resumption master secret of each transcript', () => {
+    const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
+    for (const t of handshake.transcripts) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${t.name}\` |`));
+      assert.ok(row !== undefined, `no row for ${t.name}`);
+      const cells = row.split('|').map((c) => c.trim().replace(/[`…,]/g, ''));
+      assert.deepEqual(cells.slice(2, 5).map(Number), [t.messages.m1.length / 2, t.messages.m2.length / 2, t.messages.m3.length / 2]);
+      assert.ok(t.output.transcriptHash.startsWith(cells[5]) && cells[5].length === 16);
+      assert.ok(t.output.resumptionMasterSecret.startsWith(cells[6]) && cells[6].length === 16);
+    }
+  });
 });
