@@ -39,12 +39,8 @@ import { checkDeviceId, checkFingerprint, checkTimeMs, MAX_TIME_MS } from '../va
 import { checkBytes } from '../../bytes.js';
 import {
   CONSUMED_RECORD_BYTES,
-  CONSUME_RECORD_BYTES,
   DELETE_RECORD_BYTES,
-  ENTRY_AAD_BYTES,
-  ENTRY_AT,
   ENTRY_RECORD_BYTES,
-  ENTRY_SEALED_BYTES,
   FILE_HEADER_BYTES,
   FLAG_INBOUND,
   FLAG_OUTBOUND,
@@ -55,12 +51,10 @@ import {
   TOUCH_RECORD_BYTES,
   classifyFile,
   encodeFileHeader,
-  finishEntryRecord,
   sealCrc,
   valueRecordBytes,
   writeConsumedRecord,
   writeDeleteRecord,
-  writeEntryHeader,
   writeSegmentRecord,
   writeTouchRecord,
   writeValueDeleteRecord,
@@ -69,7 +63,8 @@ import {
 } from './format.js';
 import { JournalFile, SLICE_MS, ioError, scanJournal, yieldToLoop, type SegmentInfo } from './journal.js';
 import { acquireStoreLock, type StoreLock } from './lock.js';
-import { StoreKeys, entryPlain, openAt, sealAt } from './seal.js';
+import { StoreKeys, openAt, sealAt } from './seal.js';
+import { encodeEntryRecord, entryAad, entryRecordBytes, openEntryBody } from './record.js';
 import { STORE_KEY_BYTES, readOrCreateStorageKeyFile, readStorageKeyFile } from './storage-key.js';
 import { migrateV1File, type V1Entry } from './migrate-v1.js';
 
@@ -625,35 +620,14 @@ export class FileSessionStore implements SessionStore {
   #plainOf(s: Slot): Plain | undefined {
     if (s.plain !== undefined) return s.plain;
     const at = s.at!;
-    const aad = Buffer.allocUnsafe(ENTRY_AAD_BYTES);
-    writeEntryHeader(
-      aad,
-      0,
-      {
-        flags: s.flags & 0x03,
-        fpKey: this.#keys.fpKey(hexToBytes(s.fp)),
-        ticketKey: s.ticket === undefined ? new Uint8Array(16) : this.#keys.ticketKey(hexToBytes(s.ticket)),
-        deviceHint: s.hint,
-        establishedMs: s.establishedMs,
-        lastActiveMs: 0,
-      },
-      false,
-    );
-    aad[0] = at.type;
-    const p = openAt(this.#crypto, at.segment.key, at.offset, aad.subarray(0, ENTRY_AAD_BYTES), Buffer.from(at.sealed, 'latin1'));
+    const aad = entryAad(this.#keys, at.type, s.fp, s.ticket, s.hint, s.establishedMs);
+    const p = openEntryBody(this.#crypto, at.segment.key, at.offset, aad, Buffer.from(at.sealed, 'latin1'));
     if (p === undefined) {
       this.#warn(`pqble: session store ${this.path}: an entry does not verify (damaged, or sealed under another storage key); dropped it`, { path: this.path });
       this.#removeSlot(s.fp);
       return undefined;
     }
-    const deviceId = bytesToHex(p.subarray(0, 6));
-    const plain: Plain = {
-      deviceId,
-      outbound: (s.flags & FLAG_OUTBOUND) !== 0 ? p.slice(6, 38) : undefined,
-      inboundSecret: (s.flags & FLAG_INBOUND) !== 0 ? p.slice(38, 70) : undefined,
-    };
-    wipe(p);
-    return plain;
+    return { deviceId: bytesToHex(p.deviceId), outbound: p.outbound, inboundSecret: p.inboundSecret };
   }
 
   #sessionOf(s: Slot): StoredSession | undefined {
@@ -683,29 +657,11 @@ export class FileSessionStore implements SessionStore {
   #writeEntry(w: RecordWriter, s: Slot, consumedTicket: string | undefined, keepLocation: boolean): void {
     const plain = this.#plainOf(s);
     if (plain === undefined) return;
-    const consume = consumedTicket !== undefined;
-    const o = w.reserve(consume ? CONSUME_RECORD_BYTES : ENTRY_RECORD_BYTES);
-    writeEntryHeader(
-      w.buf,
-      o,
-      {
-        flags: s.flags & 0x03,
-        fpKey: this.#keys.fpKey(hexToBytes(s.fp)),
-        ticketKey: s.ticket === undefined ? new Uint8Array(16) : this.#keys.ticketKey(hexToBytes(s.ticket)),
-        deviceHint: s.hint,
-        establishedMs: s.establishedMs,
-        lastActiveMs: s.lastActiveMs,
-      },
-      consume,
-    );
-    const body = entryPlain(hexToBytes(plain.deviceId), plain.outbound, plain.inboundSecret);
+    const o = w.reserve(entryRecordBytes(consumedTicket));
     const segOff = w.segmentOffset(o);
-    const sealed = sealAt(this.#crypto, w.segment.key, segOff, w.buf.subarray(o, o + ENTRY_AAD_BYTES), body);
-    wipe(body);
-    if (sealed.length !== ENTRY_SEALED_BYTES) throw new StoreError('PQBLE_ERR_STORE_IO', 'the crypto provider returned a sealed entry of the wrong length');
-    w.buf.set(sealed, o + ENTRY_AT.sealed);
-    finishEntryRecord(w.buf, o, consume ? this.#keys.ticketKey(hexToBytes(consumedTicket)) : undefined);
-    if (keepLocation) s.at = { segment: w.segment, offset: segOff, type: w.buf[o], sealed: Buffer.from(sealed).toString('latin1') };
+    const fields = { peerFingerprint: s.fp, deviceId: plain.deviceId, establishedMs: s.establishedMs, lastActiveMs: s.lastActiveMs, outbound: plain.outbound, inboundSecret: plain.inboundSecret, ticketId: s.ticket };
+    const sealed = encodeEntryRecord(w.buf, o, this.#keys, this.#crypto, w.segment.key, segOff, fields, s.hint, consumedTicket);
+    if (keepLocation) s.at = { segment: w.segment, offset: segOff, type: w.buf[o], sealed: Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length).toString('latin1') };
     if (plain !== s.plain) wipe(plain.outbound, plain.inboundSecret);
   }
 
