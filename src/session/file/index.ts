@@ -15,3 +15,15 @@ export {
 export type { V1Entry } from './migrate-v1.js';
 export { STORE_FILE_VERSION } from './format.js';
 export { STORE_KEY_BYTES, STORAGE_KEY_FILE_TYPE } from './storage-key.js';
+export {
+  readStoreFileMetadata,
+  pruneStoreFile,
+  forgetStoreEntry,
+  clearStoreFile,
+  sessionFileKind,
+  type StoreEntryMetadata,
+  type StoreFileMetadata,
+  type StoreToolOptions,
+  type PruneStoreFileOptions,
+  type SessionFileKind,
+} from './tools.js';

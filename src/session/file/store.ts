@@ -75,7 +75,7 @@ export const DEFAULT_MAX_STORE_FILE_BYTES = 2 * 1024 * 1024 * 1024;
 /** Default {@link FileSessionStoreOptions.compactMinBytes}: 1 MiB. */
 export const DEFAULT_COMPACT_MIN_BYTES = 1024 * 1024;
 
-const OPTION_KEYS = ['path', 'storageKey', 'keyPath', 'logger', 'crypto', 'now', 'timeoutMs', 'maxFileBytes', 'compactMinBytes', 'migrateV1'] as const;
+const OPTION_KEYS = ['path', 'storageKey', 'keyPath', 'logger', 'crypto', 'now', 'timeoutMs', 'maxFileBytes', 'compactMinBytes', 'migrateV1', 'readOnly'] as const;
 
 /** Options of {@link FileSessionStore.open}. */
 export interface FileSessionStoreOptions {
@@ -104,6 +104,13 @@ export interface FileSessionStoreOptions {
    * as `<path>.v1-<timestamp>` and the store starts empty.
    */
   readonly migrateV1?: (entry: V1Entry) => StoredSession | undefined;
+  /**
+   * Inspection only (`pqble sessions list`): no lock is taken and the file is never changed
+   * (no migration, nothing set aside or cut off, no key file created); every change rejects
+   * with `PQBLE_ERR_STORE_IO`. A missing or unusable file or key file rejects the open.
+   * Reads what a running owner had written when the file was read. Default `false`.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** Entry secrets in memory once unsealed (or before first written). */
@@ -247,6 +254,7 @@ export class FileSessionStore implements SessionStore {
   #journal!: JournalFile;
   #segment!: Segment;
   #segmentStart = 0;
+  #readOnly = false;
   /** A new segment must start before the next append (after a rollback or at open). */
   #needSegment = true;
 
@@ -299,8 +307,24 @@ export class FileSessionStore implements SessionStore {
     }
     const maxFileBytes = options.maxFileBytes === undefined ? DEFAULT_MAX_STORE_FILE_BYTES : checkPositive(options.maxFileBytes, 'maxFileBytes', 2 ** 32);
     if (options.migrateV1 !== undefined && typeof options.migrateV1 !== 'function') throw new TypeError('migrateV1 must be a function');
-    await store.#open(storageKey, options.storageKey !== undefined, maxFileBytes, options.migrateV1, options.storageKey);
+    if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') throw new TypeError('readOnly must be a boolean');
+    if (options.readOnly === true) await store.#openReadOnly(storageKey, maxFileBytes);
+    else await store.#open(storageKey, options.storageKey !== undefined, maxFileBytes, options.migrateV1, options.storageKey);
     return store;
+  }
+
+  async #openReadOnly(storageKey: Uint8Array | undefined, maxFileBytes: number): Promise<void> {
+    this.#readOnly = true;
+    const bytes = await this.#readWhole(maxFileBytes);
+    if (bytes === undefined) throw new StoreError('PQBLE_ERR_STORE_IO', `no session store file at ${this.path}`, { cause: Object.assign(new Error('ENOENT'), { code: 'ENOENT' }) });
+    const kind = classifyFile(bytes.subarray(0, FILE_HEADER_BYTES));
+    if (kind === 'v1-json') throw new StoreError('PQBLE_ERR_STORE_IO', `${this.path} is a version-1 session cache file, not a version-2 store`);
+    if (kind !== 'v2') throw new StoreError('PQBLE_ERR_STORE_IO', `${this.path} is not a pqble session store file`);
+    const key = storageKey ?? (await readStorageKeyFile(this.keyPath));
+    if (key === undefined) throw new StoreError('PQBLE_ERR_STORE_IO', `no storage key file at ${this.keyPath} (the store's entries are sealed under it)`);
+    this.#keys = new StoreKeys(this.#crypto, key);
+    wipe(key);
+    await this.#load(bytes);
   }
 
   async #open(
@@ -506,18 +530,20 @@ export class FileSessionStore implements SessionStore {
     }
     const aside: Uint8Array[] = result.damaged.map((r) => bytes.subarray(r.from, r.to));
     if (result.tail?.kind === 'damaged') aside.push(bytes.subarray(result.tail.range.from, result.tail.range.to));
-    if (aside.length > 0) {
+    if (aside.length > 0 && this.#readOnly) {
+      this.#warn(`pqble: session store ${this.path}: ${aside.length} damaged place${aside.length === 1 ? '' : 's'} skipped (read-only: nothing set aside)`, { path: this.path });
+    } else if (aside.length > 0) {
       const n = aside.reduce((a, b) => a + b.length, 0);
       await this.#setAsideBytes(aside, `${n} damaged bytes in ${aside.length} place${aside.length === 1 ? '' : 's'} were skipped`);
     }
     let fh: FileHandle;
     try {
-      fh = await open(this.path, 'r+');
+      fh = await open(this.path, this.#readOnly ? 'r' : 'r+');
     } catch (err) {
       throw ioError('open', this.path, err);
     }
     this.#journal = new JournalFile(this.path, fh, bytes.length);
-    if (result.tail !== undefined) {
+    if (result.tail !== undefined && !this.#readOnly) {
       if (result.tail.kind === 'torn') {
         this.#warn(`pqble: session store ${this.path}: dropped an incomplete last record (${result.tail.range.to - result.tail.range.from} bytes of a write that did not finish)`, { path: this.path });
       }
@@ -729,6 +755,10 @@ export class FileSessionStore implements SessionStore {
   // Writing: group commit
 
   #enqueue(encode: (w: RecordWriter) => void, undo: () => void, durable: boolean): Promise<void> {
+    if (this.#readOnly) {
+      undo();
+      return Promise.reject(new StoreError('PQBLE_ERR_STORE_IO', `the session store ${this.path} was opened read-only`));
+    }
     let op!: PendingOp;
     const p = new Promise<void>((resolve, reject) => {
       op = { encode, undo, resolve, reject };
@@ -817,7 +847,7 @@ export class FileSessionStore implements SessionStore {
   // Compaction
 
   #maybeCompact(): void {
-    if (this.#compaction !== undefined || this.#closed || this.#failed !== undefined) return;
+    if (this.#readOnly || this.#compaction !== undefined || this.#closed || this.#failed !== undefined) return;
     const size = this.#journal.size;
     if (size < this.#compactMinBytes || size < 2 * this.#liveBytes()) return;
     void this.compact().catch((err: unknown) => {
@@ -834,6 +864,7 @@ export class FileSessionStore implements SessionStore {
    */
   compact(): Promise<void> {
     if (this.#closed) return Promise.reject(storeClosed('compact'));
+    if (this.#readOnly) return Promise.reject(new StoreError('PQBLE_ERR_STORE_IO', `the session store ${this.path} was opened read-only`));
     if (this.#compaction !== undefined) return this.#compaction.done;
     const state = { dirty: new Set<string>(), cancelled: false, done: Promise.resolve() };
     this.#compaction = state;
@@ -1212,7 +1243,7 @@ export class FileSessionStore implements SessionStore {
       await this.#flushing?.catch(() => undefined);
     }
     await this.#journal.handle.close().catch(() => undefined);
-    await this.#lock.release();
+    await (this.#lock as StoreLock | undefined)?.release();
     for (const s of this.#byFp.values()) if (s.plain !== undefined) wipe(s.plain.outbound, s.plain.inboundSecret);
     for (const v of this.#values.values()) wipe(v);
     this.#byFp.clear();
