@@ -1,9 +1,14 @@
 /**
- * `pqble sessions list|show|prune|clear` (docs/cli.md "pqble sessions"; the file format is
- * docs/cache-file.md). Works on a session cache file WITHOUT its storage key: it reads only
- * the readable metadata (peer fingerprint, device id, session id, times) and never prints a
- * secret, sealed or not. `prune` and `clear` replace the file atomically; a transport that
- * has the same file open may later write its own state back.
+ * `pqble sessions list|show|prune|clear|forget` (docs/cli.md "pqble sessions"). Works on
+ * both session file formats and never prints a secret, sealed or not:
+ *
+ * - a version-1 cache file (docs/cache-file.md) WITHOUT its storage key: only its readable
+ *   metadata; `prune` and `clear` replace the file atomically (a transport that has the same
+ *   file open may later write its own state back); `forget` is not available;
+ * - a version-2 store (docs/store.md) WITH its key file (`--key`, default `<path>.key`),
+ *   since its fingerprints and device ids are sealed or blinded; `list` and `show` read it
+ *   without the lock, `prune`, `clear` and `forget` take the lock, so they refuse while a
+ *   transport has the store open.
  *
  * @module
  */
@@ -20,26 +25,35 @@ import {
   type CacheFileMetadata,
   type CacheFileSessionMetadata,
 } from '../session/index.js';
+import { clearStoreFile, forgetStoreEntry, pruneStoreFile, readStoreFileMetadata, sessionFileKind, type StoreEntryMetadata, type StoreFileMetadata } from '../session/file/index.js';
 import { EXIT_OK, UsageError, formatHelp, parseCommand, parseNumberOption, requireOption, type CommandHelp, type OptionTable } from './args.js';
 import type { CliContext } from './context.js';
 import { formatDuration, renderTable, shortHex, type Style } from './format.js';
 
 const OPTIONS = {
   path: { type: 'string', value: 'FILE', description: 'The session cache file (the `sessionPersistPath` of a transport).' },
+  key: { type: 'string', value: 'FILE', description: 'The storage key file of a version-2 store (default FILE.key); version-1 files need none.' },
   'ttl-hours': { type: 'string', value: 'N', description: 'Session life from the last full handshake, in hours (default 24, as the transport).' },
   json: { type: 'boolean', description: 'Print one JSON document instead of text.' },
 } as const satisfies OptionTable;
 
 const HELP: CommandHelp = {
-  usage: 'sessions list|show PREFIX|prune|clear --path FILE [options]',
+  usage: 'sessions list|show PREFIX|prune|clear|forget PREFIX --path FILE [options]',
   summary:
-    'Inspects a session cache file without its storage key and never prints a secret. `list` shows every cached session; ' +
-    '`show PREFIX` one session, by a prefix of its peer fingerprint or session id; `prune` removes expired sessions; ' +
-    '`clear` forgets all of them (every peer then needs a full handshake). `prune` and `clear` replace the file atomically.',
-  notes: ['Examples:', '  pqble sessions list --path hub.sessions.json', '  pqble sessions show 3f2a9c --path hub.sessions.json', '  pqble sessions prune --ttl-hours 12 --path hub.sessions.json'],
+    'Inspects a session file and never prints a secret. `list` shows every cached session; ' +
+    '`show PREFIX` one session, by a prefix of its peer fingerprint (or, in a version-1 file, session id); `prune` removes expired sessions; ' +
+    '`clear` forgets all of them (every peer then needs a full handshake); `forget PREFIX` forgets one peer (version-2 stores). ' +
+    'A version-1 cache file is read without its key; a version-2 store needs its key file (--key, default FILE.key) and, to be changed, must not be open in a transport.',
+  notes: [
+    'Examples:',
+    '  pqble sessions list --path hub.sessions.json',
+    '  pqble sessions show 3f2a9c --path hub.sessions.json',
+    '  pqble sessions prune --ttl-hours 12 --path hub.sessions.json',
+    '  pqble sessions forget 3f2a9c --path hub.sessions.db',
+  ],
 };
 
-const ACTIONS = ['list', 'show', 'prune', 'clear'] as const;
+const ACTIONS = ['list', 'show', 'prune', 'clear', 'forget'] as const;
 type Action = (typeof ACTIONS)[number];
 
 /** One session in the JSON documents of `pqble sessions`. */
@@ -48,8 +62,12 @@ export interface SessionJson {
   readonly peerFingerprint: string;
   /** 12 hex digits. */
   readonly deviceId: string;
-  /** 32 hex digits. */
-  readonly sessionId: string;
+  /** 32 hex digits (version-1 files); `null` in a version-2 store, which has no session ids. */
+  readonly sessionId: string | null;
+  /** Version-2 stores: this side can start a resumption. */
+  readonly outbound?: boolean;
+  /** Version-2 stores: the peer can start a resumption. */
+  readonly inbound?: boolean;
   /** ISO UTC time of the last full handshake. */
   readonly established: string;
   /** ISO UTC time of the last use. */
@@ -66,7 +84,9 @@ export interface SessionJson {
 /** The JSON document of `pqble sessions list --json` (and `show`, with one session). */
 export interface SessionListJson {
   readonly path: string;
-  /** ISO UTC time the file was last written. */
+  /** The file's format version: 1 (cache file) or 2 (store). */
+  readonly version: 1 | 2;
+  /** ISO UTC time the file was last written (version 1: its savedAt; version 2: its mtime). */
   readonly savedAt: string;
   /** ISO UTC time the states were computed at. */
   readonly now: string;
@@ -74,12 +94,13 @@ export interface SessionListJson {
   readonly sessions: SessionJson[];
 }
 
-function toSessionJson(meta: CacheFileSessionMetadata, now: number, ttlMs: number): SessionJson {
+function toSessionJson(meta: CacheFileSessionMetadata | StoreEntryMetadata, now: number, ttlMs: number): SessionJson {
   const expired = isSessionExpired(meta, now, ttlMs, DEFAULT_MAX_CLOCK_SKEW_MS);
   return {
     peerFingerprint: meta.peerFingerprint,
     deviceId: meta.deviceId,
-    sessionId: meta.sessionId,
+    sessionId: 'sessionId' in meta ? meta.sessionId : null,
+    ...('outbound' in meta ? { outbound: meta.outbound, inbound: meta.inbound } : {}),
     established: new Date(meta.establishedMs).toISOString(),
     lastActive: new Date(meta.lastActiveMs).toISOString(),
     ageMs: now - meta.establishedMs,
@@ -124,7 +145,7 @@ export function renderSessionList(doc: SessionListJson, style: Style): string {
         [
           { header: 'peer' },
           { header: 'device id' },
-          { header: 'session' },
+          { header: doc.version === 1 ? 'session' : 'resumes' },
           { header: 'age', align: 'right' },
           { header: 'idle', align: 'right' },
           { header: 'expires in', align: 'right' },
@@ -134,7 +155,7 @@ export function renderSessionList(doc: SessionListJson, style: Style): string {
         [...doc.sessions].reverse().map((s) => [
           shortHex(s.peerFingerprint, 12),
           formatDeviceId(s.deviceId),
-          s.sessionId.slice(0, 8),
+          s.sessionId === null ? `${s.outbound === true ? 'out' : '–'}/${s.inbound === true ? 'in' : '–'}` : s.sessionId.slice(0, 8),
           formatDuration(s.ageMs),
           formatDuration(s.idleMs),
           s.state === 'active' ? formatDuration(s.expiresInMs) : '–',
@@ -152,13 +173,27 @@ export function renderSession(path: string, s: SessionJson, style: Style): strin
   const rows: [string, string][] = [
     ['peer fingerprint', s.peerFingerprint],
     ['device id', `${formatDeviceId(s.deviceId)} (last seen at; only a hint)`],
-    ['session id', s.sessionId],
+    ...(s.sessionId === null
+      ? ([['resumes', `${s.outbound === true ? 'outbound' : 'no outbound'}, ${s.inbound === true ? 'inbound' : 'no inbound'} (version-2 store)`]] as [string, string][])
+      : ([['session id', s.sessionId]] as [string, string][])),
     ['established', `${s.established} (${formatDuration(s.ageMs)} ago, last full handshake)`],
     ['last active', `${s.lastActive} (${formatDuration(s.idleMs)} ago)`],
     ['expires in', s.state === 'active' ? formatDuration(s.expiresInMs) : '–'],
     ['state', stateText(s.state, style)],
   ];
   return `${path}\n${rows.map(([k, v]) => `  ${style.bold(k.padEnd(16))}  ${v}`).join('\n')}\n`;
+}
+
+function readStore(path: string, keyPath: string | undefined): Promise<StoreFileMetadata> {
+  return cacheFile(path, 'read', () => readStoreFileMetadata(path, keyPath === undefined ? {} : { keyPath }));
+}
+
+/** The one session whose fingerprint (or session id) starts with `prefix`. */
+function pick<T extends SessionJson>(sessions: T[], prefix: string, path: string): T {
+  const matches = sessions.filter((s) => s.peerFingerprint.startsWith(prefix) || (s.sessionId?.startsWith(prefix) ?? false));
+  if (matches.length === 0) throw new Error(`no session in ${path} matches '${prefix}'`);
+  if (matches.length > 1) throw new Error(`'${prefix}' matches ${matches.length} sessions in ${path}; give more digits`);
+  return matches[0];
 }
 
 /** Runs `pqble sessions ...`. */
@@ -169,24 +204,29 @@ export async function run(args: readonly string[], context: CliContext): Promise
     return EXIT_OK;
   }
   const [actionText, prefixText] = parsed.positionals;
-  if (actionText === undefined) throw new UsageError("'pqble sessions' needs list, show, prune or clear (see pqble sessions --help)");
+  if (actionText === undefined) throw new UsageError("'pqble sessions' needs list, show, prune, clear or forget (see pqble sessions --help)");
   if (!(ACTIONS as readonly string[]).includes(actionText)) {
-    throw new UsageError(`unknown sessions action '${actionText.slice(0, 40)}' (expected list, show, prune or clear)`);
+    throw new UsageError(`unknown sessions action '${actionText.slice(0, 40)}' (expected list, show, prune, clear or forget)`);
   }
   const action = actionText as Action;
-  if (action === 'show' && prefixText === undefined) throw new UsageError("'pqble sessions show' needs a fingerprint or session id prefix");
+  const takesPrefix = action === 'show' || action === 'forget';
+  if (takesPrefix && prefixText === undefined) throw new UsageError(`'pqble sessions ${action}' needs a fingerprint${action === 'show' ? ' or session id' : ''} prefix`);
   const prefix = prefixText?.toLowerCase() ?? '';
-  if (action === 'show' && !/^[0-9a-f]{1,64}$/.test(prefix)) throw new UsageError(`'${prefix.slice(0, 40)}' is not a hex prefix of a fingerprint or session id`);
-  if (action !== 'show' && prefixText !== undefined) throw new UsageError(`unexpected argument '${prefixText.slice(0, 40)}' for 'pqble sessions ${action}'`);
+  if (takesPrefix && !/^[0-9a-f]{1,64}$/.test(prefix)) throw new UsageError(`'${prefix.slice(0, 40)}' is not a hex prefix of a fingerprint or session id`);
+  if (!takesPrefix && prefixText !== undefined) throw new UsageError(`unexpected argument '${prefixText.slice(0, 40)}' for 'pqble sessions ${action}'`);
   const path = requireOption(`sessions ${action}`, 'path', parsed.values.path);
+  const keyPath = parsed.values.key;
   const ttlHours = parseNumberOption('ttl-hours', parsed.values['ttl-hours'], { min: 0.01, max: 24 * 365 }) ?? DEFAULT_SESSION_TTL_MS / 3_600_000;
-  if (action === 'clear' && parsed.values['ttl-hours'] !== undefined) throw new UsageError('--ttl-hours does not apply to `pqble sessions clear`');
+  if ((action === 'clear' || action === 'forget') && parsed.values['ttl-hours'] !== undefined) throw new UsageError(`--ttl-hours does not apply to \`pqble sessions ${action}\``);
   const ttlMs = Math.round(ttlHours * 3_600_000);
   const now = context.now();
   const json = parsed.values.json === true;
   const write = (doc: unknown, text: string): void => {
     context.stdout.write(json ? `${JSON.stringify(doc, null, 2)}\n` : text);
   };
+  const kind = await cacheFile(path, 'read', () => sessionFileKind(path));
+  if (kind === 'v2') return runV2(action, path, keyPath, prefix, { now, ttlMs, ttlHours, write, context });
+  if (keyPath !== undefined) throw new UsageError('--key applies to version-2 stores only; this file is a version-1 cache file (read without its key)');
 
   switch (action) {
     case 'list':
@@ -194,6 +234,7 @@ export async function run(args: readonly string[], context: CliContext): Promise
       const meta = await readMetadata(path);
       const doc: SessionListJson = {
         path,
+        version: 1,
         savedAt: new Date(meta.savedAtMs).toISOString(),
         now: new Date(now).toISOString(),
         ttlHours,
@@ -203,10 +244,8 @@ export async function run(args: readonly string[], context: CliContext): Promise
         write(doc, renderSessionList(doc, context.style));
         return EXIT_OK;
       }
-      const matches = doc.sessions.filter((s) => s.peerFingerprint.startsWith(prefix) || s.sessionId.startsWith(prefix));
-      if (matches.length === 0) throw new Error(`no session in ${path} matches '${prefix}'`);
-      if (matches.length > 1) throw new Error(`'${prefix}' matches ${matches.length} sessions in ${path}; give more digits`);
-      write({ ...doc, sessions: matches }, renderSession(path, matches[0], context.style));
+      const match = pick(doc.sessions, prefix, path);
+      write({ ...doc, sessions: [match] }, renderSession(path, match, context.style));
       return EXIT_OK;
     }
     case 'prune': {
@@ -229,6 +268,64 @@ export async function run(args: readonly string[], context: CliContext): Promise
       await cacheFile(path, 'clear', () => clearCacheFile(path));
       const what = removed === null ? 'all sessions' : `${removed} session${removed === 1 ? '' : 's'}`;
       write({ path, removed }, `${path}: cleared (${what} forgotten)\n`);
+      return EXIT_OK;
+    }
+    case 'forget': {
+      if (kind === 'missing') throw new FileFormatError('PQBLE_ERR_CACHE_FILE', `no session cache file at ${path}`);
+      throw new FileFormatError('PQBLE_ERR_CACHE_FILE', `cannot forget one session in ${path}: it is a version-1 cache file (forget needs a version-2 store; \`clear\` forgets all)`);
+    }
+  }
+}
+
+interface V2Context {
+  readonly now: number;
+  readonly ttlMs: number;
+  readonly ttlHours: number;
+  readonly write: (doc: unknown, text: string) => void;
+  readonly context: CliContext;
+}
+
+async function runV2(action: Action, path: string, keyPath: string | undefined, prefix: string, c: V2Context): Promise<number> {
+  const { now, ttlMs, ttlHours, write, context } = c;
+  const opts = keyPath === undefined ? {} : { keyPath };
+  const listDoc = async (): Promise<SessionListJson> => {
+    const meta = await readStore(path, keyPath);
+    return {
+      path,
+      version: 2,
+      savedAt: new Date(meta.modifiedMs).toISOString(),
+      now: new Date(now).toISOString(),
+      ttlHours,
+      sessions: meta.entries.map((m) => toSessionJson(m, now, ttlMs)),
+    };
+  };
+  switch (action) {
+    case 'list':
+    case 'show': {
+      const doc = await listDoc();
+      if (action === 'list') {
+        write(doc, renderSessionList(doc, context.style));
+        return EXIT_OK;
+      }
+      const match = pick(doc.sessions, prefix, path);
+      write({ ...doc, sessions: [match] }, renderSession(path, match, context.style));
+      return EXIT_OK;
+    }
+    case 'prune': {
+      const removed = await cacheFile(path, 'prune', () => pruneStoreFile(path, { ...opts, now, ttlMs, maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS }));
+      const remaining = (await readStore(path, keyPath)).entries.length;
+      write({ path, removed, remaining }, `${path}: removed ${removed} expired session${removed === 1 ? '' : 's'}, ${remaining} left\n`);
+      return EXIT_OK;
+    }
+    case 'clear': {
+      const removed = await cacheFile(path, 'clear', () => clearStoreFile(path, opts));
+      write({ path, removed }, `${path}: cleared (${removed} session${removed === 1 ? '' : 's'} forgotten)\n`);
+      return EXIT_OK;
+    }
+    case 'forget': {
+      const match = pick((await listDoc()).sessions, prefix, path);
+      await cacheFile(path, 'forget', () => forgetStoreEntry(path, match.peerFingerprint, opts));
+      write({ path, forgotten: match.peerFingerprint }, `${path}: forgot ${match.peerFingerprint} (its next connection needs a full handshake)\n`);
       return EXIT_OK;
     }
   }

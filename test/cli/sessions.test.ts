@@ -1,5 +1,5 @@
-// `pqble sessions list|show|prune|clear` through the built tool, on cache files written by
-// the real FileSessionStore: metadata only (never a secret), expiry states, prefix lookup,
+// `pqble sessions list|show|prune|clear|forget` through the built tool, on version-1 cache
+// files written by the real FileSessionStore and on version-2 stores: metadata only (never a secret), expiry states, prefix lookup,
 // atomic prune and clear, and a one-line failure on a corrupt or foreign file.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runDemo } from '../../src/demo/scenario.js';
 import { silentLogger } from '../../src/logger.js';
-import { FileSessionStore, type CachedSession } from '../../src/session/index.js';
+import { FileSessionStore, type CachedSession, type StoredSession } from '../../src/session/index.js';
+import { FileSessionStore as FileStoreV2 } from '../../src/session/file/index.js';
 import { ensureBuilt, runCli, tempDir } from './helpers.js';
 
 const tmp = tempDir();
@@ -179,5 +180,104 @@ describe('pqble sessions', () => {
     const missing = runCli(['sessions', 'list', '--path', join(tmp.dir, 'nope.json')]);
     assert.equal(missing.status, 1);
     assert.match(missing.stderrLines[0], /^pqble: no session cache file at /);
+  });
+});
+
+describe('pqble sessions on a version-2 store', () => {
+  async function writeStore(name: string): Promise<{ path: string; sessions: StoredSession[] }> {
+    const path = join(tmp.dir, name);
+    const now = Date.now();
+    const sessions: StoredSession[] = [1, 2, 3].map((i) => {
+      const s = session(i, [30, 2, 0.1][i - 1]);
+      return {
+        peerFingerprint: s.peerFingerprint,
+        deviceId: s.deviceId,
+        establishedMs: s.establishedMs,
+        lastActiveMs: Math.min(s.lastActiveMs, now),
+        outbound: new Uint8Array(32).fill(0x50 + i),
+        inbound: i === 3 ? undefined : { secret: new Uint8Array(32).fill(0x60 + i), ticketId: new Uint8Array(16).fill(0x70 + i) },
+      };
+    });
+    const store = await FileStoreV2.open({ path, logger: silentLogger });
+    for (const s of sessions) await store.put(s);
+    await store.close();
+    return { path, sessions };
+  }
+
+  function assertNoV2Secret(text: string, sessions: StoredSession[]): void {
+    for (const s of sessions) {
+      assert.ok(!text.includes(Buffer.from(s.outbound!).toString('hex')), 'outbound secret printed');
+      if (s.inbound !== undefined) {
+        assert.ok(!text.includes(Buffer.from(s.inbound.secret).toString('hex')), 'inbound secret printed');
+        assert.ok(!text.includes(Buffer.from(s.inbound.ticketId).toString('hex')), 'ticket id printed');
+      }
+    }
+  }
+
+  it('list and show read it with its key file, without the lock and without secrets', async () => {
+    const { path, sessions } = await writeStore('v2-list.db');
+    const r = runCli(['sessions', 'list', '--path', path, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as Omit<ListDoc, 'sessions'> & { version: number; sessions: (Omit<ListDoc['sessions'][number], 'sessionId'> & { outbound: boolean; inbound: boolean; sessionId: null })[] };
+    assert.equal(doc.version, 2);
+    assert.deepEqual(
+      doc.sessions.map((s) => [s.peerFingerprint, s.deviceId, s.state, s.sessionId, s.outbound, s.inbound]),
+      sessions.map((s, i) => [s.peerFingerprint, s.deviceId, i === 0 ? 'expired' : 'active', null, true, i !== 2]),
+    );
+    assertNoV2Secret(r.stdout, sessions);
+    const table = runCli(['sessions', 'list', '--path', path]);
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /3 sessions/);
+    assert.match(table.stdout, /out\/in/);
+    for (const line of table.stdout.split('\n').slice(1)) assert.ok([...line].length <= 80, `line too long: ${line}`);
+    // Reading works while a transport (here: a store) holds the lock.
+    const holder = await FileStoreV2.open({ path, logger: silentLogger });
+    try {
+      const show = runCli(['sessions', 'show', '02ab', '--path', path]);
+      assert.equal(show.status, 0, show.stderr);
+      assert.ok(show.stdout.includes(sessions[1].peerFingerprint));
+      assertNoV2Secret(show.stdout, sessions);
+      // Changing does not.
+      const prune = runCli(['sessions', 'prune', '--path', path]);
+      assert.equal(prune.status, 1);
+      assert.match(prune.stderrLines[0], /^pqble: cannot prune the session cache: .*in use by/);
+    } finally {
+      await holder.close();
+    }
+  });
+
+  it('prune, forget and clear change it; the store then opens to the result', async () => {
+    const { path, sessions } = await writeStore('v2-change.db');
+    const prune = runCli(['sessions', 'prune', '--path', path, '--json']);
+    assert.equal(prune.status, 0, prune.stderr);
+    assert.deepEqual(JSON.parse(prune.stdout), { path, removed: 1, remaining: 2 });
+    const forget = runCli(['sessions', 'forget', sessions[1].peerFingerprint.slice(0, 6), '--path', path, '--json']);
+    assert.equal(forget.status, 0, forget.stderr);
+    assert.deepEqual(JSON.parse(forget.stdout), { path, forgotten: sessions[1].peerFingerprint });
+    const store = await FileStoreV2.open({ path, logger: silentLogger });
+    const left: string[] = [];
+    for await (const s of store.entries()) left.push(s.peerFingerprint);
+    assert.deepEqual(left, [sessions[2].peerFingerprint]);
+    assert.equal(Buffer.from((await store.get(sessions[2].peerFingerprint))!.outbound!).toString('hex'), Buffer.from(sessions[2].outbound!).toString('hex'));
+    await store.close();
+    const none = runCli(['sessions', 'forget', 'ffff', '--path', path]);
+    assert.equal(none.status, 1);
+    assert.deepEqual(none.stderrLines, [`pqble: no session in ${path} matches 'ffff'`]);
+    const clear = runCli(['sessions', 'clear', '--path', path, '--json']);
+    assert.equal(clear.status, 0, clear.stderr);
+    assert.deepEqual(JSON.parse(clear.stdout), { path, removed: 1 });
+    assert.deepEqual((JSON.parse(runCli(['sessions', 'list', '--path', path, '--json']).stdout) as ListDoc).sessions, []);
+  });
+
+  it('without its key file it fails with one line; forget on a version-1 file says why it cannot', async () => {
+    const { path } = await writeStore('v2-nokey.db');
+    const r = runCli(['sessions', 'list', '--path', path, '--key', join(tmp.dir, 'missing.key')]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderrLines.length, 1);
+    assert.match(r.stderrLines[0], /no storage key file/);
+    const { path: v1 } = await writeCache('forget-v1.json');
+    const f = runCli(['sessions', 'forget', '01', '--path', v1]);
+    assert.equal(f.status, 1);
+    assert.match(f.stderrLines[0], /version-1 cache file/);
   });
 });

@@ -1,0 +1,131 @@
+/**
+ * Building and opening sealed entry records of the version-2 store file (docs/store.md
+ * "Entry record"): the record codec of format.ts joined with the keys and seal of seal.ts.
+ * Pure: no I/O. The known-answer vector of docs/store.md is produced by
+ * {@link encodeEntryRecord}.
+ *
+ * @module
+ */
+
+import { hexToBytes, wipe } from '../../bytes.js';
+import type { CryptoProvider } from '../../crypto/index.js';
+import {
+  CONSUME_RECORD_BYTES,
+  ENTRY_AAD_BYTES,
+  ENTRY_AT,
+  ENTRY_RECORD_BYTES,
+  ENTRY_SEALED_BYTES,
+  FLAG_INBOUND,
+  FLAG_OUTBOUND,
+  TICKET_KEY_BYTES,
+  finishEntryRecord,
+  writeEntryHeader,
+} from './format.js';
+import { entryPlain, openAt, sealAt, type StoreKeys } from './seal.js';
+
+/** The fields of one entry as the record holds them. */
+export interface EntryFields {
+  /** 64 lowercase hex digits. */
+  readonly peerFingerprint: string;
+  /** 12 lowercase hex digits. */
+  readonly deviceId: string;
+  readonly establishedMs: number;
+  readonly lastActiveMs: number;
+  /** 32 bytes, or absent. */
+  readonly outbound: Uint8Array | undefined;
+  /** 32 bytes, or absent (then `ticketId` is too). */
+  readonly inboundSecret: Uint8Array | undefined;
+  /** 32 lowercase hex digits, or absent. */
+  readonly ticketId: string | undefined;
+}
+
+/** Bytes {@link encodeEntryRecord} writes. */
+export function entryRecordBytes(consumedTicket: string | undefined): number {
+  return consumedTicket === undefined ? ENTRY_RECORD_BYTES : CONSUME_RECORD_BYTES;
+}
+
+/**
+ * Writes the entry record (or, with `consumedTicket`, the consume record) of `e` into `out`
+ * at `o`, sealed under `segmentKey` with nonce `segmentOffset`. Returns the sealed body
+ * (ciphertext || tag, a view into `out`).
+ */
+export function encodeEntryRecord(
+  out: Uint8Array,
+  o: number,
+  keys: StoreKeys,
+  crypto: CryptoProvider,
+  segmentKey: Uint8Array,
+  segmentOffset: number,
+  e: EntryFields,
+  deviceHint: number,
+  consumedTicket: string | undefined,
+): Uint8Array {
+  const flags = (e.outbound !== undefined ? FLAG_OUTBOUND : 0) | (e.ticketId !== undefined ? FLAG_INBOUND : 0);
+  writeEntryHeader(
+    out,
+    o,
+    {
+      flags,
+      fpKey: keys.fpKey(hexToBytes(e.peerFingerprint)),
+      ticketKey: e.ticketId === undefined ? new Uint8Array(TICKET_KEY_BYTES) : keys.ticketKey(hexToBytes(e.ticketId)),
+      deviceHint,
+      establishedMs: e.establishedMs,
+      lastActiveMs: e.lastActiveMs,
+    },
+    consumedTicket !== undefined,
+  );
+  const body = entryPlain(hexToBytes(e.deviceId), e.outbound, e.inboundSecret);
+  const sealed = sealAt(crypto, segmentKey, segmentOffset, out.subarray(o, o + ENTRY_AAD_BYTES), body);
+  wipe(body);
+  if (sealed.length !== ENTRY_SEALED_BYTES) throw new Error('the crypto provider returned a sealed entry of the wrong length');
+  out.set(sealed, o + ENTRY_AT.sealed);
+  wipe(sealed);
+  finishEntryRecord(out, o, consumedTicket === undefined ? undefined : keys.ticketKey(hexToBytes(consumedTicket)));
+  return out.subarray(o + ENTRY_AT.sealed, o + ENTRY_AT.sealed + ENTRY_SEALED_BYTES);
+}
+
+/** The associated data of an entry seal, rebuilt from what the index holds. */
+export function entryAad(keys: StoreKeys, type: number, peerFingerprint: string, ticketId: string | undefined, deviceHint: number, establishedMs: number): Uint8Array {
+  const aad = new Uint8Array(ENTRY_AAD_BYTES + 6);
+  writeEntryHeader(
+    aad,
+    0,
+    {
+      flags: type & 0x03,
+      fpKey: keys.fpKey(hexToBytes(peerFingerprint)),
+      ticketKey: ticketId === undefined ? new Uint8Array(TICKET_KEY_BYTES) : keys.ticketKey(hexToBytes(ticketId)),
+      deviceHint,
+      establishedMs,
+      lastActiveMs: 0,
+    },
+    false,
+  );
+  aad[0] = type;
+  return aad.subarray(0, ENTRY_AAD_BYTES);
+}
+
+/** The secrets of an opened entry body. */
+export interface EntrySecrets {
+  /** 6 bytes. */
+  readonly deviceId: Uint8Array;
+  readonly outbound: Uint8Array | undefined;
+  readonly inboundSecret: Uint8Array | undefined;
+}
+
+/** Opens an entry body; `undefined` if it does not verify. */
+export function openEntryBody(crypto: CryptoProvider, segmentKey: Uint8Array, segmentOffset: number, aad: Uint8Array, sealed: Uint8Array): EntrySecrets | undefined {
+  const p = openAt(crypto, segmentKey, segmentOffset, aad, sealed);
+  if (p === undefined) return undefined;
+  if (p.length !== ENTRY_SEALED_BYTES - 16) {
+    wipe(p);
+    return undefined;
+  }
+  const flags = aad[0] & 0x03;
+  const out: EntrySecrets = {
+    deviceId: p.slice(0, 6),
+    outbound: (flags & FLAG_OUTBOUND) !== 0 ? p.slice(6, 38) : undefined,
+    inboundSecret: (flags & FLAG_INBOUND) !== 0 ? p.slice(38, 70) : undefined,
+  };
+  wipe(p);
+  return out;
+}
