@@ -368,7 +368,6 @@ export class BleTransport {
       if (typeof options.sessionPersistPath !== 'string' || options.sessionPersistPath === '') throw new TypeError('sessionPersistPath must be a non-empty string');
       ownStore = await openFileStore({
         path: options.sessionPersistPath,
-        maxEntries: resolved.maxCachedSessions,
         selfFingerprint: options.identity.fingerprint,
         crypto,
         logger,

@@ -1222,6 +1222,19 @@ export class FileSessionStore implements SessionStore {
     });
   }
 
+  /** {@inheritDoc SessionStore.listValues} */
+  listValues(prefix: string, options?: StoreCallOptions): AsyncIterable<readonly [string, Uint8Array]> {
+    const snapshot = this.#call('listValues', options, () => {
+      if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
+      return [...this.#values].filter(([name]) => name.startsWith(prefix)).map(([name, v]) => [name, v.slice()] as const);
+    });
+    return {
+      async *[Symbol.asyncIterator]() {
+        for (const entry of await snapshot) yield entry;
+      },
+    };
+  }
+
   /** Bytes of the store file now. */
   fileBytes(): number {
     return this.#journal.size;
