@@ -34,6 +34,17 @@ export interface Clock {
   wallNow(): number;
   /** Calls `fn` once after `delayMs` milliseconds. */
   setTimer(delayMs: number, fn: () => void, options?: TimerOptions): Timer;
+  /**
+   * Optional: tells a clock that `work` (real I/O, such as a session store's fsync) is in
+   * progress, and returns it. A virtual clock does not move while such work is pending, so
+   * its timeouts measure simulated time only; a real clock has no need for it.
+   */
+  hold?<T>(work: Promise<T>): Promise<T>;
+}
+
+/** `clock.hold(work)` where the clock has it, else `work`. */
+export function holdClock<T>(clock: Clock, work: Promise<T>): Promise<T> {
+  return clock.hold === undefined ? work : clock.hold(work);
 }
 
 /** The process's real clock: `performance.now()`, `Date.now()` and Node timers. */

@@ -6,7 +6,9 @@
  * Timers are ordered by (due time, creation order). While at least one ref'd timer is
  * pending, the clock runs by itself: each time the JS job queue drains (checked with
  * `setImmediate`), it jumps `now()` to the earliest pending timer and fires it, then yields
- * again so promise continuations run before the next timer. Unref'd timers (housekeeping)
+ * again so promise continuations run before the next timer. While work outside JavaScript
+ * is held ({@link VirtualClock.hold}: real file I/O of a session store) the clock stands
+ * still, so simulated timeouts never fire just because a disk was slow. Unref'd timers (housekeeping)
  * fire only when the clock passes their time anyway. With no ref'd timer left the loop
  * stops and schedules nothing, so a process using the clock exits normally.
  *
@@ -118,6 +120,8 @@ export class VirtualClock implements Clock {
   #wallOffsetMs = 0;
   #loopScheduled = false;
   #idleWaiters: (() => void)[] = [];
+  #holds = 0;
+  #holdWaiters: (() => void)[] = [];
 
   /** @param options - see {@link VirtualClockOptions}; unknown keys are a TypeError */
   constructor(options: VirtualClockOptions = {}) {
@@ -188,6 +192,30 @@ export class VirtualClock implements Clock {
   }
 
   /**
+   * Holds the clock while `work` is pending (real I/O): no timer fires and time does not
+   * move until it settles. Returns `work`.
+   */
+  hold<T>(work: Promise<T>): Promise<T> {
+    this.#holds += 1;
+    const release = (): void => {
+      this.#holds -= 1;
+      if (this.#holds === 0) {
+        const waiters = this.#holdWaiters;
+        this.#holdWaiters = [];
+        for (const w of waiters) w();
+        this.#ensureLoop(this.#idleWaiters.length > 0);
+      }
+    };
+    work.then(release, release);
+    return work;
+  }
+
+  /** Resolves once nothing is held. */
+  async #unheld(): Promise<void> {
+    while (this.#holds > 0) await new Promise<void>((resolve) => this.#holdWaiters.push(resolve));
+  }
+
+  /**
    * Moves time forward by `ms`, firing every timer due on the way (ref'd or not) in order,
    * yielding to the job queue between timers. Resolves once time is `now() + ms` or later.
    */
@@ -197,6 +225,7 @@ export class VirtualClock implements Clock {
     const target = this.#now + ms;
     for (;;) {
       await immediate();
+      await this.#unheld();
       const next = this.#peekLive();
       if (next === undefined || next.time > target) break;
       this.#fireNext();
@@ -261,6 +290,8 @@ export class VirtualClock implements Clock {
 
   readonly #step = (): void => {
     this.#loopScheduled = false;
+    // Held: the release schedules the loop again.
+    if (this.#holds > 0) return;
     if (this.#pendingRef === 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];

@@ -23,7 +23,7 @@
  */
 
 import { bytesToHex, hexToBytes, readU32, wipe, writeU32 } from '../bytes.js';
-import type { Clock, Timer } from '../clock.js';
+import { holdClock, type Clock, type Timer } from '../clock.js';
 import type { CryptoProvider } from '../crypto/index.js';
 import { StoreError, isPqbleError } from '../errors.js';
 import type { PeerDirectory } from '../handshake/index.js';
@@ -473,7 +473,7 @@ export class SessionKeeper {
    */
   async #call<T>(fn: (options: StoreCallOptions) => Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
     try {
-      return await fn({ signal, timeoutMs: this.#o.storeTimeoutMs });
+      return await holdClock(this.#o.clock, fn({ signal, timeoutMs: this.#o.storeTimeoutMs }));
     } catch (err) {
       if (isPqbleError(err, 'PQBLE_ERR_ABORTED')) throw err;
       this.counters.storeFailures++;

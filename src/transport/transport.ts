@@ -17,7 +17,7 @@
  */
 
 import { bytesToHex, checkBytes, hexToBytes } from '../bytes.js';
-import { withDeadline, type Timer } from '../clock.js';
+import { holdClock, withDeadline, type Timer } from '../clock.js';
 import { nobleCrypto, type CryptoProvider } from '../crypto/index.js';
 import { AbortError, LinkError, PqbleError, TimeoutError, isPqbleError, throwIfAborted } from '../errors.js';
 import { PeerDirectory, type TrustPolicy } from '../handshake/index.js';
@@ -440,7 +440,7 @@ export class BleTransport {
   async lookupSession(deviceId: string): Promise<SessionInfo | undefined> {
     const id = parseDeviceId(deviceId);
     this.#checkOpen();
-    const entry = await this.#keeper.store.getByDevice(id, { timeoutMs: this.#opts.storeTimeoutMs });
+    const entry = await holdClock(this.endpoint.clock, this.#keeper.store.getByDevice(id, { timeoutMs: this.#opts.storeTimeoutMs }));
     if (entry === undefined || this.#keeper.isExpired(entry)) return undefined;
     return {
       peerFingerprint: entry.peerFingerprint,
@@ -479,7 +479,7 @@ export class BleTransport {
 
   /** Marks the session of this device id as active now (written with the next batch). Resolves false if none. */
   async touchSession(deviceId: string): Promise<boolean> {
-    const entry = await this.#keeper.store.getByDevice(parseDeviceId(deviceId), { timeoutMs: this.#opts.storeTimeoutMs });
+    const entry = await holdClock(this.endpoint.clock, this.#keeper.store.getByDevice(parseDeviceId(deviceId), { timeoutMs: this.#opts.storeTimeoutMs }));
     if (entry === undefined) return false;
     this.#keeper.touch(entry.peerFingerprint);
     return true;

@@ -1,7 +1,7 @@
 /**
- * Session persistence through BleTransport (spec phase 3.3 task 4; DESIGN.md "Resumption" 5):
- * resumption after both sides restart, the cache file's shape and mode, damaged files set
- * aside with a warning, debounced saves, forgetPeer on disk, and timers that never keep a
+ * Session persistence through BleTransport (docs/store.md): resumption after both sides
+ * restart, nothing secret in clear on disk, durable at once, one owner per file, damaged
+ * files set aside with a warning, version-1 files migrated, and timers that never keep a
  * process alive.
  */
 import assert from 'node:assert/strict';
@@ -9,14 +9,25 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { bytesToHex } from '../../src/bytes.js';
-import { PERIPHERAL_ID, connectPair, identity, makePair, tempDir, utf8 } from './helpers.js';
+import { bytesToHex, randomBytes } from '../../src/bytes.js';
+import { isPqbleError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logger.js';
+import { FileSessionStore } from '../../src/session/file/index.js';
+import { FileSessionStore as V1FileSessionStore } from '../../src/session/file-store.js';
+import { BleTransport } from '../../src/transport/index.js';
+import { MessageType } from '../../src/wire.js';
+import { CENTRAL_ID, OTHER_ID, PERIPHERAL_ID, connectPair, identity, makePair, tempDir, utf8 } from './helpers.js';
 
 async function persistentPair(dir: string) {
   return makePair({
-    central: { sessionPersistPath: join(dir, 'central.json') },
-    peripheral: { sessionPersistPath: join(dir, 'peripheral.json') },
+    central: { sessionPersistPath: join(dir, 'central.sessions') },
+    peripheral: { sessionPersistPath: join(dir, 'peripheral.sessions') },
   });
+}
+
+async function reconnect(pair: Awaited<ReturnType<typeof persistentPair>>) {
+  for (const c of pair.central.connections()) await c.close();
+  return connectPair(pair);
 }
 
 describe('session persistence', () => {
@@ -46,111 +57,112 @@ describe('session persistence', () => {
     }
   });
 
-  it('writes a versioned JSON file with readable metadata, mode 0600, and a separate key file', async () => {
+  it('writes a session file with no secret or ticket id in clear, mode 0600, and a separate key file', async () => {
     const { dir, cleanup } = await tempDir();
     const pair = await persistentPair(dir);
     try {
       await connectPair(pair);
+      // The next request's ticket id, as seen on air.
+      let ticketId: Uint8Array | undefined;
+      pair.radio.setFaults({
+        intercept: (e) => {
+          if (e.from === 'central' && e.packet[2] === MessageType.ResumeRequest) ticketId = e.packet.slice(5, 21);
+          return 'deliver';
+        },
+      });
+      const second = await reconnect(pair);
+      assert.equal(second.central.connectionType, 'resumed');
+      const third = await reconnect(pair);
+      assert.equal(third.central.connectionType, 'resumed');
+      pair.radio.setFaults({});
+      assert.ok(ticketId !== undefined);
       await pair.central.saveSessions();
-      const path = join(dir, 'central.json');
-      const doc = JSON.parse(await readFile(path, 'utf8')) as { version: number; sessions: Record<string, unknown>[] };
-      assert.equal(doc.version, 1);
-      assert.equal(doc.sessions.length, 1);
-      const entry = doc.sessions[0];
-      assert.equal(entry['peerFingerprint'], bytesToHex(identity(1).fingerprint));
-      assert.equal(entry['deviceId'], PERIPHERAL_ID);
-      assert.match(String(entry['established']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-      assert.match(String(entry['lastActive']), /Z$/);
-      assert.match(String(entry['sessionId']), /^[0-9a-f]{32}$/);
-      const secretFields = Object.keys(entry).filter((k) => /key|secret/i.test(k));
-      assert.deepEqual(secretFields, ['sealedSecret'], 'the only secret on disk is the sealed resumption secret');
-      assert.equal((await stat(path)).mode & 0o777, 0o600);
-      const keyFiles = (await readdir(dir)).filter((f) => f.startsWith('central.json') && f.endsWith('.key'));
-      assert.equal(keyFiles.length, 1);
-      assert.equal((await stat(join(dir, keyFiles[0]))).mode & 0o777, 0o600);
-    } finally {
-      await pair.close();
-      await cleanup();
-    }
-  });
-
-  it('saves after a cache change without being asked (debounced)', async () => {
-    const { dir, cleanup } = await tempDir();
-    const pair = await persistentPair(dir);
-    try {
-      await connectPair(pair);
-      await pair.clock.advance(1500);
-      let doc: { sessions: unknown[] } | undefined;
-      for (let i = 0; i < 100 && doc === undefined; i++) {
-        try {
-          doc = JSON.parse(await readFile(join(dir, 'central.json'), 'utf8')) as { sessions: unknown[] };
-        } catch {
-          await new Promise((r) => setTimeout(r, 20));
-        }
+      await pair.peripheral.saveSessions();
+      for (const name of ['central', 'peripheral']) {
+        const path = join(dir, `${name}.sessions`);
+        const bytes = new Uint8Array(await readFile(path));
+        assert.equal(bytesToHex(bytes).includes(bytesToHex(ticketId)), false, `${name}: the last ticket id is not in the file`);
+        assert.equal((await stat(path)).mode & 0o777, 0o600);
+        const keyFiles = (await readdir(dir)).filter((f) => f.startsWith(`${name}.sessions`) && f.endsWith('.key'));
+        assert.equal(keyFiles.length, 1);
+        assert.equal((await stat(join(dir, keyFiles[0]))).mode & 0o777, 0o600);
       }
-      assert.equal(doc?.sessions.length, 1);
     } finally {
       await pair.close();
       await cleanup();
     }
   });
 
-  it('forgetPeer removes the entry from disk at once', async () => {
+  it('a session is on disk once its setup completed, and forgetPeer removes it at once', async () => {
     const { dir, cleanup } = await tempDir();
     const pair = await persistentPair(dir);
     try {
       await connectPair(pair);
-      await pair.central.saveSessions();
-      await pair.central.forgetPeer(bytesToHex(identity(1).fingerprint));
-      const doc = JSON.parse(await readFile(join(dir, 'central.json'), 'utf8')) as { sessions: unknown[] };
-      assert.equal(doc.sessions.length, 0);
+      const onDisk = async (): Promise<number> => {
+        const store = await FileSessionStore.open({ path: join(dir, 'central.sessions'), readOnly: true, logger: pair.logger });
+        try {
+          return await store.size();
+        } finally {
+          await store.close();
+        }
+      };
+      assert.equal(await onDisk(), 1, 'written without saveSessions() or a timer');
+      assert.equal(await pair.central.forgetPeer(bytesToHex(identity(1).fingerprint)), true);
+      assert.equal(await onDisk(), 0);
     } finally {
       await pair.close();
       await cleanup();
     }
   });
 
-  const damage: [string, (path: string, original: Buffer) => Promise<void>][] = [
-    ['truncated', (p, o) => writeFile(p, o.subarray(0, Math.floor(o.length / 2)))],
+  it('a second transport on the same session file gets PQBLE_ERR_STORE_LOCKED', async () => {
+    const { dir, cleanup } = await tempDir();
+    const pair = await persistentPair(dir);
+    try {
+      const other = pair.radio.createDevice({ deviceId: OTHER_ID });
+      await assert.rejects(
+        BleTransport.create({ identity: identity(0), link: other, logger: pair.logger, sessionPersistPath: join(dir, 'central.sessions') }),
+        (err: unknown) => isPqbleError(err, 'PQBLE_ERR_STORE_LOCKED'),
+      );
+    } finally {
+      await pair.close();
+      await cleanup();
+    }
+  });
+
+  // A torn tail is what a crash leaves: it is cut off (with a warning); other damage is copied aside.
+  const damage: [string, (path: string, original: Buffer) => Promise<void>, boolean][] = [
+    ['truncated', (p, o) => writeFile(p, o.subarray(0, Math.floor(o.length / 2))), false],
     [
-      'bit-flipped sealed secret',
+      'bit-flipped',
       async (p, o) => {
-        const doc = JSON.parse(o.toString('utf8')) as { sessions: { sealedSecret: string }[] };
-        const s = doc.sessions[0].sealedSecret;
-        doc.sessions[0].sealedSecret = s.slice(0, 10) + (s[10] === 'A' ? 'B' : 'A') + s.slice(11);
-        await writeFile(p, JSON.stringify(doc));
+        const b = Buffer.from(o);
+        for (let i = Math.floor(b.length / 2); i < b.length; i += 7) b[i] ^= 0x10;
+        await writeFile(p, b);
       },
+      true,
     ],
-    [
-      'edited metadata',
-      async (p, o) => {
-        const doc = JSON.parse(o.toString('utf8')) as { sessions: { established: string }[] };
-        doc.sessions[0].established = new Date(Date.UTC(2030, 0, 1)).toISOString();
-        await writeFile(p, JSON.stringify(doc));
-      },
-    ],
-    ['wrong version', (p, o) => writeFile(p, o.toString('utf8').replace('"version":1', '"version":99').replace('"version": 1', '"version": 99'))],
-    ['not JSON', (p) => writeFile(p, 'this is not json {')],
-    ['huge', (p) => writeFile(p, Buffer.alloc(70 * 1024 * 1024, 0x20))],
+    ['not a store file', (p) => writeFile(p, 'this is not a session store'), true],
   ];
 
-  for (const [label, corrupt] of damage) {
-    it(`sets aside a ${label} cache file with a warning and starts empty`, async () => {
+  for (const [label, corrupt, setAside] of damage) {
+    it(`sets aside a ${label} session file with a warning; everything else keeps working`, async () => {
       const { dir, cleanup } = await tempDir();
       const pair = await persistentPair(dir);
       try {
         await connectPair(pair);
-        const path = join(dir, 'peripheral.json');
+        const path = join(dir, 'peripheral.sessions');
         const before = pair.logger.warnings.length;
         await pair.restart('peripheral', undefined, async () => corrupt(path, await readFile(path)));
         assert.equal(pair.peripheral.cacheStats().size, 0);
         assert.ok(pair.logger.warnings.length > before, 'a warning was logged');
-        assert.ok((await readdir(dir)).some((f) => f.startsWith('peripheral.json.corrupt-')), 'the file was moved aside');
-        // Everything else keeps working: the central's resumption falls back, then resumes.
+        assert.equal((await readdir(dir)).some((f) => f.startsWith('peripheral.sessions.corrupt-')), setAside, 'damage set aside, a torn tail cut off');
+        // The central's resumption falls back, then resumes.
         for (const c of pair.central.connections()) await c.close();
         const { central } = await connectPair(pair);
         assert.equal(central.connectionType, 'full-handshake');
         assert.equal(central.stats().fellBack, true);
+        assert.equal((await reconnect(pair)).central.connectionType, 'resumed');
       } finally {
         await pair.close();
         await cleanup();
@@ -158,17 +170,43 @@ describe('session persistence', () => {
     });
   }
 
-  it('starts empty with a warning when the cache path is a directory', async () => {
+  it('migrates a version-1 cache file: sessions saved by the previous release still resume', async () => {
     const { dir, cleanup } = await tempDir();
-    await mkdir(join(dir, 'peripheral.json'));
+    const now = Date.UTC(2026, 0, 1);
+    const secret = randomBytes(32);
+    const write = async (name: string, peer: number, deviceId: string): Promise<void> => {
+      const store = new V1FileSessionStore({ path: join(dir, `${name}.sessions`), logger: silentLogger });
+      await store.save([
+        {
+          peerFingerprint: bytesToHex(identity(peer).fingerprint),
+          deviceId,
+          sessionId: '00'.repeat(16),
+          establishedMs: now,
+          lastActiveMs: now,
+          resumptionSecret: secret.slice(),
+          ticketId: '00'.repeat(16),
+        },
+      ]);
+    };
+    await write('central', 1, PERIPHERAL_ID);
+    await write('peripheral', 0, CENTRAL_ID);
     const pair = await persistentPair(dir);
     try {
-      assert.equal(pair.peripheral.cacheStats().size, 0);
-      assert.ok(pair.logger.warnings.length > 0);
+      assert.equal(pair.central.cacheStats().size, 1);
       const { central } = await connectPair(pair);
-      assert.equal(central.connectionType, 'full-handshake');
+      assert.equal(central.connectionType, 'resumed');
     } finally {
       await pair.close();
+      await cleanup();
+    }
+  });
+
+  it('a session file that cannot be opened is a coded error at create', async () => {
+    const { dir, cleanup } = await tempDir();
+    await mkdir(join(dir, 'central.sessions'));
+    try {
+      await assert.rejects(persistentPair(dir), (err: unknown) => isPqbleError(err, 'PQBLE_ERR_STORE_IO'));
+    } finally {
       await cleanup();
     }
   });
@@ -186,8 +224,8 @@ describe('session persistence', () => {
       const radio = new SimulatedRadio();
       const a = radio.createDevice({ deviceId: 'aa0000000001' });
       const b = radio.createDevice({ deviceId: 'bb0000000002' });
-      const ta = await BleTransport.create({ identity: generateIdentity(), link: a, sessionPersistPath: join(dir, 'a.json'), logger: silentLogger });
-      const tb = await BleTransport.create({ identity: generateIdentity(), link: b, sessionPersistPath: join(dir, 'b.json'), logger: silentLogger });
+      const ta = await BleTransport.create({ identity: generateIdentity(), link: a, sessionPersistPath: join(dir, 'a.sessions'), logger: silentLogger });
+      const tb = await BleTransport.create({ identity: generateIdentity(), link: b, sessionPersistPath: join(dir, 'b.sessions'), logger: silentLogger });
       const accepted = tb.accept();
       const c = await ta.connectToDevice('bb0000000002');
       const p = await accepted;
