@@ -22,12 +22,19 @@ const H4_ISO = 0x05;
 
 const EVT_DISCONNECTION_COMPLETE = 0x05;
 const EVT_COMMAND_COMPLETE = 0x0e;
+const EVT_COMMAND_STATUS = 0x0f;
 const EVT_LE_META = 0x3e;
 const LE_CONNECTION_COMPLETE = 0x01;
 const LE_ENHANCED_CONNECTION_COMPLETE = 0x0a;
 const OP_RESET = 0x0c03;
 const OP_READ_BD_ADDR = 0x1009;
+const OP_LE_SET_ADV_PARAMETERS = 0x2006;
+const OP_LE_SET_ADV_ENABLE = 0x200a;
+const OP_LE_CREATE_CONNECTION = 0x200d;
 const REASON_CONNECTION_TIMEOUT = 0x08;
+const ROLE_PERIPHERAL = 0x01;
+/** btdev's first ACL connection handle (ACL_HANDLE in emulator/btdev.c). */
+const FIRST_ACL_HANDLE = 42;
 /** Largest H4 packet: ACL/ISO header + 65535 bytes. */
 const MAX_PACKET = 5 + 65_535;
 
@@ -97,6 +104,8 @@ export class H4Proxy {
   address = '';
   /** Open LE connections of this controller: handle -> peer address. */
   readonly connections = new Map<number, string>();
+  /** Connections whose two ends got different handles (btvirt cannot carry data on them; see {@link reserveHandles}). */
+  handleMismatches = 0;
   readonly #listenPath: string;
   readonly #btvirtPath: string;
   readonly #peers: () => readonly H4Proxy[];
@@ -104,6 +113,12 @@ export class H4Proxy {
   #upstream: Socket | undefined;
   #host: Socket | undefined;
   #swallow = false;
+  /** Host packets held back (see #reserveAfterReset). */
+  #held: Buffer[] | undefined;
+  /** Handles kept taken on this controller (see reserveHandles). */
+  #reservation: { readonly dummy: H4Proxy; readonly count: number } | undefined;
+  /** Controller packets the host must not see (the harness's own connections). */
+  #hidden: ((packet: Buffer) => boolean) | undefined;
   #broken = false;
   readonly #commandWaiters = new Map<number, (status: number, packet: Buffer) => void>();
   #stats = { aclPacketsFromHost: 0, aclBytesFromHost: 0, aclPacketsToHost: 0, aclBytesToHost: 0 };
@@ -142,7 +157,7 @@ export class H4Proxy {
       }
       for (const packet of packets) {
         this.#fromController(packet);
-        if (!this.#swallow) this.#host?.write(packet);
+        if (!this.#swallow && this.#hidden?.(packet) !== true) this.#host?.write(packet);
       }
     });
     // No host yet: swallow the answer to our own Read BD_ADDR.
@@ -171,20 +186,56 @@ export class H4Proxy {
     socket.on('data', (chunk: Buffer) => {
       // A new host process talks: what the controller says from now on is for it.
       this.#swallow = false;
-      if (!broken) {
-        const packets = splitter.push(chunk);
-        if (packets === undefined) broken = true;
-        else {
-          for (const p of packets) {
-            if (p[0] === H4_ACL) {
-              this.#stats.aclPacketsFromHost++;
-              this.#stats.aclBytesFromHost += p.length - 5;
-            }
-          }
-        }
+      const packets = broken ? undefined : splitter.push(chunk);
+      if (packets === undefined) {
+        broken = true;
+        this.#toController(chunk);
+        return;
       }
-      this.#upstream?.write(chunk);
+      for (const p of packets) {
+        if (p[0] === H4_ACL) {
+          this.#stats.aclPacketsFromHost++;
+          this.#stats.aclBytesFromHost += p.length - 5;
+        }
+        this.#toController(p);
+        if (p[0] === H4_COMMAND && p.length >= 3 && p.readUInt16LE(1) === OP_RESET && this.#reservation !== undefined) this.#reserveAfterReset();
+      }
     });
+  }
+
+  /** Host bytes to the controller, or held back while the harness re-reserves handles. */
+  #toController(bytes: Buffer): void {
+    if (this.#held !== undefined) this.#held.push(bytes);
+    else this.#upstream?.write(bytes);
+  }
+
+  /**
+   * The host reset its controller, which drops the reserved connections: hold the host's
+   * next packets, let the reset complete, reserve again, then let them through.
+   */
+  #reserveAfterReset(): void {
+    const reservation = this.#reservation;
+    if (reservation === undefined) return;
+    const held: Buffer[] = [];
+    this.#held = held;
+    const resetDone = new Promise<void>((resolve) => {
+      const previous = this.#commandWaiters.get(OP_RESET);
+      this.#commandWaiters.set(OP_RESET, (status, packet) => {
+        previous?.(status, packet);
+        resolve();
+      });
+    });
+    void (async () => {
+      try {
+        await resetDone;
+        for (let i = 0; i < reservation.count; i++) await this.#reserveOnce(reservation.dummy);
+      } catch {
+        // the run is ending; let the host's packets through anyway
+      } finally {
+        if (this.#held === held) this.#held = undefined;
+        for (const b of held) this.#upstream?.write(b);
+      }
+    })();
   }
 
   #fromController(p: Buffer): void {
@@ -197,6 +248,7 @@ export class H4Proxy {
     const code = p[1];
     if (code === EVT_COMMAND_COMPLETE && p.length >= 7) {
       const opcode = p.readUInt16LE(4);
+      if (opcode === OP_RESET) this.connections.clear(); // btdev_reset drops every connection
       const waiter = this.#commandWaiters.get(opcode);
       if (waiter !== undefined) {
         this.#commandWaiters.delete(opcode);
@@ -207,13 +259,23 @@ export class H4Proxy {
     } else if (code === EVT_LE_META && p.length >= 4) {
       const sub = p[3];
       if ((sub === LE_CONNECTION_COMPLETE || sub === LE_ENHANCED_CONNECTION_COMPLETE) && p.length >= 15 && p[4] === 0) {
-        this.connections.set(p.readUInt16LE(5) & 0x0fff, addressAt(p, 9));
+        const handle = p.readUInt16LE(5) & 0x0fff;
+        if (p[7] === ROLE_PERIPHERAL) {
+          // btvirt tells the peripheral the CENTRAL's handle (le_conn_complete uses
+          // conn->handle), and forwards ACL data with the sender's handle. Each end takes
+          // the lowest free handle from 42 on its own controller, so this only works while
+          // both ends pick the same number (see reserveHandles).
+          let own = FIRST_ACL_HANDLE;
+          while (this.connections.has(own)) own++;
+          if (own !== handle) this.handleMismatches++;
+        }
+        this.connections.set(handle, addressAt(p, 9));
       }
     }
   }
 
-  /** Sends a parameterless command straight to the controller and waits for its Command Complete. */
-  #command(opcode: number, timeoutMs: number): Promise<Buffer> {
+  /** Sends a command straight to the controller and waits for its Command Complete. */
+  #command(opcode: number, timeoutMs: number, params: readonly number[] = []): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#commandWaiters.delete(opcode);
@@ -223,8 +285,59 @@ export class H4Proxy {
         clearTimeout(timer);
         resolve(packet);
       });
-      this.#upstream?.write(Buffer.from([H4_COMMAND, opcode & 0xff, opcode >> 8, 0]));
+      this.#upstream?.write(Buffer.from([H4_COMMAND, opcode & 0xff, opcode >> 8, params.length, ...params]));
     });
+  }
+
+  /**
+   * Makes this controller (with no host attached) advertise connectably, so that
+   * {@link reserveHandles} can connect to it. Safe to call again (after each connection).
+   */
+  async advertiseAsDummy(timeoutMs = 5000): Promise<void> {
+    // LE Set Advertising Parameters: 100 ms, ADV_IND, public address, all channels.
+    await this.#command(OP_LE_SET_ADV_PARAMETERS, timeoutMs, [0xa0, 0x00, 0xa0, 0x00, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0x07, 0x00]);
+    // LE Set Advertise Enable (Command Disallowed if it is on already: fine).
+    await this.#command(OP_LE_SET_ADV_ENABLE, timeoutMs, [0x01]);
+  }
+
+  /**
+   * Keeps `count` connection handles of this (central) controller taken, with connections
+   * to `dummy` that the host never sees, now and again after every HCI Reset of the host
+   * (noble resets the controller before its first connection). btvirt forwards ACL data
+   * with the sender's handle, so both ends of a connection must get the same number: a
+   * central that connects to a peripheral already serving k centrals must hold k handles.
+   */
+  async reserveHandles(dummy: H4Proxy, count: number, timeoutMs = 5000): Promise<void> {
+    this.#reservation = { dummy, count };
+    for (let i = 0; i < count; i++) await this.#reserveOnce(dummy, timeoutMs);
+  }
+
+  async #reserveOnce(dummy: H4Proxy, timeoutMs = 5000): Promise<number> {
+    await dummy.advertiseAsDummy(timeoutMs);
+    const target = dummy.address;
+    const isOurs = (p: Buffer): boolean =>
+      p[0] === H4_EVENT &&
+      ((p[1] === EVT_COMMAND_STATUS && p.length >= 7 && p.readUInt16LE(5) === OP_LE_CREATE_CONNECTION) ||
+        (p[1] === EVT_LE_META && p.length >= 15 && (p[3] === LE_CONNECTION_COMPLETE || p[3] === LE_ENHANCED_CONNECTION_COMPLETE) && addressAt(p, 9) === target));
+    const previous = this.#hidden;
+    this.#hidden = (p) => isOurs(p) || previous?.(p) === true;
+    try {
+      const before = new Set(this.connections.keys());
+      const deadline = Date.now() + timeoutMs;
+      const peer = target.split(':').reverse().map((x) => parseInt(x, 16));
+      // LE Create Connection: scan 60/30 ms, public peer address, 30..50 ms interval, 5 s supervision.
+      // prettier-ignore
+      const params = [0x60, 0x00, 0x30, 0x00, 0x00, 0x00, ...peer, 0x00, 0x18, 0x00, 0x28, 0x00, 0x00, 0x00, 0xf4, 0x01, 0x00, 0x00, 0x00, 0x00];
+      this.#upstream?.write(Buffer.from([H4_COMMAND, OP_LE_CREATE_CONNECTION & 0xff, OP_LE_CREATE_CONNECTION >> 8, params.length, ...params]));
+      for (;;) {
+        const added = [...this.connections].find(([h, a]) => a === target && !before.has(h));
+        if (added !== undefined) return added[0];
+        if (Date.now() > deadline) throw new Error(`could not reserve a connection handle on ${this.address}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      this.#hidden = previous;
+    }
   }
 
   /** Delivers a Disconnection Complete for `handle` to this controller's host (a supervision timeout). */

@@ -280,6 +280,24 @@ export class HciEmulator {
     return controller;
   }
 
+  #dummy: H4Proxy | undefined;
+
+  /**
+   * Makes `controller` (a central whose process is idle) hold `count` connection handles
+   * with hidden connections to a host-less dummy controller (also after each HCI Reset of
+   * its host), so that its next connection gets the same handle as on a peripheral that
+   * already serves `count` centrals (btvirt forwards ACL data with the sender's handle;
+   * docs/hardware.md).
+   */
+  async reserveHandles(controller: Controller, count: number): Promise<void> {
+    if (this.#dummy === undefined) {
+      const dummy = new H4Proxy(join(this.dir, 'dummy.h4'), join(this.dir, 'bt-server-le'), () => this.#controllers.map((c) => c.proxy));
+      await dummy.start();
+      this.#dummy = dummy;
+    }
+    await controller.proxy.reserveHandles(this.#dummy, count);
+  }
+
   /** Environment for a process that drives `controller` with the real noble/bleno. */
   envFor(controller: Controller, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env, BLUETOOTH_HCI_SOCKET_UART_PORT: controller.port, ...extra };
@@ -334,7 +352,7 @@ export class HciEmulator {
           }),
       ),
     );
-    await Promise.all(this.#controllers.map((c) => c.proxy.close()));
+    await Promise.all([...this.#controllers.map((c) => c.proxy.close()), this.#dummy?.close()]);
     await rm(this.dir, { recursive: true, force: true });
   }
 }
