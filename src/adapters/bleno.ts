@@ -415,6 +415,8 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
           await nextImmediate();
         },
         disconnect: async () => {
+          // Gone already (its handle may belong to a new central by now): nothing to drop.
+          if (this.#connections.get(conn.key) !== conn) return;
           try {
             this.bleno.disconnect(conn.handle);
           } catch {
