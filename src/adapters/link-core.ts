@@ -46,7 +46,7 @@ export interface AdapterLinkOptions {
   readonly disconnectTimeoutMs?: number;
 }
 
-/** Inbound values kept for a link that has no packet listener yet (src/link/types.ts). */
+/** Inbound values kept for a link that has no packet listener yet (src/link/types.ts); one more fails the link with `PQBLE_ERR_QUEUE_FULL`. */
 export const MAX_BUFFERED_INBOUND_PACKETS = 256;
 
 interface PendingSend {
@@ -266,7 +266,13 @@ export class AdapterLink implements Link {
       return;
     }
     // The cap applies while nobody listens; with a listener the buffer drains on this tick.
-    if (this.#packetListeners.size === 0 && this.#inbound.length >= MAX_BUFFERED_INBOUND_PACKETS) return;
+    // Like the simulated link, the packet past the cap fails the link (nothing is dropped
+    // silently): this end closes with PQBLE_ERR_QUEUE_FULL and the connection is dropped.
+    if (this.#packetListeners.size === 0 && this.#inbound.length >= MAX_BUFFERED_INBOUND_PACKETS) {
+      this.closeWith(new LinkError('PQBLE_ERR_QUEUE_FULL', `more than ${MAX_BUFFERED_INBOUND_PACKETS} packets arrived with no packet listener`));
+      this.#closing = this.#disconnect();
+      return;
+    }
     this.#inbound.push(value);
     if (this.#packetListeners.size > 0) this.#scheduleFlush();
   }
