@@ -27,6 +27,7 @@ const EVT_LE_META = 0x3e;
 const LE_CONNECTION_COMPLETE = 0x01;
 const LE_ENHANCED_CONNECTION_COMPLETE = 0x0a;
 const OP_RESET = 0x0c03;
+const OP_DISCONNECT = 0x0406;
 const OP_READ_BD_ADDR = 0x1009;
 const OP_LE_SET_ADV_PARAMETERS = 0x2006;
 const OP_LE_SET_ADV_ENABLE = 0x200a;
@@ -66,9 +67,9 @@ function packetSize(b: Buffer): number | undefined | null {
   switch (b[0]) {
     case H4_COMMAND:
     case H4_SCO:
-      return b.length < 4 ? undefined : 4 + b[3]!;
+      return b.length < 4 ? undefined : 4 + b[3];
     case H4_EVENT:
-      return b.length < 3 ? undefined : 3 + b[2]!;
+      return b.length < 3 ? undefined : 3 + b[2];
     case H4_ACL:
       return b.length < 5 ? undefined : 5 + b.readUInt16LE(3);
     case H4_ISO:
@@ -252,7 +253,7 @@ export class H4Proxy {
       const waiter = this.#commandWaiters.get(opcode);
       if (waiter !== undefined) {
         this.#commandWaiters.delete(opcode);
-        waiter(p[6]!, p);
+        waiter(p[6], p);
       }
     } else if (code === EVT_DISCONNECTION_COMPLETE && p.length >= 7 && p[3] === 0) {
       this.connections.delete(p.readUInt16LE(4) & 0x0fff);
@@ -333,6 +334,30 @@ export class H4Proxy {
         const added = [...this.connections].find(([h, a]) => a === target && !before.has(h));
         if (added !== undefined) return added[0];
         if (Date.now() > deadline) throw new Error(`could not reserve a connection handle on ${this.address}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      this.#hidden = previous;
+    }
+  }
+
+  /**
+   * Drops every connection of this controller as if the peer went out of range: an HCI
+   * Disconnect with reason 0x08 (connection timeout) straight to the controller, which
+   * tells both hosts "Disconnection Complete, 0x08". The host does not see the command's
+   * status.
+   */
+  async dropConnections(timeoutMs = 5000): Promise<void> {
+    const handles = [...this.connections.keys()];
+    const previous = this.#hidden;
+    this.#hidden = (p) => (p[0] === H4_EVENT && p[1] === EVT_COMMAND_STATUS && p.length >= 7 && p.readUInt16LE(5) === OP_DISCONNECT) || previous?.(p) === true;
+    try {
+      for (const handle of handles) {
+        this.#upstream?.write(Buffer.from([H4_COMMAND, OP_DISCONNECT & 0xff, OP_DISCONNECT >> 8, 3, handle & 0xff, handle >> 8, REASON_CONNECTION_TIMEOUT]));
+      }
+      const deadline = Date.now() + timeoutMs;
+      while (handles.some((h) => this.connections.has(h))) {
+        if (Date.now() > deadline) throw new Error(`the controller ${this.address} did not drop its connections`);
         await new Promise((r) => setTimeout(r, 5));
       }
     } finally {
