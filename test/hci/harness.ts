@@ -13,10 +13,10 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { H4Proxy } from './h4-proxy.js';
 
@@ -38,10 +38,19 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
+/** The path of executable `name` on PATH, or `undefined`. */
 function which(name: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  const path = r.stdout.trim();
-  return r.status === 0 && path !== '' ? path : undefined;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const path = join(dir, name);
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
 
 /** Why the HCI tests cannot run here, or `undefined` if they can. */
@@ -67,7 +76,7 @@ export function buildShim(): string {
   const cc = which('cc') ?? 'gcc';
   const r = spawnSync(cc, ['-shared', '-fPIC', '-O2', '-Wall', '-o', tmp, SHIM_SOURCE, '-ldl'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the AF_ALG shim failed: ${r.stderr}`);
-  spawnSync('mv', ['-f', tmp, out]);
+  renameSync(tmp, out);
   return out;
 }
 

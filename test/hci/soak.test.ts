@@ -64,7 +64,7 @@ describe('soak: connect/disconnect cycles on the real libraries over btvirt', { 
       assert.equal(central.events.filter((e) => e.event === 'warning').length + peripheral.events.filter((e) => e.event === 'warning').length, 0);
       t.diagnostic(`${CYCLES} cycles in ${r.ms} ms (${(r.ms / CYCLES).toFixed(1)} ms per resumed connect + echo + disconnect)`);
       const [c, p] = await Promise.all([central.exit(), peripheral.exit()]);
-      assert.ok(c.exitMs < 3000 && p.exitMs < 3000);
+      assert.ok(c.exitMs < 5000 && p.exitMs < 5000, `exit took central ${c.exitMs} ms, peripheral ${p.exitMs} ms`);
     } finally {
       await emu.close();
     }
