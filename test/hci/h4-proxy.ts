@@ -137,12 +137,25 @@ export class H4Proxy {
 
   /** Connects to btvirt (a new controller), reads its address, and listens for the host. */
   async start(timeoutMs = 5000): Promise<void> {
-    const upstream = connect(this.#btvirtPath);
+    // btvirt binds its socket before it listens: a connect in between is refused, so retry.
+    const deadline = Date.now() + timeoutMs;
+    let upstream: Socket;
+    for (;;) {
+      const attempt = connect(this.#btvirtPath);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          attempt.once('connect', resolve);
+          attempt.once('error', reject);
+        });
+        upstream = attempt;
+        break;
+      } catch (err) {
+        attempt.destroy();
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
     this.#upstream = upstream;
-    await new Promise<void>((resolve, reject) => {
-      upstream.once('connect', resolve);
-      upstream.once('error', reject);
-    });
     upstream.on('error', () => undefined);
     const splitter = new H4Splitter();
     upstream.on('data', (chunk: Buffer) => {
