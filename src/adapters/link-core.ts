@@ -82,6 +82,15 @@ export function emitAll<T>(listeners: Iterable<(value: T) => void>, value: T): v
   }
 }
 
+/** Hands `packet` to every listener, as the simulated link does: the first gets it, each other its own copy. */
+function emitPacket(listeners: Iterable<(packet: Uint8Array) => void>, packet: Uint8Array): void {
+  let first = true;
+  for (const listener of [...listeners]) {
+    emitAll([listener], first ? packet : packet.slice());
+    first = false;
+  }
+}
+
 /** A {@link Link} over a real BLE library connection. */
 export class AdapterLink implements Link {
   /** See {@link Link.localDeviceId}. */
@@ -262,7 +271,7 @@ export class AdapterLink implements Link {
     this.#packetsReceived++;
     this.#bytesReceived += value.length;
     if (this.#packetListeners.size > 0 && this.#inbound.length === 0) {
-      emitAll(this.#packetListeners, value);
+      emitPacket(this.#packetListeners, value);
       return;
     }
     // The cap applies while nobody listens; with a listener the buffer drains on this tick.
@@ -317,7 +326,7 @@ export class AdapterLink implements Link {
     queueMicrotask(() => {
       this.#flushScheduled = false;
       while (this.#inbound.length > 0 && this.#packetListeners.size > 0) {
-        emitAll(this.#packetListeners, this.#inbound.shift() as Uint8Array);
+        emitPacket(this.#packetListeners, this.#inbound.shift() as Uint8Array);
       }
     });
   }

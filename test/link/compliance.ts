@@ -251,6 +251,16 @@ export function runLinkCompliance(name: string, makeHarness: () => Promise<LinkH
       assert.deepEqual(got, [], 'nothing is delivered once the link failed');
     });
 
+    test('a later packet listener gets its own copy: changing it changes nothing the first one holds', async (h) => {
+      const { c, p } = await connectPair(h);
+      const seen: Uint8Array[] = [];
+      p.onPacket((pk) => seen.push(pk));
+      p.onPacket((pk) => pk.fill(0));
+      await c.send(Uint8Array.of(5, 6, 7));
+      await waitFor(() => seen.length === 1, 'the packet');
+      assert.deepEqual(seen[0], Uint8Array.of(5, 6, 7));
+    });
+
     test('unsubscribing stops delivery to that listener only', async (h) => {
       const { c, p } = await connectPair(h);
       const a: Uint8Array[] = [];
