@@ -32,6 +32,7 @@ const OP_READ_BD_ADDR = 0x1009;
 const OP_LE_SET_ADV_PARAMETERS = 0x2006;
 const OP_LE_SET_ADV_ENABLE = 0x200a;
 const OP_LE_CREATE_CONNECTION = 0x200d;
+const OP_LE_EXT_CREATE_CONNECTION = 0x2043;
 const REASON_CONNECTION_TIMEOUT = 0x08;
 const ROLE_PERIPHERAL = 0x01;
 /** btdev's first ACL connection handle (ACL_HANDLE in emulator/btdev.c). */
@@ -105,6 +106,11 @@ export class H4Proxy {
   address = '';
   /** Open LE connections of this controller: handle -> peer address. */
   readonly connections = new Map<number, string>();
+  /**
+   * How long a host's LE Create Connection waits before it reaches btvirt (ms): about what a
+   * radio takes to catch the peer's next advertising event (bleno advertises every 100 ms).
+   */
+  connectDelayMs = 50;
   /** Connections whose two ends got different handles (btvirt cannot carry data on them; see {@link reserveHandles}). */
   handleMismatches = 0;
   readonly #listenPath: string;
@@ -211,10 +217,27 @@ export class H4Proxy {
           this.#stats.aclPacketsFromHost++;
           this.#stats.aclBytesFromHost += p.length - 5;
         }
+        const opcode = p[0] === H4_COMMAND && p.length >= 3 ? p.readUInt16LE(1) : -1;
+        if ((opcode === OP_LE_CREATE_CONNECTION || opcode === OP_LE_EXT_CREATE_CONNECTION) && this.connectDelayMs > 0) this.#holdFor(this.connectDelayMs);
         this.#toController(p);
-        if (p[0] === H4_COMMAND && p.length >= 3 && p.readUInt16LE(1) === OP_RESET && this.#reservation !== undefined) this.#reserveAfterReset();
+        if (opcode === OP_RESET && this.#reservation !== undefined) this.#reserveAfterReset();
       }
     });
+  }
+
+  /**
+   * Holds the host's packets (this one and what follows) for `ms`. A connection request
+   * waits so, as a radio's would for the peer's next advertising event: btvirt connects at
+   * once, which no radio does.
+   */
+  #holdFor(ms: number): void {
+    if (this.#held !== undefined) return; // already held (a reservation); released with it
+    const held: Buffer[] = [];
+    this.#held = held;
+    setTimeout(() => {
+      if (this.#held === held) this.#held = undefined;
+      for (const b of held) this.#upstream?.write(b);
+    }, ms);
   }
 
   /** Host bytes to the controller, or held back while the harness re-reserves handles. */
