@@ -206,6 +206,7 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
   readonly #unclaimed: AdapterLink[] = [];
   #acceptSeq = 0;
   #advertising = false;
+  #poweredOn = true;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** The published pqble service object (its characteristics call back into this peripheral). */
@@ -307,7 +308,7 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
    * when a central leaves; a central that still gets in is dropped (see #connection).
    */
   #updateAdvertising(): void {
-    if (this.#closed) return;
+    if (this.#closed || !this.#poweredOn) return;
     const want = this.#servedCount() < this.#maxConnections;
     if (want === this.#advertising) return;
     this.#advertising = want;
@@ -344,7 +345,17 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
   };
 
   readonly #onStateChange = (state: string): void => {
-    if (state === 'poweredOn') return;
+    if (state === 'poweredOn') {
+      // Back from poweredOff (Bluetooth toggled, controller reset): the controller forgot
+      // the advertising set, so advertise again (the GATT database lives in bleno).
+      if (!this.#poweredOn) {
+        this.#poweredOn = true;
+        this.#updateAdvertising();
+      }
+      return;
+    }
+    this.#poweredOn = false;
+    this.#advertising = false;
     const reason = radioUnavailable(`the Bluetooth adapter went ${state}`, PACKAGE);
     for (const conn of this.#connections.values()) {
       conn.notify = undefined;
@@ -404,6 +415,8 @@ class BlenoPeripheralImpl<C> implements BlenoPeripheral {
           await nextImmediate();
         },
         disconnect: async () => {
+          // Gone already (its handle may belong to a new central by now): nothing to drop.
+          if (this.#connections.get(conn.key) !== conn) return;
           try {
             this.bleno.disconnect(conn.handle);
           } catch {

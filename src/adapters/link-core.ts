@@ -46,7 +46,7 @@ export interface AdapterLinkOptions {
   readonly disconnectTimeoutMs?: number;
 }
 
-/** Inbound values kept for a link that has no packet listener yet (src/link/types.ts). */
+/** Inbound values kept for a link that has no packet listener yet (src/link/types.ts); one more fails the link with `PQBLE_ERR_QUEUE_FULL`. */
 export const MAX_BUFFERED_INBOUND_PACKETS = 256;
 
 interface PendingSend {
@@ -79,6 +79,15 @@ export function emitAll<T>(listeners: Iterable<(value: T) => void>, value: T): v
         throw err;
       });
     }
+  }
+}
+
+/** Hands `packet` to every listener, as the simulated link does: the first gets it, each other its own copy. */
+function emitPacket(listeners: Iterable<(packet: Uint8Array) => void>, packet: Uint8Array): void {
+  let first = true;
+  for (const listener of [...listeners]) {
+    emitAll([listener], first ? packet : packet.slice());
+    first = false;
   }
 }
 
@@ -262,11 +271,17 @@ export class AdapterLink implements Link {
     this.#packetsReceived++;
     this.#bytesReceived += value.length;
     if (this.#packetListeners.size > 0 && this.#inbound.length === 0) {
-      emitAll(this.#packetListeners, value);
+      emitPacket(this.#packetListeners, value);
       return;
     }
     // The cap applies while nobody listens; with a listener the buffer drains on this tick.
-    if (this.#packetListeners.size === 0 && this.#inbound.length >= MAX_BUFFERED_INBOUND_PACKETS) return;
+    // Like the simulated link, the packet past the cap fails the link (nothing is dropped
+    // silently): this end closes with PQBLE_ERR_QUEUE_FULL and the connection is dropped.
+    if (this.#packetListeners.size === 0 && this.#inbound.length >= MAX_BUFFERED_INBOUND_PACKETS) {
+      this.closeWith(new LinkError('PQBLE_ERR_QUEUE_FULL', `more than ${MAX_BUFFERED_INBOUND_PACKETS} packets arrived with no packet listener`));
+      this.#closing = this.#disconnect();
+      return;
+    }
     this.#inbound.push(value);
     if (this.#packetListeners.size > 0) this.#scheduleFlush();
   }
@@ -311,7 +326,7 @@ export class AdapterLink implements Link {
     queueMicrotask(() => {
       this.#flushScheduled = false;
       while (this.#inbound.length > 0 && this.#packetListeners.size > 0) {
-        emitAll(this.#packetListeners, this.#inbound.shift() as Uint8Array);
+        emitPacket(this.#packetListeners, this.#inbound.shift() as Uint8Array);
       }
     });
   }

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { setImmediate as nextImmediate } from 'node:timers/promises';
 import { sleep, systemClock, withDeadline, type Clock } from '../clock.js';
 import { AbortError, LinkError, PqbleError, throwIfAborted } from '../errors.js';
 import { parseDeviceId } from '../link/device-id.js';
@@ -555,13 +556,19 @@ class NobleCentralImpl implements NobleCentral {
         maxQueuedPackets: this.#options.maxQueuedWrites,
         clock: this.clock,
         driver: {
-          write: (value) =>
-            new Promise<void>((resolve, reject) => {
+          write: async (value) => {
+            await new Promise<void>((resolve, reject) => {
               tx.write(Buffer.from(value), withoutResponse, (error) => {
                 if (error !== undefined && error !== null) reject(error);
                 else resolve();
               });
-            }),
+            });
+            // noble on Linux calls back for a write without response synchronously, once the
+            // value is in its own (unbounded) ACL queue, so a steady sender would never let
+            // the event loop reach the socket. Yielding to pending I/O between values lets
+            // the HCI layer drain as it goes (docs/hardware.md "Flow control").
+            await nextImmediate();
+          },
           disconnect: () => peripheral.disconnectAsync(),
         },
       });

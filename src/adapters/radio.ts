@@ -11,8 +11,12 @@ import { randomBytes, utf8ToBytes } from '../bytes.js';
 import { AbortError, LinkError, type PqbleError } from '../errors.js';
 import { deviceIdFromBytes, parseDeviceId } from '../link/device-id.js';
 
-/** States after which waiting for `poweredOn` is pointless. */
-const HOPELESS_STATES: ReadonlySet<string> = new Set(['unsupported', 'unauthorized', 'poweredOff']);
+/**
+ * States after which waiting for `poweredOn` is pointless. `poweredOff` is not one of them:
+ * both libraries report it while a controller initialises (before `poweredOn`), and real
+ * adapters pass through it when Bluetooth is toggled.
+ */
+const HOPELESS_STATES: ReadonlySet<string> = new Set(['unsupported', 'unauthorized']);
 
 /** A peripheral's advertised local name: 1..29 printable ASCII characters (31 payload bytes less the 2-byte AD header). Checked by the bleno adapter and, up front, by the CLI. */
 export const ADVERTISED_NAME_RE = /^[\x20-\x7e]{1,29}$/;
@@ -104,8 +108,9 @@ export interface WaitForPoweredOnOptions {
 
 /**
  * Resolves once `radio.state` is `poweredOn`. Rejects with `PQBLE_ERR_RADIO_UNAVAILABLE`
- * at once for `unsupported`, `unauthorized` and `poweredOff`, or after `timeoutMs` if the
- * state stays `unknown`/`resetting`; `PQBLE_ERR_ABORTED` on abort. The state is read
+ * at once for `unsupported` and `unauthorized`, or after `timeoutMs` if the state is still
+ * anything else (`unknown`, `resetting`, `poweredOff`: the message names the last state);
+ * `PQBLE_ERR_ABORTED` on abort. The state is read
  * before and again after the listener is attached: noble starts when its state is first
  * read, bleno when its first `stateChange` listener is added, and either may report a
  * state synchronously while starting.
@@ -127,7 +132,9 @@ export function waitForPoweredOn(radio: PoweredRadioLike, options: WaitForPowere
       if (err === undefined) resolve();
       else reject(err);
     };
+    let lastState = 'unknown';
     const check = (state: unknown): void => {
+      if (typeof state === 'string') lastState = state;
       if (state === 'poweredOn') finish();
       else if (typeof state === 'string' && HOPELESS_STATES.has(state)) {
         finish(radioUnavailable(`the Bluetooth adapter is ${state} (${packageName})`, packageName));
@@ -136,7 +143,7 @@ export function waitForPoweredOn(radio: PoweredRadioLike, options: WaitForPowere
     const onState = (state: string): void => check(state);
     const onAbort = (): void => finish(new AbortError(undefined, { cause: signal?.reason }));
     const timer = setTimeout(
-      () => finish(radioUnavailable(`the Bluetooth adapter did not power on within ${timeoutMs} ms (${packageName})`, packageName)),
+      () => finish(radioUnavailable(`the Bluetooth adapter did not power on within ${timeoutMs} ms (still ${lastState}; ${packageName})`, packageName)),
       timeoutMs,
     );
     if (signal?.aborted === true) {

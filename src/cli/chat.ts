@@ -135,14 +135,31 @@ export function printable(bytes: Uint8Array): string {
   return UTF8.decode(bytes).replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '\ufffd');
 }
 
-/** One line about a new connection: its type, the peer, and what the setup cost. */
-export function describeConnection(connection: BleConnection): string {
+/**
+ * One line about a new connection: its type, the peer, and what is known of the setup's
+ * cost. A real radio reports no bytes on air (the link layer is the controller's) and the
+ * responder waits for no round trip of its own, so those appear only when known; the ATT
+ * payload bytes and packets, the ATT MTU (when `attMtu` is given) and the time always do.
+ */
+export function describeConnection(connection: BleConnection, attMtu?: number): string {
   const st = connection.stats();
   const type = connection.connectionType === 'resumed' ? 'resumed' : st.fellBack ? 'full handshake (resumption refused)' : 'full handshake';
-  return (
-    `connected: ${type} with ${connection.peerFingerprint} (device ${formatDeviceId(connection.peerDeviceId)}; ` +
-    `${st.setupRoundTrips} round trip${st.setupRoundTrips === 1 ? '' : 's'}, ${formatInt(st.setupBytesOnAirSent + st.setupBytesOnAirReceived)} bytes on air, ${formatMs(st.setupMs)} ms)`
-  );
+  const onAir = st.setupBytesOnAirSent + st.setupBytesOnAirReceived;
+  const packets = st.link.packetsSent + st.link.packetsReceived;
+  const parts = [
+    ...(connection.role === 'initiator' ? [`${st.setupRoundTrips} round trip${st.setupRoundTrips === 1 ? '' : 's'}`] : []),
+    onAir > 0
+      ? `${formatInt(onAir)} bytes on air`
+      : `${formatInt(st.setupBytesSent + st.setupBytesReceived)} ATT payload bytes in ${formatInt(packets)} packet${packets === 1 ? '' : 's'}`,
+    ...(attMtu === undefined ? [] : [`ATT MTU ${attMtu}`]),
+    `${formatMs(st.setupMs)} ms`,
+  ];
+  return `connected: ${type} with ${connection.peerFingerprint} (device ${formatDeviceId(connection.peerDeviceId)}; ${parts.join(', ')})`;
+}
+
+/** The ATT MTU of the endpoint's link to `connection`'s peer, if the endpoint lists its links. */
+function attMtuOf(endpoint: LinkEndpoint & { links?: () => readonly { readonly peerDeviceId: string; readonly attMtu: number }[] }, connection: BleConnection): number | undefined {
+  return endpoint.links?.().find((l) => l.peerDeviceId === connection.peerDeviceId)?.attMtu;
 }
 
 /** Prints the messages of `connection` until it closes. */
@@ -241,7 +258,7 @@ export async function runPeripheral(args: readonly string[], context: CliContext
       const accepting = (async () => {
         try {
           for await (const connection of transport.incoming({ signal: context.signal })) {
-            context.stderr.write(`${describeConnection(connection)}\n`);
+            context.stderr.write(`${describeConnection(connection, attMtuOf(endpoint, connection))}\n`);
             void printMessages(connection, context);
           }
         } catch (err) {
@@ -294,7 +311,7 @@ export async function runCentral(args: readonly string[], context: CliContext): 
         if (connection?.isOpen === true) return connection;
         context.stderr.write(`connecting to ${formatDeviceId(device)} ...\n`);
         const c = await transport.connectToDevice(device, { signal: context.signal });
-        context.stderr.write(`${describeConnection(c)}\n`);
+        context.stderr.write(`${describeConnection(c, attMtuOf(endpoint, c))}\n`);
         void printMessages(c, context);
         connection = c;
         return c;

@@ -171,17 +171,34 @@ describe('AdapterLink', () => {
     await rejectsWithCode(link.send(Uint8Array.of(1)), 'PQBLE_ERR_SUPERVISION_TIMEOUT');
   });
 
-  it(`buffers at most ${MAX_BUFFERED_INBOUND_PACKETS} inbound values before the first listener`, async () => {
+  it(`buffers ${MAX_BUFFERED_INBOUND_PACKETS} inbound values before the first listener and delivers them in order`, async () => {
     const link = makeLink(scriptedDriver());
-    for (let i = 0; i < MAX_BUFFERED_INBOUND_PACKETS + 10; i++) link.deliver(Uint8Array.of(i & 0xff, i >> 8));
+    for (let i = 0; i < MAX_BUFFERED_INBOUND_PACKETS; i++) link.deliver(Uint8Array.of(i & 0xff, i >> 8));
     const got: Uint8Array[] = [];
     link.onPacket((v) => got.push(v));
     link.deliver(Uint8Array.of(0xff, 0xff));
     await delay(1);
+    assert.equal(link.isOpen, true);
     assert.equal(got.length, MAX_BUFFERED_INBOUND_PACKETS + 1);
     assert.deepEqual(got[0], Uint8Array.of(0, 0));
     assert.deepEqual(got.at(-1), Uint8Array.of(0xff, 0xff), 'a value arriving during the flush comes after the buffered ones');
-    assert.equal(link.stats().packetsReceived, MAX_BUFFERED_INBOUND_PACKETS + 11);
+    assert.equal(link.stats().packetsReceived, MAX_BUFFERED_INBOUND_PACKETS + 1);
+  });
+
+  it(`one value more than ${MAX_BUFFERED_INBOUND_PACKETS} with no listener closes the link with PQBLE_ERR_QUEUE_FULL and drops the connection`, async () => {
+    const driver = scriptedDriver();
+    const link = makeLink(driver);
+    const reason = new Promise<string | undefined>((resolve) => link.onClose((r) => resolve(r?.code)));
+    for (let i = 0; i <= MAX_BUFFERED_INBOUND_PACKETS; i++) link.deliver(Uint8Array.of(i & 0xff));
+    assert.equal(await reason, 'PQBLE_ERR_QUEUE_FULL');
+    assert.equal(link.isOpen, false);
+    await link.close();
+    assert.equal(driver.disconnects, 1, 'the library was asked to drop the connection once');
+    const got: Uint8Array[] = [];
+    link.onPacket((v) => got.push(v));
+    link.deliver(Uint8Array.of(1));
+    await delay(1);
+    assert.deepEqual(got, [], 'nothing is delivered after the failure');
   });
 
   it('clamps reported MTUs to 23..517 and reports only real changes', () => {

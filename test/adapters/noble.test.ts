@@ -15,7 +15,7 @@ import { FakeAir, HCI_REASON, createFakeBlePair, type FakeAdapterState } from '.
 import { closeReason, connectPair, connectionOf, delay, makeAdapters, rejectsWithCode, waitFor } from './helpers.js';
 
 describe('noble central (fakes): radio availability', () => {
-  for (const state of ['unsupported', 'unauthorized', 'poweredOff'] as const satisfies readonly FakeAdapterState[]) {
+  for (const state of ['unsupported', 'unauthorized'] as const satisfies readonly FakeAdapterState[]) {
     it(`rejects with PQBLE_ERR_RADIO_UNAVAILABLE at once when the adapter is ${state}`, async () => {
       const { noble } = createFakeBlePair({ central: { initialState: state } });
       const start = Date.now();
@@ -24,6 +24,29 @@ describe('noble central (fakes): radio availability', () => {
       assert.equal(noble.listenerCount('stateChange'), 0, 'its stateChange listener is removed');
     });
   }
+
+  it('waits through poweredOff for a later poweredOn (a controller initialising, or Bluetooth toggled on)', async () => {
+    const { noble } = createFakeBlePair({ central: { initialState: 'poweredOff' } });
+    const later = setTimeout(() => noble.setState('poweredOn'), 40);
+    try {
+      const central = await createNobleCentral({ noble, poweredOnTimeoutMs: 5000 });
+      assert.equal(noble.state, 'poweredOn');
+      assert.equal(noble.listenerCount('stateChange'), 1, 'only the central\'s own listener is left');
+      await central.close();
+    } finally {
+      clearTimeout(later);
+    }
+  });
+
+  it('rejects with PQBLE_ERR_RADIO_UNAVAILABLE after poweredOnTimeoutMs when the state stays poweredOff, naming the state', async () => {
+    const { noble } = createFakeBlePair({ central: { initialState: 'poweredOff' } });
+    const start = Date.now();
+    const err = await rejectsWithCode(createNobleCentral({ noble, poweredOnTimeoutMs: 80 }), 'PQBLE_ERR_RADIO_UNAVAILABLE');
+    const elapsed = Date.now() - start;
+    assert.ok(elapsed >= 70 && elapsed < 1500, `took ${elapsed} ms`);
+    assert.match(err.message, /did not power on within 80 ms \(still poweredOff/);
+    assert.equal(noble.listenerCount('stateChange'), 0);
+  });
 
   it('rejects with PQBLE_ERR_RADIO_UNAVAILABLE after poweredOnTimeoutMs when the state stays unknown', async () => {
     const { noble } = createFakeBlePair({ central: { initialState: 'unknown' } });
@@ -67,6 +90,23 @@ describe('noble central (fakes): radio availability', () => {
       pair.noble.setState('poweredOff');
       assert.ok(['PQBLE_ERR_DISCONNECTED', 'PQBLE_ERR_RADIO_UNAVAILABLE'].includes((await reason) ?? ''));
       await rejectsWithCode(pair.central.connect(pair.peripheral.deviceId), 'PQBLE_ERR_RADIO_UNAVAILABLE');
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('connects again once the adapter is powered on again (Bluetooth toggled)', async () => {
+    const pair = await makeAdapters();
+    try {
+      const first = await connectPair(pair.central, pair.peripheral);
+      const reasons = [closeReason(first.c), closeReason(first.p)];
+      pair.noble.setState('poweredOff');
+      await Promise.all(reasons);
+      await delay(20); // the library reports the dropped connection a tick later
+      pair.noble.setState('poweredOn');
+      const again = await connectPair(pair.central, pair.peripheral);
+      assert.equal(again.c.isOpen, true);
+      await again.c.close();
     } finally {
       await pair.close();
     }

@@ -229,6 +229,38 @@ export function runLinkCompliance(name: string, makeHarness: () => Promise<LinkH
       assert.deepEqual(got, packets);
     });
 
+    test('buffers 256 packets with no listener; the 257th closes that end with PQBLE_ERR_QUEUE_FULL and the peer with a close code', async (h) => {
+      const { c, p } = await connectPair(h);
+      const pReason = new Promise<PqbleError | undefined>((resolve) => p.onClose(resolve));
+      const cReason = new Promise<PqbleError | undefined>((resolve) => c.onClose(resolve));
+      await sendAll(
+        c,
+        Array.from({ length: 256 }, (_, i) => pattern(i, 1 + (i % 20))),
+      );
+      await waitFor(() => p.stats().packetsReceived >= 256, 'the 256 packets to arrive');
+      await settle();
+      assert.equal(p.isOpen, true, '256 unread packets are kept');
+      const late = c.send(Uint8Array.of(7));
+      late.catch(() => undefined);
+      const reason = await within(pReason, 'the receiving end to close');
+      assert.ok(reason !== undefined && isPqbleError(reason, 'PQBLE_ERR_QUEUE_FULL'), `closed with ${String(reason?.code)}`);
+      assertCoded(await within(cReason, 'the sending end to close'), CLOSE_CODES);
+      const got: Uint8Array[] = [];
+      p.onPacket((pk) => got.push(pk));
+      await settle();
+      assert.deepEqual(got, [], 'nothing is delivered once the link failed');
+    });
+
+    test('a later packet listener gets its own copy: changing it changes nothing the first one holds', async (h) => {
+      const { c, p } = await connectPair(h);
+      const seen: Uint8Array[] = [];
+      p.onPacket((pk) => seen.push(pk));
+      p.onPacket((pk) => pk.fill(0));
+      await c.send(Uint8Array.of(5, 6, 7));
+      await waitFor(() => seen.length === 1, 'the packet');
+      assert.deepEqual(seen[0], Uint8Array.of(5, 6, 7));
+    });
+
     test('unsubscribing stops delivery to that listener only', async (h) => {
       const { c, p } = await connectPair(h);
       const a: Uint8Array[] = [];
