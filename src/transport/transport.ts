@@ -362,7 +362,8 @@ export class BleTransport {
     const crypto = options.crypto ?? nobleCrypto;
     const logger = options.logger ?? consoleLogger;
     const directory = new PeerDirectory(options.trust ?? { mode: 'any' }, { crypto });
-    for (const key of options.knownPeers ?? []) directory.pin(key);
+    const knownPeers: readonly Uint8Array[] = options.knownPeers ?? [];
+    for (const key of knownPeers) directory.pin(key);
     let ownStore: SessionStore | undefined;
     if (options.sessionPersistPath !== undefined) {
       if (typeof options.sessionPersistPath !== 'string' || options.sessionPersistPath === '') throw new TypeError('sessionPersistPath must be a non-empty string');
