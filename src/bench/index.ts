@@ -59,7 +59,7 @@ async function makePair(
   const radio = new SimulatedRadio({ phy, connectionIntervalMs, seed: 11 });
   const centralDevice = radio.createDevice({ deviceId: CENTRAL_ID, name: 'central' });
   const peripheralDevice = radio.createDevice({ deviceId: PERIPHERAL_ID, name: 'peripheral' });
-  const persist = (name: string): { sessionPersistPath?: string } => (extra.dir === undefined ? {} : { sessionPersistPath: join(extra.dir, `${name}.sessions.json`) });
+  const persist = (name: string): { sessionPersistPath?: string } => (extra.dir === undefined ? {} : { sessionPersistPath: join(extra.dir, `${name}.sessions`) });
   const pins = (key: Uint8Array): { knownPeers?: Uint8Array[] } => (extra.pinned === true ? { knownPeers: [key] } : {});
   const central = await BleTransport.create({
     identity: ids.central,
@@ -151,7 +151,7 @@ async function pqbleScenarios(phy: Phy, connectionIntervalMs: number, repeats: n
   await pair.close();
 
   // The peripheral lost its cache: "cannot resume", full handshake on the same link.
-  await rm(join(dir, 'peripheral.sessions.json'), { force: true });
+  await rm(join(dir, 'peripheral.sessions'), { force: true });
   pair = await makePair(phy, connectionIntervalMs, ids, { dir });
   out.push(scenario('pqble fallback (peer lost its cache)', 'fallback', await measureConnection(pair.central, pair.peripheral, PERIPHERAL_ID, pair.radio.clock)));
   await pair.close();

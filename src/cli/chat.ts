@@ -67,7 +67,7 @@ const NOTES = [
 const PERIPHERAL_HELP: CommandHelp = {
   usage: `peripheral [--name NAME] [--identity FILE] ${SESSION_USAGE}`,
   summary: 'Advertises the pqble service through bleno and chats with every central that connects.',
-  notes: [...NOTES, '', 'Example:', '  pqble peripheral --name sensor --identity sensor.id.json \\', '    --sessions sensor.sessions.json'],
+  notes: [...NOTES, '', 'Example:', '  pqble peripheral --name sensor --identity sensor.id.json \\', '    --sessions sensor.sessions'],
 };
 
 const CENTRAL_HELP: CommandHelp = {
@@ -75,7 +75,7 @@ const CENTRAL_HELP: CommandHelp = {
   summary:
     'Connects through noble to the pqble peripheral at ADDR and chats with it. If the link drops, the next line reconnects ' +
     '(resumed with a 32-byte token when the session is cached).',
-  notes: [...NOTES, '', 'Example:', '  pqble central --device aa:bb:cc:dd:ee:ff --identity hub.id.json \\', '    --sessions hub.sessions.json'],
+  notes: [...NOTES, '', 'Example:', '  pqble central --device aa:bb:cc:dd:ee:ff --identity hub.id.json \\', '    --sessions hub.sessions'],
 };
 
 interface ChatSetup {

@@ -46,9 +46,9 @@ const HELP: CommandHelp = {
     'A version-1 cache file is read without its key; a version-2 store needs its key file (--key, default FILE.key) and, to be changed, must not be open in a transport.',
   notes: [
     'Examples:',
-    '  pqble sessions list --path hub.sessions.json',
-    '  pqble sessions show 3f2a9c --path hub.sessions.json',
-    '  pqble sessions prune --ttl-hours 12 --path hub.sessions.json',
+    '  pqble sessions list --path hub.sessions',
+    '  pqble sessions show 3f2a9c --path hub.sessions',
+    '  pqble sessions prune --ttl-hours 12 --path hub.sessions',
     '  pqble sessions forget 3f2a9c --path hub.sessions.db',
   ],
 };

@@ -73,8 +73,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const paths = {
     hubKey: join(dir, 'hub.identity.json'),
     sensorKey: join(dir, 'sensor.identity.json'),
-    hubCache: join(dir, 'hub.sessions.json'),
-    sensorCache: join(dir, 'sensor.sessions.json'),
+    hubCache: join(dir, 'hub.sessions'),
+    sensorCache: join(dir, 'sensor.sessions'),
   };
   await saveIdentity(paths.hubKey, generateIdentity());
   await saveIdentity(paths.sensorKey, generateIdentity());

@@ -60,13 +60,14 @@ describe('pqble sessions', () => {
   it('reads the cache file a real transport wrote (the demo hub\'s), without its key', async () => {
     const dir = join(tmp.dir, 'demo');
     const report = await runDemo({ dir });
-    const path = join(dir, 'hub.sessions.json');
+    const path = join(dir, 'hub.sessions');
     const r = runCli(['sessions', 'list', '--path', path, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as ListDoc;
     assert.deepEqual(doc.sessions.map((x) => [x.peerFingerprint, x.deviceId]), [[report.sensorFingerprint, '5e4502000002']]);
     const [entry] = doc.sessions;
-    assert.match(entry.sessionId, /^[0-9a-f]{32}$/);
+    // A version-2 store keeps no session id (the transport does not need one to resume).
+    assert.equal(entry.sessionId, null);
     // The simulated radio's virtual wall clock starts at 2026-01-01, so the state depends on today's date.
     assert.equal(entry.state === 'expired', entry.expiresInMs === 0);
     const key = readFileSync(`${path}.key`, 'utf8');

@@ -103,7 +103,7 @@ describe('the pqble chat (built CLI) over the real libraries on btvirt', { skip:
   it('chats both ways, reports what is known of each connection, and resumes after the central restarts', { timeout: 90_000 }, async (t: TestContext) => {
     const ids = { p: join(emu.dir, 'p.id.json'), c: join(emu.dir, 'c.id.json') };
     for (const path of Object.values(ids)) assert.equal(runCli(['identity', 'new', '--path', path]).status, 0);
-    const sessions = { p: join(emu.dir, 'p.sessions.json'), c: join(emu.dir, 'c.sessions.json') };
+    const sessions = { p: join(emu.dir, 'p.sessions'), c: join(emu.dir, 'c.sessions') };
     const spawnCli = (controller: Controller, args: string[]): CliProcess => new CliProcess(emu.spawnOn(controller, process.execPath, [CLI, ...args]));
 
     const peripheral = spawnCli(pc, ['peripheral', '--name', 'cli-chat', '--identity', ids.p, '--sessions', sessions.p]);
