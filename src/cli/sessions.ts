@@ -38,7 +38,7 @@ const OPTIONS = {
 } as const satisfies OptionTable;
 
 const HELP: CommandHelp = {
-  usage: 'sessions list|show PREFIX|prune|clear|forget PREFIX --path FILE [options]',
+  usage: 'sessions list|show ID|prune|clear|forget ID --path FILE [options]',
   summary:
     'Inspects a session file and never prints a secret. `list` shows every cached session; ' +
     '`show PREFIX` one session, by a prefix of its peer fingerprint (or, in a version-1 file, session id); `prune` removes expired sessions; ' +
