@@ -13,7 +13,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex } from '../bytes.js';
-import { nobleCrypto } from '../crypto/index.js';
+import { defaultCrypto, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
 import { measureConnection, type ConnectFigures } from '../demo/scenario.js';
 import { generateIdentity, type Identity } from '../identity/index.js';
 import type { Link } from '../link/types.js';
@@ -34,6 +34,8 @@ export interface BenchOptions {
   readonly phy?: Phy;
   /** Connection interval of the main scenarios, ms. Default 30. */
   readonly connectionIntervalMs?: number;
+  /** Crypto backend of every pqble transport and identity in the run (docs/crypto.md). Default `defaultCrypto()`. */
+  readonly crypto?: CryptoProvider;
   /** Skip the TLS baselines. Default false. */
   readonly skipTls?: boolean;
   /** Progress callback (a label, and steps done of total). */
@@ -41,6 +43,10 @@ export interface BenchOptions {
 }
 
 const CENTRAL_ID = 'c0ffee000001';
+
+/** The backend of the run in progress (set by {@link runBench}; runs do not overlap). */
+let benchCrypto: CryptoProvider = nobleCrypto;
+const newIdentity = (): Identity => generateIdentity({ crypto: benchCrypto });
 const PERIPHERAL_ID = '5e4502000002';
 
 interface Pair {
@@ -56,6 +62,7 @@ async function makePair(
   ids: { central: Identity; peripheral: Identity },
   extra: { dir?: string; pinned?: boolean } = {},
 ): Promise<Pair> {
+  const crypto = benchCrypto;
   const radio = new SimulatedRadio({ phy, connectionIntervalMs, seed: 11 });
   const centralDevice = radio.createDevice({ deviceId: CENTRAL_ID, name: 'central' });
   const peripheralDevice = radio.createDevice({ deviceId: PERIPHERAL_ID, name: 'peripheral' });
@@ -63,6 +70,7 @@ async function makePair(
   const pins = (key: Uint8Array): { knownPeers?: Uint8Array[] } => (extra.pinned === true ? { knownPeers: [key] } : {});
   const central = await BleTransport.create({
     identity: ids.central,
+    crypto,
     link: centralDevice,
     logger: silentLogger,
     ...persist('central'),
@@ -70,6 +78,7 @@ async function makePair(
   });
   const peripheral = await BleTransport.create({
     identity: ids.peripheral,
+    crypto,
     link: peripheralDevice,
     logger: silentLogger,
     ...persist('peripheral'),
@@ -110,7 +119,7 @@ function medianOf(values: number[]): number {
 
 /** pqble's own setup scenarios: full, pinned, resumed, resumed from disk, fallback. */
 async function pqbleScenarios(phy: Phy, connectionIntervalMs: number, repeats: number, dir: string): Promise<ScenarioFigures[]> {
-  const ids = { central: generateIdentity(), peripheral: generateIdentity() };
+  const ids = { central: newIdentity(), peripheral: newIdentity() };
   const out: ScenarioFigures[] = [];
 
   // Full (identities unknown), then resumed, on transports that persist to disk.
@@ -153,7 +162,7 @@ async function pqbleScenarios(phy: Phy, connectionIntervalMs: number, repeats: n
 
 /** Setup airtime on each PHY. */
 async function phyFigures(connectionIntervalMs: number): Promise<PhyFigures[]> {
-  const ids = { central: generateIdentity(), peripheral: generateIdentity() };
+  const ids = { central: newIdentity(), peripheral: newIdentity() };
   const out: PhyFigures[] = [];
   for (const phy of PHYS) {
     let pair = await makePair(phy, connectionIntervalMs, ids);
@@ -199,7 +208,7 @@ async function rawLinkCapacity(phy: Phy, connectionIntervalMs: number, totalByte
 
 /** Goodput of `count` messages of `messageBytes` over an established secure connection. */
 async function goodput(phy: Phy, connectionIntervalMs: number, messageBytes: number, count: number): Promise<GoodputFigures> {
-  const pair = await makePair(phy, connectionIntervalMs, { central: generateIdentity(), peripheral: generateIdentity() });
+  const pair = await makePair(phy, connectionIntervalMs, { central: newIdentity(), peripheral: newIdentity() });
   const { clock } = pair.radio;
   const accepted = pair.peripheral.accept();
   const conn = await pair.central.connectToDevice(PERIPHERAL_ID);
@@ -300,6 +309,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const total = 6;
   let done = 0;
   const step = (label: string): void => options.onProgress?.({ label, done: done++, total });
+  benchCrypto = options.crypto ?? defaultCrypto();
   try {
     step('pqble: full, resumed, from disk, fallback, pinned');
     const scenarios: ScenarioFigures[] = await pqbleScenarios(phy, connectionIntervalMs, quick ? 5 : 25, dir);
@@ -334,6 +344,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     return {
       date: new Date().toISOString(),
       node: process.version,
+      cryptoBackend: benchCrypto.name,
       quick,
       phy,
       connectionIntervalMs,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { nobleCrypto } from '../src/crypto/index.js';
-import { nodeCrypto } from '../src/crypto/node.js';
+import { nobleCrypto } from '../../src/crypto/index.js';
+import { nodeCrypto } from '../../src/crypto/node.js';
 
 describe('crypto providers', () => {
   it('node:crypto ChaCha20-Poly1305 is byte-identical to noble, both ways', () => {
