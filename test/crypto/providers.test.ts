@@ -1,8 +1,11 @@
+// The two backends' symmetric primitives (which work on every Node): byte-identical to each
+// other and to the published vectors. The asymmetric ones are in native-cases.ts.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { nobleCrypto } from '../../src/crypto/index.js';
-import { nodeCrypto } from '../../src/crypto/node.js';
+import { bytesToHex, hexToBytes } from '../../src/bytes.js';
+import { nobleCrypto, nodeCrypto } from '../../src/crypto/index.js';
 
 describe('crypto providers', () => {
   it('node:crypto ChaCha20-Poly1305 is byte-identical to noble, both ways', () => {
@@ -37,5 +40,53 @@ describe('crypto providers', () => {
     const a = nodeCrypto.randomBytes(32);
     assert.equal(a.length, 32);
     assert.notDeepEqual(a, nodeCrypto.randomBytes(32));
+  });
+});
+
+interface Vectors {
+  chacha20poly1305: { key: string; nonce: string; aad: string; plaintext: string; sealed: string };
+  hkdf: { ikm: string; salt: string; info: string; prk: string; okm: string };
+  hmac: { key: string; message: string; mac: string };
+  sha256: { message: string; digest: string };
+}
+const V = JSON.parse(readFileSync(new URL('./vectors.json', import.meta.url), 'utf8')) as Vectors;
+
+describe('symmetric known answers through both backends', () => {
+  for (const c of [nobleCrypto, nodeCrypto]) {
+    it(`${c.name}: ChaCha20-Poly1305 (RFC 8439 2.8.2), HKDF (RFC 5869 A.1), HMAC (RFC 4231 4.3), SHA-256 ("abc")`, () => {
+      const a = V.chacha20poly1305;
+      assert.equal(bytesToHex(c.aeadSeal(hexToBytes(a.key), hexToBytes(a.nonce), hexToBytes(a.plaintext), hexToBytes(a.aad))), a.sealed);
+      assert.equal(bytesToHex(c.aeadOpen(hexToBytes(a.key), hexToBytes(a.nonce), hexToBytes(a.sealed), hexToBytes(a.aad)) ?? new Uint8Array()), a.plaintext);
+      const h = V.hkdf;
+      const prk = c.hkdfExtract(hexToBytes(h.salt), hexToBytes(h.ikm));
+      assert.equal(bytesToHex(prk), h.prk);
+      assert.equal(bytesToHex(c.hkdfExpand(prk, hexToBytes(h.info), 42)), h.okm);
+      assert.equal(bytesToHex(c.hmac(hexToBytes(V.hmac.key), hexToBytes(V.hmac.message))), V.hmac.mac);
+      assert.equal(bytesToHex(c.sha256(hexToBytes(V.sha256.message))), V.sha256.digest);
+    });
+  }
+
+  it('SHA-256 and HMAC agree on any input, AEAD on any size up to 4 KiB (both sides of the size switch)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.uint8Array({ maxLength: 100 }), fc.integer({ min: 0, max: 4096 }), (msg, key, n) => {
+        assert.deepEqual(nodeCrypto.sha256(msg), nobleCrypto.sha256(msg));
+        assert.deepEqual(nodeCrypto.hmac(key, msg), nobleCrypto.hmac(key, msg));
+        const k = nobleCrypto.sha256(key);
+        const nonce = k.subarray(0, 12);
+        const pt = new Uint8Array(n).fill(n & 0xff);
+        const sealed = nobleCrypto.aeadSeal(k, nonce, pt, msg);
+        assert.deepEqual(nodeCrypto.aeadSeal(k, nonce, pt, msg), sealed);
+        assert.deepEqual(nodeCrypto.aeadOpen(k, nonce, sealed, msg), pt);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('outputs are plain Uint8Arrays, not views into a shared Buffer pool', () => {
+    for (const out of [nodeCrypto.sha256(Uint8Array.of(1)), nodeCrypto.aeadSeal(new Uint8Array(32), new Uint8Array(12), new Uint8Array(2000)), nodeCrypto.randomBytes(8)]) {
+      assert.equal(Object.getPrototypeOf(out), Uint8Array.prototype);
+      assert.equal(out.byteOffset, 0);
+      assert.equal(out.buffer.byteLength, out.length);
+    }
   });
 });
