@@ -35,7 +35,7 @@ import { OID, expandedKeyOf, expandedKeyPrefix } from './pkcs8.js';
 import { SIZES, type CryptoProvider, type KeyPair } from './types.js';
 
 /** Where native ML-KEM/ML-DSA are present, AEAD inputs (plaintext, or ciphertext without tag) from this many bytes go to `node:crypto`'s ChaCha20-Poly1305 and shorter ones to noble's. */
-export const NATIVE_AEAD_MIN_BYTES = 1536;
+export const NATIVE_AEAD_MIN_BYTES = 2048;
 
 /** What {@link nodeCryptoSupport} found. */
 export interface NodeCryptoSupport {
@@ -118,7 +118,7 @@ function hex(b: Uint8Array): string {
 function probe(): NodeCryptoSupport {
   const where = `Node ${process.versions.node} (OpenSSL ${process.versions.openssl ?? 'unknown'})`;
   if (typeof api.encapsulate !== 'function' || typeof api.decapsulate !== 'function') {
-    return { available: false, reason: `node:crypto on ${where} has no ML-KEM (crypto.encapsulate/decapsulate, Node >= 24.7)` };
+    return { available: false, reason: `node:crypto on ${where} has no ML-KEM (crypto.encapsulate/decapsulate, Node 24)` };
   }
   try {
     const dsa = keygenFromSeed(PROBE_SEED.subarray(0, 32), 'ml-dsa-65', SIZES.sigSecretKey);
