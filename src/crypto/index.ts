@@ -31,8 +31,8 @@ export const CRYPTO_BACKEND_NAMES: readonly CryptoBackendName[] = Object.freeze(
 /**
  * The provider pqble uses when none is given: {@link nodeCrypto} where
  * {@link nodeCryptoSupport} finds native ML-KEM-768 and ML-DSA-65, else {@link nobleCrypto}.
- * The first call runs the feature probe (well under a millisecond); later calls only read
- * its cached answer. Importing pqble runs nothing.
+ * The first call runs the feature probe (about 3 ms on Node 24, 0.1 ms where the API is
+ * missing); later calls only read its cached answer. Importing pqble runs nothing.
  */
 export function defaultCrypto(): CryptoProvider {
   return nodeCryptoSupport().available ? nodeCrypto : nobleCrypto;

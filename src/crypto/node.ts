@@ -146,7 +146,7 @@ let support: NodeCryptoSupport | undefined;
 /**
  * Whether {@link nodeCrypto}'s native primitives work on this Node. Feature detection, not
  * a version check: on first call it derives an ML-DSA-65, an ML-KEM-768 and an X25519 key
- * natively and checks them against known answers (well under a millisecond); later calls
+ * natively and checks them against known answers (about 3 ms on Node 24, once); later calls
  * return the cached answer.
  */
 export function nodeCryptoSupport(): NodeCryptoSupport {
