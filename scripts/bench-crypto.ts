@@ -4,9 +4,15 @@
  * record layer use, through noble, through `node:crypto` directly, and through `nodeCrypto`
  * (the choice). One run, interleaved rounds, median per figure, microseconds per call.
  *
- *   node --import tsx scripts/bench-crypto.ts [--json]        # on Node 24 for the native column
+ * Then whole connections on the simulated radio, both backends in the same run: the setup
+ * CPU per side (the transport's `setupCpuMs`, as in `pqble bench`) of full handshakes and of
+ * resumed reconnects, each backend's rounds interleaved with the other's, after one warm-up
+ * round, median per figure. (`pqble bench` measures one full handshake per run, the first in
+ * its process, so its figure includes one-off warm-up costs.)
  *
- * Where this Node has no native ML-KEM / ML-DSA the `node:crypto` column of those rows is empty.
+ *   node --import tsx scripts/bench-crypto.ts [--json] [--rounds N]   # on Node 24 for the native columns
+ *
+ * Where this Node has no native ML-KEM / ML-DSA the native columns are empty.
  *
  * @module
  */
@@ -14,6 +20,11 @@
 import * as nc from 'node:crypto';
 import type { KeyObject, PrivateKeyInput, PublicKeyInput } from 'node:crypto';
 import { nobleCrypto, nodeCrypto, nodeCryptoSupport, type CryptoProvider } from '../src/crypto/index.js';
+import { measureConnection } from '../src/demo/scenario.js';
+import { generateIdentity } from '../src/identity/index.js';
+import { silentLogger } from '../src/logger.js';
+import { SimulatedRadio } from '../src/radio/index.js';
+import { BleTransport } from '../src/transport/index.js';
 
 interface Row {
   readonly name: string;
@@ -122,11 +133,67 @@ const results = table.map((row, i) => ({
   chosenUs: row.chosen === undefined ? undefined : median(samples[i].chosen),
 }));
 
+/** Setup CPU ms per side: `full` handshakes and `resumed` reconnects, per backend. */
+interface ConnectionSamples {
+  fullC: number[];
+  fullP: number[];
+  resumedC: number[];
+  resumedP: number[];
+}
+
+async function connectionRound(crypto: CryptoProvider, ids: { central: ReturnType<typeof generateIdentity>; peripheral: ReturnType<typeof generateIdentity> }, into: ConnectionSamples | undefined): Promise<void> {
+  const radio = new SimulatedRadio({ seed: 11 });
+  const central = await BleTransport.create({ identity: ids.central, crypto, link: radio.createDevice({ deviceId: 'c0ffee000001' }), logger: silentLogger });
+  const peripheral = await BleTransport.create({ identity: ids.peripheral, crypto, link: radio.createDevice({ deviceId: '5e4502000002' }), logger: silentLogger });
+  try {
+    const full = await measureConnection(central, peripheral, '5e4502000002', radio.clock);
+    if (full.connectionType !== 'full-handshake') throw new Error(`expected a full handshake, got ${full.connectionType}`);
+    into?.fullC.push(full.cpuMsCentral);
+    into?.fullP.push(full.cpuMsPeripheral);
+    for (let i = 0; i < 5; i++) {
+      const resumed = await measureConnection(central, peripheral, '5e4502000002', radio.clock);
+      if (resumed.connectionType !== 'resumed') throw new Error(`expected a resumption, got ${resumed.connectionType}`);
+      into?.resumedC.push(resumed.cpuMsCentral);
+      into?.resumedP.push(resumed.cpuMsPeripheral);
+    }
+  } finally {
+    await central.close();
+    await peripheral.close();
+    await radio.close();
+  }
+}
+
+const roundsArg = process.argv.indexOf('--rounds');
+const connectionRounds = roundsArg === -1 ? 15 : Number(process.argv[roundsArg + 1]);
+if (!Number.isInteger(connectionRounds) || connectionRounds < 1 || connectionRounds > 1000) throw new RangeError('--rounds must be an integer from 1 to 1000');
+const backends = native ? [nobleCrypto, nodeCrypto] : [nobleCrypto];
+const connectionSamples = new Map<string, ConnectionSamples>(backends.map((b) => [b.name, { fullC: [], fullP: [], resumedC: [], resumedP: [] }]));
+const identities = backends.map((b) => ({ central: generateIdentity({ crypto: b }), peripheral: generateIdentity({ crypto: b }) }));
+for (let r = -1; r < connectionRounds; r++) {
+  const order = r % 2 === 0 ? [0, 1] : [1, 0];
+  for (const i of order) {
+    const b = backends[i];
+    if (b !== undefined) await connectionRound(b, identities[i], r < 0 ? undefined : connectionSamples.get(b.name));
+  }
+}
+const connections = backends.map((b) => {
+  const s = connectionSamples.get(b.name)!;
+  return { backend: b.name, fullCpuMsCentral: median(s.fullC), fullCpuMsPeripheral: median(s.fullP), resumedCpuMsCentral: median(s.resumedC), resumedCpuMsPeripheral: median(s.resumedP) };
+});
+
 if (process.argv.includes('--json')) {
-  process.stdout.write(`${JSON.stringify({ node: process.version, openssl: process.versions.openssl, nativeAvailable: native, rounds, results }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ node: process.version, openssl: process.versions.openssl, nativeAvailable: native, rounds, results, connectionRounds, connections }, null, 2)}\n`);
 } else {
   const f = (v: number | undefined): string => (v === undefined ? '' : v.toFixed(1));
   process.stdout.write(`Node ${process.version}, OpenSSL ${process.versions.openssl ?? '?'}; median of ${rounds} rounds, µs per call\n`);
   process.stdout.write(`${'primitive'.padEnd(34)}${'noble'.padStart(10)}${'node:crypto'.padStart(13)}${'nodeCrypto'.padStart(12)}\n`);
   for (const r of results) process.stdout.write(`${r.primitive.padEnd(34)}${f(r.nobleUs).padStart(10)}${f(r.nodeCryptoUs).padStart(13)}${f(r.chosenUs).padStart(12)}\n`);
+  process.stdout.write(`\nConnection setup CPU per side, ms (median of ${connectionRounds} full handshakes and ${connectionRounds * 5} resumptions per backend, interleaved)\n`);
+  process.stdout.write(`${'backend'.padEnd(10)}${'full C'.padStart(10)}${'full P'.padStart(10)}${'resumed C'.padStart(12)}${'resumed P'.padStart(12)}\n`);
+  const g = (v: number): string => v.toFixed(3);
+  for (const c of connections) process.stdout.write(`${c.backend.padEnd(10)}${g(c.fullCpuMsCentral).padStart(10)}${g(c.fullCpuMsPeripheral).padStart(10)}${g(c.resumedCpuMsCentral).padStart(12)}${g(c.resumedCpuMsPeripheral).padStart(12)}\n`);
+  if (connections.length === 2) {
+    const [a, b] = connections;
+    process.stdout.write(`noble / node: full ${(a.fullCpuMsCentral / b.fullCpuMsCentral).toFixed(1)}x central, ${(a.fullCpuMsPeripheral / b.fullCpuMsPeripheral).toFixed(1)}x peripheral; resumed ${(a.resumedCpuMsCentral / b.resumedCpuMsCentral).toFixed(2)}x, ${(a.resumedCpuMsPeripheral / b.resumedCpuMsPeripheral).toFixed(2)}x\n`);
+  }
 }
