@@ -9,8 +9,7 @@
  * | --- | --- | --- |
  * | ML-KEM-768, ML-DSA-65, X25519 | `node:crypto` (5–9× faster) | unavailable: the methods throw |
  * | ChaCha20-Poly1305 | noble below {@link NATIVE_AEAD_MIN_BYTES}, `node:crypto` from there | `node:crypto` |
- * | HMAC-SHA-256 | noble | `node:crypto` |
- * | HKDF-SHA-256 | noble | noble |
+ * | HMAC-SHA-256, HKDF-SHA-256 | noble | `node:crypto` (HKDF expand as an HMAC loop: `hkdfSync` is slower) |
  * | SHA-256, random bytes | `node:crypto` | `node:crypto` |
  *
  * The two columns differ because Node 24's cipher and HMAC objects cost 13–16 µs to set up
@@ -180,10 +179,34 @@ function signingKey(secretKey: Uint8Array): KeyObject {
 
 let nativeSmallCalls: boolean | undefined;
 
-/** True where node:crypto's per-call set-up is cheap (see the module comment): small AEAD and HMAC calls go native. */
+/** True where node:crypto's per-call set-up is cheap (see the module comment): small AEAD, HMAC and HKDF calls go native. */
 function smallCallsNative(): boolean {
   nativeSmallCalls ??= !nodeCryptoSupport().available;
   return nativeSmallCalls;
+}
+
+function nativeHmac(key: Uint8Array, message: Uint8Array): Uint8Array {
+  checkBytes(key, 'key');
+  checkBytes(message, 'message');
+  return copyOf(nc.createHmac('sha256', key).update(message).digest(), true);
+}
+
+/** RFC 5869 expand with node:crypto's HMAC: T(i) = HMAC(PRK, T(i-1) || info || i); the same inputs as noble's (a PRK of at least 32 bytes, 0 <= length <= 8,160). */
+function nativeExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  checkBytes(prk, 'prk');
+  checkBytes(info, 'info');
+  if (prk.length < SIZES.hash) throw new RangeError(`HKDF expand needs a PRK of at least ${SIZES.hash} bytes, got ${prk.length}`);
+  if (!Number.isInteger(length) || length < 0 || length > 255 * SIZES.hash) throw new RangeError(`HKDF expand length must be an integer from 0 to ${255 * SIZES.hash}, got ${length}`);
+  const out = new Uint8Array(length);
+  let previous: Buffer = Buffer.alloc(0);
+  for (let i = 1, offset = 0; offset < length; i++, offset += SIZES.hash) {
+    const block = nc.createHmac('sha256', prk).update(previous).update(info).update(Uint8Array.of(i)).digest();
+    previous.fill(0);
+    previous = block;
+    out.set(block.subarray(0, Math.min(SIZES.hash, length - offset)), offset);
+  }
+  previous.fill(0);
+  return out;
 }
 
 function nativeSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined): Uint8Array {
@@ -288,13 +311,15 @@ export const nodeCrypto: CryptoProvider = Object.freeze({
     if (ciphertext.length < SIZES.aeadTag) return undefined;
     return ciphertext.length - SIZES.aeadTag >= NATIVE_AEAD_MIN_BYTES || smallCallsNative() ? nativeOpen(key, nonce, ciphertext, aad) : nobleCrypto.aeadOpen(key, nonce, ciphertext, aad);
   },
-  hkdfExtract: (salt: Uint8Array, ikm: Uint8Array) => nobleCrypto.hkdfExtract(salt, ikm),
-  hkdfExpand: (prk: Uint8Array, info: Uint8Array, length: number) => nobleCrypto.hkdfExpand(prk, info, length),
+  hkdfExtract(salt: Uint8Array, ikm: Uint8Array) {
+    // RFC 5869: PRK = HMAC-SHA-256(salt, IKM).
+    return smallCallsNative() ? nativeHmac(salt, ikm) : nobleCrypto.hkdfExtract(salt, ikm);
+  },
+  hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number) {
+    return smallCallsNative() ? nativeExpand(prk, info, length) : nobleCrypto.hkdfExpand(prk, info, length);
+  },
   hmac(key: Uint8Array, message: Uint8Array) {
-    if (!smallCallsNative()) return nobleCrypto.hmac(key, message);
-    checkBytes(key, 'key');
-    checkBytes(message, 'message');
-    return copyOf(nc.createHmac('sha256', key).update(message).digest(), true);
+    return smallCallsNative() ? nativeHmac(key, message) : nobleCrypto.hmac(key, message);
   },
   sha256(message: Uint8Array) {
     checkBytes(message, 'message');

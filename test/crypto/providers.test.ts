@@ -83,8 +83,28 @@ describe('symmetric known answers through both backends', () => {
     );
   });
 
+  it('HKDF extract and expand agree on any input, and refuse the same bad ones', () => {
+    const outcome = (fn: () => Uint8Array): string => {
+      try {
+        return bytesToHex(fn());
+      } catch {
+        return 'throws';
+      }
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 64 }), fc.oneof(fc.integer({ min: 0, max: 300 }), fc.constantFrom(8160, 8161, -1, 1.5)), (salt, ikm, info, n) => {
+        const prk = nobleCrypto.hkdfExtract(salt, ikm);
+        assert.deepEqual(nodeCrypto.hkdfExtract(salt, ikm), prk);
+        assert.equal(outcome(() => nodeCrypto.hkdfExpand(prk, info, n)), outcome(() => nobleCrypto.hkdfExpand(prk, info, n)));
+        assert.equal(outcome(() => nodeCrypto.hkdfExpand(ikm, info, 32)), outcome(() => nobleCrypto.hkdfExpand(ikm, info, 32)));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('outputs are plain Uint8Arrays, not views into a shared Buffer pool', () => {
-    for (const out of [nodeCrypto.sha256(Uint8Array.of(1)), nodeCrypto.aeadSeal(new Uint8Array(32), new Uint8Array(12), new Uint8Array(2000)), nodeCrypto.randomBytes(8)]) {
+    const k = new Uint8Array(32);
+    for (const out of [nodeCrypto.sha256(Uint8Array.of(1)), nodeCrypto.aeadSeal(k, k.subarray(0, 12), new Uint8Array(3000)), nodeCrypto.randomBytes(8), nodeCrypto.hmac(k, k), nodeCrypto.hkdfExpand(k, k, 70)]) {
       assert.equal(Object.getPrototypeOf(out), Uint8Array.prototype);
       assert.equal(out.byteOffset, 0);
       assert.equal(out.buffer.byteLength, out.length);
