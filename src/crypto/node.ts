@@ -1,5 +1,5 @@
 /**
- * The native backend (docs/crypto.md "Native backend"): `node:crypto` for the post-quantum
+ * The native backend (docs/crypto.md "Native backend: formats", "Which backend runs what"): `node:crypto` for the post-quantum
  * and elliptic-curve work where this Node has it (ML-KEM-768 and ML-DSA-65 arrived with
  * OpenSSL 3.5 in Node 24), and, per primitive, whichever of `node:crypto` and noble is faster
  * for the sizes pqble uses (measured with `scripts/bench-crypto.ts`, figures in
@@ -12,9 +12,9 @@
  * | HMAC-SHA-256, HKDF-SHA-256 | noble | `node:crypto` (HKDF expand as an HMAC loop: `hkdfSync` is slower) |
  * | SHA-256, random bytes | `node:crypto` | `node:crypto` |
  *
- * The two columns differ because Node 24's cipher and HMAC objects cost 13–16 µs to set up
- * per call against 2–4 µs on Node 20 and 22, while noble's cost 5–7 µs everywhere; the
- * backend tells the two apart by {@link nodeCryptoSupport} (the presence of the native
+ * The two columns differ because setting up a cipher or HMAC object costs 12–15 µs per call
+ * on Node 24, several times what it costs on Node 20 and 22, where `node:crypto` wins at
+ * every size; the backend tells the two apart by {@link nodeCryptoSupport} (the presence of the native
  * post-quantum primitives), not by a version number.
  *
  * Nothing is probed when this module loads. {@link nodeCryptoSupport} feature-detects the
@@ -44,7 +44,7 @@ export interface NodeCryptoSupport {
   readonly reason?: string;
 }
 
-// Parts of node:crypto that @types/node for Node 20 does not declare (Node >= 24.7).
+// Parts of node:crypto that @types/node for Node 20 does not declare (Node 24).
 interface NativeKem {
   encapsulate?: (key: KeyObject) => { sharedKey: Buffer; ciphertext: Buffer };
   decapsulate?: (key: KeyObject, ciphertext: Uint8Array) => Buffer;
