@@ -102,6 +102,12 @@ function keygenFromSeed(seed: Uint8Array, type: 'ml-kem-768' | 'ml-dsa-65', secr
   }
 }
 
+/** The probe made sure OpenSSL exports expanded keys; one that stops doing so is an internal error. */
+function expandedOrThrow(pair: KeyPair | undefined): KeyPair {
+  if (pair === undefined) throw new PqbleError('PQBLE_ERR_INTERNAL', 'node:crypto exported no expanded secret key');
+  return pair;
+}
+
 // Probe inputs and the SHA-256 of the public keys FIPS 203/204 (and RFC 7748) derive from them.
 const PROBE_SEED = Uint8Array.from({ length: 64 }, (_, i) => i);
 const PROBE_DSA_PUBLIC_SHA256 = 'd666806e11cee19a7c989f7445f90dd419cf4d2d51db8c0fdb4c0f0a542238c9';
@@ -247,7 +253,7 @@ export const nodeCrypto: CryptoProvider = Object.freeze({
     if (seed !== undefined) checkBytes(seed, 'seed', 64);
     const own = seed ?? nc.randomFillSync(new Uint8Array(64));
     try {
-      return keygenFromSeed(own, 'ml-kem-768', SIZES.kemSecretKey) ?? nobleCrypto.kemKeygen(own);
+      return expandedOrThrow(keygenFromSeed(own, 'ml-kem-768', SIZES.kemSecretKey));
     } finally {
       if (own !== seed) own.fill(0);
     }
@@ -269,7 +275,7 @@ export const nodeCrypto: CryptoProvider = Object.freeze({
     if (seed !== undefined) checkBytes(seed, 'seed', 32);
     const own = seed ?? nc.randomFillSync(new Uint8Array(32));
     try {
-      return keygenFromSeed(own, 'ml-dsa-65', SIZES.sigSecretKey) ?? nobleCrypto.sigKeygen(own);
+      return expandedOrThrow(keygenFromSeed(own, 'ml-dsa-65', SIZES.sigSecretKey));
     } finally {
       if (own !== seed) own.fill(0);
     }
