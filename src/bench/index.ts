@@ -43,11 +43,19 @@ export interface BenchOptions {
 }
 
 const CENTRAL_ID = 'c0ffee000001';
-
-/** The backend of the run in progress (set by {@link runBench}; runs do not overlap). */
-let benchCrypto: CryptoProvider = nobleCrypto;
-const newIdentity = (): Identity => generateIdentity({ crypto: benchCrypto });
 const PERIPHERAL_ID = '5e4502000002';
+
+/** The two sides of a pair: their identities and the crypto backend both run on. */
+interface Sides {
+  readonly central: Identity;
+  readonly peripheral: Identity;
+  readonly crypto: CryptoProvider;
+}
+
+/** Fresh identities for both sides, made with `crypto`. */
+function newSides(crypto: CryptoProvider): Sides {
+  return { central: generateIdentity({ crypto }), peripheral: generateIdentity({ crypto }), crypto };
+}
 
 interface Pair {
   radio: SimulatedRadio;
@@ -59,10 +67,10 @@ interface Pair {
 async function makePair(
   phy: Phy,
   connectionIntervalMs: number,
-  ids: { central: Identity; peripheral: Identity },
+  ids: Sides,
   extra: { dir?: string; pinned?: boolean } = {},
 ): Promise<Pair> {
-  const crypto = benchCrypto;
+  const { crypto } = ids;
   const radio = new SimulatedRadio({ phy, connectionIntervalMs, seed: 11 });
   const centralDevice = radio.createDevice({ deviceId: CENTRAL_ID, name: 'central' });
   const peripheralDevice = radio.createDevice({ deviceId: PERIPHERAL_ID, name: 'peripheral' });
@@ -118,8 +126,8 @@ function medianOf(values: number[]): number {
 }
 
 /** pqble's own setup scenarios: full, pinned, resumed, resumed from disk, fallback. */
-async function pqbleScenarios(phy: Phy, connectionIntervalMs: number, repeats: number, dir: string): Promise<ScenarioFigures[]> {
-  const ids = { central: newIdentity(), peripheral: newIdentity() };
+async function pqbleScenarios(phy: Phy, connectionIntervalMs: number, repeats: number, dir: string, crypto: CryptoProvider): Promise<ScenarioFigures[]> {
+  const ids = newSides(crypto);
   const out: ScenarioFigures[] = [];
 
   // Full (identities unknown), then resumed, on transports that persist to disk.
@@ -161,8 +169,8 @@ async function pqbleScenarios(phy: Phy, connectionIntervalMs: number, repeats: n
 }
 
 /** Setup airtime on each PHY. */
-async function phyFigures(connectionIntervalMs: number): Promise<PhyFigures[]> {
-  const ids = { central: newIdentity(), peripheral: newIdentity() };
+async function phyFigures(connectionIntervalMs: number, crypto: CryptoProvider): Promise<PhyFigures[]> {
+  const ids = newSides(crypto);
   const out: PhyFigures[] = [];
   for (const phy of PHYS) {
     let pair = await makePair(phy, connectionIntervalMs, ids);
@@ -207,8 +215,8 @@ async function rawLinkCapacity(phy: Phy, connectionIntervalMs: number, totalByte
 }
 
 /** Goodput of `count` messages of `messageBytes` over an established secure connection. */
-async function goodput(phy: Phy, connectionIntervalMs: number, messageBytes: number, count: number): Promise<GoodputFigures> {
-  const pair = await makePair(phy, connectionIntervalMs, { central: newIdentity(), peripheral: newIdentity() });
+async function goodput(phy: Phy, connectionIntervalMs: number, messageBytes: number, count: number, crypto: CryptoProvider): Promise<GoodputFigures> {
+  const pair = await makePair(phy, connectionIntervalMs, newSides(crypto));
   const { clock } = pair.radio;
   const accepted = pair.peripheral.accept();
   const conn = await pair.central.connectToDevice(PERIPHERAL_ID);
@@ -309,10 +317,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const total = 6;
   let done = 0;
   const step = (label: string): void => options.onProgress?.({ label, done: done++, total });
-  benchCrypto = options.crypto ?? defaultCrypto();
+  const crypto = options.crypto ?? defaultCrypto();
   try {
     step('pqble: full, resumed, from disk, fallback, pinned');
-    const scenarios: ScenarioFigures[] = await pqbleScenarios(phy, connectionIntervalMs, quick ? 5 : 25, dir);
+    const scenarios: ScenarioFigures[] = await pqbleScenarios(phy, connectionIntervalMs, quick ? 5 : 25, dir, crypto);
     step('TLS 1.3 over the same radio');
     if (options.skipTls !== true) {
       try {
@@ -335,16 +343,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       step('hybrid post-quantum TLS 1.3 (skipped)');
     }
     step('airtime per PHY');
-    const phys = await phyFigures(connectionIntervalMs);
+    const phys = await phyFigures(connectionIntervalMs, crypto);
     step('goodput of 10 KB messages');
-    const goodputFigures = await goodput(phy, connectionIntervalMs, 10_240, quick ? 4 : 16);
+    const goodputFigures = await goodput(phy, connectionIntervalMs, 10_240, quick ? 4 : 16, crypto);
     step('session cache at 100,000 entries');
     const cache = await cacheFigures(100_000, dir);
     options.onProgress?.({ label: 'done', done: total, total });
     return {
       date: new Date().toISOString(),
       node: process.version,
-      cryptoBackend: benchCrypto.name,
+      cryptoBackend: crypto.name,
       quick,
       phy,
       connectionIntervalMs,

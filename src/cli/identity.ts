@@ -101,8 +101,9 @@ export async function run(args: readonly string[], context: CliContext): Promise
       ];
       if (doc.secret === 'secret-key') {
         lines.push(
-          s.dim('  note: this file keeps the expanded secret key of an imported key pair; it works with both crypto backends, but its seed'),
-          s.dim('  cannot be recovered. For a seed file, create a new identity (pqble identity new; peers must pin its new fingerprint).'),
+          s.dim('  note: this file keeps the secret key of an imported key pair, not its seed'),
+          s.dim('  (which cannot be recovered). It works with both crypto backends; for a seed'),
+          s.dim('  file, create a new identity (pqble identity new) and have peers pin it.'),
         );
       }
       if ((Number.parseInt(doc.mode, 8) & 0o077) !== 0) {
