@@ -89,6 +89,7 @@ function rows(): Row[] {
     const data = n.randomBytes(size);
     out.push({ name: `SHA-256 ${size} B`, noble: () => n.sha256(data), native: () => nc.hash('sha256', data, 'buffer'), chosen: () => nodeCrypto.sha256(data) });
   }
+  out.push({ name: 'random bytes 16 B', noble: () => n.randomBytes(16), native: () => nc.randomFillSync(new Uint8Array(16)), chosen: () => nodeCrypto.randomBytes(16) });
   return out;
 }
 

@@ -40,6 +40,12 @@ describe('crypto providers', () => {
     const a = nodeCrypto.randomBytes(32);
     assert.equal(a.length, 32);
     assert.notDeepEqual(a, nodeCrypto.randomBytes(32));
+    // Both sides of the 65,536-byte limit of one getRandomValues call.
+    for (const n of [0, 1, 65_536, 70_000]) {
+      const b = nodeCrypto.randomBytes(n);
+      assert.equal(b.length, n);
+      if (n > 1000) assert.ok(new Set(b.subarray(n - 256)).size > 100, 'the tail is random too');
+    }
   });
 });
 
