@@ -13,7 +13,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex } from '../bytes.js';
-import { nobleCrypto } from '../crypto/index.js';
+import { defaultCrypto, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
 import { measureConnection, type ConnectFigures } from '../demo/scenario.js';
 import { generateIdentity, type Identity } from '../identity/index.js';
 import type { Link } from '../link/types.js';
@@ -34,6 +34,8 @@ export interface BenchOptions {
   readonly phy?: Phy;
   /** Connection interval of the main scenarios, ms. Default 30. */
   readonly connectionIntervalMs?: number;
+  /** Crypto backend of every pqble transport and identity in the run (docs/crypto.md). Default `defaultCrypto()`. */
+  readonly crypto?: CryptoProvider;
   /** Skip the TLS baselines. Default false. */
   readonly skipTls?: boolean;
   /** Progress callback (a label, and steps done of total). */
@@ -42,6 +44,18 @@ export interface BenchOptions {
 
 const CENTRAL_ID = 'c0ffee000001';
 const PERIPHERAL_ID = '5e4502000002';
+
+/** The two sides of a pair: their identities and the crypto backend both run on. */
+interface Sides {
+  readonly central: Identity;
+  readonly peripheral: Identity;
+  readonly crypto: CryptoProvider;
+}
+
+/** Fresh identities for both sides, made with `crypto`. */
+function newSides(crypto: CryptoProvider): Sides {
+  return { central: generateIdentity({ crypto }), peripheral: generateIdentity({ crypto }), crypto };
+}
 
 interface Pair {
   radio: SimulatedRadio;
@@ -53,9 +67,10 @@ interface Pair {
 async function makePair(
   phy: Phy,
   connectionIntervalMs: number,
-  ids: { central: Identity; peripheral: Identity },
+  ids: Sides,
   extra: { dir?: string; pinned?: boolean; resumptionMode?: 'psk' | 'psk-dhe' } = {},
 ): Promise<Pair> {
+  const { crypto } = ids;
   const radio = new SimulatedRadio({ phy, connectionIntervalMs, seed: 11 });
   const centralDevice = radio.createDevice({ deviceId: CENTRAL_ID, name: 'central' });
   const peripheralDevice = radio.createDevice({ deviceId: PERIPHERAL_ID, name: 'peripheral' });
@@ -63,6 +78,7 @@ async function makePair(
   const pins = (key: Uint8Array): { knownPeers?: Uint8Array[] } => (extra.pinned === true ? { knownPeers: [key] } : {});
   const central = await BleTransport.create({
     identity: ids.central,
+    crypto,
     link: centralDevice,
     logger: silentLogger,
     ...(extra.resumptionMode === undefined ? {} : { resumptionMode: extra.resumptionMode }),
@@ -71,6 +87,7 @@ async function makePair(
   });
   const peripheral = await BleTransport.create({
     identity: ids.peripheral,
+    crypto,
     link: peripheralDevice,
     logger: silentLogger,
     ...persist('peripheral'),
@@ -110,8 +127,8 @@ function medianOf(values: number[]): number {
 }
 
 /** pqble's own setup scenarios: full, pinned, resumed, resumed from disk, fallback. */
-async function pqbleScenarios(phy: Phy, connectionIntervalMs: number, repeats: number, dir: string): Promise<ScenarioFigures[]> {
-  const ids = { central: generateIdentity(), peripheral: generateIdentity() };
+async function pqbleScenarios(phy: Phy, connectionIntervalMs: number, repeats: number, dir: string, crypto: CryptoProvider): Promise<ScenarioFigures[]> {
+  const ids = newSides(crypto);
   const out: ScenarioFigures[] = [];
 
   // Full (identities unknown), then resumed, on transports that persist to disk.
@@ -167,8 +184,8 @@ async function pqbleScenarios(phy: Phy, connectionIntervalMs: number, repeats: n
 }
 
 /** Setup airtime on each PHY. */
-async function phyFigures(connectionIntervalMs: number): Promise<PhyFigures[]> {
-  const ids = { central: generateIdentity(), peripheral: generateIdentity() };
+async function phyFigures(connectionIntervalMs: number, crypto: CryptoProvider): Promise<PhyFigures[]> {
+  const ids = newSides(crypto);
   const out: PhyFigures[] = [];
   for (const phy of PHYS) {
     let pair = await makePair(phy, connectionIntervalMs, ids);
@@ -213,8 +230,8 @@ async function rawLinkCapacity(phy: Phy, connectionIntervalMs: number, totalByte
 }
 
 /** Goodput of `count` messages of `messageBytes` over an established secure connection. */
-async function goodput(phy: Phy, connectionIntervalMs: number, messageBytes: number, count: number): Promise<GoodputFigures> {
-  const pair = await makePair(phy, connectionIntervalMs, { central: generateIdentity(), peripheral: generateIdentity() });
+async function goodput(phy: Phy, connectionIntervalMs: number, messageBytes: number, count: number, crypto: CryptoProvider): Promise<GoodputFigures> {
+  const pair = await makePair(phy, connectionIntervalMs, newSides(crypto));
   const { clock } = pair.radio;
   const accepted = pair.peripheral.accept();
   const conn = await pair.central.connectToDevice(PERIPHERAL_ID);
@@ -317,9 +334,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const total = 6;
   let done = 0;
   const step = (label: string): void => options.onProgress?.({ label, done: done++, total });
+  const crypto = options.crypto ?? defaultCrypto();
   try {
     step('pqble: full, resumed, from disk, fallback, pinned');
-    const scenarios: ScenarioFigures[] = await pqbleScenarios(phy, connectionIntervalMs, quick ? 5 : 25, dir);
+    const scenarios: ScenarioFigures[] = await pqbleScenarios(phy, connectionIntervalMs, quick ? 5 : 25, dir, crypto);
     step('TLS 1.3 over the same radio');
     if (options.skipTls !== true) {
       try {
@@ -342,15 +360,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       step('hybrid post-quantum TLS 1.3 (skipped)');
     }
     step('airtime per PHY');
-    const phys = await phyFigures(connectionIntervalMs);
+    const phys = await phyFigures(connectionIntervalMs, crypto);
     step('goodput of 10 KB messages');
-    const goodputFigures = await goodput(phy, connectionIntervalMs, 10_240, quick ? 4 : 16);
+    const goodputFigures = await goodput(phy, connectionIntervalMs, 10_240, quick ? 4 : 16, crypto);
     step('session cache at 100,000 entries');
     const cache = await cacheFigures(100_000, dir);
     options.onProgress?.({ label: 'done', done: total, total });
     return {
       date: new Date().toISOString(),
       node: process.version,
+      cryptoBackend: crypto.name,
       quick,
       phy,
       connectionIntervalMs,

@@ -73,6 +73,8 @@ export interface BenchReport {
   /** ISO time of the run. */
   readonly date: string;
   readonly node: string;
+  /** Name of the crypto backend pqble ran on (`"noble"` or `"node"`; docs/crypto.md). */
+  readonly cryptoBackend: string;
   readonly quick: boolean;
   readonly phy: Phy;
   readonly connectionIntervalMs: number;

@@ -72,6 +72,7 @@ export function renderBenchReport(report: BenchReport, style: Style): string {
   const ref = referenceScenario(report);
   const lines: string[] = [
     style.bold(`pqble bench${report.quick ? ' (quick run)' : ''}: connection setup on the simulated BLE radio`),
+    style.dim(`crypto backend: ${report.cryptoBackend}`),
     style.dim(`${phyLabel(report.phy)} · ${formatMs(report.connectionIntervalMs)} ms interval · Node ${report.node} · ${shortDate(report.date)}`),
     '',
   ];
@@ -172,7 +173,7 @@ export function renderBenchChart(report: BenchReport): string {
   const groups = [...new Set(report.scenarios.map((s) => s.group))];
   return renderBarChart({
     title: 'pqble vs TLS 1.3: setting up a secure BLE connection',
-    subtitle: `Simulated ${conditions(report)}. One run, ${shortDate(report.date)}, Node ${report.node}${report.quick ? ' (quick run)' : ''}. Shorter is better.`,
+    subtitle: `Simulated ${conditions(report)}. One run, ${shortDate(report.date)}, Node ${report.node}, crypto ${report.cryptoBackend}${report.quick ? ' (quick run)' : ''}. Shorter is better.`,
     legend: groups.map((g) => ({ label: GROUP_LABEL[g] ?? g, color: GROUP_COLOR[g] ?? '#6b7280' })),
     panels: [
       {

@@ -11,7 +11,8 @@ import { constants } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { errnoCode } from '../util/fs.js';
-import { EXIT_OK, formatHelp, parseCommand, requireOption, type CommandHelp, type OptionTable } from './args.js';
+import { CRYPTO_BACKEND_NAMES, cryptoBackend } from '../crypto/index.js';
+import { EXIT_OK, formatHelp, parseChoiceOption, parseCommand, requireOption, type CommandHelp, type OptionTable } from './args.js';
 import { renderBenchChart, renderBenchReport } from './bench-view.js';
 import type { CliContext } from './context.js';
 import { createProgress, progressBar } from './progress.js';
@@ -19,16 +20,17 @@ import { createProgress, progressBar } from './progress.js';
 const OPTIONS = {
   quick: { type: 'boolean', description: 'Fewer repetitions and smaller goodput and cache runs (well under a minute).' },
   json: { type: 'boolean', description: 'Print the report as one JSON document instead of the tables.' },
+  crypto: { type: 'string', value: 'NAME', description: 'Crypto backend of pqble: auto (default: node where node:crypto has ML-KEM and ML-DSA, else noble), noble or node.' },
   chart: { type: 'string', value: 'FILE.svg', description: 'Also write an SVG bar chart of reconnect time and bytes on air per scenario.' },
 } as const satisfies OptionTable;
 
 const HELP: CommandHelp = {
-  usage: 'bench [--quick] [--json] [--chart FILE.svg]',
+  usage: 'bench [--quick] [--json] [--crypto NAME] [--chart FILE.svg]',
   summary:
     'Measures connection setup on the simulated BLE radio (LE Coded, 30 ms interval): pqble full handshake, resumed, ' +
     'resumed from disk and fallback, against TLS 1.3 full and ticket resumption (and post-quantum TLS 1.3 where this Node ' +
     'has it), plus airtime per PHY, goodput and the session cache. Every figure comes from one run.',
-  notes: ['Examples:', '  pqble bench --quick', '  pqble bench --chart bench.svg', '  pqble bench --json > bench.json'],
+  notes: ['Examples:', '  pqble bench --quick', '  pqble bench --quick --crypto noble', '  pqble bench --chart bench.svg', '  pqble bench --json > bench.json'],
 };
 
 /** Runs `pqble bench`. */
@@ -38,6 +40,8 @@ export async function run(args: readonly string[], context: CliContext): Promise
     context.stdout.write(formatHelp(HELP, OPTIONS));
     return EXIT_OK;
   }
+  // Fails before the run if `node` is unavailable here.
+  const crypto = cryptoBackend(parseChoiceOption('crypto', parsed.values.crypto, CRYPTO_BACKEND_NAMES) ?? 'auto');
   const chartPath = parsed.values.chart === undefined ? undefined : resolve(requireOption('bench', 'chart', parsed.values.chart));
   if (chartPath !== undefined) {
     // Fail before a long run, not after it.
@@ -63,6 +67,7 @@ export async function run(args: readonly string[], context: CliContext): Promise
   try {
     report = await runBench({
       quick: parsed.values.quick === true,
+      crypto,
       onProgress: (p) => {
         state = p;
         draw();

@@ -39,6 +39,13 @@ export interface IdentityJson {
   readonly fingerprint: string;
   /** Length of the public key in bytes (1,952). */
   readonly publicKeyBytes: number;
+  /**
+   * What the file keeps of the secret: `"seed"` (the 32-byte key-generation seed, what
+   * `identity new` writes) or `"secret-key"` (the 4,032-byte expanded key of an identity
+   * imported from a key pair, whose seed cannot be recovered). Both work with every crypto
+   * backend (docs/crypto.md "Identity files").
+   */
+  readonly secret: 'seed' | 'secret-key';
   /** Permission bits of the file, as octal text (`"0600"`). */
   readonly mode: string;
 }
@@ -79,6 +86,7 @@ export async function run(args: readonly string[], context: CliContext): Promise
       algorithm: 'ML-DSA-65',
       fingerprint: fingerprintToHex(identity.fingerprint),
       publicKeyBytes: identity.publicKey.length,
+      secret: identity.seed === undefined ? 'secret-key' : 'seed',
       mode: (await fileMode(path)).toString(8).padStart(4, '0'),
     };
     if (parsed.values.json === true) {
@@ -89,7 +97,15 @@ export async function run(args: readonly string[], context: CliContext): Promise
         action === 'new' ? `${s.green('created')} ${path} (mode ${doc.mode})` : `${path} (mode ${doc.mode})`,
         `  algorithm    ${doc.algorithm}, public key ${doc.publicKeyBytes} bytes`,
         `  fingerprint  ${s.bold(doc.fingerprint)}`,
+        doc.secret === 'seed' ? '  secret       32-byte seed' : '  secret       4,032-byte secret key (no seed)',
       ];
+      if (doc.secret === 'secret-key') {
+        lines.push(
+          s.dim('  note: this file keeps the secret key of an imported key pair, not its seed'),
+          s.dim('  (which cannot be recovered). It works with both crypto backends; for a seed'),
+          s.dim('  file, create a new identity (pqble identity new) and have peers pin it.'),
+        );
+      }
       if ((Number.parseInt(doc.mode, 8) & 0o077) !== 0) {
         lines.push(s.yellow(`  warning: other users can read this file; run chmod 600 ${path}`));
       }

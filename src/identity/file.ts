@@ -51,7 +51,7 @@ export interface SaveIdentityOptions {
 
 /** Options of {@link loadIdentity}. */
 export interface LoadIdentityOptions {
-  /** Primitives used to re-derive and check the key pair. Default: `nobleCrypto`. */
+  /** Primitives used to re-derive and check the key pair. Default: `defaultCrypto()` (docs/crypto.md). */
   readonly crypto?: CryptoProvider;
 }
 

@@ -8,7 +8,7 @@
  */
 
 import { bytesToHex, checkBytes, concatBytes, equalBytes, hexToBytes, utf8ToBytes } from '../bytes.js';
-import { SIZES, checkCrypto, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
+import { SIZES, checkCrypto, type CryptoProvider } from '../crypto/index.js';
 import { checkOptionKeys } from '../util/options.js';
 
 /** Bytes of an identity fingerprint (SHA-256). */
@@ -33,13 +33,18 @@ export interface Identity {
   readonly secretKey: Uint8Array;
   /** The 32-byte fingerprint of `publicKey` (see {@link identityFingerprint}). */
   readonly fingerprint: Uint8Array;
-  /** The 32-byte key-generation seed, when known; `saveIdentity` stores it instead of the secret key. */
+  /**
+   * The 32-byte key-generation seed, when known: always for `generateIdentity`,
+   * `identityFromSeed` and files that store a seed; absent for `identityFromKeyPair` (the
+   * seed cannot be recovered from a secret key). `saveIdentity` stores it instead of the
+   * secret key. Both backends sign with `secretKey` alone (docs/crypto.md).
+   */
   readonly seed?: Uint8Array;
 }
 
 /** Options of {@link generateIdentity}. */
 export interface GenerateIdentityOptions {
-  /** Primitives to use. Default: `nobleCrypto`. */
+  /** Primitives to use. Default: `defaultCrypto()` (docs/crypto.md). */
   readonly crypto?: CryptoProvider;
   /** A 32-byte key-generation seed (deterministic identity, for tests). Default: 32 fresh random bytes from `crypto`. */
   readonly seed?: Uint8Array;
@@ -47,7 +52,7 @@ export interface GenerateIdentityOptions {
 
 /** Options of {@link identityFromSeed} and {@link identityFromKeyPair}. */
 export interface IdentityFromSecretOptions {
-  /** Primitives to use. Default: `nobleCrypto`. */
+  /** Primitives to use. Default: `defaultCrypto()` (docs/crypto.md). */
   readonly crypto?: CryptoProvider;
 }
 
@@ -55,12 +60,12 @@ export interface IdentityFromSecretOptions {
  * The 32-byte fingerprint of an ML-DSA-65 public key:
  * `SHA-256("pqble v1 identity fingerprint" || publicKey)`.
  * @param publicKey - a 1,952-byte ML-DSA-65 public key
- * @param crypto - primitives to use (default `nobleCrypto`)
+ * @param crypto - primitives to use (default `defaultCrypto()`)
  * @throws TypeError / RangeError if `publicKey` is not 1,952 bytes
  */
-export function identityFingerprint(publicKey: Uint8Array, crypto: CryptoProvider = nobleCrypto): Uint8Array {
+export function identityFingerprint(publicKey: Uint8Array, crypto?: CryptoProvider): Uint8Array {
   checkBytes(publicKey, 'publicKey', SIZES.sigPublicKey);
-  return crypto.sha256(concatBytes(FINGERPRINT_LABEL, publicKey));
+  return checkCrypto(crypto).sha256(concatBytes(FINGERPRINT_LABEL, publicKey));
 }
 
 /**
@@ -139,7 +144,7 @@ export function generateIdentity(options?: GenerateIdentityOptions): Identity {
  * True if `identity` looks like an {@link Identity}: right types and lengths, and its
  * fingerprint matches its public key. Does not prove that the secret key matches.
  */
-export function isIdentity(identity: unknown, crypto: CryptoProvider = nobleCrypto): identity is Identity {
+export function isIdentity(identity: unknown, crypto?: CryptoProvider): identity is Identity {
   if (identity === null || typeof identity !== 'object') return false;
   const { publicKey, secretKey, fingerprint } = identity as Partial<Identity>;
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== SIZES.sigPublicKey) return false;

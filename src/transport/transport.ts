@@ -18,7 +18,7 @@
 
 import { bytesToHex, checkBytes, hexToBytes } from '../bytes.js';
 import { holdClock, withDeadline, type Timer } from '../clock.js';
-import { nobleCrypto, type CryptoProvider } from '../crypto/index.js';
+import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
 import { AbortError, LinkError, PqbleError, TimeoutError, isPqbleError, throwIfAborted } from '../errors.js';
 import { PeerDirectory, type TrustPolicy } from '../handshake/index.js';
 import { identityFingerprint } from '../identity/identity.js';
@@ -323,7 +323,7 @@ export class BleTransport {
 
   private constructor(options: BleTransportOptions, resolved: ResolvedOptions, keeper: SessionKeeper, directory: PeerDirectory, ownStore: SessionStore | undefined) {
     this.#identity = options.identity;
-    this.#crypto = options.crypto ?? nobleCrypto;
+    this.#crypto = options.crypto ?? defaultCrypto();
     this.#opts = resolved;
     this.#logger = options.logger ?? consoleLogger;
     this.endpoint = options.link;
@@ -359,7 +359,7 @@ export class BleTransport {
       options.knownPeers.forEach((k, i) => checkBytes(k, `knownPeers[${i}]`, 1952));
     }
     if (options.sessionStore !== undefined) checkStore(options.sessionStore);
-    const crypto = options.crypto ?? nobleCrypto;
+    const crypto = options.crypto ?? defaultCrypto();
     const logger = options.logger ?? consoleLogger;
     const directory = new PeerDirectory(options.trust ?? { mode: 'any' }, { crypto });
     const knownPeers: readonly Uint8Array[] = options.knownPeers ?? [];

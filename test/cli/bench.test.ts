@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BenchReport } from '../../src/bench/types.js';
 import { scenarioLabel } from '../../src/cli/bench-view.js';
+import { defaultCrypto, nodeCryptoSupport } from '../../src/crypto/index.js';
 import { assertWellFormedXml, ensureBuilt, runCli, tempDir, type CliRun } from './helpers.js';
 
 const tmp = tempDir();
@@ -29,6 +30,7 @@ describe('pqble bench --quick', () => {
     assert.equal(typeof report.connectionIntervalMs, 'number');
     assert.ok(!Number.isNaN(Date.parse(report.date)));
     assert.equal(report.node, process.version);
+    assert.equal(report.cryptoBackend, defaultCrypto().name);
     assert.ok(Array.isArray(report.phys) && Array.isArray(report.notes));
     assert.equal(typeof report.ratios, 'object');
     const kinds = report.scenarios.map((s) => `${s.group}/${s.kind}`);
@@ -53,6 +55,19 @@ describe('pqble bench --quick', () => {
     assert.match(svg, /Reconnect time/);
     assert.match(svg, /Bytes on air/);
     for (const s of report.scenarios) assert.equal(svg.split(`>${scenarioLabel(s)}<`).length - 1, 2, scenarioLabel(s));
+  });
+
+  it('--crypto takes auto, noble or node; a bad name, or node without native ML-KEM/ML-DSA, fails before the run', () => {
+    const bad = runCli(['bench', '--quick', '--crypto', 'openssl']);
+    assert.equal(bad.status, 2);
+    assert.deepEqual(bad.stderrLines, ["pqble: --crypto must be one of auto, noble, node, got 'openssl'"]);
+    if (!nodeCryptoSupport().available) {
+      const r = runCli(['bench', '--quick', '--crypto', 'node']);
+      assert.equal(r.status, 1);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderrLines.length, 1, r.stderr);
+      assert.match(r.stderrLines[0], /^pqble: crypto backend "node" is not available: node:crypto on Node /);
+    }
   });
 
   it('a chart path in a missing folder fails before the run, with one line', () => {

@@ -127,6 +127,7 @@ export function benchFixture(overrides: Partial<BenchReport> = {}): BenchReport 
   return {
     date: '2026-01-24T12:00:00.000Z',
     node: 'v20.20.2',
+    cryptoBackend: 'noble',
     quick: true,
     phy: 'coded',
     connectionIntervalMs: 30,

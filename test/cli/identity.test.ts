@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadIdentity } from '../../src/identity/index.js';
+import { identityFromKeyPair, loadIdentity, saveIdentity } from '../../src/identity/index.js';
 import { ensureBuilt, runCli, tempDir } from './helpers.js';
 
 const tmp = tempDir();
@@ -17,6 +17,7 @@ interface IdentityDoc {
   algorithm: string;
   fingerprint: string;
   publicKeyBytes: number;
+  secret: 'seed' | 'secret-key';
   mode: string;
 }
 
@@ -32,6 +33,8 @@ describe('pqble identity', () => {
     assert.equal(doc.algorithm, 'ML-DSA-65');
     assert.match(doc.fingerprint, /^[0-9a-f]{64}$/);
     assert.equal(doc.publicKeyBytes, 1952);
+    assert.equal(doc.secret, 'seed');
+    assert.equal(typeof (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>).seed, 'string');
     assert.equal(doc.mode, '0600');
     if (process.platform !== 'win32') assert.equal(statSync(path).mode & 0o777, 0o600);
     const identity = await loadIdentity(path);
@@ -55,6 +58,22 @@ describe('pqble identity', () => {
       assert.ok(!r.stdout.includes(file.publicKey.slice(0, 40)), 'show prints the fingerprint, not the key');
     }
     assert.equal((JSON.parse(runCli(['identity', 'show', '--path', path, '--json']).stdout) as IdentityDoc).created, false);
+  });
+
+  it('show says when a file keeps a secret key instead of a seed, and how to get a seed file', async () => {
+    const bare = join(tmp.dir, 'bare.identity.json');
+    const id = await loadIdentity(path);
+    const pair = identityFromKeyPair(id.publicKey, id.secretKey);
+    assert.ok(pair !== undefined);
+    await saveIdentity(bare, pair);
+    const doc = JSON.parse(runCli(['identity', 'show', '--path', bare, '--json']).stdout) as IdentityDoc;
+    assert.equal(doc.secret, 'secret-key');
+    assert.equal(doc.fingerprint, fingerprint);
+    const r = runCli(['identity', 'show', '--path', bare]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /secret {7}4,032-byte secret key \(no seed\)/);
+    assert.match(r.stdout, /pqble identity new/);
+    assert.match(runCli(['identity', 'show', '--path', path]).stdout, /secret {7}32-byte seed/);
   });
 
   it('new refuses to replace a file without --force, and replaces it with --force', () => {
