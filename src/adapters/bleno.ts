@@ -19,7 +19,7 @@ import type { Link, LinkEndpoint } from '../link/types.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { ATT_HEADER_BYTES, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid } from './gatt.js';
 import { AdapterLink, MAX_BUFFERED_INBOUND_PACKETS, emitAll } from './link-core.js';
-import { ADVERTISED_NAME_RE, SharedBleLibrary, deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
+import { ADVERTISED_NAME_RE, SharedBleLibrary, deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, silenceStoppedSocket, waitForPoweredOn } from './radio.js';
 
 export { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID } from './gatt.js';
 export { deviceIdForBlePeer } from './radio.js';
@@ -160,6 +160,7 @@ function stopBleno(lib: object & { stop?(): void }): void {
   } catch {
     // bleno that never started cannot stop
   }
+  silenceStoppedSocket(lib);
   const bindings = (lib as unknown as { _bindings?: unknown })._bindings;
   const hci = bindings !== null && typeof bindings === 'object' ? (bindings as { _hci?: unknown })._hci : undefined;
   if (hci !== null && typeof hci === 'object' && typeof (hci as { pollIsDevUp?: unknown }).pollIsDevUp === 'function') {

@@ -18,7 +18,7 @@ import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { ATT_HEADER_BYTES, ATT_MTU_MIN, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid, sameUuid } from './gatt.js';
 import { AdapterLink } from './link-core.js';
-import { SharedBleLibrary, deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, waitForPoweredOn } from './radio.js';
+import { SharedBleLibrary, deviceIdForBlePeer, deviceIdFromAddress, radioUnavailable, randomStaticDeviceId, silenceStoppedSocket, waitForPoweredOn } from './radio.js';
 
 export { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID } from './gatt.js';
 export { deviceIdForBlePeer } from './radio.js';
@@ -193,6 +193,7 @@ async function stopNoble(lib: NobleLike): Promise<void> {
   } catch {
     // a library that never started cannot stop; nothing is left running
   }
+  silenceStoppedSocket(lib);
   try {
     (lib as { removeAllListeners?: () => void }).removeAllListeners?.();
   } catch {

@@ -232,3 +232,25 @@ export class SharedBleLibrary<L> {
     await this.#stop(lib);
   }
 }
+
+/**
+ * After `stop()`: gives the stopped HCI socket of a noble or bleno instance, and the serial
+ * port under it (HCI over UART), a no-op `error` listener. `stop()` removes their listeners
+ * and closes the port, but a write the library had queued can still fail afterwards (EBADF
+ * on a closed pty); with no listener that `error` event would crash the process. Every
+ * private field is checked before it is touched.
+ */
+export function silenceStoppedSocket(lib: object): void {
+  const field = (o: unknown, name: string): unknown => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[name] : undefined);
+  const hci = field(field(lib, '_bindings'), '_hci');
+  const socket = field(hci, '_socket');
+  for (const emitter of [socket, field(socket, '_serialDevice')]) {
+    if (emitter !== null && typeof emitter === 'object' && typeof (emitter as { on?: unknown }).on === 'function') {
+      try {
+        (emitter as { on: (event: string, listener: () => void) => void }).on('error', () => undefined);
+      } catch {
+        // not an EventEmitter after all
+      }
+    }
+  }
+}

@@ -6,11 +6,12 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid, sameUuid } from '../../src/adapters/gatt.js';
 import { AdapterLink, MAX_BUFFERED_INBOUND_PACKETS, clampAttMtu, type LinkDriver } from '../../src/adapters/link-core.js';
-import { deviceIdForBlePeer, deviceIdFromAddress, isMissingNativeBinding, radioUnavailable, randomStaticDeviceId } from '../../src/adapters/radio.js';
+import { deviceIdForBlePeer, deviceIdFromAddress, isMissingNativeBinding, radioUnavailable, randomStaticDeviceId, silenceStoppedSocket } from '../../src/adapters/radio.js';
 import { LinkError } from '../../src/errors.js';
 import { isDeviceId } from '../../src/link/device-id.js';
 import { delay, rejectsWithCode, waitFor } from './helpers.js';
@@ -221,5 +222,19 @@ describe('AdapterLink', () => {
     assert.throws(() => link.onPacket(null as never), TypeError);
     assert.throws(() => link.onClose('x' as never), TypeError);
     assert.throws(() => link.onMtuChange(undefined as never), TypeError);
+  });
+});
+
+describe('silenceStoppedSocket', () => {
+  it('gives a stopped HCI socket and its serial port an error listener, so a late EBADF cannot crash the process', () => {
+    const serial = new EventEmitter();
+    const socket = Object.assign(new EventEmitter(), { _serialDevice: serial });
+    const lib = { _bindings: { _hci: { _socket: socket } } };
+    assert.throws(() => serial.emit('error', new Error('EBADF')), /EBADF/, 'without a listener the event throws');
+    silenceStoppedSocket(lib);
+    assert.equal(serial.emit('error', new Error('EBADF')), true);
+    assert.equal(socket.emit('error', new Error('EBADF')), true);
+    // Libraries without those fields are left alone.
+    for (const other of [{}, { _bindings: null }, { _bindings: { _hci: { _socket: 3 } } }]) silenceStoppedSocket(other);
   });
 });
