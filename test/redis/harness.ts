@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from '../../src/bytes.js';
+import { bytesToHex, randomBytes } from '../../src/bytes.js';
+import type { StoredSession } from '../../src/session/store.js';
 import type { FleetKey, RedisSessionStoreOptions } from '../../src/session/redis/index.js';
 import { RedisSessionStore } from '../../src/session/redis/index.js';
 import { silentLogger } from '../../src/logger.js';
@@ -173,4 +174,29 @@ export function testFleet(): TestFleet {
 /** Opens a store on `target` for `fleet` (silent logger unless given). */
 export function openStore(target: { url: string } | { cluster: { host: string; port: number }[] }, fleet: TestFleet, extra: Partial<RedisSessionStoreOptions> = {}): Promise<RedisSessionStore> {
   return RedisSessionStore.open({ ...target, storageKey: fleet.storageKey, blindingKey: fleet.blindingKey, namespace: fleet.namespace, logger: silentLogger, timeoutMs: 1000, ...extra });
+}
+
+/** A random stored session established `ageMs` ago. */
+export function sampleSession(nowMs = Date.now(), ageMs = 60_000): StoredSession {
+  return {
+    peerFingerprint: bytesToHex(randomBytes(32)),
+    deviceId: bytesToHex(randomBytes(6)),
+    establishedMs: nowMs - ageMs,
+    lastActiveMs: nowMs - ageMs,
+    outbound: randomBytes(32),
+    inbound: { secret: randomBytes(32), ticketId: randomBytes(16) },
+  };
+}
+
+/** Rejects unless `p` rejects with a PqbleError of `code`; resolves the elapsed ms. */
+export async function rejectsWithCode(p: Promise<unknown>, codes: readonly string[]): Promise<number> {
+  const t0 = performance.now();
+  try {
+    await p;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && codes.includes(code)) return performance.now() - t0;
+    throw new Error(`expected one of ${codes.join(', ')}, got ${String(code)}: ${String(err)}`, { cause: err });
+  }
+  throw new Error(`expected a rejection with ${codes.join(', ')}, it resolved`);
 }

@@ -45,6 +45,8 @@ export function makeClient(o: ResolvedRedisOptions): { client: RedisClient; owne
     ...t.clusterOptions,
     lazyConnect: true,
     enableOfflineQueue: false,
+    // The ready check's CLUSTER INFO races the node connections when there is no offline queue.
+    enableReadyCheck: false,
     enableAutoPipelining: false,
     maxRedirections: 4,
     retryDelayOnFailover: 50,

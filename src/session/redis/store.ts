@@ -10,7 +10,7 @@
 
 import { createHash } from 'node:crypto';
 import { bytesToHex, checkBytes, concatBytes, equalBytes, hexToBytes, utf8ToBytes, wipe } from '../../bytes.js';
-import { StoreError } from '../../errors.js';
+import { isPqbleError, StoreError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { LruMap } from '../lru.js';
 import {
@@ -59,6 +59,15 @@ if not cur then redis.call('SET', KEYS[1], ARGV[1]) return {v, 1} end
 if cur == ARGV[1] then return {v, 1} end
 return {v, 0}
 `;
+
+/** Resolves when `client` is ready (it may fail and reconnect on the way: ioredis Cluster's connect() can miss that). */
+function untilReady(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    client.once('ready', () => resolve());
+    client.connect().then(resolve, () => {});
+  });
+}
 
 /** A Buffer view of bytes (ioredis sends only Buffers as binary). */
 function buf(b: Uint8Array): Buffer {
@@ -117,8 +126,24 @@ export class RedisSessionStore implements SessionStore {
     if (owned) client.on('error', () => {});
     const store = new RedisSessionStore(o, client, owned);
     try {
-      if (owned) await bounded('connect', undefined, o.connectTimeoutMs, () => client.connect());
-      await store.#check();
+      const deadline = performance.now() + o.connectTimeoutMs;
+      if (owned) {
+        try {
+          await bounded('connect', undefined, o.connectTimeoutMs, () => untilReady(client));
+        } catch (err) {
+          throw new StoreError('PQBLE_ERR_STORE_UNAVAILABLE', `redis: could not connect within ${o.connectTimeoutMs} ms`, { cause: err });
+        }
+      }
+      // Right after a Cluster client is ready, a node connection may still be coming up.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await store.#check(Math.max(1, Math.round(deadline - performance.now())));
+          break;
+        } catch (err) {
+          if (!isPqbleError(err, 'PQBLE_ERR_STORE_UNAVAILABLE') || performance.now() + 50 >= deadline) throw err;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
       return store;
     } catch (err) {
       if (owned) client.disconnect();
@@ -126,9 +151,9 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  async #check(): Promise<void> {
+  async #check(timeoutMs: number): Promise<void> {
     const check = buf(this.#blinder.blind('check', utf8ToBytes(this.#o.namespace)));
-    const reply = await bounded('open', undefined, this.#o.connectTimeoutMs, () => this.#client.callBuffer('EVAL', OPEN_SCRIPT, 1, this.#keys.check, check));
+    const reply = await bounded('open', undefined, timeoutMs, () => this.#client.callBuffer('EVAL', OPEN_SCRIPT, 1, this.#keys.check, check));
     const [version, same] = Array.isArray(reply) ? (reply as [Buffer, number]) : [Buffer.alloc(0), 0];
     const v = version.toString('latin1');
     if (!/^([7-9]|\d{2,})\./.test(v)) throw new StoreError('PQBLE_ERR_STORE_IO', `redis: the store needs Redis 7.0 or newer (server says "${v.slice(0, 20) || 'older than 7.0'}")`);
