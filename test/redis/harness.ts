@@ -85,7 +85,7 @@ export class RedisServer {
 
   /** (Re)starts the process on the same port and directory and waits for PONG. */
   async restart(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...this.#extra];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'warning', '--repl-diskless-sync-delay', '0', ...this.#extra];
     this.#proc = spawn('redis-server', args, { stdio: 'ignore' });
     this.#proc.on('error', () => {});
     for (let i = 0; i < 200; i++) {
