@@ -113,6 +113,25 @@ if (REDIS_SKIP !== undefined) {
       }
     });
 
+    it('keeps call order when a ratchet must read first: a consume then a delete made at once', async () => {
+      const fleet = testFleet();
+      const [a, b] = await gateways({ url: server.url }, fleet, 2);
+      try {
+        for (let i = 0; i < 10; i++) {
+          const e = sampleSession();
+          await a.put(e);
+          // b never read e: its consume needs a read before the compare-and-set.
+          const next = { secret: randomBytes(32), ticketId: randomBytes(16) };
+          const consumed = b.consumeInbound(e.peerFingerprint, e.inbound!.ticketId, next, { deviceId: e.deviceId, lastActiveMs: Date.now() });
+          const deleted = b.delete(e.peerFingerprint);
+          const after = b.get(e.peerFingerprint);
+          assert.deepEqual([await consumed, await deleted, await after], [true, true, undefined]);
+        }
+      } finally {
+        await closeAll([a, b]);
+      }
+    });
+
     it('tombstones and ratchets survive a kill -9 and restart of Redis (AOF, fsync always)', async () => {
       const fleet = testFleet();
       const g = await openStore({ url: server.url }, fleet);

@@ -22,16 +22,13 @@
  * @module
  */
 
-import { bytesToHex, checkBytes, concatBytes, equalBytes, hexToBytes, utf8ToBytes, wipe, writeU64 } from '../../bytes.js';
-import type { InboundSlot, RatchetUpdate, StoredSession } from '../store.js';
-import { checkDeviceId, checkFingerprint, checkTimeMs, RESUMPTION_SECRET_BYTES } from '../validate.js';
+import { bytesToHex, concatBytes, equalBytes, hexToBytes, utf8ToBytes, wipe, writeU64 } from '../../bytes.js';
+import type { InboundSlot, StoredSession } from '../store.js';
 import { BLIND_BYTES, type Blinder } from './keys.js';
 import type { FleetSealer, UnsealFailure } from './seal.js';
 
 /** Bytes of the clear header of an entry value. */
 export const ENTRY_HEADER_BYTES = 3 * BLIND_BYTES;
-/** Bytes of a ticket id. */
-export const TICKET_ID_BYTES = 16;
 
 const ENTRY_AAD = utf8ToBytes('pqble/redis/entry/v1');
 const ZERO16 = new Uint8Array(BLIND_BYTES);
@@ -50,44 +47,6 @@ export interface EntryHeader {
   readonly ticket: Uint8Array;
   readonly outbound: Uint8Array;
   readonly device: Uint8Array;
-}
-
-/** Checks a {@link StoredSession} handed to `put` and returns a copy the caller cannot change. */
-export function checkStoredSession(session: unknown, label = 'session'): StoredSession {
-  if (session === null || typeof session !== 'object') throw new TypeError(`${label} must be an object`);
-  const s = session as Record<string, unknown>;
-  return {
-    peerFingerprint: checkFingerprint(s.peerFingerprint, `${label}.peerFingerprint`),
-    deviceId: checkDeviceId(s.deviceId, `${label}.deviceId`),
-    establishedMs: checkTimeMs(s.establishedMs, `${label}.establishedMs`),
-    lastActiveMs: checkTimeMs(s.lastActiveMs, `${label}.lastActiveMs`),
-    outbound: checkOutbound(s.outbound, `${label}.outbound`),
-    inbound: checkInbound(s.inbound, `${label}.inbound`),
-  };
-}
-
-/** Checks an optional 32-byte outbound secret and copies it. */
-export function checkOutbound(value: unknown, label: string): Uint8Array | undefined {
-  if (value === undefined) return undefined;
-  checkBytes(value, label, RESUMPTION_SECRET_BYTES);
-  return value.slice();
-}
-
-/** Checks an optional inbound slot and copies it. */
-export function checkInbound(value: unknown, label: string): InboundSlot | undefined {
-  if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object') throw new TypeError(`${label} must be { secret, ticketId } or undefined`);
-  const v = value as Record<string, unknown>;
-  checkBytes(v.secret, `${label}.secret`, RESUMPTION_SECRET_BYTES);
-  checkBytes(v.ticketId, `${label}.ticketId`, TICKET_ID_BYTES);
-  return { secret: v.secret.slice(), ticketId: v.ticketId.slice() };
-}
-
-/** Checks a {@link RatchetUpdate}. */
-export function checkRatchetUpdate(value: unknown, label = 'update'): RatchetUpdate {
-  if (value === null || typeof value !== 'object') throw new TypeError(`${label} must be { deviceId, lastActiveMs }`);
-  const v = value as Record<string, unknown>;
-  return { deviceId: checkDeviceId(v.deviceId, `${label}.deviceId`), lastActiveMs: checkTimeMs(v.lastActiveMs, `${label}.lastActiveMs`) };
 }
 
 /** Encodes and decodes entry values for one fleet. */

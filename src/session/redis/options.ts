@@ -12,6 +12,7 @@ import { checkCrypto, type CryptoProvider } from '../../crypto/index.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import { checkInteger, checkOptionKeys } from '../../util/options.js';
 import { DEFAULT_SESSION_TTL_MS } from '../cache.js';
+import { MAX_TIME_MS } from '../validate.js';
 
 /** Bytes of a fleet storage key and of the fleet blinding key. */
 export const FLEET_KEY_BYTES = 32;
@@ -57,7 +58,7 @@ export interface RedisSessionStoreOptions {
   readonly blindingKey: Uint8Array;
   /** The fleet's namespace (the hash tag of every key); default `pqble`. */
   readonly namespace?: string;
-  /** Session lifetime from the last full handshake, ms; default 24 h. The same on every gateway. */
+  /** Session lifetime from the last full handshake, ms (1 s .. year 9999); default 24 h. The same on every gateway. */
   readonly sessionLifetimeMs?: number;
   /** Cap on the fleet's sessions; least recently active ones go beyond it; default 1,000,000. */
   readonly maxSessions?: number;
@@ -186,7 +187,7 @@ export function resolveRedisOptions(options: RedisSessionStoreOptions): Resolved
     readKeys,
     blindingKey: options.blindingKey.slice(),
     namespace,
-    sessionLifetimeMs: checkInteger(options.sessionLifetimeMs ?? DEFAULT_SESSION_TTL_MS, 'sessionLifetimeMs', 1000, 366 * 24 * 3600 * 1000),
+    sessionLifetimeMs: checkInteger(options.sessionLifetimeMs ?? DEFAULT_SESSION_TTL_MS, 'sessionLifetimeMs', 1000, MAX_TIME_MS),
     maxSessions: checkInteger(options.maxSessions ?? DEFAULT_REDIS_MAX_SESSIONS, 'maxSessions', 1, 100_000_000),
     timeoutMs,
     connectTimeoutMs: checkInteger(options.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS, 'connectTimeoutMs', 1, 600_000),

@@ -8,14 +8,11 @@
  * @module
  */
 
-import { createHash } from 'node:crypto';
 import { bytesToHex, checkBytes, concatBytes, equalBytes, hexToBytes, utf8ToBytes, wipe } from '../../bytes.js';
 import { isPqbleError, StoreError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { LruMap } from '../lru.js';
 import {
-  MAX_STORE_VALUE_BYTES,
-  STORE_VALUE_NAME_RE,
   type InboundSlot,
   type RatchetUpdate,
   type SessionStore,
@@ -23,10 +20,25 @@ import {
   type StoreCallOptions,
   type StoredSession,
 } from '../store.js';
+import {
+  checkCallOptions,
+  checkRatchetUpdate,
+  checkTouches,
+  checkValueName,
+  copyInbound,
+  copyOptionalSecret,
+  copyStoredSession,
+  copyValue,
+  DIRECTION_SECRET_BYTES,
+  storeClosed,
+  TICKET_ID_BYTES,
+  type CheckedCallOptions,
+} from '../store-checks.js';
 import { checkDeviceId, checkFingerprint, checkTimeMs } from '../validate.js';
-import { bounded, checkCallOptions } from './call.js';
+import { bounded } from './call.js';
+import { CallOrder } from './order.js';
 import { makeClient, toStoreError, type RedisClient } from './client.js';
-import { checkInbound, checkOutbound, checkRatchetUpdate, checkStoredSession, EntryCodec, TICKET_ID_BYTES, type EntryRecord } from './entry.js';
+import { EntryCodec, type EntryRecord } from './entry.js';
 import { Blinder, KeyLayout } from './keys.js';
 import { resolveRedisOptions, type RedisSessionStoreOptions, type ResolvedRedisOptions } from './options.js';
 import { FleetSealer } from './seal.js';
@@ -90,11 +102,11 @@ export class RedisSessionStore implements SessionStore {
   readonly #sealer: FleetSealer;
   readonly #codec: EntryCodec;
   readonly #logger: Logger;
-  readonly #shas = new Map<ScriptName, string>();
   /** Raw values last read or written, by blinded fingerprint (hex): the expected value of a ratchet's compare-and-set. */
   readonly #recent = new LruMap<{ readonly hex: string; readonly raw: Buffer }>();
   /** Keys already warned about (bounded). */
   readonly #warned = new LruMap<string>();
+  readonly #order = new CallOrder();
   #closed = false;
   #counters = { evictions: 0, expiries: 0, damaged: 0, retries: 0 };
 
@@ -107,9 +119,6 @@ export class RedisSessionStore implements SessionStore {
     this.#sealer = new FleetSealer(o.storageKey, o.readKeys, o.crypto);
     this.#codec = new EntryCodec(this.#blinder, this.#sealer);
     this.#logger = o.logger;
-    for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
-      this.#shas.set(name, createHash('sha1').update(SCRIPTS[name].lua).digest('hex'));
-    }
   }
 
   /**
@@ -129,7 +138,7 @@ export class RedisSessionStore implements SessionStore {
       const deadline = performance.now() + o.connectTimeoutMs;
       if (owned) {
         try {
-          await bounded('connect', undefined, o.connectTimeoutMs, () => untilReady(client));
+          await bounded('connect', { signal: undefined, timeoutMs: o.connectTimeoutMs }, () => untilReady(client));
         } catch (err) {
           throw new StoreError('PQBLE_ERR_STORE_UNAVAILABLE', `redis: could not connect within ${o.connectTimeoutMs} ms`, { cause: err });
         }
@@ -153,7 +162,7 @@ export class RedisSessionStore implements SessionStore {
 
   async #check(timeoutMs: number): Promise<void> {
     const check = buf(this.#blinder.blind('check', utf8ToBytes(this.#o.namespace)));
-    const reply = await bounded('open', undefined, timeoutMs, () => this.#client.callBuffer('EVAL', OPEN_SCRIPT, 1, this.#keys.check, check));
+    const reply = await bounded('open', { signal: undefined, timeoutMs: timeoutMs }, () => this.#client.callBuffer('EVAL', OPEN_SCRIPT, 1, this.#keys.check, check));
     const [version, same] = Array.isArray(reply) ? (reply as [Buffer, number]) : [Buffer.alloc(0), 0];
     const v = version.toString('latin1');
     if (!/^([7-9]|\d{2,})\./.test(v)) throw new StoreError('PQBLE_ERR_STORE_IO', `redis: the store needs Redis 7.0 or newer (server says "${v.slice(0, 20) || 'older than 7.0'}")`);
@@ -172,44 +181,43 @@ export class RedisSessionStore implements SessionStore {
 
   // --- plumbing -----------------------------------------------------------------------
 
-  #start(options: StoreCallOptions | undefined): { signal: AbortSignal | undefined; timeoutMs: number } {
+  #start(options: StoreCallOptions | undefined, what: string): CheckedCallOptions {
     const call = checkCallOptions(options, this.#o.timeoutMs);
-    if (this.#closed) throw new StoreError('PQBLE_ERR_STORE_CLOSED', 'redis: the store is closed');
+    if (this.#closed) throw storeClosed(`redis: ${what}`);
     return call;
   }
 
-  /** Runs a script (EVALSHA, EVAL when Redis lost its script cache); durable writes WAIT for replicas. */
+  /**
+   * Runs a script, always with EVAL (never EVALSHA): a NOSCRIPT fallback would re-send some
+   * calls after later ones already ran, breaking the order of calls (a Redis restart or a
+   * failover empties the script cache). Durable writes WAIT for replicas in the same pipeline.
+   */
   async #script(name: ScriptName, keys: readonly Buffer[], args: readonly (Buffer | string)[], write: boolean): Promise<unknown> {
     const { lua, numberOfKeys } = SCRIPTS[name];
-    const sha = this.#shas.get(name)!;
     const tail = [numberOfKeys, ...keys, ...args];
-    if (!write || this.#o.waitReplicas === 0) {
-      try {
-        return await this.#client.callBuffer('EVALSHA', sha, ...tail);
-      } catch (err) {
-        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-        return await this.#client.callBuffer('EVAL', lua, ...tail);
-      }
-    }
+    if (!write || this.#o.waitReplicas === 0) return this.#client.callBuffer('EVAL', lua, ...tail);
     const waitMs = this.#o.waitTimeoutMs ?? Math.max(10, this.#o.timeoutMs - 20);
-    for (const command of ['EVALSHA', 'EVAL'] as const) {
-      const results = await this.#client
-        .pipeline()
-        .callBuffer(command, command === 'EVALSHA' ? sha : lua, ...tail)
-        .call('WAIT', this.#o.waitReplicas, waitMs)
-        .exec();
-      const [scriptResult, waitResult] = results ?? [];
-      const scriptErr = scriptResult?.[0];
-      if (scriptErr instanceof Error && scriptErr.message.startsWith('NOSCRIPT') && command === 'EVALSHA') continue;
-      if (scriptErr) throw scriptErr;
-      if (waitResult?.[0]) throw waitResult[0];
-      const acked = Number(waitResult?.[1]);
-      if (!(acked >= this.#o.waitReplicas)) {
-        throw new StoreError('PQBLE_ERR_STORE_UNAVAILABLE', `redis: a write reached ${acked} of ${this.#o.waitReplicas} replicas within ${waitMs} ms (treat it as not durable)`);
-      }
-      return scriptResult?.[1];
+    const results = await this.#client
+      .pipeline()
+      .callBuffer('EVAL', lua, ...tail)
+      .call('WAIT', this.#o.waitReplicas, waitMs)
+      .exec();
+    const [scriptResult, waitResult] = results ?? [];
+    if (scriptResult?.[0]) throw scriptResult[0];
+    if (waitResult?.[0]) throw waitResult[0];
+    const acked = Number(waitResult?.[1]);
+    if (!(acked >= this.#o.waitReplicas)) {
+      throw new StoreError('PQBLE_ERR_STORE_UNAVAILABLE', `redis: a write reached ${acked} of ${this.#o.waitReplicas} replicas within ${waitMs} ms (treat it as not durable)`);
     }
-    throw new StoreError('PQBLE_ERR_STORE_IO', 'redis: the script could not be loaded');
+    return scriptResult?.[1];
+  }
+
+  /** Runs one round trip of a public call: in call order, within the call's bound. */
+  #run<T>(what: string, call: CheckedCallOptions, work: () => Promise<T>): Promise<T> {
+    return bounded(what, call, async () => {
+      await this.#order.turn();
+      return work();
+    });
   }
 
   #bfp(peerFingerprint: string): { bfp: Buffer; key: Buffer; hex: string } {
@@ -268,17 +276,17 @@ export class RedisSessionStore implements SessionStore {
   /** The entry for a peer, or `undefined`. */
   async get(peerFingerprint: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     const fp = checkFingerprint(peerFingerprint);
-    const { signal, timeoutMs } = this.#start(options);
+    const call = this.#start(options, 'get');
     const { bfp, key } = this.#bfp(fp);
-    return bounded('get', signal, timeoutMs, async () => (await this.#readEntry(bfp, key))?.session);
+    return this.#run('get', call, async () => (await this.#readEntry(bfp, key))?.session);
   }
 
   /** The entry whose inbound ticket id is `ticketId` (16 bytes), or `undefined` (unknown or consumed). */
   async getByTicket(ticketId: Uint8Array, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
     const bt = buf(this.#blinder.blind('ticket', ticketId));
-    const { signal, timeoutMs } = this.#start(options);
-    return bounded('getByTicket', signal, timeoutMs, async () => {
+    const call = this.#start(options, 'getByTicket');
+    return this.#run('getByTicket', call, async () => {
       const row = await this.#script('pqbleGetByPointer', [this.#keys.ticket(bt)], [this.#keys.prefix, '1', bt, '1'], false);
       return isRow(row) ? this.#decodeRow(row)?.session : undefined;
     });
@@ -288,8 +296,8 @@ export class RedisSessionStore implements SessionStore {
   async getByDevice(deviceId: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     const id = checkDeviceId(deviceId);
     const bd = buf(this.#blinder.blind('device', hexToBytes(id)));
-    const { signal, timeoutMs } = this.#start(options);
-    return bounded('getByDevice', signal, timeoutMs, async () => {
+    const call = this.#start(options, 'getByDevice');
+    return this.#run('getByDevice', call, async () => {
       const row = await this.#script('pqbleGetByPointer', [this.#keys.device(bd)], [this.#keys.prefix, '33', bd, '0'], false);
       return isRow(row) ? this.#decodeRow(row)?.session : undefined;
     });
@@ -299,15 +307,15 @@ export class RedisSessionStore implements SessionStore {
 
   /** Inserts or replaces the entry for `session.peerFingerprint`; durable (acknowledged by Redis) when resolved. */
   async put(session: StoredSession, options?: StoreCallOptions): Promise<void> {
-    const s = checkStoredSession(session);
-    const { signal, timeoutMs } = this.#start(options);
+    const s = copyStoredSession(session);
+    const call = this.#start(options, 'put');
     const { bfp, key, hex } = this.#bfp(s.peerFingerprint);
     const value = this.#codec.encode(key, s);
     wipe(s.outbound, s.inbound?.secret);
     const now = Date.now();
     const expireAt = s.establishedMs + this.#o.sessionLifetimeMs;
     this.#recent.delete(hex);
-    await bounded('put', signal, timeoutMs, async () => {
+    await this.#run('put', call, async () => {
       const reply = await this.#script(
         'pqblePut',
         [key, this.#keys.lru, this.#keys.established],
@@ -326,12 +334,12 @@ export class RedisSessionStore implements SessionStore {
     const fp = checkFingerprint(peerFingerprint);
     checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
     const ticket = ticketId.slice();
-    const nextSlot = checkInbound(next, 'next');
+    const nextSlot = next === undefined ? undefined : copyInbound(next, 'next');
     const u = checkRatchetUpdate(update);
-    const { signal, timeoutMs } = this.#start(options);
+    const call = this.#start(options, 'consumeInbound');
     const bt = buf(this.#blinder.blind('ticket', ticket));
     try {
-      return await bounded('consumeInbound', signal, timeoutMs, () =>
+      return await bounded('consumeInbound', call, () =>
         this.#ratchet(fp, 'pqbleConsume', bt, u, (r) => r.inbound !== undefined && equalBytes(r.inbound.ticketId, ticket), (r) => ({ ...r, deviceId: u.deviceId, inbound: nextSlot })),
       );
     } finally {
@@ -342,14 +350,14 @@ export class RedisSessionStore implements SessionStore {
   /** Compare-and-set of the outbound secret (see `SessionStore.replaceOutbound`). */
   async replaceOutbound(peerFingerprint: string, expected: Uint8Array, next: Uint8Array | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
     const fp = checkFingerprint(peerFingerprint);
-    checkBytes(expected, 'expected', 32);
+    checkBytes(expected, 'expected', DIRECTION_SECRET_BYTES);
     const want = expected.slice();
-    const nextSecret = checkOutbound(next, 'next');
+    const nextSecret = copyOptionalSecret(next, 'next');
     const u = checkRatchetUpdate(update);
-    const { signal, timeoutMs } = this.#start(options);
+    const call = this.#start(options, 'replaceOutbound');
     const bo = buf(this.#blinder.blind('outbound', want));
     try {
-      return await bounded('replaceOutbound', signal, timeoutMs, () =>
+      return await bounded('replaceOutbound', call, () =>
         this.#ratchet(fp, 'pqbleReplaceOutbound', bo, u, (r) => r.outbound !== undefined && equalBytes(r.outbound, want), (r) => ({ ...r, deviceId: u.deviceId, outbound: nextSecret })),
       );
     } finally {
@@ -370,6 +378,26 @@ export class RedisSessionStore implements SessionStore {
     change: (r: StoredSession) => EntryRecord,
   ): Promise<boolean> {
     const { bfp, key, hex } = this.#bfp(fp);
+    const place = this.#order.hold();
+    try {
+      await place.ready;
+      return await this.#ratchetInLine(bfp, key, hex, script, blinded, u, matches, change, place.release);
+    } finally {
+      place.release();
+    }
+  }
+
+  async #ratchetInLine(
+    bfp: Buffer,
+    key: Buffer,
+    hex: string,
+    script: 'pqbleConsume' | 'pqbleReplaceOutbound',
+    blinded: Buffer,
+    u: RatchetUpdate,
+    matches: (r: StoredSession) => boolean,
+    change: (r: StoredSession) => EntryRecord,
+    release: () => void,
+  ): Promise<boolean> {
     for (let attempt = 0; attempt < RATCHET_ATTEMPTS; attempt++) {
       let raw = attempt === 0 ? this.#recent.get(hex)?.raw : undefined;
       let session: StoredSession | undefined;
@@ -394,7 +422,9 @@ export class RedisSessionStore implements SessionStore {
           return false;
         }
         const value = this.#codec.encode(key, change(s));
-        const reply = await this.#script(script, [key, this.#keys.lru], [this.#keys.prefix, bfp, blinded, raw, value, String(u.lastActiveMs)], true);
+        const sent = this.#script(script, [key, this.#keys.lru], [this.#keys.prefix, bfp, blinded, raw, value, String(u.lastActiveMs)], true);
+        release(); // the compare-and-set is on the wire: later calls may follow it
+        const reply = await sent;
         if (reply === 1) {
           this.#remember(hex, value);
           return true;
@@ -412,25 +442,19 @@ export class RedisSessionStore implements SessionStore {
   /** Removes a peer's entry; `true` if there was one. */
   async delete(peerFingerprint: string, options?: StoreCallOptions): Promise<boolean> {
     const fp = checkFingerprint(peerFingerprint);
-    const { signal, timeoutMs } = this.#start(options);
+    const call = this.#start(options, 'delete');
     const { bfp, key, hex } = this.#bfp(fp);
     this.#recent.delete(hex);
-    return bounded('delete', signal, timeoutMs, async () => (await this.#script('pqbleDelete', [key, this.#keys.lru, this.#keys.established], [this.#keys.prefix, bfp], true)) === 1);
+    return this.#run('delete', call, async () => (await this.#script('pqbleDelete', [key, this.#keys.lru, this.#keys.established], [this.#keys.prefix, bfp], true)) === 1);
   }
 
   /** Batched last-active updates of existing entries (`ZADD XX GT`: never moves back, ignores unknown peers). */
   async touch(updates: readonly SessionTouch[], options?: StoreCallOptions): Promise<void> {
-    if (!Array.isArray(updates)) throw new TypeError('updates must be an array');
     const pairs: (Buffer | string)[] = [];
-    updates.forEach((t: unknown, i) => {
-      if (t === null || typeof t !== 'object') throw new TypeError(`updates[${i}] must be { peerFingerprint, lastActiveMs }`);
-      const { peerFingerprint, lastActiveMs } = t as Record<string, unknown>;
-      const fp = checkFingerprint(peerFingerprint, `updates[${i}].peerFingerprint`);
-      pairs.push(String(checkTimeMs(lastActiveMs, `updates[${i}].lastActiveMs`)), this.#bfp(fp).bfp);
-    });
-    const { signal, timeoutMs } = this.#start(options);
+    for (const t of checkTouches(updates)) pairs.push(String(t.lastActiveMs), this.#bfp(t.peerFingerprint).bfp);
+    const call = this.#start(options, 'touch');
     if (pairs.length === 0) return;
-    await bounded('touch', signal, timeoutMs, async () => {
+    await this.#run('touch', call, async () => {
       for (let i = 0; i < pairs.length; i += 2 * TOUCH_CHUNK) {
         await this.#client.callBuffer('ZADD', this.#keys.lru, 'XX', 'GT', ...pairs.slice(i, i + 2 * TOUCH_CHUNK));
       }
@@ -440,11 +464,11 @@ export class RedisSessionStore implements SessionStore {
   /** Removes every entry established at or before `establishedBeforeMs`; the timeout bounds each chunk of 500. */
   async prune(establishedBeforeMs: number, options?: StoreCallOptions): Promise<number> {
     const before = checkTimeMs(establishedBeforeMs, 'establishedBeforeMs');
-    const { signal, timeoutMs } = this.#start(options);
+    const call = this.#start(options, 'prune');
     this.#recent.clear();
     let removed = 0;
     for (;;) {
-      const reply = await bounded('prune', signal, timeoutMs, () =>
+      const reply = await this.#run('prune', call, () =>
         this.#script('pqblePrune', [this.#keys.lru, this.#keys.established], [this.#keys.prefix, String(before), String(PRUNE_CHUNK)], true),
       );
       const [n, examined] = Array.isArray(reply) ? (reply as number[]) : [0, 0];
@@ -459,11 +483,11 @@ export class RedisSessionStore implements SessionStore {
    * once; entries added or removed during the walk may or may not appear.
    */
   async *entries(options?: StoreCallOptions): AsyncIterable<StoredSession> {
-    const { signal, timeoutMs } = this.#start(options);
+    const call = this.#start(options, 'entries');
     const seen = new Set<string>();
     let cursor = '0';
     do {
-      const scan = await bounded('entries', signal, timeoutMs, () => this.#client.callBuffer('ZSCAN', this.#keys.lru, cursor, 'COUNT', String(SCAN_CHUNK)));
+      const scan = await this.#run('entries', call, () => this.#client.callBuffer('ZSCAN', this.#keys.lru, cursor, 'COUNT', String(SCAN_CHUNK)));
       if (!Array.isArray(scan) || scan.length !== 2 || !Buffer.isBuffer(scan[0]) || !Array.isArray(scan[1])) throw new StoreError('PQBLE_ERR_STORE_IO', 'redis: unexpected ZSCAN reply');
       cursor = scan[0].toString('latin1');
       const members: Buffer[] = [];
@@ -477,7 +501,7 @@ export class RedisSessionStore implements SessionStore {
         members.push(m);
       }
       if (members.length === 0) continue;
-      const rows = await bounded('entries', signal, timeoutMs, () => this.#script('pqbleGetMany', [this.#keys.lru], [this.#keys.prefix, ...members], false));
+      const rows = await this.#run('entries', call, () => this.#script('pqbleGetMany', [this.#keys.lru], [this.#keys.prefix, ...members], false));
       for (const row of Array.isArray(rows) ? (rows as unknown[]) : []) {
         if (!isRow(row)) continue;
         const e = this.#decodeRow(row);
@@ -489,9 +513,9 @@ export class RedisSessionStore implements SessionStore {
 
   /** Entries stored now (the LRU set minus members whose entry has expired). */
   async size(options?: StoreCallOptions): Promise<number> {
-    const { signal, timeoutMs } = this.#start(options);
+    const call = this.#start(options, 'size');
     const before = Date.now() - this.#o.sessionLifetimeMs;
-    return bounded('size', signal, timeoutMs, async () => {
+    return this.#run('size', call, async () => {
       const n = await this.#script('pqbleSize', [this.#keys.lru, this.#keys.established], [this.#keys.prefix, String(before), String(SWEEP_LIMIT)], true);
       return Math.max(0, Number(n) || 0);
     });
@@ -500,16 +524,15 @@ export class RedisSessionStore implements SessionStore {
   // --- named values -------------------------------------------------------------------
 
   #valueKey(name: unknown): Buffer {
-    if (typeof name !== 'string') throw new TypeError(`name must be a string, got ${typeof name}`);
-    if (!STORE_VALUE_NAME_RE.test(name)) throw new RangeError('name must be 1..128 printable ASCII characters');
-    return this.#keys.value(buf(this.#blinder.blind('value', utf8ToBytes(name))));
+    checkValueName(name);
+    return this.#keys.value(buf(this.#blinder.blind('value', utf8ToBytes(name as string))));
   }
 
   /** A named value (sealed like entries), or `undefined`; a damaged one is logged and reads as unset. */
   async getValue(name: string, options?: StoreCallOptions): Promise<Uint8Array | undefined> {
     const key = this.#valueKey(name);
-    const { signal, timeoutMs } = this.#start(options);
-    return bounded('getValue', signal, timeoutMs, async () => {
+    const call = this.#start(options, 'getValue');
+    return this.#run('getValue', call, async () => {
       const sealed = await this.#client.callBuffer('GET', key);
       if (!Buffer.isBuffer(sealed)) return undefined;
       const opened = this.#sealer.open(sealed, concatBytes(VALUE_AAD, key));
@@ -524,13 +547,11 @@ export class RedisSessionStore implements SessionStore {
   /** Sets (or with `undefined`, removes) a named value, at most 4 KiB. */
   async putValue(name: string, value: Uint8Array | undefined, options?: StoreCallOptions): Promise<void> {
     const key = this.#valueKey(name);
-    if (value !== undefined) {
-      checkBytes(value, 'value');
-      if (value.length > MAX_STORE_VALUE_BYTES) throw new RangeError(`value must be at most ${MAX_STORE_VALUE_BYTES} bytes, got ${value.length}`);
-    }
-    const sealed = value === undefined ? undefined : buf(this.#sealer.seal(value, concatBytes(VALUE_AAD, key)));
-    const { signal, timeoutMs } = this.#start(options);
-    await bounded('putValue', signal, timeoutMs, async () => {
+    const copy = copyValue(value);
+    const sealed = copy === undefined ? undefined : buf(this.#sealer.seal(copy, concatBytes(VALUE_AAD, key)));
+    wipe(copy);
+    const call = this.#start(options, 'putValue');
+    await this.#run('putValue', call, async () => {
       if (sealed === undefined) await this.#client.callBuffer('DEL', key);
       else await this.#client.callBuffer('SET', key, sealed);
     });
@@ -543,7 +564,7 @@ export class RedisSessionStore implements SessionStore {
     this.#recent.clear();
     if (!this.#owned) return;
     try {
-      await bounded('close', undefined, this.#o.timeoutMs, () => this.#client.quit());
+      await bounded('close', { signal: undefined, timeoutMs: this.#o.timeoutMs }, () => this.#client.quit());
     } catch {
       // Redis gone or slow: drop the connection instead.
     } finally {

@@ -1,0 +1,211 @@
+/**
+ * Logic every {@link SessionStore} implementation shares, under the seam (docs/store.md "The
+ * store contract"): the labelled input checks and copies of the values handed in, and the
+ * call wrapper that honours {@link StoreCallOptions} (an `AbortSignal` and a timeout) the
+ * same way in every store. The memory store, the file store and the Redis store use it, so
+ * the compliance suite (test/session/store-compliance.ts) sees one behaviour.
+ *
+ * @module
+ */
+
+import { checkBytes } from '../bytes.js';
+import { AbortError, StoreError } from '../errors.js';
+import { MAX_STORE_VALUE_BYTES, STORE_VALUE_NAME_RE, type InboundSlot, type RatchetUpdate, type SessionTouch, type StoreCallOptions, type StoredSession } from './store.js';
+import { checkDeviceId, checkFingerprint, checkOptionKeys, checkTimeMs } from './validate.js';
+
+/** Bytes of a direction secret (`outbound`, `inbound.secret`). */
+export const DIRECTION_SECRET_BYTES = 32;
+/** Bytes of an inbound ticket id. */
+export const TICKET_ID_BYTES = 16;
+/** Largest accepted `timeoutMs` of a store call (one day). */
+export const MAX_STORE_TIMEOUT_MS = 86_400_000;
+/**
+ * How many consumed ticket ids a store remembers (most recent first) so that a `put` that
+ * brings back an entry with an already consumed ticket cannot make that ticket usable again
+ * (docs/store.md "Single use").
+ */
+export const CONSUMED_TICKETS_REMEMBERED = 65_536;
+
+const CALL_OPTION_KEYS = ['signal', 'timeoutMs'] as const;
+const SESSION_KEYS = ['peerFingerprint', 'deviceId', 'establishedMs', 'lastActiveMs', 'outbound', 'inbound'] as const;
+
+/** A checked copy of an inbound slot (fresh buffers). */
+export function copyInbound(slot: unknown, label: string): InboundSlot {
+  if (typeof slot !== 'object' || slot === null) throw new TypeError(`${label} must be an object`);
+  checkOptionKeys(slot, ['secret', 'ticketId'], label);
+  const { secret, ticketId } = slot as Record<string, unknown>;
+  checkBytes(secret, `${label}.secret`, DIRECTION_SECRET_BYTES);
+  checkBytes(ticketId, `${label}.ticketId`, TICKET_ID_BYTES);
+  return { secret: secret.slice(), ticketId: ticketId.slice() };
+}
+
+/** A checked copy of a secret that may be absent. */
+export function copyOptionalSecret(value: unknown, label: string): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  checkBytes(value, label, DIRECTION_SECRET_BYTES);
+  return value.slice();
+}
+
+/**
+ * A checked, normalised copy of a session handed to `put` (fingerprint lowercased, device id
+ * in its canonical form, fresh secret buffers).
+ * @throws TypeError / RangeError for a malformed session
+ */
+export function copyStoredSession(session: unknown, label = 'session'): StoredSession {
+  if (typeof session !== 'object' || session === null) throw new TypeError(`${label} must be an object`);
+  checkOptionKeys(session, SESSION_KEYS, label);
+  const s = session as Record<string, unknown>;
+  return {
+    peerFingerprint: checkFingerprint(s.peerFingerprint, `${label}.peerFingerprint`),
+    deviceId: checkDeviceId(s.deviceId, `${label}.deviceId`),
+    establishedMs: checkTimeMs(s.establishedMs, `${label}.establishedMs`),
+    lastActiveMs: checkTimeMs(s.lastActiveMs, `${label}.lastActiveMs`),
+    outbound: copyOptionalSecret(s.outbound, `${label}.outbound`),
+    inbound: s.inbound === undefined ? undefined : copyInbound(s.inbound, `${label}.inbound`),
+  };
+}
+
+/** A fresh copy of a stored session (for handing out). */
+export function cloneStoredSession(s: StoredSession): StoredSession {
+  return {
+    peerFingerprint: s.peerFingerprint,
+    deviceId: s.deviceId,
+    establishedMs: s.establishedMs,
+    lastActiveMs: s.lastActiveMs,
+    outbound: s.outbound?.slice(),
+    inbound: s.inbound === undefined ? undefined : { secret: s.inbound.secret.slice(), ticketId: s.inbound.ticketId.slice() },
+  };
+}
+
+/** Overwrites the secrets of a session copy the store owns. */
+export function wipeStoredSession(s: StoredSession | undefined): void {
+  if (s === undefined) return;
+  s.outbound?.fill(0);
+  s.inbound?.secret.fill(0);
+}
+
+/** A checked ratchet update (device id normalised). */
+export function checkRatchetUpdate(update: unknown, label = 'update'): RatchetUpdate {
+  if (typeof update !== 'object' || update === null) throw new TypeError(`${label} must be an object`);
+  checkOptionKeys(update, ['deviceId', 'lastActiveMs'], label);
+  const u = update as Record<string, unknown>;
+  return { deviceId: checkDeviceId(u.deviceId, `${label}.deviceId`), lastActiveMs: checkTimeMs(u.lastActiveMs, `${label}.lastActiveMs`) };
+}
+
+/** Checked copies of a batch of touches. */
+export function checkTouches(updates: unknown): SessionTouch[] {
+  if (!Array.isArray(updates)) throw new TypeError('updates must be an array');
+  return updates.map((u: unknown, i) => {
+    const label = `updates[${i}]`;
+    if (typeof u !== 'object' || u === null) throw new TypeError(`${label} must be an object`);
+    checkOptionKeys(u, ['peerFingerprint', 'lastActiveMs'], label);
+    const t = u as Record<string, unknown>;
+    return { peerFingerprint: checkFingerprint(t.peerFingerprint, `${label}.peerFingerprint`), lastActiveMs: checkTimeMs(t.lastActiveMs, `${label}.lastActiveMs`) };
+  });
+}
+
+/** Checks a value name (1..128 printable ASCII characters). */
+export function checkValueName(name: unknown): string {
+  if (typeof name !== 'string') throw new TypeError('name must be a string');
+  if (!STORE_VALUE_NAME_RE.test(name)) throw new RangeError('name must be 1..128 printable ASCII characters without spaces');
+  return name;
+}
+
+/** A checked copy of a value (at most {@link MAX_STORE_VALUE_BYTES}), or `undefined`. */
+export function copyValue(value: unknown): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  checkBytes(value, 'value');
+  if (value.length > MAX_STORE_VALUE_BYTES) throw new RangeError(`value must be at most ${MAX_STORE_VALUE_BYTES} bytes, got ${value.length}`);
+  return value.slice();
+}
+
+/** Checked {@link StoreCallOptions}. */
+export interface CheckedCallOptions {
+  readonly signal: AbortSignal | undefined;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Checks call options; `defaultTimeoutMs` applies when `timeoutMs` is not given.
+ * @throws TypeError / RangeError for malformed options
+ */
+export function checkCallOptions(options: unknown, defaultTimeoutMs: number): CheckedCallOptions {
+  if (options === undefined) return { signal: undefined, timeoutMs: defaultTimeoutMs };
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  checkOptionKeys(options, CALL_OPTION_KEYS, 'store call options');
+  const { signal, timeoutMs } = options as StoreCallOptions;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
+  if (timeoutMs !== undefined) {
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) throw new TypeError('options.timeoutMs must be a number');
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_STORE_TIMEOUT_MS) {
+      throw new RangeError(`options.timeoutMs must be a whole number of ms in 0..${MAX_STORE_TIMEOUT_MS}`);
+    }
+  }
+  return { signal, timeoutMs: timeoutMs ?? defaultTimeoutMs };
+}
+
+/** The error of a call that ran out of time. */
+export function storeTimeout(what: string, timeoutMs: number): StoreError {
+  return new StoreError('PQBLE_ERR_STORE_TIMEOUT', `the session store did not answer ${what} within ${timeoutMs} ms`);
+}
+
+/**
+ * Runs one store call under its options: rejects with `PQBLE_ERR_ABORTED` if the signal is
+ * (or becomes) aborted, with `PQBLE_ERR_STORE_TIMEOUT` once `timeoutMs` has passed (a
+ * timeout of 0 has passed before the call starts, so the call has no effect), and otherwise
+ * settles as `work()` does. `work` starts only when neither has happened; a call rejected by
+ * a signal or a timeout after `work` started may still take effect (docs/store.md "Failure").
+ * Never leaves a timer or a listener behind.
+ */
+export function runStoreCall<T>(what: string, options: CheckedCallOptions, work: () => Promise<T>): Promise<T> {
+  const { signal, timeoutMs } = options;
+  if (signal?.aborted === true) return Promise.reject(new AbortError(`${what} was aborted`, { cause: signal.reason }));
+  if (timeoutMs === 0) return Promise.reject(storeTimeout(what, 0));
+  let started: Promise<T>;
+  try {
+    started = work();
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const finish = (): void => {
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      if (done) return;
+      finish();
+      reject(new AbortError(`${what} was aborted`, { cause: signal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      if (done) return;
+      finish();
+      reject(storeTimeout(what, timeoutMs));
+    }, timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    started.then(
+      (v) => {
+        if (done) return;
+        finish();
+        resolve(v);
+      },
+      (err: unknown) => {
+        if (done) return;
+        finish();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
+/** The error of a call on a closed store. */
+export function storeClosed(what: string): StoreError {
+  return new StoreError('PQBLE_ERR_STORE_CLOSED', `${what}: the session store is closed`);
+}
+
+/** `err` as an Error (for rejections). */
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
