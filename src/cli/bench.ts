@@ -28,7 +28,7 @@ const HELP: CommandHelp = {
     'Measures connection setup on the simulated BLE radio (LE Coded, 30 ms interval): pqble full handshake, resumed, ' +
     'resumed from disk and fallback, against TLS 1.3 full and ticket resumption (and post-quantum TLS 1.3 where this Node ' +
     'has it), plus airtime per PHY, goodput and the session cache. Every figure comes from one run.',
-  notes: ['Examples:', '  pqble bench --quick', '  pqble bench --chart bench.svg', '  pqble bench --json > bench.json'],
+  notes: ['Examples:', '  pqble bench --quick', '  pqble bench --chart bench.svg', '  pqble bench --json > bench.json', '  pqble bench fleet --help   (gateways sharing a Redis session store)'],
 };
 
 /** Runs `pqble bench`. */
