@@ -148,6 +148,39 @@ if (REDIS_SKIP !== undefined) {
       }
     });
 
+    it('after a failover to a replica that acknowledged (waitReplicas: 1), the consumed ticket stays consumed', async () => {
+      const master = await RedisServer.start();
+      const replica = await RedisServer.start(['--replicaof', '127.0.0.1', String(master.port)]);
+      const fleet = testFleet();
+      try {
+        for (let i = 0; i < 100 && !master.cli('INFO', 'replication').includes('state=online'); i++) await sleep(50);
+        const g = await openStore({ url: master.url }, fleet, { waitReplicas: 1, waitTimeoutMs: 1500, timeoutMs: 2000 });
+        const e = sampleSession();
+        const next = { secret: randomBytes(32), ticketId: randomBytes(16) };
+        try {
+          await g.put(e);
+          assert.equal(await g.consumeInbound(e.peerFingerprint, e.inbound!.ticketId, next, { deviceId: e.deviceId, lastActiveMs: Date.now() }), true);
+          await master.kill(); // the master dies right after acknowledging
+          await rejectsWithCode(g.get(e.peerFingerprint), DOWN);
+        } finally {
+          await g.close();
+        }
+        replica.cli('REPLICAOF', 'NO', 'ONE'); // the failover
+        const h = await openStore({ url: replica.url }, fleet);
+        try {
+          assert.equal(await h.getByTicket(e.inbound!.ticketId), undefined);
+          assert.equal(await h.consumeInbound(e.peerFingerprint, e.inbound!.ticketId, undefined, { deviceId: e.deviceId, lastActiveMs: Date.now() }), false, 'a replay after the failover is refused');
+          await h.put(e);
+          assert.equal(await h.consumeInbound(e.peerFingerprint, e.inbound!.ticketId, undefined, { deviceId: e.deviceId, lastActiveMs: Date.now() }), false, 'the tombstone came over too');
+          assert.ok((await h.getByTicket(next.ticketId)) === undefined, 'the re-put replaced the ratcheted entry');
+        } finally {
+          await h.close();
+        }
+      } finally {
+        await Promise.all([master.stop(), replica.stop()]);
+      }
+    });
+
     it('a write refused for lack of replicas names the missing acknowledgement', async () => {
       const fleet = testFleet();
       const s = await openStore({ url: server.url }, fleet, { waitReplicas: 3, waitTimeoutMs: 20 });
