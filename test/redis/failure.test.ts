@@ -239,6 +239,30 @@ if (REDIS_SKIP !== undefined) {
       }
     });
 
+    it('oversized values in Redis are refused with a bounded read', async () => {
+      const fleet = testFleet();
+      const log = capturingLogger();
+      const s = await openStore({ url: server.url }, fleet, { logger: log });
+      try {
+        const e = sampleSession();
+        await s.put(e);
+        await s.putValue('trust', new Uint8Array([1]));
+        const [entryKey] = await raw.keysBuffer(`{${fleet.namespace}}:e:*`);
+        const [valueKey] = await raw.keysBuffer(`{${fleet.namespace}}:v:*`);
+        const [deviceKey] = await raw.keysBuffer(`{${fleet.namespace}}:d:*`);
+        await raw.set(entryKey, Buffer.alloc(1 << 20, 7));
+        await raw.set(valueKey, Buffer.alloc(1 << 20, 7));
+        await raw.set(deviceKey, Buffer.alloc(1 << 16, 1));
+        assert.equal(await s.get(e.peerFingerprint), undefined);
+        assert.equal(await s.getByDevice(e.deviceId), undefined);
+        assert.equal(await s.getValue('trust'), undefined);
+        for await (const x of s.entries()) assert.fail(`listed ${x.peerFingerprint}`);
+        assert.match(log.text(), /too-long|header|truncated|tag|version/);
+      } finally {
+        await s.close();
+      }
+    });
+
     it('rejects bad options with labelled errors', async () => {
       const fleet = testFleet();
       const base = { url: server.url, storageKey: fleet.storageKey, blindingKey: fleet.blindingKey };

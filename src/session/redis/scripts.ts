@@ -13,9 +13,13 @@
  * @module
  */
 
+/** Longest entry value a read hands back whole (a full entry is 206 bytes). */
+export const MAX_ENTRY_BYTES = 512;
+
 /** Helpers every script starts with. */
 const COMMON = `
 local prefix = ARGV[1]
+local MAX_ENTRY = ${MAX_ENTRY_BYTES}
 local ZERO = string.rep('\\0', 16)
 local function unlink(m, v)
   if #v < 48 then return end
@@ -42,8 +46,11 @@ local function sweep(before, limit)
   return n
 end
 local function read(m)
-  local v = redis.call('GET', prefix .. 'e:' .. m)
-  if not v then return false end
+  local ek = prefix .. 'e:' .. m
+  local n = redis.call('STRLEN', ek)
+  if n == 0 then return false end
+  -- A value longer than any entry is damaged: hand back its first bytes only (bounded reply).
+  local v = n > MAX_ENTRY and redis.call('GETRANGE', ek, 0, 63) or redis.call('GET', ek)
   local score = redis.call('ZSCORE', prefix .. 'lru', m)
   local dead = 0
   if #v >= 16 and string.sub(v, 1, 16) ~= ZERO and redis.call('EXISTS', prefix .. 'k:' .. string.sub(v, 1, 16)) == 1 then dead = 1 end
@@ -149,8 +156,8 @@ return read(ARGV[2])
  * GET_SCRIPT returns, or nil when the pointer is stale.
  */
 export const GET_BY_POINTER_SCRIPT = `${COMMON}
+if redis.call('STRLEN', KEYS[1]) ~= 16 then return false end
 local m = redis.call('GET', KEYS[1])
-if not m then return false end
 local r = read(m)
 if not r then return false end
 local off = tonumber(ARGV[2])

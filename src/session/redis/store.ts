@@ -13,6 +13,7 @@ import { isPqbleError, StoreError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { LruMap } from '../lru.js';
 import {
+  MAX_STORE_VALUE_BYTES,
   type InboundSlot,
   type RatchetUpdate,
   type SessionStore,
@@ -41,7 +42,7 @@ import { makeClient, toStoreError, type RedisClient } from './client.js';
 import { EntryCodec, type EntryRecord } from './entry.js';
 import { Blinder, KeyLayout } from './keys.js';
 import { resolveRedisOptions, type RedisSessionStoreOptions, type ResolvedRedisOptions } from './options.js';
-import { FleetSealer } from './seal.js';
+import { FleetSealer, SEAL_OVERHEAD_BYTES } from './seal.js';
 import { SCRIPTS, type ScriptName } from './scripts.js';
 
 /** Counters of one store instance (since it opened). */
@@ -533,8 +534,13 @@ export class RedisSessionStore implements SessionStore {
     const key = this.#valueKey(name);
     const call = this.#start(options, 'getValue');
     return this.#run('getValue', call, async () => {
-      const sealed = await this.#client.callBuffer('GET', key);
-      if (!Buffer.isBuffer(sealed)) return undefined;
+      // At most one byte more than the largest sealed value: a longer one is damaged (bounded read).
+      const sealed = await this.#client.callBuffer('GETRANGE', key, '0', String(MAX_STORE_VALUE_BYTES + SEAL_OVERHEAD_BYTES));
+      if (!Buffer.isBuffer(sealed) || sealed.length === 0) return undefined;
+      if (sealed.length > MAX_STORE_VALUE_BYTES + SEAL_OVERHEAD_BYTES) {
+        this.#warnOnce('a damaged named value', key.toString('hex'), { value: bytesToHex(key.subarray(this.#keys.prefix.length + 2)), reason: 'too-long' });
+        return undefined;
+      }
       const opened = this.#sealer.open(sealed, concatBytes(VALUE_AAD, key));
       if ('failure' in opened) {
         this.#warnOnce('a damaged named value', key.toString('hex'), { value: bytesToHex(key.subarray(this.#keys.prefix.length + 2)), reason: opened.failure, keyId: opened.keyId });
