@@ -80,3 +80,12 @@ function firstLine(message: string): string {
   const line = message.split('\n', 1)[0] ?? '';
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }
+
+/** Resolves when `client` is ready (it may fail and reconnect on the way: ioredis Cluster's `connect()` can miss that). */
+export function untilReady(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    client.once('ready', () => resolve());
+    client.connect().then(resolve, () => {});
+  });
+}

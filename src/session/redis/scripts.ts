@@ -199,7 +199,21 @@ sweep(ARGV[2], tonumber(ARGV[3]))
 return redis.call('ZCARD', KEYS[1]) - redis.call('ZCOUNT', KEYS[2], '-inf', ARGV[2])
 `;
 
-/** Every script, by the command name ioredis defines for it, with its number of KEYS. */
+/**
+ * Run by `open()`. KEYS: check. ARGV: b(check, namespace). Returns `{ redis version, 1 }` if
+ * the namespace is new or this fleet's, `{ version, 0 }` if another fleet's; `{ '', 0 }` on
+ * Redis older than 7.0 (no `redis.REDIS_VERSION`).
+ */
+export const OPEN_SCRIPT = `
+local v = redis.REDIS_VERSION
+if not v then return {'', 0} end
+local cur = redis.call('GET', KEYS[1])
+if not cur then redis.call('SET', KEYS[1], ARGV[1]) return {v, 1} end
+if cur == ARGV[1] then return {v, 1} end
+return {v, 0}
+`;
+
+/** Every script of the seam, by name, with its number of KEYS (sent with EVAL). */
 export const SCRIPTS = {
   pqblePut: { lua: PUT_SCRIPT, numberOfKeys: 3 },
   pqbleConsume: { lua: CONSUME_SCRIPT, numberOfKeys: 2 },

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Cluster, Redis } from 'ioredis';
 import { bytesToHex, checkBytes, concatBytes, equalBytes, hexToBytes, utf8ToBytes, wipe } from '../../bytes.js';
 import { isPqbleError, StoreError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -38,12 +39,12 @@ import {
 import { checkDeviceId, checkFingerprint, checkTimeMs } from '../validate.js';
 import { bounded } from './call.js';
 import { CallOrder } from './order.js';
-import { makeClient, toStoreError, type RedisClient } from './client.js';
+import { makeClient, toStoreError, untilReady } from './client.js';
 import { EntryCodec, type EntryRecord } from './entry.js';
 import { Blinder, KeyLayout } from './keys.js';
 import { resolveRedisOptions, type RedisSessionStoreOptions, type ResolvedRedisOptions } from './options.js';
 import { FleetSealer, SEAL_OVERHEAD_BYTES } from './seal.js';
-import { SCRIPTS, type ScriptName } from './scripts.js';
+import { OPEN_SCRIPT, SCRIPTS, type ScriptName } from './scripts.js';
 
 /** Counters of one store instance (since it opened). */
 export interface RedisStoreCounters {
@@ -64,24 +65,6 @@ const SCAN_CHUNK = 200;
 const TOUCH_CHUNK = 256;
 const RATCHET_ATTEMPTS = 4;
 const RECENT_MAX = 4096;
-const OPEN_SCRIPT = `
-local v = redis.REDIS_VERSION
-if not v then return {'', 0} end
-local cur = redis.call('GET', KEYS[1])
-if not cur then redis.call('SET', KEYS[1], ARGV[1]) return {v, 1} end
-if cur == ARGV[1] then return {v, 1} end
-return {v, 0}
-`;
-
-/** Resolves when `client` is ready (it may fail and reconnect on the way: ioredis Cluster's connect() can miss that). */
-function untilReady(client: RedisClient): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    client.once('ready', () => resolve());
-    client.connect().then(resolve, () => {});
-  });
-}
-
 /** A Buffer view of bytes (ioredis sends only Buffers as binary). */
 function buf(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -96,7 +79,7 @@ function isRow(value: unknown): value is Row {
 /** The fleet session store on Redis (see the module header and docs/fleet.md). */
 export class RedisSessionStore implements SessionStore {
   readonly #o: ResolvedRedisOptions;
-  readonly #client: RedisClient;
+  readonly #client: Redis | Cluster;
   readonly #owned: boolean;
   readonly #keys: KeyLayout;
   readonly #blinder: Blinder;
@@ -111,7 +94,7 @@ export class RedisSessionStore implements SessionStore {
   #closed = false;
   #counters = { evictions: 0, expiries: 0, damaged: 0, retries: 0 };
 
-  private constructor(o: ResolvedRedisOptions, client: RedisClient, owned: boolean) {
+  private constructor(o: ResolvedRedisOptions, client: Redis | Cluster, owned: boolean) {
     this.#o = o;
     this.#client = client;
     this.#owned = owned;
