@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { bytesToHex, randomBytes } from '../../src/bytes.js';
-import type { RedisSessionStore } from '../../src/session/redis/index.js';
+import { RedisSessionStore } from '../../src/session/redis/index.js';
+import { silentLogger } from '../../src/logger.js';
 import { RedisCluster, RedisServer, REDIS_SKIP, openStore, rejectsWithCode, sampleSession, testFleet, type TestFleet } from './harness.js';
 import { capturingLogger } from '../session/helpers.js';
 
@@ -261,6 +262,22 @@ if (REDIS_SKIP !== undefined) {
         }
       } finally {
         await s.close();
+      }
+    });
+
+    it('works on a client the caller owns and leaves it open on close', async () => {
+      const fleet = testFleet();
+      const mine = new Redis(server.url, { lazyConnect: true });
+      await mine.connect();
+      try {
+        const s = await RedisSessionStore.open({ client: mine, storageKey: fleet.storageKey, blindingKey: fleet.blindingKey, namespace: fleet.namespace, logger: silentLogger });
+        const e = sampleSession();
+        await s.put(e);
+        assert.equal(await s.consumeInbound(e.peerFingerprint, e.inbound!.ticketId, undefined, { deviceId: e.deviceId, lastActiveMs: Date.now() }), true);
+        await s.close();
+        assert.equal(await mine.ping(), 'PONG');
+      } finally {
+        mine.disconnect();
       }
     });
 
