@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex, randomBytes } from '../../src/bytes.js';
+import type { RedisSessionStore } from '../../src/session/redis/index.js';
 import type { SessionStore, StoredSession } from '../../src/session/store.js';
 import { rejectsWithCode, sampleSession } from './harness.js';
 
@@ -146,6 +147,27 @@ export function runRedisContract(name: string, makeStore: () => Promise<SessionS
         assert.equal(await s.getValue('tofu'), undefined);
         await assert.rejects(s.putValue('x', new Uint8Array(4097)), RangeError);
         await assert.rejects(s.putValue('has space', new Uint8Array(1)), RangeError);
+      }));
+
+    it('listValues yields the named values under a prefix, with their names', () =>
+      withStore(async (s) => {
+        const list = async (prefix: string): Promise<string[]> => {
+          const out: string[] = [];
+          for await (const [name, value] of (s as RedisSessionStore).listValues(prefix)) out.push(`${name}=${bytesToHex(value)}`);
+          return out.sort();
+        };
+        await s.putValue('tofu:aa', new Uint8Array([1]));
+        await s.putValue('tofu:bb', new Uint8Array([2, 3]));
+        await s.putValue('clock', new Uint8Array(0));
+        assert.deepEqual(await list('tofu:'), ['tofu:aa=01', 'tofu:bb=0203']);
+        assert.deepEqual(await list(''), ['clock=', 'tofu:aa=01', 'tofu:bb=0203']);
+        await s.putValue('tofu:aa', undefined);
+        await s.putValue('tofu:bb', new Uint8Array([9]));
+        assert.deepEqual(await list('tofu:'), ['tofu:bb=09']);
+        assert.deepEqual(await list('nothing'), []);
+        await assert.rejects(async () => {
+          for await (const _ of (s as RedisSessionStore).listValues('has space')) void _;
+        }, RangeError);
       }));
 
     it('bad input gets labelled TypeError/RangeError; a closed store says PQBLE_ERR_STORE_CLOSED', async () => {

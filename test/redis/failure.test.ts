@@ -257,6 +257,7 @@ if (REDIS_SKIP !== undefined) {
         assert.equal(await s.getByDevice(e.deviceId), undefined);
         assert.equal(await s.getValue('trust'), undefined);
         for await (const x of s.entries()) assert.fail(`listed ${x.peerFingerprint}`);
+        for await (const [name] of s.listValues('')) assert.fail(`listed value ${name}`);
         assert.match(log.text(), /too-long|header|truncated|tag|version/);
       } finally {
         await s.close();

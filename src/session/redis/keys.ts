@@ -51,6 +51,8 @@ export class KeyLayout {
   readonly lru: Buffer;
   /** Sorted set: blinded fingerprint -> established ms (expiry sweep, prune). */
   readonly established: Buffer;
+  /** Set: blinded names of the named values (for listing). */
+  readonly values: Buffer;
   /** String: the fleet check (blinded constant), set by the first store that opens the namespace. */
   readonly check: Buffer;
 
@@ -59,6 +61,7 @@ export class KeyLayout {
     this.lru = this.#name('lru');
     this.established = this.#name('est');
     this.check = this.#name('check');
+    this.values = this.#name('vals');
   }
 
   #name(kind: string, id?: Uint8Array): Buffer {

@@ -199,6 +199,37 @@ sweep(ARGV[2], tonumber(ARGV[3]))
 return redis.call('ZCARD', KEYS[1]) - redis.call('ZCOUNT', KEYS[2], '-inf', ARGV[2])
 `;
 
+/** putValue. KEYS: value key, vals. ARGV: prefix, blinded name, sealed value. */
+export const PUT_VALUE_SCRIPT = `
+redis.call('SET', KEYS[1], ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[2])
+return 1
+`;
+
+/** putValue(undefined). KEYS: value key, vals. ARGV: prefix, blinded name. */
+export const DELETE_VALUE_SCRIPT = `
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+return 1
+`;
+
+/**
+ * listValues. KEYS: vals. ARGV: prefix, longest sealed value, blinded name... Returns
+ * `{ blinded name, sealed value }` pairs (a value longer than the limit comes back cut to
+ * limit + 1 bytes; a name without a value is dropped from the set).
+ */
+export const GET_VALUES_SCRIPT = `
+local out = {}
+local max = tonumber(ARGV[2])
+for i = 3, #ARGV do
+  local k = ARGV[1] .. 'v:' .. ARGV[i]
+  local n = redis.call('STRLEN', k)
+  if n == 0 then redis.call('SREM', KEYS[1], ARGV[i])
+  else out[#out + 1] = {ARGV[i], redis.call('GETRANGE', k, 0, max)} end
+end
+return out
+`;
+
 /**
  * Run by `open()`. KEYS: check. ARGV: b(check, namespace). Returns `{ redis version, 1 }` if
  * the namespace is new or this fleet's, `{ version, 0 }` if another fleet's; `{ '', 0 }` on
@@ -224,6 +255,9 @@ export const SCRIPTS = {
   pqbleDelete: { lua: DELETE_SCRIPT, numberOfKeys: 3 },
   pqblePrune: { lua: PRUNE_SCRIPT, numberOfKeys: 2 },
   pqbleSize: { lua: SIZE_SCRIPT, numberOfKeys: 2 },
+  pqblePutValue: { lua: PUT_VALUE_SCRIPT, numberOfKeys: 2 },
+  pqbleDeleteValue: { lua: DELETE_VALUE_SCRIPT, numberOfKeys: 2 },
+  pqbleGetValues: { lua: GET_VALUES_SCRIPT, numberOfKeys: 1 },
 } as const;
 
 /** Name of a script command. */

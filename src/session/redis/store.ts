@@ -9,12 +9,11 @@
  */
 
 import type { Cluster, Redis } from 'ioredis';
-import { bytesToHex, checkBytes, concatBytes, equalBytes, hexToBytes, utf8ToBytes, wipe } from '../../bytes.js';
+import { checkBytes, equalBytes, hexToBytes, utf8ToBytes, wipe } from '../../bytes.js';
 import { isPqbleError, StoreError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { LruMap } from '../lru.js';
 import {
-  MAX_STORE_VALUE_BYTES,
   type InboundSlot,
   type RatchetUpdate,
   type SessionStore,
@@ -43,7 +42,8 @@ import { makeClient, toStoreError, untilReady } from './client.js';
 import { EntryCodec, type EntryRecord } from './entry.js';
 import { Blinder, KeyLayout } from './keys.js';
 import { resolveRedisOptions, type RedisSessionStoreOptions, type ResolvedRedisOptions } from './options.js';
-import { FleetSealer, SEAL_OVERHEAD_BYTES } from './seal.js';
+import { FleetSealer } from './seal.js';
+import { MAX_SEALED_VALUE_BYTES, ValueCodec } from './values.js';
 import { OPEN_SCRIPT, SCRIPTS, type ScriptName } from './scripts.js';
 
 /** Counters of one store instance (since it opened). */
@@ -58,7 +58,6 @@ export interface RedisStoreCounters {
   readonly retries: number;
 }
 
-const VALUE_AAD = utf8ToBytes('pqble/redis/value/v1');
 const SWEEP_LIMIT = 64;
 const PRUNE_CHUNK = 500;
 const SCAN_CHUNK = 200;
@@ -85,6 +84,7 @@ export class RedisSessionStore implements SessionStore {
   readonly #blinder: Blinder;
   readonly #sealer: FleetSealer;
   readonly #codec: EntryCodec;
+  readonly #values: ValueCodec;
   readonly #logger: Logger;
   /** Raw values last read or written, by blinded fingerprint (hex): the expected value of a ratchet's compare-and-set. */
   readonly #recent = new LruMap<{ readonly hex: string; readonly raw: Buffer }>();
@@ -102,6 +102,7 @@ export class RedisSessionStore implements SessionStore {
     this.#blinder = new Blinder(o.blindingKey, o.crypto);
     this.#sealer = new FleetSealer(o.storageKey, o.readKeys, o.crypto);
     this.#codec = new EntryCodec(this.#blinder, this.#sealer);
+    this.#values = new ValueCodec(this.#blinder, this.#sealer, this.#keys);
     this.#logger = o.logger;
   }
 
@@ -505,45 +506,67 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
-  // --- named values -------------------------------------------------------------------
+  // --- named values (values.ts) ----------------------------------------------------
 
-  #valueKey(name: unknown): Buffer {
-    checkValueName(name);
-    return this.#keys.value(buf(this.#blinder.blind('value', utf8ToBytes(name as string))));
+  #warnValue(bname: Buffer, failure: string, keyId?: number): void {
+    this.#warnOnce('a damaged named value', bname.toString('hex'), { value: bname.toString('hex'), reason: failure, keyId });
   }
 
   /** A named value (sealed like entries), or `undefined`; a damaged one is logged and reads as unset. */
   async getValue(name: string, options?: StoreCallOptions): Promise<Uint8Array | undefined> {
-    const key = this.#valueKey(name);
+    const { bname, key } = this.#values.locate(checkValueName(name));
     const call = this.#start(options, 'getValue');
     return this.#run('getValue', call, async () => {
       // At most one byte more than the largest sealed value: a longer one is damaged (bounded read).
-      const sealed = await this.#client.callBuffer('GETRANGE', key, '0', String(MAX_STORE_VALUE_BYTES + SEAL_OVERHEAD_BYTES));
-      if (!Buffer.isBuffer(sealed) || sealed.length === 0) return undefined;
-      if (sealed.length > MAX_STORE_VALUE_BYTES + SEAL_OVERHEAD_BYTES) {
-        this.#warnOnce('a damaged named value', key.toString('hex'), { value: bytesToHex(key.subarray(this.#keys.prefix.length + 2)), reason: 'too-long' });
-        return undefined;
-      }
-      const opened = this.#sealer.open(sealed, concatBytes(VALUE_AAD, key));
+      const stored = await this.#client.callBuffer('GETRANGE', key, '0', String(MAX_SEALED_VALUE_BYTES));
+      if (!Buffer.isBuffer(stored) || stored.length === 0) return undefined;
+      const opened = this.#values.open(bname, stored);
       if ('failure' in opened) {
-        this.#warnOnce('a damaged named value', key.toString('hex'), { value: bytesToHex(key.subarray(this.#keys.prefix.length + 2)), reason: opened.failure, keyId: opened.keyId });
+        this.#warnValue(bname, opened.failure, opened.keyId);
         return undefined;
       }
-      return opened.plaintext;
+      return opened.value;
     });
   }
 
   /** Sets (or with `undefined`, removes) a named value, at most 4 KiB. */
   async putValue(name: string, value: Uint8Array | undefined, options?: StoreCallOptions): Promise<void> {
-    const key = this.#valueKey(name);
+    const checked = checkValueName(name);
+    const { bname, key } = this.#values.locate(checked);
     const copy = copyValue(value);
-    const sealed = copy === undefined ? undefined : buf(this.#sealer.seal(copy, concatBytes(VALUE_AAD, key)));
+    const sealed = copy === undefined ? undefined : this.#values.seal(key, checked, copy);
     wipe(copy);
     const call = this.#start(options, 'putValue');
-    await this.#run('putValue', call, async () => {
-      if (sealed === undefined) await this.#client.callBuffer('DEL', key);
-      else await this.#client.callBuffer('SET', key, sealed);
-    });
+    await this.#run('putValue', call, () =>
+      sealed === undefined
+        ? this.#script('pqbleDeleteValue', [key, this.#keys.values], [this.#keys.prefix, bname], false)
+        : this.#script('pqblePutValue', [key, this.#keys.values], [this.#keys.prefix, bname, sealed], false),
+    );
+  }
+
+  /** Every named value whose name starts with `prefix` (SSCAN of `{ns}:vals`, 200 per round trip; the timeout bounds each). */
+  async *listValues(prefix: string, options?: StoreCallOptions): AsyncIterable<readonly [string, Uint8Array]> {
+    if (typeof prefix !== 'string') throw new TypeError(`prefix must be a string, got ${typeof prefix}`);
+    if (!/^[\x21-\x7e]{0,128}$/.test(prefix)) throw new RangeError('prefix must be 0..128 printable ASCII characters');
+    const call = this.#start(options, 'listValues');
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const scan = await this.#run('listValues', call, () => this.#client.callBuffer('SSCAN', this.#keys.values, cursor, 'COUNT', String(SCAN_CHUNK)));
+      if (!Array.isArray(scan) || scan.length !== 2 || !Buffer.isBuffer(scan[0]) || !Array.isArray(scan[1])) throw new StoreError('PQBLE_ERR_STORE_IO', 'redis: unexpected SSCAN reply');
+      cursor = scan[0].toString('latin1');
+      const members = (scan[1] as unknown[]).filter((m): m is Buffer => Buffer.isBuffer(m) && m.length === 16 && !seen.has(m.toString('hex')));
+      for (const m of members) seen.add(m.toString('hex'));
+      if (members.length === 0) continue;
+      const rows = await this.#run('listValues', call, () => this.#script('pqbleGetValues', [this.#keys.values], [this.#keys.prefix, String(MAX_SEALED_VALUE_BYTES), ...members], false));
+      for (const row of Array.isArray(rows) ? (rows as unknown[]) : []) {
+        if (!Array.isArray(row) || !Buffer.isBuffer(row[0]) || !Buffer.isBuffer(row[1])) continue;
+        const opened = this.#values.open(row[0], row[1]);
+        if ('failure' in opened) this.#warnValue(row[0], opened.failure, opened.keyId);
+        else if (opened.name.startsWith(prefix)) yield [opened.name, opened.value] as const;
+      }
+      if (this.#closed) throw storeClosed('redis: listValues');
+    } while (cursor !== '0');
   }
 
   /** Closes the connection if the store made it (within the default timeout); idempotent. */
