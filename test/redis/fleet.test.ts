@@ -204,10 +204,10 @@ if (REDIS_SKIP !== undefined) {
 
     it('expires entries in Redis at established + lifetime', async () => {
       const fleet = testFleet();
-      const s = await openStore({ url: server.url }, fleet, { sessionLifetimeMs: 1000 });
+      const s = await openStore({ url: server.url }, fleet, { sessionLifetimeMs: 2000 });
       try {
         const now = Date.now();
-        const soon = sampleSession(now, 800); // expires in about 200 ms
+        const soon = sampleSession(now, 1400); // expires in about 600 ms
         const gone = sampleSession(now, 5000); // already past its lifetime
         const later = sampleSession(now, 0);
         for (const e of [soon, gone, later]) await s.put(e);
@@ -215,10 +215,10 @@ if (REDIS_SKIP !== undefined) {
         assert.ok((await s.get(soon.peerFingerprint)) !== undefined);
         const entryKeys = await raw.keysBuffer(`{${fleet.namespace}}:e:*`);
         const expiries = (await Promise.all(entryKeys.map((k) => raw.pexpiretime(k)))).sort();
-        assert.deepEqual(expiries, [soon.establishedMs + 1000, later.establishedMs + 1000].sort());
+        assert.deepEqual(expiries, [soon.establishedMs + 2000, later.establishedMs + 2000].sort());
         // A ratchet never extends the life.
         assert.equal(await s.consumeInbound(soon.peerFingerprint, soon.inbound!.ticketId, { secret: randomBytes(32), ticketId: randomBytes(16) }, { deviceId: soon.deviceId, lastActiveMs: Date.now() }), true);
-        await new Promise((r) => setTimeout(r, 350));
+        await new Promise((r) => setTimeout(r, Math.max(0, soon.establishedMs + 2000 - Date.now()) + 100));
         assert.equal(await s.get(soon.peerFingerprint), undefined);
         assert.equal(await s.size(), 1);
         assert.ok((await s.get(later.peerFingerprint)) !== undefined);
