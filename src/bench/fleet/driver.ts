@@ -13,6 +13,7 @@ import { bytesToHex, randomBytes } from '../../bytes.js';
 import { isPqbleError } from '../../errors.js';
 import { acceptResume, completeResume, createResumeToken, decodeResumeRequest, deriveTicketId, encodeResumeReject, encodeResumeRequest } from '../../resumption/index.js';
 import type { SessionStore, StoredSession } from '../../session/store.js';
+import { FleetStoreStats, ObservedStore } from './observed-store.js';
 
 /** Options of {@link runFleetBench}. */
 export interface FleetBenchOptions {
@@ -66,51 +67,37 @@ interface Device {
   lastGateway: number;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return Math.round(sorted[i] * 1000) / 1000;
-}
-
 /** Runs the simulation (see the module header). */
 export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBenchReport> {
-  const stores = options.stores;
-  if (stores.length < 1) throw new RangeError('stores must hold at least one gateway store');
+  if (options.stores.length < 1) throw new RangeError('stores must hold at least one gateway store');
   const deviceCount = options.devices ?? 200;
   const reconnectsEach = options.reconnects ?? 5;
   const raceShare = options.raceShare ?? 0.2;
   const replayShare = options.replayShare ?? 0.1;
   const concurrency = options.concurrency ?? 8;
-  const latencies: number[] = [];
-  const accepted = new Map<string, number>();
   let resumed = 0;
   let fullHandshakes = 0;
   let races = 0;
   let replays = 0;
   let replaysRefused = 0;
-  let storeErrors = 0;
   let reconnects = 0;
 
+  // Every store call goes through an ObservedStore: timed, errors and single uses counted.
+  const stats = new FleetStoreStats();
+  const observed = options.stores.map((store) => new ObservedStore(store, stats));
+  /** A store call whose coded rejection (already counted) means "no answer". */
   const timed = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
-    const t0 = performance.now();
     try {
       return await call();
     } catch (err) {
       if (!isPqbleError(err)) throw err;
-      storeErrors++;
       return undefined;
-    } finally {
-      latencies.push(performance.now() - t0);
     }
   };
-  const countAccept = (what: string, secretOrTicket: Uint8Array): void => {
-    const key = `${what}:${bytesToHex(secretOrTicket)}`;
-    accepted.set(key, (accepted.get(key) ?? 0) + 1);
-  };
   const pick = (not: readonly number[]): number => {
-    if (stores.length <= not.length) return not[0] ?? 0;
+    if (observed.length <= not.length) return not[0] ?? 0;
     for (;;) {
-      const g = Math.floor(Math.random() * stores.length);
+      const g = Math.floor(Math.random() * observed.length);
       if (!not.includes(g)) return g;
     }
   };
@@ -128,14 +115,14 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
       outbound: d.inbound.slice(),
       inbound: { secret: d.outbound.slice(), ticketId: deriveTicketId(d.outbound) },
     };
-    await timed(() => stores[g].put(entry));
+    await timed(() => observed[g].put(entry));
     d.lastGateway = g;
   };
 
   /** Gateway `g` answers a device's resume request (responder side of the keeper). */
   const respond = async (g: number, d: Device, request: Uint8Array): Promise<Uint8Array> => {
     const token = decodeResumeRequest(request);
-    const entry = await timed(() => stores[g].getByTicket(token.ticketId));
+    const entry = await timed(() => observed[g].getByTicket(token.ticketId));
     if (entry?.inbound === undefined || entry.peerFingerprint !== d.fingerprint) return encodeResumeReject('unknown-ticket');
     let accept;
     try {
@@ -144,9 +131,8 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
       return encodeResumeReject('unknown-ticket');
     }
     const next = accept.keys.nextSecret;
-    const ok = await timed(() => stores[g].consumeInbound(d.fingerprint, token.ticketId, { secret: next, ticketId: deriveTicketId(next) }, { deviceId: d.deviceId, lastActiveMs: Date.now() }));
+    const ok = await timed(() => observed[g].consumeInbound(d.fingerprint, token.ticketId, { secret: next, ticketId: deriveTicketId(next) }, { deviceId: d.deviceId, lastActiveMs: Date.now() }));
     if (ok !== true) return encodeResumeReject('unknown-ticket');
-    countAccept('ticket', token.ticketId);
     return accept.message;
   };
 
@@ -179,7 +165,7 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
   const gatewaysResume = async (d: Device, targets: readonly number[]): Promise<boolean> => {
     const attempts = await Promise.all(
       targets.map(async (g) => {
-        const entry = await timed(() => stores[g].getByDevice(d.deviceId));
+        const entry = await timed(() => observed[g].getByDevice(d.deviceId));
         if (entry?.outbound === undefined || entry.peerFingerprint !== d.fingerprint) return false;
         const rs = entry.outbound;
         const request = encodeResumeRequest(createResumeToken(rs));
@@ -201,8 +187,7 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
         } catch {
           return false;
         }
-        const ok = await timed(() => stores[g].replaceOutbound(d.fingerprint, rs, keys.nextSecret, { deviceId: d.deviceId, lastActiveMs: Date.now() }));
-        if (ok === true) countAccept('outbound', rs);
+        await timed(() => observed[g].replaceOutbound(d.fingerprint, rs, keys.nextSecret, { deviceId: d.deviceId, lastActiveMs: Date.now() }));
         return true;
       }),
     );
@@ -221,11 +206,11 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
   const worker = async (): Promise<void> => {
     while (nextDevice < devices.length) {
       const d = devices[nextDevice++];
-      await fullHandshake(d, Math.floor(Math.random() * stores.length));
+      await fullHandshake(d, Math.floor(Math.random() * observed.length));
       for (let k = 0; k < reconnectsEach; k++) {
         reconnects++;
         const g = pick([d.lastGateway]);
-        const targets = Math.random() < raceShare && stores.length > 1 ? [g, pick([g])] : [g];
+        const targets = Math.random() < raceShare && observed.length > 1 ? [g, pick([g])] : [g];
         if (targets.length > 1) races++;
         const ok = k % 2 === 0 ? await deviceResumes(d, targets) : await gatewaysResume(d, targets);
         if (ok) {
@@ -240,21 +225,18 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, deviceCount)) }, worker));
-  latencies.sort((a, b) => a - b);
-  let doubleUse = 0;
-  for (const n of accepted.values()) if (n > 1) doubleUse++;
   return {
-    gateways: stores.length,
+    gateways: observed.length,
     devices: deviceCount,
     reconnects,
     resumed,
     fullHandshakes,
-    doubleUse,
-    storeP50Ms: percentile(latencies, 50),
-    storeP99Ms: percentile(latencies, 99),
+    doubleUse: stats.doubleUse,
+    storeP50Ms: stats.percentileMs(50),
+    storeP99Ms: stats.percentileMs(99),
     races,
     replays,
     replaysRefused,
-    storeErrors,
+    storeErrors: stats.storeErrors,
   };
 }
