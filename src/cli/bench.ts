@@ -30,11 +30,13 @@ const HELP: CommandHelp = {
     'Measures connection setup on the simulated BLE radio (LE Coded, 30 ms interval): pqble full handshake, resumed, ' +
     'resumed from disk and fallback, against TLS 1.3 full and ticket resumption (and post-quantum TLS 1.3 where this Node ' +
     'has it), plus airtime per PHY, goodput and the session cache. Every figure comes from one run.',
-  notes: ['Examples:', '  pqble bench --quick', '  pqble bench --quick --crypto noble', '  pqble bench --chart bench.svg', '  pqble bench --json > bench.json'],
+  notes: ['Examples:', '  pqble bench --quick', '  pqble bench --quick --crypto noble', '  pqble bench --chart bench.svg', '  pqble bench --json > bench.json', '  pqble bench fleet --help   (gateways sharing a Redis session store)'],
 };
 
 /** Runs `pqble bench`. */
 export async function run(args: readonly string[], context: CliContext): Promise<number> {
+  // `pqble bench fleet ...`: the Redis fleet benchmark (docs/fleet.md), loaded only when asked for.
+  if (args[0] === 'fleet') return (await import('../bench/fleet/command.js')).run(args.slice(1), context);
   const parsed = parseCommand('bench', args, OPTIONS);
   if (parsed.help) {
     context.stdout.write(formatHelp(HELP, OPTIONS));
