@@ -22,12 +22,17 @@ import { checkOptionKeys } from '../util/options.js';
 export interface VirtualClockOptions {
   /**
    * `wallNow()` at virtual time 0, in ms since the Unix epoch.
-   * Default: `Date.UTC(2026, 0, 1)` (2026-01-01T00:00:00Z).
+   * Default: the real `Date.now()` when the clock is created, so that what a simulated
+   * transport stores (session dates, expiry in a shared store such as Redis) is dated like
+   * anything else. Pass a fixed value for runs whose wall dates must replay exactly.
    */
   readonly wallEpochMs?: number;
 }
 
-/** The default `wallNow()` at virtual time 0: 2026-01-01T00:00:00Z. */
+/**
+ * A fixed epoch for runs whose wall dates must replay exactly (2026-01-01T00:00:00Z); pass it
+ * as `wallEpochMs`. The default epoch is the real time at the clock's creation.
+ */
 export const DEFAULT_WALL_EPOCH_MS = Date.UTC(2026, 0, 1);
 
 interface Entry {
@@ -126,7 +131,7 @@ export class VirtualClock implements Clock {
   /** @param options - see {@link VirtualClockOptions}; unknown keys are a TypeError */
   constructor(options: VirtualClockOptions = {}) {
     checkOptionKeys(options, ['wallEpochMs'], 'VirtualClock options');
-    const epoch = options.wallEpochMs ?? DEFAULT_WALL_EPOCH_MS;
+    const epoch = options.wallEpochMs ?? Date.now();
     if (typeof epoch !== 'number' || !Number.isFinite(epoch)) throw new TypeError('VirtualClock: wallEpochMs must be a finite number');
     this.#wallEpochMs = epoch;
   }

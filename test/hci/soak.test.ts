@@ -55,7 +55,12 @@ describe('soak: connect/disconnect cycles on the real libraries over btvirt', { 
       assert.equal(r.after.connections, 0);
       assert.deepEqual(grown(r.before, r.after, 2), [], 'the central\'s handles grew');
 
-      const peripheralAfter = await peripheral.request<Resources>('info');
+      // The last disconnect reaches the peripheral a little after the central saw it close.
+      let peripheralAfter = await peripheral.request<Resources>('info');
+      for (let i = 0; i < 40 && (peripheralAfter.links !== 0 || peripheralAfter.connections !== 0); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        peripheralAfter = await peripheral.request<Resources>('info');
+      }
       assert.deepEqual(peripheralAfter.listeners, peripheralBefore.listeners, 'listeners on bleno');
       assert.equal(peripheralAfter.links, 0);
       assert.equal(peripheralAfter.connections, 0);

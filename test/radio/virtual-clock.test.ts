@@ -112,7 +112,10 @@ describe('VirtualClock', () => {
   });
 
   it('wallNow() = epoch + virtual time + an offset that can jump both ways', async () => {
-    const clock = new VirtualClock();
+    const before = Date.now();
+    const real = new VirtualClock();
+    assert.ok(real.wallNow() >= before && real.wallNow() <= Date.now(), 'by default the wall clock starts at the real time');
+    const clock = new VirtualClock({ wallEpochMs: DEFAULT_WALL_EPOCH_MS });
     assert.equal(clock.wallNow(), DEFAULT_WALL_EPOCH_MS);
     await sleep(clock, 1500);
     assert.equal(clock.wallNow(), DEFAULT_WALL_EPOCH_MS + 1500);

@@ -172,7 +172,7 @@ describe('session persistence', () => {
 
   it('migrates a version-1 cache file: sessions saved by the previous release still resume', async () => {
     const { dir, cleanup } = await tempDir();
-    const now = Date.UTC(2026, 0, 1);
+    const now = Date.now() - 60_000;
     const secret = randomBytes(32);
     const write = async (name: string, peer: number, deviceId: string): Promise<void> => {
       const store = new V1FileSessionStore({ path: join(dir, `${name}.sessions`), logger: silentLogger });
