@@ -10,7 +10,7 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { bytesToHex, equalBytes, hexToBytes, wipe } from '../../bytes.js';
+import { equalBytes, wipe } from '../../bytes.js';
 import type { CryptoProvider } from '../../crypto/index.js';
 import { nodeCrypto } from '../../crypto/node.js';
 import { StoreError } from '../../errors.js';
@@ -20,6 +20,7 @@ import { errnoCode, syncDir } from '../../util/fs.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionTouch, StoreCallOptions, StoredSession } from '../store.js';
 import {
   CONSUMED_TICKETS_REMEMBERED,
+  copyOf,
   DIRECTION_SECRET_BYTES,
   TICKET_ID_BYTES,
   asError,
@@ -40,6 +41,8 @@ import { checkBytes } from '../../bytes.js';
 import {
   CONSUMED_RECORD_BYTES,
   DELETE_RECORD_BYTES,
+  ENTRY_AT,
+  ENTRY_SEALED_BYTES,
   ENTRY_RECORD_BYTES,
   FILE_HEADER_BYTES,
   FLAG_INBOUND,
@@ -127,15 +130,19 @@ interface SealedAt {
   readonly offset: number;
   /** The record's type byte (part of the associated data). */
   readonly type: number;
-  /** `ENTRY_SEALED_BYTES` as a latin1 string (compact on the heap). */
-  readonly sealed: string;
+  /** The sealed body is `buf[pos, pos + ENTRY_SEALED_BYTES)` (the loaded file, or a copy made when written). */
+  readonly buf: Uint8Array;
+  readonly pos: number;
 }
 
 /** One entry in memory. Replaced (never mutated) on every change except `last`. */
 interface Slot {
+  /** The blinded fingerprint (32 bytes of `StoreKeys.fpKey`, as a latin1 string): the index key. */
   readonly fp: string;
-  /** Inbound ticket id, hex; `undefined` without an inbound slot. */
+  /** The blinded inbound ticket id (16 bytes of `StoreKeys.ticketKey`, latin1); `undefined` without an inbound slot. */
   readonly ticket: string | undefined;
+  /** The clear fingerprint (hex), once known. */
+  clearFp: string | undefined;
   readonly hint: number;
   readonly establishedMs: number;
   lastActiveMs: number;
@@ -201,6 +208,11 @@ class RecordWriter {
   wipe(): void {
     this.buf.fill(0);
   }
+}
+
+/** Bytes as a latin1 string (one character per byte): compact Map keys. */
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 }
 
 function fileStamp(ms: number): string {
@@ -303,7 +315,7 @@ export class FileSessionStore implements SessionStore {
     let storageKey: Uint8Array | undefined;
     if (options.storageKey !== undefined) {
       checkBytes(options.storageKey, 'storageKey', STORE_KEY_BYTES);
-      storageKey = options.storageKey.slice();
+      storageKey = copyOf(options.storageKey);
     }
     const maxFileBytes = options.maxFileBytes === undefined ? DEFAULT_MAX_STORE_FILE_BYTES : checkPositive(options.maxFileBytes, 'maxFileBytes', 2 ** 32);
     if (options.migrateV1 !== undefined && typeof options.migrateV1 !== 'function') throw new TypeError('migrateV1 must be a function');
@@ -470,7 +482,7 @@ export class FileSessionStore implements SessionStore {
     const segmentOf = (info: SegmentInfo): Segment => {
       let s = segments.get(info.start);
       if (s === undefined) {
-        const salt = info.salt.slice();
+        const salt = copyOf(info.salt);
         s = { salt, key: this.#keys.segmentKey(salt) };
         segments.set(info.start, s);
       }
@@ -480,32 +492,32 @@ export class FileSessionStore implements SessionStore {
     const sink = (rec: JournalRecord, info: SegmentInfo, p: number): void => {
       switch (rec.type) {
         case 'entry': {
-          const fp = this.#keys.fingerprintOf(rec.fpKey).toString('hex');
           const hasIn = (rec.flags & FLAG_INBOUND) !== 0;
           const slot: Slot = {
-            fp,
-            ticket: hasIn ? this.#keys.ticketIdOf(rec.ticketKey).toString('hex') : undefined,
+            fp: latin1(rec.fpKey),
+            ticket: hasIn ? latin1(rec.ticketKey) : undefined,
+            clearFp: undefined,
             hint: rec.deviceHint,
             establishedMs: rec.establishedMs,
             lastActiveMs: rec.lastActiveMs,
             flags: rec.flags,
-            at: { segment: segmentOf(info), offset: p - info.start, type: rec.aad[0], sealed: Buffer.from(rec.sealed.buffer, rec.sealed.byteOffset, rec.sealed.length).toString('latin1') },
+            at: { segment: segmentOf(info), offset: p - info.start, type: rec.aad[0], buf: bytes, pos: p + ENTRY_AT.sealed },
             plain: undefined,
           };
-          if (rec.consumedKey !== undefined) this.#rememberConsumed(this.#keys.ticketIdOf(rec.consumedKey).toString('hex'));
+          if (rec.consumedKey !== undefined) this.#rememberConsumed(latin1(rec.consumedKey));
           this.#setSlot(slot);
           break;
         }
         case 'delete':
-          this.#removeSlot(this.#keys.fingerprintOf(rec.fpKey).toString('hex'));
+          this.#removeSlot(latin1(rec.fpKey));
           break;
         case 'touch': {
-          const s = this.#byFp.get(this.#keys.fingerprintOf(rec.fpKey).toString('hex'));
+          const s = this.#byFp.get(latin1(rec.fpKey));
           if (s !== undefined && rec.lastActiveMs > s.lastActiveMs) s.lastActiveMs = rec.lastActiveMs;
           break;
         }
         case 'consumed':
-          this.#rememberConsumed(this.#keys.ticketIdOf(rec.ticketKey).toString('hex'));
+          this.#rememberConsumed(latin1(rec.ticketKey));
           break;
         case 'value':
           valueSeals.push({ name: rec.name, segment: segmentOf(info), offset: p - info.start, aad: rec.aad, sealed: rec.sealed });
@@ -555,8 +567,8 @@ export class FileSessionStore implements SessionStore {
       }
       this.#journal.size = result.validEnd;
     }
+    // `bytes` stays: the slots' sealed bodies are views into it (it holds no secret in clear).
     this.#needSegment = true;
-    bytes.fill(0);
   }
 
   /** A new, empty file (or one holding `initial`, from a migration), written atomically. */
@@ -631,9 +643,10 @@ export class FileSessionStore implements SessionStore {
   #slotOf(s: StoredSession, type: number): Slot {
     const flags = (s.outbound !== undefined ? FLAG_OUTBOUND : 0) | (s.inbound !== undefined ? FLAG_INBOUND : 0);
     return {
-      fp: s.peerFingerprint,
-      ticket: s.inbound === undefined ? undefined : bytesToHex(s.inbound.ticketId),
-      hint: this.#keys.deviceHint(hexToBytes(s.deviceId)),
+      fp: this.#fpKeyOf(s.peerFingerprint),
+      ticket: s.inbound === undefined ? undefined : latin1(this.#keys.ticketKey(s.inbound.ticketId)),
+      clearFp: s.peerFingerprint,
+      hint: this.#keys.deviceHint(Buffer.from(s.deviceId, 'hex')),
       establishedMs: s.establishedMs,
       lastActiveMs: s.lastActiveMs,
       flags: flags | (type & 0xf0),
@@ -642,30 +655,52 @@ export class FileSessionStore implements SessionStore {
     };
   }
 
+  /** The index key of a (checked) fingerprint. */
+  #fpKeyOf(fp: string): string {
+    return latin1(this.#keys.fpKey(Buffer.from(fp, 'hex')));
+  }
+
+  /** The index key of a ticket id. */
+  #ticketKeyOf(ticketId: Uint8Array): string {
+    return latin1(this.#keys.ticketKey(ticketId));
+  }
+
+  /** The clear fingerprint of a slot (unblinded once, then kept). */
+  #clearFp(s: Slot): string {
+    s.clearFp ??= this.#keys.fingerprintOf(Buffer.from(s.fp, 'latin1')).toString('hex');
+    return s.clearFp;
+  }
+
+  /** The clear inbound ticket id of a slot. */
+  #clearTicket(s: Slot): Uint8Array | undefined {
+    return s.ticket === undefined ? undefined : new Uint8Array(this.#keys.ticketIdOf(Buffer.from(s.ticket, 'latin1')));
+  }
+
   /** The entry's secrets: cached, or unsealed now (not cached). `undefined` if its seal does not verify (then it is dropped). */
   #plainOf(s: Slot): Plain | undefined {
     if (s.plain !== undefined) return s.plain;
     const at = s.at!;
-    const aad = entryAad(this.#keys, at.type, s.fp, s.ticket, s.hint, s.establishedMs);
-    const p = openEntryBody(this.#crypto, at.segment.key, at.offset, aad, Buffer.from(at.sealed, 'latin1'));
+    const aad = entryAad(at.type, Buffer.from(s.fp, 'latin1'), s.ticket === undefined ? undefined : Buffer.from(s.ticket, 'latin1'), s.hint, s.establishedMs);
+    const p = openEntryBody(this.#crypto, at.segment.key, at.offset, aad, at.buf.subarray(at.pos, at.pos + ENTRY_SEALED_BYTES));
     if (p === undefined) {
       this.#warn(`pqble: session store ${this.path}: an entry does not verify (damaged, or sealed under another storage key); dropped it`, { path: this.path });
       this.#removeSlot(s.fp);
       return undefined;
     }
-    return { deviceId: bytesToHex(p.deviceId), outbound: p.outbound, inboundSecret: p.inboundSecret };
+    return { deviceId: Buffer.from(p.deviceId).toString('hex'), outbound: p.outbound, inboundSecret: p.inboundSecret };
   }
 
   #sessionOf(s: Slot): StoredSession | undefined {
     const p = this.#plainOf(s);
     if (p === undefined) return undefined;
+    const ticketId = this.#clearTicket(s);
     const out: StoredSession = {
-      peerFingerprint: s.fp,
+      peerFingerprint: this.#clearFp(s),
       deviceId: p.deviceId,
       establishedMs: s.establishedMs,
       lastActiveMs: s.lastActiveMs,
-      outbound: p.outbound?.slice(),
-      inbound: s.ticket === undefined || p.inboundSecret === undefined ? undefined : { secret: p.inboundSecret.slice(), ticketId: hexToBytes(s.ticket) },
+      outbound: copyOf(p.outbound),
+      inbound: ticketId === undefined || p.inboundSecret === undefined ? undefined : { secret: copyOf(p.inboundSecret), ticketId },
     };
     if (p !== s.plain) wipe(p.outbound, p.inboundSecret);
     return out;
@@ -683,11 +718,20 @@ export class FileSessionStore implements SessionStore {
   #writeEntry(w: RecordWriter, s: Slot, consumedTicket: string | undefined, keepLocation: boolean): void {
     const plain = this.#plainOf(s);
     if (plain === undefined) return;
-    const o = w.reserve(entryRecordBytes(consumedTicket));
+    const o = w.reserve(consumedTicket === undefined ? entryRecordBytes(undefined) : entryRecordBytes(new Uint8Array(16)));
     const segOff = w.segmentOffset(o);
-    const fields = { peerFingerprint: s.fp, deviceId: plain.deviceId, establishedMs: s.establishedMs, lastActiveMs: s.lastActiveMs, outbound: plain.outbound, inboundSecret: plain.inboundSecret, ticketId: s.ticket };
-    const sealed = encodeEntryRecord(w.buf, o, this.#keys, this.#crypto, w.segment.key, segOff, fields, s.hint, consumedTicket);
-    if (keepLocation) s.at = { segment: w.segment, offset: segOff, type: w.buf[o], sealed: Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length).toString('latin1') };
+    const fields = {
+      fpKey: Buffer.from(s.fp, 'latin1'),
+      deviceId: plain.deviceId,
+      establishedMs: s.establishedMs,
+      lastActiveMs: s.lastActiveMs,
+      outbound: plain.outbound,
+      inboundSecret: plain.inboundSecret,
+      ticketKey: s.ticket === undefined ? undefined : Buffer.from(s.ticket, 'latin1'),
+    };
+    const consumedKey = consumedTicket === undefined ? undefined : Buffer.from(consumedTicket, 'latin1');
+    const sealed = encodeEntryRecord(w.buf, o, this.#crypto, w.segment.key, segOff, fields, s.hint, consumedKey);
+    if (keepLocation) s.at = { segment: w.segment, offset: segOff, type: w.buf[o], buf: copyOf(sealed), pos: 0 };
     if (plain !== s.plain) wipe(plain.outbound, plain.inboundSecret);
   }
 
@@ -744,7 +788,7 @@ export class FileSessionStore implements SessionStore {
       }
     }
     if (withExtras) {
-      for (const t of this.#consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), this.#keys.ticketKey(hexToBytes(t)));
+      for (const t of this.#consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), Buffer.from(t, 'latin1'));
       for (const [name, value] of this.#values) this.#writeValue(w, name, value);
     }
     await flush();
@@ -893,10 +937,10 @@ export class FileSessionStore implements SessionStore {
       const w = new RecordWriter(size, newSegment, newStart);
       for (const fp of state.dirty) {
         const s = this.#byFp.get(fp);
-        if (s === undefined) writeDeleteRecord(w.buf, w.reserve(DELETE_RECORD_BYTES), this.#keys.fpKey(hexToBytes(fp)));
+        if (s === undefined) writeDeleteRecord(w.buf, w.reserve(DELETE_RECORD_BYTES), Buffer.from(fp, 'latin1'));
         else this.#writeEntry(w, s, undefined, false);
       }
-      for (const t of this.#consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), this.#keys.ticketKey(hexToBytes(t)));
+      for (const t of this.#consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), Buffer.from(t, 'latin1'));
       for (const [name, value] of this.#values) this.#writeValue(w, name, value);
       const b = w.bytes();
       let done = 0;
@@ -950,7 +994,7 @@ export class FileSessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.get} */
   get(peerFingerprint: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('get', options, () => {
-      const s = this.#byFp.get(checkFingerprint(peerFingerprint));
+      const s = this.#byFp.get(this.#fpKeyOf(checkFingerprint(peerFingerprint)));
       return s === undefined ? undefined : this.#sessionOf(s);
     });
   }
@@ -959,9 +1003,9 @@ export class FileSessionStore implements SessionStore {
   getByTicket(ticketId: Uint8Array, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('getByTicket', options, () => {
       checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
-      const hex = bytesToHex(ticketId);
-      if (this.#consumed.has(hex)) return undefined;
-      const fp = this.#byTicket.get(hex);
+      const key = this.#ticketKeyOf(ticketId);
+      if (this.#consumed.has(key)) return undefined;
+      const fp = this.#byTicket.get(key);
       const s = fp === undefined ? undefined : this.#byFp.get(fp);
       return s === undefined ? undefined : this.#sessionOf(s);
     });
@@ -971,7 +1015,7 @@ export class FileSessionStore implements SessionStore {
   getByDevice(deviceId: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('getByDevice', options, () => {
       const id = checkDeviceId(deviceId);
-      const h = this.#byHint.get(this.#keys.deviceHint(hexToBytes(id)));
+      const h = this.#byHint.get(this.#keys.deviceHint(Buffer.from(id, 'hex')));
       const fps = h === undefined ? [] : typeof h === 'string' ? [h] : [...h];
       let best: StoredSession | undefined;
       for (const fp of fps) {
@@ -1029,14 +1073,14 @@ export class FileSessionStore implements SessionStore {
     try {
       fp = checkFingerprint(peerFingerprint);
       checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
-      ticketHex = bytesToHex(ticketId);
+      ticketHex = this.#ticketKeyOf(ticketId);
       nextCopy = next === undefined ? undefined : copyInbound(next, 'next');
       u = checkRatchetUpdate(update);
     } catch (err) {
       return Promise.reject(asError(err));
     }
     return this.#call('consumeInbound', options, async () => {
-      const old = this.#byFp.get(fp);
+      const old = this.#byFp.get(this.#fpKeyOf(fp));
       const plain = old === undefined || old.ticket !== ticketHex || this.#consumed.has(ticketHex) ? undefined : this.#plainOf(old);
       if (old === undefined || plain === undefined) {
         nextCopy?.secret.fill(0);
@@ -1047,7 +1091,7 @@ export class FileSessionStore implements SessionStore {
         deviceId: u.deviceId,
         establishedMs: old.establishedMs,
         lastActiveMs: Math.max(old.lastActiveMs, u.lastActiveMs),
-        outbound: plain.outbound?.slice(),
+        outbound: copyOf(plain.outbound),
         inbound: nextCopy,
       };
       if (plain !== old.plain) wipe(plain.outbound, plain.inboundSecret);
@@ -1070,7 +1114,7 @@ export class FileSessionStore implements SessionStore {
       return Promise.reject(asError(err));
     }
     return this.#call('replaceOutbound', options, async () => {
-      const old = this.#byFp.get(fp);
+      const old = this.#byFp.get(this.#fpKeyOf(fp));
       const plain = old === undefined || (old.flags & FLAG_OUTBOUND) === 0 ? undefined : this.#plainOf(old);
       if (old === undefined || plain?.outbound === undefined || !equalBytes(plain.outbound, expected)) {
         if (plain !== undefined && plain !== old?.plain) wipe(plain.outbound, plain.inboundSecret);
@@ -1083,7 +1127,7 @@ export class FileSessionStore implements SessionStore {
         establishedMs: old.establishedMs,
         lastActiveMs: Math.max(old.lastActiveMs, u.lastActiveMs),
         outbound: nextCopy,
-        inbound: old.ticket === undefined || plain.inboundSecret === undefined ? undefined : { secret: plain.inboundSecret.slice(), ticketId: hexToBytes(old.ticket) },
+        inbound: old.ticket === undefined || plain.inboundSecret === undefined ? undefined : { secret: copyOf(plain.inboundSecret), ticketId: this.#clearTicket(old)! },
       };
       if (plain !== old.plain) wipe(plain.outbound, plain.inboundSecret);
       await this.#change(this.#slotOf(s, REC.entry), undefined);
@@ -1095,7 +1139,7 @@ export class FileSessionStore implements SessionStore {
     const prev = this.#removeSlot(fp);
     if (prev === undefined) return undefined;
     return this.#enqueue(
-      (w) => writeDeleteRecord(w.buf, w.reserve(DELETE_RECORD_BYTES), this.#keys.fpKey(hexToBytes(fp))),
+      (w) => writeDeleteRecord(w.buf, w.reserve(DELETE_RECORD_BYTES), Buffer.from(fp, 'latin1')),
       () => {
         if (!this.#byFp.has(fp)) this.#setSlot(prev);
       },
@@ -1106,7 +1150,7 @@ export class FileSessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.delete} */
   delete(peerFingerprint: string, options?: StoreCallOptions): Promise<boolean> {
     return this.#call('delete', options, async () => {
-      const p = this.#deleteNow(checkFingerprint(peerFingerprint));
+      const p = this.#deleteNow(this.#fpKeyOf(checkFingerprint(peerFingerprint)));
       if (p === undefined) return false;
       await p;
       return true;
@@ -1117,7 +1161,7 @@ export class FileSessionStore implements SessionStore {
   touch(updates: readonly SessionTouch[], options?: StoreCallOptions): Promise<void> {
     return this.#call('touch', options, async () => {
       for (const t of checkTouches(updates)) {
-        const s = this.#byFp.get(t.peerFingerprint);
+        const s = this.#byFp.get(this.#fpKeyOf(t.peerFingerprint));
         if (s === undefined || t.lastActiveMs <= s.lastActiveMs) continue;
         const before = s.lastActiveMs;
         s.lastActiveMs = t.lastActiveMs;
@@ -1125,7 +1169,7 @@ export class FileSessionStore implements SessionStore {
         const fp = s.fp;
         const last = t.lastActiveMs;
         await this.#enqueue(
-          (w) => writeTouchRecord(w.buf, w.reserve(TOUCH_RECORD_BYTES), this.#keys.fpKey(hexToBytes(fp)), last),
+          (w) => writeTouchRecord(w.buf, w.reserve(TOUCH_RECORD_BYTES), Buffer.from(fp, 'latin1'), last),
           () => {
             if (s.lastActiveMs === last) s.lastActiveMs = before;
           },
@@ -1193,7 +1237,7 @@ export class FileSessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.getValue} */
   getValue(name: string, options?: StoreCallOptions): Promise<Uint8Array | undefined> {
-    return this.#call('getValue', options, () => this.#values.get(checkValueName(name))?.slice());
+    return this.#call('getValue', options, () => copyOf(this.#values.get(checkValueName(name))));
   }
 
   /** {@inheritDoc SessionStore.putValue} */

@@ -1,0 +1,10 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileSessionStore } from '../src/session/file/index.ts';
+import { randomSession } from '../test/session/store-compliance.ts';
+const dir = await mkdtemp(join(tmpdir(), 'dbg-'));
+const s = await FileSessionStore.open({ path: join(dir, 'x.db'), logger: { warn: (m: string) => console.log('WARN', m) } });
+const x = randomSession();
+await s.put(x);
+console.log(await s.size(), await s.get(x.peerFingerprint));

@@ -1,0 +1,13 @@
+import { StoreKeys } from '../src/session/file/seal.ts';
+import { encodeEntryRecord, entryAad, openEntryBody } from '../src/session/file/record.ts';
+import { nodeCrypto } from '../src/crypto/node.ts';
+const keys = new StoreKeys(nodeCrypto, new Uint8Array(32));
+const segKey = keys.segmentKey(new Uint8Array(16));
+const out = Buffer.alloc(200);
+const fpKey = keys.fpKey(new Uint8Array(32).fill(1));
+const tk = keys.ticketKey(new Uint8Array(16).fill(2));
+const sealed = encodeEntryRecord(out, 5, nodeCrypto, segKey, 21, { fpKey, deviceId: 'a1b2c3d4e5f6', establishedMs: 100, lastActiveMs: 200, outbound: new Uint8Array(32), inboundSecret: new Uint8Array(32), ticketKey: tk }, 77, undefined);
+const aad = entryAad(out[5], fpKey, tk, 77, 100);
+console.log(Buffer.from(aad).toString('hex'));
+console.log(out.subarray(5, 64).toString('hex'));
+console.log(openEntryBody(nodeCrypto, segKey, 21, aad, sealed.slice()));

@@ -1,0 +1,14 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileSessionStore } from '../src/session/file/index.ts';
+import { nodeCrypto } from '../src/crypto/node.ts';
+import { bytesToHex } from '../src/bytes.ts';
+const dir = await mkdtemp(join(tmpdir(), 'prof-'));
+const s = await FileSessionStore.open({ path: join(dir, 'x.db'), storageKey: new Uint8Array(32), logger: { warn() {} }, compactMinBytes: 2 ** 40 });
+const n = 50000;
+const ss = Array.from({ length: n }, () => ({ peerFingerprint: bytesToHex(nodeCrypto.randomBytes(32)), deviceId: bytesToHex(nodeCrypto.randomBytes(6)), establishedMs: 1e12, lastActiveMs: 1e12, outbound: nodeCrypto.randomBytes(32), inbound: { secret: nodeCrypto.randomBytes(32), ticketId: nodeCrypto.randomBytes(16) } }));
+const t0 = performance.now();
+for (let i = 0; i < n; i += 1000) await Promise.all(ss.slice(i, i + 1000).map((x) => s.put(x)));
+console.log('save ms', performance.now() - t0);
+await s.close();
