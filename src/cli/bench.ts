@@ -33,6 +33,8 @@ const HELP: CommandHelp = {
 
 /** Runs `pqble bench`. */
 export async function run(args: readonly string[], context: CliContext): Promise<number> {
+  // `pqble bench cache ...`: the session store benchmark (src/cli/bench-cache.ts).
+  if (args[0] === 'cache') return (await import('./bench-cache.js')).run(args.slice(1), context);
   const parsed = parseCommand('bench', args, OPTIONS);
   if (parsed.help) {
     context.stdout.write(formatHelp(HELP, OPTIONS));

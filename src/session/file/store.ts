@@ -71,6 +71,9 @@ import { encodeEntryRecord, entryAad, entryRecordBytes, openEntryBody } from './
 import { STORE_KEY_BYTES, readOrCreateStorageKeyFile, readStorageKeyFile } from './storage-key.js';
 import { migrateV1File, type V1Entry } from './migrate-v1.js';
 
+/** Most changes written (and fsynced) together in one group commit. */
+const MAX_BATCH_OPS = 256;
+
 /** Default `timeoutMs` of a {@link FileSessionStore} call: 10 s. */
 export const DEFAULT_FILE_STORE_TIMEOUT_MS = 10_000;
 /** Default {@link FileSessionStoreOptions.maxFileBytes}: 2 GiB. */
@@ -827,8 +830,9 @@ export class FileSessionStore implements SessionStore {
 
   async #flushLoop(): Promise<void> {
     while (this.#queue.length > 0 && !this.#paused) {
-      const batch = this.#queue;
-      this.#queue = [];
+      // Bounded batches: settling a batch runs every caller's continuation in one go.
+      const batch = this.#queue.length <= MAX_BATCH_OPS ? this.#queue : this.#queue.slice(0, MAX_BATCH_OPS);
+      this.#queue = batch === this.#queue ? [] : this.#queue.slice(MAX_BATCH_OPS);
       await this.#writeBatch(batch);
       this.#maybeCompact();
     }
