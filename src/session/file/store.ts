@@ -40,6 +40,7 @@ import { checkDeviceId, checkFingerprint, checkTimeMs, MAX_TIME_MS } from '../va
 import { checkBytes } from '../../bytes.js';
 import {
   CONSUMED_RECORD_BYTES,
+  CONSUME_RECORD_BYTES,
   DELETE_RECORD_BYTES,
   ENTRY_AT,
   ENTRY_SEALED_BYTES,
@@ -534,7 +535,25 @@ export class FileSessionStore implements SessionStore {
           break;
       }
     };
-    const result = await scanJournal(bytes, sink);
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    const fastEntry = (b: Uint8Array, p: number, len: number, info: SegmentInfo): void => {
+      const type = b[p];
+      const flags = type & 0x03;
+      const slot: Slot = {
+        fp: view.toString('latin1', p + ENTRY_AT.fpKey, p + ENTRY_AT.fpKey + 32),
+        ticket: (flags & FLAG_INBOUND) !== 0 ? view.toString('latin1', p + ENTRY_AT.ticketKey, p + ENTRY_AT.ticketKey + 16) : undefined,
+        clearFp: undefined,
+        hint: view.readUInt32BE(p + ENTRY_AT.deviceHint),
+        establishedMs: view.readUIntBE(p + ENTRY_AT.established, 6),
+        lastActiveMs: view.readUIntBE(p + ENTRY_AT.lastActive, 6),
+        flags,
+        at: { segment: segmentOf(info), offset: p - info.start, type, buf: bytes, pos: p + ENTRY_AT.sealed },
+        plain: undefined,
+      };
+      if (len === CONSUME_RECORD_BYTES) this.#rememberConsumed(view.toString('latin1', p + ENTRY_RECORD_BYTES - 4, p + ENTRY_RECORD_BYTES + 12));
+      this.#setSlot(slot);
+    };
+    const result = await scanJournal(bytes, sink, undefined, fastEntry);
     // Values: the last record of each name wins; unsealed now (there are few).
     const lastOf = new Map<string, (typeof valueSeals)[number]>();
     for (const v of valueSeals) lastOf.set(v.name, v);

@@ -1,0 +1,21 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileSessionStore } from '../src/session/file/index.ts';
+import { nodeCrypto } from '../src/crypto/node.ts';
+import { bytesToHex } from '../src/bytes.ts';
+const n = Number(process.argv[2]);
+const dir = '/tmp/ldfixed'; await (await import('node:fs/promises')).rm(dir,{recursive:true,force:true}); await (await import('node:fs/promises')).mkdir(dir);
+const path = join(dir, 'x.db');
+const key = new Uint8Array(32);
+let s = await FileSessionStore.open({ path, storageKey: key, logger: { warn() {} }, compactMinBytes: 2 ** 40 });
+const ps: Promise<void>[] = [];
+let fp = '';
+for (let i = 0; i < n; i++) { fp = bytesToHex(nodeCrypto.randomBytes(32)); ps.push(s.put({ peerFingerprint: fp, deviceId: bytesToHex(nodeCrypto.randomBytes(6)), establishedMs: 1e12, lastActiveMs: 1e12, outbound: nodeCrypto.randomBytes(32), inbound: { secret: nodeCrypto.randomBytes(32), ticketId: nodeCrypto.randomBytes(16) } })); if (i % 500 === 0) await new Promise((r) => setImmediate(r)); }
+await Promise.all(ps);
+await s.close();
+const t0 = performance.now();
+s = await FileSessionStore.open({ path, storageKey: key, logger: { warn() {} } });
+await s.get(fp);
+console.log('load', n, Math.round(performance.now() - t0), 'ms');
+await s.close();
