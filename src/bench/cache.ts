@@ -4,8 +4,8 @@
  * in one run, measured the same way:
  *
  * - `saveMs`: write every entry (v2: one durable `put` per entry, {@link PUT_WAVE} issued
- *   per event-loop turn and all in flight together, so group commit batches them; v1: one
- *   `save()` of all);
+ *   per event-loop turn, up to {@link MAX_WAVES_IN_FLIGHT} waves in flight, so group commit
+ *   batches them; v1: one `save()` of all);
  * - `loadMs`: open the file until the first lookup answers (v2: `open()` + `get()`; v1: a new
  *   store, `load()`, and the entries indexed by fingerprint for the lookup);
  * - `maxStallMs`: the largest event-loop stall during the save (and, for v2, a compaction),
@@ -33,6 +33,8 @@ import type { CachedSession } from '../session/types.js';
 
 /** `put` calls issued per event-loop turn in the v2 save (all stay in flight together; group commit batches them). */
 export const PUT_WAVE = 200;
+/** Waves of {@link PUT_WAVE} puts in flight at most. */
+export const MAX_WAVES_IN_FLIGHT = 10;
 
 /** Figures of one store. */
 export interface StoreBenchFigures {
@@ -192,13 +194,17 @@ async function benchV2(dir: string, sessions: StoredSession[], progress: (l: str
   let store = await FileSessionStore.open(openOpts);
   let mon = stallMonitor();
   const t0 = performance.now();
-  const puts: Promise<void>[] = new Array<Promise<void>>(n);
+  const waves: Promise<unknown>[] = [];
   for (let i = 0; i < n; i += PUT_WAVE) {
-    for (let j = i; j < Math.min(n, i + PUT_WAVE); j++) puts[j] = store.put(sessions[j]);
+    const wave: Promise<void>[] = [];
+    for (let j = i; j < Math.min(n, i + PUT_WAVE); j++) wave.push(store.put(sessions[j]));
+    waves.push(Promise.all(wave));
+    // At most MAX_WAVES_IN_FLIGHT waves pending (a bounded queue, as an application would keep).
+    if (waves.length >= MAX_WAVES_IN_FLIGHT) await waves.shift();
     // The caller yields between waves, as an application does; the store batches what is pending.
-    await new Promise((r) => setImmediate(r));
+    else await new Promise((r) => setImmediate(r));
   }
-  await Promise.all(puts);
+  await Promise.all(waves);
   const saveMs = performance.now() - t0;
   const saveStall = mon.stop();
   const bytesPerEntry = (await stat(path)).size / n;
