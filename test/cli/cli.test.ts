@@ -60,7 +60,7 @@ describe('bad command lines exit 2 with one line on stderr', () => {
     ['number out of range', ['demo', '--interval-ms', '2'], /^pqble: --interval-ms must be a number from 7.5 to 4000/],
     ['not a number', ['demo', '--interval-ms', '30ms'], /^pqble: --interval-ms must be/],
     ['stray positional', ['demo', 'now'], /^pqble: unexpected argument 'now'/],
-    ['missing action', ['sessions', '--path', 'x'], /^pqble: 'pqble sessions' needs list, show, prune or clear/],
+    ['missing action', ['sessions', '--path', 'x'], /^pqble: 'pqble sessions' needs list, show, prune, clear or forget/],
     ['unknown action', ['identity', 'burn', '--path', 'x'], /^pqble: unknown identity action 'burn'/],
     ['missing --path', ['sessions', 'list'], /^pqble: 'pqble sessions list' needs --path/],
     ['bad --ttl-hours', ['sessions', 'list', '--path', 'x', '--ttl-hours', '0'], /^pqble: --ttl-hours must be/],
