@@ -34,7 +34,7 @@ import type { CachedSession } from '../session/types.js';
 /** `put` calls issued per event-loop turn in the v2 save (all stay in flight together; group commit batches them). */
 export const PUT_WAVE = 200;
 /** Waves of {@link PUT_WAVE} puts in flight at most. */
-export const MAX_WAVES_IN_FLIGHT = 10;
+export const MAX_WAVES_IN_FLIGHT = 20;
 
 /** Figures of one store. */
 export interface StoreBenchFigures {

@@ -73,7 +73,7 @@ import { STORE_KEY_BYTES, readOrCreateStorageKeyFile, readStorageKeyFile } from 
 import { migrateV1File, type V1Entry } from './migrate-v1.js';
 
 /** Most changes written (and fsynced) together in one group commit. */
-const MAX_BATCH_OPS = 256;
+const MAX_BATCH_OPS = 2048;
 
 /** Default `timeoutMs` of a {@link FileSessionStore} call: 10 s. */
 export const DEFAULT_FILE_STORE_TIMEOUT_MS = 10_000;
@@ -849,7 +849,7 @@ export class FileSessionStore implements SessionStore {
 
   async #flushLoop(): Promise<void> {
     while (this.#queue.length > 0 && !this.#paused) {
-      // Bounded batches: settling a batch runs every caller's continuation in one go.
+      // Bounded batches (a batch is encoded, written and fsynced as one).
       const batch = this.#queue.length <= MAX_BATCH_OPS ? this.#queue : this.#queue.slice(0, MAX_BATCH_OPS);
       this.#queue = batch === this.#queue ? [] : this.#queue.slice(MAX_BATCH_OPS);
       await this.#writeBatch(batch);
@@ -893,9 +893,11 @@ export class FileSessionStore implements SessionStore {
       return;
     }
     w.wipe();
-    for (const op of batch) {
-      op.written?.();
-      op.resolve();
+    // Settle in slices: every caller's continuation runs when its promise settles.
+    for (let i = 0; i < batch.length; i++) {
+      batch[i].written?.();
+      batch[i].resolve();
+      if ((i & 255) === 255 && i + 1 < batch.length) await yieldToLoop();
     }
   }
 
