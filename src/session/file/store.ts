@@ -19,7 +19,6 @@ import { checkOptionKeys } from '../../util/options.js';
 import { errnoCode, syncDir } from '../../util/fs.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionTouch, StoreCallOptions, StoredSession } from '../store.js';
 import {
-  CONSUMED_TICKETS_REMEMBERED,
   copyOf,
   DIRECTION_SECRET_BYTES,
   TICKET_ID_BYTES,
@@ -65,6 +64,8 @@ import {
   writeValueHeader,
   type JournalRecord,
 } from './format.js';
+import { EntryIndex, latin1, type Plain, type Segment, type Slot } from './entry-index.js';
+import { RecordWriter } from './writer.js';
 import { JournalFile, SLICE_MS, ioError, scanJournal, yieldToLoop, type SegmentInfo } from './journal.js';
 import { acquireStoreLock, type StoreLock } from './lock.js';
 import { StoreKeys, openAt, sealAt } from './seal.js';
@@ -120,46 +121,6 @@ export interface FileSessionStoreOptions {
   readonly readOnly?: boolean;
 }
 
-/** Entry secrets in memory once unsealed (or before first written). */
-interface Plain {
-  readonly deviceId: string;
-  readonly outbound: Uint8Array | undefined;
-  readonly inboundSecret: Uint8Array | undefined;
-}
-
-/** Where an entry's sealed body lives and how to open it. */
-interface SealedAt {
-  readonly segment: Segment;
-  /** Offset of the record from the start of its segment (the nonce). */
-  readonly offset: number;
-  /** The record's type byte (part of the associated data). */
-  readonly type: number;
-  /** The sealed body is `buf[pos, pos + ENTRY_SEALED_BYTES)` (the loaded file, or a copy made when written). */
-  readonly buf: Uint8Array;
-  readonly pos: number;
-}
-
-/** One entry in memory. Replaced (never mutated) on every change except `last`. */
-interface Slot {
-  /** The blinded fingerprint (32 bytes of `StoreKeys.fpKey`, as a latin1 string): the index key. */
-  readonly fp: string;
-  /** The blinded inbound ticket id (16 bytes of `StoreKeys.ticketKey`, latin1); `undefined` without an inbound slot. */
-  readonly ticket: string | undefined;
-  /** The clear fingerprint (hex), once known. */
-  clearFp: string | undefined;
-  readonly hint: number;
-  readonly establishedMs: number;
-  lastActiveMs: number;
-  readonly flags: number;
-  at: SealedAt | undefined;
-  plain: Plain | undefined;
-}
-
-interface Segment {
-  readonly salt: Uint8Array;
-  readonly key: Uint8Array;
-}
-
 /** A change waiting to be written. */
 interface PendingOp {
   readonly encode: (w: RecordWriter) => void;
@@ -169,54 +130,6 @@ interface PendingOp {
   readonly reject: (err: Error) => void;
   /** Called once the bytes are on disk. */
   readonly written?: () => void;
-}
-
-/** Appends records into a growing buffer for one file position. */
-class RecordWriter {
-  buf: Buffer;
-  len = 0;
-  /** Absolute file offset of `buf[0]`. */
-  readonly base: number;
-  segment: Segment;
-  segmentStart: number;
-
-  constructor(base: number, segment: Segment, segmentStart: number, capacity = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(capacity);
-    this.base = base;
-    this.segment = segment;
-    this.segmentStart = segmentStart;
-  }
-
-  /** Room for `n` more bytes; returns the offset to write at. */
-  reserve(n: number): number {
-    if (this.len + n > this.buf.length) {
-      const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-      this.buf.copy(next, 0, 0, this.len);
-      this.buf.fill(0, 0, this.len);
-      this.buf = next;
-    }
-    const o = this.len;
-    this.len += n;
-    return o;
-  }
-
-  /** The record at buffer offset `o` as a segment offset (its nonce). */
-  segmentOffset(o: number): number {
-    return this.base + o - this.segmentStart;
-  }
-
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.len);
-  }
-
-  wipe(): void {
-    this.buf.fill(0);
-  }
-}
-
-/** Bytes as a latin1 string (one character per byte): compact Map keys. */
-function latin1(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 }
 
 function fileStamp(ms: number): string {
@@ -274,11 +187,7 @@ export class FileSessionStore implements SessionStore {
   /** A new segment must start before the next append (after a rollback or at open). */
   #needSegment = true;
 
-  readonly #byFp = new Map<string, Slot>();
-  readonly #byTicket = new Map<string, string>();
-  /** device hint -> fingerprint, or several. */
-  readonly #byHint = new Map<number, string | Set<string>>();
-  readonly #consumed = new Set<string>();
+  readonly #index = new EntryIndex();
   readonly #values = new Map<string, Uint8Array>();
 
   #queue: PendingOp[] = [];
@@ -398,7 +307,7 @@ export class FileSessionStore implements SessionStore {
       } else {
         await this.#createFile(migrated === undefined ? [] : migrated.map((e) => migrate!(e)).filter((s): s is StoredSession => s !== undefined));
         for (const e of migrated ?? []) wipe(e.resumptionSecret);
-        if (migrated !== undefined) this.#warn(`pqble: migrated the version-1 session cache ${this.path} to the version-2 store (${this.#byFp.size} entries)`, { path: this.path });
+        if (migrated !== undefined) this.#warn(`pqble: migrated the version-1 session cache ${this.path} to the version-2 store (${this.#index.byFp.size} entries)`, { path: this.path });
       }
     } catch (err) {
       await this.#journalHandle()?.close().catch(() => undefined);
@@ -508,20 +417,20 @@ export class FileSessionStore implements SessionStore {
             at: { segment: segmentOf(info), offset: p - info.start, type: rec.aad[0], buf: bytes, pos: p + ENTRY_AT.sealed },
             plain: undefined,
           };
-          if (rec.consumedKey !== undefined) this.#rememberConsumed(latin1(rec.consumedKey));
-          this.#setSlot(slot);
+          if (rec.consumedKey !== undefined) this.#index.rememberConsumed(latin1(rec.consumedKey));
+          this.#index.set(slot);
           break;
         }
         case 'delete':
-          this.#removeSlot(latin1(rec.fpKey));
+          this.#index.remove(latin1(rec.fpKey));
           break;
         case 'touch': {
-          const s = this.#byFp.get(latin1(rec.fpKey));
+          const s = this.#index.byFp.get(latin1(rec.fpKey));
           if (s !== undefined && rec.lastActiveMs > s.lastActiveMs) s.lastActiveMs = rec.lastActiveMs;
           break;
         }
         case 'consumed':
-          this.#rememberConsumed(latin1(rec.ticketKey));
+          this.#index.rememberConsumed(latin1(rec.ticketKey));
           break;
         case 'value':
           valueSeals.push({ name: rec.name, segment: segmentOf(info), offset: p - info.start, aad: rec.aad, sealed: rec.sealed });
@@ -550,8 +459,8 @@ export class FileSessionStore implements SessionStore {
         at: { segment: segmentOf(info), offset: p - info.start, type, buf: bytes, pos: p + ENTRY_AT.sealed },
         plain: undefined,
       };
-      if (len === CONSUME_RECORD_BYTES) this.#rememberConsumed(view.toString('latin1', p + ENTRY_RECORD_BYTES - 4, p + ENTRY_RECORD_BYTES + 12));
-      this.#setSlot(slot);
+      if (len === CONSUME_RECORD_BYTES) this.#index.rememberConsumed(view.toString('latin1', p + ENTRY_RECORD_BYTES - 4, p + ENTRY_RECORD_BYTES + 12));
+      this.#index.set(slot);
     };
     const result = await scanJournal(bytes, sink, undefined, fastEntry);
     // Values: the last record of each name wins; unsealed now (there are few).
@@ -598,7 +507,7 @@ export class FileSessionStore implements SessionStore {
     const tmp = `${this.path}.tmp-${process.pid}-${nodeRandomBytes(6).toString('hex')}`;
     let fh: FileHandle | undefined;
     try {
-      for (const s of initial) this.#setSlot(this.#slotOf(copyStoredSession(s, 'migrateV1 result'), 0));
+      for (const s of initial) this.#index.set(this.#slotOf(copyStoredSession(s, 'migrateV1 result'), 0));
       fh = await open(tmp, 'wx', 0o600);
       const { size, segment, start } = await this.#writeSnapshot(fh, () => false, true);
       this.#segment = segment;
@@ -618,49 +527,6 @@ export class FileSessionStore implements SessionStore {
 
   // -------------------------------------------------------------------------------------
   // Indexes
-
-  #setSlot(s: Slot): Slot | undefined {
-    const prev = this.#removeSlot(s.fp);
-    this.#byFp.set(s.fp, s);
-    if (s.ticket !== undefined) this.#byTicket.set(s.ticket, s.fp);
-    const h = this.#byHint.get(s.hint);
-    if (h === undefined) this.#byHint.set(s.hint, s.fp);
-    else if (typeof h === 'string') {
-      if (h !== s.fp) this.#byHint.set(s.hint, new Set([h, s.fp]));
-    } else h.add(s.fp);
-    this.#compaction?.dirty.add(s.fp);
-    return prev;
-  }
-
-  #removeSlot(fp: string): Slot | undefined {
-    const s = this.#byFp.get(fp);
-    if (s === undefined) return undefined;
-    this.#byFp.delete(fp);
-    if (s.ticket !== undefined && this.#byTicket.get(s.ticket) === fp) this.#byTicket.delete(s.ticket);
-    const h = this.#byHint.get(s.hint);
-    if (h === fp) this.#byHint.delete(s.hint);
-    else if (typeof h === 'object') {
-      h.delete(fp);
-      if (h.size === 1) this.#byHint.set(s.hint, h.values().next().value!);
-    }
-    this.#compaction?.dirty.add(fp);
-    return s;
-  }
-
-  /** Puts `prev` back for `fp` (or removes the entry if there was none). */
-  #restore(fp: string, prev: Slot | undefined): void {
-    if (prev === undefined) this.#removeSlot(fp);
-    else this.#setSlot(prev);
-  }
-
-  #rememberConsumed(hex: string): void {
-    this.#consumed.delete(hex);
-    this.#consumed.add(hex);
-    if (this.#consumed.size > CONSUMED_TICKETS_REMEMBERED) {
-      const oldest = this.#consumed.values().next();
-      if (oldest.done !== true) this.#consumed.delete(oldest.value);
-    }
-  }
 
   #slotOf(s: StoredSession, type: number): Slot {
     const flags = (s.outbound !== undefined ? FLAG_OUTBOUND : 0) | (s.inbound !== undefined ? FLAG_INBOUND : 0);
@@ -706,7 +572,7 @@ export class FileSessionStore implements SessionStore {
     const p = openEntryBody(this.#crypto, at.segment.key, at.offset, aad, at.buf.subarray(at.pos, at.pos + ENTRY_SEALED_BYTES));
     if (p === undefined) {
       this.#warn(`pqble: session store ${this.path}: an entry does not verify (damaged, or sealed under another storage key); dropped it`, { path: this.path });
-      this.#removeSlot(s.fp);
+      this.#index.remove(s.fp);
       return undefined;
     }
     return { deviceId: Buffer.from(p.deviceId).toString('hex'), outbound: p.outbound, inboundSecret: p.inboundSecret };
@@ -731,7 +597,7 @@ export class FileSessionStore implements SessionStore {
   #liveBytes(): number {
     let v = 0;
     for (const [name, value] of this.#values) v += valueRecordBytes(name.length, value.length);
-    return FILE_HEADER_BYTES + SEGMENT_RECORD_BYTES + this.#byFp.size * ENTRY_RECORD_BYTES + this.#consumed.size * CONSUMED_RECORD_BYTES + v;
+    return FILE_HEADER_BYTES + SEGMENT_RECORD_BYTES + this.#index.byFp.size * ENTRY_RECORD_BYTES + this.#index.consumed.size * CONSUMED_RECORD_BYTES + v;
   }
 
   // -------------------------------------------------------------------------------------
@@ -800,7 +666,7 @@ export class FileSessionStore implements SessionStore {
     };
     let sliceStart = performance.now();
     let n = 0;
-    for (const s of this.#byFp.values()) {
+    for (const s of this.#index.byFp.values()) {
       this.#writeEntry(w, s, undefined, false);
       if ((++n & 63) === 0 && performance.now() - sliceStart > SLICE_MS) {
         if (w.len > 512 * 1024) await flush();
@@ -810,7 +676,7 @@ export class FileSessionStore implements SessionStore {
       }
     }
     if (withExtras) {
-      for (const t of this.#consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), Buffer.from(t, 'latin1'));
+      for (const t of this.#index.consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), Buffer.from(t, 'latin1'));
       for (const [name, value] of this.#values) this.#writeValue(w, name, value);
     }
     await flush();
@@ -937,8 +803,10 @@ export class FileSessionStore implements SessionStore {
     if (this.#compaction !== undefined) return this.#compaction.done;
     const state = { dirty: new Set<string>(), cancelled: false, done: Promise.resolve() };
     this.#compaction = state;
+    this.#index.dirty = state.dirty;
     state.done = this.#compact(state).finally(() => {
       this.#compaction = undefined;
+      this.#index.dirty = undefined;
     });
     return state.done;
   }
@@ -961,11 +829,11 @@ export class FileSessionStore implements SessionStore {
       if (state.cancelled) throw new StoreError('PQBLE_ERR_STORE_CLOSED', 'compaction cancelled');
       const w = new RecordWriter(size, newSegment, newStart);
       for (const fp of state.dirty) {
-        const s = this.#byFp.get(fp);
+        const s = this.#index.byFp.get(fp);
         if (s === undefined) writeDeleteRecord(w.buf, w.reserve(DELETE_RECORD_BYTES), Buffer.from(fp, 'latin1'));
         else this.#writeEntry(w, s, undefined, false);
       }
-      for (const t of this.#consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), Buffer.from(t, 'latin1'));
+      for (const t of this.#index.consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), Buffer.from(t, 'latin1'));
       for (const [name, value] of this.#values) this.#writeValue(w, name, value);
       const b = w.bytes();
       let done = 0;
@@ -1019,7 +887,7 @@ export class FileSessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.get} */
   get(peerFingerprint: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('get', options, () => {
-      const s = this.#byFp.get(this.#fpKeyOf(checkFingerprint(peerFingerprint)));
+      const s = this.#index.byFp.get(this.#fpKeyOf(checkFingerprint(peerFingerprint)));
       return s === undefined ? undefined : this.#sessionOf(s);
     });
   }
@@ -1029,9 +897,9 @@ export class FileSessionStore implements SessionStore {
     return this.#call('getByTicket', options, () => {
       checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
       const key = this.#ticketKeyOf(ticketId);
-      if (this.#consumed.has(key)) return undefined;
-      const fp = this.#byTicket.get(key);
-      const s = fp === undefined ? undefined : this.#byFp.get(fp);
+      if (this.#index.consumed.has(key)) return undefined;
+      const fp = this.#index.byTicket.get(key);
+      const s = fp === undefined ? undefined : this.#index.byFp.get(fp);
       return s === undefined ? undefined : this.#sessionOf(s);
     });
   }
@@ -1040,11 +908,11 @@ export class FileSessionStore implements SessionStore {
   getByDevice(deviceId: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('getByDevice', options, () => {
       const id = checkDeviceId(deviceId);
-      const h = this.#byHint.get(this.#keys.deviceHint(Buffer.from(id, 'hex')));
+      const h = this.#index.byHint.get(this.#keys.deviceHint(Buffer.from(id, 'hex')));
       const fps = h === undefined ? [] : typeof h === 'string' ? [h] : [...h];
       let best: StoredSession | undefined;
       for (const fp of fps) {
-        const slot = this.#byFp.get(fp);
+        const slot = this.#index.byFp.get(fp);
         const s = slot === undefined ? undefined : this.#sessionOf(slot);
         if (s === undefined || s.deviceId !== id) continue;
         if (best === undefined || s.lastActiveMs >= best.lastActiveMs) best = s;
@@ -1055,14 +923,14 @@ export class FileSessionStore implements SessionStore {
 
   /** Applies a new slot now and queues its record; durable when the promise resolves. */
   #change(slot: Slot, consumedTicket: string | undefined): Promise<void> {
-    const prev = this.#setSlot(slot);
-    const consumedBefore = consumedTicket !== undefined && this.#consumed.has(consumedTicket);
-    if (consumedTicket !== undefined) this.#rememberConsumed(consumedTicket);
+    const prev = this.#index.set(slot);
+    const consumedBefore = consumedTicket !== undefined && this.#index.consumed.has(consumedTicket);
+    if (consumedTicket !== undefined) this.#index.rememberConsumed(consumedTicket);
     return this.#enqueue(
       (w) => this.#writeEntry(w, slot, consumedTicket, true),
       () => {
-        if (this.#byFp.get(slot.fp) === slot) this.#restore(slot.fp, prev);
-        if (consumedTicket !== undefined && !consumedBefore) this.#consumed.delete(consumedTicket);
+        if (this.#index.byFp.get(slot.fp) === slot) this.#index.restore(slot.fp, prev);
+        if (consumedTicket !== undefined && !consumedBefore) this.#index.consumed.delete(consumedTicket);
       },
       true,
     ).then(() => {
@@ -1084,7 +952,7 @@ export class FileSessionStore implements SessionStore {
       return Promise.reject(asError(err));
     }
     return this.#call('put', options, () => this.#change(this.#slotOf(copy, REC.entry), undefined)).catch((err: unknown) => {
-      if (this.#byFp.get(copy.peerFingerprint)?.plain?.outbound !== copy.outbound) wipeStoredSession(copy);
+      if (this.#index.byFp.get(copy.peerFingerprint)?.plain?.outbound !== copy.outbound) wipeStoredSession(copy);
       throw err;
     });
   }
@@ -1105,8 +973,8 @@ export class FileSessionStore implements SessionStore {
       return Promise.reject(asError(err));
     }
     return this.#call('consumeInbound', options, async () => {
-      const old = this.#byFp.get(this.#fpKeyOf(fp));
-      const plain = old === undefined || old.ticket !== ticketHex || this.#consumed.has(ticketHex) ? undefined : this.#plainOf(old);
+      const old = this.#index.byFp.get(this.#fpKeyOf(fp));
+      const plain = old === undefined || old.ticket !== ticketHex || this.#index.consumed.has(ticketHex) ? undefined : this.#plainOf(old);
       if (old === undefined || plain === undefined) {
         nextCopy?.secret.fill(0);
         return false;
@@ -1139,7 +1007,7 @@ export class FileSessionStore implements SessionStore {
       return Promise.reject(asError(err));
     }
     return this.#call('replaceOutbound', options, async () => {
-      const old = this.#byFp.get(this.#fpKeyOf(fp));
+      const old = this.#index.byFp.get(this.#fpKeyOf(fp));
       const plain = old === undefined || (old.flags & FLAG_OUTBOUND) === 0 ? undefined : this.#plainOf(old);
       if (old === undefined || plain?.outbound === undefined || !equalBytes(plain.outbound, expected)) {
         if (plain !== undefined && plain !== old?.plain) wipe(plain.outbound, plain.inboundSecret);
@@ -1161,12 +1029,12 @@ export class FileSessionStore implements SessionStore {
   }
 
   #deleteNow(fp: string): Promise<void> | undefined {
-    const prev = this.#removeSlot(fp);
+    const prev = this.#index.remove(fp);
     if (prev === undefined) return undefined;
     return this.#enqueue(
       (w) => writeDeleteRecord(w.buf, w.reserve(DELETE_RECORD_BYTES), Buffer.from(fp, 'latin1')),
       () => {
-        if (!this.#byFp.has(fp)) this.#setSlot(prev);
+        if (!this.#index.byFp.has(fp)) this.#index.set(prev);
       },
       true,
     );
@@ -1186,7 +1054,7 @@ export class FileSessionStore implements SessionStore {
   touch(updates: readonly SessionTouch[], options?: StoreCallOptions): Promise<void> {
     return this.#call('touch', options, async () => {
       for (const t of checkTouches(updates)) {
-        const s = this.#byFp.get(this.#fpKeyOf(t.peerFingerprint));
+        const s = this.#index.byFp.get(this.#fpKeyOf(t.peerFingerprint));
         if (s === undefined || t.lastActiveMs <= s.lastActiveMs) continue;
         const before = s.lastActiveMs;
         s.lastActiveMs = t.lastActiveMs;
@@ -1211,7 +1079,7 @@ export class FileSessionStore implements SessionStore {
       const gone: string[] = [];
       let sliceStart = performance.now();
       let n = 0;
-      for (const s of this.#byFp.values()) {
+      for (const s of this.#index.byFp.values()) {
         if (s.establishedMs <= before) gone.push(s.fp);
         if ((++n & 1023) === 0 && performance.now() - sliceStart > SLICE_MS) {
           await yieldToLoop();
@@ -1221,7 +1089,7 @@ export class FileSessionStore implements SessionStore {
       const writes: Promise<void>[] = [];
       let count = 0;
       for (const fp of gone) {
-        const s = this.#byFp.get(fp);
+        const s = this.#index.byFp.get(fp);
         if (s === undefined || s.establishedMs > before) continue;
         const p = this.#deleteNow(fp);
         if (p !== undefined) {
@@ -1236,7 +1104,7 @@ export class FileSessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.entries} */
   entries(options?: StoreCallOptions): AsyncIterable<StoredSession> {
-    const started = this.#call('entries', options, () => [...this.#byFp.keys()]);
+    const started = this.#call('entries', options, () => [...this.#index.byFp.keys()]);
     return { [Symbol.asyncIterator]: () => this.#iterate(started) };
   }
 
@@ -1245,7 +1113,7 @@ export class FileSessionStore implements SessionStore {
     let sliceStart = performance.now();
     for (let i = 0; i < fps.length; i++) {
       if (this.#closed) throw storeClosed('entries');
-      const slot = this.#byFp.get(fps[i]);
+      const slot = this.#index.byFp.get(fps[i]);
       const s = slot === undefined ? undefined : this.#sessionOf(slot);
       if (s !== undefined) yield s;
       if ((i & 255) === 255 && performance.now() - sliceStart > SLICE_MS) {
@@ -1257,7 +1125,7 @@ export class FileSessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.size} */
   size(options?: StoreCallOptions): Promise<number> {
-    return this.#call('size', options, () => this.#byFp.size);
+    return this.#call('size', options, () => this.#index.byFp.size);
   }
 
   /** {@inheritDoc SessionStore.getValue} */
@@ -1313,11 +1181,11 @@ export class FileSessionStore implements SessionStore {
     }
     await this.#journal.handle.close().catch(() => undefined);
     await (this.#lock as StoreLock | undefined)?.release();
-    for (const s of this.#byFp.values()) if (s.plain !== undefined) wipe(s.plain.outbound, s.plain.inboundSecret);
+    for (const s of this.#index.byFp.values()) if (s.plain !== undefined) wipe(s.plain.outbound, s.plain.inboundSecret);
     for (const v of this.#values.values()) wipe(v);
-    this.#byFp.clear();
-    this.#byTicket.clear();
-    this.#byHint.clear();
+    this.#index.byFp.clear();
+    this.#index.byTicket.clear();
+    this.#index.byHint.clear();
     this.#values.clear();
     this.#keys.wipe();
   }
