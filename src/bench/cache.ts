@@ -3,7 +3,8 @@
  * version-2 file store (docs/store.md) against the version-1 cache file (docs/cache-file.md)
  * in one run, measured the same way:
  *
- * - `saveMs`: write every entry (v2: one durable `put` per entry, {@link PUT_WAVE} issued
+ * - `saveMs`: write every entry (v2: one durable `put` per entry, each session made from a
+ *   random pool as it is put (no large object set on the heap); {@link PUT_WAVE} issued
  *   per event-loop turn, up to {@link MAX_WAVES_IN_FLIGHT} waves in flight, so group commit
  *   batches them; v1: one `save()` of all);
  * - `loadMs`: open the file until the first lookup answers (v2: `open()` + `get()`; v1: a new
@@ -137,23 +138,36 @@ function round(v: number, digits = 2): number {
   return Math.round(v * f) / f;
 }
 
-/** `n` sessions from one random pool (secrets distinct, ids distinct). */
-function makeSessions(n: number, nowMs: number): StoredSession[] {
-  const per = 32 + 6 + 32 + 32 + 16;
-  const pool = nodeCrypto.randomBytes(n * per);
-  const out = new Array<StoredSession>(n);
-  for (let i = 0; i < n; i++) {
-    const o = i * per;
-    out[i] = {
-      peerFingerprint: bytesToHex(pool.subarray(o, o + 32)),
-      deviceId: bytesToHex(pool.subarray(o + 32, o + 38)),
-      establishedMs: nowMs - 3_600_000,
-      lastActiveMs: nowMs - 60_000 + (i % 60_000),
-      outbound: pool.slice(o + 38, o + 70),
-      inbound: { secret: pool.slice(o + 70, o + 102), ticketId: pool.slice(o + 102, o + 118) },
+/** Bytes of one session's random material in the pool. */
+const PER_SESSION = 32 + 6 + 32 + 32 + 16;
+
+/**
+ * The sessions of a run, made on demand from one random pool, so that no large set of
+ * JavaScript objects sits on the heap while the stores are measured.
+ */
+class SessionSource {
+  readonly n: number;
+  readonly #pool: Uint8Array;
+  readonly #nowMs: number;
+
+  constructor(n: number, nowMs: number) {
+    this.n = n;
+    this.#pool = nodeCrypto.randomBytes(n * PER_SESSION);
+    this.#nowMs = nowMs;
+  }
+
+  at(i: number): StoredSession {
+    const p = this.#pool;
+    const o = i * PER_SESSION;
+    return {
+      peerFingerprint: Buffer.from(p.buffer, p.byteOffset + o, 32).toString('hex'),
+      deviceId: Buffer.from(p.buffer, p.byteOffset + o + 32, 6).toString('hex'),
+      establishedMs: this.#nowMs - 3_600_000,
+      lastActiveMs: this.#nowMs - 60_000 + (i % 60_000),
+      outbound: p.subarray(o + 38, o + 70),
+      inbound: { secret: p.subarray(o + 70, o + 102), ticketId: p.subarray(o + 102, o + 118) },
     };
   }
-  return out;
 }
 
 function asV1(s: StoredSession): CachedSession {
@@ -185,8 +199,8 @@ async function fsyncMs(dir: string): Promise<number> {
   }
 }
 
-async function benchV2(dir: string, sessions: StoredSession[], progress: (l: string) => void): Promise<StoreBenchFigures> {
-  const n = sessions.length;
+async function benchV2(dir: string, sessions: SessionSource, progress: (l: string) => void): Promise<StoreBenchFigures> {
+  const n = sessions.n;
   const path = join(dir, 'v2.db');
   const storageKey = nodeCrypto.randomBytes(32);
   const openOpts = { path, storageKey, logger: silentLogger, compactMinBytes: 2 ** 40 };
@@ -197,7 +211,7 @@ async function benchV2(dir: string, sessions: StoredSession[], progress: (l: str
   const waves: Promise<unknown>[] = [];
   for (let i = 0; i < n; i += PUT_WAVE) {
     const wave: Promise<void>[] = [];
-    for (let j = i; j < Math.min(n, i + PUT_WAVE); j++) wave.push(store.put(sessions[j]));
+    for (let j = i; j < Math.min(n, i + PUT_WAVE); j++) wave.push(store.put(sessions.at(j)));
     waves.push(Promise.all(wave));
     // At most MAX_WAVES_IN_FLIGHT waves pending (a bounded queue, as an application would keep).
     if (waves.length >= MAX_WAVES_IN_FLIGHT) await waves.shift();
@@ -218,7 +232,7 @@ async function benchV2(dir: string, sessions: StoredSession[], progress: (l: str
   const maxStallWallMs = Math.max(saveStall.wall, compactStall.wall);
   await store.close();
   progress('v2: loading');
-  const probe = sessions[Math.floor(n / 2)];
+  const probe = sessions.at(Math.floor(n / 2));
   const heap0 = heapUsed();
   const l0 = performance.now();
   store = await FileSessionStore.open(openOpts);
@@ -229,7 +243,7 @@ async function benchV2(dir: string, sessions: StoredSession[], progress: (l: str
   progress('v2: ratchets');
   const ratchets: number[] = [];
   for (let i = 0; i < 21; i++) {
-    const s = sessions[(i * 7919) % n];
+    const s = sessions.at((i * 7919) % n);
     const t = performance.now();
     const ok = await store.consumeInbound(s.peerFingerprint, s.inbound!.ticketId, { secret: nodeCrypto.randomBytes(32), ticketId: nodeCrypto.randomBytes(16) }, { deviceId: s.deviceId, lastActiveMs: s.lastActiveMs + 1 });
     ratchets.push(performance.now() - t);
@@ -251,12 +265,13 @@ async function benchV2(dir: string, sessions: StoredSession[], progress: (l: str
   };
 }
 
-async function benchV1(dir: string, sessions: StoredSession[], progress: (l: string) => void): Promise<StoreBenchFigures> {
-  const n = sessions.length;
+async function benchV1(dir: string, sessions: SessionSource, progress: (l: string) => void): Promise<StoreBenchFigures> {
+  const n = sessions.n;
   const path = join(dir, 'v1.json');
   const storageKey = nodeCrypto.randomBytes(32);
   const opts = { path, storageKey, logger: silentLogger, maxFileBytes: 512 * 1024 * 1024 };
-  const cached = sessions.map(asV1);
+  const cached: CachedSession[] = [];
+  for (let i = 0; i < n; i++) cached.push(asV1(sessions.at(i)));
   progress(`v1: saving ${n} entries`);
   const mon = stallMonitor();
   const t0 = performance.now();
@@ -266,7 +281,7 @@ async function benchV1(dir: string, sessions: StoredSession[], progress: (l: str
   const bytesPerEntry = (await stat(path)).size / n;
   cached.length = 0;
   progress('v1: loading');
-  const probe = sessions[Math.floor(n / 2)];
+  const probe = sessions.at(Math.floor(n / 2));
   const heap0 = heapUsed();
   const l0 = performance.now();
   const loaded = await new V1Store(opts).load();
@@ -295,7 +310,7 @@ export async function runCacheBench(options: CacheBenchOptions): Promise<CacheBe
   const dir = await mkdtemp(join(options.dir ?? tmpdir(), 'pqble-bench-cache-'));
   try {
     progress(`generating ${entries} entries`);
-    const sessions = makeSessions(entries, Date.now());
+    const sessions = new SessionSource(entries, Date.now());
     let v2: StoreBenchFigures;
     try {
       v2 = await benchV2(dir, sessions, progress);
