@@ -37,6 +37,8 @@ const HELP: CommandHelp = {
 export async function run(args: readonly string[], context: CliContext): Promise<number> {
   // `pqble bench fleet ...`: the Redis fleet benchmark (docs/fleet.md), loaded only when asked for.
   if (args[0] === 'fleet') return (await import('../bench/fleet/command.js')).run(args.slice(1), context);
+  // `pqble bench cache ...`: the session store benchmark (src/cli/bench-cache.ts).
+  if (args[0] === 'cache') return (await import('./bench-cache.js')).run(args.slice(1), context);
   const parsed = parseCommand('bench', args, OPTIONS);
   if (parsed.help) {
     context.stdout.write(formatHelp(HELP, OPTIONS));

@@ -38,9 +38,9 @@ const OPTIONS = {
 } as const satisfies OptionTable;
 
 const HELP: CommandHelp = {
-  usage: 'sessions list|show ID|prune|clear|forget ID --path FILE [options]',
+  usage: 'sessions ACTION [PREFIX] --path FILE [options]',
   summary:
-    'Inspects a session file and never prints a secret. `list` shows every cached session; ' +
+    'Inspects a session file and never prints a secret. ACTION is list, show PREFIX, prune, clear or forget PREFIX. `list` shows every cached session; ' +
     '`show PREFIX` one session, by a prefix of its peer fingerprint (or, in a version-1 file, session id); `prune` removes expired sessions; ' +
     '`clear` forgets all of them (every peer then needs a full handshake); `forget PREFIX` forgets one peer (version-2 stores). ' +
     'A version-1 cache file is read without its key; a version-2 store needs its key file (--key, default FILE.key) and, to be changed, must not be open in a transport.',

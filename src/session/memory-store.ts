@@ -12,6 +12,7 @@ import { checkInteger, checkOptionKeys } from '../util/options.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionTouch, StoreCallOptions, StoredSession } from './store.js';
 import {
   CONSUMED_TICKETS_REMEMBERED,
+  copyOf,
   asError,
   DIRECTION_SECRET_BYTES,
   TICKET_ID_BYTES,
@@ -163,7 +164,7 @@ export class MemorySessionStore implements SessionStore {
         return false;
       }
       this.#rememberConsumed(ticketHex);
-      this.#set({ ...old, outbound: old.outbound?.slice(), inbound: nextCopy, deviceId: u.deviceId, lastActiveMs: Math.max(old.lastActiveMs, u.lastActiveMs) });
+      this.#set({ ...old, outbound: copyOf(old.outbound), inbound: nextCopy, deviceId: u.deviceId, lastActiveMs: Math.max(old.lastActiveMs, u.lastActiveMs) });
       return true;
     });
   }
@@ -187,7 +188,7 @@ export class MemorySessionStore implements SessionStore {
         nextCopy?.fill(0);
         return false;
       }
-      const inbound = old.inbound === undefined ? undefined : { secret: old.inbound.secret.slice(), ticketId: old.inbound.ticketId.slice() };
+      const inbound = old.inbound === undefined ? undefined : { secret: copyOf(old.inbound.secret), ticketId: copyOf(old.inbound.ticketId) };
       this.#set({ ...old, outbound: nextCopy, inbound, deviceId: u.deviceId, lastActiveMs: Math.max(old.lastActiveMs, u.lastActiveMs) });
       return true;
     });
@@ -241,7 +242,7 @@ export class MemorySessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.getValue} */
   getValue(name: string, options?: StoreCallOptions): Promise<Uint8Array | undefined> {
-    return this.#call('getValue', options, () => this.#values.get(checkValueName(name))?.slice());
+    return this.#call('getValue', options, () => copyOf(this.#values.get(checkValueName(name))));
   }
 
   /** {@inheritDoc SessionStore.putValue} */

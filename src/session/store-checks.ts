@@ -36,14 +36,14 @@ export function copyInbound(slot: unknown, label: string): InboundSlot {
   const { secret, ticketId } = slot as Record<string, unknown>;
   checkBytes(secret, `${label}.secret`, DIRECTION_SECRET_BYTES);
   checkBytes(ticketId, `${label}.ticketId`, TICKET_ID_BYTES);
-  return { secret: secret.slice(), ticketId: ticketId.slice() };
+  return { secret: copyOf(secret), ticketId: copyOf(ticketId) };
 }
 
 /** A checked copy of a secret that may be absent. */
 export function copyOptionalSecret(value: unknown, label: string): Uint8Array | undefined {
   if (value === undefined) return undefined;
   checkBytes(value, label, DIRECTION_SECRET_BYTES);
-  return value.slice();
+  return copyOf(value);
 }
 
 /**
@@ -72,8 +72,8 @@ export function cloneStoredSession(s: StoredSession): StoredSession {
     deviceId: s.deviceId,
     establishedMs: s.establishedMs,
     lastActiveMs: s.lastActiveMs,
-    outbound: s.outbound?.slice(),
-    inbound: s.inbound === undefined ? undefined : { secret: s.inbound.secret.slice(), ticketId: s.inbound.ticketId.slice() },
+    outbound: copyOf(s.outbound),
+    inbound: s.inbound === undefined ? undefined : { secret: copyOf(s.inbound.secret), ticketId: copyOf(s.inbound.ticketId) },
   };
 }
 
@@ -116,7 +116,7 @@ export function copyValue(value: unknown): Uint8Array | undefined {
   if (value === undefined) return undefined;
   checkBytes(value, 'value');
   if (value.length > MAX_STORE_VALUE_BYTES) throw new RangeError(`value must be at most ${MAX_STORE_VALUE_BYTES} bytes, got ${value.length}`);
-  return value.slice();
+  return copyOf(value);
 }
 
 /** Checked {@link StoreCallOptions}. */
@@ -208,4 +208,11 @@ export function storeClosed(what: string): StoreError {
 /** `err` as an Error (for rejections). */
 export function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** A fresh copy in a plain `Uint8Array` (`Buffer#slice` would share memory). */
+export function copyOf(b: Uint8Array): Uint8Array;
+export function copyOf(b: Uint8Array | undefined): Uint8Array | undefined;
+export function copyOf(b: Uint8Array | undefined): Uint8Array | undefined {
+  return b === undefined ? undefined : new Uint8Array(b);
 }

@@ -432,15 +432,15 @@ describe('FileSessionStore (v2): seal known-answer vector (docs/store.md)', () =
       assert.equal(bytesToHex(segKey), '1fa423d2863f0eae2b66f6b1293f2cbbe884bdcabc87208f7f8a473d6be922d2');
       const out = new Uint8Array(ENTRY_RECORD_BYTES);
       const e = {
-        peerFingerprint: bytesToHex(seq(32, 0x40)),
+        fpKey: keys.fpKey(seq(32, 0x40)),
         deviceId: 'a1b2c3d4e5f6',
         establishedMs: 1_780_000_000_000,
         lastActiveMs: 1_780_000_060_000,
         outbound: seq(32, 0x60),
         inboundSecret: seq(32, 0x80),
-        ticketId: bytesToHex(seq(16, 0xa0)),
+        ticketKey: keys.ticketKey(seq(16, 0xa0)),
       };
-      encodeEntryRecord(out, 0, keys, crypto, segKey, 21, e, keys.deviceHint(hexToBytes(e.deviceId)), undefined);
+      encodeEntryRecord(out, 0, crypto, segKey, 21, e, keys.deviceHint(hexToBytes(e.deviceId)), undefined);
       assert.equal(bytesToHex(out), EXPECTED);
     });
   }

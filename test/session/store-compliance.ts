@@ -99,9 +99,9 @@ export function runStoreCompliance(name: string, makeStore: () => Promise<StoreU
         assert.equal(got?.inbound, undefined);
       }));
 
-    it('copies values in before the call returns and hands out fresh copies', () =>
+    it('copies values in before the call returns and hands out fresh copies (Buffers too)', () =>
       withStore(async ({ store }) => {
-        const s = randomSession();
+        const s = randomSession({ outbound: Buffer.from(randomBytes(32)) });
         const expected = view(s);
         const p = store.put(s);
         // Mutate the caller's buffers right after the call: the store must not see it.

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { hexToBytes, wipe } from '../../bytes.js';
+import { wipe } from '../../bytes.js';
 import type { CryptoProvider } from '../../crypto/index.js';
 import {
   CONSUME_RECORD_BYTES,
@@ -21,79 +21,78 @@ import {
   finishEntryRecord,
   writeEntryHeader,
 } from './format.js';
-import { entryPlain, openAt, sealAt, type StoreKeys } from './seal.js';
+import { entryPlain, openAt, sealAt } from './seal.js';
 
 /** The fields of one entry as the record holds them. */
 export interface EntryFields {
-  /** 64 lowercase hex digits. */
-  readonly peerFingerprint: string;
+  /** 32 bytes: the blinded fingerprint (`StoreKeys.fpKey`). */
+  readonly fpKey: Uint8Array;
   /** 12 lowercase hex digits. */
   readonly deviceId: string;
   readonly establishedMs: number;
   readonly lastActiveMs: number;
   /** 32 bytes, or absent. */
   readonly outbound: Uint8Array | undefined;
-  /** 32 bytes, or absent (then `ticketId` is too). */
+  /** 32 bytes, or absent (then `ticketKey` is too). */
   readonly inboundSecret: Uint8Array | undefined;
-  /** 32 lowercase hex digits, or absent. */
-  readonly ticketId: string | undefined;
+  /** 16 bytes: the blinded inbound ticket id (`StoreKeys.ticketKey`), or absent. */
+  readonly ticketKey: Uint8Array | undefined;
 }
 
 /** Bytes {@link encodeEntryRecord} writes. */
-export function entryRecordBytes(consumedTicket: string | undefined): number {
-  return consumedTicket === undefined ? ENTRY_RECORD_BYTES : CONSUME_RECORD_BYTES;
+export function entryRecordBytes(consumedKey: Uint8Array | undefined): number {
+  return consumedKey === undefined ? ENTRY_RECORD_BYTES : CONSUME_RECORD_BYTES;
 }
 
 /**
- * Writes the entry record (or, with `consumedTicket`, the consume record) of `e` into `out`
+ * Writes the entry record (or, with `consumedKey`, the blinded consumed ticket, the consume record) of `e` into `out`
  * at `o`, sealed under `segmentKey` with nonce `segmentOffset`. Returns the sealed body
  * (ciphertext || tag, a view into `out`).
  */
 export function encodeEntryRecord(
   out: Uint8Array,
   o: number,
-  keys: StoreKeys,
   crypto: CryptoProvider,
   segmentKey: Uint8Array,
   segmentOffset: number,
   e: EntryFields,
   deviceHint: number,
-  consumedTicket: string | undefined,
+  consumedKey: Uint8Array | undefined,
 ): Uint8Array {
-  const flags = (e.outbound !== undefined ? FLAG_OUTBOUND : 0) | (e.ticketId !== undefined ? FLAG_INBOUND : 0);
+  const flags = (e.outbound !== undefined ? FLAG_OUTBOUND : 0) | (e.ticketKey !== undefined ? FLAG_INBOUND : 0);
   writeEntryHeader(
     out,
     o,
     {
       flags,
-      fpKey: keys.fpKey(hexToBytes(e.peerFingerprint)),
-      ticketKey: e.ticketId === undefined ? new Uint8Array(TICKET_KEY_BYTES) : keys.ticketKey(hexToBytes(e.ticketId)),
+      fpKey: e.fpKey,
+      ticketKey: e.ticketKey ?? new Uint8Array(TICKET_KEY_BYTES),
       deviceHint,
       establishedMs: e.establishedMs,
       lastActiveMs: e.lastActiveMs,
     },
-    consumedTicket !== undefined,
+    consumedKey !== undefined,
   );
-  const body = entryPlain(hexToBytes(e.deviceId), e.outbound, e.inboundSecret);
+  const body = entryPlain(Buffer.from(e.deviceId, 'hex'), e.outbound, e.inboundSecret);
   const sealed = sealAt(crypto, segmentKey, segmentOffset, out.subarray(o, o + ENTRY_AAD_BYTES), body);
   wipe(body);
   if (sealed.length !== ENTRY_SEALED_BYTES) throw new Error('the crypto provider returned a sealed entry of the wrong length');
   out.set(sealed, o + ENTRY_AT.sealed);
   wipe(sealed);
-  finishEntryRecord(out, o, consumedTicket === undefined ? undefined : keys.ticketKey(hexToBytes(consumedTicket)));
+  finishEntryRecord(out, o, consumedKey);
   return out.subarray(o + ENTRY_AT.sealed, o + ENTRY_AT.sealed + ENTRY_SEALED_BYTES);
 }
 
 /** The associated data of an entry seal, rebuilt from what the index holds. */
-export function entryAad(keys: StoreKeys, type: number, peerFingerprint: string, ticketId: string | undefined, deviceHint: number, establishedMs: number): Uint8Array {
+export function entryAad(type: number, fpKey: Uint8Array, ticketKey: Uint8Array | undefined, deviceHint: number, establishedMs: number): Uint8Array {
   const aad = new Uint8Array(ENTRY_AAD_BYTES + 6);
   writeEntryHeader(
     aad,
     0,
     {
       flags: type & 0x03,
-      fpKey: keys.fpKey(hexToBytes(peerFingerprint)),
-      ticketKey: ticketId === undefined ? new Uint8Array(TICKET_KEY_BYTES) : keys.ticketKey(hexToBytes(ticketId)),
+      fpKey,
+      ticketKey: ticketKey ?? new Uint8Array(TICKET_KEY_BYTES),
       deviceHint,
       establishedMs,
       lastActiveMs: 0,

@@ -10,7 +10,7 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { bytesToHex, equalBytes, hexToBytes, wipe } from '../../bytes.js';
+import { equalBytes, wipe } from '../../bytes.js';
 import type { CryptoProvider } from '../../crypto/index.js';
 import { nodeCrypto } from '../../crypto/node.js';
 import { StoreError } from '../../errors.js';
@@ -19,7 +19,7 @@ import { checkOptionKeys } from '../../util/options.js';
 import { errnoCode, syncDir } from '../../util/fs.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionTouch, StoreCallOptions, StoredSession } from '../store.js';
 import {
-  CONSUMED_TICKETS_REMEMBERED,
+  copyOf,
   DIRECTION_SECRET_BYTES,
   TICKET_ID_BYTES,
   asError,
@@ -39,7 +39,10 @@ import { checkDeviceId, checkFingerprint, checkTimeMs, MAX_TIME_MS } from '../va
 import { checkBytes } from '../../bytes.js';
 import {
   CONSUMED_RECORD_BYTES,
+  CONSUME_RECORD_BYTES,
   DELETE_RECORD_BYTES,
+  ENTRY_AT,
+  ENTRY_SEALED_BYTES,
   ENTRY_RECORD_BYTES,
   FILE_HEADER_BYTES,
   FLAG_INBOUND,
@@ -61,12 +64,17 @@ import {
   writeValueHeader,
   type JournalRecord,
 } from './format.js';
+import { EntryIndex, latin1, type Plain, type Segment, type Slot } from './entry-index.js';
+import { RecordWriter } from './writer.js';
 import { JournalFile, SLICE_MS, ioError, scanJournal, yieldToLoop, type SegmentInfo } from './journal.js';
 import { acquireStoreLock, type StoreLock } from './lock.js';
 import { StoreKeys, openAt, sealAt } from './seal.js';
 import { encodeEntryRecord, entryAad, entryRecordBytes, openEntryBody } from './record.js';
 import { STORE_KEY_BYTES, readOrCreateStorageKeyFile, readStorageKeyFile } from './storage-key.js';
 import { migrateV1File, type V1Entry } from './migrate-v1.js';
+
+/** Most changes written (and fsynced) together in one group commit. */
+const MAX_BATCH_OPS = 2048;
 
 /** Default `timeoutMs` of a {@link FileSessionStore} call: 10 s. */
 export const DEFAULT_FILE_STORE_TIMEOUT_MS = 10_000;
@@ -113,42 +121,6 @@ export interface FileSessionStoreOptions {
   readonly readOnly?: boolean;
 }
 
-/** Entry secrets in memory once unsealed (or before first written). */
-interface Plain {
-  readonly deviceId: string;
-  readonly outbound: Uint8Array | undefined;
-  readonly inboundSecret: Uint8Array | undefined;
-}
-
-/** Where an entry's sealed body lives and how to open it. */
-interface SealedAt {
-  readonly segment: Segment;
-  /** Offset of the record from the start of its segment (the nonce). */
-  readonly offset: number;
-  /** The record's type byte (part of the associated data). */
-  readonly type: number;
-  /** `ENTRY_SEALED_BYTES` as a latin1 string (compact on the heap). */
-  readonly sealed: string;
-}
-
-/** One entry in memory. Replaced (never mutated) on every change except `last`. */
-interface Slot {
-  readonly fp: string;
-  /** Inbound ticket id, hex; `undefined` without an inbound slot. */
-  readonly ticket: string | undefined;
-  readonly hint: number;
-  readonly establishedMs: number;
-  lastActiveMs: number;
-  readonly flags: number;
-  at: SealedAt | undefined;
-  plain: Plain | undefined;
-}
-
-interface Segment {
-  readonly salt: Uint8Array;
-  readonly key: Uint8Array;
-}
-
 /** A change waiting to be written. */
 interface PendingOp {
   readonly encode: (w: RecordWriter) => void;
@@ -158,49 +130,6 @@ interface PendingOp {
   readonly reject: (err: Error) => void;
   /** Called once the bytes are on disk. */
   readonly written?: () => void;
-}
-
-/** Appends records into a growing buffer for one file position. */
-class RecordWriter {
-  buf: Buffer;
-  len = 0;
-  /** Absolute file offset of `buf[0]`. */
-  readonly base: number;
-  segment: Segment;
-  segmentStart: number;
-
-  constructor(base: number, segment: Segment, segmentStart: number, capacity = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(capacity);
-    this.base = base;
-    this.segment = segment;
-    this.segmentStart = segmentStart;
-  }
-
-  /** Room for `n` more bytes; returns the offset to write at. */
-  reserve(n: number): number {
-    if (this.len + n > this.buf.length) {
-      const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-      this.buf.copy(next, 0, 0, this.len);
-      this.buf.fill(0, 0, this.len);
-      this.buf = next;
-    }
-    const o = this.len;
-    this.len += n;
-    return o;
-  }
-
-  /** The record at buffer offset `o` as a segment offset (its nonce). */
-  segmentOffset(o: number): number {
-    return this.base + o - this.segmentStart;
-  }
-
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.len);
-  }
-
-  wipe(): void {
-    this.buf.fill(0);
-  }
 }
 
 function fileStamp(ms: number): string {
@@ -258,11 +187,7 @@ export class FileSessionStore implements SessionStore {
   /** A new segment must start before the next append (after a rollback or at open). */
   #needSegment = true;
 
-  readonly #byFp = new Map<string, Slot>();
-  readonly #byTicket = new Map<string, string>();
-  /** device hint -> fingerprint, or several. */
-  readonly #byHint = new Map<number, string | Set<string>>();
-  readonly #consumed = new Set<string>();
+  readonly #index = new EntryIndex();
   readonly #values = new Map<string, Uint8Array>();
 
   #queue: PendingOp[] = [];
@@ -303,7 +228,7 @@ export class FileSessionStore implements SessionStore {
     let storageKey: Uint8Array | undefined;
     if (options.storageKey !== undefined) {
       checkBytes(options.storageKey, 'storageKey', STORE_KEY_BYTES);
-      storageKey = options.storageKey.slice();
+      storageKey = copyOf(options.storageKey);
     }
     const maxFileBytes = options.maxFileBytes === undefined ? DEFAULT_MAX_STORE_FILE_BYTES : checkPositive(options.maxFileBytes, 'maxFileBytes', 2 ** 32);
     if (options.migrateV1 !== undefined && typeof options.migrateV1 !== 'function') throw new TypeError('migrateV1 must be a function');
@@ -382,7 +307,7 @@ export class FileSessionStore implements SessionStore {
       } else {
         await this.#createFile(migrated === undefined ? [] : migrated.map((e) => migrate!(e)).filter((s): s is StoredSession => s !== undefined));
         for (const e of migrated ?? []) wipe(e.resumptionSecret);
-        if (migrated !== undefined) this.#warn(`pqble: migrated the version-1 session cache ${this.path} to the version-2 store (${this.#byFp.size} entries)`, { path: this.path });
+        if (migrated !== undefined) this.#warn(`pqble: migrated the version-1 session cache ${this.path} to the version-2 store (${this.#index.byFp.size} entries)`, { path: this.path });
       }
     } catch (err) {
       await this.#journalHandle()?.close().catch(() => undefined);
@@ -470,7 +395,7 @@ export class FileSessionStore implements SessionStore {
     const segmentOf = (info: SegmentInfo): Segment => {
       let s = segments.get(info.start);
       if (s === undefined) {
-        const salt = info.salt.slice();
+        const salt = copyOf(info.salt);
         s = { salt, key: this.#keys.segmentKey(salt) };
         segments.set(info.start, s);
       }
@@ -480,32 +405,32 @@ export class FileSessionStore implements SessionStore {
     const sink = (rec: JournalRecord, info: SegmentInfo, p: number): void => {
       switch (rec.type) {
         case 'entry': {
-          const fp = this.#keys.fingerprintOf(rec.fpKey).toString('hex');
           const hasIn = (rec.flags & FLAG_INBOUND) !== 0;
           const slot: Slot = {
-            fp,
-            ticket: hasIn ? this.#keys.ticketIdOf(rec.ticketKey).toString('hex') : undefined,
+            fp: latin1(rec.fpKey),
+            ticket: hasIn ? latin1(rec.ticketKey) : undefined,
+            clearFp: undefined,
             hint: rec.deviceHint,
             establishedMs: rec.establishedMs,
             lastActiveMs: rec.lastActiveMs,
             flags: rec.flags,
-            at: { segment: segmentOf(info), offset: p - info.start, type: rec.aad[0], sealed: Buffer.from(rec.sealed.buffer, rec.sealed.byteOffset, rec.sealed.length).toString('latin1') },
+            at: { segment: segmentOf(info), offset: p - info.start, type: rec.aad[0], buf: bytes, pos: p + ENTRY_AT.sealed },
             plain: undefined,
           };
-          if (rec.consumedKey !== undefined) this.#rememberConsumed(this.#keys.ticketIdOf(rec.consumedKey).toString('hex'));
-          this.#setSlot(slot);
+          if (rec.consumedKey !== undefined) this.#index.rememberConsumed(latin1(rec.consumedKey));
+          this.#index.set(slot);
           break;
         }
         case 'delete':
-          this.#removeSlot(this.#keys.fingerprintOf(rec.fpKey).toString('hex'));
+          this.#index.remove(latin1(rec.fpKey));
           break;
         case 'touch': {
-          const s = this.#byFp.get(this.#keys.fingerprintOf(rec.fpKey).toString('hex'));
+          const s = this.#index.byFp.get(latin1(rec.fpKey));
           if (s !== undefined && rec.lastActiveMs > s.lastActiveMs) s.lastActiveMs = rec.lastActiveMs;
           break;
         }
         case 'consumed':
-          this.#rememberConsumed(this.#keys.ticketIdOf(rec.ticketKey).toString('hex'));
+          this.#index.rememberConsumed(latin1(rec.ticketKey));
           break;
         case 'value':
           valueSeals.push({ name: rec.name, segment: segmentOf(info), offset: p - info.start, aad: rec.aad, sealed: rec.sealed });
@@ -519,7 +444,25 @@ export class FileSessionStore implements SessionStore {
           break;
       }
     };
-    const result = await scanJournal(bytes, sink);
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    const fastEntry = (b: Uint8Array, p: number, len: number, info: SegmentInfo): void => {
+      const type = b[p];
+      const flags = type & 0x03;
+      const slot: Slot = {
+        fp: view.toString('latin1', p + ENTRY_AT.fpKey, p + ENTRY_AT.fpKey + 32),
+        ticket: (flags & FLAG_INBOUND) !== 0 ? view.toString('latin1', p + ENTRY_AT.ticketKey, p + ENTRY_AT.ticketKey + 16) : undefined,
+        clearFp: undefined,
+        hint: view.readUInt32BE(p + ENTRY_AT.deviceHint),
+        establishedMs: view.readUIntBE(p + ENTRY_AT.established, 6),
+        lastActiveMs: view.readUIntBE(p + ENTRY_AT.lastActive, 6),
+        flags,
+        at: { segment: segmentOf(info), offset: p - info.start, type, buf: bytes, pos: p + ENTRY_AT.sealed },
+        plain: undefined,
+      };
+      if (len === CONSUME_RECORD_BYTES) this.#index.rememberConsumed(view.toString('latin1', p + ENTRY_RECORD_BYTES - 4, p + ENTRY_RECORD_BYTES + 12));
+      this.#index.set(slot);
+    };
+    const result = await scanJournal(bytes, sink, undefined, fastEntry);
     // Values: the last record of each name wins; unsealed now (there are few).
     const lastOf = new Map<string, (typeof valueSeals)[number]>();
     for (const v of valueSeals) lastOf.set(v.name, v);
@@ -555,8 +498,8 @@ export class FileSessionStore implements SessionStore {
       }
       this.#journal.size = result.validEnd;
     }
+    // `bytes` stays: the slots' sealed bodies are views into it (it holds no secret in clear).
     this.#needSegment = true;
-    bytes.fill(0);
   }
 
   /** A new, empty file (or one holding `initial`, from a migration), written atomically. */
@@ -564,7 +507,7 @@ export class FileSessionStore implements SessionStore {
     const tmp = `${this.path}.tmp-${process.pid}-${nodeRandomBytes(6).toString('hex')}`;
     let fh: FileHandle | undefined;
     try {
-      for (const s of initial) this.#setSlot(this.#slotOf(copyStoredSession(s, 'migrateV1 result'), 0));
+      for (const s of initial) this.#index.set(this.#slotOf(copyStoredSession(s, 'migrateV1 result'), 0));
       fh = await open(tmp, 'wx', 0o600);
       const { size, segment, start } = await this.#writeSnapshot(fh, () => false, true);
       this.#segment = segment;
@@ -585,55 +528,13 @@ export class FileSessionStore implements SessionStore {
   // -------------------------------------------------------------------------------------
   // Indexes
 
-  #setSlot(s: Slot): Slot | undefined {
-    const prev = this.#removeSlot(s.fp);
-    this.#byFp.set(s.fp, s);
-    if (s.ticket !== undefined) this.#byTicket.set(s.ticket, s.fp);
-    const h = this.#byHint.get(s.hint);
-    if (h === undefined) this.#byHint.set(s.hint, s.fp);
-    else if (typeof h === 'string') {
-      if (h !== s.fp) this.#byHint.set(s.hint, new Set([h, s.fp]));
-    } else h.add(s.fp);
-    this.#compaction?.dirty.add(s.fp);
-    return prev;
-  }
-
-  #removeSlot(fp: string): Slot | undefined {
-    const s = this.#byFp.get(fp);
-    if (s === undefined) return undefined;
-    this.#byFp.delete(fp);
-    if (s.ticket !== undefined && this.#byTicket.get(s.ticket) === fp) this.#byTicket.delete(s.ticket);
-    const h = this.#byHint.get(s.hint);
-    if (h === fp) this.#byHint.delete(s.hint);
-    else if (typeof h === 'object') {
-      h.delete(fp);
-      if (h.size === 1) this.#byHint.set(s.hint, h.values().next().value!);
-    }
-    this.#compaction?.dirty.add(fp);
-    return s;
-  }
-
-  /** Puts `prev` back for `fp` (or removes the entry if there was none). */
-  #restore(fp: string, prev: Slot | undefined): void {
-    if (prev === undefined) this.#removeSlot(fp);
-    else this.#setSlot(prev);
-  }
-
-  #rememberConsumed(hex: string): void {
-    this.#consumed.delete(hex);
-    this.#consumed.add(hex);
-    if (this.#consumed.size > CONSUMED_TICKETS_REMEMBERED) {
-      const oldest = this.#consumed.values().next();
-      if (oldest.done !== true) this.#consumed.delete(oldest.value);
-    }
-  }
-
   #slotOf(s: StoredSession, type: number): Slot {
     const flags = (s.outbound !== undefined ? FLAG_OUTBOUND : 0) | (s.inbound !== undefined ? FLAG_INBOUND : 0);
     return {
-      fp: s.peerFingerprint,
-      ticket: s.inbound === undefined ? undefined : bytesToHex(s.inbound.ticketId),
-      hint: this.#keys.deviceHint(hexToBytes(s.deviceId)),
+      fp: this.#fpKeyOf(s.peerFingerprint),
+      ticket: s.inbound === undefined ? undefined : latin1(this.#keys.ticketKey(s.inbound.ticketId)),
+      clearFp: s.peerFingerprint,
+      hint: this.#keys.deviceHint(Buffer.from(s.deviceId, 'hex')),
       establishedMs: s.establishedMs,
       lastActiveMs: s.lastActiveMs,
       flags: flags | (type & 0xf0),
@@ -642,30 +543,52 @@ export class FileSessionStore implements SessionStore {
     };
   }
 
+  /** The index key of a (checked) fingerprint. */
+  #fpKeyOf(fp: string): string {
+    return latin1(this.#keys.fpKey(Buffer.from(fp, 'hex')));
+  }
+
+  /** The index key of a ticket id. */
+  #ticketKeyOf(ticketId: Uint8Array): string {
+    return latin1(this.#keys.ticketKey(ticketId));
+  }
+
+  /** The clear fingerprint of a slot (unblinded once, then kept). */
+  #clearFp(s: Slot): string {
+    s.clearFp ??= this.#keys.fingerprintOf(Buffer.from(s.fp, 'latin1')).toString('hex');
+    return s.clearFp;
+  }
+
+  /** The clear inbound ticket id of a slot. */
+  #clearTicket(s: Slot): Uint8Array | undefined {
+    return s.ticket === undefined ? undefined : new Uint8Array(this.#keys.ticketIdOf(Buffer.from(s.ticket, 'latin1')));
+  }
+
   /** The entry's secrets: cached, or unsealed now (not cached). `undefined` if its seal does not verify (then it is dropped). */
   #plainOf(s: Slot): Plain | undefined {
     if (s.plain !== undefined) return s.plain;
     const at = s.at!;
-    const aad = entryAad(this.#keys, at.type, s.fp, s.ticket, s.hint, s.establishedMs);
-    const p = openEntryBody(this.#crypto, at.segment.key, at.offset, aad, Buffer.from(at.sealed, 'latin1'));
+    const aad = entryAad(at.type, Buffer.from(s.fp, 'latin1'), s.ticket === undefined ? undefined : Buffer.from(s.ticket, 'latin1'), s.hint, s.establishedMs);
+    const p = openEntryBody(this.#crypto, at.segment.key, at.offset, aad, at.buf.subarray(at.pos, at.pos + ENTRY_SEALED_BYTES));
     if (p === undefined) {
       this.#warn(`pqble: session store ${this.path}: an entry does not verify (damaged, or sealed under another storage key); dropped it`, { path: this.path });
-      this.#removeSlot(s.fp);
+      this.#index.remove(s.fp);
       return undefined;
     }
-    return { deviceId: bytesToHex(p.deviceId), outbound: p.outbound, inboundSecret: p.inboundSecret };
+    return { deviceId: Buffer.from(p.deviceId).toString('hex'), outbound: p.outbound, inboundSecret: p.inboundSecret };
   }
 
   #sessionOf(s: Slot): StoredSession | undefined {
     const p = this.#plainOf(s);
     if (p === undefined) return undefined;
+    const ticketId = this.#clearTicket(s);
     const out: StoredSession = {
-      peerFingerprint: s.fp,
+      peerFingerprint: this.#clearFp(s),
       deviceId: p.deviceId,
       establishedMs: s.establishedMs,
       lastActiveMs: s.lastActiveMs,
-      outbound: p.outbound?.slice(),
-      inbound: s.ticket === undefined || p.inboundSecret === undefined ? undefined : { secret: p.inboundSecret.slice(), ticketId: hexToBytes(s.ticket) },
+      outbound: copyOf(p.outbound),
+      inbound: ticketId === undefined || p.inboundSecret === undefined ? undefined : { secret: copyOf(p.inboundSecret), ticketId },
     };
     if (p !== s.plain) wipe(p.outbound, p.inboundSecret);
     return out;
@@ -674,7 +597,7 @@ export class FileSessionStore implements SessionStore {
   #liveBytes(): number {
     let v = 0;
     for (const [name, value] of this.#values) v += valueRecordBytes(name.length, value.length);
-    return FILE_HEADER_BYTES + SEGMENT_RECORD_BYTES + this.#byFp.size * ENTRY_RECORD_BYTES + this.#consumed.size * CONSUMED_RECORD_BYTES + v;
+    return FILE_HEADER_BYTES + SEGMENT_RECORD_BYTES + this.#index.byFp.size * ENTRY_RECORD_BYTES + this.#index.consumed.size * CONSUMED_RECORD_BYTES + v;
   }
 
   // -------------------------------------------------------------------------------------
@@ -683,11 +606,20 @@ export class FileSessionStore implements SessionStore {
   #writeEntry(w: RecordWriter, s: Slot, consumedTicket: string | undefined, keepLocation: boolean): void {
     const plain = this.#plainOf(s);
     if (plain === undefined) return;
-    const o = w.reserve(entryRecordBytes(consumedTicket));
+    const o = w.reserve(consumedTicket === undefined ? entryRecordBytes(undefined) : entryRecordBytes(new Uint8Array(16)));
     const segOff = w.segmentOffset(o);
-    const fields = { peerFingerprint: s.fp, deviceId: plain.deviceId, establishedMs: s.establishedMs, lastActiveMs: s.lastActiveMs, outbound: plain.outbound, inboundSecret: plain.inboundSecret, ticketId: s.ticket };
-    const sealed = encodeEntryRecord(w.buf, o, this.#keys, this.#crypto, w.segment.key, segOff, fields, s.hint, consumedTicket);
-    if (keepLocation) s.at = { segment: w.segment, offset: segOff, type: w.buf[o], sealed: Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length).toString('latin1') };
+    const fields = {
+      fpKey: Buffer.from(s.fp, 'latin1'),
+      deviceId: plain.deviceId,
+      establishedMs: s.establishedMs,
+      lastActiveMs: s.lastActiveMs,
+      outbound: plain.outbound,
+      inboundSecret: plain.inboundSecret,
+      ticketKey: s.ticket === undefined ? undefined : Buffer.from(s.ticket, 'latin1'),
+    };
+    const consumedKey = consumedTicket === undefined ? undefined : Buffer.from(consumedTicket, 'latin1');
+    const sealed = encodeEntryRecord(w.buf, o, this.#crypto, w.segment.key, segOff, fields, s.hint, consumedKey);
+    if (keepLocation) s.at = { segment: w.segment, offset: segOff, type: w.buf[o], buf: copyOf(sealed), pos: 0 };
     if (plain !== s.plain) wipe(plain.outbound, plain.inboundSecret);
   }
 
@@ -734,7 +666,7 @@ export class FileSessionStore implements SessionStore {
     };
     let sliceStart = performance.now();
     let n = 0;
-    for (const s of this.#byFp.values()) {
+    for (const s of this.#index.byFp.values()) {
       this.#writeEntry(w, s, undefined, false);
       if ((++n & 63) === 0 && performance.now() - sliceStart > SLICE_MS) {
         if (w.len > 512 * 1024) await flush();
@@ -744,7 +676,7 @@ export class FileSessionStore implements SessionStore {
       }
     }
     if (withExtras) {
-      for (const t of this.#consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), this.#keys.ticketKey(hexToBytes(t)));
+      for (const t of this.#index.consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), Buffer.from(t, 'latin1'));
       for (const [name, value] of this.#values) this.#writeValue(w, name, value);
     }
     await flush();
@@ -783,8 +715,9 @@ export class FileSessionStore implements SessionStore {
 
   async #flushLoop(): Promise<void> {
     while (this.#queue.length > 0 && !this.#paused) {
-      const batch = this.#queue;
-      this.#queue = [];
+      // Bounded batches (a batch is encoded, written and fsynced as one).
+      const batch = this.#queue.length <= MAX_BATCH_OPS ? this.#queue : this.#queue.slice(0, MAX_BATCH_OPS);
+      this.#queue = batch === this.#queue ? [] : this.#queue.slice(MAX_BATCH_OPS);
       await this.#writeBatch(batch);
       this.#maybeCompact();
     }
@@ -826,9 +759,11 @@ export class FileSessionStore implements SessionStore {
       return;
     }
     w.wipe();
-    for (const op of batch) {
-      op.written?.();
-      op.resolve();
+    // Settle in slices: every caller's continuation runs when its promise settles.
+    for (let i = 0; i < batch.length; i++) {
+      batch[i].written?.();
+      batch[i].resolve();
+      if ((i & 255) === 255 && i + 1 < batch.length) await yieldToLoop();
     }
   }
 
@@ -868,8 +803,10 @@ export class FileSessionStore implements SessionStore {
     if (this.#compaction !== undefined) return this.#compaction.done;
     const state = { dirty: new Set<string>(), cancelled: false, done: Promise.resolve() };
     this.#compaction = state;
+    this.#index.dirty = state.dirty;
     state.done = this.#compact(state).finally(() => {
       this.#compaction = undefined;
+      this.#index.dirty = undefined;
     });
     return state.done;
   }
@@ -892,11 +829,11 @@ export class FileSessionStore implements SessionStore {
       if (state.cancelled) throw new StoreError('PQBLE_ERR_STORE_CLOSED', 'compaction cancelled');
       const w = new RecordWriter(size, newSegment, newStart);
       for (const fp of state.dirty) {
-        const s = this.#byFp.get(fp);
-        if (s === undefined) writeDeleteRecord(w.buf, w.reserve(DELETE_RECORD_BYTES), this.#keys.fpKey(hexToBytes(fp)));
+        const s = this.#index.byFp.get(fp);
+        if (s === undefined) writeDeleteRecord(w.buf, w.reserve(DELETE_RECORD_BYTES), Buffer.from(fp, 'latin1'));
         else this.#writeEntry(w, s, undefined, false);
       }
-      for (const t of this.#consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), this.#keys.ticketKey(hexToBytes(t)));
+      for (const t of this.#index.consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), Buffer.from(t, 'latin1'));
       for (const [name, value] of this.#values) this.#writeValue(w, name, value);
       const b = w.bytes();
       let done = 0;
@@ -950,7 +887,7 @@ export class FileSessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.get} */
   get(peerFingerprint: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('get', options, () => {
-      const s = this.#byFp.get(checkFingerprint(peerFingerprint));
+      const s = this.#index.byFp.get(this.#fpKeyOf(checkFingerprint(peerFingerprint)));
       return s === undefined ? undefined : this.#sessionOf(s);
     });
   }
@@ -959,10 +896,10 @@ export class FileSessionStore implements SessionStore {
   getByTicket(ticketId: Uint8Array, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('getByTicket', options, () => {
       checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
-      const hex = bytesToHex(ticketId);
-      if (this.#consumed.has(hex)) return undefined;
-      const fp = this.#byTicket.get(hex);
-      const s = fp === undefined ? undefined : this.#byFp.get(fp);
+      const key = this.#ticketKeyOf(ticketId);
+      if (this.#index.consumed.has(key)) return undefined;
+      const fp = this.#index.byTicket.get(key);
+      const s = fp === undefined ? undefined : this.#index.byFp.get(fp);
       return s === undefined ? undefined : this.#sessionOf(s);
     });
   }
@@ -971,11 +908,11 @@ export class FileSessionStore implements SessionStore {
   getByDevice(deviceId: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('getByDevice', options, () => {
       const id = checkDeviceId(deviceId);
-      const h = this.#byHint.get(this.#keys.deviceHint(hexToBytes(id)));
+      const h = this.#index.byHint.get(this.#keys.deviceHint(Buffer.from(id, 'hex')));
       const fps = h === undefined ? [] : typeof h === 'string' ? [h] : [...h];
       let best: StoredSession | undefined;
       for (const fp of fps) {
-        const slot = this.#byFp.get(fp);
+        const slot = this.#index.byFp.get(fp);
         const s = slot === undefined ? undefined : this.#sessionOf(slot);
         if (s === undefined || s.deviceId !== id) continue;
         if (best === undefined || s.lastActiveMs >= best.lastActiveMs) best = s;
@@ -986,14 +923,14 @@ export class FileSessionStore implements SessionStore {
 
   /** Applies a new slot now and queues its record; durable when the promise resolves. */
   #change(slot: Slot, consumedTicket: string | undefined): Promise<void> {
-    const prev = this.#setSlot(slot);
-    const consumedBefore = consumedTicket !== undefined && this.#consumed.has(consumedTicket);
-    if (consumedTicket !== undefined) this.#rememberConsumed(consumedTicket);
+    const prev = this.#index.set(slot);
+    const consumedBefore = consumedTicket !== undefined && this.#index.consumed.has(consumedTicket);
+    if (consumedTicket !== undefined) this.#index.rememberConsumed(consumedTicket);
     return this.#enqueue(
       (w) => this.#writeEntry(w, slot, consumedTicket, true),
       () => {
-        if (this.#byFp.get(slot.fp) === slot) this.#restore(slot.fp, prev);
-        if (consumedTicket !== undefined && !consumedBefore) this.#consumed.delete(consumedTicket);
+        if (this.#index.byFp.get(slot.fp) === slot) this.#index.restore(slot.fp, prev);
+        if (consumedTicket !== undefined && !consumedBefore) this.#index.consumed.delete(consumedTicket);
       },
       true,
     ).then(() => {
@@ -1015,7 +952,7 @@ export class FileSessionStore implements SessionStore {
       return Promise.reject(asError(err));
     }
     return this.#call('put', options, () => this.#change(this.#slotOf(copy, REC.entry), undefined)).catch((err: unknown) => {
-      if (this.#byFp.get(copy.peerFingerprint)?.plain?.outbound !== copy.outbound) wipeStoredSession(copy);
+      if (this.#index.byFp.get(copy.peerFingerprint)?.plain?.outbound !== copy.outbound) wipeStoredSession(copy);
       throw err;
     });
   }
@@ -1029,15 +966,15 @@ export class FileSessionStore implements SessionStore {
     try {
       fp = checkFingerprint(peerFingerprint);
       checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
-      ticketHex = bytesToHex(ticketId);
+      ticketHex = this.#ticketKeyOf(ticketId);
       nextCopy = next === undefined ? undefined : copyInbound(next, 'next');
       u = checkRatchetUpdate(update);
     } catch (err) {
       return Promise.reject(asError(err));
     }
     return this.#call('consumeInbound', options, async () => {
-      const old = this.#byFp.get(fp);
-      const plain = old === undefined || old.ticket !== ticketHex || this.#consumed.has(ticketHex) ? undefined : this.#plainOf(old);
+      const old = this.#index.byFp.get(this.#fpKeyOf(fp));
+      const plain = old === undefined || old.ticket !== ticketHex || this.#index.consumed.has(ticketHex) ? undefined : this.#plainOf(old);
       if (old === undefined || plain === undefined) {
         nextCopy?.secret.fill(0);
         return false;
@@ -1047,7 +984,7 @@ export class FileSessionStore implements SessionStore {
         deviceId: u.deviceId,
         establishedMs: old.establishedMs,
         lastActiveMs: Math.max(old.lastActiveMs, u.lastActiveMs),
-        outbound: plain.outbound?.slice(),
+        outbound: copyOf(plain.outbound),
         inbound: nextCopy,
       };
       if (plain !== old.plain) wipe(plain.outbound, plain.inboundSecret);
@@ -1070,7 +1007,7 @@ export class FileSessionStore implements SessionStore {
       return Promise.reject(asError(err));
     }
     return this.#call('replaceOutbound', options, async () => {
-      const old = this.#byFp.get(fp);
+      const old = this.#index.byFp.get(this.#fpKeyOf(fp));
       const plain = old === undefined || (old.flags & FLAG_OUTBOUND) === 0 ? undefined : this.#plainOf(old);
       if (old === undefined || plain?.outbound === undefined || !equalBytes(plain.outbound, expected)) {
         if (plain !== undefined && plain !== old?.plain) wipe(plain.outbound, plain.inboundSecret);
@@ -1083,7 +1020,7 @@ export class FileSessionStore implements SessionStore {
         establishedMs: old.establishedMs,
         lastActiveMs: Math.max(old.lastActiveMs, u.lastActiveMs),
         outbound: nextCopy,
-        inbound: old.ticket === undefined || plain.inboundSecret === undefined ? undefined : { secret: plain.inboundSecret.slice(), ticketId: hexToBytes(old.ticket) },
+        inbound: old.ticket === undefined || plain.inboundSecret === undefined ? undefined : { secret: copyOf(plain.inboundSecret), ticketId: this.#clearTicket(old)! },
       };
       if (plain !== old.plain) wipe(plain.outbound, plain.inboundSecret);
       await this.#change(this.#slotOf(s, REC.entry), undefined);
@@ -1092,12 +1029,12 @@ export class FileSessionStore implements SessionStore {
   }
 
   #deleteNow(fp: string): Promise<void> | undefined {
-    const prev = this.#removeSlot(fp);
+    const prev = this.#index.remove(fp);
     if (prev === undefined) return undefined;
     return this.#enqueue(
-      (w) => writeDeleteRecord(w.buf, w.reserve(DELETE_RECORD_BYTES), this.#keys.fpKey(hexToBytes(fp))),
+      (w) => writeDeleteRecord(w.buf, w.reserve(DELETE_RECORD_BYTES), Buffer.from(fp, 'latin1')),
       () => {
-        if (!this.#byFp.has(fp)) this.#setSlot(prev);
+        if (!this.#index.byFp.has(fp)) this.#index.set(prev);
       },
       true,
     );
@@ -1106,7 +1043,7 @@ export class FileSessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.delete} */
   delete(peerFingerprint: string, options?: StoreCallOptions): Promise<boolean> {
     return this.#call('delete', options, async () => {
-      const p = this.#deleteNow(checkFingerprint(peerFingerprint));
+      const p = this.#deleteNow(this.#fpKeyOf(checkFingerprint(peerFingerprint)));
       if (p === undefined) return false;
       await p;
       return true;
@@ -1117,7 +1054,7 @@ export class FileSessionStore implements SessionStore {
   touch(updates: readonly SessionTouch[], options?: StoreCallOptions): Promise<void> {
     return this.#call('touch', options, async () => {
       for (const t of checkTouches(updates)) {
-        const s = this.#byFp.get(t.peerFingerprint);
+        const s = this.#index.byFp.get(this.#fpKeyOf(t.peerFingerprint));
         if (s === undefined || t.lastActiveMs <= s.lastActiveMs) continue;
         const before = s.lastActiveMs;
         s.lastActiveMs = t.lastActiveMs;
@@ -1125,7 +1062,7 @@ export class FileSessionStore implements SessionStore {
         const fp = s.fp;
         const last = t.lastActiveMs;
         await this.#enqueue(
-          (w) => writeTouchRecord(w.buf, w.reserve(TOUCH_RECORD_BYTES), this.#keys.fpKey(hexToBytes(fp)), last),
+          (w) => writeTouchRecord(w.buf, w.reserve(TOUCH_RECORD_BYTES), Buffer.from(fp, 'latin1'), last),
           () => {
             if (s.lastActiveMs === last) s.lastActiveMs = before;
           },
@@ -1142,7 +1079,7 @@ export class FileSessionStore implements SessionStore {
       const gone: string[] = [];
       let sliceStart = performance.now();
       let n = 0;
-      for (const s of this.#byFp.values()) {
+      for (const s of this.#index.byFp.values()) {
         if (s.establishedMs <= before) gone.push(s.fp);
         if ((++n & 1023) === 0 && performance.now() - sliceStart > SLICE_MS) {
           await yieldToLoop();
@@ -1152,7 +1089,7 @@ export class FileSessionStore implements SessionStore {
       const writes: Promise<void>[] = [];
       let count = 0;
       for (const fp of gone) {
-        const s = this.#byFp.get(fp);
+        const s = this.#index.byFp.get(fp);
         if (s === undefined || s.establishedMs > before) continue;
         const p = this.#deleteNow(fp);
         if (p !== undefined) {
@@ -1167,7 +1104,7 @@ export class FileSessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.entries} */
   entries(options?: StoreCallOptions): AsyncIterable<StoredSession> {
-    const started = this.#call('entries', options, () => [...this.#byFp.keys()]);
+    const started = this.#call('entries', options, () => [...this.#index.byFp.keys()]);
     return { [Symbol.asyncIterator]: () => this.#iterate(started) };
   }
 
@@ -1176,7 +1113,7 @@ export class FileSessionStore implements SessionStore {
     let sliceStart = performance.now();
     for (let i = 0; i < fps.length; i++) {
       if (this.#closed) throw storeClosed('entries');
-      const slot = this.#byFp.get(fps[i]);
+      const slot = this.#index.byFp.get(fps[i]);
       const s = slot === undefined ? undefined : this.#sessionOf(slot);
       if (s !== undefined) yield s;
       if ((i & 255) === 255 && performance.now() - sliceStart > SLICE_MS) {
@@ -1188,12 +1125,12 @@ export class FileSessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.size} */
   size(options?: StoreCallOptions): Promise<number> {
-    return this.#call('size', options, () => this.#byFp.size);
+    return this.#call('size', options, () => this.#index.byFp.size);
   }
 
   /** {@inheritDoc SessionStore.getValue} */
   getValue(name: string, options?: StoreCallOptions): Promise<Uint8Array | undefined> {
-    return this.#call('getValue', options, () => this.#values.get(checkValueName(name))?.slice());
+    return this.#call('getValue', options, () => copyOf(this.#values.get(checkValueName(name))));
   }
 
   /** {@inheritDoc SessionStore.putValue} */
@@ -1257,11 +1194,11 @@ export class FileSessionStore implements SessionStore {
     }
     await this.#journal.handle.close().catch(() => undefined);
     await (this.#lock as StoreLock | undefined)?.release();
-    for (const s of this.#byFp.values()) if (s.plain !== undefined) wipe(s.plain.outbound, s.plain.inboundSecret);
+    for (const s of this.#index.byFp.values()) if (s.plain !== undefined) wipe(s.plain.outbound, s.plain.inboundSecret);
     for (const v of this.#values.values()) wipe(v);
-    this.#byFp.clear();
-    this.#byTicket.clear();
-    this.#byHint.clear();
+    this.#index.byFp.clear();
+    this.#index.byTicket.clear();
+    this.#index.byHint.clear();
     this.#values.clear();
     this.#keys.wipe();
   }

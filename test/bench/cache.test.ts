@@ -1,0 +1,29 @@
+// `runCacheBench` (docs/benchmarks.md "Session store"): a small run reports every figure for
+// both stores; the per-entry disk size is a property of the format, not a timing.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runCacheBench } from '../../src/bench/cache.js';
+
+describe('runCacheBench', () => {
+  it('reports both stores from one run, with the version-2 record size of 155 B per entry', async () => {
+    const r = await runCacheBench({ entries: 400 });
+    assert.equal(r.entries, 400);
+    for (const s of [r.v2, r.v1]) {
+      assert.equal(s.error, undefined, s.error);
+      for (const k of ['saveMs', 'loadMs', 'maxStallMs', 'maxStallWallMs', 'bytesPerEntry'] as const) assert.ok(Number.isFinite(s[k]) && s[k] >= 0, `${s.store}.${k} = ${s[k]}`);
+    }
+    // 16 B header + 21 B segment + 155 B per entry.
+    assert.equal(r.v2.bytesPerEntry, Math.round(((16 + 21 + 400 * 155) / 400) * 10) / 10);
+    assert.ok(r.v2.bytesPerEntry <= 160);
+    assert.ok(r.v1.bytesPerEntry >= 390 && r.v1.bytesPerEntry < 391, String(r.v1.bytesPerEntry));
+    assert.ok(Number.isFinite(r.v2.ratchetMs) && Number.isFinite(r.v2.compactMs));
+    assert.equal(r.ratios.bytesPerEntry, Math.round((r.v1.bytesPerEntry / r.v2.bytesPerEntry) * 100) / 100);
+  });
+
+  it('rejects a bad entry count and can skip version 1', async () => {
+    await assert.rejects(runCacheBench({ entries: 0 }), RangeError);
+    const r = await runCacheBench({ entries: 50, skipV1: true });
+    assert.match(r.v1.error ?? '', /skipped/);
+    assert.ok(Number.isNaN(r.v1.saveMs));
+  });
+});
