@@ -15,6 +15,7 @@
 
 import { systemClock, type Clock, type Timer } from '../clock.js';
 import { AbortError, LinkError, type PqbleError } from '../errors.js';
+import { LinkEndCore, MAX_BUFFERED_PACKETS } from '../link/link-end.js';
 import type { Link, LinkRole, LinkSendOptions, LinkStats } from '../link/types.js';
 import { ATT_HEADER_BYTES, ATT_MTU_MAX, ATT_MTU_MIN } from './gatt.js';
 
@@ -46,8 +47,8 @@ export interface AdapterLinkOptions {
   readonly disconnectTimeoutMs?: number;
 }
 
-/** Inbound values kept for a link that has no packet listener yet (src/link/types.ts); one more fails the link with `PQBLE_ERR_QUEUE_FULL`. */
-export const MAX_BUFFERED_INBOUND_PACKETS = 256;
+/** Inbound values kept for a link that has no packet listener yet (src/link/link-end.ts); one more fails the link with `PQBLE_ERR_QUEUE_FULL`. */
+export const MAX_BUFFERED_INBOUND_PACKETS = MAX_BUFFERED_PACKETS;
 
 interface PendingSend {
   readonly value: Uint8Array;
@@ -82,15 +83,6 @@ export function emitAll<T>(listeners: Iterable<(value: T) => void>, value: T): v
   }
 }
 
-/** Hands `packet` to every listener, as the simulated link does: the first gets it, each other its own copy. */
-function emitPacket(listeners: Iterable<(packet: Uint8Array) => void>, packet: Uint8Array): void {
-  let first = true;
-  for (const listener of [...listeners]) {
-    emitAll([listener], first ? packet : packet.slice());
-    first = false;
-  }
-}
-
 /** A {@link Link} over a real BLE library connection. */
 export class AdapterLink implements Link {
   /** See {@link Link.localDeviceId}. */
@@ -112,11 +104,9 @@ export class AdapterLink implements Link {
   readonly #queue: Uint8Array[] = [];
   readonly #waiting: PendingSend[] = [];
   #pumping = false;
-  readonly #inbound: Uint8Array[] = [];
-  #flushScheduled = false;
-  readonly #packetListeners = new Set<(packet: Uint8Array) => void>();
+  /** Inbound buffering and the packet and close listeners (shared with the simulated link). */
+  readonly #end = new LinkEndCore();
   readonly #mtuListeners = new Set<(attMtu: number) => void>();
-  readonly #closeListeners = new Set<(reason: PqbleError | undefined) => void>();
   #packetsSent = 0;
   #packetsReceived = 0;
   #bytesSent = 0;
@@ -204,12 +194,7 @@ export class AdapterLink implements Link {
 
   /** See {@link Link.onPacket}. */
   onPacket(listener: (packet: Uint8Array) => void): () => void {
-    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
-    this.#packetListeners.add(listener);
-    if (this.#inbound.length > 0) this.#scheduleFlush();
-    return () => {
-      this.#packetListeners.delete(listener);
-    };
+    return this.#end.onPacket(listener);
   }
 
   /** See {@link Link.onMtuChange}. */
@@ -223,20 +208,7 @@ export class AdapterLink implements Link {
 
   /** See {@link Link.onClose}. */
   onClose(listener: (reason: PqbleError | undefined) => void): () => void {
-    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
-    if (!this.#open) {
-      let active = true;
-      queueMicrotask(() => {
-        if (active) emitAll([listener], this.#closeReason);
-      });
-      return () => {
-        active = false;
-      };
-    }
-    this.#closeListeners.add(listener);
-    return () => {
-      this.#closeListeners.delete(listener);
-    };
+    return this.#end.onClose(listener);
   }
 
   /** See {@link Link.close}: closes locally, then asks the library to disconnect (bounded wait). */
@@ -270,20 +242,12 @@ export class AdapterLink implements Link {
     if (!this.#open || value.length === 0) return;
     this.#packetsReceived++;
     this.#bytesReceived += value.length;
-    if (this.#packetListeners.size > 0 && this.#inbound.length === 0) {
-      emitPacket(this.#packetListeners, value);
-      return;
-    }
-    // The cap applies while nobody listens; with a listener the buffer drains on this tick.
-    // Like the simulated link, the packet past the cap fails the link (nothing is dropped
-    // silently): this end closes with PQBLE_ERR_QUEUE_FULL and the connection is dropped.
-    if (this.#packetListeners.size === 0 && this.#inbound.length >= MAX_BUFFERED_INBOUND_PACKETS) {
-      this.closeWith(new LinkError('PQBLE_ERR_QUEUE_FULL', `more than ${MAX_BUFFERED_INBOUND_PACKETS} packets arrived with no packet listener`));
+    // The packet past the buffer's cap fails the link (nothing is dropped silently): this end
+    // closes with PQBLE_ERR_QUEUE_FULL and the connection is dropped.
+    if (this.#end.deliver(value) === 'overflow') {
+      this.closeWith(new LinkError('PQBLE_ERR_QUEUE_FULL', `more than ${MAX_BUFFERED_PACKETS} packets arrived with no packet listener`));
       this.#closing = this.#disconnect();
-      return;
     }
-    this.#inbound.push(value);
-    if (this.#packetListeners.size > 0) this.#scheduleFlush();
   }
 
   /** Adapter side: the library reported a (new) ATT MTU. */
@@ -305,30 +269,16 @@ export class AdapterLink implements Link {
     this.#closeReason = reason;
     this.#markClosed();
     this.#queue.length = 0;
-    this.#inbound.length = 0;
     const err = this.#sendError();
     for (const pending of this.#waiting.splice(0)) {
       pending.signal?.removeEventListener('abort', pending.onAbort);
       pending.reject(err);
     }
-    const listeners = [...this.#closeListeners];
-    this.#closeListeners.clear();
-    queueMicrotask(() => emitAll(listeners, reason));
+    this.#end.close(reason);
   }
 
   #sendError(): PqbleError {
     return this.#closeReason ?? new LinkError('PQBLE_ERR_DISCONNECTED', 'the link is closed');
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      while (this.#inbound.length > 0 && this.#packetListeners.size > 0) {
-        emitPacket(this.#packetListeners, this.#inbound.shift() as Uint8Array);
-      }
-    });
   }
 
   #admitWaiting(): void {

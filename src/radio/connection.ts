@@ -16,6 +16,7 @@
 
 import type { Clock, Timer } from '../clock.js';
 import { AbortError, LinkError, type PqbleError, type PqbleErrorCode } from '../errors.js';
+import { LinkEndCore, MAX_BUFFERED_PACKETS } from '../link/link-end.js';
 import type { Link, LinkRole, LinkSendOptions, LinkStats } from '../link/types.js';
 import { llFragmentSizes, llPacketAirtimeUs, llPacketBytesOnAir, T_IFS_US, type Phy } from './airtime.js';
 import { checkOptionKeys } from '../util/options.js';
@@ -23,8 +24,8 @@ import type { ResolvedFaults, ResolvedRadioOptions } from './options.js';
 import type { Prng } from './prng.js';
 import type { InterceptVerdict, RadioStats, SimulatedLinkInfo } from './types.js';
 
-/** Packets held for a link with no packet listener before it fails with `PQBLE_ERR_QUEUE_FULL`. */
-export const MAX_BUFFERED_PACKETS = 256;
+// Packets held for a link with no packet listener before it fails with `PQBLE_ERR_QUEUE_FULL`.
+export { MAX_BUFFERED_PACKETS } from '../link/link-end.js';
 
 /** LL payload of an ATT Exchange MTU Request/Response: 3-byte ATT PDU + 4-byte L2CAP header. */
 const MTU_PDU_BYTES = 7;
@@ -122,10 +123,8 @@ interface Side {
   /** onClose has been decided (fired or queued). */
   closed: boolean;
   reason: PqbleError | undefined;
-  readonly packetListeners: Set<(packet: Uint8Array) => void>;
-  readonly closeListeners: Set<(reason: PqbleError | undefined) => void>;
-  buffer: Uint8Array[];
-  flushQueued: boolean;
+  /** Inbound buffering and the packet and close listeners (shared with the adapters' links). */
+  readonly end: LinkEndCore;
   readonly stats: MutableLinkStats;
   closePromise: Promise<void> | undefined;
 }
@@ -264,10 +263,7 @@ export class Connection {
       open: true,
       closed: false,
       reason: undefined,
-      packetListeners: new Set(),
-      closeListeners: new Set(),
-      buffer: [],
-      flushQueued: false,
+      end: new LinkEndCore(),
       stats: emptyStats(),
       closePromise: undefined,
     };
@@ -341,40 +337,12 @@ export class Connection {
 
   /** @see Link.onPacket */
   onPacket(role: LinkRole, listener: (packet: Uint8Array) => void): () => void {
-    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
-    const side = this.#side(role);
-    // A wrapper, so the same function can be subscribed twice and unsubscribed once.
-    const entry = (packet: Uint8Array): void => listener(packet);
-    side.packetListeners.add(entry);
-    if (side.buffer.length > 0) this.#queueFlush(side);
-    return () => {
-      side.packetListeners.delete(entry);
-    };
+    return this.#side(role).end.onPacket(listener);
   }
 
   /** @see Link.onClose */
   onClose(role: LinkRole, listener: (reason: PqbleError | undefined) => void): () => void {
-    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
-    const side = this.#side(role);
-    const entry = (reason: PqbleError | undefined): void => listener(reason);
-    if (side.closed) {
-      let active = true;
-      queueMicrotask(() => {
-        if (!active) return;
-        try {
-          entry(side.reason);
-        } catch (err) {
-          reportError(err);
-        }
-      });
-      return () => {
-        active = false;
-      };
-    }
-    side.closeListeners.add(entry);
-    return () => {
-      side.closeListeners.delete(entry);
-    };
+    return this.#side(role).end.onClose(listener);
   }
 
   /**
@@ -511,18 +479,7 @@ export class Connection {
       w.cleanup();
       w.reject(closedError(side));
     }
-    const listeners = [...side.closeListeners];
-    side.closeListeners.clear();
-    if (listeners.length === 0) return;
-    queueMicrotask(() => {
-      for (const l of listeners) {
-        try {
-          l(reason);
-        } catch (err) {
-          reportError(err);
-        }
-      }
-    });
+    side.end.close(reason);
   }
 
   // ---------------------------------------------------------------- queues and delivery
@@ -560,40 +517,10 @@ export class Connection {
   #deliver(side: Side, packet: Uint8Array): void {
     side.stats.packetsReceived += 1;
     side.stats.bytesReceived += packet.length;
-    if (side.packetListeners.size > 0 && side.buffer.length === 0) {
-      this.#callPacketListeners(side, packet);
-      return;
-    }
-    side.buffer.push(packet);
-    if (side.packetListeners.size > 0) this.#queueFlush(side);
-    else if (side.buffer.length > MAX_BUFFERED_PACKETS) {
-      side.buffer = [];
+    if (side.end.deliver(packet) === 'overflow') {
       const err = linkError('PQBLE_ERR_QUEUE_FULL', `more than ${MAX_BUFFERED_PACKETS} packets arrived with no packet listener`);
       this.#finishFrom(side.role, err, linkError('PQBLE_ERR_DISCONNECTED', 'the peer dropped the connection'));
     }
-  }
-
-  #callPacketListeners(side: Side, packet: Uint8Array): void {
-    let first = true;
-    for (const l of [...side.packetListeners]) {
-      try {
-        l(first ? packet : packet.slice());
-      } catch (err) {
-        reportError(err);
-      }
-      first = false;
-    }
-  }
-
-  #queueFlush(side: Side): void {
-    if (side.flushQueued) return;
-    side.flushQueued = true;
-    queueMicrotask(() => {
-      side.flushQueued = false;
-      while (side.buffer.length > 0 && side.packetListeners.size > 0) {
-        this.#callPacketListeners(side, side.buffer.shift()!);
-      }
-    });
   }
 
   /**

@@ -261,6 +261,34 @@ export function runLinkCompliance(name: string, makeHarness: () => Promise<LinkH
       assert.deepEqual(seen[0], Uint8Array.of(5, 6, 7));
     });
 
+    test('one function subscribed twice gets each packet twice, and each subscription unsubscribes once', async (h) => {
+      const { c, p } = await connectPair(h);
+      const seen: number[] = [];
+      const listener = (pk: Uint8Array): void => {
+        seen.push(pk[0]);
+      };
+      const off1 = p.onPacket(listener);
+      p.onPacket(listener);
+      await c.send(Uint8Array.of(1));
+      await waitFor(() => seen.length === 2, 'the packet twice');
+      off1();
+      await c.send(Uint8Array.of(2));
+      await waitFor(() => seen.length === 3, 'the second packet once');
+      await settle();
+      assert.deepEqual(seen, [1, 1, 2]);
+    });
+
+    test('a close listener added after the close still fires, once, with the reason', async (h) => {
+      const { c } = await connectPair(h);
+      const cw = watchClose(c);
+      await c.close();
+      await cw.closed;
+      const late: unknown[] = [];
+      c.onClose((reason) => late.push(reason));
+      await settle();
+      assert.deepEqual(late, [undefined], 'a local close has no reason');
+    });
+
     test('unsubscribing stops delivery to that listener only', async (h) => {
       const { c, p } = await connectPair(h);
       const a: Uint8Array[] = [];
