@@ -169,3 +169,21 @@ describe('review: session keeper timers', () => {
     await store.close();
   });
 });
+
+describe('review: the responder reports the mode the initiator chose', () => {
+  it("a psk-dhe responder that answers a psk request reports resumptionMode 'psk'", async () => {
+    // docs/api.md: a responder answers both modes; ConnectionStats.resumptionMode is "the
+    // resumption mode of a resumed connection".
+    const pair = await makePair({ central: { resumptionMode: 'psk' }, peripheral: { resumptionMode: 'psk-dhe' } });
+    try {
+      await connectPair(pair);
+      for (const c of pair.central.connections()) await c.close();
+      const again = await connectPair(pair);
+      assert.equal(again.central.connectionType, 'resumed');
+      assert.equal(again.central.stats().resumptionMode, 'psk');
+      assert.equal(again.peripheral.stats().resumptionMode, 'psk', 'the mode on the wire, not the responder\'s own preference');
+    } finally {
+      await pair.close();
+    }
+  });
+});
