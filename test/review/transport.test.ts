@@ -9,6 +9,8 @@ import { randomBytes } from '../../src/bytes.js';
 import type { Clock, Timer } from '../../src/clock.js';
 import { defaultCrypto } from '../../src/crypto/index.js';
 import { StoreError } from '../../src/errors.js';
+import { fragmentMessage } from '../../src/framing/index.js';
+import type { Link } from '../../src/link/types.js';
 import { PeerDirectory } from '../../src/handshake/index.js';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
 import type { RatchetUpdate, StoreCallOptions } from '../../src/session/store.js';
@@ -182,6 +184,30 @@ describe('review: the responder reports the mode the initiator chose', () => {
       assert.equal(again.central.connectionType, 'resumed');
       assert.equal(again.central.stats().resumptionMode, 'psk');
       assert.equal(again.peripheral.stats().resumptionMode, 'psk', 'the mode on the wire, not the responder\'s own preference');
+    } finally {
+      await pair.close();
+    }
+  });
+});
+
+describe('review: slots held by links that go quiet after one message', () => {
+  it('links that send one malformed resume request and then nothing do not hold every incoming slot for the whole setup deadline', async () => {
+    // docs/security.md property 11: "Floods cost next to nothing ... a link that sends nothing
+    // is closed after firstMessageTimeoutMs". One garbage message (answered by a 2-byte
+    // reject) then silence holds the slot for handshakeTimeoutMs (20 s) instead: two such
+    // links, renewed every 20 s, keep every genuine device out.
+    const pair = await makePair({ peripheral: { maxIncomingSetups: 2, firstMessageTimeoutMs: 1_000 } });
+    try {
+      const quiet: Link[] = [];
+      for (let i = 0; i < 2; i++) {
+        const device = pair.radio.createDevice({ deviceId: `ee00000002${i}0` });
+        const link = await device.connect(PERIPHERAL_ID);
+        quiet.push(link);
+        for (const p of fragmentMessage(Uint8Array.of(MessageType.ResumeRequest, 0x02, 0x00), 1, link.maxPayloadBytes)) await link.send(p);
+      }
+      await pair.clock.advance(3_000);
+      const open = quiet.filter((l) => l.isOpen).length;
+      assert.equal(open, 0, `links quiet for 3 s after one message are closed (still open: ${open})`);
     } finally {
       await pair.close();
     }
