@@ -213,3 +213,43 @@ describe('review: slots held by links that go quiet after one message', () => {
     }
   });
 });
+
+describe('review: TOFU refusal on resumption', () => {
+  it("a tofu mismatch at a claimed device id refuses the resumption but does not purge the genuine peer's session", async () => {
+    // docs/security.md: the device id "is only a lookup hint: addresses rotate and anyone can
+    // claim any address"; property 7: what an attacker sends "may cost a full handshake on
+    // that link, never a cached session". An attacker Q that bound a device id to itself
+    // (a full handshake from that address under tofu) must not make the keeper delete the
+    // session of P, who proved possession of it, when P later shows up at that address.
+    const crypto = defaultCrypto();
+    const store = new MemorySessionStore();
+    const directory = new PeerDirectory({ mode: 'tofu' }, { crypto });
+    const keeper = await SessionKeeper.open({
+      store,
+      selfFingerprint: identity(1).fingerprint,
+      crypto,
+      clock: new ManualClock(),
+      logger: new CapturingLogger(),
+      directory,
+      lifetimeMs: 24 * HOUR,
+      storeTimeoutMs: 60_000,
+      maxClockSkewMs: 300_000,
+      flushIntervalMs: 60_000,
+    });
+    try {
+      const p = Buffer.from(identity(0).fingerprint).toString('hex');
+      const q = Buffer.from(identity(2).fingerprint).toString('hex');
+      await keeper.put(p, 'aa0000000001', randomBytes(32), 1_700_000_000_000);
+      directory.bind('ff0000000009', q); // the attacker's earlier full handshake from that address
+      const entry = await store.get(p);
+      assert.ok(entry?.inbound !== undefined);
+      const session = await keeper.inboundFor(entry.inbound.ticketId);
+      assert.ok(session !== undefined);
+      assert.equal(await keeper.trustResumed(session, 'ff0000000009'), 'refused');
+      assert.notEqual(await store.get(p), undefined, "P's session is kept: a device id is only a hint");
+    } finally {
+      await keeper.close();
+      await store.close();
+    }
+  });
+});
