@@ -253,3 +253,42 @@ describe('review: TOFU refusal on resumption', () => {
     }
   });
 });
+
+describe('review: connectToDevice with peerFingerprint', () => {
+  it('an open connection to another identity at the device id is not handed to a caller that insists on a fingerprint', async () => {
+    // docs (ConnectOptions.peerFingerprint): "The identity the device must prove ... Another
+    // identity fails with PQBLE_ERR_PEER_UNTRUSTED."
+    const pair = await makePair();
+    try {
+      const first = await connectPair(pair);
+      assert.equal(first.central.isOpen, true);
+      const other = Buffer.from(identity(5).fingerprint).toString('hex');
+      let got: string | undefined;
+      await assert.rejects(
+        pair.central.connectToDevice(PERIPHERAL_ID, { peerFingerprint: other }).then((c) => {
+          got = c.peerFingerprint;
+        }),
+        { code: 'PQBLE_ERR_PEER_UNTRUSTED' },
+        'a connection to identity 1 must not satisfy a caller that insists on identity 5',
+      );
+      assert.equal(got, undefined);
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('a caller that insists on a fingerprint does not join an attempt started without one', async () => {
+    const pair = await makePair();
+    try {
+      const accepted = pair.peripheral.accept();
+      const plain = pair.central.connectToDevice(PERIPHERAL_ID);
+      const other = Buffer.from(identity(5).fingerprint).toString('hex');
+      const strict = pair.central.connectToDevice(PERIPHERAL_ID, { peerFingerprint: other });
+      await plain;
+      await accepted;
+      await assert.rejects(strict, { code: 'PQBLE_ERR_PEER_UNTRUSTED' });
+    } finally {
+      await pair.close();
+    }
+  });
+});
