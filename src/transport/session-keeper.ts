@@ -376,10 +376,11 @@ export class SessionKeeper {
   /** Flushes and stops the flush timer. The store is closed by its owner. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Closed first: a periodic flush still running must not schedule the next one.
+    this.#closed = true;
     this.#flushTimer?.cancel();
     this.#flushTimer = undefined;
     await this.flush();
-    this.#closed = true;
   }
 
   // ---- internals -------------------------------------------------------------------------

@@ -110,7 +110,7 @@ function asCoded(err: unknown): unknown {
 }
 
 /** The connection a resumption set up. The traffic keys are wiped once the record layer has its own. */
-function resumed(ctx: SetupContext, keys: ResumeKeysV2, peerFingerprint: Uint8Array, cpu: CpuMeter, roundTrips: number): Established {
+function resumed(ctx: SetupContext, keys: ResumeKeysV2, peerFingerprint: Uint8Array, cpu: CpuMeter, roundTrips: number, mode: ResumeMode): Established {
   const established: Established = {
     connectionType: 'resumed',
     sealer: new RecordSealer(keys.sendKey, { crypto: ctx.crypto }),
@@ -122,7 +122,7 @@ function resumed(ctx: SetupContext, keys: ResumeKeysV2, peerFingerprint: Uint8Ar
     roundTrips,
     fellBack: false,
     pinned: false,
-    resumptionMode: ctx.resumptionMode,
+    resumptionMode: mode,
   };
   wipe(keys.sendKey, keys.receiveKey, keys.nextSecret);
   return established;
@@ -198,7 +198,7 @@ export async function initiateSetup(channel: Channel, ctx: SetupContext): Promis
           // the next reconnect falls back to a full handshake (the keeper logged it).
           await ctx.keeper.commitOutbound(session, keys.nextSecret, deviceId, ctx.signal);
           await channel.send(outcome.finished);
-          return resumed(ctx, keys, session.peerFingerprint, cpu, roundTrips);
+          return resumed(ctx, keys, session.peerFingerprint, cpu, roundTrips, ctx.resumptionMode);
         }
         ctx.noteFallback();
         fellBack = true;
@@ -332,7 +332,7 @@ async function answerResume(channel: Channel, ctx: SetupContext, request: Uint8A
     }
     if (next[0] !== MessageType.ResumeFinished) throw new HandshakeError('PQBLE_ERR_HANDSHAKE_UNEXPECTED', 'expected the resume finished message');
     cpu.run(() => finished.verify(next));
-    return { kind: 'resumed', established: resumed(ctx, keys, session.peerFingerprint, cpu, 0) };
+    return { kind: 'resumed', established: resumed(ctx, keys, session.peerFingerprint, cpu, 0, accepted.mode) };
   } finally {
     finished.destroy();
     wipe(keys.sendKey, keys.receiveKey, keys.nextSecret);

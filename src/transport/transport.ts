@@ -19,7 +19,7 @@
 import { bytesToHex, checkBytes, hexToBytes } from '../bytes.js';
 import { holdClock, withDeadline, type Timer } from '../clock.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
-import { AbortError, LinkError, PqbleError, TimeoutError, isPqbleError, throwIfAborted } from '../errors.js';
+import { AbortError, HandshakeError, LinkError, PqbleError, TimeoutError, isPqbleError, throwIfAborted } from '../errors.js';
 import { PeerDirectory, type TrustPolicy } from '../handshake/index.js';
 import { identityFingerprint } from '../identity/identity.js';
 import type { Identity } from '../identity/index.js';
@@ -418,8 +418,16 @@ export class BleTransport {
     const expected = options.peerFingerprint === undefined ? undefined : parseFingerprintArg(options.peerFingerprint, 'peerFingerprint');
     this.#checkOpen();
     throwIfAborted(options.signal);
+    // A connection or attempt shared with other callers must still prove the identity this
+    // caller insists on.
+    const proven = (c: BleConnection): BleConnection => {
+      if (expected !== undefined && c.peerFingerprint !== bytesToHex(expected)) {
+        throw new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the device authenticated as a different identity than the one expected');
+      }
+      return c;
+    };
     for (const c of this.#connections) {
-      if (c.isOpen && c.peerDeviceId === id && c.role === 'initiator') return c;
+      if (c.isOpen && c.peerDeviceId === id && c.role === 'initiator') return proven(c);
     }
     let pending = this.#pending.get(id);
     if (pending === undefined) {
@@ -431,7 +439,7 @@ export class BleTransport {
       pending = { promise, controller, waiters: 0 };
       this.#pending.set(id, pending);
     }
-    return this.#join(pending, options.signal);
+    return proven(await this.#join(pending, options.signal));
   }
 
   /**
