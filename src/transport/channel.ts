@@ -9,8 +9,8 @@
  * @module
  */
 
-import type { Clock } from '../clock.js';
-import { HandshakeError, LinkError, PqbleError, isPqbleError } from '../errors.js';
+import type { Clock, Timer } from '../clock.js';
+import { HandshakeError, LinkError, PqbleError, TimeoutError, isPqbleError } from '../errors.js';
 import { MessageIdAllocator, Reassembler, fragmentMessage } from '../framing/index.js';
 import type { Link } from '../link/types.js';
 import { AsyncQueue } from '../util/async-queue.js';
@@ -62,6 +62,9 @@ export class Channel {
   #closeReason: PqbleError | undefined;
   #closed = false;
   #received = 0;
+  #receiving = 0;
+  #idleMs: number | undefined;
+  #idleTimer: Timer | undefined;
   readonly #closeListeners: ((reason: PqbleError | undefined) => void)[] = [];
   readonly #unsubscribe: (() => void)[] = [];
 
@@ -123,11 +126,41 @@ export class Channel {
    * under one deadline for the whole exchange.
    */
   async receive(): Promise<Uint8Array> {
-    const r = await this.#mailbox.next();
+    this.#receiving++;
+    this.#armIdle();
+    let r: IteratorResult<Uint8Array>;
+    try {
+      r = await this.#mailbox.next();
+    } finally {
+      if (--this.#receiving === 0) {
+        this.#idleTimer?.cancel();
+        this.#idleTimer = undefined;
+      }
+    }
     if (r.done === true) throw this.#closedError();
     const message = r.value;
     if (message[0] === MessageType.Alert) throw new PeerAlert(decodeAlert(message));
     return message;
+  }
+
+  /**
+   * While a {@link receive} waits, fail the channel (`PQBLE_ERR_HANDSHAKE_TIMEOUT`, alert
+   * `timeout`) if no packet at all arrives for `ms`: a peer that goes quiet in the middle of
+   * a setup gives its slot back, while a slow link that keeps sending packets, and time this
+   * side spends on its own work (a trust callback, a store call), never count.
+   */
+  setIdleTimeout(ms: number): void {
+    this.#idleMs = ms;
+  }
+
+  #armIdle(): void {
+    if (this.#idleMs === undefined || this.#closed) return;
+    this.#idleTimer?.cancel();
+    const ms = this.#idleMs;
+    this.#idleTimer = this.clock.setTimer(ms, () => {
+      this.#idleTimer = undefined;
+      if (this.#receiving > 0) this.fail(new TimeoutError(`the peer sent nothing for ${ms} ms during the setup`, 'PQBLE_ERR_HANDSHAKE_TIMEOUT'), 'timeout');
+    });
   }
 
   /** Routes every later message (and any still in the mailbox) to `handler`. */
@@ -163,6 +196,7 @@ export class Channel {
 
   #onPacket(packet: Uint8Array): void {
     if (this.#closed) return;
+    if (this.#receiving > 0) this.#armIdle();
     let message: Uint8Array | undefined;
     try {
       message = this.#reassembler.push(packet);
@@ -188,6 +222,8 @@ export class Channel {
 
   #finish(reason: PqbleError | undefined): void {
     this.#closed = true;
+    this.#idleTimer?.cancel();
+    this.#idleTimer = undefined;
     this.#closeReason = reason;
     this.#mailbox.end(reason ?? new LinkError('PQBLE_ERR_CLOSED', 'the connection is closed'));
     this.#reassembler.reset();

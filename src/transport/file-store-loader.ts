@@ -14,6 +14,7 @@ import type { SessionStore } from '../session/store.js';
 /** What the transport gives the file store. */
 export interface FileStoreInit {
   readonly path: string;
+  readonly maxEntries: number;
   readonly selfFingerprint: Uint8Array;
   readonly crypto: CryptoProvider;
   readonly logger: Logger;
@@ -26,6 +27,7 @@ export async function openFileStore(init: FileStoreInit): Promise<SessionStore> 
   const self = init.selfFingerprint;
   return FileSessionStore.open({
     path: init.path,
+    maxEntries: init.maxEntries,
     crypto: init.crypto,
     logger: init.logger,
     ...(init.storageKey === undefined ? {} : { storageKey: init.storageKey }),

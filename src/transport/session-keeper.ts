@@ -37,6 +37,16 @@ const MAX_RESTORED_TRUST = 10_000;
 /** Bytes of a learned ML-DSA-65 public key. */
 const PUBLIC_KEY_BYTES = 1952;
 
+/** Up to `max` items of an async iterable. */
+async function collect<T>(items: AsyncIterable<T>, max: number): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) {
+    if (out.length >= max) break;
+    out.push(item);
+  }
+  return out;
+}
+
 /** What the initiator needs to resume. */
 export interface OutboundSession {
   readonly peerFingerprint: Uint8Array;
@@ -188,8 +198,12 @@ export class SessionKeeper {
 
   // ---- responder -------------------------------------------------------------------------
 
-  /** The session a resume request's ticket id names, if any and not expired. Counts a hit or a miss. */
-  async inboundFor(ticketId: Uint8Array, signal?: AbortSignal): Promise<InboundSession | undefined> {
+  /**
+   * The session a resume request's ticket id names, if any; `'expired'` for a session past
+   * its lifetime (it is removed; a ticket id is only known to its holder, so this is no
+   * unauthenticated destruction). Counts a hit or a miss.
+   */
+  async inboundFor(ticketId: Uint8Array, signal?: AbortSignal): Promise<InboundSession | 'expired' | undefined> {
     const entry = await this.#call((o) => this.#o.store.getByTicket(ticketId, o), signal);
     if (entry === undefined || entry.inbound === undefined) {
       this.counters.misses++;
@@ -199,7 +213,7 @@ export class SessionKeeper {
       this.counters.misses++;
       this.counters.expired++;
       await this.#call((o) => this.#o.store.delete(entry.peerFingerprint, o), signal);
-      return undefined;
+      return 'expired';
     }
     this.counters.hits++;
     return {
@@ -403,8 +417,12 @@ export class SessionKeeper {
     const verdict = await directory.checkResumed(peerHex, deviceId, key);
     if (verdict === 'refused') {
       this.counters.refused++;
-      await this.#call((o) => this.#o.store.delete(peerHex, o), signal);
-      await this.#refreshSize();
+      // allow-list and callback refuse the identity itself: its session goes. A TOFU
+      // refusal is about the device id hint, which anyone can claim: the session stays.
+      if (directory.mode !== 'tofu') {
+        await this.#call((o) => this.#o.store.delete(peerHex, o), signal);
+        await this.#refreshSize();
+      }
     } else if (verdict === 'trusted' && directory.mode === 'tofu' && wasBound === undefined) {
       await this.persistBinding(deviceId, peerHex);
     }
@@ -432,24 +450,16 @@ export class SessionKeeper {
       this.#hwmWritten = stored;
     }
     const directory = this.#o.directory;
-    try {
-      let n = 0;
-      for await (const [name, value] of store.listValues('pk:')) {
-        if (++n > MAX_RESTORED_TRUST) break;
-        const hex = name.slice(3);
-        if (value.length === PUBLIC_KEY_BYTES && bytesToHex(identityFingerprint(value, this.#o.crypto)) === hex) {
-          this.#remember(hex, value);
-          directory.pin(value);
-        }
+    const keys = (await this.#call((o) => collect(store.listValues('pk:', o), MAX_RESTORED_TRUST))) ?? [];
+    for (const [name, value] of keys) {
+      const hex = name.slice(3);
+      if (value.length === PUBLIC_KEY_BYTES && bytesToHex(identityFingerprint(value, this.#o.crypto)) === hex) {
+        this.#remember(hex, value);
+        directory.pin(value);
       }
-      n = 0;
-      for await (const [name, value] of store.listValues('tofu:')) {
-        if (++n > MAX_RESTORED_TRUST) break;
-        if (value.length === 32) directory.bind(name.slice(5), bytesToHex(value));
-      }
-    } catch (err) {
-      this.#o.logger.warn('pqble: could not restore the persisted trust state', { error: String(err) });
     }
+    const bindings = (await this.#call((o) => collect(store.listValues('tofu:', o), MAX_RESTORED_TRUST))) ?? [];
+    for (const [name, value] of bindings) if (value.length === 32) directory.bind(name.slice(5), bytesToHex(value));
     await this.#refreshSize();
   }
 

@@ -194,11 +194,14 @@ export async function initiateSetup(channel: Channel, ctx: SetupContext): Promis
         if (outcome?.kind === 'accept') {
           const keys = outcome.keys;
           // Durable before the new keys are used. If it cannot be (the store failed, or in
-          // a fleet another gateway ratcheted first), this connection's keys are still good;
-          // the next reconnect falls back to a full handshake (the keeper logged it).
-          await ctx.keeper.commitOutbound(session, keys.nextSecret, deviceId, ctx.signal);
-          await channel.send(outcome.finished);
-          return resumed(ctx, keys, session.peerFingerprint, cpu, roundTrips, ctx.resumptionMode);
+          // a fleet another gateway ratcheted first), the keys are not used: no finished,
+          // and the full handshake runs on this link (the responder abandons the resumption
+          // when a HandshakeInit follows its accept).
+          if (await ctx.keeper.commitOutbound(session, keys.nextSecret, deviceId, ctx.signal)) {
+            await channel.send(outcome.finished);
+            return resumed(ctx, keys, session.peerFingerprint, cpu, roundTrips, ctx.resumptionMode);
+          }
+          wipe(keys.sendKey, keys.receiveKey, keys.nextSecret);
         }
         ctx.noteFallback();
         fellBack = true;
@@ -294,6 +297,7 @@ async function answerResume(channel: Channel, ctx: SetupContext, request: Uint8A
     return refuse(isPqbleError(err, 'PQBLE_ERR_PROTOCOL_VERSION') ? 'unsupported' : 'malformed');
   }
   const session = await ctx.keeper.inboundFor(ticketId, ctx.signal);
+  if (session === 'expired') return reject('expired');
   if (session === undefined) return refuse('unknown-ticket');
   let accepted: ReturnType<typeof acceptResumeV2>;
   try {

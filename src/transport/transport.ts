@@ -19,7 +19,7 @@
 import { bytesToHex, checkBytes, hexToBytes } from '../bytes.js';
 import { holdClock, withDeadline, type Timer } from '../clock.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
-import { AbortError, HandshakeError, LinkError, PqbleError, TimeoutError, isPqbleError, throwIfAborted } from '../errors.js';
+import { AbortError, HandshakeError, LinkError, PqbleError, isPqbleError, throwIfAborted } from '../errors.js';
 import { PeerDirectory, type TrustPolicy } from '../handshake/index.js';
 import { identityFingerprint } from '../identity/identity.js';
 import type { Identity } from '../identity/index.js';
@@ -57,8 +57,8 @@ export interface BleTransportOptions {
   readonly maxConnections?: number;
   /** Incoming setups in progress at once (a silent link cannot hold every slot). Default 2. */
   readonly maxIncomingSetups?: number;
-  /** An incoming link must send its first setup message within this many ms. Default 5 000. */
-  readonly firstMessageTimeoutMs?: number;
+  /** An incoming link that sends nothing for this many ms while its setup waits for it is closed (`timeout` alert). Default 5 000. */
+  readonly setupIdleTimeoutMs?: number;
   /** Radio connect timeout in ms. Default 10 000. */
   readonly connectTimeoutMs?: number;
   /** Whole setup (resumption and/or full handshake) timeout in ms. Default 20 000. */
@@ -112,7 +112,7 @@ const OPTION_KEYS = [
   'knownPeers',
   'maxConnections',
   'maxIncomingSetups',
-  'firstMessageTimeoutMs',
+  'setupIdleTimeoutMs',
   'connectTimeoutMs',
   'handshakeTimeoutMs',
   'maxMessageBytes',
@@ -138,7 +138,7 @@ const OPTION_KEYS = [
 interface ResolvedOptions {
   readonly maxConnections: number;
   readonly maxIncomingSetups: number;
-  readonly firstMessageTimeoutMs: number;
+  readonly setupIdleTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
   readonly maxMessageBytes: number;
@@ -165,7 +165,7 @@ function resolveOptions(o: BleTransportOptions): ResolvedOptions {
   return {
     maxConnections,
     maxIncomingSetups: checkInteger(o.maxIncomingSetups ?? Math.min(2, maxConnections), 'maxIncomingSetups', 1, maxConnections),
-    firstMessageTimeoutMs: checkInteger(o.firstMessageTimeoutMs ?? 5_000, 'firstMessageTimeoutMs', 1, 2 ** 31 - 1),
+    setupIdleTimeoutMs: checkInteger(o.setupIdleTimeoutMs ?? 5_000, 'setupIdleTimeoutMs', 1, 2 ** 31 - 1),
     connectTimeoutMs: checkInteger(o.connectTimeoutMs ?? 10_000, 'connectTimeoutMs', 1, 2 ** 31 - 1),
     handshakeTimeoutMs: checkInteger(o.handshakeTimeoutMs ?? 20_000, 'handshakeTimeoutMs', 1, 2 ** 31 - 1),
     maxMessageBytes: checkInteger(o.maxMessageBytes ?? 65_536 - 18, 'maxMessageBytes', 1, 16 * 1024 * 1024),
@@ -369,6 +369,7 @@ export class BleTransport {
       if (typeof options.sessionPersistPath !== 'string' || options.sessionPersistPath === '') throw new TypeError('sessionPersistPath must be a non-empty string');
       ownStore = await openFileStore({
         path: options.sessionPersistPath,
+        maxEntries: resolved.maxCachedSessions,
         selfFingerprint: options.identity.fingerprint,
         crypto,
         logger,
@@ -729,13 +730,8 @@ export class BleTransport {
     const clock = this.endpoint.clock;
     const channel = new Channel(link, clock, this.#limits());
     this.#setupChannels.add(channel);
-    // An incoming link that says nothing gives its slot back quickly.
-    const firstMessage =
-      role === 'responder'
-        ? clock.setTimer(this.#opts.firstMessageTimeoutMs, () => {
-            if (channel.messagesReceived === 0) channel.fail(new TimeoutError('the peer sent nothing', 'PQBLE_ERR_HANDSHAKE_TIMEOUT'), 'timeout');
-          })
-        : undefined;
+    // An incoming link that goes quiet while we wait for it gives its slot back quickly.
+    if (role === 'responder') channel.setIdleTimeout(this.#opts.setupIdleTimeoutMs);
     const ctx: SetupContext = {
       identity: this.#identity,
       crypto: this.#crypto,
@@ -768,7 +764,6 @@ export class BleTransport {
       channel.fail(coded, alert);
       throw coded;
     } finally {
-      firstMessage?.cancel();
       this.#setupChannels.delete(channel);
     }
     if (!channel.isOpen || this.#closed) {

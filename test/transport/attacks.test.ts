@@ -387,7 +387,7 @@ describe('limits and races', () => {
   });
 
   it('silent links cannot hold every slot', async () => {
-    const pair = await makePair({ peripheral: { maxConnections: 5, maxIncomingSetups: 2, firstMessageTimeoutMs: 1_000 } });
+    const pair = await makePair({ peripheral: { maxConnections: 5, maxIncomingSetups: 2, setupIdleTimeoutMs: 1_000 } });
     try {
       const silent: Link[] = [];
       for (let i = 0; i < 3; i++) {
@@ -401,7 +401,7 @@ describe('limits and races', () => {
       assert.equal(out.isOpen, true);
       await out.close();
       await pair.clock.advance(1_100);
-      assert.equal(silent.filter((l) => l.isOpen).length, 0, 'silent links are closed after firstMessageTimeoutMs');
+      assert.equal(silent.filter((l) => l.isOpen).length, 0, 'silent links are closed after setupIdleTimeoutMs');
       const { central } = await connectPair(pair);
       assert.equal(central.isOpen, true);
     } finally {

@@ -46,6 +46,9 @@ export function parseLockText(text: string): { pid: number; host: string } | und
  * Takes the lock of `storePath`.
  * @throws StoreError `PQBLE_ERR_STORE_LOCKED` if another live process (or another store in this one) holds it; `PQBLE_ERR_STORE_IO` if it cannot be created
  */
+/** Lock files this process holds now (a lock naming our pid is stale unless it is in here). */
+const heldHere = new Set<string>();
+
 export async function acquireStoreLock(storePath: string): Promise<StoreLock> {
   const path = `${storePath}.lock`;
   const me = `${PREFIX}${process.pid} ${hostname().replace(/\s/g, '_') || 'localhost'}\n`;
@@ -59,11 +62,13 @@ export async function acquireStoreLock(storePath: string): Promise<StoreLock> {
         await fh.close();
       }
       let released = false;
+      heldHere.add(path);
       return {
         path,
         async release() {
           if (released) return;
           released = true;
+          heldHere.delete(path);
           await unlink(path).catch(() => undefined);
         },
       };
@@ -81,8 +86,11 @@ export async function acquireStoreLock(storePath: string): Promise<StoreLock> {
     }
     const owner = parseLockText(text);
     const myHost = hostname().replace(/\s/g, '_') || 'localhost';
-    if (owner !== undefined && (owner.host !== myHost || isAlive(owner.pid))) {
-      const who = owner.pid === process.pid && owner.host === myHost ? 'another store in this process' : `process ${owner.pid} on ${owner.host}`;
+    // Our own pid is alive by definition: such a lock is ours only if this process took it
+    // (a restarted container runs as pid 1 again and finds its predecessor's lock).
+    const ownPid = owner !== undefined && owner.pid === process.pid && owner.host === myHost;
+    if (owner !== undefined && (owner.host !== myHost || (ownPid ? heldHere.has(path) : isAlive(owner.pid)))) {
+      const who = ownPid ? 'another store in this process' : `process ${owner.pid} on ${owner.host}`;
       throw new StoreError('PQBLE_ERR_STORE_LOCKED', `the session store ${storePath} is in use by ${who} (lock file ${path})`);
     }
     if (owner === undefined && attempt < 2) {

@@ -83,7 +83,10 @@ export const DEFAULT_MAX_STORE_FILE_BYTES = 2 * 1024 * 1024 * 1024;
 /** Default {@link FileSessionStoreOptions.compactMinBytes}: 1 MiB. */
 export const DEFAULT_COMPACT_MIN_BYTES = 1024 * 1024;
 
-const OPTION_KEYS = ['path', 'storageKey', 'keyPath', 'logger', 'crypto', 'now', 'timeoutMs', 'maxFileBytes', 'compactMinBytes', 'migrateV1', 'readOnly'] as const;
+const OPTION_KEYS = ['path', 'storageKey', 'keyPath', 'logger', 'crypto', 'now', 'timeoutMs', 'maxFileBytes', 'compactMinBytes', 'migrateV1', 'readOnly', 'maxEntries'] as const;
+
+/** Entries looked at, oldest inserted first, to choose one to evict (see `maxEntries`). */
+const EVICTION_SAMPLE = 32;
 
 /** Options of {@link FileSessionStore.open}. */
 export interface FileSessionStoreOptions {
@@ -101,6 +104,12 @@ export interface FileSessionStoreOptions {
   readonly now?: () => number;
   /** Default `timeoutMs` of every call. Default {@link DEFAULT_FILE_STORE_TIMEOUT_MS}. */
   readonly timeoutMs?: number;
+  /**
+   * Most entries kept: a `put` of a new peer beyond it evicts the least recently active of
+   * the 32 oldest entries (an approximate LRU, O(1) at any size). Default unbounded (the
+   * transport passes `maxCachedSessions`).
+   */
+  readonly maxEntries?: number;
   /** A bigger file is not opened (`PQBLE_ERR_STORE_IO`). Default 2 GiB. */
   readonly maxFileBytes?: number;
   /** Compaction starts once the file is bigger than this and than twice its live content. Default 1 MiB. */
@@ -177,6 +186,7 @@ export class FileSessionStore implements SessionStore {
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #timeoutMs: number;
+  readonly #maxEntries: number;
   readonly #compactMinBytes: number;
   #keys!: StoreKeys;
   #lock!: StoreLock;
@@ -211,6 +221,7 @@ export class FileSessionStore implements SessionStore {
     if (typeof now !== 'function') throw new TypeError('now must be a function');
     this.#now = now;
     this.#timeoutMs = checkCallOptions({ timeoutMs: options.timeoutMs ?? DEFAULT_FILE_STORE_TIMEOUT_MS }, 0).timeoutMs;
+    this.#maxEntries = options.maxEntries === undefined ? Infinity : checkPositive(options.maxEntries, 'maxEntries', 2 ** 31 - 1);
     this.#compactMinBytes = options.compactMinBytes === undefined ? DEFAULT_COMPACT_MIN_BYTES : checkPositive(options.compactMinBytes, 'compactMinBytes', 2 ** 40);
   }
 
@@ -943,6 +954,22 @@ export class FileSessionStore implements SessionStore {
     });
   }
 
+  /**
+   * Beyond `maxEntries`: the entry to evict for a new one, the least recently active of the
+   * oldest {@link EVICTION_SAMPLE} entries in insertion order (an approximate LRU, like
+   * Redis's sampling: O(1) at any size).
+   */
+  #evictionCandidate(): string | undefined {
+    if (this.#index.byFp.size < this.#maxEntries) return undefined;
+    let best: { fp: string; lastActiveMs: number } | undefined;
+    let n = 0;
+    for (const slot of this.#index.byFp.values()) {
+      if (best === undefined || slot.lastActiveMs < best.lastActiveMs) best = { fp: slot.fp, lastActiveMs: slot.lastActiveMs };
+      if (++n >= EVICTION_SAMPLE) break;
+    }
+    return best?.fp;
+  }
+
   /** {@inheritDoc SessionStore.put} */
   put(session: StoredSession, options?: StoreCallOptions): Promise<void> {
     let copy: StoredSession;
@@ -951,7 +978,13 @@ export class FileSessionStore implements SessionStore {
     } catch (err) {
       return Promise.reject(asError(err));
     }
-    return this.#call('put', options, () => this.#change(this.#slotOf(copy, REC.entry), undefined)).catch((err: unknown) => {
+    return this.#call('put', options, async () => {
+      const slot = this.#slotOf(copy, REC.entry);
+      const evicted = this.#index.byFp.has(slot.fp) ? undefined : this.#evictionCandidate();
+      const write = this.#change(slot, undefined);
+      if (evicted !== undefined) await this.#deleteNow(evicted);
+      await write;
+    }).catch((err: unknown) => {
       if (this.#index.byFp.get(copy.peerFingerprint)?.plain?.outbound !== copy.outbound) wipeStoredSession(copy);
       throw err;
     });
