@@ -1,6 +1,7 @@
-// The fleet benchmark (`pqble bench fleet`) against a real redis-server: its figures add up,
-// no ticket is used twice, replays are refused, and with Redis killed mid-run every
-// reconnect still completes (resumed or full handshake) in bounded time.
+// The fleet benchmark (`pqble bench fleet`: BleTransports on one simulated radio, gateways on
+// a real redis-server): its figures add up, no ticket is used twice, replayed requests are
+// refused, and with Redis killed mid-run every connect still ends (resumed, full handshake or
+// a coded error) within handshakeTimeoutMs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runFleetBench } from '../../src/bench/fleet/driver.js';
@@ -20,48 +21,57 @@ if (REDIS_SKIP !== undefined) {
       await server?.stop();
     });
 
-    it('4 gateways, 60 devices, 4 reconnects: all resumed, 0 double use, replays refused', async () => {
+    it('4 gateways, 12 devices, 3 reconnects on real transports: all resumed, 0 double use, replays refused', async () => {
       const fleet = testFleet();
       const stores = await Promise.all([0, 1, 2, 3].map(() => openStore({ url: server.url }, fleet)));
       try {
-        const r = await runFleetBench({ stores, devices: 60, reconnects: 4, raceShare: 0.3, replayShare: 0.5 });
-        assert.equal(r.reconnects, 240);
-        assert.equal(r.resumed + r.fullHandshakes, r.reconnects);
+        const r = await runFleetBench({ stores, devices: 12, reconnects: 3, raceShare: 0.4, replayShare: 0.6, seed: 7 });
+        assert.equal(r.gateways, 4);
+        assert.equal(r.reconnects, 36);
+        assert.equal(r.resumed + r.fullHandshakes + r.failed, r.reconnects);
         assert.ok(r.resumed >= 0.99 * r.reconnects, `resumed ${r.resumed} of ${r.reconnects}`);
+        assert.equal(r.failed, 0);
         assert.equal(r.doubleUse, 0);
-        assert.ok(r.races > 0 && r.replays > 0);
+        assert.ok(r.races > 0 && r.replays > 0, `races ${r.races}, replays ${r.replays}`);
         assert.equal(r.replaysRefused, r.replays);
         assert.equal(r.storeErrors, 0);
         assert.ok(r.storeP50Ms > 0 && r.storeP99Ms >= r.storeP50Ms);
+        assert.ok(r.slowestConnectRadioMs > 0 && r.slowestConnectRadioMs <= 20_000);
       } finally {
         await Promise.all(stores.map((s) => s.close()));
       }
     });
 
-    it('Redis killed mid-run: every reconnect completes (resumed or full), none twice, in bounded time', async () => {
+    it('Redis killed mid-run: every connect ends (resumed, full or a coded error) within handshakeTimeoutMs, none twice', async () => {
       const fleet = testFleet();
       const stores: RedisSessionStore[] = await Promise.all([0, 1, 2].map(() => openStore({ url: server.url }, fleet, { timeoutMs: 100 })));
+      const handshakeTimeoutMs = 4_000;
       try {
-        const t0 = performance.now();
         let killed = false;
         const r = await runFleetBench({
           stores,
-          devices: 40,
-          reconnects: 6,
+          devices: 16,
+          reconnects: 4,
           concurrency: 4,
+          handshakeTimeoutMs,
+          storeTimeoutMs: 300,
+          seed: 11,
           onProgress: (done) => {
-            if (done === 10 && !killed) {
+            if (done === 4 && !killed) {
               killed = true;
               void server.kill();
             }
           },
         });
-        const ms = performance.now() - t0;
         assert.ok(killed);
-        assert.equal(r.resumed + r.fullHandshakes, r.reconnects);
-        assert.ok(r.fullHandshakes > 0 && r.storeErrors > 0, 'the outage was felt');
+        assert.equal(r.resumed + r.fullHandshakes + r.failed, r.reconnects);
+        assert.ok(r.fullHandshakes + r.failed > 0 && r.storeErrors > 0, `the outage was felt: ${JSON.stringify(r)}`);
+        assert.ok(r.resumed > 0, 'resumed before the outage');
         assert.equal(r.doubleUse, 0);
-        assert.ok(ms < 20_000, `took ${ms.toFixed(0)} ms`);
+        // Every gateway connect (first contacts included) settled within the setup timeout,
+        // in the radio's time and in real time (store waits hold the virtual clock).
+        assert.ok(r.slowestConnectRadioMs <= handshakeTimeoutMs, `radio ${r.slowestConnectRadioMs} ms`);
+        assert.ok(r.slowestConnectMs <= handshakeTimeoutMs, `real ${r.slowestConnectMs} ms`);
       } finally {
         await Promise.all(stores.map((s) => s.close()));
         await server.restart();
@@ -73,7 +83,7 @@ if (REDIS_SKIP !== undefined) {
       const r = runCli(['bench', 'fleet', '--redis', server.url, '--gateways', '2', '--devices', '20', '--reconnects', '2', '--json'], { timeoutMs: 60_000 });
       assert.equal(r.status, 0, r.stderr);
       const report = JSON.parse(r.stdout) as Record<string, number>;
-      for (const key of ['gateways', 'devices', 'reconnects', 'resumed', 'fullHandshakes', 'doubleUse', 'storeP50Ms', 'storeP99Ms']) assert.equal(typeof report[key], 'number', key);
+      for (const key of ['gateways', 'devices', 'reconnects', 'resumed', 'fullHandshakes', 'failed', 'doubleUse', 'storeP50Ms', 'storeP99Ms', 'races', 'replays', 'replaysRefused', 'storeErrors', 'slowestConnectMs', 'slowestConnectRadioMs']) assert.equal(typeof report[key], 'number', key);
       assert.equal(report.gateways, 2);
       assert.equal(report.reconnects, 40);
       assert.equal(report.doubleUse, 0);

@@ -1,8 +1,9 @@
 /**
  * `pqble bench fleet (--redis URL | --redis-cluster HOST:PORT,...) --gateways N --devices M
  * --reconnects K [--json]` (docs/fleet.md "The fleet benchmark"): opens one Redis store per
- * gateway on a fresh namespace with fresh fleet keys, runs the fleet simulation, removes
- * what it stored, and prints the figures. Loads `pqble/redis` (and ioredis) only here.
+ * gateway on a fresh namespace with fresh fleet keys, runs one `BleTransport` per gateway and
+ * per device on a simulated radio (src/bench/fleet/driver.ts), removes what it stored, and
+ * prints the figures. Loads `pqble/redis` (and ioredis) only here.
  *
  * @module
  */
@@ -30,9 +31,10 @@ const OPTIONS = {
 const HELP: CommandHelp = {
   usage: 'bench fleet (--redis URL | --redis-cluster HOST:PORT,...) [--gateways N] [--devices M] [--reconnects K] [--json]',
   summary:
-    'Gateways sharing one Redis session store: devices roam between them and reconnect, gateways race for the same device, ' +
-    'requests are replayed at another gateway. Prints resumed reconnects, full handshakes, tickets used twice (must be 0) ' +
-    'and store latency. Uses a fresh namespace and removes its sessions afterwards.',
+    'Gateway transports sharing one Redis session store on a simulated radio: devices roam between them and are reconnected, ' +
+    'two gateways race for the same device, captured resume requests are replayed to the device. Prints resumed reconnects, ' +
+    'full handshakes, tickets used twice (must be 0), replays refused and store latency. Uses a fresh namespace and removes ' +
+    'its sessions afterwards.',
   notes: ['Examples:', '  pqble bench fleet --redis redis://127.0.0.1:6379 --gateways 4 --devices 200 --reconnects 5', '  pqble bench fleet --redis-cluster 10.0.0.1:7000,10.0.0.2:7000 --json'],
 };
 
@@ -97,9 +99,11 @@ export async function run(args: readonly string[], context: CliContext): Promise
       `Fleet: ${report.gateways} gateways, ${report.devices} devices, ${report.reconnects} reconnects (roaming; ${report.races} with two gateways racing)`,
       `  resumed            ${report.resumed} (${pct(report.resumed)})`,
       `  full handshakes    ${report.fullHandshakes} (${pct(report.fullHandshakes)})`,
+      `  failed             ${report.failed} (${pct(report.failed)})`,
       `  tickets used twice ${report.doubleUse}`,
       `  replays refused    ${report.replaysRefused} of ${report.replays}`,
       `  store p50 / p99    ${report.storeP50Ms} ms / ${report.storeP99Ms} ms  (store errors: ${report.storeErrors})`,
+      `  slowest connect    ${report.slowestConnectMs} ms real, ${report.slowestConnectRadioMs} ms radio time`,
       '',
     ].join('\n'),
   );

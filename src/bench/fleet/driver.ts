@@ -1,23 +1,34 @@
 /**
- * The fleet benchmark's simulation (docs/fleet.md "The fleet benchmark"): N gateways that
- * share one hub identity and one session store, M devices that roam between them and
- * reconnect K times each, in both directions, with gateways racing for the same device and
- * a replayed request at another gateway. It drives the store seam directly with the real
- * resumption messages (src/resumption): the transport and the radio are not in the loop, so
- * the figures are those of the store and the protocol's single use, not of airtime.
+ * The fleet benchmark's run (docs/fleet.md "The fleet benchmark"): real `BleTransport`s on
+ * one `SimulatedRadio`. N gateway transports share one hub identity and one fleet store (one
+ * store client per gateway, as separate processes would have); M device transports each keep
+ * their own memory store. Every device makes a first contact (a full handshake) with a
+ * random gateway, then is connected K more times, each time by a gateway other than its
+ * last one (roaming; gateways are centrals calling `connectToDevice`, devices accept). In a
+ * share of reconnects a second gateway connects to the same device at the same moment (a
+ * race); in a share, the gateway's resume request is captured on air and replayed to the
+ * device afterwards from another radio device, and must be refused.
  *
  * @module
  */
 
-import { bytesToHex, randomBytes } from '../../bytes.js';
+import type { Clock } from '../../clock.js';
 import { isPqbleError } from '../../errors.js';
-import { acceptResume, completeResume, createResumeToken, decodeResumeRequest, deriveTicketId, encodeResumeReject, encodeResumeRequest } from '../../resumption/index.js';
-import type { SessionStore, StoredSession } from '../../session/store.js';
+import { Reassembler } from '../../framing/index.js';
+import { generateIdentity } from '../../identity/index.js';
+import type { Link } from '../../link/types.js';
+import { silentLogger } from '../../logger.js';
+import { SimulatedRadio } from '../../radio/index.js';
+import { decodeResumeReject } from '../../resumption/reject.js';
+import { MemorySessionStore } from '../../session/memory-store.js';
+import type { SessionStore } from '../../session/store.js';
+import { BleTransport, type BleConnection } from '../../transport/index.js';
+import { MessageType } from '../../wire.js';
 import { FleetStoreStats, ObservedStore } from './observed-store.js';
 
 /** Options of {@link runFleetBench}. */
 export interface FleetBenchOptions {
-  /** The gateways' stores: one per gateway, all on the same fleet. */
+  /** The gateways' stores: one per gateway, all on the same fleet (same keys and namespace). Not closed here. */
   readonly stores: readonly SessionStore[];
   /** Devices (default 200). */
   readonly devices?: number;
@@ -25,10 +36,16 @@ export interface FleetBenchOptions {
   readonly reconnects?: number;
   /** Share of reconnects where a second gateway races for the same device (default 0.2). */
   readonly raceShare?: number;
-  /** Share of device-started resumptions replayed at a third gateway (default 0.1). */
+  /** Share of reconnects whose resume request is captured on air and replayed to the device (default 0.1). */
   readonly replayShare?: number;
-  /** Devices reconnecting at the same time (default 8); all gateways share this process's event loop, so higher values add queueing to the latencies. */
+  /** Devices reconnecting at the same time (default 8); everything shares this process's event loop, so higher values add queueing to the latencies. */
   readonly concurrency?: number;
+  /** Every transport's `handshakeTimeoutMs` (default 20 000). */
+  readonly handshakeTimeoutMs?: number;
+  /** The gateways' `storeTimeoutMs` (default 2 000). */
+  readonly storeTimeoutMs?: number;
+  /** Seed of the simulated radio (default 1). */
+  readonly seed?: number;
   /** Called after each device finished. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -39,35 +56,94 @@ export interface FleetBenchReport {
   readonly devices: number;
   /** Connects after each device's first contact. */
   readonly reconnects: number;
-  /** Reconnects that resumed (either direction). */
+  /** Reconnects where a gateway's connection came up with `connectionType === 'resumed'`. */
   readonly resumed: number;
-  /** Reconnects that fell back to a full handshake. */
+  /** Reconnects that came up, but only by a full handshake. */
   readonly fullHandshakes: number;
-  /** Tickets (or outbound secrets) accepted more than once: must be 0. */
+  /** Reconnects where no gateway got a connection (each ended in a coded error). */
+  readonly failed: number;
+  /** Tickets (device stores) and outbound secrets (gateway stores) accepted more than once: must be 0. */
   readonly doubleUse: number;
-  /** Median and 99th percentile of every store call, ms. */
+  /** Median and 99th percentile of every gateway store call, ms. */
   readonly storeP50Ms: number;
   readonly storeP99Ms: number;
   /** Reconnects where two gateways raced. */
   readonly races: number;
-  /** Replayed requests, and how many of them every gateway refused. */
+  /** Resume requests captured on air and replayed to their device, and how many the device refused with `unknown-ticket`. */
   readonly replays: number;
   readonly replaysRefused: number;
-  /** Store calls that rejected (timeouts, Redis unavailable). */
+  /** Gateway store calls that rejected (timeouts, Redis unavailable). */
   readonly storeErrors: number;
+  /** The longest connect (first contacts and reconnects, every gateway's attempt, from the call until it settled), real ms. */
+  readonly slowestConnectMs: number;
+  /** The same in the radio's (virtual) time, ms; `handshakeTimeoutMs` bounds it. */
+  readonly slowestConnectRadioMs: number;
 }
 
+/** A device under test: its transport and the connections it surfaced that are still open. */
 interface Device {
-  readonly fingerprint: string;
-  readonly deviceId: string;
-  /** Secret of the device -> hub direction (the hub's inbound slot). */
-  outbound: Uint8Array | undefined;
-  /** Secret of the hub -> device direction (the hub's outbound secret). */
-  inbound: Uint8Array | undefined;
+  readonly id: string;
+  readonly transport: BleTransport;
+  readonly surfaced: BleConnection[];
+  wake: (() => void) | undefined;
   lastGateway: number;
 }
 
-/** Runs the simulation (see the module header). */
+/** How one gateway's connect ended. */
+type Outcome = { readonly gateway: number; readonly connection: BleConnection } | { readonly gateway: number; readonly error: unknown };
+
+const ATTACKER_ID = 'ee00000000a1';
+
+function gatewayId(i: number): string {
+  return `9a${i.toString(16).padStart(10, '0')}`;
+}
+
+function deviceId(i: number): string {
+  return `de${i.toString(16).padStart(10, '0')}`;
+}
+
+/** Waits `ms` of real time without keeping the process alive. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Sends one captured packet on a raw link; resolves the reply's reject reason, `'accept'`, another kind, or `'closed'`. */
+async function replayOnce(link: Link, packet: Uint8Array, timeoutMs: number): Promise<string> {
+  const r = new Reassembler();
+  let settle: (kind: string) => void = () => undefined;
+  const reply = new Promise<string>((resolve) => {
+    settle = resolve;
+  });
+  const offPacket = link.onPacket((p) => {
+    let m: Uint8Array | undefined;
+    try {
+      m = r.push(p);
+    } catch {
+      settle('malformed');
+      return;
+    }
+    if (m === undefined) return;
+    if (m[0] === MessageType.ResumeReject) {
+      try {
+        settle(decodeResumeReject(m));
+      } catch {
+        settle('malformed');
+      }
+    } else settle(m[0] === MessageType.ResumeAccept ? 'accept' : `0x${(m[0] ?? 0).toString(16)}`);
+  });
+  const offClose = link.onClose(() => settle('closed'));
+  const timer = setTimeout(() => settle('timeout'), timeoutMs);
+  try {
+    await link.send(packet);
+    return await reply;
+  } finally {
+    clearTimeout(timer);
+    offPacket();
+    offClose();
+  }
+}
+
+/** Runs the benchmark (see the module header). Every transport and the radio are closed before it returns. */
 export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBenchReport> {
   if (options.stores.length < 1) throw new RangeError('stores must hold at least one gateway store');
   const deviceCount = options.devices ?? 200;
@@ -75,168 +151,181 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
   const raceShare = options.raceShare ?? 0.2;
   const replayShare = options.replayShare ?? 0.1;
   const concurrency = options.concurrency ?? 8;
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 20_000;
+  const storeTimeoutMs = options.storeTimeoutMs ?? 2_000;
   let resumed = 0;
   let fullHandshakes = 0;
+  let failed = 0;
   let races = 0;
   let replays = 0;
   let replaysRefused = 0;
   let reconnects = 0;
+  let slowestConnectMs = 0;
+  let slowestConnectRadioMs = 0;
 
-  // Every store call goes through an ObservedStore: timed, errors and single uses counted.
+  // Gateway store calls are timed and counted (the Redis figures); the devices' stores are
+  // observed too, apart, so that a ticket a device accepted twice counts in doubleUse.
   const stats = new FleetStoreStats();
-  const observed = options.stores.map((store) => new ObservedStore(store, stats));
-  /** A store call whose coded rejection (already counted) means "no answer". */
-  const timed = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await call();
-    } catch (err) {
-      if (!isPqbleError(err)) throw err;
-      return undefined;
-    }
-  };
-  const pick = (not: readonly number[]): number => {
-    if (observed.length <= not.length) return not[0] ?? 0;
-    for (;;) {
-      const g = Math.floor(Math.random() * observed.length);
-      if (!not.includes(g)) return g;
-    }
-  };
+  const deviceStats = new FleetStoreStats();
+  const radio = new SimulatedRadio({ seed: options.seed ?? 1 });
+  const hub = generateIdentity();
+  const gateways: BleTransport[] = [];
+  const devices: Device[] = [];
+  let attacker: ReturnType<SimulatedRadio['createDevice']> | undefined;
+  // Resume requests captured on air, by device id: a key with `undefined` asks for the next one.
+  const captures = new Map<string, Uint8Array | undefined>();
+  radio.setFaults({
+    intercept: (e) => {
+      const id = e.link.peripheralDeviceId;
+      // A single-packet message (flags 0x03, message id) whose first byte is a resume request.
+      if (e.from === 'central' && captures.has(id) && captures.get(id) === undefined && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeRequest) {
+        captures.set(id, e.packet.slice());
+      }
+      return 'deliver';
+    },
+  });
 
-  /** A full handshake at gateway `g`: fresh secrets both sides (the ML-KEM/ML-DSA part is not simulated). */
-  const fullHandshake = async (d: Device, g: number): Promise<void> => {
-    const now = Date.now();
-    d.outbound = randomBytes(32);
-    d.inbound = randomBytes(32);
-    const entry: StoredSession = {
-      peerFingerprint: d.fingerprint,
-      deviceId: d.deviceId,
-      establishedMs: now,
-      lastActiveMs: now,
-      outbound: d.inbound.slice(),
-      inbound: { secret: d.outbound.slice(), ticketId: deriveTicketId(d.outbound) },
+  try {
+    for (let i = 0; i < options.stores.length; i++) {
+      gateways.push(
+        await BleTransport.create({
+          identity: hub,
+          link: radio.createDevice({ deviceId: gatewayId(i) }),
+          logger: silentLogger,
+          sessionStore: new ObservedStore(options.stores[i], stats),
+          maxConnections: 1000,
+          handshakeTimeoutMs,
+          storeTimeoutMs,
+          sessionCleanupInterval: null,
+          sessionSaveInterval: null,
+        }),
+      );
+    }
+    for (let i = 0; i < deviceCount; i++) {
+      const id = deviceId(i);
+      const transport = await BleTransport.create({
+        identity: generateIdentity(),
+        link: radio.createDevice({ deviceId: id }),
+        logger: silentLogger,
+        sessionStore: new ObservedStore(new MemorySessionStore(), deviceStats),
+        handshakeTimeoutMs,
+        sessionCleanupInterval: null,
+        sessionSaveInterval: null,
+        // Replays come from one attacker address: the limit would answer 'rate-limited' before
+        // the ticket is looked at, and the benchmark counts refusals of the ticket itself.
+        resumeAttemptBurst: 1000,
+        resumeFailureBudget: 1_000_000,
+      });
+      const d: Device = { id, transport, surfaced: [], wake: undefined, lastGateway: 0 };
+      transport.onConnection((c) => {
+        d.surfaced.push(c);
+        d.wake?.();
+      });
+      devices.push(d);
+    }
+    attacker = radio.createDevice({ deviceId: ATTACKER_ID });
+    const clock: Clock = attacker.clock;
+
+    const pick = (not: number): number => {
+      if (gateways.length === 1) return 0;
+      const g = Math.floor(Math.random() * (gateways.length - 1));
+      return g >= not ? g + 1 : g;
     };
-    await timed(() => observed[g].put(entry));
-    d.lastGateway = g;
-  };
 
-  /** Gateway `g` answers a device's resume request (responder side of the keeper). */
-  const respond = async (g: number, d: Device, request: Uint8Array): Promise<Uint8Array> => {
-    const token = decodeResumeRequest(request);
-    const entry = await timed(() => observed[g].getByTicket(token.ticketId));
-    if (entry?.inbound === undefined || entry.peerFingerprint !== d.fingerprint) return encodeResumeReject('unknown-ticket');
-    let accept;
-    try {
-      accept = acceptResume(entry.inbound.secret, request);
-    } catch {
-      return encodeResumeReject('unknown-ticket');
-    }
-    const next = accept.keys.nextSecret;
-    const ok = await timed(() => observed[g].consumeInbound(d.fingerprint, token.ticketId, { secret: next, ticketId: deriveTicketId(next) }, { deviceId: d.deviceId, lastActiveMs: Date.now() }));
-    if (ok !== true) return encodeResumeReject('unknown-ticket');
-    return accept.message;
-  };
-
-  /** The device starts the resumption at `targets` (two when gateways race). */
-  const deviceResumes = async (d: Device, targets: readonly number[]): Promise<boolean> => {
-    if (d.outbound === undefined) return false;
-    const rs = d.outbound;
-    const request = encodeResumeRequest(createResumeToken(rs));
-    const replies = await Promise.all(targets.map((g) => respond(g, d, request)));
-    let done = false;
-    for (const reply of replies) {
+    /** One gateway's connect to `d`, timed in both clocks. */
+    const connect = async (g: number, d: Device): Promise<Outcome> => {
+      const t0 = performance.now();
+      const v0 = clock.now();
       try {
-        const keys = completeResume(rs, request, reply);
-        if (!done) d.outbound = keys.nextSecret;
-        done = true;
-      } catch {
-        // a reject: the other gateway may have accepted
+        return { gateway: g, connection: await gateways[g].connectToDevice(d.id) };
+      } catch (error) {
+        if (!isPqbleError(error)) throw error;
+        return { gateway: g, error };
+      } finally {
+        slowestConnectMs = Math.max(slowestConnectMs, performance.now() - t0);
+        slowestConnectRadioMs = Math.max(slowestConnectRadioMs, clock.now() - v0);
       }
-    }
-    if (done && Math.random() < replayShare) {
+    };
+
+    /** Connects `d` from every gateway in `targets` at once, lets the device surface its side, closes everything. */
+    const contact = async (d: Device, targets: readonly number[]): Promise<Outcome[]> => {
+      const outcomes = await Promise.all(targets.map((g) => connect(g, d)));
+      const up = outcomes.filter((o) => 'connection' in o).length;
+      // The device's side comes up right after the gateway's; wait for it (bounded).
+      const deadline = performance.now() + handshakeTimeoutMs;
+      while (d.surfaced.length < up && performance.now() < deadline) {
+        await Promise.race([new Promise<void>((resolve) => (d.wake = resolve)), sleep(20)]);
+        d.wake = undefined;
+      }
+      for (const o of outcomes) if ('connection' in o) await o.connection.close();
+      for (const c of d.surfaced.splice(0)) await c.close();
+      return outcomes;
+    };
+
+    const replay = async (d: Device): Promise<void> => {
+      const packet = captures.get(d.id);
+      captures.delete(d.id);
+      if (packet === undefined || attacker === undefined) return;
       replays++;
-      const g = pick(targets);
-      const reply = await respond(g, d, request);
-      if (reply.length === 2) replaysRefused++;
-    }
-    return done;
-  };
-
-  /** Gateways `targets` start the resumption towards the device (they race when two). */
-  const gatewaysResume = async (d: Device, targets: readonly number[]): Promise<boolean> => {
-    const attempts = await Promise.all(
-      targets.map(async (g) => {
-        const entry = await timed(() => observed[g].getByDevice(d.deviceId));
-        if (entry?.outbound === undefined || entry.peerFingerprint !== d.fingerprint) return false;
-        const rs = entry.outbound;
-        const request = encodeResumeRequest(createResumeToken(rs));
-        // The device answers from its own single-use state.
-        let reply: Uint8Array;
-        if (d.inbound === undefined) reply = encodeResumeReject('unknown-ticket');
-        else {
-          try {
-            const a = acceptResume(d.inbound, request);
-            d.inbound = a.keys.nextSecret;
-            reply = a.message;
-          } catch {
-            reply = encodeResumeReject('unknown-ticket');
-          }
-        }
-        let keys;
-        try {
-          keys = completeResume(rs, request, reply);
-        } catch {
-          return false;
-        }
-        await timed(() => observed[g].replaceOutbound(d.fingerprint, rs, keys.nextSecret, { deviceId: d.deviceId, lastActiveMs: Date.now() }));
-        return true;
-      }),
-    );
-    return attempts.some(Boolean);
-  };
-
-  const devices: Device[] = Array.from({ length: deviceCount }, () => ({
-    fingerprint: bytesToHex(randomBytes(32)),
-    deviceId: bytesToHex(randomBytes(6)),
-    outbound: undefined,
-    inbound: undefined,
-    lastGateway: 0,
-  }));
-  let nextDevice = 0;
-  let finished = 0;
-  const worker = async (): Promise<void> => {
-    while (nextDevice < devices.length) {
-      const d = devices[nextDevice++];
-      await fullHandshake(d, Math.floor(Math.random() * observed.length));
-      for (let k = 0; k < reconnectsEach; k++) {
-        reconnects++;
-        const g = pick([d.lastGateway]);
-        const targets = Math.random() < raceShare && observed.length > 1 ? [g, pick([g])] : [g];
-        if (targets.length > 1) races++;
-        const ok = k % 2 === 0 ? await deviceResumes(d, targets) : await gatewaysResume(d, targets);
-        if (ok) {
-          resumed++;
-          d.lastGateway = g;
-        } else {
-          fullHandshakes++;
-          await fullHandshake(d, g);
-        }
+      let link: Link | undefined;
+      try {
+        link = await attacker.connect(d.id);
+        if ((await replayOnce(link, packet, handshakeTimeoutMs)) === 'unknown-ticket') replaysRefused++;
+      } catch (err) {
+        if (!isPqbleError(err)) throw err;
+      } finally {
+        await link?.close();
       }
-      options.onProgress?.(++finished, devices.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, deviceCount)) }, worker));
+    };
+
+    let nextDevice = 0;
+    let finished = 0;
+    const worker = async (): Promise<void> => {
+      while (nextDevice < devices.length) {
+        const d = devices[nextDevice++];
+        d.lastGateway = Math.floor(Math.random() * gateways.length);
+        await contact(d, [d.lastGateway]);
+        for (let k = 0; k < reconnectsEach; k++) {
+          reconnects++;
+          const g = pick(d.lastGateway);
+          const targets = Math.random() < raceShare && gateways.length > 1 ? [g, pick(g)] : [g];
+          if (targets.length > 1) races++;
+          const replayed = Math.random() < replayShare;
+          if (replayed) captures.set(d.id, undefined);
+          const outcomes = await contact(d, targets);
+          const winner = outcomes.find((o) => 'connection' in o && o.connection.connectionType === 'resumed');
+          const up = outcomes.find((o) => 'connection' in o);
+          if (winner !== undefined) resumed++;
+          else if (up !== undefined) fullHandshakes++;
+          else failed++;
+          d.lastGateway = (winner ?? up)?.gateway ?? d.lastGateway;
+          if (replayed) await replay(d);
+          captures.delete(d.id);
+        }
+        options.onProgress?.(++finished, devices.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, deviceCount)) }, worker));
+  } finally {
+    for (const t of [...gateways, ...devices.map((d) => d.transport)]) await t.close();
+    await radio.close();
+  }
   return {
-    gateways: observed.length,
+    gateways: gateways.length,
     devices: deviceCount,
     reconnects,
     resumed,
     fullHandshakes,
-    doubleUse: stats.doubleUse,
+    failed,
+    doubleUse: stats.doubleUse + deviceStats.doubleUse,
     storeP50Ms: stats.percentileMs(50),
     storeP99Ms: stats.percentileMs(99),
     races,
     replays,
     replaysRefused,
     storeErrors: stats.storeErrors,
+    slowestConnectMs: Math.round(slowestConnectMs * 1000) / 1000,
+    slowestConnectRadioMs: Math.round(slowestConnectRadioMs * 1000) / 1000,
   };
 }
+
