@@ -38,7 +38,7 @@ if (REDIS_SKIP !== undefined) {
           }
         }
         assert.ok(failure !== undefined, 'Redis filled up');
-        assert.ok(isPqbleError(failure) && failure.code.startsWith('PQBLE_ERR_STORE_'), `a coded error: ${String(failure)}`);
+        assert.ok(isPqbleError(failure) && failure.code.startsWith('PQBLE_ERR_STORE_'), `a coded error: ${failure instanceof Error ? failure.message : typeof failure}`);
         assert.equal((await store.get(kept.peerFingerprint))?.deviceId, kept.deviceId, 'reads still work');
         // A gateway on the full store: its session cannot be stored, so the reconnect is a
         // full handshake again; nothing hangs or crashes.
