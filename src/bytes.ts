@@ -1,6 +1,6 @@
 /**
- * Byte helpers shared by every layer. Public APIs take and return `Uint8Array`
- * (STYLE.md rule 3); these helpers never mutate their inputs except `wipe`.
+ * Byte helpers shared by every layer. Public APIs take and return `Uint8Array`;
+ * these helpers never mutate their inputs except `wipe`.
  *
  * @module
  */

@@ -1,10 +1,14 @@
 /**
  * pqble: a post-quantum secure link for Bluetooth Low Energy with 1-RTT session resumption.
  *
- * The root exports the transport, identities, trust policies, the session cache and store,
- * the resumption token, the link seam types and the coded errors. The simulated radio is at
- * `pqble/radio`; the real-radio adapters at `pqble/noble` and `pqble/bleno` (optional,
- * native, loaded only when imported).
+ * The root exports the transport, identities, trust policies, the session cache and store
+ * seam, the resumption token, the link seam types, the crypto backends and the coded
+ * errors, and loads no Node.js module (it bundles for a browser; `node:crypto` is taken
+ * from `process.getBuiltinModule` when a native primitive first runs). The node-only parts
+ * (identity key files, the file session store and its tools) are at `pqble/node`; the
+ * simulated radio at `pqble/radio`; the real-radio adapters at `pqble/noble` and
+ * `pqble/bleno` (optional peer dependencies, loaded only when used); the Redis store at
+ * `pqble/redis` (docs/api.md "Entry points").
  *
  * @module
  */
@@ -17,9 +21,17 @@ export * from './link/index.js';
 export type { CryptoBackendName, CryptoProvider, KeyPair, NodeCryptoSupport } from './crypto/index.js';
 export { cryptoBackend, defaultCrypto, nobleCrypto, nodeCrypto, nodeCryptoSupport } from './crypto/index.js';
 export * from './transport/index.js';
-export { generateIdentity, loadIdentity, saveIdentity, identityFingerprint, fingerprintToHex, parseFingerprint } from './identity/index.js';
-export type { Identity } from './identity/index.js';
+export { generateIdentity, identityFromSeed, identityFromKeyPair, isIdentity, identityFingerprint, fingerprintToHex, parseFingerprint } from './identity/identity.js';
+export type { Identity, GenerateIdentityOptions, IdentityFromSecretOptions } from './identity/identity.js';
 export type { TrustPolicy, PeerInfo } from './handshake/index.js';
 export { ResumeToken } from './resumption/index.js';
-export { SessionCache, FileSessionStore } from './session/index.js';
-export type { CachedSession, SessionCacheOptions, SnapshotSessionStore, FileSessionStoreOptions } from './session/index.js';
+export { ResumeRejectedError } from './resumption/reject.js';
+export type { ResumeRejectReason } from './resumption/reject.js';
+export { SessionCache } from './session/cache.js';
+export type { SessionCacheOptions } from './session/cache.js';
+export type { CachedSession } from './session/types.js';
+export type { SnapshotSessionStore } from './session/snapshot-store.js';
+export { MemorySessionStore, DEFAULT_MEMORY_STORE_TIMEOUT_MS } from './session/memory-store.js';
+export type { MemorySessionStoreOptions } from './session/memory-store.js';
+export { MAX_STORE_VALUE_BYTES, STORE_VALUE_NAME_RE } from './session/store.js';
+export type { SessionStore, StoredSession, InboundSlot, StoreCallOptions, SessionTouch, RatchetUpdate } from './session/store.js';

@@ -13,10 +13,13 @@ export interface Logger {
   debug?(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** The default logger: warnings to stderr, prefixed with `pqble:`; debug dropped. */
+/** The default logger: warnings to stderr through `process.emitWarning` (`console.warn` outside Node), prefixed with `pqble:`; debug dropped. */
 export const consoleLogger: Logger = {
   warn(message, fields) {
-    process.emitWarning(fields === undefined ? message : `${message} ${JSON.stringify(fields)}`, { code: 'PQBLE_WARNING' });
+    const text = fields === undefined ? message : `${message} ${JSON.stringify(fields)}`;
+    const proc = (globalThis as { process?: { emitWarning?: (text: string, options: { code: string }) => void } }).process;
+    if (typeof proc?.emitWarning === 'function') proc.emitWarning(text, { code: 'PQBLE_WARNING' });
+    else console.warn(text);
   },
 };
 

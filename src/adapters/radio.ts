@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the noble and bleno adapters (docs/hardware.md): BLE address <-> device
  * id mapping, waiting for the adapter to power on, and coded "radio unavailable" errors
- * with a hint when the library's native part is missing.
+ * that say what to install when the library or its native part is missing.
  *
  * @module
  */
@@ -71,18 +71,42 @@ export function isMissingNativeBinding(err: unknown): boolean {
   );
 }
 
-/** The hint appended when a library or its native part cannot be loaded. */
+/**
+ * True if `err` says the package `packageName` itself is not installed: Node's
+ * `Cannot find package '<name>'` (`ERR_MODULE_NOT_FOUND`, from `import()`) or
+ * `Cannot find module '<name>'` (`MODULE_NOT_FOUND`, from `require`) naming the package,
+ * not a module or native part inside it.
+ */
+export function isMissingPackage(err: unknown, packageName: string): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
+  return err.message.includes(`'${packageName}'`) || err.message.includes(`"${packageName}"`);
+}
+
+/** The hint appended when `packageName` (an optional peer dependency of pqble) is not installed. */
+export function notInstalledHint(packageName: string): string {
+  return `it is not installed. It is an optional peer dependency of pqble: run \`npm install ${packageName}\`; see docs/hardware.md "Installing the radio libraries"`;
+}
+
+/** The hint appended when a library is installed but its native part cannot be loaded. */
 export function nativeBindingHint(packageName: string): string {
+  const parts = `${packageName} @stoprocent/bluetooth-hci-socket`;
   return (
-    `${packageName} or its native part could not be loaded. It is an optional dependency of pqble whose install ` +
-    `script npm does not run unless approved: run \`npm install-scripts approve ${packageName} @stoprocent/bluetooth-hci-socket\` ` +
-    `then \`npm rebuild ${packageName}\` (see docs/hardware.md "Installing the native parts")`
+    `it is installed but its native part did not load. Run \`npm install-scripts approve ${parts}\` ` +
+    `then \`npm rebuild ${parts}\`; see docs/hardware.md "Installing the radio libraries"`
   );
 }
 
-/** A `PQBLE_ERR_RADIO_UNAVAILABLE` error; adds the install hint when `cause` is a loading failure. */
+/**
+ * A `PQBLE_ERR_RADIO_UNAVAILABLE` error. When `cause` is a loading failure the message ends
+ * with what to do: `npm install <package>` if the package is not installed, the approve and
+ * rebuild commands if its native part did not load.
+ */
 export function radioUnavailable(message: string, packageName: string, cause?: unknown): LinkError {
-  const text = cause !== undefined && isMissingNativeBinding(cause) ? `${message}: ${nativeBindingHint(packageName)}` : message;
+  let text = message;
+  if (cause !== undefined && isMissingPackage(cause, packageName)) text = `${message}: ${notInstalledHint(packageName)}`;
+  else if (cause !== undefined && isMissingNativeBinding(cause)) text = `${message}: ${nativeBindingHint(packageName)}`;
   return new LinkError('PQBLE_ERR_RADIO_UNAVAILABLE', text, cause === undefined ? {} : { cause });
 }
 
@@ -137,13 +161,20 @@ export function waitForPoweredOn(radio: PoweredRadioLike, options: WaitForPowere
       if (typeof state === 'string') lastState = state;
       if (state === 'poweredOn') finish();
       else if (typeof state === 'string' && HOPELESS_STATES.has(state)) {
-        finish(radioUnavailable(`the Bluetooth adapter is ${state} (${packageName})`, packageName));
+        finish(radioUnavailable(hopelessStateMessage(state, packageName), packageName));
       }
     };
     const onState = (state: string): void => check(state);
     const onAbort = (): void => finish(new AbortError(undefined, { cause: signal?.reason }));
     const timer = setTimeout(
-      () => finish(radioUnavailable(`the Bluetooth adapter did not power on within ${timeoutMs} ms (still ${lastState}; ${packageName})`, packageName)),
+      () =>
+        finish(
+          radioUnavailable(
+            `no Bluetooth adapter is on: it did not power on within ${timeoutMs} ms (still ${lastState}; ${packageName}). ` +
+              'Is one present, switched on and not blocked by rfkill?',
+            packageName,
+          ),
+        ),
       timeoutMs,
     );
     if (signal?.aborted === true) {
@@ -162,6 +193,14 @@ export function waitForPoweredOn(radio: PoweredRadioLike, options: WaitForPowere
       finish(radioUnavailable(`${packageName} failed to start`, packageName, err));
     }
   });
+}
+
+/** What a final adapter state (`unsupported`, `unauthorized`) means, for the error message. */
+function hopelessStateMessage(state: string, packageName: string): string {
+  if (state === 'unauthorized') {
+    return `not permitted to use the Bluetooth adapter: ${packageName} reports unauthorized; see docs/hardware.md for the permissions it needs`;
+  }
+  return `no usable Bluetooth adapter: ${packageName} reports ${state}, so none is present, or it or the OS lacks Bluetooth LE support`;
 }
 
 /** A BLE library module as noble and bleno export it: a default instance and a factory of fresh ones. */

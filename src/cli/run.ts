@@ -79,7 +79,8 @@ function globalHelp(): string {
 /** The text of the one-line error report for `err` (without the `pqble: ` prefix). */
 export function describeError(err: unknown): string {
   if (isPqbleError(err, 'PQBLE_ERR_RADIO_UNAVAILABLE')) {
-    return /^radio unavailable/i.test(err.message) ? oneLine(err.message) : `radio unavailable (${oneLine(err.message)})`;
+    // Not cut at the usual 300 characters: the message ends with the commands that fix it.
+    return /^radio unavailable/i.test(err.message) ? oneLine(err.message, 1000) : `radio unavailable (${oneLine(err.message, 1000)})`;
   }
   if (err instanceof Error) return oneLine(err.message === '' ? err.name : err.message);
   return oneLine(String(err));

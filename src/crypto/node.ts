@@ -26,10 +26,10 @@
  * @module
  */
 
-import * as nc from 'node:crypto';
 import type { KeyObject, PrivateKeyInput, PublicKeyInput } from 'node:crypto';
 import { checkBytes } from '../bytes.js';
 import { PqbleError } from '../errors.js';
+import { lazyNodeCrypto as nc, nodeCryptoModule } from './node-builtin.js';
 import { nobleCrypto } from './noble.js';
 import { OID, expandedKeyOf, expandedKeyPrefix } from './pkcs8.js';
 import { SIZES, type CryptoProvider, type KeyPair } from './types.js';
@@ -122,6 +122,7 @@ function hex(b: Uint8Array): string {
 }
 
 function probe(): NodeCryptoSupport {
+  if (nodeCryptoModule() === undefined) return { available: false, reason: 'node:crypto is not available here (not running on Node.js)' };
   const where = `Node ${process.versions.node} (OpenSSL ${process.versions.openssl ?? 'unknown'})`;
   if (typeof api.encapsulate !== 'function' || typeof api.decapsulate !== 'function') {
     return { available: false, reason: `node:crypto on ${where} has no ML-KEM (crypto.encapsulate/decapsulate, Node 24)` };

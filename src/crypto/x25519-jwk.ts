@@ -8,14 +8,15 @@
  * @module
  */
 
-import * as nc from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { checkBytes } from '../bytes.js';
+import { lazyNodeCrypto as nc, nodeCryptoModule } from './node-builtin.js';
 import { nobleCrypto } from './noble.js';
 import { SIZES, type CryptoProvider, type KeyPair } from './types.js';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 
-function privateKey(sk: Uint8Array): nc.KeyObject {
+function privateKey(sk: Uint8Array): KeyObject {
   return nc.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64(sk), x: '' }, format: 'jwk' });
 }
 
@@ -55,6 +56,7 @@ let probed: boolean | undefined;
 /** True if `node:crypto` computes RFC 7748's X25519 test vector through JWK keys (probed once). */
 export function jwkX25519Available(): boolean {
   if (probed === undefined) {
+    if (nodeCryptoModule() === undefined) return (probed = false);
     try {
       probed = Buffer.from(jwkX25519(Buffer.from(ALICE_SK, 'hex'), Buffer.from(BOB_PK, 'hex'))).toString('hex') === SHARED;
     } catch {

@@ -1,6 +1,6 @@
 /**
  * Fragmentation: cutting one message into BLE-MTU-sized packets (docs/framing.md
- * "Fragmentation"; plan Phase 3.2). A message that fits in one packet costs 2 header bytes;
+ * "Fragmentation"). A message that fits in one packet costs 2 header bytes;
  * a longer one costs 6 bytes in its first fragment and 4 in each later one.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Fragment header codec (docs/framing.md "Header layout"; plan Phase 3.2, BLE fragmentation).
+ * Fragment header codec (docs/framing.md "Header layout").
  *
  * Every packet (one ATT value) starts with a 2-, 4- or 6-byte header:
  *

@@ -1,5 +1,5 @@
 /**
- * Fragmentation and reassembly (docs/framing.md; plan Phase 3.2): messages of up to
+ * Fragmentation and reassembly (docs/framing.md): messages of up to
  * `maxMessageBytes` (default 64 KiB) are cut into packets of at most `Link.maxPayloadBytes`
  * (ATT MTU - 3, 20..514) bytes and put back together on the other side.
  *

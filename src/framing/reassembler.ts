@@ -1,6 +1,6 @@
 /**
  * Reassembly: putting a peer's packets back together into messages (docs/framing.md
- * "Reassembly" and "Limits"; plan Phase 3.2). Packets arrive in order (the BLE link is
+ * "Reassembly" and "Limits"). Packets arrive in order (the BLE link is
  * reliable and in order) but fragments of different messages may interleave; they are told
  * apart by message id.
  *

@@ -1,6 +1,5 @@
 /**
- * The full handshake's key schedule (docs/protocol.md "Key schedule"; DESIGN.md
- * "Cryptography"). HKDF-SHA-256 throughout, TLS 1.3-shaped, with every label prefixed
+ * The full handshake's key schedule (docs/protocol.md "Key schedule"). HKDF-SHA-256 throughout, TLS 1.3-shaped, with every label prefixed
  * `"pqble v1 "`:
  *
  * ```

@@ -1,5 +1,5 @@
 /**
- * Trust policy and pinned peer keys (docs/protocol.md "Trust"; DESIGN.md "Cryptography":
+ * Trust policy and pinned peer keys (docs/protocol.md "Trust" and "Identities and fingerprints":
  * peers are known by the fingerprint of their ML-DSA public key; the device id is only a
  * lookup hint). The handshake proves *who* the peer is; a {@link PeerDirectory} decides
  * whether that peer is welcome, and remembers pinned keys for pinned-mode handshakes.

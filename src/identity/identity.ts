@@ -1,5 +1,5 @@
 /**
- * Long-term identities (DESIGN.md "Cryptography"; docs/protocol.md "Identities and
+ * Long-term identities (docs/protocol.md "Identities and
  * fingerprints"). A peer is known by its ML-DSA-65 identity key, named by a 32-byte
  * fingerprint: SHA-256 over the domain label `"pqble v1 identity fingerprint"` followed by
  * the 1,952-byte public key. BLE addresses rotate; fingerprints do not.

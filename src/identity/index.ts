@@ -1,6 +1,6 @@
 /**
- * Long-term ML-DSA-65 identities, their fingerprints and key files (DESIGN.md
- * "Cryptography"; docs/protocol.md "Identities and fingerprints", "Identity file").
+ * Long-term ML-DSA-65 identities, their fingerprints and key files (docs/protocol.md
+ * "Identities and fingerprints", "Identity file").
  *
  * @module
  */

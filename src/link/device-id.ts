@@ -1,7 +1,7 @@
 /**
  * Device ids: a BLE device's 6-byte address, written as 12 lowercase hex digits. BLE
  * addresses rotate, so a device id is only a hint; peers are known by their identity
- * fingerprint (DESIGN.md "Cryptography").
+ * fingerprint (docs/protocol.md "Identities and fingerprints").
  *
  * @module
  */

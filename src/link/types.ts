@@ -1,5 +1,5 @@
 /**
- * The radio link seam (DESIGN.md "Layers"; STYLE.md rule 11). One narrow interface that the
+ * The radio link seam (docs/radio-model.md; docs/hardware.md). One narrow interface that the
  * simulated radio implements, and the noble (central) and bleno (peripheral) adapters
  * implement for real hardware. Everything above it (framing, handshake, records,
  * transport) sees only these types.

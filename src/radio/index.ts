@@ -1,5 +1,5 @@
 /**
- * The simulated BLE radio (DESIGN.md "The simulated radio"; docs/radio-model.md): an
+ * The simulated BLE radio (docs/radio-model.md): an
  * in-process implementation of the link seam (src/link/types.ts) with a virtual clock,
  * a BLE timing model and fault injection.
  *

@@ -1,5 +1,5 @@
 /**
- * Option checking for the simulated radio (STYLE.md rule 5; docs/radio-model.md "Options"):
+ * Option checking for the simulated radio (docs/radio-model.md "Options"):
  * defaults merged once, labelled TypeError/RangeError, unknown keys rejected.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * The simulated radio (DESIGN.md "The simulated radio"; docs/radio-model.md): the medium
+ * The simulated radio (docs/radio-model.md): the medium
  * that simulated devices share. It owns the clock (virtual by default), the seed, the
  * connection parameters, the faults in force and the radio-wide counters.
  *

@@ -1,5 +1,5 @@
 /**
- * Secure record layer (docs/record.md; DESIGN.md "Cryptography": AEAD records with explicit
+ * Secure record layer (docs/record.md: AEAD records with explicit
  * nonce/sequence management and a hard stop before a counter could wrap).
  *
  * One record is one whole message (the framing layer below fragments it):

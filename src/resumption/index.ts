@@ -1,6 +1,6 @@
 /**
- * Session resumption (docs/resumption.md; DESIGN.md "Resumption", properties 1-4 and the
- * rate limit of property 8): the pure protocol functions and the per-link attempt limiter.
+ * Session resumption (docs/resumption.md; docs/security.md "Properties" 2-7 and 11): the
+ * pure protocol functions and the per-link attempt limiter.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Session resumption protocol (docs/resumption.md; DESIGN.md "Resumption", properties 1-4):
+ * Session resumption protocol (docs/resumption.md; docs/security.md "Properties" 4-6):
  * one round trip, a 32-byte token (16-byte ticket id + 16-byte binder) plus a 16-byte
  * initiator nonce, a 16-byte responder nonce and a 16-byte confirmation MAC, fresh traffic
  * keys from both nonces, and a forward ratchet of the resumption secret.

@@ -1,6 +1,6 @@
 /**
- * Per-link limit on resume attempts (DESIGN.md "Resumption", property 8; docs/resumption.md
- * "Rate limiting"): a token bucket per key, so a flood of forged tokens costs the responder a
+ * Per-link limit on resume attempts (docs/resumption.md "Rate limiting"; docs/security.md
+ * "Properties" 11): a token bucket per key, so a flood of forged tokens costs the responder a
  * map lookup each, not a key derivation. A refused attempt is answered with a
  * `'rate-limited'` reject.
  *

@@ -1,6 +1,6 @@
 /**
- * The in-memory session cache (DESIGN.md "Resumption", properties 6-8;
- * spec/phase-3.3-ble-session-caching.md tasks 3 and 5).
+ * The in-memory session cache (docs/cache-file.md; docs/security.md "Properties" 3, 8
+ * and 10).
  *
  * Entries are keyed by the peer's identity fingerprint and kept in an {@link LruMap} (a map
  * with a linked list in least-recently-used order), with `Map` indexes by device id and by

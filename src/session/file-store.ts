@@ -1,6 +1,6 @@
 /**
- * The session cache file and its storage-key file (DESIGN.md "Resumption", property 5;
- * spec/phase-3.3-ble-session-caching.md task 4; the format is docs/cache-file.md).
+ * The session cache file and its storage-key file (docs/cache-file.md; docs/security.md
+ * "Properties" 9).
  *
  * The cache file is versioned JSON with readable metadata; the only secret in it is each
  * entry's resumption secret, sealed with ChaCha20-Poly1305 under a key derived from a

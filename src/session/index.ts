@@ -1,5 +1,5 @@
 /**
- * Session caching (DESIGN.md "Resumption", properties 5-8; spec/phase-3.3): the in-memory
+ * Session caching (docs/security.md "Properties" 8-10; docs/store.md): the in-memory
  * {@link SessionCache} and its persistence seam ({@link SessionStore}) with the default
  * file-backed {@link FileSessionStore} (format: docs/cache-file.md).
  *

@@ -1,6 +1,6 @@
 /**
  * A map that keeps its keys in least-recently-used order with a doubly linked list
- * (DESIGN.md "Figures": lookup, touch, insert and evict O(1)).
+ * (lookup, touch, insert and evict O(1)).
  *
  * A plain `Map` used as an LRU (delete + set to move a key to the end, `keys().next()` for
  * the oldest) is O(1) on paper only: V8 leaves a deleted slot behind for every delete, and

@@ -1,6 +1,6 @@
 /**
- * The version-1 whole-snapshot persistence seam (being replaced by the per-entry {@link SessionStore} of store.ts) (DESIGN.md "Resumption", property 5;
- * spec/phase-3.3-ble-session-caching.md task 4). `FileSessionStore` (file-store.ts) is the
+ * The version-1 whole-snapshot persistence seam (being replaced by the per-entry {@link SessionStore} of store.ts) (docs/cache-file.md;
+ * docs/security.md "Properties" 9). `FileSessionStore` (file-store.ts) is the
  * default; a shared store (a database, a key-value service) can implement the same interface.
  *
  * @module

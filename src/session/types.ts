@@ -1,6 +1,6 @@
 /**
  * The cached-session record shared by the session cache, its stores and the transport
- * (DESIGN.md "Resumption", properties 5-7; spec/phase-3.3 "CachedSession").
+ * (docs/cache-file.md "Each session"; docs/security.md "Properties" 9 and 10).
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
- * Field checks shared by the session cache and its stores (DESIGN.md "Resumption",
- * properties 5-7; docs/cache-file.md "Fields"). Internal to `src/session`.
+ * Field checks shared by the session cache and its stores (docs/cache-file.md "Fields";
+ * docs/store.md "The store contract"). Internal to `src/session`.
  *
  * @module
  */

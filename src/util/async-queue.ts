@@ -1,6 +1,5 @@
 /**
- * A bounded FIFO with an async consumer side (STYLE.md rule 10: inbound data as a bounded
- * async iterator). Producers `push()` synchronously and learn when the queue is full;
+ * A bounded FIFO with an async consumer side (inbound data as a bounded async iterator). Producers `push()` synchronously and learn when the queue is full;
  * consumers `shift()` with a timeout and an AbortSignal, or iterate.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Option checking (STYLE.md rule 5): typed option objects, defaults merged once, an unknown
+ * Option checking: typed option objects, defaults merged once, an unknown
  * key is an error because a typo looks like an omission.
  *
  * @module

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid, sameUuid } from '../../src/adapters/gatt.js';
 import { AdapterLink, MAX_BUFFERED_INBOUND_PACKETS, clampAttMtu, type LinkDriver } from '../../src/adapters/link-core.js';
-import { deviceIdForBlePeer, deviceIdFromAddress, isMissingNativeBinding, radioUnavailable, randomStaticDeviceId, silenceStoppedSocket } from '../../src/adapters/radio.js';
+import { deviceIdForBlePeer, deviceIdFromAddress, isMissingNativeBinding, isMissingPackage, radioUnavailable, randomStaticDeviceId, silenceStoppedSocket } from '../../src/adapters/radio.js';
 import { LinkError } from '../../src/errors.js';
 import { isDeviceId } from '../../src/link/device-id.js';
 import { delay, rejectsWithCode, waitFor } from './helpers.js';
@@ -93,6 +93,24 @@ describe('radio-unavailable errors', () => {
     assert.doesNotMatch(plain.message, /install-scripts/);
     assert.ok(isMissingNativeBinding(Object.assign(new Error('x'), { code: 'ERR_DLOPEN_FAILED' })));
     assert.ok(!isMissingNativeBinding(new Error('Timeout waiting for Noble to be powered on')));
+  });
+
+  it('name the package to install when the package itself is missing (not a module inside it)', () => {
+    const missing = (message: string, code: string): Error => Object.assign(new Error(message), { code });
+    const notInstalled = missing("Cannot find package '@stoprocent/noble' imported from /app/node_modules/pqble/dist/adapters/noble.js", 'ERR_MODULE_NOT_FOUND');
+    assert.ok(isMissingPackage(notInstalled, '@stoprocent/noble'));
+    assert.ok(isMissingPackage(missing("Cannot find module '@stoprocent/bleno'", 'MODULE_NOT_FOUND'), '@stoprocent/bleno'));
+    const err = radioUnavailable('could not load @stoprocent/noble', '@stoprocent/noble', notInstalled);
+    assert.equal(err.code, 'PQBLE_ERR_RADIO_UNAVAILABLE');
+    assert.equal(err.cause, notInstalled);
+    assert.ok(err.message.includes('run `npm install @stoprocent/noble`'), err.message);
+    assert.doesNotMatch(err.message, /rebuild/);
+    // A module missing inside an installed package is a broken or unbuilt install: rebuild.
+    const inner = missing("Cannot find module '@stoprocent/bluetooth-hci-socket'", 'MODULE_NOT_FOUND');
+    assert.ok(!isMissingPackage(inner, '@stoprocent/noble'));
+    assert.match(radioUnavailable('x', '@stoprocent/noble', inner).message, /npm rebuild @stoprocent\/noble @stoprocent\/bluetooth-hci-socket/);
+    assert.ok(!isMissingPackage(new Error("Cannot find package '@stoprocent/noble'"), '@stoprocent/noble'), 'needs the module-not-found code');
+    assert.ok(!isMissingPackage('Cannot find package', '@stoprocent/noble'));
   });
 });
 

@@ -15,6 +15,7 @@ import { describe, it } from 'node:test';
 
 const CHILD = fileURLToPath(new URL('./fixtures/real-radio-child.ts', import.meta.url));
 const BLOCK = fileURLToPath(new URL('./fixtures/block-ble-libraries.mjs', import.meta.url));
+const HIDE = fileURLToPath(new URL('./fixtures/hide-ble-libraries.mjs', import.meta.url));
 /** The child must be gone by then: poweredOnTimeoutMs (3 s) plus bleno's 1 s poll twice, plus start-up. */
 const EXIT_WITHIN_MS = 15_000;
 
@@ -73,7 +74,17 @@ describe('adapters on the real libraries of this machine (child processes)', () 
       assert.equal(r.report.outcome, 'error');
       assert.equal(r.report.code, 'PQBLE_ERR_RADIO_UNAVAILABLE');
       assert.match(r.report.message ?? '', /npm install-scripts approve @stoprocent\//);
-      assert.match(r.report.message ?? '', /npm rebuild/);
+      assert.match(r.report.message ?? '', /npm rebuild @stoprocent\/(noble|bleno) @stoprocent\/bluetooth-hci-socket/);
+      assert.doesNotMatch(r.report.message ?? '', /not installed/);
+    });
+
+    it(`${mode}: a library that is not installed gives PQBLE_ERR_RADIO_UNAVAILABLE naming the package to install`, { timeout: 30_000 }, async () => {
+      const r = await runChild(mode, ['--import', HIDE]);
+      assertExitedByItself(r);
+      assert.equal(r.report.outcome, 'error');
+      assert.equal(r.report.code, 'PQBLE_ERR_RADIO_UNAVAILABLE');
+      assert.ok((r.report.message ?? '').includes(`run \`npm install @stoprocent/${mode}\``), r.report.message);
+      assert.doesNotMatch(r.report.message ?? '', /rebuild/);
     });
   }
 

@@ -65,7 +65,7 @@ describe('TLS 1.3 classic baseline over the simulated radio', () => {
     assert.equal(resumed.roundTrips, 1);
   });
 
-  it('lands near the reference figures (DESIGN.md: classic ticket resumption ~867 B)', () => {
+  it('lands near the reference figures (docs/benchmarks-tls.md: classic ticket resumption ~867 B)', () => {
     const [full, resumed] = figures;
     // TLS bytes 831 + our framing; the certificate flight makes the full handshake larger
     assert.ok(resumed.payloadBytes > 700 && resumed.payloadBytes < 1100, `resumed payload ${resumed.payloadBytes}`);

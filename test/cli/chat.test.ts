@@ -3,8 +3,9 @@
 // exit 1, and leave stdout clean (the radio libraries' own chatter is held back).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { ensureBuilt, runCli, tempDir } from './helpers.js';
+import { ROOT, ensureBuilt, runCli, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 before(() => ensureBuilt());
@@ -27,6 +28,20 @@ describe('pqble peripheral / central without a radio', () => {
       assert.ok(elapsed < 10_000, `took ${Math.round(elapsed)} ms`);
     });
   }
+
+  it('without the radio library installed, says in full which package to install (central: noble, peripheral: bleno)', () => {
+    const hide = pathToFileURL(join(ROOT, 'test/adapters/fixtures/hide-ble-libraries.mjs')).href;
+    for (const [args, pkg] of [[['central', '--device', 'aa:bb:cc:dd:ee:ff'], '@stoprocent/noble'], [['peripheral'], '@stoprocent/bleno']] as const) {
+      const r = runCli(args, { timeoutMs: 15_000, env: { NODE_OPTIONS: `--import ${hide}` } });
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderrLines.length, 1, r.stderr);
+      const line = r.stderrLines[0];
+      assert.ok(line.startsWith(`pqble: radio unavailable (could not load ${pkg}: it is not installed.`), line);
+      assert.ok(line.includes(`run \`npm install ${pkg}\``), line);
+      assert.ok(line.endsWith('"Installing the radio libraries")'), `cut off: ${line}`);
+      assert.doesNotMatch(line, /poweredOff|rebuild/);
+    }
+  });
 
   it('loads --identity before touching the radio (a bad identity file is reported first)', () => {
     const r = runCli(['central', '--device', 'aa:bb:cc:dd:ee:ff', '--identity', join(tmp.dir, 'none.json')]);

@@ -1,4 +1,4 @@
-// Fuzzing the reassembler (STYLE.md rule 12; DESIGN.md "parsers under fuzzing"): arbitrary
+// Fuzzing the reassembler (docs/framing.md "Tests"): arbitrary
 // packets and packet sequences -> only FramingError is ever thrown and no limit is exceeded.
 // Default 2000 runs per property; set PQBLE_FUZZ_RUNS to run more.
 import assert from 'node:assert/strict';

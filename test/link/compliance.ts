@@ -1,5 +1,5 @@
 /**
- * The link compliance suite (STYLE.md rule 11; the contract in src/link/types.ts). Every
+ * The link compliance suite (the contract in src/link/types.ts). Every
  * implementation of the radio link seam (the simulated radio, the noble/bleno adapters and
  * their fakes) runs these same tests through {@link runLinkCompliance}.
  *

@@ -74,7 +74,7 @@ describe('calibration against published throughput', () => {
     }
   });
 
-  it('8.8 KB on LE Coded takes on the order of a second of airtime (DESIGN.md)', async () => {
+  it('8.8 KB on LE Coded takes on the order of a second of airtime (docs/radio-model.md)', async () => {
     const { radio, c, p } = await openPair();
     try {
       const before = radio.stats();

@@ -1,4 +1,4 @@
-// Tests of the in-memory session cache (DESIGN.md "Resumption", properties 6-8).
+// Tests of the in-memory session cache (docs/security.md "Properties" 3, 8 and 10).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-// Tests of the session cache file store (DESIGN.md "Resumption", property 5; docs/cache-file.md).
+// Tests of the session cache file store (docs/cache-file.md).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, stat, writeFile, chown } from 'node:fs/promises';

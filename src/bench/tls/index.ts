@@ -1,6 +1,6 @@
 /**
- * The TLS 1.3 baseline of the benchmark (docs/benchmarks-tls.md; DESIGN.md "Figures we are
- * measured by": resumption bytes vs TLS 1.3 ticket resumption). What a user would pick
+ * The TLS 1.3 baseline of the benchmark (docs/benchmarks-tls.md: resumption bytes vs TLS 1.3
+ * ticket resumption). What a user would pick
  * instead of pqble: TLS 1.3 with session-ticket resumption, carried over the same simulated
  * BLE link with the same fragmentation, so both pay the same airtime model.
  *
