@@ -299,6 +299,8 @@ export class BleTransport {
   readonly #pending = new Map<string, PendingConnect>();
   /** Every setup channel in progress (both roles), to fail them on close. */
   readonly #setupChannels = new Set<Channel>();
+  /** Incoming setups still running (close() waits for them). */
+  readonly #incomingDone = new Set<Promise<void>>();
   /** Incoming setups in progress (outgoing ones are counted in #pending). */
   #incomingSetups = 0;
   readonly #incoming: AsyncQueue<BleConnection>;
@@ -615,6 +617,7 @@ export class BleTransport {
     for (const c of this.#incoming.drain()) await c.close();
     await Promise.all([...this.#connections].map((c) => c.close()));
     await Promise.allSettled([...this.#pending.values()].map((p) => p.promise));
+    await Promise.allSettled([...this.#incomingDone]);
     try {
       await this.#keeper.close();
     } catch (err) {
@@ -692,7 +695,7 @@ export class BleTransport {
       if (counted) this.#incomingSetups--;
       counted = false;
     };
-    this.#setUp(link, 'responder', undefined, this.endpoint.clock.now(), undefined, release).then(
+    const done = this.#setUp(link, 'responder', undefined, this.endpoint.clock.now(), undefined, release).then(
       (connection) => {
         release();
         const listeners = [...this.#connectionListeners];
@@ -712,6 +715,9 @@ export class BleTransport {
       },
       () => release(), // counted in failedSetups; the link is closed; nothing else to do
     );
+    // close() waits for it: no store call of a setup outlives the transport.
+    this.#incomingDone.add(done);
+    void done.finally(() => this.#incomingDone.delete(done));
   }
 
   #limits(): { maxMessageBytes: number; reassemblyTimeoutMs: number } {

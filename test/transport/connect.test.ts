@@ -358,3 +358,44 @@ describe('BleTransport: bad peers', () => {
     }
   });
 });
+
+describe('close() and incoming setups', () => {
+  it('close() waits for an incoming setup whose store call is in flight: no store call after it resolved', async () => {
+    const { MemorySessionStore } = await import('../../src/session/memory-store.js');
+    const inner = new MemorySessionStore();
+    let closed = false;
+    let putStarted = false;
+    let callsAfterClose = 0;
+    const store = new Proxy(inner, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          if (closed && prop !== 'close') callsAfterClose++;
+          if (prop === 'put') {
+            putStarted = true;
+            await new Promise((r) => setTimeout(r, 100)); // a slow disk
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const pair = await makePair({ peripheral: { sessionStore: store } });
+    try {
+      const attempt = pair.central.connectToDevice(PERIPHERAL_ID).then(
+        () => 'connected',
+        (err: unknown) => (isPqbleError(err) ? err.code : String(err)),
+      );
+      for (let i = 0; i < 400 && !putStarted; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(putStarted, 'the responder is storing the new session');
+      await pair.peripheral.close();
+      closed = true;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(callsAfterClose, 0, 'the setup finished its store calls before close() resolved');
+      assert.notEqual(await attempt, undefined);
+    } finally {
+      await pair.close();
+      await inner.close();
+    }
+  });
+});
