@@ -90,7 +90,9 @@ describe('FileSessionStore (v2) on damaged files', () => {
             }
           },
         ),
-        { numRuns: 40 },
+        // A counterexample CI found: the first byte turned into '{' makes the file look like a
+        // damaged version-1 cache file, which its reader sets aside itself.
+        { numRuns: 40, examples: [[1, [{ at: 0, xor: 43 }]]] },
       );
     } finally {
       await cleanup();

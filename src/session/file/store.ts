@@ -366,6 +366,9 @@ export class FileSessionStore implements SessionStore {
       await rename(this.path, target);
       this.#warn(`pqble: session store ${this.path}: ${reason}; set it aside as ${target} and started empty`, { path: this.path, movedTo: target, reason });
     } catch (err) {
+      // Already gone (the version-1 reader sets a damaged cache file aside itself): nothing
+      // is left to move, and the store starts empty as it would have.
+      if (errnoCode(err) === 'ENOENT') return;
       throw ioError('set aside', this.path, err);
     }
   }
