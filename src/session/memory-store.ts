@@ -14,15 +14,15 @@ import {
   CONSUMED_TICKETS_REMEMBERED,
   copyOf,
   asError,
-  DIRECTION_SECRET_BYTES,
   TICKET_ID_BYTES,
   checkCallOptions,
-  checkRatchetUpdate,
+  checkConsumeInboundArgs,
+  checkReplaceOutboundArgs,
+  type ConsumeInboundArgs,
+  type ReplaceOutboundArgs,
   checkTouches,
   checkValueName,
   cloneStoredSession,
-  copyInbound,
-  copyOptionalSecret,
   copyStoredSession,
   copyValue,
   runStoreCall,
@@ -144,19 +144,14 @@ export class MemorySessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.consumeInbound} */
   consumeInbound(peerFingerprint: string, ticketId: Uint8Array, next: InboundSlot | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    let fp: string;
-    let ticketHex: string;
-    let nextCopy: InboundSlot | undefined;
-    let u: RatchetUpdate;
+    let args: ConsumeInboundArgs;
     try {
-      fp = checkFingerprint(peerFingerprint);
-      checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
-      ticketHex = bytesToHex(ticketId);
-      nextCopy = next === undefined ? undefined : copyInbound(next, 'next');
-      u = checkRatchetUpdate(update);
+      args = checkConsumeInboundArgs(peerFingerprint, ticketId, next, update);
     } catch (err) {
       return Promise.reject(asError(err));
     }
+    const { fp, next: nextCopy, update: u } = args;
+    const ticketHex = bytesToHex(ticketId);
     return this.#call('consumeInbound', options, () => {
       const old = this.#byFp.get(fp);
       if (old?.inbound === undefined || this.#consumed.has(ticketHex) || !equalBytes(old.inbound.ticketId, ticketId)) {
@@ -171,17 +166,13 @@ export class MemorySessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.replaceOutbound} */
   replaceOutbound(peerFingerprint: string, expected: Uint8Array, next: Uint8Array | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    let fp: string;
-    let nextCopy: Uint8Array | undefined;
-    let u: RatchetUpdate;
+    let args: ReplaceOutboundArgs;
     try {
-      fp = checkFingerprint(peerFingerprint);
-      checkBytes(expected, 'expected', DIRECTION_SECRET_BYTES);
-      nextCopy = copyOptionalSecret(next, 'next');
-      u = checkRatchetUpdate(update);
+      args = checkReplaceOutboundArgs(peerFingerprint, expected, next, update);
     } catch (err) {
       return Promise.reject(asError(err));
     }
+    const { fp, next: nextCopy, update: u } = args;
     return this.#call('replaceOutbound', options, () => {
       const old = this.#byFp.get(fp);
       if (old?.outbound === undefined || !equalBytes(old.outbound, expected)) {

@@ -92,6 +92,41 @@ export function checkRatchetUpdate(update: unknown, label = 'update'): RatchetUp
   return { deviceId: checkDeviceId(u.deviceId, `${label}.deviceId`), lastActiveMs: checkTimeMs(u.lastActiveMs, `${label}.lastActiveMs`) };
 }
 
+/** The checked arguments of `consumeInbound`: the fingerprint normalised, `next` copied. */
+export interface ConsumeInboundArgs {
+  readonly fp: string;
+  readonly next: InboundSlot | undefined;
+  readonly update: RatchetUpdate;
+}
+
+/**
+ * Checks the arguments of `SessionStore.consumeInbound` (every store runs the same checks).
+ * @throws TypeError / RangeError for a malformed argument
+ */
+export function checkConsumeInboundArgs(peerFingerprint: unknown, ticketId: unknown, next: unknown, update: unknown): ConsumeInboundArgs {
+  const fp = checkFingerprint(peerFingerprint);
+  checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
+  const nextCopy = next === undefined ? undefined : copyInbound(next, 'next');
+  return { fp, next: nextCopy, update: checkRatchetUpdate(update) };
+}
+
+/** The checked arguments of `replaceOutbound`: the fingerprint normalised, `next` copied. */
+export interface ReplaceOutboundArgs {
+  readonly fp: string;
+  readonly next: Uint8Array | undefined;
+  readonly update: RatchetUpdate;
+}
+
+/**
+ * Checks the arguments of `SessionStore.replaceOutbound` (every store runs the same checks).
+ * @throws TypeError / RangeError for a malformed argument
+ */
+export function checkReplaceOutboundArgs(peerFingerprint: unknown, expected: unknown, next: unknown, update: unknown): ReplaceOutboundArgs {
+  const fp = checkFingerprint(peerFingerprint);
+  checkBytes(expected, 'expected', DIRECTION_SECRET_BYTES);
+  return { fp, next: copyOptionalSecret(next, 'next'), update: checkRatchetUpdate(update) };
+}
+
 /** Checked copies of a batch of touches. */
 export function checkTouches(updates: unknown): SessionTouch[] {
   if (!Array.isArray(updates)) throw new TypeError('updates must be an array');

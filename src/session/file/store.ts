@@ -20,15 +20,15 @@ import { errnoCode, syncDir } from '../../util/fs.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionTouch, StoreCallOptions, StoredSession } from '../store.js';
 import {
   copyOf,
-  DIRECTION_SECRET_BYTES,
   TICKET_ID_BYTES,
   asError,
   checkCallOptions,
-  checkRatchetUpdate,
+  checkConsumeInboundArgs,
+  checkReplaceOutboundArgs,
+  type ConsumeInboundArgs,
+  type ReplaceOutboundArgs,
   checkTouches,
   checkValueName,
-  copyInbound,
-  copyOptionalSecret,
   copyStoredSession,
   copyValue,
   runStoreCall,
@@ -995,19 +995,14 @@ export class FileSessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.consumeInbound} */
   consumeInbound(peerFingerprint: string, ticketId: Uint8Array, next: InboundSlot | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    let fp: string;
-    let ticketHex: string;
-    let nextCopy: InboundSlot | undefined;
-    let u: RatchetUpdate;
+    let args: ConsumeInboundArgs;
     try {
-      fp = checkFingerprint(peerFingerprint);
-      checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
-      ticketHex = this.#ticketKeyOf(ticketId);
-      nextCopy = next === undefined ? undefined : copyInbound(next, 'next');
-      u = checkRatchetUpdate(update);
+      args = checkConsumeInboundArgs(peerFingerprint, ticketId, next, update);
     } catch (err) {
       return Promise.reject(asError(err));
     }
+    const { fp, next: nextCopy, update: u } = args;
+    const ticketHex = this.#ticketKeyOf(ticketId);
     return this.#call('consumeInbound', options, async () => {
       const old = this.#index.byFp.get(this.#fpKeyOf(fp));
       const plain = old === undefined || old.ticket !== ticketHex || this.#index.consumed.has(ticketHex) ? undefined : this.#plainOf(old);
@@ -1031,17 +1026,13 @@ export class FileSessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.replaceOutbound} */
   replaceOutbound(peerFingerprint: string, expected: Uint8Array, next: Uint8Array | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    let fp: string;
-    let nextCopy: Uint8Array | undefined;
-    let u: RatchetUpdate;
+    let args: ReplaceOutboundArgs;
     try {
-      fp = checkFingerprint(peerFingerprint);
-      checkBytes(expected, 'expected', DIRECTION_SECRET_BYTES);
-      nextCopy = copyOptionalSecret(next, 'next');
-      u = checkRatchetUpdate(update);
+      args = checkReplaceOutboundArgs(peerFingerprint, expected, next, update);
     } catch (err) {
       return Promise.reject(asError(err));
     }
+    const { fp, next: nextCopy, update: u } = args;
     return this.#call('replaceOutbound', options, async () => {
       const old = this.#index.byFp.get(this.#fpKeyOf(fp));
       const plain = old === undefined || (old.flags & FLAG_OUTBOUND) === 0 ? undefined : this.#plainOf(old);

@@ -23,14 +23,12 @@ import {
 } from '../store.js';
 import {
   checkCallOptions,
-  checkRatchetUpdate,
+  checkConsumeInboundArgs,
+  checkReplaceOutboundArgs,
   checkTouches,
   checkValueName,
-  copyInbound,
-  copyOptionalSecret,
   copyStoredSession,
   copyValue,
-  DIRECTION_SECRET_BYTES,
   storeClosed,
   TICKET_ID_BYTES,
   type CheckedCallOptions,
@@ -316,11 +314,8 @@ export class RedisSessionStore implements SessionStore {
 
   /** Atomic single use of an inbound ticket, fleet-wide (see `SessionStore.consumeInbound`). */
   async consumeInbound(peerFingerprint: string, ticketId: Uint8Array, next: InboundSlot | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    const fp = checkFingerprint(peerFingerprint);
-    checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
+    const { fp, next: nextSlot, update: u } = checkConsumeInboundArgs(peerFingerprint, ticketId, next, update);
     const ticket = ticketId.slice();
-    const nextSlot = next === undefined ? undefined : copyInbound(next, 'next');
-    const u = checkRatchetUpdate(update);
     const call = this.#start(options, 'consumeInbound');
     const bt = buf(this.#blinder.blind('ticket', ticket));
     try {
@@ -334,11 +329,8 @@ export class RedisSessionStore implements SessionStore {
 
   /** Compare-and-set of the outbound secret (see `SessionStore.replaceOutbound`). */
   async replaceOutbound(peerFingerprint: string, expected: Uint8Array, next: Uint8Array | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    const fp = checkFingerprint(peerFingerprint);
-    checkBytes(expected, 'expected', DIRECTION_SECRET_BYTES);
+    const { fp, next: nextSecret, update: u } = checkReplaceOutboundArgs(peerFingerprint, expected, next, update);
     const want = expected.slice();
-    const nextSecret = copyOptionalSecret(next, 'next');
-    const u = checkRatchetUpdate(update);
     const call = this.#start(options, 'replaceOutbound');
     const bo = buf(this.#blinder.blind('outbound', want));
     try {
