@@ -31,6 +31,15 @@ local function unlink(m, v)
   local dk = prefix .. 'd:' .. string.sub(v, 33, 48)
   if redis.call('GET', dk) == m then redis.call('DEL', dk) end
 end
+-- The ticket and device pointers of entry value v, expiring with it (a tombstoned ticket
+-- gets no pointer).
+local function link(m, v, exp)
+  local t = string.sub(v, 1, 16)
+  if t ~= ZERO and redis.call('EXISTS', prefix .. 'k:' .. t) == 0 then
+    redis.call('SET', prefix .. 't:' .. t, m, 'PXAT', exp)
+  end
+  redis.call('SET', prefix .. 'd:' .. string.sub(v, 33, 48), m, 'PXAT', exp)
+end
 local function drop(m)
   local ek = prefix .. 'e:' .. m
   local v = redis.call('GET', ek)
@@ -75,11 +84,7 @@ end
 redis.call('SET', KEYS[1], value, 'PXAT', ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[5], bfp)
 redis.call('ZADD', KEYS[3], ARGV[6], bfp)
-local t = string.sub(value, 1, 16)
-if t ~= ZERO and redis.call('EXISTS', prefix .. 'k:' .. t) == 0 then
-  redis.call('SET', prefix .. 't:' .. t, bfp, 'PXAT', ARGV[4])
-end
-redis.call('SET', prefix .. 'd:' .. string.sub(value, 33, 48), bfp, 'PXAT', ARGV[4])
+link(bfp, value, ARGV[4])
 local cap = tonumber(ARGV[8])
 local over = redis.call('ZCARD', KEYS[2]) - redis.call('ZCOUNT', KEYS[3], '-inf', ARGV[7]) - cap
 local evicted, budget = 0, 1000
@@ -110,11 +115,7 @@ if exp <= 0 then return 0 end
 unlink(bfp, v)
 redis.call('SET', KEYS[1], ARGV[5], 'KEEPTTL')
 redis.call('SET', tomb, '1', 'PXAT', exp)
-local t = string.sub(ARGV[5], 1, 16)
-if t ~= ZERO and redis.call('EXISTS', prefix .. 'k:' .. t) == 0 then
-  redis.call('SET', prefix .. 't:' .. t, bfp, 'PXAT', exp)
-end
-redis.call('SET', prefix .. 'd:' .. string.sub(ARGV[5], 33, 48), bfp, 'PXAT', exp)
+link(bfp, ARGV[5], exp)
 redis.call('ZADD', KEYS[2], 'GT', ARGV[6], bfp)
 return 1
 `;
@@ -133,11 +134,7 @@ local exp = redis.call('PEXPIRETIME', KEYS[1])
 if exp <= 0 then return 0 end
 unlink(bfp, v)
 redis.call('SET', KEYS[1], ARGV[5], 'KEEPTTL')
-local t = string.sub(ARGV[5], 1, 16)
-if t ~= ZERO and redis.call('EXISTS', prefix .. 'k:' .. t) == 0 then
-  redis.call('SET', prefix .. 't:' .. t, bfp, 'PXAT', exp)
-end
-redis.call('SET', prefix .. 'd:' .. string.sub(ARGV[5], 33, 48), bfp, 'PXAT', exp)
+link(bfp, ARGV[5], exp)
 redis.call('ZADD', KEYS[2], 'GT', ARGV[6], bfp)
 return 1
 `;
