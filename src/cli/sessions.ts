@@ -196,6 +196,17 @@ function pick<T extends SessionJson>(sessions: T[], prefix: string, path: string
   return matches[0];
 }
 
+/** Writes `list` (every session) or `show` (the one `prefix` picks) of `doc`. */
+function listOrShow(action: 'list' | 'show', doc: SessionListJson, prefix: string, path: string, write: (doc: unknown, text: string) => void, style: Style): number {
+  if (action === 'list') {
+    write(doc, renderSessionList(doc, style));
+    return EXIT_OK;
+  }
+  const match = pick(doc.sessions, prefix, path);
+  write({ ...doc, sessions: [match] }, renderSession(path, match, style));
+  return EXIT_OK;
+}
+
 /** Runs `pqble sessions ...`. */
 export async function run(args: readonly string[], context: CliContext): Promise<number> {
   const parsed = parseCommand('sessions', args, OPTIONS, 2);
@@ -240,13 +251,7 @@ export async function run(args: readonly string[], context: CliContext): Promise
         ttlHours,
         sessions: meta.sessions.map((m) => toSessionJson(m, now, ttlMs)),
       };
-      if (action === 'list') {
-        write(doc, renderSessionList(doc, context.style));
-        return EXIT_OK;
-      }
-      const match = pick(doc.sessions, prefix, path);
-      write({ ...doc, sessions: [match] }, renderSession(path, match, context.style));
-      return EXIT_OK;
+      return listOrShow(action, doc, prefix, path, write, context.style);
     }
     case 'prune': {
       const removed = await cacheFile(path, 'prune', () => pruneCacheFile(path, { now, ttlMs }));
@@ -303,13 +308,7 @@ async function runV2(action: Action, path: string, keyPath: string | undefined, 
     case 'list':
     case 'show': {
       const doc = await listDoc();
-      if (action === 'list') {
-        write(doc, renderSessionList(doc, context.style));
-        return EXIT_OK;
-      }
-      const match = pick(doc.sessions, prefix, path);
-      write({ ...doc, sessions: [match] }, renderSession(path, match, context.style));
-      return EXIT_OK;
+      return listOrShow(action, doc, prefix, path, write, context.style);
     }
     case 'prune': {
       const removed = await cacheFile(path, 'prune', () => pruneStoreFile(path, { ...opts, now, ttlMs, maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS }));
