@@ -15,7 +15,9 @@
 
 import { systemClock, type Clock, type Timer } from '../clock.js';
 import { AbortError, LinkError, type PqbleError } from '../errors.js';
-import { LinkEndCore, MAX_BUFFERED_PACKETS } from '../link/link-end.js';
+import { LinkEndCore, MAX_BUFFERED_PACKETS, emitAll } from '../link/link-end.js';
+
+export { emitAll } from '../link/link-end.js';
 import type { Link, LinkRole, LinkSendOptions, LinkStats } from '../link/types.js';
 import { ATT_HEADER_BYTES, ATT_MTU_MAX, ATT_MTU_MIN } from './gatt.js';
 
@@ -68,19 +70,6 @@ export function clampAttMtu(mtu: unknown): number {
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
   return promise;
-}
-
-/** Calls every listener with `value`; a throwing listener is reported like an EventEmitter's, later. */
-export function emitAll<T>(listeners: Iterable<(value: T) => void>, value: T): void {
-  for (const listener of [...listeners]) {
-    try {
-      listener(value);
-    } catch (err) {
-      queueMicrotask(() => {
-        throw err;
-      });
-    }
-  }
 }
 
 /** A {@link Link} over a real BLE library connection. */

@@ -22,8 +22,8 @@ import type { PqbleError } from '../errors.js';
 /** Packets held for a link end with no packet listener; one more fails the link with `PQBLE_ERR_QUEUE_FULL`. */
 export const MAX_BUFFERED_PACKETS = 256;
 
-/** Reports a listener's exception without stopping the caller (like an EventEmitter's, later). */
-function report(err: unknown): void {
+/** Reports a listener's exception as an uncaught one, later, without stopping the caller (like an EventEmitter's). */
+export function reportListenerError(err: unknown): void {
   queueMicrotask(() => {
     throw err;
   });
@@ -34,8 +34,13 @@ function callSafely<T>(listener: (value: T) => void, value: T): void {
   try {
     listener(value);
   } catch (err) {
-    report(err);
+    reportListenerError(err);
   }
+}
+
+/** Calls every listener (a snapshot of them) with `value`; a throwing one is reported and does not stop the others. */
+export function emitAll<T>(listeners: Iterable<(value: T) => void>, value: T): void {
+  for (const listener of [...listeners]) callSafely(listener, value);
 }
 
 /** What {@link LinkEndCore.deliver} did with a packet. */
@@ -120,9 +125,7 @@ export class LinkEndCore {
     const listeners = [...this.#closeListeners];
     this.#closeListeners.clear();
     if (listeners.length === 0) return;
-    queueMicrotask(() => {
-      for (const l of listeners) callSafely(l, reason);
-    });
+    queueMicrotask(() => emitAll(listeners, reason));
   }
 
   #emit(packet: Uint8Array): void {

@@ -16,7 +16,7 @@
 
 import type { Clock, Timer } from '../clock.js';
 import { AbortError, LinkError, type PqbleError, type PqbleErrorCode } from '../errors.js';
-import { LinkEndCore, MAX_BUFFERED_PACKETS } from '../link/link-end.js';
+import { LinkEndCore, MAX_BUFFERED_PACKETS, reportListenerError } from '../link/link-end.js';
 import type { Link, LinkRole, LinkSendOptions, LinkStats } from '../link/types.js';
 import { llFragmentSizes, llPacketAirtimeUs, llPacketBytesOnAir, T_IFS_US, type Phy } from './airtime.js';
 import { checkOptionKeys } from '../util/options.js';
@@ -171,12 +171,6 @@ export interface ConnectionParams {
   readonly failed: (err: PqbleError) => void;
   /** The connection is closed on both sides. */
   readonly closed: (conn: Connection) => void;
-}
-
-function reportError(err: unknown): void {
-  queueMicrotask(() => {
-    throw err;
-  });
 }
 
 function linkError(code: PqbleErrorCode, message: string, cause?: unknown): LinkError {
@@ -585,7 +579,7 @@ export class Connection {
         try {
           taken = this.#p.announce(this.#peripheral.link);
         } catch (err) {
-          reportError(err);
+          reportListenerError(err);
         }
         if (this.#state === 'closed') return false;
         if (!taken) {
