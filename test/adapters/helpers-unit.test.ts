@@ -1,6 +1,6 @@
 /**
  * Unit tests of the adapter building blocks: the GATT UUIDs (src/adapters/gatt.ts), BLE
- * address <-> device id mapping and the install hint (src/adapters/radio.ts), and the
+ * address <-> device id mapping and the install hint (src/adapters/peer-address.ts, radio-unavailable.ts), and the
  * AdapterLink queue/listener semantics (src/adapters/link-core.ts) with a scripted driver.
  */
 
@@ -11,7 +11,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid, sameUuid } from '../../src/adapters/gatt.js';
 import { AdapterLink, MAX_BUFFERED_INBOUND_PACKETS, clampAttMtu, type LinkDriver } from '../../src/adapters/link-core.js';
-import { deviceIdForBlePeer, deviceIdFromAddress, isMissingNativeBinding, isMissingPackage, radioUnavailable, randomStaticDeviceId, silenceStoppedSocket } from '../../src/adapters/radio.js';
+import { deviceIdForBlePeer, deviceIdFromAddress, randomStaticDeviceId } from '../../src/adapters/peer-address.js';
+import { isMissingNativeBinding, isMissingPackage, radioUnavailable } from '../../src/adapters/radio-unavailable.js';
+import { silenceStoppedSocket } from '../../src/adapters/shared-library.js';
 import { LinkError } from '../../src/errors.js';
 import { isDeviceId } from '../../src/link/device-id.js';
 import { delay, rejectsWithCode, waitFor } from './helpers.js';
