@@ -1,5 +1,5 @@
 /**
- * The bleno peripheral adapter (src/adapters/bleno.ts) against the noble/bleno fakes
+ * The bleno peripheral adapter (src/adapters/bleno/) against the noble/bleno fakes
  * (test/adapters/fakes): radio states, the published service and advertisement, several
  * centrals at once with their own MTU, the connection limit, writes before the subscription,
  * macOS-style handles, and close. No hardware involved.
