@@ -1,5 +1,5 @@
 /**
- * Waiting for a BLE library's adapter to power on (docs/hardware.md "Adapter states"): the
+ * Waiting for a BLE library's adapter to power on (docs/hardware.md "Power states"): the
  * states noble and bleno report, which of them are final, and what the error says when the
  * adapter never gets there (the adapter expected, see ./expected-adapter.ts).
  *

@@ -1,9 +1,9 @@
 /**
- * Advertising for the bleno peripheral (docs/hardware.md "Advertising"): the advertised name
- * rule, and when to advertise. bleno restarts advertising after each accept, so more
- * centrals can connect; at the connection limit the peripheral stops advertising (bleno's
- * own advice) and starts again when a central leaves. A controller that powered off forgot
- * its advertising set, so advertising starts again when it is back.
+ * Advertising for the bleno peripheral (docs/hardware.md "Several centrals"): the
+ * advertised name rule, and when to advertise. bleno restarts advertising after each
+ * accept, so more centrals can connect; at the connection limit the peripheral stops
+ * advertising (bleno's own advice) and starts again when a central leaves. A controller
+ * that powered off forgot its advertising set, so advertising starts again when it is back.
  *
  * @module
  */

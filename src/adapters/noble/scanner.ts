@@ -1,8 +1,9 @@
 /**
- * Discovery for the noble central (docs/hardware.md "Scanning"): which pqble peripherals
- * advertised recently, and scanning, reference-counted between `scan()` calls and connection
- * attempts that are looking for a device. Scan results live in an LRU map (the least
- * recently seen is dropped past {@link MAX_DISCOVERED_DEVICES}; stale ones are pruned).
+ * Discovery for the noble central (docs/hardware.md "Source layout", "Flow control and
+ * limits"): which pqble peripherals advertised recently, and scanning, reference-counted
+ * between `scan()` calls and connection attempts that are looking for a device. Scan
+ * results live in an LRU map (the least recently seen is dropped past
+ * {@link MAX_DISCOVERED_DEVICES}; stale ones are pruned).
  *
  * @module
  */
