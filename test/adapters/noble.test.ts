@@ -103,6 +103,9 @@ describe('noble central (fakes): radio availability', () => {
       pair.noble.setState('poweredOff');
       await Promise.all(reasons);
       await delay(20); // the library reports the dropped connection a tick later
+      const off = await rejectsWithCode(pair.central.connect(pair.peripheral.deviceId), 'PQBLE_ERR_RADIO_UNAVAILABLE');
+      assert.match(off.message, /^the Bluetooth adapter is poweredOff now \(it was on when the central started/);
+      await rejectsWithCode(pair.central.scan({ durationMs: 10 }), 'PQBLE_ERR_RADIO_UNAVAILABLE');
       pair.noble.setState('poweredOn');
       const again = await connectPair(pair.central, pair.peripheral);
       assert.equal(again.c.isOpen, true);

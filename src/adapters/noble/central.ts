@@ -131,7 +131,10 @@ class NobleCentralImpl implements NobleCentral {
 
   #checkUsable(): void {
     if (this.#closed) throw new LinkError('PQBLE_ERR_CLOSED', 'the noble central is closed');
-    if (this.noble.state !== 'poweredOn') throw radioUnavailable(`the Bluetooth adapter is ${this.noble.state}`, NOBLE_PACKAGE);
+    const { state } = this.noble;
+    if (state !== 'poweredOn') {
+      throw radioUnavailable(`the Bluetooth adapter is ${state} now (it was on when the central started: switched off, removed or reset since)`, NOBLE_PACKAGE);
+    }
   }
 
   async connect(peerDeviceId: string, options: LinkConnectOptions = {}): Promise<Link> {
