@@ -13,12 +13,13 @@
  * @module
  */
 
-import { systemClock, type Clock, type Timer } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { AbortError, LinkError, type PqbleError } from '../errors.js';
 import { LinkEndCore, MAX_BUFFERED_PACKETS, emitAll } from '../link/link-end.js';
 
 export { emitAll } from '../link/link-end.js';
 import type { Link, LinkRole, LinkSendOptions, LinkStats } from '../link/types.js';
+import { raceAbort } from '../util/abort.js';
 import { ATT_HEADER_BYTES, ATT_MTU_MAX, ATT_MTU_MIN } from './gatt.js';
 
 /** How an {@link AdapterLink} reaches its BLE library. */
@@ -56,8 +57,6 @@ interface PendingSend {
   readonly value: Uint8Array;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
-  readonly signal: AbortSignal | undefined;
-  readonly onAbort: () => void;
 }
 
 /** Clamps a reported ATT MTU to 23..517; anything not a finite number counts as 23. */
@@ -162,21 +161,20 @@ export class AdapterLink implements Link {
       this.#startPump();
       return Promise.resolve();
     }
+    let pending: PendingSend | undefined;
+    const admitted = new Promise<void>((resolve, reject) => {
+      pending = { value, resolve, reject };
+      this.#waiting.push(pending);
+    });
     return quiet(
-      new Promise<void>((resolve, reject) => {
-        const pending: PendingSend = {
-          value,
-          resolve,
-          reject,
-          signal,
-          onAbort: () => {
-            const i = this.#waiting.indexOf(pending);
-            if (i >= 0) this.#waiting.splice(i, 1);
-            reject(new AbortError(undefined, { cause: signal?.reason }));
-          },
-        };
-        this.#waiting.push(pending);
-        signal?.addEventListener('abort', pending.onAbort, { once: true });
+      raceAbort(admitted, signal, {
+        // Withdraws the value, unless it entered the queue meanwhile (then the send stands).
+        onCancel: () => {
+          const i = pending === undefined ? -1 : this.#waiting.indexOf(pending);
+          if (i < 0) return false;
+          this.#waiting.splice(i, 1);
+          return true;
+        },
       }),
     );
   }
@@ -259,10 +257,7 @@ export class AdapterLink implements Link {
     this.#markClosed();
     this.#queue.length = 0;
     const err = this.#sendError();
-    for (const pending of this.#waiting.splice(0)) {
-      pending.signal?.removeEventListener('abort', pending.onAbort);
-      pending.reject(err);
-    }
+    for (const pending of this.#waiting.splice(0)) pending.reject(err);
     this.#end.close(reason);
   }
 
@@ -273,7 +268,6 @@ export class AdapterLink implements Link {
   #admitWaiting(): void {
     while (this.#waiting.length > 0 && this.#queue.length < this.#maxQueued) {
       const pending = this.#waiting.shift() as PendingSend;
-      pending.signal?.removeEventListener('abort', pending.onAbort);
       this.#queue.push(pending.value);
       pending.resolve();
     }
@@ -306,19 +300,11 @@ export class AdapterLink implements Link {
   }
 
   async #disconnect(): Promise<void> {
-    let timer: Timer | undefined;
     try {
-      await Promise.race([
-        this.#driver.disconnect(),
-        new Promise<void>((resolve) => {
-          timer = this.#clock.setTimer(this.#disconnectTimeoutMs, resolve);
-        }),
-      ]);
+      await raceAbort(this.#driver.disconnect(), undefined, { clock: this.#clock, timeoutMs: this.#disconnectTimeoutMs, keepAlive: false });
     } catch {
-      // The link is closed on our side already; a library that fails to disconnect cleanly
-      // will report the drop through its own events, which are ignored now.
-    } finally {
-      timer?.cancel();
+      // The link is closed on our side already; a library that fails (or takes too long) to
+      // disconnect cleanly will report the drop through its own events, which are ignored now.
     }
   }
 }

@@ -10,7 +10,7 @@
 
 import { createInterface } from 'node:readline';
 import { formatWithOptions } from 'node:util';
-import { ADVERTISED_NAME_RE } from '../adapters/radio.js';
+import { ADVERTISED_NAME_RE } from '../adapters/bleno/advertiser.js';
 import { utf8ToBytes, wipe } from '../bytes.js';
 import { isPqbleError } from '../errors.js';
 import { fingerprintToHex, generateIdentity, loadIdentity, type Identity } from '../identity/index.js';

@@ -13,7 +13,7 @@
  */
 
 import { checkBytes, wipe } from '../bytes.js';
-import { LruMap } from './lru.js';
+import { LruMap } from '../util/lru.js';
 import type { CachedSession } from './types.js';
 import {
   checkDeviceId,

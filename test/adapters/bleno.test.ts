@@ -1,5 +1,5 @@
 /**
- * The bleno peripheral adapter (src/adapters/bleno.ts) against the noble/bleno fakes
+ * The bleno peripheral adapter (src/adapters/bleno/) against the noble/bleno fakes
  * (test/adapters/fakes): radio states, the published service and advertisement, several
  * centrals at once with their own MTU, the connection limit, writes before the subscription,
  * macOS-style handles, and close. No hardware involved.
@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { createBlenoPeripheral } from '../../src/adapters/bleno.js';
 import { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid } from '../../src/adapters/gatt.js';
 import { createNobleCentral } from '../../src/adapters/noble.js';
-import { deviceIdForBlePeer } from '../../src/adapters/radio.js';
+import { deviceIdForBlePeer } from '../../src/adapters/peer-address.js';
 import type { Link } from '../../src/link/types.js';
 import { FakeAir, createFakeBlePair, type FakeNoblePeripheral } from './fakes/index.js';
 import { closeReason, connectPair, delay, makeAdapters, rejectsWithCode, waitFor } from './helpers.js';

@@ -1,6 +1,6 @@
 /**
  * Unit tests of the adapter building blocks: the GATT UUIDs (src/adapters/gatt.ts), BLE
- * address <-> device id mapping and the install hint (src/adapters/radio.ts), and the
+ * address <-> device id mapping and the install hint (src/adapters/peer-address.ts, radio-unavailable.ts), and the
  * AdapterLink queue/listener semantics (src/adapters/link-core.ts) with a scripted driver.
  */
 
@@ -11,7 +11,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid, sameUuid } from '../../src/adapters/gatt.js';
 import { AdapterLink, MAX_BUFFERED_INBOUND_PACKETS, clampAttMtu, type LinkDriver } from '../../src/adapters/link-core.js';
-import { deviceIdForBlePeer, deviceIdFromAddress, isMissingNativeBinding, isMissingPackage, radioUnavailable, randomStaticDeviceId, silenceStoppedSocket } from '../../src/adapters/radio.js';
+import { deviceIdForBlePeer, deviceIdFromAddress, randomStaticDeviceId } from '../../src/adapters/peer-address.js';
+import { isMissingNativeBinding, isMissingPackage, radioUnavailable } from '../../src/adapters/radio-unavailable.js';
+import { silenceStoppedSocket } from '../../src/adapters/shared-library.js';
 import { LinkError } from '../../src/errors.js';
 import { isDeviceId } from '../../src/link/device-id.js';
 import { delay, rejectsWithCode, waitFor } from './helpers.js';
@@ -158,6 +160,53 @@ describe('AdapterLink', () => {
       [0, 1, 2, 3, 4],
     );
     assert.equal(link.stats().packetsSent, 5);
+  });
+
+  it('a waiting send() aborted before it got room rejects with PQBLE_ERR_ABORTED and its value is never written', async () => {
+    const driver = scriptedDriver();
+    const link = makeLink(driver, 1);
+    await link.send(Uint8Array.of(0)); // handed to the library
+    await delay(1);
+    await link.send(Uint8Array.of(1)); // fills the queue
+    const ac = new AbortController();
+    const waiting = link.send(Uint8Array.of(2), { signal: ac.signal });
+    assert.equal(link.waitingSends, 1);
+    ac.abort();
+    await rejectsWithCode(waiting, 'PQBLE_ERR_ABORTED');
+    assert.equal(link.waitingSends, 0);
+    driver.complete();
+    await waitFor(() => driver.written.length === 2, 'the queued write');
+    driver.complete();
+    await delay(5);
+    assert.deepEqual(
+      driver.written.map((v) => v[0]),
+      [0, 1],
+    );
+  });
+
+  it('a send() aborted in the same tick as it got room stands: it resolves and its value is written', async () => {
+    const driver = scriptedDriver();
+    const ac = new AbortController();
+    // Abort from inside the library's write of value 1: the pump admitted value 2 into the
+    // queue just before, synchronously, so the abort comes after the admission.
+    const write = driver.write.bind(driver);
+    driver.write = (value: Uint8Array) => {
+      if (value[0] === 1) ac.abort();
+      return write(value);
+    };
+    const link = makeLink(driver, 1);
+    await link.send(Uint8Array.of(0));
+    await delay(1);
+    await link.send(Uint8Array.of(1));
+    const admitted = link.send(Uint8Array.of(2), { signal: ac.signal });
+    driver.complete(); // value 0 done: the pump takes 1 and admits 2
+    await admitted;
+    driver.complete();
+    await waitFor(() => driver.written.length === 3, 'the admitted write');
+    assert.deepEqual(
+      driver.written.map((v) => v[0]),
+      [0, 1, 2],
+    );
   });
 
   it('a failed library write closes the link with PQBLE_ERR_DISCONNECTED and rejects waiting sends', async () => {

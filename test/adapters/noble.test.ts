@@ -1,5 +1,5 @@
 /**
- * The noble central adapter (src/adapters/noble.ts) against the noble/bleno fakes
+ * The noble central adapter (src/adapters/noble/) against the noble/bleno fakes
  * (test/adapters/fakes): radio states, scanning, connect timeouts and aborts, flow control,
  * disconnects in the middle of writes, MTU changes and reconnects. No hardware involved.
  */
@@ -103,6 +103,9 @@ describe('noble central (fakes): radio availability', () => {
       pair.noble.setState('poweredOff');
       await Promise.all(reasons);
       await delay(20); // the library reports the dropped connection a tick later
+      const off = await rejectsWithCode(pair.central.connect(pair.peripheral.deviceId), 'PQBLE_ERR_RADIO_UNAVAILABLE');
+      assert.match(off.message, /^the Bluetooth adapter is poweredOff now \(it was on when the central started/);
+      await rejectsWithCode(pair.central.scan({ durationMs: 10 }), 'PQBLE_ERR_RADIO_UNAVAILABLE');
       pair.noble.setState('poweredOn');
       const again = await connectPair(pair.central, pair.peripheral);
       assert.equal(again.c.isOpen, true);
@@ -160,6 +163,34 @@ describe('noble central (fakes): scanning', () => {
     } finally {
       await central.close();
       await Promise.all(peripherals.map((p) => p.close()));
+    }
+  });
+
+  it('keeps at most 256 scan results, dropping the least recently seen (a sighting makes it the newest)', async () => {
+    const pair = await makeAdapters();
+    try {
+      const advertise = (i: number, rssi = -70): void => {
+        const hex = i.toString(16).padStart(12, '0');
+        pair.noble.emit('discover', {
+          id: hex,
+          address: hex.replace(/(..)(?!$)/g, '$1:'),
+          rssi,
+          mtu: null,
+          advertisement: { localName: `d${i}`, serviceUuids: [compactUuid(PQBLE_SERVICE_UUID)] },
+        });
+      };
+      for (let i = 1; i <= 256; i++) advertise(i);
+      advertise(1); // seen again: now the most recent
+      for (let i = 257; i <= 300; i++) advertise(i);
+      const names = new Set(pair.central.discovered().map((d) => d.name));
+      assert.equal(names.size, 256);
+      assert.ok(names.has('d1'), 'the device seen again is kept');
+      for (let i = 2; i <= 45; i++) assert.ok(!names.has(`d${i}`), `d${i} (among the least recently seen) is dropped`);
+      for (let i = 46; i <= 300; i++) assert.ok(names.has(`d${i}`), `d${i} is kept`);
+      advertise(400, -10);
+      assert.equal(pair.central.discovered()[0].name, 'd400', 'strongest first');
+    } finally {
+      await pair.close();
     }
   });
 

@@ -12,7 +12,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { checkBytes, equalBytes, hexToBytes, utf8ToBytes, wipe } from '../../bytes.js';
 import { isPqbleError, StoreError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { LruMap } from '../lru.js';
+import { LruMap } from '../../util/lru.js';
 import {
   type InboundSlot,
   type RatchetUpdate,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { LruMap } from '../../src/session/lru.js';
+import { LruMap } from '../../src/util/lru.js';
 
 describe('LruMap', () => {
   it('keeps LRU order: set moves a key to the end, oldest() is the first', () => {
