@@ -26,11 +26,13 @@ export interface PeerInfo {
 }
 
 /**
- * Which authenticated peers to accept.
- * - `any`: every peer that completed the handshake (the default).
+ * Which authenticated peers to accept (docs/security.md "Trust").
+ * - `tofu` (the default): trust on first use per device id: the first fingerprint that
+ *   authenticates at a device id is bound to it; a different fingerprint later for the same
+ *   device id is refused (`PQBLE_ERR_PEER_UNTRUSTED`). The transport persists the bindings in
+ *   its session store.
+ * - `any`: every peer that completed the handshake; only when chosen explicitly.
  * - `allow-list`: only the listed fingerprints (bytes or 64 hex digits).
- * - `tofu`: trust on first use per device id: the first fingerprint seen for a device id is
- *   bound to it; a different fingerprint later for the same device id is refused.
  * - `callback`: `verify(peer)` decides; `false`, a rejected promise or a throw refuses.
  */
 export type TrustPolicy =
@@ -105,13 +107,13 @@ export class PeerDirectory {
   readonly #tofu = new Map<string, string>();
 
   /**
-   * @param policy - the trust policy (default `{ mode: 'any' }`); copied, so later changes to
+   * @param policy - the trust policy (default `{ mode: 'tofu' }`); copied, so later changes to
    *   an allow-list array have no effect
    * @param options - see {@link PeerDirectoryOptions}
    * @throws TypeError / RangeError for a malformed policy (unknown mode or key, a fingerprint
    *   that is not 32 bytes or 64 hex digits)
    */
-  constructor(policy: TrustPolicy = { mode: 'any' }, options?: PeerDirectoryOptions) {
+  constructor(policy: TrustPolicy = { mode: 'tofu' }, options?: PeerDirectoryOptions) {
     checkOptionKeys(options, ['crypto'], 'PeerDirectory options');
     this.#crypto = checkCrypto(options?.crypto, 'options.crypto');
     const { policy: normalised, allowed } = normalisePolicy(policy);

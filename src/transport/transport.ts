@@ -53,7 +53,13 @@ export interface BleTransportOptions {
    * a full handshake with such a peer sends 32-byte fingerprints instead of the keys.
    */
   readonly knownPeers?: readonly Uint8Array[];
-  /** Which authenticated peers to accept, on every full handshake and every resumption. Default `{ mode: 'any' }`. */
+  /**
+   * Which authenticated peers to accept, on every full handshake and every resumption.
+   * Default `{ mode: 'tofu' }`: the first identity that authenticates at a device id is bound
+   * to it (persisted in the session store) and another identity there later is refused with
+   * `PQBLE_ERR_PEER_UNTRUSTED` (docs/security.md "Trust"). `{ mode: 'any' }` accepts every
+   * authenticated peer and must be chosen explicitly.
+   */
   readonly trust?: TrustPolicy;
   /** Open connections plus setups in progress, both directions, each counted once. Default 5. */
   readonly maxConnections?: number;
