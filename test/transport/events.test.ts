@@ -48,7 +48,7 @@ function steps(seen: readonly Published[], role: 'initiator' | 'responder'): str
         case 'pqble:resume:start':
           return role === 'initiator' ? `${name} ${String(m.mode)}` : name;
         case 'pqble:resume:fallback':
-          return `${name} ${String(m.reason)}${m.peerReason === undefined ? '' : ` (${String(m.peerReason)})`}`;
+          return `${name} ${String(m.reason)}${m.peerReason === undefined ? '' : ` (${m.peerReason as string})`}`;
         case 'pqble:setup:end':
           return `${name} ${m.ok === true ? String(m.how) : String(m.code)}`;
         default:
