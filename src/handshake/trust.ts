@@ -13,6 +13,13 @@ import { HandshakeError } from '../errors.js';
 import { FINGERPRINT_BYTES, fingerprintToHex, identityFingerprint, parseFingerprint } from '../identity/identity.js';
 import { checkOptionKeys } from '../util/options.js';
 
+/**
+ * TOFU bindings a {@link PeerDirectory} keeps in memory. Beyond this the least recently bound
+ * is dropped: a transport keeps every binding in its session store and looks up one that is
+ * not in memory before it binds (docs/security.md "Trust").
+ */
+const MAX_TOFU_BINDINGS = 10_000;
+
 /** What a trust decision sees about an authenticated peer. */
 export interface PeerInfo {
   /** The peer's 32-byte identity fingerprint. */
@@ -103,7 +110,7 @@ export class PeerDirectory {
   readonly #allowed: Set<string> | undefined;
   /** Pinned keys by fingerprint hex. */
   readonly #keys = new Map<string, Uint8Array>();
-  /** TOFU bindings: device id -> fingerprint hex. */
+  /** TOFU bindings: device id -> fingerprint hex, least recently bound first (at most {@link MAX_TOFU_BINDINGS}). */
   readonly #tofu = new Map<string, string>();
 
   /**
@@ -171,6 +178,13 @@ export class PeerDirectory {
     return removed;
   }
 
+  /** Binds in memory; past {@link MAX_TOFU_BINDINGS} the least recently bound is dropped (the transport keeps every binding in its store and looks a dropped one up again). */
+  #bindAt(deviceId: string, hex: string): void {
+    this.#tofu.delete(deviceId);
+    this.#tofu.set(deviceId, hex);
+    if (this.#tofu.size > MAX_TOFU_BINDINGS) this.#tofu.delete(this.#tofu.keys().next().value as string);
+  }
+
   /** The fingerprints of the pinned keys, as hex. */
   pinnedFingerprints(): string[] {
     return [...this.#keys.keys()];
@@ -183,7 +197,7 @@ export class PeerDirectory {
    */
   bind(deviceId: string, fingerprintHex: string): void {
     if (typeof deviceId !== 'string') throw new TypeError('deviceId must be a string');
-    this.#tofu.set(deviceId, bytesToHex(parseFingerprint(fingerprintHex)));
+    this.#bindAt(deviceId, bytesToHex(parseFingerprint(fingerprintHex)));
   }
 
   /** The fingerprint (hex) bound to a device id under `tofu`, if any. */
@@ -210,7 +224,7 @@ export class PeerDirectory {
       case 'tofu': {
         const bound = this.#tofu.get(deviceId);
         if (bound !== undefined && bound !== hex) return 'refused';
-        this.#tofu.set(deviceId, hex);
+        if (bound === undefined) this.#bindAt(deviceId, hex);
         return 'trusted';
       }
       case 'callback': {
@@ -248,7 +262,7 @@ export class PeerDirectory {
       case 'tofu': {
         const bound = this.#tofu.get(peer.deviceId);
         if (bound !== undefined && bound !== hex) throw untrusted('the peer presented a different identity than the one first seen for this device id');
-        this.#tofu.set(peer.deviceId, hex);
+        if (bound === undefined) this.#bindAt(peer.deviceId, hex);
         if (!this.#keys.has(hex)) this.#keys.set(hex, peer.publicKey.slice());
         return;
       }

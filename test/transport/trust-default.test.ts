@@ -15,6 +15,12 @@ import { FileSessionStore } from '../../src/session/file/index.js';
 import type { TransportEvent } from '../../src/transport/index.js';
 import { BleTransport } from '../../src/transport/index.js';
 import { MessageType } from '../../src/wire.js';
+import { defaultCrypto } from '../../src/crypto/index.js';
+import { PeerDirectory, makePeerInfo } from '../../src/handshake/index.js';
+import { silentLogger } from '../../src/logger.js';
+import { systemClock } from '../../src/clock.js';
+import { MemorySessionStore } from '../../src/session/memory-store.js';
+import { SessionKeeper } from '../../src/transport/session-keeper.js';
 import { CENTRAL_ID, OTHER_ID, PERIPHERAL_ID, connectPair, identity, makePair, tempDir, type Pair } from './helpers.js';
 
 const untrusted = (err: unknown): boolean => isPqbleError(err, 'PQBLE_ERR_PEER_UNTRUSTED');
@@ -199,6 +205,37 @@ describe('default trust: trust on first use, persisted', () => {
       await assert.rejects(pair.central.connectToDevice(PERIPHERAL_ID), untrusted);
     } finally {
       await pair.close();
+    }
+  });
+
+  it('bindings beyond what memory keeps are still enforced: the keeper looks them up in the store', async () => {
+    const crypto = defaultCrypto();
+    const store = new MemorySessionStore();
+    const a = bytesToHex(identity(0).fingerprint);
+    await store.putValue(`tofu:${CENTRAL_ID}`, identity(0).fingerprint);
+    const directory = new PeerDirectory(undefined, { crypto });
+    const keeper = await SessionKeeper.open({
+      store,
+      selfFingerprint: identity(1).fingerprint,
+      crypto,
+      clock: systemClock,
+      logger: silentLogger,
+      directory,
+      lifetimeMs: 3_600_000,
+      storeTimeoutMs: 1_000,
+      maxClockSkewMs: 300_000,
+      flushIntervalMs: 60_000,
+    });
+    try {
+      assert.equal(directory.boundAt(CENTRAL_ID), a, 'restored at start-up');
+      // 10,000 later bindings push it out of memory.
+      for (let i = 0; i < 10_000; i++) directory.bind(`ee${i.toString(16).padStart(10, '0')}`, bytesToHex(identity(2).fingerprint));
+      assert.equal(directory.boundAt(CENTRAL_ID), undefined);
+      assert.equal(await keeper.tofuBinding(CENTRAL_ID), a, 'found in the store');
+      await assert.rejects(directory.check(makePeerInfo(identity(3).publicKey, CENTRAL_ID)), untrusted);
+    } finally {
+      await keeper.close();
+      await store.close();
     }
   });
 });
