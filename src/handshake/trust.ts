@@ -261,7 +261,10 @@ export class PeerDirectory {
         return;
       case 'tofu': {
         const bound = this.#tofu.get(peer.deviceId);
-        if (bound !== undefined && bound !== hex) throw untrusted('the peer presented a different identity than the one first seen for this device id');
+        if (bound !== undefined && bound !== hex) throw untrusted(
+            `the peer presented a different identity (${hex.slice(0, 16)}…) than the one first seen at this device id (${bound.slice(0, 16)}…; trust on first use). ` +
+              'If the device was re-provisioned, forget the old identity: transport.forgetPeer() or pqble sessions forget',
+          );
         if (bound === undefined) this.#bindAt(peer.deviceId, hex);
         if (!this.#keys.has(hex)) this.#keys.set(hex, peer.publicKey.slice());
         return;
