@@ -215,7 +215,7 @@ export class SessionKeeper {
   async commitOutbound(session: OutboundSession, next: Uint8Array, deviceId: string, signal?: AbortSignal): Promise<CommitOutcome> {
     const update = { deviceId, lastActiveMs: this.now() };
     const r = await this.#attempt('replaceOutbound', (o) => this.#o.store.replaceOutbound(session.peerFingerprintHex, session.secret, next, update, o), signal);
-    return !r.ok ? 'store-timeout' : r.value ? 'ok' : 'conflict';
+    return !r.ok ? 'store-timeout' : r.value === true ? 'ok' : 'conflict';
   }
 
   // ---- responder -------------------------------------------------------------------------
@@ -272,7 +272,7 @@ export class SessionKeeper {
     try {
       const update = { deviceId, lastActiveMs: this.now() };
       const r = await this.#attempt('consumeInbound', (o) => this.#o.store.consumeInbound(session.peerFingerprintHex, session.ticketId, { secret: next, ticketId }, update, o), signal);
-      return !r.ok ? 'store-timeout' : r.value ? 'ok' : 'conflict';
+      return !r.ok ? 'store-timeout' : r.value === true ? 'ok' : 'conflict';
     } finally {
       wipe(ticketId);
     }
