@@ -89,7 +89,7 @@ interface ChatSetup {
  * reported on one line (the buffer is shown with `PQBLE_DEBUG=1`); once the radio is up it
  * goes to stderr, so stdout carries only received messages.
  */
-function holdLibraryOutput(context: CliContext): { goLive(): void; release(failed: boolean): void } {
+export function holdLibraryOutput(context: CliContext): { goLive(): void; release(failed: boolean): void } {
   const names = ['log', 'info', 'warn', 'error', 'debug'] as const;
   // The originals are put back as they were (unbound), exactly as console holds them.
   // eslint-disable-next-line @typescript-eslint/unbound-method

@@ -1,33 +1,82 @@
 /**
- * `pqble identity new|show` (docs/cli.md "pqble identity"): creates an ML-DSA-65 identity
- * key file (mode 0600, atomically, never over an existing file unless `--force`) or shows
- * the fingerprint of one. The secret never leaves the file: it is not printed, and the
+ * `pqble identity new|show|export-public` (docs/cli.md "pqble identity"): creates an
+ * ML-DSA-65 identity key file (mode 0600, atomically, never over an existing file unless
+ * `--force`), shows the fingerprint of one, or exports its public key (hex text or the raw
+ * 1,952 bytes) for peers to pin (`knownPeers`) or to check against an allow-list. The secret never leaves the file: it is not printed, and the
  * in-memory copy is wiped when the command is done.
  *
  * @module
  */
 
-import { lstat } from 'node:fs/promises';
+import { lstat, writeFile } from 'node:fs/promises';
 import { exists } from '../util/fs.js';
-import { wipe } from '../bytes.js';
+import { bytesToHex, wipe } from '../bytes.js';
 import { FileFormatError } from '../errors.js';
 import { fingerprintToHex, generateIdentity, loadIdentity, saveIdentity, type Identity } from '../identity/index.js';
-import { EXIT_OK, UsageError, formatHelp, parseCommand, requireOption, type CommandHelp, type OptionTable } from './args.js';
+import { EXIT_OK, UsageError, formatHelp, parseChoiceOption, parseCommand, requireOption, type CommandHelp, type OptionTable } from './args.js';
 import type { CliContext } from './context.js';
 
 const OPTIONS = {
   path: { type: 'string', value: 'FILE', description: 'The identity key file.' },
-  force: { type: 'boolean', description: '`new`: replace an existing file (its identity is lost).' },
+  force: { type: 'boolean', description: '`new`: replace an existing file (its identity is lost); `export-public`: replace an existing --out file.' },
+  out: { type: 'string', value: 'FILE', description: '`export-public`: write the public key to FILE (mode 0644) instead of stdout.' },
+  format: { type: 'string', value: 'hex|raw', description: '`export-public`: 3,904 lowercase hex digits and a newline (default), or the raw 1,952 bytes (needs --out).' },
   json: { type: 'boolean', description: 'Print one JSON document instead of text.' },
 } as const satisfies OptionTable;
 
 const HELP: CommandHelp = {
-  usage: 'identity new|show --path FILE [--force] [--json]',
+  usage: 'identity new|show|export-public --path FILE [--out FILE] [...]',
   summary:
     '`new` creates a long-term ML-DSA-65 identity key file (mode 0600). `show` prints the fingerprint of an identity file: ' +
-    'the 64-hex-digit name peers know this device by. The secret key is never printed.',
-  notes: ['Examples:', '  pqble identity new --path ~/.config/pqble/hub.identity.json', '  pqble identity show --path ~/.config/pqble/hub.identity.json'],
+    'the 64-hex-digit name peers know this device by. `export-public` prints (or writes to --out) its 1,952-byte public key, ' +
+    'for peers to pin with `knownPeers`. The secret key is never printed.',
+  notes: [
+    'Examples:',
+    '  pqble identity new --path ~/.config/pqble/hub.identity.json',
+    '  pqble identity show --path ~/.config/pqble/hub.identity.json',
+    '  pqble identity export-public --path hub.identity.json --out hub.pub',
+  ],
 };
+
+/** The JSON document of `pqble identity export-public --json`. */
+export interface PublicKeyJson {
+  readonly path: string;
+  readonly algorithm: 'ML-DSA-65';
+  /** 64 lowercase hex digits: what an allow-list (`trust: { mode: 'allow-list' }`) holds. */
+  readonly fingerprint: string;
+  /** 1,952. */
+  readonly publicKeyBytes: number;
+  readonly format: 'hex' | 'raw';
+  /** The file written, or `null` when the key is in `publicKey`. */
+  readonly out: string | null;
+  /** The public key as hex when there is no --out, else `null`. */
+  readonly publicKey: string | null;
+}
+
+/** Writes or prints the public key of `identity` (`pqble identity export-public`). */
+async function exportPublic(path: string, identity: Identity, values: { out?: string; format?: string; force?: boolean; json?: boolean }, context: CliContext): Promise<void> {
+  const format = parseChoiceOption('format', values.format, ['hex', 'raw'] as const) ?? 'hex';
+  const out = values.out === undefined ? undefined : requireOption('identity export-public', 'out', values.out);
+  if (format === 'raw' && out === undefined) throw new UsageError('--format raw needs --out FILE (raw bytes are not written to a terminal)');
+  if (values.force === true && out === undefined) throw new UsageError('--force only applies to `pqble identity export-public` with --out');
+  const hex = bytesToHex(identity.publicKey);
+  if (out !== undefined) {
+    if (values.force !== true && (await exists(out))) {
+      throw new FileFormatError('PQBLE_ERR_KEY_FILE', `${out} already exists (use --force to replace it)`);
+    }
+    await writeFile(out, format === 'raw' ? identity.publicKey : `${hex}\n`, { mode: 0o644 });
+  }
+  const fingerprint = fingerprintToHex(identity.fingerprint);
+  if (values.json === true) {
+    const doc: PublicKeyJson = { path, algorithm: 'ML-DSA-65', fingerprint, publicKeyBytes: identity.publicKey.length, format, out: out ?? null, publicKey: out === undefined ? hex : null };
+    context.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  } else if (out === undefined) {
+    context.stdout.write(`${hex}\n`);
+    context.stderr.write(`public key of ${fingerprint} (${identity.publicKey.length} bytes)\n`);
+  } else {
+    context.stdout.write(`${context.style.green('wrote')} ${out}: public key of ${fingerprint} (${identity.publicKey.length} bytes, ${format})\n`);
+  }
+}
 
 /** The JSON document of `pqble identity new|show --json`. */
 export interface IdentityJson {
@@ -62,11 +111,27 @@ export async function run(args: readonly string[], context: CliContext): Promise
     return EXIT_OK;
   }
   const action = parsed.positionals[0];
-  if (action !== 'new' && action !== 'show') {
-    throw new UsageError(action === undefined ? "'pqble identity' needs new or show (see pqble identity --help)" : `unknown identity action '${action.slice(0, 40)}' (expected new or show)`);
+  if (action !== 'new' && action !== 'show' && action !== 'export-public') {
+    throw new UsageError(
+      action === undefined
+        ? "'pqble identity' needs new, show or export-public (see pqble identity --help)"
+        : `unknown identity action '${action.slice(0, 40)}' (expected new, show or export-public)`,
+    );
   }
   const path = requireOption(`identity ${action}`, 'path', parsed.values.path);
-  if (action === 'show' && parsed.values.force === true) throw new UsageError('--force only applies to `pqble identity new`');
+  if (action === 'show' && parsed.values.force === true) throw new UsageError('--force only applies to `pqble identity new` and `export-public`');
+  if (action !== 'export-public' && (parsed.values.out !== undefined || parsed.values.format !== undefined)) {
+    throw new UsageError('--out and --format only apply to `pqble identity export-public`');
+  }
+  if (action === 'export-public') {
+    const identity = await loadIdentity(path);
+    try {
+      await exportPublic(path, identity, parsed.values, context);
+      return EXIT_OK;
+    } finally {
+      wipe(identity.secretKey, identity.seed);
+    }
+  }
 
   let identity: Identity | undefined;
   try {

@@ -2,7 +2,8 @@
  * The `pqble` command dispatcher (docs/cli.md): global `--help`/`--version`, one module per
  * command loaded on demand (so `pqble --help` does not load the cryptography), and the
  * error report: exactly one line `pqble: <message>` on stderr, exit status 2 for a bad
- * command line and 1 for a failure.
+ * command line and 1 for a failure; under `--json` also one JSON document on stdout,
+ * `{"error":{"code":"PQBLE_ERR_...","message":"..."}}`.
  *
  * @module
  */
@@ -39,6 +40,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   identity: {
     summary: 'Create an identity key file or show its fingerprint.',
     load: () => import('./identity.js'),
+  },
+  scan: {
+    summary: 'List the pqble peripherals advertising nearby (noble).',
+    load: () => import('./scan.js'),
   },
   peripheral: {
     summary: 'Chat over a real radio as a BLE peripheral (bleno).',
@@ -87,6 +92,22 @@ export function describeError(err: unknown): string {
 }
 
 /**
+ * The code of the JSON error document: the error's `PQBLE_ERR_*` code, `PQBLE_ERR_USAGE` for
+ * a command line that could not be understood, `PQBLE_ERR_INTERNAL` for anything else.
+ */
+export function errorCode(err: unknown): string {
+  if (isPqbleError(err)) return err.code;
+  if (err instanceof UsageError) return 'PQBLE_ERR_USAGE';
+  return 'PQBLE_ERR_INTERNAL';
+}
+
+/** True if `--json` is among a command's options (before a `--`). */
+function wantsJson(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes('--json');
+}
+
+/**
  * Runs the tool with `args` (without `node` and the script) and returns the exit status.
  * Never throws: every failure becomes one line on `context.stderr`.
  */
@@ -109,7 +130,9 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     const command = await entry.load();
     return await command.run(rest, context);
   } catch (err) {
-    context.stderr.write(`pqble: ${describeError(err)}\n`);
+    const message = describeError(err);
+    context.stderr.write(`pqble: ${message}\n`);
+    if (wantsJson(rest)) context.stdout.write(`${JSON.stringify({ error: { code: errorCode(err), message } })}\n`);
     if (context.env.PQBLE_DEBUG !== undefined && context.env.PQBLE_DEBUG !== '' && err instanceof Error && err.stack !== undefined) {
       context.stderr.write(`${err.stack}\n`);
     }

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { bytesToHex } from '../bytes.js';
 import { FileFormatError, isPqbleError } from '../errors.js';
 import { formatDeviceId } from '../link/device-id.js';
 import {
@@ -25,7 +26,7 @@ import {
   type CacheFileMetadata,
   type CacheFileSessionMetadata,
 } from '../session/index.js';
-import { clearStoreFile, forgetStoreEntry, pruneStoreFile, readStoreFileMetadata, sessionFileKind, type StoreEntryMetadata, type StoreFileMetadata } from '../session/file/index.js';
+import { FileSessionStore, clearStoreFile, forgetStoreEntry, pruneStoreFile, readStoreFileMetadata, sessionFileKind, type StoreEntryMetadata, type StoreFileMetadata } from '../session/file/index.js';
 import { EXIT_OK, UsageError, formatHelp, parseCommand, parseNumberOption, requireOption, type CommandHelp, type OptionTable } from './args.js';
 import type { CliContext } from './context.js';
 import { formatDuration, renderTable, shortHex, type Style } from './format.js';
@@ -282,6 +283,25 @@ export async function run(args: readonly string[], context: CliContext): Promise
   }
 }
 
+/**
+ * Removes what the transport's trust state keeps of a peer in a version-2 store: its learned
+ * public key (`pk:<fingerprint>`) and every trust-on-first-use binding to it
+ * (`tofu:<device id>`), as `transport.forgetPeer()` does. Takes the lock.
+ * @returns the device ids that were bound to it
+ */
+async function forgetTrust(path: string, keyPath: string | undefined, fingerprint: string): Promise<string[]> {
+  const store = await FileSessionStore.open({ path, logger: { warn: () => undefined }, ...(keyPath === undefined ? {} : { keyPath }) });
+  try {
+    const unbound: string[] = [];
+    for await (const [name, value] of store.listValues('tofu:')) if (bytesToHex(value) === fingerprint) unbound.push(name.slice('tofu:'.length));
+    for (const deviceId of unbound) await store.putValue(`tofu:${deviceId}`, undefined);
+    await store.putValue(`pk:${fingerprint}`, undefined);
+    return unbound.sort();
+  } finally {
+    await store.close();
+  }
+}
+
 interface V2Context {
   readonly now: number;
   readonly ttlMs: number;
@@ -324,7 +344,12 @@ async function runV2(action: Action, path: string, keyPath: string | undefined, 
     case 'forget': {
       const match = pick((await listDoc()).sessions, prefix, path);
       await cacheFile(path, 'forget', () => forgetStoreEntry(path, match.peerFingerprint, opts));
-      write({ path, forgotten: match.peerFingerprint }, `${path}: forgot ${match.peerFingerprint} (its next connection needs a full handshake)\n`);
+      const unbound = await cacheFile(path, 'forget', () => forgetTrust(path, keyPath, match.peerFingerprint));
+      write(
+        { path, forgotten: match.peerFingerprint, unbound },
+        `${path}: forgot ${match.peerFingerprint} (its next connection needs a full handshake` +
+          `${unbound.length === 0 ? '' : `; no longer bound to device ${unbound.map(formatDeviceId).join(', ')}`})\n`,
+      );
       return EXIT_OK;
     }
   }

@@ -13,6 +13,13 @@ import { HandshakeError } from '../errors.js';
 import { FINGERPRINT_BYTES, fingerprintToHex, identityFingerprint, parseFingerprint } from '../identity/identity.js';
 import { checkOptionKeys } from '../util/options.js';
 
+/**
+ * TOFU bindings a {@link PeerDirectory} keeps in memory. Beyond this the least recently bound
+ * is dropped: a transport keeps every binding in its session store and looks up one that is
+ * not in memory before it binds (docs/security.md "Trust").
+ */
+const MAX_TOFU_BINDINGS = 10_000;
+
 /** What a trust decision sees about an authenticated peer. */
 export interface PeerInfo {
   /** The peer's 32-byte identity fingerprint. */
@@ -26,11 +33,13 @@ export interface PeerInfo {
 }
 
 /**
- * Which authenticated peers to accept.
- * - `any`: every peer that completed the handshake (the default).
+ * Which authenticated peers to accept (docs/security.md "Trust").
+ * - `tofu` (the default): trust on first use per device id: the first fingerprint that
+ *   authenticates at a device id is bound to it; a different fingerprint later for the same
+ *   device id is refused (`PQBLE_ERR_PEER_UNTRUSTED`). The transport persists the bindings in
+ *   its session store.
+ * - `any`: every peer that completed the handshake; only when chosen explicitly.
  * - `allow-list`: only the listed fingerprints (bytes or 64 hex digits).
- * - `tofu`: trust on first use per device id: the first fingerprint seen for a device id is
- *   bound to it; a different fingerprint later for the same device id is refused.
  * - `callback`: `verify(peer)` decides; `false`, a rejected promise or a throw refuses.
  */
 export type TrustPolicy =
@@ -101,17 +110,17 @@ export class PeerDirectory {
   readonly #allowed: Set<string> | undefined;
   /** Pinned keys by fingerprint hex. */
   readonly #keys = new Map<string, Uint8Array>();
-  /** TOFU bindings: device id -> fingerprint hex. */
+  /** TOFU bindings: device id -> fingerprint hex, least recently bound first (at most {@link MAX_TOFU_BINDINGS}). */
   readonly #tofu = new Map<string, string>();
 
   /**
-   * @param policy - the trust policy (default `{ mode: 'any' }`); copied, so later changes to
+   * @param policy - the trust policy (default `{ mode: 'tofu' }`); copied, so later changes to
    *   an allow-list array have no effect
    * @param options - see {@link PeerDirectoryOptions}
    * @throws TypeError / RangeError for a malformed policy (unknown mode or key, a fingerprint
    *   that is not 32 bytes or 64 hex digits)
    */
-  constructor(policy: TrustPolicy = { mode: 'any' }, options?: PeerDirectoryOptions) {
+  constructor(policy: TrustPolicy = { mode: 'tofu' }, options?: PeerDirectoryOptions) {
     checkOptionKeys(options, ['crypto'], 'PeerDirectory options');
     this.#crypto = checkCrypto(options?.crypto, 'options.crypto');
     const { policy: normalised, allowed } = normalisePolicy(policy);
@@ -169,6 +178,13 @@ export class PeerDirectory {
     return removed;
   }
 
+  /** Binds in memory; past {@link MAX_TOFU_BINDINGS} the least recently bound is dropped (the transport keeps every binding in its store and looks a dropped one up again). */
+  #bindAt(deviceId: string, hex: string): void {
+    this.#tofu.delete(deviceId);
+    this.#tofu.set(deviceId, hex);
+    if (this.#tofu.size > MAX_TOFU_BINDINGS) this.#tofu.delete(this.#tofu.keys().next().value as string);
+  }
+
   /** The fingerprints of the pinned keys, as hex. */
   pinnedFingerprints(): string[] {
     return [...this.#keys.keys()];
@@ -181,7 +197,7 @@ export class PeerDirectory {
    */
   bind(deviceId: string, fingerprintHex: string): void {
     if (typeof deviceId !== 'string') throw new TypeError('deviceId must be a string');
-    this.#tofu.set(deviceId, bytesToHex(parseFingerprint(fingerprintHex)));
+    this.#bindAt(deviceId, bytesToHex(parseFingerprint(fingerprintHex)));
   }
 
   /** The fingerprint (hex) bound to a device id under `tofu`, if any. */
@@ -208,7 +224,7 @@ export class PeerDirectory {
       case 'tofu': {
         const bound = this.#tofu.get(deviceId);
         if (bound !== undefined && bound !== hex) return 'refused';
-        this.#tofu.set(deviceId, hex);
+        if (bound === undefined) this.#bindAt(deviceId, hex);
         return 'trusted';
       }
       case 'callback': {
@@ -245,8 +261,11 @@ export class PeerDirectory {
         return;
       case 'tofu': {
         const bound = this.#tofu.get(peer.deviceId);
-        if (bound !== undefined && bound !== hex) throw untrusted('the peer presented a different identity than the one first seen for this device id');
-        this.#tofu.set(peer.deviceId, hex);
+        if (bound !== undefined && bound !== hex) throw untrusted(
+            `the peer presented a different identity (${hex.slice(0, 16)}…) than the one first seen at this device id (${bound.slice(0, 16)}…; trust on first use). ` +
+              'If the device was re-provisioned, forget the old identity: transport.forgetPeer() or pqble sessions forget',
+          );
+        if (bound === undefined) this.#bindAt(peer.deviceId, hex);
         if (!this.#keys.has(hex)) this.#keys.set(hex, peer.publicKey.slice());
         return;
       }

@@ -49,6 +49,9 @@ export class PeerAlert extends Error {
   }
 }
 
+/** Observes whole messages sent ({@link Channel.send}) and received ({@link Channel.receive}); `packets` is 0 for received ones. */
+export type ChannelTrace = (direction: 'sent' | 'received', message: Uint8Array, packets: number) => void;
+
 /** Link + framing + setup mailbox + record dispatch. */
 export class Channel {
   readonly link: Link;
@@ -59,6 +62,7 @@ export class Channel {
   readonly #limits: ChannelLimits;
   #sendChain: Promise<void> = Promise.resolve();
   #onMessage: ((message: Uint8Array) => void) | undefined;
+  #trace: ChannelTrace | undefined;
   #closeReason: PqbleError | undefined;
   #closed = false;
   #received = 0;
@@ -114,6 +118,7 @@ export class Channel {
       const message = typeof prepare === 'function' ? prepare() : prepare;
       const packets = fragmentMessage(message, this.#ids.next(), this.link.maxPayloadBytes, this.#limits.maxMessageBytes);
       for (const packet of packets) await this.link.send(packet);
+      this.#trace?.('sent', message, packets.length);
     };
     const result = this.#sendChain.then(run);
     this.#sendChain = result.catch(() => undefined);
@@ -139,6 +144,7 @@ export class Channel {
     }
     if (r.done === true) throw this.#closedError();
     const message = r.value;
+    this.#trace?.('received', message, 0);
     if (message[0] === MessageType.Alert) throw new PeerAlert(decodeAlert(message));
     return message;
   }
@@ -161,6 +167,11 @@ export class Channel {
       this.#idleTimer = undefined;
       if (this.#receiving > 0) this.fail(new TimeoutError(`the peer sent nothing for ${ms} ms during the setup`, 'PQBLE_ERR_HANDSHAKE_TIMEOUT'), 'timeout');
     });
+  }
+
+  /** Observes the messages of {@link send} and {@link receive} from now on (`undefined` stops). The observer must not throw. */
+  setTrace(trace: ChannelTrace | undefined): void {
+    this.#trace = trace;
   }
 
   /** Routes every later message (and any still in the mailbox) to `handler`. */

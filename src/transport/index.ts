@@ -5,3 +5,28 @@ export { BleConnection } from './connection.js';
 export type { ConnectionStats, SendOptions, ReceiveOptions } from './connection.js';
 export type { ConnectionType } from './setup.js';
 export type { AlertReason } from './alert.js';
+export type {
+  TransportEvent,
+  TransportEventListener,
+  TransportEventBase,
+  ConnectionOpenedEvent,
+  ConnectionClosedEvent,
+  ResumeFallbackEvent,
+  PeerRefusedEvent,
+  SetupFailedEvent,
+  SetupHow,
+  ResumeFallbackReason,
+} from './events.js';
+export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
+export type {
+  SetupScope,
+  SetupStartMessage,
+  SetupMessageMessage,
+  HandshakeStartMessage,
+  TrustDecisionMessage,
+  ResumeStartMessage,
+  ResumeFallbackMessage,
+  ResumeEndMessage,
+  SetupEndMessage,
+  StoreCallMessage,
+} from './diagnostics.js';

@@ -31,6 +31,7 @@ import { identityFingerprint } from '../identity/identity.js';
 import type { Logger } from '../logger.js';
 import { deriveDirectionSecret, deriveResumeTicketId } from '../resumption/index.js';
 import type { SessionStore, StoreCallOptions, StoredSession } from '../session/store.js';
+import { DIAGNOSTICS_CHANNELS, publish } from './diagnostics.js';
 
 /** Most persisted public keys and TOFU bindings restored at start-up. */
 const MAX_RESTORED_TRUST = 10_000;
@@ -54,6 +55,19 @@ export interface OutboundSession {
   /** A copy of the outbound secret (the caller wipes it). */
   readonly secret: Uint8Array;
 }
+
+/**
+ * Why the initiator has no session to resume with: `none` (no session for the device id, or
+ * not for the identity expected), `expired`, `untrusted` (the trust policy refused its peer),
+ * `needs-key` (a trust callback needs the peer's key, which is not known) or `store-timeout`
+ * (the store failed or timed out).
+ */
+export interface OutboundMiss {
+  readonly miss: 'none' | 'expired' | 'untrusted' | 'needs-key' | 'store-timeout';
+}
+
+/** What a durable ratchet step came to. */
+export type CommitOutcome = 'ok' | 'conflict' | 'store-timeout';
 
 /** What the responder needs to answer a resume request. */
 export interface InboundSession {
@@ -164,10 +178,16 @@ export class SessionKeeper {
   /**
    * The session to resume with the device at `deviceId` (a hint), if any, usable and still
    * trusted; `expected` restricts it to one identity. A session the trust policy now refuses
-   * is purged. Counts a hit or a miss.
+   * is purged (except under `tofu`, see {@link trustResumed}). Counts a hit or a miss.
+   * @returns the session, or why there is none to resume with
    */
-  async outboundFor(deviceId: string, expected: Uint8Array | undefined, signal?: AbortSignal): Promise<OutboundSession | undefined> {
-    const entry = await this.#call((o) => this.#o.store.getByDevice(deviceId, o), signal);
+  async outboundFor(deviceId: string, expected: Uint8Array | undefined, signal?: AbortSignal): Promise<OutboundSession | OutboundMiss> {
+    const found = await this.#attempt('getByDevice', (o) => this.#o.store.getByDevice(deviceId, o), signal);
+    if (!found.ok) {
+      this.counters.misses++;
+      return { miss: 'store-timeout' };
+    }
+    const entry = found.value;
     if (
       entry === undefined ||
       entry.outbound === undefined ||
@@ -175,11 +195,12 @@ export class SessionKeeper {
       (expected !== undefined && bytesToHex(expected) !== entry.peerFingerprint)
     ) {
       this.counters.misses++;
-      return undefined;
+      return { miss: 'none' };
     }
-    if (!(await this.#usable(entry, deviceId, signal))) {
+    const usable = await this.#usable(entry, deviceId, signal);
+    if (usable !== 'trusted') {
       this.counters.misses++;
-      return undefined;
+      return { miss: usable === 'refused' ? 'untrusted' : usable };
     }
     this.counters.hits++;
     return { peerFingerprint: hexToBytes(entry.peerFingerprint), peerFingerprintHex: entry.peerFingerprint, secret: entry.outbound.slice() };
@@ -187,13 +208,14 @@ export class SessionKeeper {
 
   /**
    * After an accept: makes the initiator's next outbound secret durable (compare-and-set on
-   * the one it used). Resolves false if it could not (the store failed, or another user of
-   * the store ratcheted first); the caller may still use this connection's keys.
+   * the one it used). Resolves `'ok'`, `'conflict'` (another user of the store ratcheted
+   * first) or `'store-timeout'` (the store failed or timed out); on anything but `'ok'` the
+   * caller must not use this resumption's keys.
    */
-  async commitOutbound(session: OutboundSession, next: Uint8Array, deviceId: string, signal?: AbortSignal): Promise<boolean> {
+  async commitOutbound(session: OutboundSession, next: Uint8Array, deviceId: string, signal?: AbortSignal): Promise<CommitOutcome> {
     const update = { deviceId, lastActiveMs: this.now() };
-    const ok = await this.#call((o) => this.#o.store.replaceOutbound(session.peerFingerprintHex, session.secret, next, update, o), signal);
-    return ok === true;
+    const r = await this.#attempt('replaceOutbound', (o) => this.#o.store.replaceOutbound(session.peerFingerprintHex, session.secret, next, update, o), signal);
+    return !r.ok ? 'store-timeout' : r.value === true ? 'ok' : 'conflict';
   }
 
   // ---- responder -------------------------------------------------------------------------
@@ -201,10 +223,16 @@ export class SessionKeeper {
   /**
    * The session a resume request's ticket id names, if any; `'expired'` for a session past
    * its lifetime (it is removed; a ticket id is only known to its holder, so this is no
-   * unauthenticated destruction). Counts a hit or a miss.
+   * unauthenticated destruction); `'store-timeout'` if the store failed or timed out.
+   * Counts a hit or a miss.
    */
-  async inboundFor(ticketId: Uint8Array, signal?: AbortSignal): Promise<InboundSession | 'expired' | undefined> {
-    const entry = await this.#call((o) => this.#o.store.getByTicket(ticketId, o), signal);
+  async inboundFor(ticketId: Uint8Array, signal?: AbortSignal): Promise<InboundSession | 'expired' | 'store-timeout' | undefined> {
+    const found = await this.#attempt('getByTicket', (o) => this.#o.store.getByTicket(ticketId, o), signal);
+    if (!found.ok) {
+      this.counters.misses++;
+      return 'store-timeout';
+    }
+    const entry = found.value;
     if (entry === undefined || entry.inbound === undefined) {
       this.counters.misses++;
       return undefined;
@@ -212,7 +240,7 @@ export class SessionKeeper {
     if (this.isExpired(entry)) {
       this.counters.misses++;
       this.counters.expired++;
-      await this.#call((o) => this.#o.store.delete(entry.peerFingerprint, o), signal);
+      await this.#call('delete', (o) => this.#o.store.delete(entry.peerFingerprint, o), signal);
       return 'expired';
     }
     this.counters.hits++;
@@ -236,15 +264,15 @@ export class SessionKeeper {
 
   /**
    * Before the accept leaves: consumes the peer's ticket (atomic single use) and stores the
-   * next inbound secret, durably. Resolves false if the ticket was already consumed or the
-   * store failed: the responder must then refuse the resumption.
+   * next inbound secret, durably. Resolves `'ok'`, `'conflict'` (the ticket was consumed
+   * already) or `'store-timeout'`; on anything but `'ok'` the responder must refuse.
    */
-  async commitInbound(session: InboundSession, next: Uint8Array, deviceId: string, signal?: AbortSignal): Promise<boolean> {
+  async commitInbound(session: InboundSession, next: Uint8Array, deviceId: string, signal?: AbortSignal): Promise<CommitOutcome> {
     const ticketId = deriveResumeTicketId(next, session.peerFingerprint, this.#self, this.#o.crypto);
     try {
       const update = { deviceId, lastActiveMs: this.now() };
-      const ok = await this.#call((o) => this.#o.store.consumeInbound(session.peerFingerprintHex, session.ticketId, { secret: next, ticketId }, update, o), signal);
-      return ok === true;
+      const r = await this.#attempt('consumeInbound', (o) => this.#o.store.consumeInbound(session.peerFingerprintHex, session.ticketId, { secret: next, ticketId }, update, o), signal);
+      return !r.ok ? 'store-timeout' : r.value === true ? 'ok' : 'conflict';
     } finally {
       wipe(ticketId);
     }
@@ -292,7 +320,7 @@ export class SessionKeeper {
         outbound,
         inbound: { secret: inbound, ticketId },
       };
-      await this.#call((o) => this.#o.store.put(session, o));
+      await this.#call('put', (o) => this.#o.store.put(session, o));
       this.#touches.delete(peerHex);
       await this.#refreshSize();
     } finally {
@@ -304,7 +332,7 @@ export class SessionKeeper {
   async keyFor(peerHex: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
     const cached = this.#keys.get(peerHex) ?? this.#o.directory.keyFor(hexToBytes(peerHex));
     if (cached !== undefined) return cached.slice();
-    const stored = await this.#call((o) => this.#o.store.getValue(`pk:${peerHex}`, o), signal);
+    const stored = await this.#call('getValue', (o) => this.#o.store.getValue(`pk:${peerHex}`, o), signal);
     if (stored === undefined || stored.length !== PUBLIC_KEY_BYTES || bytesToHex(identityFingerprint(stored, this.#o.crypto)) !== peerHex) return undefined;
     this.#remember(peerHex, stored);
     return stored.slice();
@@ -316,7 +344,7 @@ export class SessionKeeper {
    */
   async pinnedKeyFor(deviceId: string, expected: Uint8Array | undefined, signal?: AbortSignal): Promise<Uint8Array | undefined> {
     let hex = expected === undefined ? this.#identityAt.get(deviceId) : bytesToHex(expected);
-    hex ??= (await this.#call((o) => this.#o.store.getByDevice(deviceId, o), signal))?.peerFingerprint;
+    hex ??= (await this.#call('getByDevice', (o) => this.#o.store.getByDevice(deviceId, o), signal))?.peerFingerprint;
     return hex === undefined ? undefined : this.keyFor(hex, signal);
   }
 
@@ -332,12 +360,28 @@ export class SessionKeeper {
     const known = this.#keys.has(peerHex);
     this.#remember(peerHex, publicKey);
     this.#o.directory.pin(publicKey);
-    if (!known) await this.#call((o) => this.#o.store.putValue(`pk:${peerHex}`, publicKey, o));
+    if (!known) await this.#call('putValue', (o) => this.#o.store.putValue(`pk:${peerHex}`, publicKey, o));
+  }
+
+  /**
+   * The fingerprint (hex) bound to a device id under `tofu`: the trust policy's binding, else
+   * one in the store (made by another process sharing it, or not restored at start-up), which
+   * is then bound here too. A store that fails counts as no binding (logged).
+   */
+  async tofuBinding(deviceId: string, signal?: AbortSignal): Promise<string | undefined> {
+    const directory = this.#o.directory;
+    const known = directory.boundAt(deviceId);
+    if (known !== undefined) return known;
+    const stored = await this.#call('getValue', (o) => this.#o.store.getValue(`tofu:${deviceId}`, o), signal);
+    if (stored === undefined || stored.length !== 32) return undefined;
+    const hex = bytesToHex(stored);
+    directory.bind(deviceId, hex);
+    return hex;
   }
 
   /** Persists a TOFU binding made by the trust policy. */
   async persistBinding(deviceId: string, peerHex: string): Promise<void> {
-    await this.#call((o) => this.#o.store.putValue(`tofu:${deviceId}`, hexToBytes(peerHex), o));
+    await this.#call('putValue', (o) => this.#o.store.putValue(`tofu:${deviceId}`, hexToBytes(peerHex), o));
   }
 
   // ---- upkeep ----------------------------------------------------------------------------
@@ -352,21 +396,21 @@ export class SessionKeeper {
     this.#touches.delete(peerHex);
     this.#keys.delete(peerHex);
     this.#recentFull.delete(peerHex);
-    const had = await this.#call((o) => this.#o.store.delete(peerHex, o));
-    await this.#call((o) => this.#o.store.putValue(`pk:${peerHex}`, undefined, o));
-    const bound = await this.#call(async (o) => {
+    const had = await this.#call('delete', (o) => this.#o.store.delete(peerHex, o));
+    await this.#call('putValue', (o) => this.#o.store.putValue(`pk:${peerHex}`, undefined, o));
+    const bound = await this.#call('listValues', async (o) => {
       const names: string[] = [];
       for await (const [name, value] of this.#o.store.listValues('tofu:', o)) if (bytesToHex(value) === peerHex) names.push(name);
       return names;
     });
-    for (const name of bound ?? []) await this.#call((o) => this.#o.store.putValue(name, undefined, o));
+    for (const name of bound ?? []) await this.#call('putValue', (o) => this.#o.store.putValue(name, undefined, o));
     await this.#refreshSize();
     return had === true;
   }
 
   /** Removes expired sessions; resolves how many went. */
   async prune(): Promise<number> {
-    const n = await this.#call((o) => this.#o.store.prune(this.now() - this.#o.lifetimeMs, o));
+    const n = await this.#call('prune', (o) => this.#o.store.prune(this.now() - this.#o.lifetimeMs, o));
     this.counters.expired += n ?? 0;
     await this.#refreshSize();
     return n ?? 0;
@@ -376,13 +420,13 @@ export class SessionKeeper {
   async flush(): Promise<void> {
     const updates = [...this.#touches].map(([peerFingerprint, lastActiveMs]) => ({ peerFingerprint, lastActiveMs }));
     this.#touches.clear();
-    if (updates.length > 0) await this.#call((o) => this.#o.store.touch(updates, o));
+    if (updates.length > 0) await this.#call('touch', (o) => this.#o.store.touch(updates, o));
     const now = this.now();
     if (now > this.#hwmWritten) {
       const v = new Uint8Array(8);
       writeU32(v, 0, Math.floor(now / 2 ** 32));
       writeU32(v, 4, now >>> 0);
-      await this.#call((o) => this.#o.store.putValue('clock:hwm', v, o));
+      await this.#call('putValue', (o) => this.#o.store.putValue('clock:hwm', v, o));
       this.#hwmWritten = now;
     }
   }
@@ -400,27 +444,27 @@ export class SessionKeeper {
   // ---- internals -------------------------------------------------------------------------
 
   /** Expiry and trust for a session about to be resumed; purges what may not be used. */
-  async #usable(entry: StoredSession, deviceId: string, signal?: AbortSignal): Promise<boolean> {
+  async #usable(entry: StoredSession, deviceId: string, signal?: AbortSignal): Promise<'trusted' | 'refused' | 'needs-key' | 'expired'> {
     if (this.isExpired(entry)) {
       this.counters.expired++;
-      await this.#call((o) => this.#o.store.delete(entry.peerFingerprint, o), signal);
+      await this.#call('delete', (o) => this.#o.store.delete(entry.peerFingerprint, o), signal);
       await this.#refreshSize();
-      return false;
+      return 'expired';
     }
-    return (await this.#trust(entry.peerFingerprint, deviceId, signal)) === 'trusted';
+    return this.#trust(entry.peerFingerprint, deviceId, signal);
   }
 
   async #trust(peerHex: string, deviceId: string, signal?: AbortSignal): Promise<'trusted' | 'refused' | 'needs-key'> {
     const directory = this.#o.directory;
     const key = directory.mode === 'callback' ? await this.keyFor(peerHex, signal) : undefined;
-    const wasBound = directory.boundAt(deviceId);
+    const wasBound = directory.mode === 'tofu' ? await this.tofuBinding(deviceId, signal) : undefined;
     const verdict = await directory.checkResumed(peerHex, deviceId, key);
     if (verdict === 'refused') {
       this.counters.refused++;
       // allow-list and callback refuse the identity itself: its session goes. A TOFU
       // refusal is about the device id hint, which anyone can claim: the session stays.
       if (directory.mode !== 'tofu') {
-        await this.#call((o) => this.#o.store.delete(peerHex, o), signal);
+        await this.#call('delete', (o) => this.#o.store.delete(peerHex, o), signal);
         await this.#refreshSize();
       }
     } else if (verdict === 'trusted' && directory.mode === 'tofu' && wasBound === undefined) {
@@ -438,7 +482,7 @@ export class SessionKeeper {
   async #restore(): Promise<void> {
     const store = this.#o.store;
     const clock = this.#o.clock;
-    const hwm = await this.#call((o) => store.getValue('clock:hwm', o));
+    const hwm = await this.#call('getValue', (o) => store.getValue('clock:hwm', o));
     this.#monoBase = clock.now();
     this.#wallBase = Math.floor(clock.wallNow());
     if (hwm !== undefined && hwm.length === 8) {
@@ -450,7 +494,7 @@ export class SessionKeeper {
       this.#hwmWritten = stored;
     }
     const directory = this.#o.directory;
-    const keys = (await this.#call((o) => collect(store.listValues('pk:', o), MAX_RESTORED_TRUST))) ?? [];
+    const keys = (await this.#call('listValues', (o) => collect(store.listValues('pk:', o), MAX_RESTORED_TRUST))) ?? [];
     for (const [name, value] of keys) {
       const hex = name.slice(3);
       if (value.length === PUBLIC_KEY_BYTES && bytesToHex(identityFingerprint(value, this.#o.crypto)) === hex) {
@@ -458,13 +502,13 @@ export class SessionKeeper {
         directory.pin(value);
       }
     }
-    const bindings = (await this.#call((o) => collect(store.listValues('tofu:', o), MAX_RESTORED_TRUST))) ?? [];
+    const bindings = (await this.#call('listValues', (o) => collect(store.listValues('tofu:', o), MAX_RESTORED_TRUST))) ?? [];
     for (const [name, value] of bindings) if (value.length === 32) directory.bind(name.slice(5), bytesToHex(value));
     await this.#refreshSize();
   }
 
   async #refreshSize(): Promise<void> {
-    const n = await this.#call((o) => this.#o.store.size(o));
+    const n = await this.#call('size', (o) => this.#o.store.size(o));
     if (n !== undefined) this.#size = n;
   }
 
@@ -482,15 +526,26 @@ export class SessionKeeper {
    * One store call with the keeper's timeout. A failure is logged and counted, and resolves
    * `undefined`: the caller treats it as "no session" (and so runs a full handshake).
    */
-  async #call<T>(fn: (options: StoreCallOptions) => Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
+  async #call<T>(op: string, fn: (options: StoreCallOptions) => Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
+    const r = await this.#attempt(op, fn, signal);
+    return r.ok ? r.value : undefined;
+  }
+
+  /** {@link #call}, telling a failure apart from an `undefined` answer. Published on `pqble:store:call`. */
+  async #attempt<T>(op: string, fn: (options: StoreCallOptions) => Promise<T>, signal?: AbortSignal): Promise<{ readonly ok: true; readonly value: T } | { readonly ok: false }> {
+    const clock = this.#o.clock;
+    const started = clock.now();
     try {
-      return await holdClock(this.#o.clock, fn({ signal, timeoutMs: this.#o.storeTimeoutMs }));
+      const value = await holdClock(clock, fn({ signal, timeoutMs: this.#o.storeTimeoutMs }));
+      publish(DIAGNOSTICS_CHANNELS.storeCall, () => ({ op, ok: true, durationMs: clock.now() - started }));
+      return { ok: true, value };
     } catch (err) {
+      const code = err instanceof StoreError ? err.code : isPqbleError(err) ? err.code : 'unexpected';
+      publish(DIAGNOSTICS_CHANNELS.storeCall, () => ({ op, ok: false, code, durationMs: clock.now() - started }));
       if (isPqbleError(err, 'PQBLE_ERR_ABORTED')) throw err;
       this.counters.storeFailures++;
-      const code = err instanceof StoreError ? err.code : isPqbleError(err) ? err.code : 'unexpected';
       this.#o.logger.warn('pqble: a session store call failed; falling back to a full handshake where needed', { code, error: String(err) });
-      return undefined;
+      return { ok: false };
     }
   }
 }

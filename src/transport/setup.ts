@@ -36,9 +36,11 @@ import {
   type ResumeRejectReason,
 } from '../resumption/index.js';
 import { MessageType } from '../wire.js';
+import type { ResumeFallbackReason } from './events.js';
 import { encodeAlert } from './alert.js';
 import { PeerAlert, alertError, type Channel } from './channel.js';
 import type { SessionKeeper } from './session-keeper.js';
+import type { SetupTrace } from './setup-trace.js';
 
 /** How a connection was set up. */
 export type ConnectionType = 'resumed' | 'full-handshake';
@@ -84,6 +86,8 @@ export interface SetupContext {
   allowResumeFailure(deviceId: string): boolean;
   /** Counts a resumption that fell back to the full handshake. */
   noteFallback(): void;
+  /** Reports each step (diagnostics channels and transport events). */
+  readonly trace: SetupTrace;
 }
 
 /** Measures the CPU time of the synchronous crypto steps. */
@@ -104,9 +108,12 @@ function isPinnedMiss(err: unknown): boolean {
   return isPqbleError(err, 'PQBLE_ERR_PEER_UNKNOWN') || (err instanceof PeerAlert && err.reason === 'peer-unknown');
 }
 
-/** Turns a peer alert into the coded error the caller sees. */
-function asCoded(err: unknown): unknown {
-  return err instanceof PeerAlert ? alertError(err.reason) : err;
+/** Turns a peer alert into the coded error the caller sees (a peer's `untrusted` alert is reported as a refusal). */
+function asCoded(err: unknown, trace: SetupTrace): unknown {
+  if (!(err instanceof PeerAlert)) return err;
+  const coded = alertError(err.reason);
+  if (err.reason === 'untrusted') trace.refused('peer', trace.stage, undefined, coded);
+  return coded;
 }
 
 /** The connection a resumption set up. The traffic keys are wiped once the record layer has its own. */
@@ -152,13 +159,17 @@ function fullHandshake(result: HandshakeResult, sealer: RecordSealer, opener: Re
 
 /** The trust policy on a peer a full handshake authenticated; TOFU bindings are persisted. */
 async function checkTrust(ctx: SetupContext, channel: Channel, peer: PeerInfo): Promise<void> {
-  const before = ctx.directory.boundAt(peer.deviceId);
+  const before = ctx.directory.mode === 'tofu' ? await ctx.keeper.tofuBinding(peer.deviceId, ctx.signal) : undefined;
   try {
     await ctx.directory.check(peer);
   } catch (err) {
-    channel.fail(isPqbleError(err) ? err : new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'trust check failed', { cause: err }), 'untrusted');
+    const coded = isPqbleError(err) ? err : new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'trust check failed', { cause: err });
+    ctx.trace.trust('full-handshake', peer.fingerprintHex, ctx.directory.mode, 'refused');
+    ctx.trace.refused('local', 'full-handshake', peer.fingerprintHex, coded);
+    channel.fail(coded, 'untrusted');
     throw err;
   }
+  ctx.trace.trust('full-handshake', peer.fingerprintHex, ctx.directory.mode, 'trusted');
   if (ctx.directory.mode === 'tofu' && before === undefined) await ctx.keeper.persistBinding(peer.deviceId, peer.fingerprintHex);
 }
 
@@ -169,8 +180,12 @@ export async function initiateSetup(channel: Channel, ctx: SetupContext): Promis
   let roundTrips = 0;
   let fellBack = false;
   try {
-    const session = ctx.resumption ? await ctx.keeper.outboundFor(deviceId, ctx.expectedPeer, ctx.signal) : undefined;
+    const found = ctx.resumption ? await ctx.keeper.outboundFor(deviceId, ctx.expectedPeer, ctx.signal) : undefined;
+    const session = found === undefined || 'miss' in found ? undefined : found;
+    if (found !== undefined && 'miss' in found && found.miss !== 'none') ctx.trace.fallback(found.miss);
     if (session !== undefined) {
+      ctx.trace.trust('resumption', session.peerFingerprintHex, ctx.directory.mode, 'trusted');
+      ctx.trace.resumeStart(ctx.resumptionMode);
       const ri = new ResumeInitiator({
         secret: session.secret,
         initiatorFingerprint: ctx.identity.fingerprint,
@@ -197,11 +212,18 @@ export async function initiateSetup(channel: Channel, ctx: SetupContext): Promis
           // a fleet another gateway ratcheted first), the keys are not used: no finished,
           // and the full handshake runs on this link (the responder abandons the resumption
           // when a HandshakeInit follows its accept).
-          if (await ctx.keeper.commitOutbound(session, keys.nextSecret, deviceId, ctx.signal)) {
+          const committed = await ctx.keeper.commitOutbound(session, keys.nextSecret, deviceId, ctx.signal);
+          if (committed === 'ok') {
             await channel.send(outcome.finished);
+            ctx.trace.resumed(session.peerFingerprintHex, ctx.resumptionMode);
             return resumed(ctx, keys, session.peerFingerprint, cpu, roundTrips, ctx.resumptionMode);
           }
+          ctx.trace.fallback(committed === 'conflict' ? 'commit-conflict' : 'store-timeout');
           wipe(keys.sendKey, keys.receiveKey, keys.nextSecret);
+        } else if (outcome?.kind === 'reject') {
+          ctx.trace.fallback('peer-rejected', outcome.reason);
+        } else {
+          ctx.trace.fallback('accept-invalid');
         }
         ctx.noteFallback();
         fellBack = true;
@@ -212,7 +234,7 @@ export async function initiateSetup(channel: Channel, ctx: SetupContext): Promis
     }
     return await fullHandshakeAsInitiator(channel, ctx, cpu, roundTrips, fellBack);
   } catch (err) {
-    throw asCoded(err);
+    throw asCoded(err, ctx.trace);
   }
 }
 
@@ -222,8 +244,10 @@ async function fullHandshakeAsInitiator(channel: Channel, ctx: SetupContext, cpu
   // After "cannot resume" the peer most likely lost its state (and our pinned key with it):
   // pinned mode would only cost a retry, so go straight to full mode.
   let pinnedKey = fellBack ? undefined : await ctx.keeper.pinnedKeyFor(deviceId, ctx.expectedPeer, ctx.signal);
+  let attempt = 0;
   for (;;) {
     const pinned = pinnedKey !== undefined;
+    ctx.trace.handshakeStart(pinned, ++attempt);
     const hs = new HandshakeInitiator({ identity: ctx.identity, crypto: ctx.crypto, ...(pinnedKey === undefined ? {} : { peerKey: pinnedKey }) });
     await channel.send(cpu.run(() => hs.start()));
     roundTrips++;
@@ -242,6 +266,7 @@ async function fullHandshakeAsInitiator(channel: Channel, ctx: SetupContext, cpu
     const fingerprintHex = bytesToHex(peer.fingerprint);
     if (ctx.expectedPeer !== undefined && !equalBytes(ctx.expectedPeer, peer.fingerprint)) {
       const err = new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the device authenticated as a different identity than the one expected');
+      ctx.trace.refused('local', 'full-handshake', fingerprintHex, err);
       channel.fail(err, 'untrusted');
       throw err;
     }
@@ -282,13 +307,17 @@ type ResumeOutcome = { readonly kind: 'resumed'; readonly established: Establish
  */
 async function answerResume(channel: Channel, ctx: SetupContext, request: Uint8Array, cpu: CpuMeter): Promise<ResumeOutcome> {
   const deviceId = channel.link.peerDeviceId;
-  const reject = async (reason: ResumeRejectReason): Promise<ResumeOutcome> => {
+  ctx.trace.resumeStart(undefined);
+  // `why` is what the events report when it says more than the reason on the wire.
+  const reject = async (reason: ResumeRejectReason, why: ResumeFallbackReason = reason): Promise<ResumeOutcome> => {
     ctx.noteFallback();
+    ctx.trace.fallback(why);
     await channel.send(encodeResumeReject(reason));
     return { kind: 'next', message: undefined };
   };
   // Failed attempts draw on the per-device and global budgets; a genuine ticket never waits.
-  const refuse = (reason: ResumeRejectReason): Promise<ResumeOutcome> => reject(ctx.allowResumeFailure(deviceId) ? reason : 'rate-limited');
+  const refuse = (reason: ResumeRejectReason, why: ResumeFallbackReason = reason): Promise<ResumeOutcome> =>
+    ctx.allowResumeFailure(deviceId) ? reject(reason, why) : reject('rate-limited');
   if (!ctx.resumption) return reject('unsupported');
   let ticketId: Uint8Array;
   try {
@@ -298,6 +327,7 @@ async function answerResume(channel: Channel, ctx: SetupContext, request: Uint8A
   }
   const session = await ctx.keeper.inboundFor(ticketId, ctx.signal);
   if (session === 'expired') return reject('expired');
+  if (session === 'store-timeout') return refuse('unknown-ticket', 'store-timeout');
   if (session === undefined) return refuse('unknown-ticket');
   let accepted: ReturnType<typeof acceptResumeV2>;
   try {
@@ -316,26 +346,31 @@ async function answerResume(channel: Channel, ctx: SetupContext, request: Uint8A
   const { keys, finished } = accepted;
   try {
     const trust = await ctx.keeper.trustResumed(session, deviceId, ctx.signal);
+    ctx.trace.trust('resumption', session.peerFingerprintHex, ctx.directory.mode, trust);
     if (trust === 'refused') {
       const err = new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the trust policy refuses this peer');
+      ctx.trace.refused('local', 'resumption', session.peerFingerprintHex, err);
       channel.fail(err, 'untrusted');
       throw err;
     }
     // Without a key to show the trust callback, a full handshake decides instead.
-    if (trust === 'needs-key') return await reject('unknown-ticket');
+    if (trust === 'needs-key') return await reject('unknown-ticket', 'needs-key');
     // Single use, durable before the accept leaves: a ticket that was consumed already (a
     // replay, a rolled-back store, a second gateway) or a store that fails gets a reject.
-    if (!(await ctx.keeper.commitInbound(session, keys.nextSecret, deviceId, ctx.signal))) return await reject('unknown-ticket');
+    const committed = await ctx.keeper.commitInbound(session, keys.nextSecret, deviceId, ctx.signal);
+    if (committed !== 'ok') return await reject('unknown-ticket', committed === 'conflict' ? 'commit-conflict' : 'store-timeout');
     await channel.send(accepted.message);
     const next = await channel.receive();
     if (next[0] === MessageType.HandshakeInit) {
       // The initiator could not verify our accept and went on with a full handshake; the
       // ticket stays spent.
       ctx.noteFallback();
+      ctx.trace.fallback('peer-abandoned');
       return { kind: 'next', message: next };
     }
     if (next[0] !== MessageType.ResumeFinished) throw new HandshakeError('PQBLE_ERR_HANDSHAKE_UNEXPECTED', 'expected the resume finished message');
     cpu.run(() => finished.verify(next));
+    ctx.trace.resumed(session.peerFingerprintHex, accepted.mode);
     return { kind: 'resumed', established: resumed(ctx, keys, session.peerFingerprint, cpu, 0, accepted.mode) };
   } finally {
     finished.destroy();
@@ -367,6 +402,7 @@ export async function respondSetup(channel: Channel, ctx: SetupContext): Promise
       }
       if (type === MessageType.HandshakeInit) {
         if (++handshakes > 2) throw new HandshakeError('PQBLE_ERR_HANDSHAKE_UNEXPECTED', 'too many handshake attempts on one link');
+        ctx.trace.handshakeStart(false, handshakes);
         const hs = new HandshakeResponder({
           identity: ctx.identity,
           crypto: ctx.crypto,
@@ -400,7 +436,7 @@ export async function respondSetup(channel: Channel, ctx: SetupContext): Promise
       throw new HandshakeError('PQBLE_ERR_HANDSHAKE_UNEXPECTED', `unexpected message type 0x${(type ?? 0).toString(16)} during setup`);
     }
   } catch (err) {
-    throw asCoded(err);
+    throw asCoded(err, ctx.trace);
   }
 }
 

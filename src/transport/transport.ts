@@ -34,8 +34,10 @@ import { AsyncQueue } from '../util/async-queue.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { Channel } from './channel.js';
 import { BleConnection } from './connection.js';
+import { TransportEvents, type SetupHow, type TransportEventListener } from './events.js';
 import { SessionKeeper } from './session-keeper.js';
 import { initiateSetup, respondSetup, type Established, type SetupContext } from './setup.js';
+import { SetupTrace } from './setup-trace.js';
 import { openFileStore } from './file-store-loader.js';
 
 const HOUR_MS = 3_600_000;
@@ -51,7 +53,13 @@ export interface BleTransportOptions {
    * a full handshake with such a peer sends 32-byte fingerprints instead of the keys.
    */
   readonly knownPeers?: readonly Uint8Array[];
-  /** Which authenticated peers to accept, on every full handshake and every resumption. Default `{ mode: 'any' }`. */
+  /**
+   * Which authenticated peers to accept, on every full handshake and every resumption.
+   * Default `{ mode: 'tofu' }`: the first identity that authenticates at a device id is bound
+   * to it (persisted in the session store) and another identity there later is refused with
+   * `PQBLE_ERR_PEER_UNTRUSTED` (docs/security.md "Trust"). `{ mode: 'any' }` accepts every
+   * authenticated peer and must be chosen explicitly.
+   */
   readonly trust?: TrustPolicy;
   /** Open connections plus setups in progress, both directions, each counted once. Default 5. */
   readonly maxConnections?: number;
@@ -305,6 +313,7 @@ export class BleTransport {
   #incomingSetups = 0;
   readonly #incoming: AsyncQueue<BleConnection>;
   readonly #connectionListeners: ((connection: BleConnection) => void)[] = [];
+  readonly #events: TransportEvents;
   readonly #timers: Timer[] = [];
   readonly #unsubscribeIncoming: () => void;
   #closed = false;
@@ -328,6 +337,7 @@ export class BleTransport {
     this.#crypto = options.crypto ?? defaultCrypto();
     this.#opts = resolved;
     this.#logger = options.logger ?? consoleLogger;
+    this.#events = new TransportEvents(this.#logger);
     this.endpoint = options.link;
     this.fingerprint = bytesToHex(options.identity.fingerprint);
     this.#keeper = keeper;
@@ -363,7 +373,7 @@ export class BleTransport {
     if (options.sessionStore !== undefined) checkStore(options.sessionStore);
     const crypto = options.crypto ?? defaultCrypto();
     const logger = options.logger ?? consoleLogger;
-    const directory = new PeerDirectory(options.trust ?? { mode: 'any' }, { crypto });
+    const directory = new PeerDirectory(options.trust ?? { mode: 'tofu' }, { crypto });
     const knownPeers: readonly Uint8Array[] = options.knownPeers ?? [];
     for (const key of knownPeers) directory.pin(key);
     let ownStore: SessionStore | undefined;
@@ -592,6 +602,19 @@ export class BleTransport {
     };
   }
 
+  /**
+   * Calls `listener` for every {@link TransportEvent} of this transport, both roles:
+   * `connection-opened` (with how it was set up), `connection-closed` (with the reason's
+   * code), `resume-fallback` (with the reason), `peer-refused` (the trust policy here or at
+   * the peer) and `setup-failed` (docs/api.md "Transport events"). Listeners run
+   * synchronously; one that throws is logged and stops neither the others nor the transport.
+   * Returns an unsubscribe function.
+   * @throws TypeError if `listener` is not a function
+   */
+  onEvent(listener: TransportEventListener): () => void {
+    return this.#events.subscribe(listener);
+  }
+
   /** Connections open now. */
   connections(): BleConnection[] {
     return [...this.#connections];
@@ -669,24 +692,31 @@ export class BleTransport {
 
   async #connect(deviceId: string, signal: AbortSignal, expected: Uint8Array | undefined): Promise<BleConnection> {
     const clock = this.endpoint.clock;
+    const startedAt = clock.now();
+    const trace = new SetupTrace('initiator', deviceId, this.fingerprint, this.#events);
     let link: Link;
     try {
       link = await this.endpoint.connect(deviceId, { signal, timeoutMs: this.#opts.connectTimeoutMs });
     } catch (err) {
       this.#counters.failedSetups++;
+      trace.failed(isPqbleError(err) ? err : new LinkError('PQBLE_ERR_DISCONNECTED', 'the radio connect failed', { cause: err }), clock.now() - startedAt);
       throw err;
     }
     if (this.#closed) {
       await link.close();
-      throw new LinkError('PQBLE_ERR_CLOSED', 'the transport closed');
+      const err = new LinkError('PQBLE_ERR_CLOSED', 'the transport closed');
+      trace.failed(err, clock.now() - startedAt);
+      throw err;
     }
-    return this.#setUp(link, 'initiator', signal, clock.now(), expected);
+    return this.#setUp(link, 'initiator', signal, startedAt, trace, expected);
   }
 
   #accept(link: Link): void {
     if (this.#closed || this.#slotsUsed() >= this.#opts.maxConnections || this.#incomingSetups >= this.#opts.maxIncomingSetups) {
       const channel = new Channel(link, this.endpoint.clock, this.#limits());
-      channel.fail(new LinkError('PQBLE_ERR_CONNECTION_LIMIT', 'connection limit reached'), 'busy');
+      const err = new LinkError('PQBLE_ERR_CONNECTION_LIMIT', 'connection limit reached');
+      channel.fail(err, 'busy');
+      if (!this.#closed) new SetupTrace('responder', link.peerDeviceId, this.fingerprint, this.#events).failed(err, 0);
       return;
     }
     this.#incomingSetups++;
@@ -695,7 +725,8 @@ export class BleTransport {
       if (counted) this.#incomingSetups--;
       counted = false;
     };
-    const done = this.#setUp(link, 'responder', undefined, this.endpoint.clock.now(), undefined, release).then(
+    const trace = new SetupTrace('responder', link.peerDeviceId, this.fingerprint, this.#events);
+    const done = this.#setUp(link, 'responder', undefined, this.endpoint.clock.now(), trace, undefined, release).then(
       (connection) => {
         release();
         const listeners = [...this.#connectionListeners];
@@ -730,12 +761,14 @@ export class BleTransport {
     role: 'initiator' | 'responder',
     signal: AbortSignal | undefined,
     startedAt: number,
+    trace: SetupTrace,
     expected?: Uint8Array,
     release?: () => void,
   ): Promise<BleConnection> {
     const clock = this.endpoint.clock;
     const channel = new Channel(link, clock, this.#limits());
     this.#setupChannels.add(channel);
+    channel.setTrace((direction, message, packets) => trace.message(direction, message, packets));
     // An incoming link that goes quiet while we wait for it gives its slot back quickly.
     if (role === 'responder') channel.setIdleTimeout(this.#opts.setupIdleTimeoutMs);
     const ctx: SetupContext = {
@@ -752,6 +785,7 @@ export class BleTransport {
       noteFallback: () => {
         this.#counters.fallbacks++;
       },
+      trace,
     };
     let established: Established;
     try {
@@ -768,15 +802,18 @@ export class BleTransport {
       const coded = isPqbleError(err) ? err : new PqbleError('PQBLE_ERR_INTERNAL', 'connection setup failed', { cause: err });
       const alert = coded.code === 'PQBLE_ERR_HANDSHAKE_AUTH_FAILED' || coded.code === 'PQBLE_ERR_RESUME_AUTH_FAILED' ? 'handshake-failed' : 'protocol-error';
       channel.fail(coded, alert);
+      trace.failed(coded, clock.now() - startedAt);
       throw coded;
     } finally {
       this.#setupChannels.delete(channel);
+      channel.setTrace(undefined);
     }
     if (!channel.isOpen || this.#closed) {
       established.sealer.destroy();
       established.opener.destroy();
       const reason = channel.closeReason ?? new LinkError('PQBLE_ERR_CLOSED', 'the transport closed');
       channel.fail(reason);
+      trace.failed(reason, clock.now() - startedAt);
       throw reason;
     }
     release?.();
@@ -795,15 +832,28 @@ export class BleTransport {
       onActivity: () => {
         this.#keeper.touch(fingerprintHex);
       },
-      onClosed: (c) => this.#connectionClosed(c),
+      onClosed: (c, reason) => this.#connectionClosed(c, reason),
     });
     this.#connections.add(connection);
     this.#keeper.noteIdentityAt(link.peerDeviceId, fingerprintHex);
+    const how: SetupHow = established.connectionType === 'resumed' ? (established.resumptionMode ?? 'psk-dhe') : established.fellBack ? 'fallback' : 'full';
+    const setupMs = clock.now() - startedAt;
+    trace.established(how, fingerprintHex, setupMs);
+    this.#events.emit(() => ({ type: 'connection-opened', role, deviceId: link.peerDeviceId, connection, peerFingerprint: fingerprintHex, how, setupMs }));
     return connection;
   }
 
-  #connectionClosed(connection: BleConnection): void {
+  #connectionClosed(connection: BleConnection, reason: PqbleError | undefined): void {
     if (!this.#connections.delete(connection)) return;
+    this.#events.emit(() => ({
+      type: 'connection-closed',
+      role: connection.role,
+      deviceId: connection.peerDeviceId,
+      connection,
+      peerFingerprint: connection.peerFingerprint,
+      code: reason?.code,
+      message: reason?.message,
+    }));
     const s = connection.stats();
     const c = this.#counters;
     c.messagesSent += s.messagesSent;

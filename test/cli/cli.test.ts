@@ -78,10 +78,23 @@ describe('bad command lines exit 2 with one line on stderr', () => {
     });
   }
 
-  it('a --json run that fails prints nothing on stdout', () => {
+  it('a --json run that fails prints the one-line error on stderr and a JSON error document on stdout', () => {
     const r = runCli(['sessions', 'list', '--json', '--path', join(ROOT, 'does-not-exist.json')]);
     assert.equal(r.status, 1);
-    assert.equal(r.stdout, '');
     assert.deepEqual(r.stderrLines, [`pqble: no session cache file at ${join(ROOT, 'does-not-exist.json')}`]);
+    const doc = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+    assert.match(doc.error.code, /^PQBLE_ERR_[A-Z_]+$/);
+    assert.equal(doc.error.message, `no session cache file at ${join(ROOT, 'does-not-exist.json')}`);
+    assert.deepEqual(Object.keys(doc), ['error']);
+    assert.deepEqual(Object.keys(doc.error), ['code', 'message']);
+  });
+
+  it('a bad command line under --json: exit 2, code PQBLE_ERR_USAGE; without --json stdout stays empty', () => {
+    const r = runCli(['demo', '--json', '--no-such-option']);
+    assert.equal(r.status, 2);
+    assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'PQBLE_ERR_USAGE');
+    const plain = runCli(['demo', '--no-such-option']);
+    assert.equal(plain.status, 2);
+    assert.equal(plain.stdout, '');
   });
 });

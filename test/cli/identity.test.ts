@@ -108,3 +108,56 @@ describe('pqble identity', () => {
     assert.equal(r.stderrLines.length, 1);
   });
 });
+
+describe('pqble identity export-public', () => {
+  const path = join(tmp.dir, 'export', 'hub.identity.json');
+  before(() => {
+    const r = runCli(['identity', 'new', '--path', path]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('prints the public key as hex on stdout (the fingerprint on stderr), and it is the identity\'s key', async () => {
+    const identity = await loadIdentity(path);
+    const r = runCli(['identity', 'export-public', '--path', path]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${Buffer.from(identity.publicKey).toString('hex')}\n`);
+    assert.match(r.stderr, new RegExp(Buffer.from(identity.fingerprint).toString('hex')));
+    assert.ok(identity.seed !== undefined && !r.stdout.includes(Buffer.from(identity.seed).toString('hex')), 'the seed is not printed');
+  });
+
+  it('writes hex or raw to --out (mode 0644), never over a file without --force; the key pins as knownPeers', async () => {
+    const identity = await loadIdentity(path);
+    const hexOut = join(tmp.dir, 'export', 'hub.pub');
+    const rawOut = join(tmp.dir, 'export', 'hub.pub.bin');
+    assert.equal(runCli(['identity', 'export-public', '--path', path, '--out', hexOut]).status, 0);
+    const r = runCli(['identity', 'export-public', '--path', path, '--out', rawOut, '--format', 'raw', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.deepEqual(doc, { path, algorithm: 'ML-DSA-65', fingerprint: Buffer.from(identity.fingerprint).toString('hex'), publicKeyBytes: 1952, format: 'raw', out: rawOut, publicKey: null });
+    const fromHex = Uint8Array.from(Buffer.from(readFileSync(hexOut, 'utf8').trim(), 'hex'));
+    const fromRaw = new Uint8Array(readFileSync(rawOut));
+    assert.deepEqual(fromHex, identity.publicKey);
+    assert.deepEqual(fromRaw, identity.publicKey);
+    if (process.platform !== 'win32') assert.equal(statSync(rawOut).mode & 0o777, 0o644);
+    // Used as docs/cli.md shows: the fingerprint of the exported key is the identity's.
+    const { identityFingerprint } = await import('../../src/identity/index.js');
+    assert.deepEqual(identityFingerprint(fromHex), identity.fingerprint);
+    const again = runCli(['identity', 'export-public', '--path', path, '--out', hexOut, '--json']);
+    assert.equal(again.status, 1);
+    assert.equal((JSON.parse(again.stdout) as { error: { code: string } }).error.code, 'PQBLE_ERR_KEY_FILE');
+    assert.equal(runCli(['identity', 'export-public', '--path', path, '--out', hexOut, '--force']).status, 0);
+  });
+
+  it('refuses --format raw without --out, and --out / --format with other actions (exit 2)', () => {
+    for (const args of [
+      ['identity', 'export-public', '--path', path, '--format', 'raw'],
+      ['identity', 'export-public', '--path', path, '--format', 'pem'],
+      ['identity', 'show', '--path', path, '--out', 'x'],
+    ]) {
+      const r = runCli(args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderrLines.length, 1);
+    }
+  });
+});

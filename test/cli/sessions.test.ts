@@ -252,10 +252,23 @@ describe('pqble sessions on a version-2 store', () => {
     const prune = runCli(['sessions', 'prune', '--path', path, '--json']);
     assert.equal(prune.status, 0, prune.stderr);
     assert.deepEqual(JSON.parse(prune.stdout), { path, removed: 1, remaining: 2 });
+    // Trust state the transport keeps of the peer: its key and two trust-on-first-use bindings, plus another peer's binding.
+    const fp1 = Uint8Array.from(Buffer.from(sessions[1].peerFingerprint, 'hex'));
+    const fp2 = Uint8Array.from(Buffer.from(sessions[2].peerFingerprint, 'hex'));
+    const writer = await FileStoreV2.open({ path, logger: silentLogger });
+    await writer.putValue('tofu:aa0000000001', fp1);
+    await writer.putValue('tofu:aa0000000002', fp1);
+    await writer.putValue('tofu:bb0000000001', fp2);
+    await writer.putValue(`pk:${sessions[1].peerFingerprint}`, new Uint8Array(1952).fill(7));
+    await writer.close();
     const forget = runCli(['sessions', 'forget', sessions[1].peerFingerprint.slice(0, 6), '--path', path, '--json']);
     assert.equal(forget.status, 0, forget.stderr);
-    assert.deepEqual(JSON.parse(forget.stdout), { path, forgotten: sessions[1].peerFingerprint });
+    assert.deepEqual(JSON.parse(forget.stdout), { path, forgotten: sessions[1].peerFingerprint, unbound: ['aa0000000001', 'aa0000000002'] });
     const store = await FileStoreV2.open({ path, logger: silentLogger });
+    const values: string[] = [];
+    for await (const [name] of store.listValues('')) values.push(name);
+    assert.ok(!values.includes('tofu:aa0000000001') && !values.includes('tofu:aa0000000002') && !values.includes(`pk:${sessions[1].peerFingerprint}`), values.join(' '));
+    assert.ok(values.includes('tofu:bb0000000001'), "another peer's binding stays");
     const left: string[] = [];
     for await (const s of store.entries()) left.push(s.peerFingerprint);
     assert.deepEqual(left, [sessions[2].peerFingerprint]);

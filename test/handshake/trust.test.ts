@@ -1,7 +1,7 @@
 // Trust policies and pinned keys (PeerDirectory).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HandshakeError } from '../../src/errors.js';
+import { HandshakeError, isPqbleError } from '../../src/errors.js';
 import { PeerDirectory, makePeerInfo, type PeerInfo } from '../../src/handshake/index.js';
 import { fingerprintToHex } from '../../src/identity/index.js';
 import { identity } from './helpers.js';
@@ -25,12 +25,19 @@ async function refused(p: Promise<void>, code = 'PQBLE_ERR_PEER_UNTRUSTED'): Pro
 }
 
 describe('trust policies', () => {
-  it('any (the default) accepts every authenticated peer', async () => {
-    const dir = new PeerDirectory();
+  it('any, chosen explicitly, accepts every authenticated peer', async () => {
+    const dir = new PeerDirectory({ mode: 'any' });
     assert.equal(dir.mode, 'any');
     await dir.check(peer(alice));
     await dir.check(peer(bob, DEV2));
-    await new PeerDirectory({ mode: 'any' }).check(peer(carol));
+    await dir.check(peer(carol));
+  });
+
+  it('the default is tofu, not any', async () => {
+    const dir = new PeerDirectory();
+    assert.equal(dir.mode, 'tofu');
+    await dir.check(peer(alice));
+    await assert.rejects(dir.check(peer(bob)), (err: unknown) => isPqbleError(err, 'PQBLE_ERR_PEER_UNTRUSTED'));
   });
 
   it('allow-list accepts listed fingerprints (bytes or hex in any case) and refuses others', async () => {
