@@ -2,7 +2,7 @@
 // BUILT tool as a subprocess, temp folders, a benchmark-report fixture, and a small XML
 // well-formedness check for the SVG chart.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,24 @@ function mtime(path: string): number {
 }
 
 /**
+ * Removes what tsc emitted for a source that no longer exists (a file moved or deleted since
+ * the last build), so a rebuilt dist/ holds what a clean `npm run build` would. The page
+ * bundle under dist/web/page comes from a script of its own and is left alone.
+ */
+function pruneStaleOutputs(dir: string, rel = ''): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const relPath = rel === '' ? entry.name : `${rel}/${entry.name}`;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (relPath !== 'web/page') pruneStaleOutputs(path, relPath);
+      continue;
+    }
+    const match = /^(.*)\.(?:js|d\.ts)(?:\.map)?$/.exec(relPath);
+    if (match !== null && !existsSync(join(ROOT, 'src', `${match[1]}.ts`))) rmSync(path, { force: true });
+  }
+}
+
+/**
  * Runs `tsc -p tsconfig.build.json` if dist/cli/main.js is missing or older than any file in
  * src/. Test files run in parallel, so the build holds a lock folder; a waiting process
  * re-checks after the holder is done. Type errors elsewhere do not stop tsc from emitting.
@@ -55,6 +73,7 @@ export function ensureBuilt(): void {
       if (mtime(CLI) >= newestMtime(join(ROOT, 'src'))) return;
       spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, encoding: 'utf8' });
       if (mtime(CLI) === 0) throw new Error('the build did not produce dist/cli/main.js');
+      pruneStaleOutputs(join(ROOT, 'dist'));
       return;
     } finally {
       rmSync(lock, { recursive: true, force: true });
