@@ -42,9 +42,10 @@ const MAX_FILES = 16;
 function checkOptions(options: PageServerOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   checkOptionKeys(options, ['files', 'port'], 'startPageServer options');
-  if (!Array.isArray(options.files) || options.files.length === 0) throw new TypeError('files must be a non-empty array of page files');
-  if (options.files.length > MAX_FILES) throw new RangeError(`files: at most ${MAX_FILES} files`);
-  for (const f of options.files) {
+  const files: unknown = options.files;
+  if (!Array.isArray(files) || files.length === 0) throw new TypeError('files must be a non-empty array of page files');
+  if (files.length > MAX_FILES) throw new RangeError(`files: at most ${MAX_FILES} files`);
+  for (const f of files as (Partial<PageFile> | null)[]) {
     if (typeof f?.name !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(f.name)) throw new TypeError('each file needs a plain file name');
     if (typeof f.contentType !== 'string' || !(f.body instanceof Uint8Array)) throw new TypeError(`file ${f.name} needs a contentType string and a Uint8Array body`);
   }

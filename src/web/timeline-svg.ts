@@ -135,7 +135,7 @@ export function renderTimelineSvg(step: WebDemoStep, scale: TimelineScale): stri
   );
   // One bar per packet, hub to sensor up, sensor to hub down.
   for (const p of step.packets) {
-    const h = Math.max(2, (p.attBytes / scale.maxPacketBytes) * (LANE / 2 - 2));
+    const h = Math.max(2, Math.min(1, p.attBytes / scale.maxPacketBytes) * (LANE / 2 - 2));
     const toSensor = p.from === 'central';
     out.push(
       `<rect class="packet ${toSensor ? 'to-sensor' : 'to-hub'}" x="${r1(x(p.timeMs) - 1.5)}" y="${r1(toSensor ? laneMid - h : laneMid)}" width="3" height="${r1(h)}" ` +

@@ -24,6 +24,15 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 const VIEWPORT = { width: 1000, height: 1100 };
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium); the browser demo test is skipped`;
 
+/** The part of a DOM element the page callbacks read (the test's types have no DOM library). */
+interface DomElement {
+  readonly textContent: string | null;
+  readonly dataset: Readonly<Record<string, string | undefined>>;
+  readonly clientWidth: number;
+  readonly clientHeight: number;
+  querySelectorAll(selector: string): ArrayLike<DomElement> & Iterable<DomElement>;
+}
+
 interface PageRow {
   step: string;
   connectionType: string;
@@ -82,8 +91,8 @@ describe('the browser demo in headless Chromium', { skip }, () => {
     assert.deepEqual(requests.map((u) => u.slice(url.length)).sort(), ['', 'app.js', 'style.css']);
 
     // The table, read as the user sees it.
-    const rows = await page.$$eval('#figures tbody tr', (trs) =>
-      trs.map((tr) => Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.dataset.field ?? '', td.textContent ?? '']))),
+    const rows = await page.$$eval('#figures tbody tr', (trs: unknown[]) =>
+      (trs as DomElement[]).map((tr) => Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.dataset.field ?? '', td.textContent ?? ''])) as Record<string, string>),
     );
     const num = (s: string | undefined): number => Number((s ?? '').replace(/,/g, ''));
     const parsed: PageRow[] = rows.map((r) => ({
@@ -118,8 +127,8 @@ describe('the browser demo in headless Chromium', { skip }, () => {
     assert.ok(total(first) > 20 * total(again), `the resumed setup moves far fewer bytes (${total(again)} vs ${total(first)})`);
 
     // Two timelines, one bar per packet, both directions present in each.
-    const svgs = await page.$$eval('#timelines svg', (els) =>
-      els.map((s) => ({ toSensor: s.querySelectorAll('rect.packet.to-sensor').length, toHub: s.querySelectorAll('rect.packet.to-hub').length, width: s.clientWidth, height: s.clientHeight })),
+    const svgs = await page.$$eval('#timelines svg', (els: unknown[]) =>
+      (els as DomElement[]).map((s) => ({ toSensor: s.querySelectorAll('rect.packet.to-sensor').length, toHub: s.querySelectorAll('rect.packet.to-hub').length, width: s.clientWidth, height: s.clientHeight })),
     );
     assert.equal(svgs.length, 2);
     for (const s of svgs) {
