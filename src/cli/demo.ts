@@ -24,16 +24,16 @@ const OPTIONS = {
 } as const satisfies OptionTable;
 
 const HELP: CommandHelp = {
-  usage: 'demo [--phy coded|1m|2m] [--interval-ms N] [--realtime] [--json] | demo --web [--port N] [--phy ...] [--interval-ms N]',
+  usage: 'demo [--phy coded|1m|2m] [--interval-ms N] [--realtime] [--json]\n       pqble demo --web [--port N] [--phy coded|1m|2m] [--interval-ms N]',
   summary:
     'Runs two pqble transports, a hub and a sensor, on the simulated BLE radio: they meet (full post-quantum handshake), ' +
     'reconnect (resumed with a 32-byte token in one round trip), both restart and resume from their cache files, then the ' +
     'sensor loses its cache and they fall back to the full handshake. Prints bytes on air, round trips, airtime, time to the ' +
     'first message and CPU for each step. Nothing touches a real radio.',
   notes: [
-    'With --web, the first connect and the resumed reconnect run in your browser, in a',
-    'page served from 127.0.0.1 that needs no network, and are drawn on a timeline:',
-    'packets and bytes on air per direction over time.',
+    'With --web, the first connect and the resumed reconnect run in your browser,',
+    'in a page served from 127.0.0.1 that needs no network, and are drawn on a',
+    'timeline: packets and bytes on air per direction over time.',
     '',
     'Examples:',
     '  pqble demo',

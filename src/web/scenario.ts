@@ -57,6 +57,7 @@ export interface AirPacket {
 
 /** One step: its setup figures (as `pqble demo` reports them) and its packets over time. */
 export interface WebDemoStep {
+  /** Which step. */
   readonly step: WebDemoStepName;
   /** Setup figures, the same measurement as `pqble demo`'s table. */
   readonly figures: ConnectFigures;
@@ -79,8 +80,11 @@ export interface WebDemoStep {
 
 /** The result of {@link runWebDemo}. */
 export interface WebDemoReport {
+  /** PHY of the simulated radio. */
   readonly phy: Phy;
+  /** Connection interval, ms. */
   readonly connectionIntervalMs: number;
+  /** Messages the hub sent (and the sensor echoed) after each setup. */
   readonly messagesPerStep: number;
   /** The hub's identity fingerprint, 64 hex digits. */
   readonly hubFingerprint: string;
