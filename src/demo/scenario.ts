@@ -12,11 +12,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '../clock.js';
 import { generateIdentity, saveIdentity, loadIdentity, type Identity } from '../identity/index.js';
 import { silentLogger } from '../logger.js';
 import { SimulatedRadio, type Phy } from '../radio/index.js';
-import { BleTransport, type BleTransportOptions, type ConnectionType } from '../transport/index.js';
+import { BleTransport, type BleTransportOptions } from '../transport/index.js';
+import { measureConnection, type ConnectFigures } from './measure.js';
+
+export { measureConnection, type ConnectFigures } from './measure.js';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -129,75 +131,4 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     await radio.close();
     if (options.dir === undefined) await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** Figures of one measured connection setup (both sides' view). */
-export interface ConnectFigures {
-  /** `'resumed'` or `'full-handshake'`. */
-  readonly connectionType: ConnectionType;
-  /** True if a resumption was refused and the full handshake followed on the same link. */
-  readonly fellBack: boolean;
-  /** Setup bytes on air, hub to sensor (link-layer overhead included). */
-  readonly bytesOnAirToPeripheral: number;
-  /** Setup bytes on air, sensor to hub. */
-  readonly bytesOnAirToCentral: number;
-  /** Setup payload bytes both ways (our framing included, BLE link-layer overhead excluded). */
-  readonly setupPayloadBytes: number;
-  /** Round trips the hub waited for. */
-  readonly roundTrips: number;
-  /** Simulated airtime of the setup, both directions (ms). */
-  readonly airtimeMs: number;
-  /** Simulated time from the radio link being up to the sensor receiving the first application message (ms). */
-  readonly timeToFirstMessageMs: number;
-  /** CPU ms of the setup's cryptography, hub / sensor. */
-  readonly cpuMsCentral: number;
-  /** See {@link ConnectFigures.cpuMsCentral}. */
-  readonly cpuMsPeripheral: number;
-}
-
-/**
- * Connects `hub` to the peripheral `deviceId` served by `sensor`, sends `messages` messages
- * that the sensor echoes, closes, and returns the setup's figures.
- */
-export async function measureConnection(
-  hub: BleTransport,
-  sensor: BleTransport,
-  deviceId: string,
-  clock: Clock,
-  options: { messages?: number; peerFingerprint?: string } = {},
-): Promise<ConnectFigures> {
-  const accepted = sensor.accept();
-  const conn = await hub.connectToDevice(deviceId, options.peerFingerprint === undefined ? {} : { peerFingerprint: options.peerFingerprint });
-  const establishedAt = clock.now();
-  const peer = await accepted;
-  const setup = conn.stats();
-  const peerSetup = peer.stats();
-  // Echo server on the sensor: notes when the first application message arrives, answers each.
-  let firstMessageAt = 0;
-  const echo = (async (): Promise<void> => {
-    for await (const m of peer.messages()) {
-      if (firstMessageAt === 0) firstMessageAt = clock.now();
-      await peer.send(m);
-    }
-  })();
-  const messages = options.messages ?? 1;
-  for (let i = 0; i < messages; i++) {
-    await conn.send(new TextEncoder().encode(i === 0 ? 'temperature?' : `reading ${i}`));
-    await conn.receive();
-  }
-  await conn.close();
-  await echo.catch(() => undefined);
-  const linkUpAt = establishedAt - setup.setupMs;
-  return {
-    connectionType: conn.connectionType,
-    fellBack: setup.fellBack,
-    bytesOnAirToPeripheral: setup.setupBytesOnAirSent,
-    bytesOnAirToCentral: setup.setupBytesOnAirReceived,
-    setupPayloadBytes: setup.setupBytesSent + setup.setupBytesReceived,
-    roundTrips: setup.setupRoundTrips,
-    airtimeMs: setup.setupAirtimeMs,
-    timeToFirstMessageMs: firstMessageAt - linkUpAt,
-    cpuMsCentral: setup.setupCpuMs,
-    cpuMsPeripheral: peerSetup.setupCpuMs,
-  };
 }

@@ -5,9 +5,9 @@
  *
  * Timers are ordered by (due time, creation order). While at least one ref'd timer is
  * pending, the clock runs by itself: each time the JS job queue drains (checked with
- * `setImmediate`), it jumps `now()` to the earliest pending timer and fires it, then yields
- * again so promise continuations run before the next timer. While work outside JavaScript
- * is held ({@link VirtualClock.hold}: real file I/O of a session store) the clock stands
+ * `setImmediate`, or a `MessageChannel` message in a browser), it jumps `now()` to the
+ * earliest pending timer and fires it, then yields again so promise continuations run
+ * before the next timer. While work outside JavaScript is held ({@link VirtualClock.hold}: real file I/O of a session store) the clock stands
  * still, so simulated timeouts never fire just because a disk was slow. Unref'd timers (housekeeping)
  * fire only when the clock passes their time anyway. With no ref'd timer left the loop
  * stops and schedules nothing, so a process using the clock exits normally.
@@ -16,6 +16,7 @@
  */
 
 import type { Clock, Timer, TimerOptions } from '../clock.js';
+import { scheduleMacrotask } from '../util/macrotask.js';
 import { checkOptionKeys } from '../util/options.js';
 
 /** Options of {@link VirtualClock}. */
@@ -101,7 +102,7 @@ class TimerHeap {
 }
 
 function immediate(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => scheduleMacrotask(resolve));
 }
 
 /** Re-throws a timer callback's error outside the clock's loop, as Node does for a timer. */
@@ -290,7 +291,7 @@ export class VirtualClock implements Clock {
     if (this.#loopScheduled) return;
     if (!force && this.#pendingRef === 0) return;
     this.#loopScheduled = true;
-    setImmediate(this.#step);
+    scheduleMacrotask(this.#step);
   }
 
   readonly #step = (): void => {
