@@ -1,10 +1,13 @@
 /**
  * The benchmark (`npm run bench`, `pqble bench`; docs/benchmarks.md). Every figure comes from
  * one run on the simulated radio (coded PHY, 30 ms interval unless told otherwise) and is
- * printed side by side with its baseline: full handshake vs resumption vs resumption from
- * disk, pqble vs TLS 1.3 ticket resumption over the same radio model, and the session cache
- * alone at 100,000 entries. Times on the radio are simulated (deterministic); CPU times are
- * measured on this machine and are only meaningful as ratios within one run.
+ * printed side by side with its baseline: pqble's full handshake (cold and warm), resumption
+ * in both modes, from disk and the fallback, against TLS 1.3 full handshakes and ticket
+ * resumption in psk_dhe_ke and psk_ke over the same radio model, plus airtime per PHY,
+ * goodput and the session cache alone at 100,000 entries. Every row is measured the same way
+ * (./pqble.ts, ./side-cpu.ts, ./energy.ts). Times on the radio are simulated
+ * (deterministic); CPU times are measured on this machine and are only meaningful as ratios
+ * within one run.
  *
  * @module
  */
@@ -200,13 +203,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   let done = 0;
   const step = (label: string): void => options.onProgress?.({ label, done: done++, total });
   const crypto = options.crypto ?? defaultCrypto();
+  // Warm CPU samples per row (pqble and TLS alike); the cold first connection is one more row.
+  const samples = quick ? 5 : 15;
   try {
     step('pqble: full, resumed, from disk, fallback, pinned');
-    const scenarios: ScenarioFigures[] = await pqbleScenarios({ phy, connectionIntervalMs }, quick ? 5 : 9, dir, crypto, NRF52840_DCDC_3V);
+    const scenarios: ScenarioFigures[] = await pqbleScenarios({ phy, connectionIntervalMs }, samples, dir, crypto, NRF52840_DCDC_3V);
     step('TLS 1.3 over the same radio');
     if (options.skipTls !== true) {
       try {
-        scenarios.push(...(await runTlsBaseline({ phy, connectionIntervalMs })));
+        scenarios.push(...(await runTlsBaseline({ phy, connectionIntervalMs, samples })));
       } catch (err) {
         notes.push(`TLS 1.3 baseline failed: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -214,7 +219,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       const pq = await pqTlsAvailable();
       if (pq.available) {
         try {
-          scenarios.push(...(await runTlsBaseline({ phy, connectionIntervalMs, postQuantum: true })));
+          scenarios.push(...(await runTlsBaseline({ phy, connectionIntervalMs, postQuantum: true, samples })));
         } catch (err) {
           notes.push(`hybrid PQ TLS 1.3 baseline failed: ${err instanceof Error ? err.message : String(err)}`);
         }
