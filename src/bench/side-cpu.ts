@@ -133,11 +133,26 @@ function minus(a: LinkStats, b: LinkStats): LinkStats {
 }
 
 /**
+ * A view of `target` in which the members of `overrides` replace the target's and every other
+ * member (present or added to the interface later, such as a link's radio timing) is the
+ * target's own, methods bound to it.
+ */
+function overlay<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      if (Object.prototype.hasOwnProperty.call(overrides, prop)) return (overrides as Record<PropertyKey, unknown>)[prop];
+      const value: unknown = Reflect.get(t, prop, t);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(t) : value;
+    },
+  });
+}
+
+/**
  * `link` with every callback into its owner (packets, MTU changes, close) marked as
  * `side`'s turn. Its `stats()` count from the moment it was wrapped (once the radio handed
  * the link over) and again at {@link SideCpuMeter.rebaseLinks} (the central's `connect()`
  * through {@link meterEndpoint} calls it when the link is up, after the MTU exchange), so
- * both sides and every row count the same window.
+ * both sides and every row count the same window. Everything else is the link's own.
  */
 export function meterLink(link: Link, side: SetupSide, meter: SideCpuMeter): Link {
   let baseline = link.stats();
@@ -151,43 +166,17 @@ export function meterLink(link: Link, side: SetupSide, meter: SideCpuMeter): Lin
       meter.enter(side);
       fn(...args);
     };
-  return {
-    get localDeviceId() {
-      return link.localDeviceId;
-    },
-    get peerDeviceId() {
-      return link.peerDeviceId;
-    },
-    get role() {
-      return link.role;
-    },
-    get attMtu() {
-      return link.attMtu;
-    },
-    get maxPayloadBytes() {
-      return link.maxPayloadBytes;
-    },
-    get isOpen() {
-      return link.isOpen;
-    },
-    send: (packet, options) => link.send(packet, options),
+  return overlay<Link>(link, {
     onPacket: (listener) => link.onPacket(mark(listener)),
     onMtuChange: (listener) => link.onMtuChange(mark(listener)),
     onClose: (listener) => link.onClose(mark(listener)),
-    close: () => link.close(),
     stats: () => minus(link.stats(), baseline),
-  };
+  });
 }
 
 /** `endpoint` whose links (made by `connect()` or handed to `onIncoming` listeners) are metered as `side`. */
 export function meterEndpoint(endpoint: LinkEndpoint, side: SetupSide, meter: SideCpuMeter): LinkEndpoint {
-  return {
-    get deviceId() {
-      return endpoint.deviceId;
-    },
-    get clock() {
-      return endpoint.clock;
-    },
+  return overlay<LinkEndpoint>(endpoint, {
     connect: async (peerDeviceId: string, options?: LinkConnectOptions) => {
       const link = await endpoint.connect(peerDeviceId, options);
       meter.enter(side);
@@ -200,6 +189,5 @@ export function meterEndpoint(endpoint: LinkEndpoint, side: SetupSide, meter: Si
         meter.enter(side);
         listener(meterLink(link, side, meter));
       }),
-    close: () => endpoint.close(),
-  };
+  });
 }

@@ -8,10 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import { nobleCrypto } from '../../src/crypto/index.js';
 import { NRF52840_DCDC_3V, radioEnergyMicrojoules } from '../../src/bench/energy.js';
 import { pqbleScenarios } from '../../src/bench/pqble.js';
-import { SideCpuMeter } from '../../src/bench/side-cpu.js';
+import { SideCpuMeter, meterEndpoint, meterLink } from '../../src/bench/side-cpu.js';
+import { SimulatedRadio } from '../../src/radio/index.js';
 import { runSweep } from '../../src/bench/sweep.js';
 import { parseHellos } from '../../src/bench/tls/wire.js';
 import type { ScenarioFigures } from '../../src/bench/types.js';
+import type { Link } from '../../src/link/types.js';
 
 describe('pqble bench rows', () => {
   let rows: ScenarioFigures[] = [];
@@ -143,5 +145,38 @@ describe('operating point sweep', () => {
     for (const p of report.points) assert.ok(p.resumed.radioEnergyMicrojoules < p.fullHandshake.radioEnergyMicrojoules);
     await assert.rejects(runSweep({ attMtus: [22] }), RangeError);
     await assert.rejects(runSweep({ phyz: [] } as never), TypeError);
+  });
+});
+
+describe('metered links', () => {
+  it('pass through every member they do not wrap, also ones the Link interface may gain (radio timing)', async () => {
+    const radio = new SimulatedRadio({ phy: '1m' });
+    try {
+      const meter = new SideCpuMeter();
+      const a = meterEndpoint(radio.createDevice({ deviceId: 'aa0000000001' }), 'central', meter);
+      const b = meterEndpoint(radio.createDevice({ deviceId: 'bb0000000002' }), 'peripheral', meter);
+      const accepted = new Promise<Link>((resolve) => b.onIncoming(resolve));
+      const link = await a.connect('bb0000000002');
+      const peer = await accepted;
+      assert.equal(a.deviceId, 'aa0000000001');
+      assert.equal(link.peerDeviceId, 'bb0000000002');
+      assert.equal(link.maxPayloadBytes, link.attMtu - 3);
+      assert.equal(link.isOpen, true);
+      assert.equal(link.role, 'central');
+      assert.equal(peer.role, 'peripheral');
+      // a member the wrapper does not know about is the link's own
+      const timing = { phy: '1m', connectionIntervalMs: 30, maxLlPayloadBytes: 251 };
+      const extended = Object.assign(Object.create(link) as object, { timing }) as unknown as typeof link;
+      assert.equal((meterLink(extended, 'central', meter) as unknown as { timing: unknown }).timing, timing);
+      const got = new Promise<Uint8Array>((resolve) => peer.onPacket(resolve));
+      await link.send(Uint8Array.of(1, 2, 3));
+      assert.deepEqual(await got, Uint8Array.of(1, 2, 3));
+      assert.equal(link.stats().bytesSent, 3);
+      assert.equal(peer.stats().bytesReceived, 3);
+      await link.close();
+      assert.equal(link.isOpen, false);
+    } finally {
+      await radio.close();
+    }
   });
 });
