@@ -133,18 +133,26 @@ function minus(a: LinkStats, b: LinkStats): LinkStats {
 }
 
 /**
- * A view of `target` in which the members of `overrides` replace the target's and every other
- * member (present or added to the interface later, such as a link's radio timing) is the
- * target's own, methods bound to it.
+ * `view` completed with every other member of `target` (its own and its prototypes', such as
+ * a link's radio timing or members the interface gains later) as a getter reading the
+ * target's, methods bound to it. The wrappers' hot members are plain properties of `view`.
  */
-function overlay<T extends object>(target: T, overrides: Partial<T>): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      if (Object.prototype.hasOwnProperty.call(overrides, prop)) return (overrides as Record<PropertyKey, unknown>)[prop];
-      const value: unknown = Reflect.get(t, prop, t);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(t) : value;
-    },
-  });
+function withRest<T extends object>(target: T, view: Partial<T>): T {
+  const names = new Set<PropertyKey>();
+  for (let o: object | null = target; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const key of Reflect.ownKeys(o)) names.add(key);
+  }
+  for (const key of names) {
+    if (key === 'constructor' || Object.prototype.hasOwnProperty.call(view, key)) continue;
+    Object.defineProperty(view, key, {
+      enumerable: true,
+      get: () => {
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+  return view as T;
 }
 
 /**
@@ -152,7 +160,7 @@ function overlay<T extends object>(target: T, overrides: Partial<T>): T {
  * `side`'s turn. Its `stats()` count from the moment it was wrapped (once the radio handed
  * the link over) and again at {@link SideCpuMeter.rebaseLinks} (the central's `connect()`
  * through {@link meterEndpoint} calls it when the link is up, after the MTU exchange), so
- * both sides and every row count the same window. Everything else is the link's own.
+ * both sides and every row count the same window. Every other member is the link's own.
  */
 export function meterLink(link: Link, side: SetupSide, meter: SideCpuMeter): Link {
   let baseline = link.stats();
@@ -166,17 +174,44 @@ export function meterLink(link: Link, side: SetupSide, meter: SideCpuMeter): Lin
       meter.enter(side);
       fn(...args);
     };
-  return overlay<Link>(link, {
+  return withRest<Link>(link, {
+    get localDeviceId() {
+      return link.localDeviceId;
+    },
+    get peerDeviceId() {
+      return link.peerDeviceId;
+    },
+    get role() {
+      return link.role;
+    },
+    get attMtu() {
+      return link.attMtu;
+    },
+    get maxPayloadBytes() {
+      return link.maxPayloadBytes;
+    },
+    get isOpen() {
+      return link.isOpen;
+    },
+    send: (packet, options) => link.send(packet, options),
     onPacket: (listener) => link.onPacket(mark(listener)),
     onMtuChange: (listener) => link.onMtuChange(mark(listener)),
     onClose: (listener) => link.onClose(mark(listener)),
+    close: () => link.close(),
     stats: () => minus(link.stats(), baseline),
   });
 }
 
 /** `endpoint` whose links (made by `connect()` or handed to `onIncoming` listeners) are metered as `side`. */
 export function meterEndpoint(endpoint: LinkEndpoint, side: SetupSide, meter: SideCpuMeter): LinkEndpoint {
-  return overlay<LinkEndpoint>(endpoint, {
+  return withRest<LinkEndpoint>(endpoint, {
+    get deviceId() {
+      return endpoint.deviceId;
+    },
+    get clock() {
+      return endpoint.clock;
+    },
+    close: () => endpoint.close(),
     connect: async (peerDeviceId: string, options?: LinkConnectOptions) => {
       const link = await endpoint.connect(peerDeviceId, options);
       meter.enter(side);
