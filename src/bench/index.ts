@@ -1,10 +1,13 @@
 /**
  * The benchmark (`npm run bench`, `pqble bench`; docs/benchmarks.md). Every figure comes from
  * one run on the simulated radio (coded PHY, 30 ms interval unless told otherwise) and is
- * printed side by side with its baseline: full handshake vs resumption vs resumption from
- * disk, pqble vs TLS 1.3 ticket resumption over the same radio model, and the session cache
- * alone at 100,000 entries. Times on the radio are simulated (deterministic); CPU times are
- * measured on this machine and are only meaningful as ratios within one run.
+ * printed side by side with its baseline: pqble's full handshake (cold and warm), resumption
+ * in both modes, from disk and the fallback, against TLS 1.3 full handshakes and ticket
+ * resumption in psk_dhe_ke and psk_ke over the same radio model, plus airtime per PHY,
+ * goodput and the session cache alone at 100,000 entries. Every row is measured the same way
+ * (./pqble.ts, ./side-cpu.ts, ./energy.ts). Times on the radio are simulated
+ * (deterministic); CPU times are measured on this machine and are only meaningful as ratios
+ * within one run.
  *
  * @module
  */
@@ -14,15 +17,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex } from '../bytes.js';
 import { defaultCrypto, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
-import { measureConnection, type ConnectFigures } from '../demo/scenario.js';
-import { generateIdentity, type Identity } from '../identity/index.js';
 import type { Link } from '../link/types.js';
 import { silentLogger } from '../logger.js';
 import { PHYS, SimulatedRadio, type Phy } from '../radio/index.js';
 import { SessionCache, FileSessionStore, type CachedSession } from '../session/index.js';
-import { BleTransport } from '../transport/index.js';
+import { NRF52840_DCDC_3V } from './energy.js';
+import { CENTRAL_ID, PERIPHERAL_ID, makePair, measureSetup, newSides, pqbleScenarios } from './pqble.js';
 import { pqTlsAvailable, runTlsBaseline } from './tls/index.js';
-import type { BenchReport, CacheFigures, GoodputFigures, PhyFigures, ScenarioFigures, ScenarioKind } from './types.js';
+import type { BenchReport, CacheFigures, GoodputFigures, PhyFigures, ScenarioFigures } from './types.js';
 
 export type * from './types.js';
 
@@ -42,160 +44,17 @@ export interface BenchOptions {
   readonly onProgress?: (progress: { label: string; done: number; total: number }) => void;
 }
 
-const CENTRAL_ID = 'c0ffee000001';
-const PERIPHERAL_ID = '5e4502000002';
-
-/** The two sides of a pair: their identities and the crypto backend both run on. */
-interface Sides {
-  readonly central: Identity;
-  readonly peripheral: Identity;
-  readonly crypto: CryptoProvider;
-}
-
-/** Fresh identities for both sides, made with `crypto`. */
-function newSides(crypto: CryptoProvider): Sides {
-  return { central: generateIdentity({ crypto }), peripheral: generateIdentity({ crypto }), crypto };
-}
-
-interface Pair {
-  radio: SimulatedRadio;
-  central: BleTransport;
-  peripheral: BleTransport;
-  close(): Promise<void>;
-}
-
-async function makePair(
-  phy: Phy,
-  connectionIntervalMs: number,
-  ids: Sides,
-  extra: { dir?: string; pinned?: boolean; resumptionMode?: 'psk' | 'psk-dhe' } = {},
-): Promise<Pair> {
-  const { crypto } = ids;
-  const radio = new SimulatedRadio({ phy, connectionIntervalMs, seed: 11 });
-  const centralDevice = radio.createDevice({ deviceId: CENTRAL_ID, name: 'central' });
-  const peripheralDevice = radio.createDevice({ deviceId: PERIPHERAL_ID, name: 'peripheral' });
-  const persist = (name: string): { sessionPersistPath?: string } => (extra.dir === undefined ? {} : { sessionPersistPath: join(extra.dir, `${name}.sessions`) });
-  const pins = (key: Uint8Array): { knownPeers?: Uint8Array[] } => (extra.pinned === true ? { knownPeers: [key] } : {});
-  const central = await BleTransport.create({
-    identity: ids.central,
-    crypto,
-    link: centralDevice,
-    logger: silentLogger,
-    ...(extra.resumptionMode === undefined ? {} : { resumptionMode: extra.resumptionMode }),
-    ...persist('central'),
-    ...pins(ids.peripheral.publicKey),
-  });
-  const peripheral = await BleTransport.create({
-    identity: ids.peripheral,
-    crypto,
-    link: peripheralDevice,
-    logger: silentLogger,
-    ...persist('peripheral'),
-    ...pins(ids.central.publicKey),
-  });
-  return {
-    radio,
-    central,
-    peripheral,
-    async close() {
-      await central.close();
-      await peripheral.close();
-      await radio.close();
-    },
-  };
-}
-
-function scenario(name: string, kind: ScenarioKind, f: ConnectFigures): ScenarioFigures {
-  return {
-    name,
-    group: 'pqble',
-    kind,
-    bytesOnAirToPeripheral: f.bytesOnAirToPeripheral,
-    bytesOnAirToCentral: f.bytesOnAirToCentral,
-    payloadBytes: f.setupPayloadBytes,
-    roundTrips: f.roundTrips,
-    timeToFirstMessageMs: f.timeToFirstMessageMs,
-    cpuMsCentral: f.cpuMsCentral,
-    cpuMsPeripheral: f.cpuMsPeripheral,
-  };
-}
-
-/** Median of CPU figures over `runs` repetitions of the same kind of setup (noise control). */
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
-
-/** pqble's own setup scenarios: full, pinned, resumed, resumed from disk, fallback. */
-async function pqbleScenarios(phy: Phy, connectionIntervalMs: number, repeats: number, dir: string, crypto: CryptoProvider): Promise<ScenarioFigures[]> {
-  const ids = newSides(crypto);
-  const out: ScenarioFigures[] = [];
-
-  // Full (identities unknown), then resumed, on transports that persist to disk.
-  let pair = await makePair(phy, connectionIntervalMs, ids, { dir });
-  const { radio } = pair;
-  const full = await measureConnection(pair.central, pair.peripheral, PERIPHERAL_ID, radio.clock);
-  out.push(scenario('pqble full handshake', 'full', full));
-  const resumedRuns: ConnectFigures[] = [];
-  for (let i = 0; i < repeats; i++) resumedRuns.push(await measureConnection(pair.central, pair.peripheral, PERIPHERAL_ID, radio.clock));
-  const resumed = resumedRuns[resumedRuns.length - 1];
-  out.push(
-    scenario('pqble resumed (psk-dhe, the default)', 'resumed', {
-      ...resumed,
-      cpuMsCentral: medianOf(resumedRuns.map((r) => r.cpuMsCentral)),
-      cpuMsPeripheral: medianOf(resumedRuns.map((r) => r.cpuMsPeripheral)),
-    }),
-  );
-  await pair.close();
-
-  // The same in psk mode (no fresh key exchange), measured the same way.
-  const pskPair = await makePair(phy, connectionIntervalMs, ids, { resumptionMode: 'psk' });
-  await measureConnection(pskPair.central, pskPair.peripheral, PERIPHERAL_ID, pskPair.radio.clock);
-  const pskRuns: ConnectFigures[] = [];
-  for (let i = 0; i < repeats; i++) pskRuns.push(await measureConnection(pskPair.central, pskPair.peripheral, PERIPHERAL_ID, pskPair.radio.clock));
-  out.push(
-    scenario('pqble resumed (psk)', 'resumed-psk', {
-      ...pskRuns[pskRuns.length - 1],
-      cpuMsCentral: medianOf(pskRuns.map((r) => r.cpuMsCentral)),
-      cpuMsPeripheral: medianOf(pskRuns.map((r) => r.cpuMsPeripheral)),
-    }),
-  );
-  await pskPair.close();
-
-  // Both sides restarted: new transports (and radio) from the same cache files.
-  pair = await makePair(phy, connectionIntervalMs, ids, { dir });
-  out.push(scenario('pqble resumed from disk', 'resumed-from-disk', await measureConnection(pair.central, pair.peripheral, PERIPHERAL_ID, pair.radio.clock)));
-  await pair.close();
-
-  // The peripheral lost its cache: "cannot resume", full handshake on the same link.
-  await rm(join(dir, 'peripheral.sessions'), { force: true });
-  pair = await makePair(phy, connectionIntervalMs, ids, { dir });
-  out.push(scenario('pqble fallback (peer lost its cache)', 'fallback', await measureConnection(pair.central, pair.peripheral, PERIPHERAL_ID, pair.radio.clock)));
-  await pair.close();
-
-  // Pinned mode: keys provisioned in advance, fingerprints instead of keys on air.
-  pair = await makePair(phy, connectionIntervalMs, ids, { pinned: true });
-  const pinned = await measureConnection(pair.central, pair.peripheral, PERIPHERAL_ID, pair.radio.clock, {
-    peerFingerprint: bytesToHex(ids.peripheral.fingerprint),
-  });
-  out.push(scenario('pqble full handshake, pinned keys', 'full-pinned', pinned));
-  await pair.close();
-  return out;
-}
-
 /** Setup airtime on each PHY. */
 async function phyFigures(connectionIntervalMs: number, crypto: CryptoProvider): Promise<PhyFigures[]> {
   const ids = newSides(crypto);
   const out: PhyFigures[] = [];
   for (const phy of PHYS) {
-    let pair = await makePair(phy, connectionIntervalMs, ids);
-    const full = await measureConnection(pair.central, pair.peripheral, PERIPHERAL_ID, pair.radio.clock);
-    const resumed = await measureConnection(pair.central, pair.peripheral, PERIPHERAL_ID, pair.radio.clock);
+    let pair = await makePair({ phy, connectionIntervalMs }, ids);
+    const full = await measureSetup(pair);
+    const resumed = await measureSetup(pair);
     await pair.close();
-    pair = await makePair(phy, connectionIntervalMs, ids, { pinned: true });
-    const pinned = await measureConnection(pair.central, pair.peripheral, PERIPHERAL_ID, pair.radio.clock, {
-      peerFingerprint: bytesToHex(ids.peripheral.fingerprint),
-    });
+    pair = await makePair({ phy, connectionIntervalMs }, ids, { pinned: true });
+    const pinned = await measureSetup(pair, NRF52840_DCDC_3V, bytesToHex(ids.peripheral.fingerprint));
     await pair.close();
     out.push({ phy, fullHandshakeMs: full.airtimeMs, fullHandshakePinnedMs: pinned.airtimeMs, resumedMs: resumed.airtimeMs });
   }
@@ -231,7 +90,7 @@ async function rawLinkCapacity(phy: Phy, connectionIntervalMs: number, totalByte
 
 /** Goodput of `count` messages of `messageBytes` over an established secure connection. */
 async function goodput(phy: Phy, connectionIntervalMs: number, messageBytes: number, count: number, crypto: CryptoProvider): Promise<GoodputFigures> {
-  const pair = await makePair(phy, connectionIntervalMs, newSides(crypto));
+  const pair = await makePair({ phy, connectionIntervalMs }, newSides(crypto));
   const { clock } = pair.radio;
   const accepted = pair.peripheral.accept();
   const conn = await pair.central.connectToDevice(PERIPHERAL_ID);
@@ -310,16 +169,25 @@ function ratiosOf(scenarios: readonly ScenarioFigures[]): Record<string, number>
   const psk = find('pqble', 'resumed-psk');
   ratios['pqble full / resumed, time to first message'] = full.timeToFirstMessageMs / resumed.timeToFirstMessageMs;
   ratios['pqble full / resumed, bytes on air'] = bytes(full) / bytes(resumed);
+  // Like for like: pqble's psk-dhe against TLS's psk_dhe_ke, pqble's psk against psk_ke.
+  const pairs = [
+    [resumed, 'resumed-psk_dhe_ke', 'psk-dhe', 'psk_dhe_ke'],
+    [psk, 'resumed-psk_ke', 'psk', 'psk_ke'],
+  ] as const;
   for (const [group, label] of [
     ['tls13', 'TLS 1.3'],
     ['tls13-pq', 'hybrid PQ TLS 1.3'],
   ] as const) {
-    const tls = find(group, 'resumed');
-    if (tls === undefined) continue;
-    ratios[`${label} resumed / pqble resumed, bytes on air`] = bytes(tls) / bytes(resumed);
-    ratios[`${label} resumed / pqble resumed, ATT payload bytes`] = tls.payloadBytes / resumed.payloadBytes;
-    ratios[`${label} resumed / pqble resumed, time to first message`] = tls.timeToFirstMessageMs / resumed.timeToFirstMessageMs;
-    if (psk !== undefined) ratios[`${label} resumed / pqble resumed (psk), ATT payload bytes`] = tls.payloadBytes / psk.payloadBytes;
+    for (const [ours, kind, ourMode, tlsMode] of pairs) {
+      const tls = find(group, kind);
+      if (tls === undefined || ours === undefined) continue;
+      const what = `${label} ${tlsMode} / pqble ${ourMode}`;
+      ratios[`${what}, ATT payload bytes`] = tls.payloadBytes / ours.payloadBytes;
+      ratios[`${what}, bytes on air`] = bytes(tls) / bytes(ours);
+      ratios[`${what}, time to first message`] = tls.timeToFirstMessageMs / ours.timeToFirstMessageMs;
+      const energy = (s: ScenarioFigures): number => s.radioEnergyMicrojoules.central + s.radioEnergyMicrojoules.peripheral;
+      ratios[`${what}, radio energy`] = energy(tls) / energy(ours);
+    }
   }
   return ratios;
 }
@@ -335,13 +203,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   let done = 0;
   const step = (label: string): void => options.onProgress?.({ label, done: done++, total });
   const crypto = options.crypto ?? defaultCrypto();
+  // Warm CPU samples per row (pqble and TLS alike); the cold first connection is one more row.
+  const samples = quick ? 5 : 15;
   try {
     step('pqble: full, resumed, from disk, fallback, pinned');
-    const scenarios: ScenarioFigures[] = await pqbleScenarios(phy, connectionIntervalMs, quick ? 5 : 25, dir, crypto);
+    const scenarios: ScenarioFigures[] = await pqbleScenarios({ phy, connectionIntervalMs }, samples, dir, crypto, NRF52840_DCDC_3V);
     step('TLS 1.3 over the same radio');
     if (options.skipTls !== true) {
       try {
-        scenarios.push(...(await runTlsBaseline({ phy, connectionIntervalMs })));
+        scenarios.push(...(await runTlsBaseline({ phy, connectionIntervalMs, samples })));
       } catch (err) {
         notes.push(`TLS 1.3 baseline failed: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -349,7 +219,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       const pq = await pqTlsAvailable();
       if (pq.available) {
         try {
-          scenarios.push(...(await runTlsBaseline({ phy, connectionIntervalMs, postQuantum: true })));
+          scenarios.push(...(await runTlsBaseline({ phy, connectionIntervalMs, postQuantum: true, samples })));
         } catch (err) {
           notes.push(`hybrid PQ TLS 1.3 baseline failed: ${err instanceof Error ? err.message : String(err)}`);
         }
@@ -373,6 +243,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       quick,
       phy,
       connectionIntervalMs,
+      energyProfile: NRF52840_DCDC_3V,
       scenarios,
       phys,
       goodput: goodputFigures,

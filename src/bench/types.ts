@@ -6,13 +6,42 @@
  */
 
 import type { Phy } from '../radio/index.js';
+import type { RadioCurrentProfile, RadioEnergy } from './energy.js';
+
+export type { RadioCurrentProfile, RadioEnergy } from './energy.js';
 
 /** Who is measured. */
 export type ScenarioGroup = 'pqble' | 'tls13' | 'tls13-pq';
 
-/** Which kind of connection setup. */
-/** `resumed` is the default mode (psk-dhe for pqble); `resumed-psk` is pqble's resumption without a fresh key exchange. */
-export type ScenarioKind = 'full' | 'full-pinned' | 'resumed' | 'resumed-psk' | 'resumed-from-disk' | 'fallback';
+/**
+ * Which kind of connection setup:
+ * - `full-cold`: the first full handshake of a fresh process (one sample, JIT and library warm-up included);
+ * - `full`: warm full handshakes (identities unknown); `full-pinned`: with pinned keys;
+ * - pqble: `resumed` (the default psk-dhe mode), `resumed-psk`, `resumed-from-disk` (both sides restarted), `fallback`;
+ * - TLS 1.3: `resumed-psk_dhe_ke` and `resumed-psk_ke`, ticket resumption in each PSK key exchange mode (RFC 8446 §4.2.9).
+ */
+export type ScenarioKind =
+  | 'full-cold'
+  | 'full'
+  | 'full-pinned'
+  | 'resumed'
+  | 'resumed-psk'
+  | 'resumed-from-disk'
+  | 'fallback'
+  | 'resumed-psk_dhe_ke'
+  | 'resumed-psk_ke';
+
+/** What the TLS rows' first flight showed on the wire (parsed from the ClientHello and ServerHello bytes). */
+export interface TlsHelloFacts {
+  /** The ClientHello's `psk_key_exchange_modes`, in its order. */
+  readonly offeredPskModes: readonly ('psk_ke' | 'psk_dhe_ke')[];
+  /** Bytes of the ClientHello's `key_share` extension (type and length included). */
+  readonly clientKeyShareBytes: number;
+  /** True if the ServerHello carries a `key_share` (a fresh key exchange: psk_dhe_ke or a full handshake). */
+  readonly serverKeyShare: boolean;
+  /** True if the ServerHello carries `pre_shared_key` (the ticket was accepted). */
+  readonly serverAcceptedPsk: boolean;
+}
 
 /** Figures of one connection-setup scenario, from one run. */
 export interface ScenarioFigures {
@@ -30,10 +59,29 @@ export interface ScenarioFigures {
   readonly roundTrips: number;
   /** Simulated ms from the start of the (already connected) link's setup to the peer receiving the first application message. */
   readonly timeToFirstMessageMs: number;
-  /** CPU ms spent by each side in the setup. */
+  /**
+   * CPU ms of each side's whole setup (its whole stack, from its connect / accept call to
+   * both sides established; docs/benchmarks.md "How CPU is measured"): the median of
+   * {@link ScenarioFigures.cpuSamples} warm samples, or the one cold sample of `full-cold`.
+   */
   readonly cpuMsCentral: number;
   /** See {@link ScenarioFigures.cpuMsCentral}. */
   readonly cpuMsPeripheral: number;
+  /** How many setups the CPU figures are the median of (1 for `full-cold`, else at least 5). */
+  readonly cpuSamples: number;
+  /**
+   * Simulated ms the radio needed to establish the BLE link before the setup (advertising,
+   * connect request, MTU exchange, GATT discovery); 0 while the radio model does not report it.
+   */
+  readonly connectionEstablishmentMs: number;
+  /** Airtime of the setup's LL PDUs central -> peripheral, ms (empty PDUs included). */
+  readonly airtimeToPeripheralMs: number;
+  /** Airtime of the setup's LL PDUs peripheral -> central, ms. */
+  readonly airtimeToCentralMs: number;
+  /** Radio energy of the setup per side, µJ: TX and RX airtime × the report's `energyProfile`. */
+  readonly radioEnergyMicrojoules: RadioEnergy;
+  /** TLS rows: what the ClientHello offered and the ServerHello chose. */
+  readonly tlsHello?: TlsHelloFacts;
 }
 
 /** Airtime of one full handshake on one PHY. */
@@ -78,6 +126,8 @@ export interface BenchReport {
   readonly quick: boolean;
   readonly phy: Phy;
   readonly connectionIntervalMs: number;
+  /** The radio current profile every `radioEnergyMicrojoules` is computed with. */
+  readonly energyProfile: RadioCurrentProfile;
   readonly scenarios: readonly ScenarioFigures[];
   readonly phys: readonly PhyFigures[];
   readonly goodput: GoodputFigures | undefined;

@@ -15,7 +15,10 @@ import { labelledText, wrapText } from './args.js';
 
 const GROUP_LABEL: Readonly<Record<ScenarioGroup, string>> = { pqble: 'pqble', tls13: 'TLS 1.3', 'tls13-pq': 'PQ TLS' };
 const KIND_LABEL: Readonly<Record<ScenarioKind, string>> = {
+  'full-cold': 'full, cold',
   full: 'full',
+  'resumed-psk_dhe_ke': 'psk_dhe_ke',
+  'resumed-psk_ke': 'psk_ke',
   'full-pinned': 'full, pinned',
   resumed: 'resumed',
   'resumed-psk': 'resumed, psk',
@@ -110,9 +113,24 @@ export function renderBenchReport(report: BenchReport, style: Style): string {
     style.dim(
       wrapText(
         'c→p: central to peripheral, p→c: the other way; bytes on air include BLE link-layer overhead; 1st msg: from the start of the setup on a connected ' +
-          'link until the peer has the first application message; vs resumed: how many times more than pqble resumed.',
+          'link until the peer has the first application message; CPU: each side\'s whole setup, warm median; vs resumed: how many times more than pqble resumed.',
         80,
       ).join('\n'),
+    ),
+  );
+
+  lines.push('', style.bold('Radio energy per setup (µJ) and CPU samples'));
+  lines.push(...sentence(style.dim(`TX and RX airtime × ${report.energyProfile.name}; CPU: median of the samples (the cold row is one sample).`)));
+  lines.push(
+    ...renderTable(
+      [{ header: 'scenario' }, { header: 'airtime ms c→p/p→c', align: 'right' }, { header: 'energy µJ c/p', align: 'right' }, { header: 'CPU samples', align: 'right' }],
+      report.scenarios.map((s) => [
+        scenarioLabel(s),
+        `${formatMs(s.airtimeToPeripheralMs)}/${formatMs(s.airtimeToCentralMs)}`,
+        `${formatInt(s.radioEnergyMicrojoules.central)}/${formatInt(s.radioEnergyMicrojoules.peripheral)}`,
+        String(s.cpuSamples),
+      ]),
+      style,
     ),
   );
 

@@ -27,10 +27,11 @@ const OPTIONS = {
 const HELP: CommandHelp = {
   usage: 'bench [--quick] [--json] [--crypto NAME] [--chart FILE.svg]',
   summary:
-    'Measures connection setup on the simulated BLE radio (LE Coded, 30 ms interval): pqble full handshake, resumed, ' +
-    'resumed from disk and fallback, against TLS 1.3 full and ticket resumption (and post-quantum TLS 1.3 where this Node ' +
-    'has it), plus airtime per PHY, goodput and the session cache. Every figure comes from one run.',
-  notes: ['Examples:', '  pqble bench --quick', '  pqble bench --quick --crypto noble', '  pqble bench --chart bench.svg', '  pqble bench --json > bench.json', '  pqble bench fleet --help   (gateways sharing a Redis session store)'],
+    'Measures connection setup on the simulated BLE radio (LE Coded, 30 ms interval): pqble full handshake (cold and warm), ' +
+    'resumed in both modes, resumed from disk and fallback, against TLS 1.3 full and ticket resumption in psk_dhe_ke and ' +
+    'psk_ke (and hybrid post-quantum TLS 1.3 where a Node 24 is available); per row bytes, round trips, time, each side\'s ' +
+    'whole-setup CPU (warm median) and radio energy; plus airtime per PHY, goodput and the session cache. Every figure comes from one run.',
+  notes: ['Examples:', '  pqble bench --quick', '  pqble bench --quick --crypto noble', '  pqble bench --chart bench.svg', '  pqble bench --json > bench.json', '  pqble bench fleet --help   (gateways sharing a Redis session store)', '  pqble bench sweep --help   (PHY × interval × ATT MTU)'],
 };
 
 /** Runs `pqble bench`. */
@@ -39,6 +40,8 @@ export async function run(args: readonly string[], context: CliContext): Promise
   if (args[0] === 'fleet') return (await import('../bench/fleet/command.js')).run(args.slice(1), context);
   // `pqble bench cache ...`: the session store benchmark (src/cli/bench-cache.ts).
   if (args[0] === 'cache') return (await import('./bench-cache.js')).run(args.slice(1), context);
+  // `pqble bench sweep ...`: the PHY × interval × ATT MTU sweep (src/cli/bench-sweep.ts).
+  if (args[0] === 'sweep') return (await import('./bench-sweep.js')).run(args.slice(1), context);
   const parsed = parseCommand('bench', args, OPTIONS);
   if (parsed.help) {
     context.stdout.write(formatHelp(HELP, OPTIONS));

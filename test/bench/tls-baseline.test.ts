@@ -33,14 +33,39 @@ describe('TLS 1.3 classic baseline over the simulated radio', () => {
     figures = await runTlsBaseline({ samples: 1 });
   });
 
-  it('returns [full, resumed] of group tls13', () => {
-    assert.equal(figures.length, 2);
-    const [full, resumed] = figures;
-    assert.equal(full.group, 'tls13');
-    assert.equal(resumed.group, 'tls13');
-    assert.equal(full.kind, 'full');
-    assert.equal(resumed.kind, 'resumed');
-    assert.match(full.name, /TLS 1\.3/);
+  it('returns [full-cold, full, resumed-psk_dhe_ke, resumed-psk_ke] of group tls13', () => {
+    assert.deepEqual(
+      figures.map((f) => `${f.group}/${f.kind}`),
+      ['tls13/full-cold', 'tls13/full', 'tls13/resumed-psk_dhe_ke', 'tls13/resumed-psk_ke'],
+    );
+    assert.match(figures[1].name, /TLS 1\.3/);
+    assert.equal(figures[0].cpuSamples, 1);
+    assert.equal(figures[1].cpuSamples, 1); // samples: 1 here; the bench runs the default 5
+  });
+
+  it('the wire shows each mode: psk_ke offered and no key_share in the ServerHello; psk_dhe_ke with one', () => {
+    const [, full, dhe, ke] = figures;
+    assert.equal(full.tlsHello?.serverAcceptedPsk, false);
+    assert.equal(full.tlsHello?.serverKeyShare, true);
+    assert.deepEqual(dhe.tlsHello?.offeredPskModes, ['psk_dhe_ke']);
+    assert.equal(dhe.tlsHello?.serverAcceptedPsk, true);
+    assert.equal(dhe.tlsHello?.serverKeyShare, true);
+    assert.ok(ke.tlsHello?.offeredPskModes.includes('psk_ke'));
+    assert.equal(ke.tlsHello?.serverAcceptedPsk, true);
+    assert.equal(ke.tlsHello?.serverKeyShare, false);
+    // OpenSSL's client sends its X25519 share even when it offers psk_ke: 4 + 2 + 2 + 2 + 32 bytes
+    assert.equal(ke.tlsHello?.clientKeyShareBytes, 42);
+  });
+
+  it('psk_ke moves fewer bytes than psk_dhe_ke; radio energy follows the airtime', () => {
+    const [, , dhe, ke] = figures;
+    assert.ok(ke.payloadBytes < dhe.payloadBytes, `${ke.payloadBytes} < ${dhe.payloadBytes}`);
+    assert.ok(ke.bytesOnAirToCentral < dhe.bytesOnAirToCentral);
+    for (const f of figures) {
+      const { central, peripheral } = f.radioEnergyMicrojoules;
+      assert.ok(Math.abs(central - 3 * (4.8 * f.airtimeToPeripheralMs + 4.6 * f.airtimeToCentralMs)) < 1e-6, `${f.name} central energy`);
+      assert.ok(Math.abs(peripheral - 3 * (4.8 * f.airtimeToCentralMs + 4.6 * f.airtimeToPeripheralMs)) < 1e-6, `${f.name} peripheral energy`);
+    }
   });
 
   it('measures sane, positive figures in every field', () => {
@@ -55,7 +80,7 @@ describe('TLS 1.3 classic baseline over the simulated radio', () => {
   });
 
   it('resumption costs fewer bytes and no more round trips than the full handshake', () => {
-    const [full, resumed] = figures;
+    const [, full, resumed] = figures;
     assert.ok(totalOnAir(resumed) < totalOnAir(full), `${totalOnAir(resumed)} < ${totalOnAir(full)}`);
     assert.ok(resumed.payloadBytes < full.payloadBytes);
     assert.ok(resumed.roundTrips <= full.roundTrips);
@@ -66,7 +91,7 @@ describe('TLS 1.3 classic baseline over the simulated radio', () => {
   });
 
   it('lands near the reference figures (docs/benchmarks-tls.md: classic ticket resumption ~867 B)', () => {
-    const [full, resumed] = figures;
+    const [, full, resumed] = figures;
     // TLS bytes 831 + our framing; the certificate flight makes the full handshake larger
     assert.ok(resumed.payloadBytes > 700 && resumed.payloadBytes < 1100, `resumed payload ${resumed.payloadBytes}`);
     assert.ok(full.payloadBytes > 1300 && full.payloadBytes < 2500, `full payload ${full.payloadBytes}`);
@@ -74,17 +99,17 @@ describe('TLS 1.3 classic baseline over the simulated radio', () => {
 
   it('is deterministic in bytes and time across runs (up to the ECDSA signature length)', async () => {
     const again = await runTlsBaseline({ samples: 1 });
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 4; i++) {
       assert.ok(Math.abs(again[i].payloadBytes - figures[i].payloadBytes) <= 2);
       assert.equal(again[i].roundTrips, figures[i].roundTrips);
     }
-    assert.equal(again[1].timeToFirstMessageMs, figures[1].timeToFirstMessageMs);
+    assert.equal(again[2].timeToFirstMessageMs, figures[2].timeToFirstMessageMs);
   });
 
   it('a faster PHY shortens the time to the first message', async () => {
     const fast = await runTlsBaseline({ samples: 1, phy: '2m', connectionIntervalMs: 7.5 });
-    assert.ok(fast[0].timeToFirstMessageMs < figures[0].timeToFirstMessageMs);
     assert.ok(fast[1].timeToFirstMessageMs < figures[1].timeToFirstMessageMs);
+    assert.ok(fast[2].timeToFirstMessageMs < figures[2].timeToFirstMessageMs);
   });
 });
 
@@ -197,9 +222,12 @@ describe('hybrid post-quantum availability', () => {
       return;
     }
     assert.equal(typeof availability.nodePath, 'string');
-    const [full, resumed] = await runTlsBaseline({ postQuantum: true, samples: 1 });
+    const [, full, resumed, pskKe] = await runTlsBaseline({ postQuantum: true, samples: 1 });
     assert.equal(full.group, 'tls13-pq');
-    assert.equal(resumed.kind, 'resumed');
+    assert.equal(resumed.kind, 'resumed-psk_dhe_ke');
+    assert.equal(pskKe.kind, 'resumed-psk_ke');
+    assert.equal(pskKe.tlsHello?.serverKeyShare, false);
+    assert.ok(pskKe.payloadBytes < resumed.payloadBytes);
     assert.ok(resumed.payloadBytes > 2800 && resumed.payloadBytes < 3600, `PQ resumed payload ${resumed.payloadBytes}`);
     assert.ok(full.payloadBytes > 10_000, `PQ full payload ${full.payloadBytes}`);
     assert.ok(totalOnAir(resumed) < totalOnAir(full));

@@ -34,12 +34,43 @@ describe('pqble bench --quick', () => {
     assert.ok(Array.isArray(report.phys) && Array.isArray(report.notes));
     assert.equal(typeof report.ratios, 'object');
     const kinds = report.scenarios.map((s) => `${s.group}/${s.kind}`);
-    for (const k of ['pqble/full', 'pqble/resumed', 'pqble/resumed-from-disk', 'pqble/fallback', 'tls13/full', 'tls13/resumed']) assert.ok(kinds.includes(k), k);
-    for (const s of report.scenarios) {
-      for (const f of ['bytesOnAirToPeripheral', 'bytesOnAirToCentral', 'payloadBytes', 'roundTrips', 'timeToFirstMessageMs', 'cpuMsCentral', 'cpuMsPeripheral'] as const) {
-        assert.ok(Number.isFinite(s[f]) && s[f] >= 0, `${s.name}.${f}`);
-      }
+    for (const k of [
+      'pqble/full-cold',
+      'pqble/full',
+      'pqble/resumed',
+      'pqble/resumed-psk',
+      'pqble/resumed-from-disk',
+      'pqble/fallback',
+      'tls13/full-cold',
+      'tls13/full',
+      'tls13/resumed-psk_dhe_ke',
+      'tls13/resumed-psk_ke',
+    ]) {
+      assert.ok(kinds.includes(k), k);
     }
+    assert.equal(report.energyProfile.supplyVolts, 3);
+    for (const s of report.scenarios) {
+      const fields = [
+        'bytesOnAirToPeripheral',
+        'bytesOnAirToCentral',
+        'payloadBytes',
+        'roundTrips',
+        'timeToFirstMessageMs',
+        'cpuMsCentral',
+        'cpuMsPeripheral',
+        'cpuSamples',
+        'connectionEstablishmentMs',
+        'airtimeToPeripheralMs',
+        'airtimeToCentralMs',
+      ] as const;
+      for (const f of fields) assert.ok(Number.isFinite(s[f]) && s[f] >= 0, `${s.name}.${f}`);
+      assert.ok(s.kind === 'full-cold' ? s.cpuSamples === 1 : s.cpuSamples >= 5, `${s.name}: ${s.cpuSamples} CPU samples`);
+      assert.ok(s.radioEnergyMicrojoules.central > 0 && s.radioEnergyMicrojoules.peripheral > 0, `${s.name} energy`);
+      if (s.group !== 'pqble') assert.equal(typeof s.tlsHello?.serverKeyShare, 'boolean', s.name);
+    }
+    const find = (group: string, kind: string) => report.scenarios.find((s) => s.group === group && s.kind === kind)!;
+    assert.ok(find('tls13', 'resumed-psk_ke').payloadBytes < find('tls13', 'resumed-psk_dhe_ke').payloadBytes);
+    assert.ok(find('pqble', 'resumed-psk').payloadBytes < find('pqble', 'resumed').payloadBytes);
   });
 
   it('shows a progress report on stderr and says where the chart went', () => {

@@ -142,6 +142,11 @@ export function benchFixture(overrides: Partial<BenchReport> = {}): BenchReport 
     timeToFirstMessageMs: ms,
     cpuMsCentral: cpu,
     cpuMsPeripheral: cpu * 0.9,
+    cpuSamples: 5,
+    connectionEstablishmentMs: 0,
+    airtimeToPeripheralMs: toP / 16,
+    airtimeToCentralMs: toC / 16,
+    radioEnergyMicrojoules: { central: (toP * 4.8 + toC * 4.6) * 3 / 16, peripheral: (toC * 4.8 + toP * 4.6) * 3 / 16 },
   });
   return {
     date: '2026-01-24T12:00:00.000Z',
@@ -150,6 +155,7 @@ export function benchFixture(overrides: Partial<BenchReport> = {}): BenchReport 
     quick: true,
     phy: 'coded',
     connectionIntervalMs: 30,
+    energyProfile: { name: 'nRF52840, 3 V, DC/DC', supplyVolts: 3, txMilliamps: 4.8, rxMilliamps: 4.6 },
     scenarios: [
       scenario('pqble full handshake', 'pqble', 'full', 4210, 6602, 2, 1034, 12.1),
       scenario('pqble full handshake, key pinned', 'pqble', 'full-pinned', 2290, 4680, 2, 702, 11.8),
@@ -157,7 +163,7 @@ export function benchFixture(overrides: Partial<BenchReport> = {}): BenchReport 
       scenario('pqble resumed from disk', 'pqble', 'resumed-from-disk', 58, 52, 1, 96, 0.22),
       scenario('pqble fallback', 'pqble', 'fallback', 4290, 6680, 3, 1130, 12.4),
       scenario('TLS 1.3 full handshake', 'tls13', 'full', 1320, 3980, 2, 620, 3.1),
-      scenario('TLS 1.3 ticket resumption', 'tls13', 'resumed', 540, 327, 2, 180, 0.9),
+      scenario('TLS 1.3 ticket resumption (psk_dhe_ke)', 'tls13', 'resumed-psk_dhe_ke', 540, 327, 2, 180, 0.9),
     ],
     phys: [
       { phy: 'coded', fullHandshakeMs: 1034, fullHandshakePinnedMs: 702, resumedMs: 95 },

@@ -152,7 +152,9 @@ describe('bench rendering', () => {
     for (const s of report.scenarios) assert.ok(text.includes(scenarioLabel(s)), scenarioLabel(s));
     assert.match(text, /^pqble resumed\s+58\s+52\s+1\s+95\s+0\.21\/0\.19\s+1x\s+1x$/m);
     // TLS 1.3 ticket resumption: 867 / 110 bytes, 180 / 95 ms.
-    assert.match(text, /^TLS 1\.3 resumed\s+540\s+327\s+2\s+180\s+0\.90\/0\.81\s+7\.9x\s+1\.9x$/m);
+    assert.match(text, /^TLS 1\.3 psk_dhe_ke\s+540\s+327\s+2\s+180\s+0\.90\/0\.81\s+7\.9x\s+1\.9x$/m);
+    // the energy table: airtime per direction, µJ per side, CPU samples
+    assert.match(text, /^pqble resumed\s+3\.6\/3\.3\s+97\/97\s+5$/m);
     assert.match(text, /Goodput of 20 messages of 10 KB: 11\.4 KB\/s, 88\.4% of the link's\s+payload capacity/);
     assert.match(text, /100,000 entries/);
     assert.match(text, /PQ TLS 1\.3 not measured/);

@@ -22,23 +22,8 @@ export interface TlsChunkRecord {
   readonly bytes: number;
   /** Clock time (ms) when it was written. */
   readonly atMs: number;
-}
-
-/** CPU spent synchronously by one side, accumulated by {@link LinkDuplex}. */
-export interface CpuMeter {
-  /** Microseconds of process CPU (user + system) spent in this side's synchronous sections. */
-  cpuMicros: number;
-}
-
-/** Runs `fn` and adds the process CPU time it took to `meter`. */
-export function metered<T>(meter: CpuMeter, fn: () => T): T {
-  const start = process.cpuUsage();
-  try {
-    return fn();
-  } finally {
-    const used = process.cpuUsage(start);
-    meter.cpuMicros += used.user + used.system;
-  }
+  /** A copy of the chunk (the hellos are parsed from it). */
+  readonly data?: Uint8Array;
 }
 
 /** Options of {@link LinkDuplex}. */
@@ -51,8 +36,6 @@ export interface LinkDuplexOptions {
   readonly clock: Clock;
   /** Shared log every written chunk is appended to. */
   readonly log: TlsChunkRecord[];
-  /** CPU spent handing inbound bytes to TLS (TLS processes them synchronously) is added here. */
-  readonly meter: CpuMeter;
 }
 
 /**
@@ -66,7 +49,6 @@ export class LinkDuplex extends Duplex {
   readonly #side: 'client' | 'server';
   readonly #clock: Clock;
   readonly #log: TlsChunkRecord[];
-  readonly #meter: CpuMeter;
   readonly #ids = new MessageIdAllocator();
   readonly #reassembler: Reassembler;
   readonly #unsubscribe: (() => void)[] = [];
@@ -80,7 +62,6 @@ export class LinkDuplex extends Duplex {
     this.#side = options.side;
     this.#clock = options.clock;
     this.#log = options.log;
-    this.#meter = options.meter;
     this.#reassembler = new Reassembler({ clock: options.clock });
     this.#unsubscribe.push(
       this.#link.onPacket((packet) => this.#onPacket(packet)),
@@ -105,10 +86,7 @@ export class LinkDuplex extends Duplex {
       return;
     }
     if (message === undefined) return;
-    const chunk = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
-    // A flowing TLS socket consumes the chunk synchronously inside push(): the handshake
-    // step it triggers (parsing, key exchange, signing, writing the reply) is this side's CPU.
-    metered(this.#meter, () => this.push(chunk));
+    this.push(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
   }
 
   override _read(): void {
@@ -117,7 +95,7 @@ export class LinkDuplex extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    this.#log.push({ from: this.#side, bytes: bytes.length, atMs: this.#clock.now() });
+    this.#log.push({ from: this.#side, bytes: bytes.length, atMs: this.#clock.now(), data: bytes.slice() });
     let packets: Uint8Array[];
     try {
       packets = fragmentMessage(bytes, this.#ids.next(), this.#link.maxPayloadBytes);

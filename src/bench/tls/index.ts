@@ -72,8 +72,9 @@ export async function pqTlsAvailable(): Promise<PqTlsAvailability> {
 }
 
 /**
- * Measures TLS 1.3 over the simulated BLE radio: a full handshake, then a resumption with
- * the session ticket it yielded. Returns `[full, resumed]` for the chosen variant (group
+ * Measures TLS 1.3 over the simulated BLE radio: full handshakes, then resumptions with the
+ * session ticket they yielded, in both PSK key exchange modes. Returns
+ * `[full-cold, full, resumed-psk_dhe_ke, resumed-psk_ke]` for the chosen variant (group
  * `'tls13'` or `'tls13-pq'`). See docs/benchmarks-tls.md for what each figure counts.
  * @param options - see {@link TlsBaselineOptions}
  * @throws TypeError / RangeError for bad options; PqbleError `PQBLE_ERR_UNSUPPORTED` if the
@@ -99,15 +100,28 @@ function workerCommand(): string[] {
 }
 
 function isFigures(value: unknown): value is ScenarioFigures[] {
-  if (!Array.isArray(value) || value.length !== 2) return false;
-  const numeric = ['bytesOnAirToPeripheral', 'bytesOnAirToCentral', 'payloadBytes', 'roundTrips', 'timeToFirstMessageMs', 'cpuMsCentral', 'cpuMsPeripheral'];
+  if (!Array.isArray(value) || value.length !== 4) return false;
+  const numeric = [
+    'bytesOnAirToPeripheral',
+    'bytesOnAirToCentral',
+    'payloadBytes',
+    'roundTrips',
+    'timeToFirstMessageMs',
+    'cpuMsCentral',
+    'cpuMsPeripheral',
+    'cpuSamples',
+    'connectionEstablishmentMs',
+    'airtimeToPeripheralMs',
+    'airtimeToCentralMs',
+  ];
   return value.every(
     (f: unknown) =>
       typeof f === 'object' &&
       f !== null &&
       typeof (f as Record<string, unknown>).name === 'string' &&
       (f as Record<string, unknown>).group === 'tls13-pq' &&
-      numeric.every((k) => typeof (f as Record<string, unknown>)[k] === 'number'),
+      numeric.every((k) => typeof (f as Record<string, unknown>)[k] === 'number') &&
+      typeof (f as Record<string, unknown>).radioEnergyMicrojoules === 'object',
   );
 }
 

@@ -11,15 +11,20 @@
  * @module
  */
 
+import { constants as cryptoConstants } from 'node:crypto';
 import { setImmediate as nextImmediate } from 'node:timers/promises';
 import tls from 'node:tls';
 import type { Clock } from '../../clock.js';
 import { systemClock, withDeadline } from '../../clock.js';
 import { AbortError, LinkError, PqbleError, TimeoutError } from '../../errors.js';
-import type { Link, LinkStats } from '../../link/types.js';
+import type { Link } from '../../link/types.js';
 import { SimulatedRadio, type Phy } from '../../radio/index.js';
-import type { ScenarioFigures, ScenarioGroup } from '../types.js';
-import { LinkDuplex, metered, type CpuMeter, type TlsChunkRecord } from './bridge.js';
+import { radioEnergyMicrojoules } from '../energy.js';
+import { establishmentMsOf, median } from '../pqble.js';
+import { SideCpuMeter, meterClockTurns, meterEndpoint, type SideCpuTotals } from '../side-cpu.js';
+import type { ScenarioFigures, ScenarioGroup, ScenarioKind, TlsHelloFacts } from '../types.js';
+import { LinkDuplex, type TlsChunkRecord } from './bridge.js';
+import { parseHellos } from './wire.js';
 import { ECDSA_P256_CERT_PEM, ECDSA_P256_KEY_PEM, FIXTURE_SERVER_NAME, MLDSA65_CERT_PEM, MLDSA65_KEY_PEM } from './fixtures.js';
 
 /** BLE PHY of the simulated link (the radio's {@link Phy}). */
@@ -32,7 +37,16 @@ export interface TlsMeasureSettings {
   readonly postQuantum: boolean;
   /** Measured repetitions per scenario after one warm-up run; figures are medians. */
   readonly samples: number;
+  /** ATT MTU both devices offer; undefined: the radio's default (247). */
+  readonly attMtu?: number | undefined;
 }
+
+/**
+ * OpenSSL's `SSL_OP_ALLOW_NO_DHE_KEX`: a TLS 1.3 client also offers `psk_ke`, a server may
+ * resume without a key exchange. (`SSL_OP_PREFER_NO_DHE_KEX`, bit 35, cannot be set: Node
+ * passes `secureOptions` to OpenSSL as 32 bits.)
+ */
+const SSL_OP_ALLOW_NO_DHE_KEX: number = cryptoConstants.SSL_OP_ALLOW_NO_DHE_KEX;
 
 /** Default number of measured repetitions per scenario (after one warm-up). */
 export const DEFAULT_SAMPLES = 5;
@@ -52,10 +66,19 @@ interface Variant {
   readonly curve: string;
   readonly keyPem: string;
   readonly certPem: string;
+  /** The psk_ke server's only group: one the client does not offer, so it cannot pick psk_dhe_ke. */
+  readonly pskKeServerCurve: string;
 }
 
-const CLASSIC: Variant = { group: 'tls13', label: 'TLS 1.3', curve: 'X25519', keyPem: ECDSA_P256_KEY_PEM, certPem: ECDSA_P256_CERT_PEM };
-const HYBRID_PQ: Variant = { group: 'tls13-pq', label: 'TLS 1.3 hybrid PQ', curve: 'X25519MLKEM768', keyPem: MLDSA65_KEY_PEM, certPem: MLDSA65_CERT_PEM };
+const CLASSIC: Variant = { group: 'tls13', label: 'TLS 1.3', curve: 'X25519', keyPem: ECDSA_P256_KEY_PEM, certPem: ECDSA_P256_CERT_PEM, pskKeServerCurve: 'P-256' };
+const HYBRID_PQ: Variant = {
+  group: 'tls13-pq',
+  label: 'TLS 1.3 hybrid PQ',
+  curve: 'X25519MLKEM768',
+  keyPem: MLDSA65_KEY_PEM,
+  certPem: MLDSA65_CERT_PEM,
+  pskKeServerCurve: 'X25519',
+};
 
 /**
  * Whether this Node can run the hybrid post-quantum variant in process: TLS with the
@@ -73,6 +96,9 @@ export function pqTlsUnsupportedReason(): string | undefined {
   return undefined;
 }
 
+/** How a run connects: a full handshake, or a ticket resumption in one PSK key exchange mode. */
+export type TlsRunMode = 'full' | 'psk_dhe_ke' | 'psk_ke';
+
 /** What one TLS connection over a fresh simulated link produced. */
 interface RunResult {
   readonly bytesOnAirToPeripheral: number;
@@ -83,17 +109,15 @@ interface RunResult {
   readonly timeToFirstMessageMs: number;
   readonly cpuMsClient: number;
   readonly cpuMsServer: number;
+  readonly airtimeToPeripheralMs: number;
+  readonly airtimeToCentralMs: number;
+  readonly energyClient: number;
+  readonly energyServer: number;
+  readonly connectionEstablishmentMs: number;
   readonly reused: boolean;
+  readonly hello: TlsHelloFacts | undefined;
   /** The last session (ticket) the client received, if any. */
   readonly session: Buffer | undefined;
-}
-
-function diffStats(after: LinkStats, before: LinkStats): { toPeer: number; fromPeer: number; payload: number } {
-  return {
-    toPeer: after.bytesOnAirSent - before.bytesOnAirSent,
-    fromPeer: after.bytesOnAirReceived - before.bytesOnAirReceived,
-    payload: after.bytesSent - before.bytesSent + (after.bytesReceived - before.bytesReceived),
-  };
 }
 
 /** Client->server->client cycles among the chunks written before the client could send data. */
@@ -130,19 +154,47 @@ async function settle(central: Link, peripheral: Link, duplexes: readonly LinkDu
   }
 }
 
+/** The server's and the client's TLS settings for `mode` (see docs/benchmarks-tls.md "PSK key exchange modes"). */
+function contexts(variant: Variant, mode: TlsRunMode): { server: tls.TlsOptions; client: tls.SecureContext } {
+  const pskKe = mode === 'psk_ke';
+  const secureOptions = pskKe ? { secureOptions: SSL_OP_ALLOW_NO_DHE_KEX } : {};
+  return {
+    server: {
+      key: variant.keyPem,
+      cert: variant.certPem,
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+      // psk_ke: a server that offers the client no common group resumes without a key exchange.
+      ecdhCurve: pskKe ? variant.pskKeServerCurve : variant.curve,
+      ticketKeys: TICKET_KEYS,
+      ...secureOptions,
+    },
+    client: tls.createSecureContext({ ca: variant.certPem, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ecdhCurve: variant.curve, ...secureOptions }),
+  };
+}
+
 /**
  * One TLS connection over a freshly connected simulated link.
  * @param sendAppData - true: the client writes one application byte as soon as it may, and
  *   the run ends when the server received it (time figure). false: no application data; the
- *   run ends when the link is quiet (byte and CPU figures of the setup alone).
+ *   run ends when the link is quiet (byte, CPU and energy figures of the setup alone).
  */
-async function runOnce(variant: Variant, settings: TlsMeasureSettings, session: Buffer | undefined, sendAppData: boolean, signal: AbortSignal | undefined): Promise<RunResult> {
-  const radio = new SimulatedRadio({ phy: settings.phy, connectionIntervalMs: settings.connectionIntervalMs });
+async function runOnce(
+  variant: Variant,
+  settings: TlsMeasureSettings,
+  mode: TlsRunMode,
+  session: Buffer | undefined,
+  sendAppData: boolean,
+  signal: AbortSignal | undefined,
+): Promise<RunResult> {
+  const radio = new SimulatedRadio({ phy: settings.phy, connectionIntervalMs: settings.connectionIntervalMs, ...(settings.attMtu === undefined ? {} : { attMtu: settings.attMtu }) });
   const clock: Clock = radio.clock;
+  const meter = new SideCpuMeter();
+  const restoreClock = meterClockTurns(clock, meter);
   const sockets: { destroy(): unknown }[] = [];
   try {
-    const central = radio.createDevice({ name: 'tls-client' });
-    const peripheral = radio.createDevice({ name: 'tls-server' });
+    const central = meterEndpoint(radio.createDevice({ name: 'tls-client' }), 'central', meter);
+    const peripheral = meterEndpoint(radio.createDevice({ name: 'tls-server' }), 'peripheral', meter);
     const accepted = new Promise<Link>((resolve) => {
       const off = peripheral.onIncoming((link) => {
         off();
@@ -154,23 +206,13 @@ async function runOnce(variant: Variant, settings: TlsMeasureSettings, session: 
     const before = clientLink.stats();
 
     const log: TlsChunkRecord[] = [];
-    const clientMeter: CpuMeter = { cpuMicros: 0 };
-    const serverMeter: CpuMeter = { cpuMicros: 0 };
-    const clientDuplex = new LinkDuplex({ link: clientLink, side: 'client', clock, log, meter: clientMeter });
-    const serverDuplex = new LinkDuplex({ link: serverLink, side: 'server', clock, log, meter: serverMeter });
+    const clientDuplex = new LinkDuplex({ link: clientLink, side: 'client', clock, log });
+    const serverDuplex = new LinkDuplex({ link: serverLink, side: 'server', clock, log });
     sockets.push(clientDuplex, serverDuplex);
 
-    const server = tls.createServer({
-      key: variant.keyPem,
-      cert: variant.certPem,
-      minVersion: 'TLSv1.3',
-      maxVersion: 'TLSv1.3',
-      ecdhCurve: variant.curve,
-      ticketKeys: TICKET_KEYS,
-    });
-
-    // Built before the clock starts, like the server's: a long-lived client reuses it.
-    const clientContext = tls.createSecureContext({ ca: variant.certPem, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ecdhCurve: variant.curve });
+    // Built before the clock starts: a long-lived server and client reuse them.
+    const { server: serverOptions, client: clientContext } = contexts(variant, mode);
+    const server = tls.createServer(serverOptions);
 
     let t0 = 0;
     let roundTrips = -1;
@@ -180,10 +222,12 @@ async function runOnce(variant: Variant, settings: TlsMeasureSettings, session: 
     let serverSecure = false;
     let serverReceived = false;
     let client: tls.TLSSocket | undefined;
+    let cpu: SideCpuTotals | undefined;
 
     const done = new Promise<void>((resolve, reject) => {
       const fail = (err: unknown): void => reject(new PqbleError('PQBLE_ERR_INTERNAL', `${variant.label} baseline connection failed`, { cause: err }));
       const check = (): void => {
+        if (clientSecure && serverSecure && cpu === undefined) cpu = meter.totals();
         if (sendAppData ? serverReceived : clientSecure && serverSecure) resolve();
       };
       server.on('tlsClientError', fail);
@@ -199,18 +243,19 @@ async function runOnce(variant: Variant, settings: TlsMeasureSettings, session: 
         check();
       });
       t0 = clock.now();
-      metered(serverMeter, () => server.emit('connection', serverDuplex));
-      const socket = metered(clientMeter, () =>
-        tls.connect({
-          socket: clientDuplex,
-          secureContext: clientContext,
-          // No SNI: a BLE peer has one identity and no virtual hosting. The server's
-          // certificate is still checked against the name it carries.
-          servername: '',
-          checkServerIdentity: (_host, cert) => tls.checkServerIdentity(FIXTURE_SERVER_NAME, cert),
-          ...(session === undefined ? {} : { session }),
-        }),
-      );
+      meter.reset();
+      meter.enter('peripheral');
+      server.emit('connection', serverDuplex);
+      meter.enter('central');
+      const socket = tls.connect({
+        socket: clientDuplex,
+        secureContext: clientContext,
+        // No SNI: a BLE peer has one identity and no virtual hosting. The server's
+        // certificate is still checked against the name it carries.
+        servername: '',
+        checkServerIdentity: (_host, cert) => tls.checkServerIdentity(FIXTURE_SERVER_NAME, cert),
+        ...(session === undefined ? {} : { session }),
+      });
       client = socket;
       sockets.push(socket);
       socket.on('error', fail);
@@ -228,28 +273,33 @@ async function runOnce(variant: Variant, settings: TlsMeasureSettings, session: 
     await withDeadline(systemClock, done, { timeoutMs: RUN_TIMEOUT_MS, signal, what: `${variant.label} baseline run` });
     if (!sendAppData) await settle(clientLink, serverLink, [clientDuplex, serverDuplex], signal);
     const reused = client?.isSessionReused() ?? false;
-    const figures = diffStats(clientLink.stats(), before);
+    const c = clientLink.stats();
+    const firstClient = log.find((r) => r.from === 'client');
+    const firstServer = log.find((r) => r.from === 'server');
+    const totals = cpu ?? meter.totals();
     return {
-      bytesOnAirToPeripheral: figures.toPeer,
-      bytesOnAirToCentral: figures.fromPeer,
-      payloadBytes: figures.payload,
+      bytesOnAirToPeripheral: c.bytesOnAirSent - before.bytesOnAirSent,
+      bytesOnAirToCentral: c.bytesOnAirReceived - before.bytesOnAirReceived,
+      payloadBytes: c.bytesSent - before.bytesSent + (c.bytesReceived - before.bytesReceived),
       roundTrips,
       timeToFirstMessageMs,
-      cpuMsClient: clientMeter.cpuMicros / 1000,
-      cpuMsServer: serverMeter.cpuMicros / 1000,
+      cpuMsClient: totals.centralMs,
+      cpuMsServer: totals.peripheralMs,
+      airtimeToPeripheralMs: c.airtimeSentMs - before.airtimeSentMs,
+      airtimeToCentralMs: c.airtimeReceivedMs - before.airtimeReceivedMs,
+      energyClient: radioEnergyMicrojoules({ txMs: c.airtimeSentMs - before.airtimeSentMs, rxMs: c.airtimeReceivedMs - before.airtimeReceivedMs }),
+      // What the client received, the server sent, and the other way round.
+      energyServer: radioEnergyMicrojoules({ txMs: c.airtimeReceivedMs - before.airtimeReceivedMs, rxMs: c.airtimeSentMs - before.airtimeSentMs }),
+      connectionEstablishmentMs: establishmentMsOf(c),
       reused,
+      hello: firstClient?.data === undefined || firstServer?.data === undefined ? undefined : parseHellos(firstClient.data, firstServer.data),
       session: lastSession,
     };
   } finally {
     for (const s of sockets) s.destroy();
     await radio.close();
+    restoreClock();
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Rounds a CPU figure to microseconds. */
@@ -257,25 +307,30 @@ function roundMs(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
-/** Runs one scenario: a warm-up, `samples` setup-only runs (bytes, round trips, CPU; medians), one timed run. */
-async function measureScenario(
-  variant: Variant,
-  settings: TlsMeasureSettings,
-  session: Buffer | undefined,
-  signal: AbortSignal | undefined,
-): Promise<{ figures: ScenarioFigures; session: Buffer | undefined }> {
-  const kind = session === undefined ? 'full' : 'resumed';
-  const runs: RunResult[] = [];
-  for (let i = 0; i <= settings.samples; i++) {
-    const run = await runOnce(variant, settings, session, false, signal);
-    if (run.reused !== (session !== undefined)) {
-      throw new PqbleError('PQBLE_ERR_INTERNAL', `${variant.label}: expected ${kind === 'full' ? 'a full handshake' : 'a resumed session'}, got the other`);
-    }
-    if (i > 0) runs.push(run); // run 0 warms up OpenSSL and the JIT
-  }
-  const timed = await runOnce(variant, settings, session, true, signal);
-  const figures: ScenarioFigures = {
-    name: kind === 'full' ? `${variant.label} full handshake` : `${variant.label} ticket resumption`,
+const KIND: Readonly<Record<TlsRunMode, ScenarioKind>> = { full: 'full', psk_dhe_ke: 'resumed-psk_dhe_ke', psk_ke: 'resumed-psk_ke' };
+
+/** Checks that the wire shows what `mode` should: the ticket accepted or not, a key share or not. */
+function checkHello(variant: Variant, mode: TlsRunMode, hello: TlsHelloFacts | undefined): TlsHelloFacts {
+  const what = `${variant.label} ${mode}`;
+  if (hello === undefined) throw new PqbleError('PQBLE_ERR_INTERNAL', `${what}: could not parse the ClientHello / ServerHello`);
+  const ok =
+    mode === 'full'
+      ? hello.serverKeyShare && !hello.serverAcceptedPsk
+      : hello.serverAcceptedPsk && hello.offeredPskModes.includes(mode) && hello.serverKeyShare === (mode === 'psk_dhe_ke');
+  if (!ok) throw new PqbleError('PQBLE_ERR_INTERNAL', `${what}: the hellos on the wire do not show ${mode} (${JSON.stringify(hello)})`);
+  return hello;
+}
+
+function row(variant: Variant, mode: TlsRunMode, kind: ScenarioKind, runs: readonly RunResult[], timed: RunResult): ScenarioFigures {
+  const last = runs[runs.length - 1];
+  const name =
+    kind === 'full-cold'
+      ? `${variant.label} full handshake, cold (first in the process)`
+      : mode === 'full'
+        ? `${variant.label} full handshake`
+        : `${variant.label} ticket resumption (${mode})`;
+  return {
+    name,
     group: variant.group,
     kind,
     bytesOnAirToPeripheral: Math.round(median(runs.map((r) => r.bytesOnAirToPeripheral))),
@@ -285,20 +340,56 @@ async function measureScenario(
     timeToFirstMessageMs: roundMs(timed.timeToFirstMessageMs),
     cpuMsCentral: roundMs(median(runs.map((r) => r.cpuMsClient))),
     cpuMsPeripheral: roundMs(median(runs.map((r) => r.cpuMsServer))),
+    cpuSamples: runs.length,
+    connectionEstablishmentMs: last.connectionEstablishmentMs,
+    airtimeToPeripheralMs: last.airtimeToPeripheralMs,
+    airtimeToCentralMs: last.airtimeToCentralMs,
+    radioEnergyMicrojoules: { central: last.energyClient, peripheral: last.energyServer },
+    tlsHello: checkHello(variant, mode, last.hello),
   };
-  return { figures, session: runs.at(-1)?.session };
 }
 
 /**
- * Measures the chosen TLS 1.3 variant in this process: `[full, resumed]`.
+ * Runs one scenario: `samples` setup-only runs after one warm-up (bytes, round trips, CPU:
+ * medians; the warm-up of a cold process is reported as `full-cold` when `coldRow`), then
+ * one timed run.
+ */
+async function measureScenario(
+  variant: Variant,
+  settings: TlsMeasureSettings,
+  mode: TlsRunMode,
+  session: Buffer | undefined,
+  coldRow: boolean,
+  signal: AbortSignal | undefined,
+): Promise<{ rows: ScenarioFigures[]; session: Buffer | undefined }> {
+  const runs: RunResult[] = [];
+  let warmUp: RunResult | undefined;
+  for (let i = 0; i <= settings.samples; i++) {
+    const run = await runOnce(variant, settings, mode, session, false, signal);
+    if (run.reused !== (session !== undefined)) {
+      throw new PqbleError('PQBLE_ERR_INTERNAL', `${variant.label}: expected ${mode === 'full' ? 'a full handshake' : 'a resumed session'}, got the other`);
+    }
+    if (i === 0) warmUp = run; // run 0 warms up OpenSSL and the JIT
+    else runs.push(run);
+  }
+  const timed = await runOnce(variant, settings, mode, session, true, signal);
+  const rows: ScenarioFigures[] = [];
+  if (coldRow && warmUp !== undefined) rows.push(row(variant, mode, 'full-cold', [warmUp], timed));
+  rows.push(row(variant, mode, KIND[mode], runs, timed));
+  return { rows, session: runs.at(-1)?.session };
+}
+
+/**
+ * Measures the chosen TLS 1.3 variant in this process: `[full-cold, full, resumed-psk_dhe_ke, resumed-psk_ke]`.
  * The hybrid post-quantum variant needs {@link pqTlsUnsupportedReason} to return undefined.
  * @param settings - resolved settings (see {@link TlsMeasureSettings})
  * @param signal - cancels the measurement (`PQBLE_ERR_ABORTED`)
  */
 export async function measureTlsHere(settings: TlsMeasureSettings, signal?: AbortSignal): Promise<ScenarioFigures[]> {
   const variant = settings.postQuantum ? HYBRID_PQ : CLASSIC;
-  const full = await measureScenario(variant, settings, undefined, signal);
+  const full = await measureScenario(variant, settings, 'full', undefined, true, signal);
   if (full.session === undefined) throw new PqbleError('PQBLE_ERR_INTERNAL', `${variant.label}: the server issued no session ticket`);
-  const resumed = await measureScenario(variant, settings, full.session, signal);
-  return [full.figures, resumed.figures];
+  const dhe = await measureScenario(variant, settings, 'psk_dhe_ke', full.session, false, signal);
+  const ke = await measureScenario(variant, settings, 'psk_ke', full.session, false, signal);
+  return [...full.rows, ...dhe.rows, ...ke.rows];
 }
