@@ -27,10 +27,10 @@ export interface DeviceHost {
   startConnection(
     central: SimulatedDevice,
     peripheral: SimulatedDevice,
-    handlers: { ready(link: SimulatedLink): void; failed(err: PqbleError): void },
+    handlers: { readonly requestedAtMs: number; ready(link: SimulatedLink): void; failed(err: PqbleError): void },
   ): Connection;
-  /** Delay until the central catches the peripheral's next advertisement, in ms. */
-  advertisingDelayMs(): number;
+  /** Delay from the start of scanning until the connect request to `target` has been sent, in ms. */
+  connectRequestDelayMs(target: SimulatedDevice): number;
   /** The device closed: forget it. */
   removeDevice(device: SimulatedDevice): void;
 }
@@ -52,6 +52,8 @@ export class SimulatedDevice implements LinkEndpoint {
   readonly name: string;
   /** The ATT MTU this device offers. */
   readonly attMtu: number;
+  /** Advertising interval as a peripheral, ms. */
+  readonly advertisingIntervalMs: number;
   readonly #host: DeviceHost;
   readonly #incoming = new Set<(link: Link) => void>();
   /** Connects of other devices waiting for this one to advertise. */
@@ -62,12 +64,18 @@ export class SimulatedDevice implements LinkEndpoint {
   #closed = false;
 
   /** Created by `SimulatedRadio.createDevice()` only. */
-  constructor(host: DeviceHost, deviceId: string, name: string, attMtu: number) {
+  constructor(host: DeviceHost, deviceId: string, name: string, attMtu: number, advertisingIntervalMs: number) {
     this.#host = host;
     this.clock = host.clock;
     this.deviceId = deviceId;
     this.name = name;
     this.attMtu = attMtu;
+    this.advertisingIntervalMs = advertisingIntervalMs;
+  }
+
+  /** Links of this device not yet closed (as central or peripheral, in setup included). */
+  get linkCount(): number {
+    return this.#host.connectionsOf(this.deviceId).length;
   }
 
   /** Powered on and not closed. */
@@ -75,9 +83,13 @@ export class SimulatedDevice implements LinkEndpoint {
     return this.#powered && !this.#closed;
   }
 
-  /** Accepting connections: powered on, not closed, with at least one incoming listener. */
+  /**
+   * Accepting connections: powered on, not closed, with at least one incoming listener and
+   * fewer links than the radio's `maxConnectionsPerDevice` (a controller at its link cap
+   * stops connectable advertising).
+   */
   get isAdvertising(): boolean {
-    return this.isPoweredOn && this.#incoming.size > 0;
+    return this.isPoweredOn && this.#incoming.size > 0 && this.linkCount < this.#host.options.maxConnectionsPerDevice;
   }
 
   /**
@@ -103,11 +115,15 @@ export class SimulatedDevice implements LinkEndpoint {
     const signal = options?.signal;
     if (signal?.aborted === true) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
     if (!this.isPoweredOn) return Promise.reject(this.#unavailable());
+    if (this.linkCount >= this.#host.options.maxConnectionsPerDevice) {
+      return Promise.reject(new LinkError('PQBLE_ERR_CONNECTION_LIMIT', `device ${this.deviceId} already holds ${this.linkCount} links (maxConnectionsPerDevice)`));
+    }
     const target = this.#host.findDevice(peerId);
     if (target === undefined) return Promise.reject(new LinkError('PQBLE_ERR_DEVICE_NOT_FOUND', `no device ${peerId} on this radio`));
 
     const host = this.#host;
     const clock = this.clock;
+    const requestedAtMs = clock.now();
     return new Promise<Link>((resolve, reject) => {
       let settled = false;
       let conn: Connection | undefined;
@@ -117,7 +133,7 @@ export class SimulatedDevice implements LinkEndpoint {
         retry: () => {
           if (settled || phase !== 'waiting' || !target.isAdvertising) return;
           phase = 'advertising';
-          advTimer = clock.setTimer(host.advertisingDelayMs(), onAdvertisement, { ref: true });
+          advTimer = clock.setTimer(host.connectRequestDelayMs(target), onAdvertisement, { ref: true });
         },
         fail: (err) => fail(err),
       };
@@ -142,8 +158,13 @@ export class SimulatedDevice implements LinkEndpoint {
           phase = 'waiting';
           return;
         }
+        if (this.linkCount >= host.options.maxConnectionsPerDevice) {
+          fail(new LinkError('PQBLE_ERR_CONNECTION_LIMIT', `device ${this.deviceId} reached maxConnectionsPerDevice while connecting`));
+          return;
+        }
         phase = 'connecting';
         conn = host.startConnection(this, target, {
+          requestedAtMs,
           ready: (link) => {
             if (settled) return;
             cleanup();
@@ -226,6 +247,11 @@ export class SimulatedDevice implements LinkEndpoint {
       }
     }
     return true;
+  }
+
+  /** A link of this device closed: below its link cap it advertises again. */
+  linksChanged(): void {
+    this.#advertisingMayHaveStarted();
   }
 
   #advertisingMayHaveStarted(): void {
