@@ -858,13 +858,9 @@ export class Connection {
     const head = this.#c2p.queue.peek();
     const frag = this.#eligible(head) ? head : undefined;
     const cAir = this.#airUs(frag?.size ?? 0);
-    if (!this.#firstPair) {
-      const next = this.#p2c.queue.firstUnreceived();
-      const pAir = this.#airUs(this.#eligible(next) ? next.size : 0);
-      if (t + cAir + T_IFS_US + pAir + T_IFS_US > this.#eventLimitUs()) {
-        this.#endEvent(t - T_IFS_US);
-        return;
-      }
+    if (!this.#firstPair && !this.#pairFits(t)) {
+      this.#endEvent(t - T_IFS_US);
+      return;
     }
     this.#transmit('central', frag);
     const lost = this.#lost();
@@ -911,12 +907,23 @@ export class Connection {
       if (!this.#onFragment(this.#p2c, frag) || !this.#running()) return;
     }
     this.#firstPair = false;
-    if (this.#hasEventWork()) {
-      const next = t + T_IFS_US;
+    // The central decides now whether another pair follows, so that a closing event frees
+    // the next anchor at once.
+    const next = t + T_IFS_US;
+    if (this.#hasEventWork() && this.#pairFits(next)) {
       this.#at(next, () => this.#centralTx(next));
     } else {
       this.#endEvent(t);
     }
+  }
+
+  /** A pair (and the T_IFS after it) starting at `startUs` ends by the event's limit. */
+  #pairFits(startUs: number): boolean {
+    const c = this.#c2p.queue.peek();
+    const p = this.#p2c.queue.firstUnreceived();
+    const cAir = this.#airUs(this.#eligible(c) ? c.size : 0);
+    const pAir = this.#airUs(this.#eligible(p) ? p.size : 0);
+    return startUs + cAir + T_IFS_US + pAir + T_IFS_US <= this.#eventLimitUs();
   }
 }
 

@@ -236,7 +236,8 @@ export class SimulatedDevice implements LinkEndpoint {
    * (the radio calls this when the central's MTU request arrives).
    */
   acceptIncoming(link: SimulatedLink): boolean {
-    if (!this.isAdvertising) return false;
+    // The link cap was checked when the connection started (this link counts already).
+    if (!this.isPoweredOn || this.#incoming.size === 0) return false;
     for (const l of [...this.#incoming]) {
       try {
         l(link);
