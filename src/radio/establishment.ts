@@ -7,8 +7,8 @@
  * through its connection events.
  *
  * Sources: Bluetooth Core Specification 5.x, Vol 6 Part B §2.3 (advertising PDUs,
- * CONNECT_IND, AUX_CONNECT_REQ/RSP), §4.4.2.2.1 (advInterval, advDelay), §4.4.3 (scanning),
- * §4.5.3 (transmitWindowDelay, transmitWindowOffset, transmitWindowSize), §5.1.3 and §5.1.4
+ * CONNECT_IND, AUX_CONNECT_REQ/RSP), §4.4.2.2.1 (advInterval, advDelay), §4.4.4 (initiating),
+ * §4.5.3 (transmitWindowDelay, transmitWindowOffset, transmitWindowSize), §5.1.4 and §5.1.9
  * (feature exchange, data length update); Vol 3 Part F §3.4 (ATT PDUs), Vol 3 Part G §4
  * (GATT discovery procedures), §2.5.2 (attribute caching) and §7.3 (Database Hash).
  *

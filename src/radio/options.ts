@@ -47,7 +47,7 @@ export const RADIO_DEFAULTS: ResolvedRadioOptions = {
   transmitWindowOffsetMs: 0,
   transmitWindowSizeMs: 1.25,
   gattCaching: false,
-  maxConnectionsPerDevice: 8,
+  maxConnectionsPerDevice: 20,
   packetSizing: 'airtime',
 };
 

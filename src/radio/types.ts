@@ -48,7 +48,7 @@ export interface SimulatedRadioOptions {
    * §2.5.2). Default false: every connection discovers the pqble service.
    */
   readonly gattCaching?: boolean;
-  /** Links a device's controller holds at once (as central and peripheral together), 1..64. Default 8. */
+  /** Links a device's controller holds at once (as central and peripheral together), 1..64. Default 20 (the most Nordic's S140 SoftDevice holds). */
   readonly maxConnectionsPerDevice?: number;
   /**
    * `'airtime'` (default): links offer their PHY and interval (`Link.timing`) so the framing

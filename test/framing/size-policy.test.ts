@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { airtimePacketPolicy, fragmentMessage, fragmentSizes, type PacketSizePolicy } from '../../src/framing/index.js';
 import { sleep } from '../../src/clock.js';
-import type { Link } from '../../src/link/types.js';
 import { oneWayTransferUs, PHYS, type Phy } from '../../src/radio/index.js';
 import { openPair } from '../radio/helpers.js';
 import { filler } from './helpers.js';
@@ -26,7 +25,7 @@ async function deliveryMs(phy: Phy, connectionIntervalMs: number, attMtu: number
   // Let the link go idle, so the message starts at a connection event's anchor (as the model assumes).
   await sleep(radio.clock, 5 * connectionIntervalMs);
   const t0 = radio.clock.now();
-  for (const packet of packets) await (c as Link).send(packet);
+  for (const packet of packets) await c.send(packet);
   await done;
   await radio.close();
   return last - t0;

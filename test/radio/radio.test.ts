@@ -70,7 +70,7 @@ describe('options', () => {
       transmitWindowOffsetMs: 0,
       transmitWindowSizeMs: 1.25,
       gattCaching: false,
-      maxConnectionsPerDevice: 8,
+      maxConnectionsPerDevice: 20,
       packetSizing: 'airtime',
     });
     assert.throws(() => new SimulatedRadio({ advertisingIntervalMs: 19 }), RangeError);
