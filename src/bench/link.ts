@@ -12,7 +12,10 @@ import type { Clock } from '../clock.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
 import { generateIdentity, type Identity } from '../identity/index.js';
 import { silentLogger } from '../logger.js';
-import { SimulatedRadio, type Phy, type SimulatedRadioOptions } from '../radio/index.js';
+import { airtimePacketPolicy, fragmentMessage } from '../framing/index.js';
+import { HANDSHAKE_MESSAGE_BYTES } from '../handshake/index.js';
+import type { Link } from '../link/types.js';
+import { PHYS, SimulatedRadio, type Phy, type SimulatedRadioOptions } from '../radio/index.js';
 import { BleTransport, type ConnectionType } from '../transport/index.js';
 
 /** One measured connection, from the central's `connectToDevice()` call. */
@@ -44,6 +47,17 @@ export interface FragmentationRow {
   readonly airtimeAwareMs: number;
 }
 
+/** One point of the PHY x interval x MTU sweep: the three full-handshake flights over a bare link. */
+export interface SweepPoint {
+  readonly phy: Phy;
+  readonly connectionIntervalMs: number;
+  readonly attMtu: number;
+  /** Time for the flights (1,219, 6,398 and 5,278 bytes, each sent when the previous one arrived) with full-size packets (ms). */
+  readonly fixedMs: number;
+  /** The same with airtime-aware packet sizes (ms). */
+  readonly airtimeAwareMs: number;
+}
+
 /** N peripherals reconnecting (resuming) to one central at the same moment. */
 export interface CrowdRow {
   readonly devices: number;
@@ -61,6 +75,8 @@ export interface LinkBenchReport {
   readonly connectionIntervalMs: number;
   readonly reconnect: readonly ReconnectRow[];
   readonly fragmentation: readonly FragmentationRow[];
+  /** PHY x interval x MTU: the handshake's flights over a bare link, fixed vs airtime-aware packets. */
+  readonly sweep: readonly SweepPoint[];
   /** Full and resumed reconnects at 0 %, 1 % and 5 % packet loss. */
   readonly loss: readonly (ReconnectRow & { readonly packetLossRate: number })[];
   readonly crowding: readonly CrowdRow[];
@@ -136,6 +152,59 @@ async function reconnect(w: World, i: number, name: string, clock: Clock): Promi
     airtimeMs: after.airtimeMs - before.airtimeMs,
     retransmissions: after.retransmissions - before.retransmissions,
   };
+}
+
+/** The full handshake's flights (central, peripheral, central), framed and sent over a bare link; ms from the first send to the last arrival. */
+async function flightsMs(phy: Phy, connectionIntervalMs: number, attMtu: number, packetSizing: 'fixed' | 'airtime'): Promise<number> {
+  const radio = new SimulatedRadio({ phy, connectionIntervalMs, attMtu, packetSizing, seed: 4, connectTimeoutMs: 120_000 });
+  try {
+    const a = radio.createDevice();
+    const b = radio.createDevice();
+    let incoming: Link | undefined;
+    b.onIncoming((l) => (incoming = l));
+    const c = await a.connect(b.deviceId);
+    if (incoming === undefined) throw new Error('sweep: no incoming link');
+    const p = incoming;
+    const S = HANDSHAKE_MESSAGE_BYTES;
+    const t0 = radio.clock.now();
+    for (const [from, to, bytes] of [
+      [c, p, S.init],
+      [p, c, S.response.full],
+      [c, p, S.finish.full],
+    ] as const) {
+      const timing = from.timing;
+      const packets = fragmentMessage(new Uint8Array(bytes), 0, from.maxPayloadBytes, timing === undefined ? {} : { packetSize: airtimePacketPolicy(timing) });
+      let n = 0;
+      const arrived = new Promise<void>((resolve) => {
+        const off = to.onPacket(() => {
+          if (++n === packets.length) {
+            off();
+            resolve();
+          }
+        });
+      });
+      for (const packet of packets) await from.send(packet);
+      await arrived;
+    }
+    return radio.clock.now() - t0;
+  } finally {
+    await radio.close();
+  }
+}
+
+/** The sweep: every PHY, intervals 7.5..100 ms, ATT MTU 23..517. */
+async function sweep(): Promise<SweepPoint[]> {
+  const out: SweepPoint[] = [];
+  for (const phy of PHYS) {
+    for (const connectionIntervalMs of [7.5, 15, 30, 50, 100]) {
+      for (const attMtu of [23, 65, 185, 247, 517]) {
+        const fixedMs = await flightsMs(phy, connectionIntervalMs, attMtu, 'fixed');
+        const airtimeAwareMs = await flightsMs(phy, connectionIntervalMs, attMtu, 'airtime');
+        out.push({ phy, connectionIntervalMs, attMtu, fixedMs, airtimeAwareMs });
+      }
+    }
+  }
+  return out;
 }
 
 /** The mean of several rows of the same kind (retransmissions summed). */
@@ -222,5 +291,5 @@ export async function runLinkBench(options: LinkBenchOptions = {}): Promise<Link
     });
     await w.close();
   }
-  return { phy, connectionIntervalMs, reconnect: rows, fragmentation, loss, crowding };
+  return { phy, connectionIntervalMs, reconnect: rows, fragmentation, sweep: await sweep(), loss, crowding };
 }

@@ -24,6 +24,9 @@ describe('link bench rows', () => {
     assert.ok(cached.connectionEstablishmentMs < discovered.connectionEstablishmentMs);
     assert.ok(full.reconnectMs > 2 * discovered.reconnectMs);
     for (const f of r.fragmentation) assert.ok(f.airtimeAwareMs <= f.fixedMs, `${f.phy} MTU ${f.attMtu}`);
+    assert.equal(r.sweep.length, 3 * 5 * 5);
+    for (const p of r.sweep) assert.ok(p.airtimeAwareMs <= p.fixedMs, `sweep ${p.phy} ${p.connectionIntervalMs} ms MTU ${p.attMtu}`);
+    assert.ok(r.sweep.some((p) => p.airtimeAwareMs < 0.7 * p.fixedMs));
     const coded247 = r.fragmentation.find((f) => f.phy === 'coded' && f.attMtu === 247);
     assert.ok(coded247 !== undefined && coded247.airtimeAwareMs < 0.7 * coded247.fixedMs);
     const lossOf = (kind: string) => r.loss.filter((x) => x.name.startsWith(kind)).sort((a, b) => a.packetLossRate - b.packetLossRate);
