@@ -60,6 +60,8 @@ export class SimulatedDevice implements LinkEndpoint {
   readonly #watchers = new Set<PendingConnect>();
   /** This device's own connect() calls in progress. */
   readonly #outgoing = new Set<PendingConnect>();
+  /** The connect() that holds the initiator (scanning for its peer until its connect request is sent). */
+  #initiator: PendingConnect | undefined;
   #powered = true;
   #closed = false;
 
@@ -132,6 +134,9 @@ export class SimulatedDevice implements LinkEndpoint {
       const pending: PendingConnect = {
         retry: () => {
           if (settled || phase !== 'waiting' || !target.isAdvertising) return;
+          // One initiator per controller: connects scan for their peers one after another.
+          if (this.#initiator !== undefined && this.#initiator !== pending) return;
+          this.#initiator = pending;
           phase = 'advertising';
           advTimer = clock.setTimer(host.connectRequestDelayMs(target), onAdvertisement, { ref: true });
         },
@@ -144,6 +149,7 @@ export class SimulatedDevice implements LinkEndpoint {
         signal?.removeEventListener('abort', onAbort);
         target.#watchers.delete(pending);
         this.#outgoing.delete(pending);
+        this.#releaseInitiator(pending);
       };
       const fail = (err: PqbleError): void => {
         if (settled) return;
@@ -156,6 +162,7 @@ export class SimulatedDevice implements LinkEndpoint {
         if (settled) return;
         if (!target.isAdvertising || !this.isPoweredOn) {
           phase = 'waiting';
+          this.#releaseInitiator(pending);
           return;
         }
         if (this.linkCount >= host.options.maxConnectionsPerDevice) {
@@ -173,6 +180,8 @@ export class SimulatedDevice implements LinkEndpoint {
           // A link lost before it was ready (the peer went silent): the attempt timed out.
           failed: (err) => fail(err.code === 'PQBLE_ERR_SUPERVISION_TIMEOUT' ? new TimeoutError(`connecting to ${peerId} failed: ${err.message}`, 'PQBLE_ERR_TIMEOUT', { cause: err }) : err),
         });
+        // The connect request went out: the initiator is free for the next connect.
+        this.#releaseInitiator(pending);
       };
       const onAbort = (): void => fail(new AbortError(undefined, { cause: signal?.reason }));
       const timeout = clock.setTimer(timeoutMs, () => fail(new TimeoutError(`connecting to ${peerId} timed out after ${timeoutMs} ms`)), { ref: true });
@@ -248,6 +257,16 @@ export class SimulatedDevice implements LinkEndpoint {
       }
     }
     return true;
+  }
+
+  /** `p` no longer needs the initiator: the next waiting connect (in call order) may scan. */
+  #releaseInitiator(p: PendingConnect): void {
+    if (this.#initiator !== p) return;
+    this.#initiator = undefined;
+    for (const o of [...this.#outgoing]) {
+      o.retry();
+      if (this.#initiator !== undefined) return;
+    }
   }
 
   /** A link of this device closed: below its link cap it advertises again. */

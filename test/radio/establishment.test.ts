@@ -115,6 +115,34 @@ describe('link establishment', () => {
   });
 });
 
+describe('one initiator per controller', () => {
+  it('connects scan one after another: a slow advertiser holds the next connect until it is caught or given up', async () => {
+    const radio = new SimulatedRadio({ seed: 4 });
+    const hub = radio.createDevice();
+    const slow = radio.createDevice({ advertisingIntervalMs: 10_000_000 }); // caught after up to 10,000 s
+    const quick = radio.createDevice();
+    const silent = radio.createDevice(); // not advertising: its connect waits without the initiator
+    slow.onIncoming(() => {});
+    quick.onIncoming(() => {});
+    const ac = new AbortController();
+    const waiting = hub.connect(silent.deviceId, { timeoutMs: 100_000 });
+    const held = hub.connect(slow.deviceId, { signal: ac.signal, timeoutMs: 100_000 });
+    await assert.rejects(hub.connect(quick.deviceId, { timeoutMs: 2_000 }), (err: unknown) => (err as { code?: string }).code === 'PQBLE_ERR_TIMEOUT');
+    // Give the slow one up: the initiator is free and the quick one connects at once.
+    const next = hub.connect(quick.deviceId, { timeoutMs: 2_000 });
+    ac.abort();
+    await assert.rejects(held, (err: unknown) => (err as { code?: string }).code === 'PQBLE_ERR_ABORTED');
+    const t0 = radio.clock.now();
+    const link = await next;
+    assert.ok(radio.clock.now() - t0 < 600, `${radio.clock.now() - t0} ms`);
+    assert.equal(link.isOpen, true);
+    // The silent peer starts advertising: its waiting connect gets the initiator and connects.
+    silent.onIncoming(() => {});
+    assert.equal((await waiting).isOpen, true);
+    await radio.close();
+  });
+});
+
 describe('loss', () => {
   it('never corrupts data, and costs airtime that grows with the loss rate', async () => {
     const rates = [0, 0.01, 0.05, 0.2];
