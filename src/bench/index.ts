@@ -27,6 +27,11 @@ import { pqTlsAvailable, runTlsBaseline } from './tls/index.js';
 import type { BenchReport, CacheFigures, GoodputFigures, PhyFigures, ScenarioFigures } from './types.js';
 
 export type * from './types.js';
+// --- link rows (src/bench/link.ts) ---
+import { runLinkBench } from './link.js';
+export { runLinkBench } from './link.js';
+export type * from './link.js';
+// --- end link rows ---
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
@@ -235,6 +240,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const goodputFigures = await goodput(phy, connectionIntervalMs, 10_240, quick ? 4 : 16, crypto);
     step('session cache at 100,000 entries');
     const cache = await cacheFigures(100_000, dir);
+    // --- link rows (src/bench/link.ts) ---
+    const link = await runLinkBench({ phy, connectionIntervalMs, crypto });
+    // --- end link rows ---
     options.onProgress?.({ label: 'done', done: total, total });
     return {
       date: new Date().toISOString(),
@@ -250,6 +258,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       cache,
       ratios: ratiosOf(scenarios),
       notes,
+      link,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@
  */
 
 export {
+  COMPACT_CONTINUATION_HEADER_BYTES,
   CONTINUATION_FRAGMENT_HEADER_BYTES,
   MAX_DECLARED_LENGTH,
   MAX_FRAGMENT_SEQUENCE,
@@ -24,6 +25,9 @@ export {
   MessageIdAllocator,
   fragmentCount,
   fragmentMessage,
+  fragmentSizes,
 } from './fragment.js';
+export type { ContinuationHeader, FragmentOptions, PacketSizePolicy } from './fragment.js';
+export { airtimePacketPolicy } from './size-policy.js';
 export { Reassembler } from './reassembler.js';
 export type { ReassemblerOptions } from './reassembler.js';

@@ -161,9 +161,10 @@ export class Reassembler {
       }
       throw fail('PQBLE_ERR_FRAME_INCONSISTENT', `fragment ${header.sequence} of message ${messageId} without a first fragment`);
     }
-    if (header.sequence !== state.nextSequence) {
+    const expected = header.compact === true ? state.nextSequence & 0x0f : state.nextSequence;
+    if (header.sequence !== expected) {
       this.#drop(messageId);
-      throw fail('PQBLE_ERR_FRAME_INCONSISTENT', `message ${messageId}: expected fragment ${state.nextSequence}, got ${header.sequence}`);
+      throw fail('PQBLE_ERR_FRAME_INCONSISTENT', `message ${messageId}: expected fragment ${expected}${header.compact === true ? ' (mod 16)' : ''}, got ${header.sequence}`);
     }
     if (payloadLength === 0) {
       this.#drop(messageId);

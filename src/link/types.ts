@@ -37,6 +37,27 @@ export interface LinkStats {
   readonly airtimeSentMs: number;
   /** Airtime of what this side received, in milliseconds (0 if unknown). */
   readonly airtimeReceivedMs: number;
+  /**
+   * Link establishment: from the central's `connect()` call until the link was ready for the
+   * first pqble message (advertising, connect request, first connection events, MTU exchange,
+   * GATT discovery or cache check, CCCD write), in ms. Absent if the link does not know it;
+   * 0 on a peripheral's link until the central's `connect()` resolved.
+   */
+  readonly connectionEstablishmentMs?: number;
+}
+
+/**
+ * The radio timing of a link, offered by links that know it (the simulated radio) so that
+ * the framing can choose packet sizes that fill connection events (docs/framing.md
+ * "Packet sizes").
+ */
+export interface LinkTiming {
+  /** The PHY: LE Coded S=8, LE 1M or LE 2M. */
+  readonly phy: 'coded' | '1m' | '2m';
+  /** Connection interval, ms. */
+  readonly connectionIntervalMs: number;
+  /** Largest LL data PDU payload: 251 with Data Length Extension, else 27. */
+  readonly maxLlPayloadBytes: number;
 }
 
 /** Options of {@link Link.send}. */
@@ -59,6 +80,8 @@ export interface Link {
   readonly maxPayloadBytes: number;
   /** False once the link closed (either side, or lost). */
   readonly isOpen: boolean;
+  /** The link's radio timing, if known (for airtime-aware packet sizes); absent on links that cannot tell. */
+  readonly timing?: LinkTiming | undefined;
   /**
    * Queues one packet. Resolves when the radio accepted it (flow control: a full queue
    * makes this wait). Rejects with `PQBLE_ERR_DISCONNECTED` (or the close reason) if the

@@ -160,3 +160,45 @@ export function streamThroughputBps(params: StreamThroughputParams): number {
   const values = fragments / sizes.length;
   return (values * value * 8 * 1e6) / (events * intervalUs);
 }
+
+/** The link parameters {@link oneWayTransferUs} needs. */
+export interface TransferParams {
+  /** The PHY. */
+  readonly phy: Phy;
+  /** Connection interval in ms. */
+  readonly connectionIntervalMs: number;
+  /** Largest LL payload (251 with Data Length Extension, else 27). */
+  readonly maxLlPayloadBytes: number;
+}
+
+/**
+ * Time from a connection event's anchor until the last of `valueSizes` (ATT values sent one
+ * way, back to back, on an otherwise idle link with no loss) has arrived, in µs, by the
+ * event rules of the simulated radio (docs/radio-model.md "Connection events"): each LL PDU
+ * is one pair (data, T_IFS, empty, T_IFS); a pair after the first of an event starts only if
+ * it ends by the next anchor; the next event starts at the first anchor after the last one ended.
+ */
+export function oneWayTransferUs(params: TransferParams, valueSizes: readonly number[]): number {
+  const { phy, maxLlPayloadBytes: maxLl } = params;
+  const intervalUs = Math.round(params.connectionIntervalMs * 1000);
+  const tail = T_IFS_US + llPacketAirtimeUs(phy, 0) + T_IFS_US;
+  let anchor = 0;
+  let t = 0;
+  let first = true;
+  let lastArrival = 0;
+  for (const v of valueSizes) {
+    for (const n of llFragmentSizes(v, maxLl)) {
+      const air = llPacketAirtimeUs(phy, n);
+      if (!first && t + air + tail > anchor + intervalUs) {
+        const endUs = t - T_IFS_US;
+        anchor += intervalUs * Math.max(1, Math.ceil((endUs - anchor) / intervalUs));
+        t = anchor;
+        first = true;
+      }
+      lastArrival = t + air;
+      t += air + tail;
+      first = false;
+    }
+  }
+  return lastArrival;
+}

@@ -17,8 +17,9 @@
 import type { Clock, Timer } from '../clock.js';
 import { AbortError, LinkError, type PqbleError, type PqbleErrorCode } from '../errors.js';
 import { LinkEndCore, MAX_BUFFERED_PACKETS, reportListenerError } from '../link/link-end.js';
-import type { Link, LinkRole, LinkSendOptions, LinkStats } from '../link/types.js';
-import { llFragmentSizes, llPacketAirtimeUs, llPacketBytesOnAir, T_IFS_US, type Phy } from './airtime.js';
+import type { Link, LinkRole, LinkSendOptions, LinkStats, LinkTiming } from '../link/types.js';
+import { LL_MAX_PAYLOAD_LEGACY, llFragmentSizes, llPacketAirtimeUs, llPacketBytesOnAir, T_IFS_US, type Phy } from './airtime.js';
+import { attPduL2capBytes, gattSetupExchanges, LL_CONTROL_PROCEDURE_BYTES, transmitWindowDelayUs, type AttExchange } from './establishment.js';
 import { checkOptionKeys } from '../util/options.js';
 import type { ResolvedFaults, ResolvedRadioOptions } from './options.js';
 import type { Prng } from './prng.js';
@@ -27,12 +28,15 @@ import type { InterceptVerdict, RadioStats, SimulatedLinkInfo } from './types.js
 // Packets held for a link with no packet listener before it fails with `PQBLE_ERR_QUEUE_FULL`.
 export { MAX_BUFFERED_PACKETS } from '../link/link-end.js';
 
-/** LL payload of an ATT Exchange MTU Request/Response: 3-byte ATT PDU + 4-byte L2CAP header. */
-const MTU_PDU_BYTES = 7;
 /** LL payload of LL_TERMINATE_IND: opcode + error code. */
 const TERMINATE_PDU_BYTES = 2;
 
-type ControlKind = 'mtu-req' | 'mtu-rsp' | 'terminate';
+/**
+ * Control PDUs: the LL procedures of the first connection events (feature exchange, data
+ * length update), the ATT exchanges of link establishment (docs/radio-model.md "Link
+ * establishment") and LL_TERMINATE_IND.
+ */
+type ControlKind = 'feature-req' | 'feature-rsp' | 'length-req' | 'length-rsp' | 'att-req' | 'att-rsp' | 'terminate';
 
 interface Fragment {
   /** LL payload bytes. */
@@ -41,6 +45,14 @@ interface Fragment {
   readonly value: Uint8Array | undefined;
   /** On a control PDU: which one. */
   readonly control: ControlKind | undefined;
+  /** On an ATT establishment PDU: the index of its exchange. */
+  readonly step: number;
+  /**
+   * Sent only in connection events whose anchor is at or after this time (µs). A host's
+   * reaction to a PDU of establishment goes out at the next connection event: the event in
+   * which the PDU arrived closes with neither side having more data (MD = 0).
+   */
+  readonly notBeforeUs: number;
   /** Sent at least once. */
   transmitted: boolean;
   /** The peer received it (it may not have acknowledged it yet). */
@@ -143,6 +155,7 @@ export interface RadioCounters {
   lostPackets: number;
   attPackets: number;
   attBytes: number;
+  skippedEvents: number;
 }
 
 /** What a connection needs from its radio. */
@@ -152,6 +165,8 @@ export interface ConnectionContext {
   readonly counters: RadioCounters;
   /** The faults in force now. */
   faults(): ResolvedFaults;
+  /** The other open connections that share a device (and so its radio) with `conn`. */
+  sharing(conn: Connection): Iterable<Connection>;
 }
 
 /** Parameters of a new {@link Connection}. */
@@ -163,6 +178,12 @@ export interface ConnectionParams {
   readonly attMtu: number;
   readonly maxLlPayloadBytes: number;
   readonly prng: Prng;
+  /** Clock time of the central's `connect()` call, µs (the start of link establishment). */
+  readonly connectRequestedAtUs: number;
+  /** The central has the peripheral's GATT database cached (docs/radio-model.md "Link establishment"). */
+  readonly gattCached: boolean;
+  /** The packet-size policy the link offers (`Link.timing`), or none. */
+  readonly exposeTiming: boolean;
   /** Hands the peripheral's link to its device's listeners; false if nobody took it. */
   readonly announce: (link: SimulatedLink) => boolean;
   /** The MTU exchange completed: `connect()` may resolve with the central's link. */
@@ -217,6 +238,14 @@ export class Connection {
   #announced = false;
   /** `ready` was called (connect() resolved). */
   #ready = false;
+  /** The ATT exchanges of link establishment. */
+  readonly #exchanges: readonly AttExchange[];
+  /** From the central's connect() call to the link being ready, µs (0 until then). */
+  #establishmentUs = 0;
+  /** The anchor of the scheduled (not yet started) connection event, µs. */
+  #scheduledAnchorUs: number | undefined;
+  /** Events missed in a row because the radio served another connection. */
+  #skipStreak = 0;
 
   constructor(params: ConnectionParams) {
     this.#p = params;
@@ -236,18 +265,60 @@ export class Connection {
     });
     this.#central = this.#makeSide('central', params.centralDeviceId, params.peripheralDeviceId);
     this.#peripheral = this.#makeSide('peripheral', params.peripheralDeviceId, params.centralDeviceId);
-    // CONNECT_IND is sent now; the first anchor follows the transmit window delay
-    // (1.25 ms, 2.5 ms on the coded PHY). Events 0 and 1 carry the LL control procedures
-    // (feature exchange, data length update), modelled as time only; the ATT MTU exchange
-    // goes on air at event 2.
+    this.#exchanges = gattSetupExchanges(params.attMtu, params.gattCached);
+    // The connect request ended now. The first anchor lies in the transmit window:
+    // transmitWindowDelay + transmitWindowOffset, plus a point the central picks in
+    // transmitWindowSize. Event 0 carries the central's LL_FEATURE_REQ and the
+    // peripheral's LL_LENGTH_REQ, event 1 their responses; the ATT exchanges follow, one
+    // PDU per side per event.
     const now = this.#nowUs();
-    this.#anchor0Us = now + (this.#phy === 'coded' ? 2500 : 1250);
-    this.#lastAnchorUs = this.#anchor0Us + this.#intervalUs;
+    const o = ctx.options;
+    const windowUs = Math.round(o.transmitWindowSizeMs * 1000);
+    this.#anchor0Us = now + transmitWindowDelayUs(this.#phy) + Math.round(o.transmitWindowOffsetMs * 1000) + Math.floor(params.prng() * windowUs);
+    this.#lastAnchorUs = this.#anchor0Us - 1;
     this.#lastRxUs = { central: now, peripheral: now };
     ctx.counters.linksOpened += 1;
     ctx.counters.linksOpen += 1;
-    this.#c2p.queue.push({ size: MTU_PDU_BYTES, value: undefined, control: 'mtu-req', transmitted: false, received: false });
+    this.#pushControl(this.#c2p, 'feature-req', LL_CONTROL_PROCEDURE_BYTES, 0, 0);
+    if (params.maxLlPayloadBytes > LL_MAX_PAYLOAD_LEGACY) this.#pushControl(this.#p2c, 'length-req', LL_CONTROL_PROCEDURE_BYTES, 0, 0);
     this.#kick();
+  }
+
+  /** Queues a control PDU of `l2capBytes` (segmented into LL PDUs like any L2CAP PDU; the last one carries the kind). */
+  #pushControl(dir: Direction, control: ControlKind, l2capBytes: number, step: number, notBeforeUs: number): void {
+    const max = this.info.maxLlPayloadBytes;
+    for (let rest = l2capBytes; rest > 0; rest -= max) {
+      const last = rest <= max;
+      dir.queue.push({ size: Math.min(rest, max), value: undefined, control: last ? control : undefined, step, notBeforeUs, transmitted: false, received: false });
+    }
+  }
+
+  /** Queues the next PDU of establishment for the next connection event. */
+  #pushNext(dir: Direction, control: ControlKind, step: number): void {
+    const ex = this.#exchanges[step];
+    const att = control === 'att-req' ? ex.requestAttBytes : control === 'att-rsp' ? ex.responseAttBytes : 0;
+    const l2cap = att === 0 ? LL_CONTROL_PROCEDURE_BYTES : attPduL2capBytes(att);
+    this.#pushControl(dir, control, l2cap, step, this.#eventAnchorUs + 1);
+  }
+
+  /** True while a connection event of this connection runs. */
+  get eventRunning(): boolean {
+    return this.#inEvent;
+  }
+
+  /** The anchor of this connection's next scheduled event (µs), if one is scheduled. */
+  get scheduledAnchorUs(): number | undefined {
+    return this.#scheduledAnchorUs;
+  }
+
+  /** The end of this connection's last event, µs. */
+  get busyUntilUs(): number {
+    return this.#busyUntilUs;
+  }
+
+  /** Events missed in a row because a shared radio served another connection. */
+  get skipStreak(): number {
+    return this.#skipStreak;
   }
 
   #makeSide(role: LinkRole, local: string, peer: string): Side {
@@ -271,6 +342,12 @@ export class Connection {
   /** The peripheral's link. */
   get peripheralLink(): SimulatedLink {
     return this.#peripheral.link;
+  }
+
+  /** See {@link SimulatedLink.timing}. */
+  get timing(): LinkTiming | undefined {
+    if (!this.#p.exposeTiming) return undefined;
+    return { phy: this.#phy, connectionIntervalMs: this.info.connectionIntervalMs, maxLlPayloadBytes: this.info.maxLlPayloadBytes };
   }
 
   /** True until both sides closed. */
@@ -354,7 +431,7 @@ export class Connection {
     side.closePromise = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
     if (!side.closed) this.#closeSide(side, undefined);
     if (this.#state !== 'silent') {
-      this.#dirFrom(role).queue.push({ size: TERMINATE_PDU_BYTES, value: undefined, control: 'terminate', transmitted: false, received: false });
+      this.#pushControl(this.#dirFrom(role), 'terminate', TERMINATE_PDU_BYTES, 0, 0);
       this.#kick();
     }
     return side.closePromise;
@@ -372,6 +449,7 @@ export class Connection {
       bytesOnAirReceived: s.bytesOnAirReceived,
       airtimeSentMs: s.airtimeSentUs / 1000,
       airtimeReceivedMs: s.airtimeReceivedUs / 1000,
+      connectionEstablishmentMs: this.#establishmentUs / 1000,
     };
   }
 
@@ -395,6 +473,7 @@ export class Connection {
     this.#state = 'silent';
     this.#timer?.cancel();
     this.#timer = undefined;
+    this.#scheduledAnchorUs = undefined;
     this.#inEvent = false;
     this.#supervisionTimer = this.#ctx.clock.setTimer(
       this.#supervisionUs / 1000,
@@ -433,6 +512,7 @@ export class Connection {
     this.#state = 'closed';
     this.#timer?.cancel();
     this.#timer = undefined;
+    this.#scheduledAnchorUs = undefined;
     this.#supervisionTimer?.cancel();
     this.#supervisionTimer = undefined;
     this.#inEvent = false;
@@ -489,7 +569,7 @@ export class Connection {
   #enqueue(dir: Direction, side: Side, value: Uint8Array): void {
     const sizes = llFragmentSizes(value.length, this.info.maxLlPayloadBytes);
     for (let i = 0; i < sizes.length; i++) {
-      dir.queue.push({ size: sizes[i], value: i === sizes.length - 1 ? value : undefined, control: undefined, transmitted: false, received: false });
+      dir.queue.push({ size: sizes[i], value: i === sizes.length - 1 ? value : undefined, control: undefined, step: 0, notBeforeUs: 0, transmitted: false, received: false });
     }
     dir.inFlight += 1;
     side.stats.packetsSent += 1;
@@ -522,7 +602,7 @@ export class Connection {
    * stopped (closed or silent) as a consequence.
    */
   #onFragment(dir: Direction, frag: Fragment): boolean {
-    if (frag.control !== undefined) return this.#onControl(dir, frag.control);
+    if (frag.control !== undefined) return this.#onControl(dir, frag.control, frag.step);
     const value = frag.value;
     if (value === undefined) return true;
     dir.inFlight -= 1;
@@ -570,10 +650,23 @@ export class Connection {
     return true;
   }
 
-  #onControl(dir: Direction, kind: ControlKind): boolean {
+  #onControl(dir: Direction, kind: ControlKind, step: number): boolean {
     switch (kind) {
-      case 'mtu-req': {
-        this.#p2c.queue.push({ size: MTU_PDU_BYTES, value: undefined, control: 'mtu-rsp', transmitted: false, received: false });
+      case 'feature-req':
+        this.#pushNext(this.#p2c, 'feature-rsp', 0);
+        return true;
+      case 'length-req':
+        this.#pushNext(this.#c2p, 'length-rsp', 0);
+        return true;
+      case 'length-rsp':
+        return true;
+      case 'feature-rsp':
+        this.#pushNext(this.#c2p, 'att-req', 0);
+        return true;
+      case 'att-req': {
+        this.#pushNext(this.#p2c, 'att-rsp', step);
+        if (step < this.#exchanges.length - 1) return true;
+        // The CCCD write: the central subscribed, the peripheral offers its link.
         this.#announced = true;
         let taken = false;
         try {
@@ -588,10 +681,15 @@ export class Connection {
         }
         return this.#state === 'setup';
       }
-      case 'mtu-rsp':
+      case 'att-rsp':
+        if (step < this.#exchanges.length - 1) {
+          this.#pushNext(this.#c2p, 'att-req', step + 1);
+          return true;
+        }
         if (this.#state === 'setup') {
           this.#state = 'open';
           this.#ready = true;
+          this.#establishmentUs = this.#nowUs() - this.#p.connectRequestedAtUs;
           this.#p.ready(this.#central.link);
         }
         return this.#state === 'open';
@@ -627,20 +725,75 @@ export class Connection {
     return this.#c2p.queue.length > 0 || this.#p2c.queue.firstUnreceived() !== undefined;
   }
 
+  /** May `frag` go in the current event? */
+  #eligible(frag: Fragment | undefined): frag is Fragment {
+    return frag !== undefined && frag.notBeforeUs <= this.#eventAnchorUs;
+  }
+
+  /** Work that may go in the current event (keeps the event going). */
+  #hasEventWork(): boolean {
+    return this.#eligible(this.#c2p.queue.peek()) || this.#eligible(this.#p2c.queue.firstUnreceived());
+  }
+
+  /**
+   * The latest time the current event may last to: its next anchor, or earlier the anchor
+   * of another connection of the same device (its radio serves one connection at a time,
+   * so the controller ends this event to keep the other one's).
+   */
+  #eventLimitUs(): number {
+    let limit = this.#eventAnchorUs + this.#intervalUs;
+    for (const other of this.#ctx.sharing(this)) {
+      const a = other.scheduledAnchorUs;
+      if (a !== undefined && a > this.#eventAnchorUs && a < limit) limit = a;
+    }
+    return limit;
+  }
+
+  /**
+   * Another connection of a device of this one is using the radio at `us`, or one that
+   * missed its last event has an anchor inside this event's first pair (it goes first:
+   * links whose anchors nearly coincide take turns instead of one starving the other).
+   */
+  #radioBusy(us: number): boolean {
+    const c = this.#c2p.queue.peek();
+    const p = this.#p2c.queue.firstUnreceived();
+    const firstPairUs = this.#airUs(this.#eligible(c) ? c.size : 0) + T_IFS_US + this.#airUs(this.#eligible(p) ? p.size : 0) + T_IFS_US;
+    for (const other of this.#ctx.sharing(this)) {
+      if (other.eventRunning || other.busyUntilUs > us) return true;
+      const a = other.scheduledAnchorUs;
+      if (a !== undefined && a >= us && a < us + firstPairUs && other.skipStreak > this.#skipStreak) return true;
+    }
+    return false;
+  }
+
   /** Schedules the next connection event if there is work and nothing is scheduled. */
   #kick(): void {
     if (!this.#running() || this.#inEvent || this.#timer !== undefined || !this.#hasWork()) return;
     const earliest = Math.max(this.#nowUs(), this.#busyUntilUs, this.#lastAnchorUs + 1);
     const k = Math.max(0, Math.ceil((earliest - this.#anchor0Us) / this.#intervalUs));
     const anchor = this.#anchor0Us + k * this.#intervalUs;
-    this.#at(anchor, () => this.#startEvent(anchor));
+    this.#scheduledAnchorUs = anchor;
+    this.#at(anchor, () => {
+      this.#scheduledAnchorUs = undefined;
+      this.#startEvent(anchor);
+    });
   }
 
   #startEvent(anchorUs: number): void {
     if (!this.#running()) return;
+    this.#eventAnchorUs = anchorUs;
+    if (this.#radioBusy(anchorUs)) {
+      // The radio is serving another connection: this event is missed (the peer listens
+      // and hears nothing); try at the next anchor.
+      this.#lastAnchorUs = anchorUs;
+      this.#skipStreak += 1;
+      this.#ctx.counters.skippedEvents += 1;
+      this.#kick();
+      return;
+    }
+    this.#skipStreak = 0;
     this.#inEvent = true;
     this.#firstPair = true;
-    this.#eventAnchorUs = anchorUs;
     this.#lastAnchorUs = anchorUs;
     this.#centralTx(anchorUs);
   }
@@ -702,14 +855,12 @@ export class Connection {
 
   #centralTx(t: number): void {
     if (!this.#running()) return;
-    const frag = this.#c2p.queue.peek();
+    const head = this.#c2p.queue.peek();
+    const frag = this.#eligible(head) ? head : undefined;
     const cAir = this.#airUs(frag?.size ?? 0);
-    if (!this.#firstPair) {
-      const pAir = this.#airUs(this.#p2c.queue.firstUnreceived()?.size ?? 0);
-      if (t + cAir + T_IFS_US + pAir + T_IFS_US > this.#eventAnchorUs + this.#intervalUs) {
-        this.#endEvent(t - T_IFS_US);
-        return;
-      }
+    if (!this.#firstPair && !this.#pairFits(t)) {
+      this.#endEvent(t - T_IFS_US);
+      return;
     }
     this.#transmit('central', frag);
     const lost = this.#lost();
@@ -731,8 +882,9 @@ export class Connection {
       if (!this.#onFragment(this.#c2p, frag) || !this.#running()) return;
     }
     const start = t + T_IFS_US;
-    let pFrag = this.#p2c.queue.peek();
-    if (pFrag !== undefined && !this.#firstPair && start + this.#airUs(pFrag.size) + T_IFS_US > this.#eventAnchorUs + this.#intervalUs) {
+    const pHead = this.#p2c.queue.peek();
+    let pFrag = this.#eligible(pHead) ? pHead : undefined;
+    if (pFrag !== undefined && !this.#firstPair && start + this.#airUs(pFrag.size) + T_IFS_US > this.#eventLimitUs()) {
       pFrag = undefined; // no time left in this event: answer with an empty PDU
     }
     this.#transmit('peripheral', pFrag);
@@ -755,12 +907,23 @@ export class Connection {
       if (!this.#onFragment(this.#p2c, frag) || !this.#running()) return;
     }
     this.#firstPair = false;
-    if (this.#hasWork()) {
-      const next = t + T_IFS_US;
+    // The central decides now whether another pair follows, so that a closing event frees
+    // the next anchor at once.
+    const next = t + T_IFS_US;
+    if (this.#hasEventWork() && this.#pairFits(next)) {
       this.#at(next, () => this.#centralTx(next));
     } else {
       this.#endEvent(t);
     }
+  }
+
+  /** A pair (and the T_IFS after it) starting at `startUs` ends by the event's limit. */
+  #pairFits(startUs: number): boolean {
+    const c = this.#c2p.queue.peek();
+    const p = this.#p2c.queue.firstUnreceived();
+    const cAir = this.#airUs(this.#eligible(c) ? c.size : 0);
+    const pAir = this.#airUs(this.#eligible(p) ? p.size : 0);
+    return startUs + cAir + T_IFS_US + pAir + T_IFS_US <= this.#eventLimitUs();
   }
 }
 
@@ -795,6 +958,11 @@ export class SimulatedLink implements Link {
   /** `attMtu - 3`. */
   get maxPayloadBytes(): number {
     return this.#conn.info.attMtu - 3;
+  }
+
+  /** PHY, connection interval and LL payload limit, unless the radio's `packetSizing` is `'fixed'`. */
+  get timing(): LinkTiming | undefined {
+    return this.#conn.timing;
   }
 
   /** False once this side closed or the link was lost. */
@@ -850,6 +1018,7 @@ export function toRadioStats(c: RadioCounters): RadioStats {
     lostPackets: c.lostPackets,
     attPackets: c.attPackets,
     attBytes: c.attBytes,
+    skippedEvents: c.skippedEvents,
   };
 }
 
@@ -868,5 +1037,6 @@ export function newCounters(): RadioCounters {
     lostPackets: 0,
     attPackets: 0,
     attBytes: 0,
+    skippedEvents: 0,
   };
 }

@@ -27,10 +27,10 @@ export interface DeviceHost {
   startConnection(
     central: SimulatedDevice,
     peripheral: SimulatedDevice,
-    handlers: { ready(link: SimulatedLink): void; failed(err: PqbleError): void },
+    handlers: { readonly requestedAtMs: number; ready(link: SimulatedLink): void; failed(err: PqbleError): void },
   ): Connection;
-  /** Delay until the central catches the peripheral's next advertisement, in ms. */
-  advertisingDelayMs(): number;
+  /** Delay from the start of scanning until the connect request to `target` has been sent, in ms. */
+  connectRequestDelayMs(target: SimulatedDevice): number;
   /** The device closed: forget it. */
   removeDevice(device: SimulatedDevice): void;
 }
@@ -52,22 +52,32 @@ export class SimulatedDevice implements LinkEndpoint {
   readonly name: string;
   /** The ATT MTU this device offers. */
   readonly attMtu: number;
+  /** Advertising interval as a peripheral, ms. */
+  readonly advertisingIntervalMs: number;
   readonly #host: DeviceHost;
   readonly #incoming = new Set<(link: Link) => void>();
   /** Connects of other devices waiting for this one to advertise. */
   readonly #watchers = new Set<PendingConnect>();
   /** This device's own connect() calls in progress. */
   readonly #outgoing = new Set<PendingConnect>();
+  /** The connect() that holds the initiator (scanning for its peer until its connect request is sent). */
+  #initiator: PendingConnect | undefined;
   #powered = true;
   #closed = false;
 
   /** Created by `SimulatedRadio.createDevice()` only. */
-  constructor(host: DeviceHost, deviceId: string, name: string, attMtu: number) {
+  constructor(host: DeviceHost, deviceId: string, name: string, attMtu: number, advertisingIntervalMs: number) {
     this.#host = host;
     this.clock = host.clock;
     this.deviceId = deviceId;
     this.name = name;
     this.attMtu = attMtu;
+    this.advertisingIntervalMs = advertisingIntervalMs;
+  }
+
+  /** Links of this device not yet closed (as central or peripheral, in setup included). */
+  get linkCount(): number {
+    return this.#host.connectionsOf(this.deviceId).length;
   }
 
   /** Powered on and not closed. */
@@ -75,9 +85,13 @@ export class SimulatedDevice implements LinkEndpoint {
     return this.#powered && !this.#closed;
   }
 
-  /** Accepting connections: powered on, not closed, with at least one incoming listener. */
+  /**
+   * Accepting connections: powered on, not closed, with at least one incoming listener and
+   * fewer links than the radio's `maxConnectionsPerDevice` (a controller at its link cap
+   * stops connectable advertising).
+   */
   get isAdvertising(): boolean {
-    return this.isPoweredOn && this.#incoming.size > 0;
+    return this.isPoweredOn && this.#incoming.size > 0 && this.linkCount < this.#host.options.maxConnectionsPerDevice;
   }
 
   /**
@@ -103,11 +117,15 @@ export class SimulatedDevice implements LinkEndpoint {
     const signal = options?.signal;
     if (signal?.aborted === true) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
     if (!this.isPoweredOn) return Promise.reject(this.#unavailable());
+    if (this.linkCount >= this.#host.options.maxConnectionsPerDevice) {
+      return Promise.reject(new LinkError('PQBLE_ERR_CONNECTION_LIMIT', `device ${this.deviceId} already holds ${this.linkCount} links (maxConnectionsPerDevice)`));
+    }
     const target = this.#host.findDevice(peerId);
     if (target === undefined) return Promise.reject(new LinkError('PQBLE_ERR_DEVICE_NOT_FOUND', `no device ${peerId} on this radio`));
 
     const host = this.#host;
     const clock = this.clock;
+    const requestedAtMs = clock.now();
     return new Promise<Link>((resolve, reject) => {
       let settled = false;
       let conn: Connection | undefined;
@@ -116,8 +134,11 @@ export class SimulatedDevice implements LinkEndpoint {
       const pending: PendingConnect = {
         retry: () => {
           if (settled || phase !== 'waiting' || !target.isAdvertising) return;
+          // One initiator per controller: connects scan for their peers one after another.
+          if (this.#initiator !== undefined && this.#initiator !== pending) return;
+          this.#initiator = pending;
           phase = 'advertising';
-          advTimer = clock.setTimer(host.advertisingDelayMs(), onAdvertisement, { ref: true });
+          advTimer = clock.setTimer(host.connectRequestDelayMs(target), onAdvertisement, { ref: true });
         },
         fail: (err) => fail(err),
       };
@@ -128,6 +149,7 @@ export class SimulatedDevice implements LinkEndpoint {
         signal?.removeEventListener('abort', onAbort);
         target.#watchers.delete(pending);
         this.#outgoing.delete(pending);
+        this.#releaseInitiator(pending);
       };
       const fail = (err: PqbleError): void => {
         if (settled) return;
@@ -140,10 +162,16 @@ export class SimulatedDevice implements LinkEndpoint {
         if (settled) return;
         if (!target.isAdvertising || !this.isPoweredOn) {
           phase = 'waiting';
+          this.#releaseInitiator(pending);
+          return;
+        }
+        if (this.linkCount >= host.options.maxConnectionsPerDevice) {
+          fail(new LinkError('PQBLE_ERR_CONNECTION_LIMIT', `device ${this.deviceId} reached maxConnectionsPerDevice while connecting`));
           return;
         }
         phase = 'connecting';
         conn = host.startConnection(this, target, {
+          requestedAtMs,
           ready: (link) => {
             if (settled) return;
             cleanup();
@@ -152,6 +180,8 @@ export class SimulatedDevice implements LinkEndpoint {
           // A link lost before it was ready (the peer went silent): the attempt timed out.
           failed: (err) => fail(err.code === 'PQBLE_ERR_SUPERVISION_TIMEOUT' ? new TimeoutError(`connecting to ${peerId} failed: ${err.message}`, 'PQBLE_ERR_TIMEOUT', { cause: err }) : err),
         });
+        // The connect request went out: the initiator is free for the next connect.
+        this.#releaseInitiator(pending);
       };
       const onAbort = (): void => fail(new AbortError(undefined, { cause: signal?.reason }));
       const timeout = clock.setTimer(timeoutMs, () => fail(new TimeoutError(`connecting to ${peerId} timed out after ${timeoutMs} ms`)), { ref: true });
@@ -215,7 +245,8 @@ export class SimulatedDevice implements LinkEndpoint {
    * (the radio calls this when the central's MTU request arrives).
    */
   acceptIncoming(link: SimulatedLink): boolean {
-    if (!this.isAdvertising) return false;
+    // The link cap was checked when the connection started (this link counts already).
+    if (!this.isPoweredOn || this.#incoming.size === 0) return false;
     for (const l of [...this.#incoming]) {
       try {
         l(link);
@@ -226,6 +257,21 @@ export class SimulatedDevice implements LinkEndpoint {
       }
     }
     return true;
+  }
+
+  /** `p` no longer needs the initiator: the next waiting connect (in call order) may scan. */
+  #releaseInitiator(p: PendingConnect): void {
+    if (this.#initiator !== p) return;
+    this.#initiator = undefined;
+    for (const o of [...this.#outgoing]) {
+      o.retry();
+      if (this.#initiator !== undefined) return;
+    }
+  }
+
+  /** A link of this device closed: below its link cap it advertises again. */
+  linksChanged(): void {
+    this.#advertisingMayHaveStarted();
   }
 
   #advertisingMayHaveStarted(): void {

@@ -8,10 +8,25 @@
 
 export { SimulatedRadio, ADVERTISING_INTERVAL_MS } from './radio.js';
 export { SimulatedDevice } from './device.js';
+export { mulberry32, deriveSeed, type Prng } from './prng.js';
 export type { SimulatedLink } from './connection.js';
 export { MAX_BUFFERED_PACKETS } from './connection.js';
 export { VirtualClock, DEFAULT_WALL_EPOCH_MS, type VirtualClockOptions } from './virtual-clock.js';
 export { RADIO_DEFAULTS, type ResolvedRadioOptions } from './options.js';
+export {
+  ADVERTISING_PDU_BYTES,
+  ADV_DELAY_MAX_US,
+  LL_CONTROL_PROCEDURE_BYTES,
+  T_MAFS_US,
+  attPduL2capBytes,
+  connectRequestDelayUs,
+  connectRequestTiming,
+  gattSetupExchanges,
+  transmitWindowDelayUs,
+  type AttExchange,
+  type ConnectRequestTiming,
+  type ScanParams,
+} from './establishment.js';
 export type {
   SimulatedRadioOptions,
   SimulatedDeviceOptions,
@@ -24,6 +39,8 @@ export type {
 export {
   type Phy,
   type StreamThroughputParams,
+  type TransferParams,
+  oneWayTransferUs,
   PHYS,
   T_IFS_US,
   LL_HEADER_BYTES,

@@ -20,6 +20,14 @@ export interface ResolvedRadioOptions {
   readonly connectTimeoutMs: number;
   readonly supervisionTimeoutMs: number;
   readonly txQueuePackets: number;
+  readonly advertisingIntervalMs: number;
+  readonly scanIntervalMs: number;
+  readonly scanWindowMs: number;
+  readonly transmitWindowOffsetMs: number;
+  readonly transmitWindowSizeMs: number;
+  readonly gattCaching: boolean;
+  readonly maxConnectionsPerDevice: number;
+  readonly packetSizing: 'airtime' | 'fixed';
 }
 
 /** The radio's defaults (docs/radio-model.md "Options"). */
@@ -33,7 +41,20 @@ export const RADIO_DEFAULTS: ResolvedRadioOptions = {
   connectTimeoutMs: 5000,
   supervisionTimeoutMs: 4000,
   txQueuePackets: 64,
+  advertisingIntervalMs: 20,
+  scanIntervalMs: 60,
+  scanWindowMs: 60,
+  transmitWindowOffsetMs: 0,
+  transmitWindowSizeMs: 1.25,
+  gattCaching: false,
+  maxConnectionsPerDevice: 20,
+  packetSizing: 'airtime',
 };
+
+/** Checks an advertising interval (20 ms .. 10,485.76 s). */
+export function checkAdvertisingInterval(value: unknown, label: string): number {
+  return checkNumber(value, label, 20, 10_485_759.375);
+}
 
 /** {@link FaultOptions} after checking. */
 export interface ResolvedFaults {
@@ -79,6 +100,27 @@ export function resolveRadioOptions(options: SimulatedRadioOptions | undefined):
     connectTimeoutMs: o.connectTimeoutMs === undefined ? d.connectTimeoutMs : checkNumber(o.connectTimeoutMs, 'connectTimeoutMs', 1, 86_400_000),
     supervisionTimeoutMs: o.supervisionTimeoutMs === undefined ? d.supervisionTimeoutMs : checkNumber(o.supervisionTimeoutMs, 'supervisionTimeoutMs', 100, 32_000),
     txQueuePackets: o.txQueuePackets === undefined ? d.txQueuePackets : checkInteger(o.txQueuePackets, 'txQueuePackets', 1, 65_536),
+    ...establishmentOptions(o),
+  };
+}
+
+function establishmentOptions(o: SimulatedRadioOptions): Pick<ResolvedRadioOptions, 'advertisingIntervalMs' | 'scanIntervalMs' | 'scanWindowMs' | 'transmitWindowOffsetMs' | 'transmitWindowSizeMs' | 'gattCaching' | 'maxConnectionsPerDevice' | 'packetSizing'> {
+  const d = RADIO_DEFAULTS;
+  const interval = o.connectionIntervalMs === undefined ? d.connectionIntervalMs : o.connectionIntervalMs;
+  const scanIntervalMs = o.scanIntervalMs === undefined ? d.scanIntervalMs : checkNumber(o.scanIntervalMs, 'scanIntervalMs', 2.5, 10_240);
+  const scanWindowMs = o.scanWindowMs === undefined ? Math.min(d.scanWindowMs, scanIntervalMs) : checkNumber(o.scanWindowMs, 'scanWindowMs', 2.5, scanIntervalMs);
+  const packetSizing = o.packetSizing === undefined ? d.packetSizing : o.packetSizing;
+  if (packetSizing !== 'airtime' && packetSizing !== 'fixed') throw new RangeError(`packetSizing must be 'airtime' or 'fixed', got ${String(packetSizing).slice(0, 20)}`);
+  return {
+    advertisingIntervalMs: o.advertisingIntervalMs === undefined ? d.advertisingIntervalMs : checkAdvertisingInterval(o.advertisingIntervalMs, 'advertisingIntervalMs'),
+    scanIntervalMs,
+    scanWindowMs,
+    transmitWindowOffsetMs: o.transmitWindowOffsetMs === undefined ? d.transmitWindowOffsetMs : checkNumber(o.transmitWindowOffsetMs, 'transmitWindowOffsetMs', 0, interval),
+    transmitWindowSizeMs:
+      o.transmitWindowSizeMs === undefined ? d.transmitWindowSizeMs : checkNumber(o.transmitWindowSizeMs, 'transmitWindowSizeMs', 1.25, Math.max(1.25, Math.min(10, interval - 1.25))),
+    gattCaching: o.gattCaching === undefined ? d.gattCaching : checkBoolean(o.gattCaching, 'gattCaching'),
+    maxConnectionsPerDevice: o.maxConnectionsPerDevice === undefined ? d.maxConnectionsPerDevice : checkInteger(o.maxConnectionsPerDevice, 'maxConnectionsPerDevice', 1, 64),
+    packetSizing,
   };
 }
 

@@ -11,18 +11,16 @@ import { LinkError } from '../errors.js';
 import { parseDeviceId } from '../link/device-id.js';
 import type { Link } from '../link/types.js';
 import { maxLlPayloadBytes } from './airtime.js';
+import { connectRequestDelayUs } from './establishment.js';
 import { Connection, newCounters, toRadioStats, type ConnectionContext, type RadioCounters } from './connection.js';
 import { SimulatedDevice, type DeviceHost } from './device.js';
 import { checkOptionKeys } from '../util/options.js';
-import { checkAttMtu, NO_FAULTS, resolveFaults, resolveRadioOptions, type ResolvedFaults, type ResolvedRadioOptions } from './options.js';
+import { checkAdvertisingInterval, checkAttMtu, NO_FAULTS, resolveFaults, resolveRadioOptions, type ResolvedFaults, type ResolvedRadioOptions } from './options.js';
 import { deriveSeed, mulberry32, type Prng } from './prng.js';
 import type { FaultOptions, RadioStats, SimulatedDeviceOptions, SimulatedRadioOptions } from './types.js';
 import { VirtualClock } from './virtual-clock.js';
 
-/**
- * Advertising interval of a connectable device, in ms (fast advertising): a central catches
- * the next advertisement after a delay drawn uniformly from [0, this).
- */
+/** The default advertising interval of a connectable device, in ms (`advertisingIntervalMs`). */
 export const ADVERTISING_INTERVAL_MS = 20;
 
 /** The in-process BLE radio the tests, demo and benchmarks run on. */
@@ -39,6 +37,8 @@ export class SimulatedRadio {
   readonly #host: DeviceHost;
   readonly #ctx: ConnectionContext;
   #faults: ResolvedFaults = NO_FAULTS;
+  /** Per central: the peripherals whose GATT database it has (`gattCaching`). */
+  readonly #gattCaches = new Map<string, Set<string>>();
   #nextConnectionId = 1;
   #closed = false;
 
@@ -48,14 +48,29 @@ export class SimulatedRadio {
     this.clock = this.options.realtime ? systemClock : new VirtualClock();
     this.#idPrng = mulberry32(deriveSeed(this.options.seed, 0));
     this.#advPrng = mulberry32(deriveSeed(this.options.seed, 1));
-    this.#ctx = { clock: this.clock, options: this.options, counters: this.#counters, faults: () => this.#faults };
+    this.#ctx = {
+      clock: this.clock,
+      options: this.options,
+      counters: this.#counters,
+      faults: () => this.#faults,
+      sharing: (conn) => this.#sharing(conn),
+    };
     this.#host = {
       clock: this.clock,
       options: this.options,
       findDevice: (id) => this.#devices.get(id),
       connectionsOf: (id) => [...this.#connections].filter((c) => c.involves(id)),
       startConnection: (central, peripheral, handlers) => this.#startConnection(central, peripheral, handlers),
-      advertisingDelayMs: () => this.#advPrng() * ADVERTISING_INTERVAL_MS,
+      connectRequestDelayMs: (target) =>
+        connectRequestDelayUs(
+          {
+            phy: this.options.phy,
+            advertisingIntervalMs: target.advertisingIntervalMs,
+            scanIntervalMs: this.options.scanIntervalMs,
+            scanWindowMs: this.options.scanWindowMs,
+          },
+          this.#advPrng,
+        ) / 1000,
       removeDevice: (device) => {
         if (this.#devices.get(device.deviceId) === device) this.#devices.delete(device.deviceId);
       },
@@ -73,7 +88,7 @@ export class SimulatedRadio {
    *   taken; `PQBLE_ERR_RADIO_UNAVAILABLE` if the radio is closed
    */
   createDevice(options?: SimulatedDeviceOptions): SimulatedDevice {
-    checkOptionKeys(options, ['deviceId', 'attMtu', 'name'], 'createDevice options');
+    checkOptionKeys(options, ['deviceId', 'attMtu', 'name', 'advertisingIntervalMs'], 'createDevice options');
     if (this.#closed) throw new LinkError('PQBLE_ERR_RADIO_UNAVAILABLE', 'the simulated radio is closed');
     let id: string;
     if (options?.deviceId !== undefined) {
@@ -87,7 +102,9 @@ export class SimulatedRadio {
     const name = options?.name ?? `sim-${id}`;
     if (typeof name !== 'string') throw new TypeError('name must be a string');
     if (name.length > 248) throw new RangeError(`name must be at most 248 characters, got ${name.length}`);
-    const device = new SimulatedDevice(this.#host, id, name, attMtu);
+    const advertisingIntervalMs =
+      options?.advertisingIntervalMs === undefined ? this.options.advertisingIntervalMs : checkAdvertisingInterval(options.advertisingIntervalMs, 'advertisingIntervalMs');
+    const device = new SimulatedDevice(this.#host, id, name, attMtu, advertisingIntervalMs);
     this.#devices.set(id, device);
     return device;
   }
@@ -145,12 +162,22 @@ export class SimulatedRadio {
     return hex;
   }
 
+  /** The other open connections that share a device with `conn`. */
+  *#sharing(conn: Connection): Iterable<Connection> {
+    const { centralDeviceId: a, peripheralDeviceId: b } = conn.info;
+    for (const c of this.#connections) {
+      if (c !== conn && (c.involves(a) || c.involves(b))) yield c;
+    }
+  }
+
   #startConnection(
     central: SimulatedDevice,
     peripheral: SimulatedDevice,
     handlers: Parameters<DeviceHost['startConnection']>[2],
   ): Connection {
     const id = this.#nextConnectionId++;
+    const known = this.#gattCaches.get(central.deviceId);
+    const gattCached = this.options.gattCaching && known !== undefined && known.has(peripheral.deviceId);
     const conn = new Connection({
       id,
       ctx: this.#ctx,
@@ -159,10 +186,25 @@ export class SimulatedRadio {
       attMtu: Math.min(central.attMtu, peripheral.attMtu),
       maxLlPayloadBytes: maxLlPayloadBytes(this.options.dataLengthExtension),
       prng: mulberry32(deriveSeed(this.options.seed, 1000 + id)),
+      connectRequestedAtUs: Math.round(handlers.requestedAtMs * 1000),
+      gattCached,
+      exposeTiming: this.options.packetSizing === 'airtime',
       announce: (link) => peripheral.acceptIncoming(link),
-      ready: (link) => handlers.ready(link),
+      ready: (link) => {
+        if (this.options.gattCaching) {
+          const set = this.#gattCaches.get(central.deviceId) ?? new Set<string>();
+          set.add(peripheral.deviceId);
+          this.#gattCaches.set(central.deviceId, set);
+        }
+        handlers.ready(link);
+      },
       failed: (err) => handlers.failed(err),
-      closed: (c) => this.#connections.delete(c),
+      closed: (c) => {
+        this.#connections.delete(c);
+        // A device below its link cap advertises (and accepts) again.
+        this.#devices.get(c.info.peripheralDeviceId)?.linksChanged();
+        this.#devices.get(c.info.centralDeviceId)?.linksChanged();
+      },
     });
     if (conn.active) this.#connections.add(conn);
     return conn;

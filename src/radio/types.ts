@@ -28,6 +28,34 @@ export interface SimulatedRadioOptions {
   readonly supervisionTimeoutMs?: number;
   /** ATT values queued per link per direction before `send()` waits (flow control), 1..65536. Default 64. */
   readonly txQueuePackets?: number;
+  /**
+   * Advertising interval of every device unless its own says otherwise, ms, 20 ms..10,485.76 s
+   * (Core Vol 6 Part B §4.4.2.2.1; an advDelay of 0..10 ms is added to each). Default 20
+   * (the fast interval phones' accessory guidelines ask for after a disconnect).
+   */
+  readonly advertisingIntervalMs?: number;
+  /** Scan interval of a central while it initiates a connection, ms, 2.5..10,240. Default 60 (BlueZ's). */
+  readonly scanIntervalMs?: number;
+  /** Scan window of a central while it initiates a connection, ms, 2.5..`scanIntervalMs`. Default 60 (continuous, BlueZ's). */
+  readonly scanWindowMs?: number;
+  /** transmitWindowOffset of the connect request, ms, 0..`connectionIntervalMs` (Core Vol 6 Part B §4.5.3). Default 0. */
+  readonly transmitWindowOffsetMs?: number;
+  /** transmitWindowSize of the connect request, ms, 1.25..min(10, `connectionIntervalMs` - 1.25). Default 1.25. */
+  readonly transmitWindowSizeMs?: number;
+  /**
+   * A central that connected to a peripheral before keeps its GATT database and checks it
+   * with one read of the Database Hash instead of discovering it again (Core Vol 3 Part G
+   * §2.5.2). Default false: every connection discovers the pqble service.
+   */
+  readonly gattCaching?: boolean;
+  /** Links a device's controller holds at once (as central and peripheral together), 1..64. Default 20 (the most Nordic's S140 SoftDevice holds). */
+  readonly maxConnectionsPerDevice?: number;
+  /**
+   * `'airtime'` (default): links offer their PHY and interval (`Link.timing`) so the framing
+   * picks packet sizes that fill connection events; `'fixed'`: they do not, and every packet
+   * is as large as the ATT MTU allows.
+   */
+  readonly packetSizing?: 'airtime' | 'fixed';
 }
 
 /** Options of `SimulatedRadio.createDevice()`. An unknown key is a TypeError. */
@@ -38,6 +66,8 @@ export interface SimulatedDeviceOptions {
   readonly attMtu?: number;
   /** A display name (at most 248 characters). Default `sim-<deviceId>`. */
   readonly name?: string;
+  /** This device's advertising interval as a peripheral, ms, 20 ms..10,485.76 s. Default: the radio's `advertisingIntervalMs`. */
+  readonly advertisingIntervalMs?: number;
 }
 
 /** A description of one simulated connection, given to fault callbacks. */
@@ -132,4 +162,6 @@ export interface RadioStats {
   readonly attPackets: number;
   /** Bytes of ATT values delivered. */
   readonly attBytes: number;
+  /** Connection events missed because a device's radio was serving another of its connections. */
+  readonly skippedEvents: number;
 }

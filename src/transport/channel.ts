@@ -11,7 +11,7 @@
 
 import type { Clock, Timer } from '../clock.js';
 import { HandshakeError, LinkError, PqbleError, TimeoutError, isPqbleError } from '../errors.js';
-import { MessageIdAllocator, Reassembler, fragmentMessage } from '../framing/index.js';
+import { MessageIdAllocator, Reassembler, airtimePacketPolicy, fragmentMessage, type FragmentOptions } from '../framing/index.js';
 import type { Link } from '../link/types.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { MessageType } from '../wire.js';
@@ -59,7 +59,8 @@ export class Channel {
   readonly #reassembler: Reassembler;
   readonly #ids = new MessageIdAllocator();
   readonly #mailbox = new AsyncQueue<Uint8Array>(8);
-  readonly #limits: ChannelLimits;
+  /** Fragmentation options: the size limit, and airtime-aware packet sizes when the link tells its timing. */
+  readonly #fragment: FragmentOptions;
   #sendChain: Promise<void> = Promise.resolve();
   #onMessage: ((message: Uint8Array) => void) | undefined;
   #trace: ChannelTrace | undefined;
@@ -75,7 +76,8 @@ export class Channel {
   constructor(link: Link, clock: Clock, limits: ChannelLimits) {
     this.link = link;
     this.clock = clock;
-    this.#limits = limits;
+    const timing = link.timing;
+    this.#fragment = timing === undefined ? { maxMessageBytes: limits.maxMessageBytes } : { maxMessageBytes: limits.maxMessageBytes, packetSize: airtimePacketPolicy(timing) };
     this.#reassembler = new Reassembler({
       maxMessageBytes: limits.maxMessageBytes,
       timeoutMs: limits.reassemblyTimeoutMs,
@@ -116,7 +118,7 @@ export class Channel {
     const run = async (): Promise<void> => {
       if (this.#closed) throw this.#closedError();
       const message = typeof prepare === 'function' ? prepare() : prepare;
-      const packets = fragmentMessage(message, this.#ids.next(), this.link.maxPayloadBytes, this.#limits.maxMessageBytes);
+      const packets = fragmentMessage(message, this.#ids.next(), this.link.maxPayloadBytes, this.#fragment);
       for (const packet of packets) await this.link.send(packet);
       this.#trace?.('sent', message, packets.length);
     };
@@ -186,7 +188,7 @@ export class Channel {
     if (alert !== undefined && this.link.isOpen) {
       // Written straight to the link (an alert is a single-packet message), so it does not
       // wait behind a long message in the send chain.
-      for (const packet of fragmentMessage(encodeAlert(alert), this.#ids.next(), this.link.maxPayloadBytes)) {
+      for (const packet of fragmentMessage(encodeAlert(alert), this.#ids.next(), this.link.maxPayloadBytes, this.#fragment)) {
         this.link.send(packet).catch(() => undefined);
       }
     }

@@ -12,6 +12,7 @@ import {
   decodeFragmentHeader,
   fragmentCount,
   fragmentMessage,
+  fragmentSizes,
 } from '../../src/framing/index.js';
 import { filler } from './helpers.js';
 
@@ -29,9 +30,20 @@ describe('fragmentMessage: layout', () => {
     assert.deepEqual(packets[0].subarray(2), message);
   });
 
-  it('splits a 33-byte message into 3 packets at the minimum ATT MTU (23)', () => {
-    // 20-byte packets: 14 + 16 + 3 bytes of payload.
+  it('splits a 33-byte message into 3 packets at the minimum ATT MTU (23): compact headers', () => {
+    // 20-byte packets: 14 + 18 + 1 bytes of payload.
     const packets = fragmentMessage(filler(33), 0, MIN_PACKET_BYTES);
+    assert.deepEqual(
+      packets.map((p) => p.length),
+      [20, 20, 3],
+    );
+    assert.equal(bytesToHex(packets[0].subarray(0, 6)), '020000000021');
+    assert.equal(bytesToHex(packets[1].subarray(0, 2)), '4400'); // version 1, sequence 1, id 0
+    assert.equal(bytesToHex(packets[2].subarray(0, 2)), '4900'); // version 1, sequence 2, END, id 0
+  });
+
+  it('with sequence16 headers: 14 + 16 + 3 bytes and u16 sequences (version 0)', () => {
+    const packets = fragmentMessage(filler(33), 0, MIN_PACKET_BYTES, { continuation: 'sequence16' });
     assert.deepEqual(
       packets.map((p) => p.length),
       [20, 20, 7],
@@ -39,6 +51,35 @@ describe('fragmentMessage: layout', () => {
     assert.equal(bytesToHex(packets[0].subarray(0, 6)), '020000000021');
     assert.equal(bytesToHex(packets[1].subarray(0, 4)), '00000001');
     assert.equal(bytesToHex(packets[2].subarray(0, 4)), '01000002');
+  });
+
+  it('the compact sequence rolls modulo 16 (known answer: fragments 15, 16, 17)', () => {
+    const packets = fragmentMessage(filler(14 + 18 * 17), 7, MIN_PACKET_BYTES);
+    assert.equal(packets.length, 18);
+    assert.equal(bytesToHex(packets[15].subarray(0, 2)), '7c07'); // 0x40 | 15 << 2
+    assert.equal(bytesToHex(packets[16].subarray(0, 2)), '4007'); // 16 mod 16 = 0
+    assert.equal(bytesToHex(packets[17].subarray(0, 2)), '4507'); // 17 mod 16 = 1, END
+  });
+
+  it('takes its packet size from a size policy', () => {
+    const asked: [number, number][] = [];
+    const packets = fragmentMessage(filler(1000), 3, 244, {
+      packetSize: (m, max) => {
+        asked.push([m, max]);
+        return 200;
+      },
+    });
+    assert.deepEqual(asked, [[1000, 244]]);
+    assert.deepEqual(
+      packets.map((p) => p.length),
+      fragmentSizes(1000, 200),
+    );
+    assert.ok(packets.slice(0, -1).every((p) => p.length === 200));
+    assert.throws(() => fragmentMessage(filler(1000), 3, 244, { packetSize: () => 245 }), RangeError);
+    assert.throws(() => fragmentMessage(filler(1000), 3, 244, { packetSize: () => 19 }), RangeError);
+    assert.throws(() => fragmentMessage(filler(1000), 3, 244, { packetSize: 200 as never }), TypeError);
+    assert.throws(() => fragmentMessage(filler(1000), 3, 244, { continuation: 'v2' as never }), RangeError);
+    assert.throws(() => fragmentMessage(filler(1000), 3, 244, { maxBytes: 5 } as never), TypeError);
   });
 
   it('splits at exactly the single-packet boundary', () => {
@@ -54,16 +95,22 @@ describe('fragmentMessage: layout', () => {
         fc.integer({ min: 1, max: 6000 }),
         fc.integer({ min: MIN_PACKET_BYTES, max: MAX_PACKET_BYTES }),
         fc.integer({ min: 0, max: 255 }),
-        (length, maxPacketBytes, id) => {
-          const packets = fragmentMessage(filler(length, length), id, maxPacketBytes);
-          assert.equal(packets.length, fragmentCount(length, maxPacketBytes));
+        fc.constantFrom('compact' as const, 'sequence16' as const),
+        (length, maxPacketBytes, id, continuation) => {
+          const packets = fragmentMessage(filler(length, length), id, maxPacketBytes, { continuation });
+          assert.equal(packets.length, fragmentCount(length, maxPacketBytes, continuation));
+          assert.deepEqual(
+            packets.map((p) => p.length),
+            fragmentSizes(length, maxPacketBytes, continuation),
+          );
           let payload = 0;
           packets.forEach((p, i) => {
             assert.ok(p.length <= maxPacketBytes);
             if (i < packets.length - 1) assert.equal(p.length, maxPacketBytes);
             const { header, payloadOffset } = decodeFragmentHeader(p);
             assert.equal(header.messageId, id);
-            assert.equal(header.sequence, i);
+            assert.equal(header.sequence, header.compact === true ? i % 16 : i);
+            assert.equal(header.compact === true, i > 0 && continuation === 'compact');
             assert.equal(header.start, i === 0);
             assert.equal(header.end, i === packets.length - 1);
             if (i === 0 && packets.length > 1) assert.equal(header.totalLength, length);
@@ -94,10 +141,23 @@ describe('fragmentMessage: overhead figures', () => {
       const total = totalBytes(packets);
       const overhead = total - length;
       assert.ok(overhead / total < 0.03, `overhead ${overhead}/${total}`);
-      assert.equal(overhead, 6 + 4 * (packets.length - 1));
+      assert.equal(overhead, 6 + 2 * (packets.length - 1));
     }
-    // 10,240 bytes: 238 + 42 x 240 -> 43 packets, 174 header bytes, 1.67 %.
-    assert.equal(totalBytes(fragmentMessage(filler(10_240), 0, 244)), 10_414);
+    // 10,240 bytes: 238 + 42 x 242 -> 43 packets, 90 header bytes, 0.87 %.
+    assert.equal(totalBytes(fragmentMessage(filler(10_240), 0, 244)), 10_330);
+    // With version-0 headers: 238 + 42 x 240 -> 43 packets, 174 header bytes, 1.67 %.
+    assert.equal(totalBytes(fragmentMessage(filler(10_240), 0, 244, { continuation: 'sequence16' })), 10_414);
+  });
+
+  it('10 KB at ATT MTU 23: goodput of framing at least 85 % (90.0 %: 570 packets of 20 bytes)', () => {
+    const packets = fragmentMessage(filler(10_240), 0, MIN_PACKET_BYTES);
+    const total = totalBytes(packets);
+    assert.equal(packets.length, 570);
+    assert.equal(total, 11_384);
+    assert.ok(10_240 / total >= 0.85, `${((10_240 / total) * 100).toFixed(1)} %`);
+    // The version-0 headers stayed at 80 %: the reason for the compact header.
+    const v0 = totalBytes(fragmentMessage(filler(10_240), 0, MIN_PACKET_BYTES, { continuation: 'sequence16' }));
+    assert.ok(10_240 / v0 < 0.81);
   });
 
   it('the resumption exchange (51 + 33 + 9 bytes in psk mode) costs 99 bytes with framing', () => {
@@ -140,13 +200,15 @@ describe('fragmentMessage: argument checks', () => {
     assert.equal(fragmentMessage(filler(65_536), 0, 244).length, fragmentCount(65_536, 244));
   });
 
-  it('rejects a message that would need more than 65,536 fragments', () => {
+  it('rejects a message that would need more than 65,536 version-0 fragments; compact ones have no such cap', () => {
     // 20-byte packets carry 14 + 16 x 65,535 = 1,048,574 bytes at most.
-    assert.equal(fragmentMessage(filler(1_048_574), 0, 20, 2_000_000).length, 65_536);
+    const o = { maxMessageBytes: 2_000_000, continuation: 'sequence16' } as const;
+    assert.equal(fragmentMessage(filler(1_048_574), 0, 20, o).length, 65_536);
     assert.throws(
-      () => fragmentMessage(filler(1_048_575), 0, 20, 2_000_000),
+      () => fragmentMessage(filler(1_048_575), 0, 20, o),
       (err: unknown) => isPqbleError(err, 'PQBLE_ERR_MESSAGE_TOO_LARGE'),
     );
+    assert.equal(fragmentMessage(filler(1_048_575), 0, 20, 2_000_000).length, fragmentCount(1_048_575, 20));
   });
 });
 

@@ -29,7 +29,12 @@ type Action =
 /** Packets that look roughly like ours: few ids, small sequences and lengths, any flags sometimes. */
 const shapedPacket: fc.Arbitrary<Uint8Array> = fc
   .record({
-    flags: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }),
+    flags: fc.oneof(
+      { weight: 8, arbitrary: fc.integer({ min: 0, max: 3 }) },
+      // compact (version 1) later fragments: 0x40 | seq4 << 2 | END
+      { weight: 4, arbitrary: fc.record({ seq: fc.integer({ min: 0, max: 15 }), end: fc.boolean() }).map(({ seq, end }) => 0x40 | (seq << 2) | (end ? 1 : 0)) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) },
+    ),
     id: fc.integer({ min: 0, max: 5 }),
     // A declared total (first fragments) or a sequence number (later ones): mostly plausible.
     field: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 6, arbitrary: fc.integer({ min: 1, max: 320 }) }, { weight: 1, arbitrary: fc.nat() }),
@@ -130,9 +135,10 @@ describe('framing fuzz', () => {
       .record({
         messages: fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 5 }),
         maxPacketBytes: fc.integer({ min: 20, max: 80 }),
+        continuation: fc.constantFrom('compact' as const, 'sequence16' as const),
       })
-      .map(({ messages, maxPacketBytes }) =>
-        messages.flatMap((length, i) => fragmentMessage(new Uint8Array(length).fill(i + 1), i & 3, maxPacketBytes, 400)),
+      .map(({ messages, maxPacketBytes, continuation }) =>
+        messages.flatMap((length, i) => fragmentMessage(new Uint8Array(length).fill(i + 1), i & 3, maxPacketBytes, { maxMessageBytes: 400, continuation })),
       );
     const edit = fc.record({
       at: fc.nat(),
@@ -156,6 +162,36 @@ describe('framing fuzz', () => {
         for (const p of list) {
           feed(r, p);
           checkLimits(r);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`Reassembler.push: dropped or repeated fragments of compact streams never yield a wrong message (${RUNS} runs)`, () => {
+    const input = fc.record({
+      messages: fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 4 }),
+      maxPacketBytes: fc.integer({ min: 20, max: 60 }),
+      edits: fc.array(fc.record({ at: fc.nat(), op: fc.constantFrom('drop', 'repeat') }), { minLength: 1, maxLength: 3 }),
+    });
+    fc.assert(
+      fc.property(input, ({ messages, maxPacketBytes, edits }) => {
+        const originals = messages.map((length, i) => new Uint8Array(length).fill(i + 1));
+        const list = originals.flatMap((m, i) => fragmentMessage(m, i & 3, maxPacketBytes, { maxMessageBytes: 300 }));
+        for (const e of edits) {
+          const i = e.at % list.length;
+          if (e.op === 'drop') list.splice(i, 1);
+          else list.splice(i, 0, list[i].slice());
+          if (list.length === 0) return;
+        }
+        const r = new Reassembler({ ...LIMITS, clock: new ManualClock() });
+        for (const p of list) {
+          const out = feed(r, p);
+          if (out === undefined) continue;
+          // Whatever comes out is one of the messages sent, whole.
+          const index = out[0] - 1;
+          assert.ok(index >= 0 && index < originals.length, 'unknown message');
+          assert.deepEqual(out, originals[index]);
         }
       }),
       { numRuns: RUNS },

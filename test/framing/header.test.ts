@@ -13,6 +13,10 @@ const VECTORS: readonly { name: string; header: FragmentHeader; hex: string }[] 
   { name: 'last fragment, id 7, seq 42', header: { start: false, end: true, messageId: 7, sequence: 42 }, hex: '0107002a' },
   { name: 'first fragment, id 255, max u32 length', header: { start: true, end: false, messageId: 255, sequence: 0, totalLength: 0xffffffff }, hex: '02ffffffffff' },
   { name: 'last fragment, id 0, seq 65535', header: { start: false, end: true, messageId: 0, sequence: 65535 }, hex: '0100ffff' },
+  { name: 'compact middle fragment, id 7, seq 1', header: { start: false, end: false, messageId: 7, sequence: 1, compact: true }, hex: '4407' },
+  { name: 'compact last fragment, id 7, seq 42 (10 mod 16)', header: { start: false, end: true, messageId: 7, sequence: 10, compact: true }, hex: '6907' },
+  { name: 'compact middle fragment, id 255, seq 16 (0 mod 16)', header: { start: false, end: false, messageId: 255, sequence: 0, compact: true }, hex: '40ff' },
+  { name: 'compact last fragment, id 0, seq 15', header: { start: false, end: true, messageId: 0, sequence: 15, compact: true }, hex: '7d00' },
 ];
 
 function assertMalformed(fn: () => unknown): void {
@@ -45,6 +49,7 @@ describe('fragment header: round trip', () => {
       totalLength: fc.integer({ min: 1, max: 0xffffffff }),
     }),
     fc.record({ start: fc.constant(false), end: fc.boolean(), messageId: fc.integer({ min: 0, max: 255 }), sequence: fc.integer({ min: 1, max: 65535 }) }),
+    fc.record({ start: fc.constant(false), end: fc.boolean(), messageId: fc.integer({ min: 0, max: 255 }), sequence: fc.integer({ min: 0, max: 15 }), compact: fc.constant(true) }),
   );
   it('decode(encode(h)) === h for every valid header', () => {
     fc.assert(
@@ -71,6 +76,15 @@ describe('fragment header: rejections', () => {
     for (let bit = 2; bit <= 7; bit++) {
       assertMalformed(() => decodeFragmentHeader(Uint8Array.of(0x03 | (1 << bit), 0, 1)));
     }
+  });
+  it('rejects a compact header with START set, and versions 2 and 3', () => {
+    for (const flags of [0x42, 0x43, 0x46, 0x7f, 0x80, 0x81, 0xc0, 0xc1, 0xff]) {
+      assertMalformed(() => decodeFragmentHeader(Uint8Array.of(flags, 0, 1)));
+    }
+    assertMalformed(() => decodeFragmentHeader(Uint8Array.of(0x44)));
+    assert.throws(() => encodeFragmentHeader({ start: true, end: false, messageId: 1, sequence: 0, totalLength: 9, compact: true }), RangeError);
+    assert.throws(() => encodeFragmentHeader({ start: false, end: false, messageId: 1, sequence: 16, compact: true }), RangeError);
+    assert.throws(() => encodeFragmentHeader({ start: false, end: false, messageId: 1, sequence: 1, compact: 1 as never }), TypeError);
   });
   it('rejects sequence 0 after the first fragment and a declared length of 0', () => {
     assertMalformed(() => decodeFragmentHeader(hexToBytes('01070000aa')));

@@ -44,6 +44,7 @@ describe('calibration against published throughput', () => {
           connectionIntervalMs: k.connectionIntervalMs,
           dataLengthExtension: k.dataLengthExtension ?? true,
           attMtu: k.attMtu ?? 247,
+          connectTimeoutMs: 30_000, // establishment at 400 ms takes about 17 intervals
         });
         try {
           const r = await streamOneWay(() => radio.clock.now(), c, p, totalBytes);

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { sleep } from '../../src/clock.js';
 import { isPqbleError, type PqbleError } from '../../src/errors.js';
 import type { Link } from '../../src/link/types.js';
+import { gattSetupExchanges } from '../../src/radio/establishment.js';
 import { MAX_BUFFERED_PACKETS, SimulatedRadio, VirtualClock, type InterceptEvent, type SimulatedRadioOptions } from '../../src/radio/index.js';
 import { openPair, streamOneWay } from './helpers.js';
 
@@ -63,8 +64,24 @@ describe('options', () => {
       connectTimeoutMs: 5000,
       supervisionTimeoutMs: 4000,
       txQueuePackets: 64,
+      advertisingIntervalMs: 20,
+      scanIntervalMs: 60,
+      scanWindowMs: 60,
+      transmitWindowOffsetMs: 0,
+      transmitWindowSizeMs: 1.25,
+      gattCaching: false,
+      maxConnectionsPerDevice: 20,
+      packetSizing: 'airtime',
     });
+    assert.throws(() => new SimulatedRadio({ advertisingIntervalMs: 19 }), RangeError);
+    assert.throws(() => new SimulatedRadio({ scanIntervalMs: 100, scanWindowMs: 101 }), RangeError);
+    assert.throws(() => new SimulatedRadio({ transmitWindowSizeMs: 1 }), RangeError);
+    assert.throws(() => new SimulatedRadio({ transmitWindowOffsetMs: 31 }), RangeError);
+    assert.throws(() => new SimulatedRadio({ gattCaching: 1 as never }), TypeError);
+    assert.throws(() => new SimulatedRadio({ maxConnectionsPerDevice: 0 }), RangeError);
+    assert.throws(() => new SimulatedRadio({ packetSizing: 'big' as never }), RangeError);
     assert.ok(radio.clock instanceof VirtualClock);
+    assert.throws(() => radio.createDevice({ advertisingIntervalMs: 10 }), RangeError);
     assert.throws(() => radio.createDevice({ mtu: 100 } as never), TypeError);
     assert.throws(() => radio.createDevice({ attMtu: 600 }), RangeError);
     assert.throws(() => radio.createDevice({ deviceId: 'xyz' }), RangeError);
@@ -137,7 +154,7 @@ describe('connection setup', () => {
     );
   });
 
-  it('takes an advertising delay, two connection intervals and an MTU exchange', async () => {
+  it('takes an advertising delay, the first connection events, the MTU exchange, GATT discovery and the CCCD write', async () => {
     for (const connectionIntervalMs of [7.5, 30, 100]) {
       const radio = new SimulatedRadio({ connectionIntervalMs, phy: '1m' });
       const a = radio.createDevice();
@@ -146,9 +163,13 @@ describe('connection setup', () => {
       const t0 = radio.clock.now();
       const link = await a.connect(b.deviceId);
       const took = radio.clock.now() - t0;
-      assert.ok(took >= 2 * connectionIntervalMs + 1.25, `${took} ms at ${connectionIntervalMs} ms`);
-      assert.ok(took <= 20 + 1.25 + 2 * connectionIntervalMs + 2, `${took} ms at ${connectionIntervalMs} ms`);
-      assert.ok(link.stats().bytesOnAirSent > 0, 'the MTU request went on air');
+      // 2 LL events, then 8 ATT exchanges (MTU, 3 service reads, 2 characteristic reads,
+      // descriptors, CCCD write) at one PDU per side per event: anchor of event 17.
+      const events = 2 + 2 * gattSetupExchanges(247, false).length - 1;
+      assert.ok(took >= events * connectionIntervalMs + 1.25, `${took} ms at ${connectionIntervalMs} ms`);
+      assert.ok(took <= 20 + 10 + 1.25 + 1.25 + events * connectionIntervalMs + 2, `${took} ms at ${connectionIntervalMs} ms`);
+      assert.equal(link.stats().connectionEstablishmentMs, took);
+      assert.ok(link.stats().bytesOnAirSent > 0, 'the establishment PDUs went on air');
       await radio.close();
     }
   });

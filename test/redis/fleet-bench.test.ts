@@ -69,8 +69,11 @@ if (REDIS_SKIP !== undefined) {
         assert.ok(r.resumed > 0, 'resumed before the outage');
         assert.equal(r.doubleUse, 0);
         // Every gateway connect (first contacts included) settled within the setup timeout,
-        // in the radio's time and in real time (store waits hold the virtual clock).
-        assert.ok(r.slowestConnectRadioMs <= handshakeTimeoutMs, `radio ${r.slowestConnectRadioMs} ms`);
+        // in the radio's time and in real time (store waits hold the virtual clock). In the
+        // radio's time link establishment (advertising, GATT discovery, CCCD write: about
+        // 0.5 s on LE Coded at 30 ms, more while the gateways' links share their radios)
+        // comes before the setup timeout starts.
+        assert.ok(r.slowestConnectRadioMs <= handshakeTimeoutMs + 2_000, `radio ${r.slowestConnectRadioMs} ms`);
         assert.ok(r.slowestConnectMs <= handshakeTimeoutMs, `real ${r.slowestConnectMs} ms`);
       } finally {
         await Promise.all(stores.map((s) => s.close()));

@@ -76,7 +76,7 @@ export interface FleetBenchReport {
   readonly storeErrors: number;
   /** The longest connect (first contacts and reconnects, every gateway's attempt, from the call until it settled), real ms. */
   readonly slowestConnectMs: number;
-  /** The same in the radio's (virtual) time, ms; `handshakeTimeoutMs` bounds it. */
+  /** The same in the radio's (virtual) time, ms; link establishment plus `handshakeTimeoutMs` bounds it. */
   readonly slowestConnectRadioMs: number;
 }
 
