@@ -40,9 +40,10 @@ describe('renderTimelineSvg', () => {
     assert.match(String(scale.maxBytes), /^[125]0*$/);
     assert.match(String(scale.maxTimeMs), /^[125]0*$/);
     assert.equal(scale.maxPacketBytes, Math.max(...report.steps.flatMap((s) => s.packets.map((p) => p.attBytes))));
-    // The reconnect drawn on the first connect's scale ends far left of it.
+    // The reconnect drawn on the first connect's scale ends well left of it (both steps include
+    // the link establishment before their first packet, which a resumption does not shorten).
     const lastX = (svg: string): number => Math.max(...[...svg.matchAll(/<rect class="packet[^>]* x="([\d.]+)"/g)].map((m) => Number(m[1])));
-    assert.ok(lastX(renderTimelineSvg(report.steps[1], scale)) < lastX(renderTimelineSvg(first, scale)) / 3);
+    assert.ok(lastX(renderTimelineSvg(report.steps[1], scale)) < lastX(renderTimelineSvg(first, scale)) / 2);
   });
 
   it('escapes the step name and stays inside the plot for out-of-scale values', () => {
