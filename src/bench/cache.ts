@@ -156,6 +156,11 @@ class SessionSource {
     this.#nowMs = nowMs;
   }
 
+  /** Every session, made as it is read. */
+  *all(): Generator<StoredSession> {
+    for (let i = 0; i < this.n; i++) yield this.at(i);
+  }
+
   at(i: number): StoredSession {
     const p = this.#pool;
     const o = i * PER_SESSION;
@@ -208,17 +213,9 @@ async function benchV2(dir: string, sessions: SessionSource, progress: (l: strin
   let store = await FileSessionStore.open(openOpts);
   let mon = stallMonitor();
   const t0 = performance.now();
-  const waves: Promise<unknown>[] = [];
-  for (let i = 0; i < n; i += PUT_WAVE) {
-    const wave: Promise<void>[] = [];
-    for (let j = i; j < Math.min(n, i + PUT_WAVE); j++) wave.push(store.put(sessions.at(j)));
-    waves.push(Promise.all(wave));
-    // At most MAX_WAVES_IN_FLIGHT waves pending (a bounded queue, as an application would keep).
-    if (waves.length >= MAX_WAVES_IN_FLIGHT) await waves.shift();
-    // The caller yields between waves, as an application does; the store batches what is pending.
-    else await new Promise((r) => setImmediate(r));
-  }
-  await Promise.all(waves);
+  // The public bulk path: `putMany` over a generator (the sessions are made as they are read).
+  const put = await store.putMany(sessions.all());
+  if (put !== n) throw new Error(`v2: putMany put ${put} of ${n} entries`);
   const saveMs = performance.now() - t0;
   const saveStall = mon.stop();
   const bytesPerEntry = (await stat(path)).size / n;
