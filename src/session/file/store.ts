@@ -248,10 +248,11 @@ export class FileSessionStore implements SessionStore {
       let count = 0;
       let sliceStart = performance.now();
       const flush = async (): Promise<void> => {
+        const n = chunk.count;
         const p = this.#writes.putChunk(chunk);
         p.catch((err: unknown) => failures.push(err));
         writes.push(p);
-        count += chunk.count;
+        count += n;
         chunk = new BulkChunk(BULK_CHUNK);
         // A bounded number of chunks in flight (the writer batches what is queued).
         if (writes.length >= 4) await writes.shift()!.catch(() => undefined);

@@ -155,7 +155,7 @@ export class StoreWrites {
     for (let k = 0; k < ix.rowLimit && seen < EVICTION_SAMPLE; k++) {
       const r = this.#evictCursor;
       this.#evictCursor = (this.#evictCursor + 1) % ix.rowLimit;
-      if (!ix.isLive(r) || this.#core.hasPending(r)) continue;
+      if (!ix.isLive(r)) continue;
       seen++;
       if (best < 0 || ix.lastActiveMs(r) < ix.lastActiveMs(best)) best = r;
     }
