@@ -214,7 +214,7 @@ async function benchV2(dir: string, sessions: SessionSource, progress: (l: strin
   let mon = stallMonitor();
   const t0 = performance.now();
   // The public bulk path: `putMany` over a generator (the sessions are made as they are read).
-  const put = await store.putMany(sessions.all());
+  const put = await store.putMany(sessions.all(), { timeoutMs: 3_600_000 });
   if (put !== n) throw new Error(`v2: putMany put ${put} of ${n} entries`);
   const saveMs = performance.now() - t0;
   const saveStall = mon.stop();

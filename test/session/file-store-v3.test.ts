@@ -112,6 +112,25 @@ describe('FileSessionStore: putMany', () => {
       await assert.rejects(s.putMany([ok]), (e: unknown) => isPqbleError(e) && e.code === 'PQBLE_ERR_STORE_CLOSED');
     }));
 
+  it('a putMany that times out rejects with PQBLE_ERR_STORE_TIMEOUT and stops reading its sessions', () =>
+    withStore(async ({ open }) => {
+      const s = await open();
+      let read = 0;
+      async function* slow(): AsyncGenerator<StoredSession> {
+        for (let i = 0; i < 1000; i++) {
+          read++;
+          await new Promise((r) => setTimeout(r, 2));
+          yield randomSession();
+        }
+      }
+      await assert.rejects(s.putMany(slow(), { timeoutMs: 60 }), (e: unknown) => isPqbleError(e) && e.code === 'PQBLE_ERR_STORE_TIMEOUT');
+      await new Promise((r) => setTimeout(r, 100));
+      const seen = read;
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(seen < 1000 && read === seen, `read ${read} of 1000 sessions`);
+      await s.close();
+    }));
+
   it('beyond maxEntries, puts and bulk puts evict and count it in counters.evictions (as the memory store)', () =>
     withStore(async ({ open }) => {
       const s = await open({ maxEntries: 10 });

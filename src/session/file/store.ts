@@ -235,12 +235,22 @@ export class FileSessionStore implements SessionStore {
    * put, once all are durable. The iterable may be async; it is read as the store goes
    * (at most a few chunks are held at once). A malformed session rejects the call
    * (`TypeError`/`RangeError`, naming its position) after the sessions before it were
-   * handed to the writer; they may be durable.
+   * handed to the writer; they may be durable. The call's timeout (default the store's
+   * `timeoutMs`, 10 s) covers the whole call: give a large import a larger one. Once it
+   * passes (or the signal aborts) the call rejects, no more sessions are read, and the
+   * chunks already queued are still written.
    */
   putMany(sessions: Iterable<StoredSession> | AsyncIterable<StoredSession>, options?: StoreCallOptions): Promise<number> {
     if (typeof sessions !== 'object' || sessions === null || (!(Symbol.iterator in sessions) && !(Symbol.asyncIterator in sessions))) {
       return Promise.reject(new TypeError('sessions must be an iterable or async iterable of sessions'));
     }
+    let limits: { signal: AbortSignal | undefined; timeoutMs: number };
+    try {
+      limits = checkCallOptions(options, this.#timeoutMs);
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
+    const deadline = performance.now() + limits.timeoutMs;
     return this.#call('putMany', options, async () => {
       const writes: Promise<void>[] = [];
       const failures: unknown[] = [];
@@ -264,6 +274,8 @@ export class FileSessionStore implements SessionStore {
           sliceStart = performance.now();
         }
         if (this.#closed) throw storeClosed('putMany');
+        // The call has been rejected (timed out or aborted): stop reading the sessions.
+        if (limits.signal?.aborted === true || performance.now() > deadline) throw new StoreError('PQBLE_ERR_STORE_TIMEOUT', 'putMany stopped: its call timed out or was aborted');
       };
       try {
         if (Symbol.iterator in sessions) {
