@@ -59,7 +59,7 @@ describe('FileSessionStore: putMany', () => {
       let s = await open();
       assert.equal(await s.putMany(sessions.slice(0, 3000)), 3000);
       async function* more(): AsyncGenerator<StoredSession> {
-        for (const x of sessions.slice(3000)) yield x;
+        for (const x of sessions.slice(3000)) yield await Promise.resolve(x);
       }
       assert.equal(await s.putMany(more()), 2000);
       assert.equal(await s.size(), 5000);
