@@ -216,6 +216,51 @@ describe('FileSessionStore: crash safety of bulk puts', () => {
     }));
 });
 
+describe('FileSessionStore: compaction under load', () => {
+  it('calls made while a compaction copies, catches up and points the rows at the new file all land, before and after a reopen', { timeout: 120_000 }, () =>
+    withStore(async ({ open }) => {
+      const s = await open();
+      const model = new Map<string, StoredSession>();
+      const bulk = Array.from({ length: 20_000 }, () => randomSession());
+      await s.putMany(bulk);
+      for (const x of bulk) model.set(x.peerFingerprint, x);
+      let compacting = true;
+      const done = s.compact().finally(() => {
+        compacting = false;
+      });
+      let i = 0;
+      let calls = 0;
+      while (compacting || calls < 50) {
+        const x = bulk[(i * 7919) % bulk.length];
+        i++;
+        calls++;
+        const m = model.get(x.peerFingerprint);
+        if (i % 5 === 0) {
+          if (m !== undefined) {
+            assert.equal(await s.delete(x.peerFingerprint), true);
+            model.delete(x.peerFingerprint);
+          }
+        } else if (i % 5 === 1) {
+          const y = randomSession();
+          await s.put(y);
+          model.set(y.peerFingerprint, y);
+        } else if (m?.inbound !== undefined) {
+          const next = { secret: randomBytes(32), ticketId: randomBytes(16) };
+          assert.equal(await s.consumeInbound(m.peerFingerprint, m.inbound.ticketId, next, UPDATE), true);
+          model.set(m.peerFingerprint, { ...m, deviceId: UPDATE.deviceId, lastActiveMs: Math.max(m.lastActiveMs, UPDATE.lastActiveMs), inbound: next });
+        }
+        if (m !== undefined && model.has(m.peerFingerprint)) assert.deepEqual(view(await s.get(m.peerFingerprint)), view(model.get(m.peerFingerprint)));
+      }
+      await done;
+      const expected = sorted([...model.values()]);
+      assert.deepEqual(await state(s), expected);
+      await s.close();
+      const t = await open();
+      assert.deepEqual(await state(t), expected);
+      await t.close();
+    }));
+});
+
 describe('FileSessionStore: format version 3', () => {
   it('a version-2 file (the golden file) is rewritten as version 3 when opened for writing, with the same state', async () => {
     const { dir, cleanup } = await tempDir();

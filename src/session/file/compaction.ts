@@ -17,6 +17,7 @@ import { syncDir } from '../../util/fs.js';
 import type { GroupCommit } from './commit.js';
 import { blockCache, dropBlockCache, type BlockCache, type Segment, type StoreCore } from './core.js';
 import { writeBlocks, writeValueRecord } from './encode.js';
+import { ROW_GEN } from './row-index.js';
 import { BLOCK_MAX_ENTRIES, CONSUMED_RECORD_BYTES, REC, DELETE_RECORD_BYTES, FILE_HEADER_BYTES, SALT_BYTES, encodeFileHeader, writeConsumedRecord, writeDeleteRecord, writeSegmentRecord } from './format.js';
 import { SLICE_MS, ioError, yieldToLoop } from './journal.js';
 import { FileMirror } from './mirror.js';
@@ -122,34 +123,47 @@ function writeExtras(core: StoreCore, w: RecordWriter): void {
 }
 
 /**
- * Points every row at its place in the snapshot just renamed into place, and the store at
- * the new file. Rows not live but still referenced (the previous states that queued
+ * Points the store at the snapshot just renamed into place (new writes go there, tagged
+ * with the next generation), then every row at its place in it, in slices (`slices`) or at
+ * once. Until that pass ends, rows of the old generation are still read from the old
+ * file's mirror. Rows not live but still referenced (the previous states that queued
  * changes would restore if their write fails) keep their secrets in memory.
  */
-function switchTo(core: StoreCore, commit: GroupCommit, snap: Snapshot): void {
+async function switchTo(core: StoreCore, commit: GroupCommit, snap: Snapshot, slices: boolean): Promise<void> {
   const ix = core.index;
-  for (let r = 0; r < ix.rowLimit; r++) {
-    if (ix.isLive(r)) {
-      const at = snap.placed.get(r);
-      if (at >= 0) {
-        ix.setLocation(r, REC.block, at, snap.placed.sub[r]);
-        core.dropPending(r);
-      } else if (!core.hasPending(r)) {
-        core.warn(`pqble: session store ${core.path}: an entry could not be carried over by compaction; dropped it`, { path: core.path });
-        ix.unlink(r);
-      }
-    } else if (ix.loc(r) >= 0 && !core.hasPending(r)) {
-      const body = core.bodyOf(r);
-      if (body !== undefined) {
-        core.setPendingFrom(r, body, 0);
-        wipe(body);
-      }
-    }
-  }
+  core.previous = { mirror: core.mirror, segments: core.segments };
+  const oldGen = ix.gen;
+  ix.gen ^= ROW_GEN;
   core.mirror = snap.mirror;
   core.segments = [snap.segment];
   commit.segment = snap.segment;
   commit.needSegment = false;
+  let sliceStart = performance.now();
+  for (let r = 0; r < ix.rowLimit; r++) {
+    if (ix.rowGen(r) === oldGen) {
+      if (ix.isLive(r)) {
+        const at = snap.placed.get(r);
+        if (at >= 0) {
+          ix.setLocation(r, REC.block, at, snap.placed.sub[r]);
+          core.dropPending(r);
+        } else if (!core.hasPending(r)) {
+          core.warn(`pqble: session store ${core.path}: an entry could not be carried over by compaction; dropped it`, { path: core.path });
+          ix.unlink(r);
+        }
+      } else if (ix.loc(r) >= 0 && !core.hasPending(r)) {
+        const body = core.bodyOf(r);
+        if (body !== undefined) {
+          core.setPendingFrom(r, body, 0);
+          wipe(body);
+        }
+      }
+    }
+    if (slices && (r & 1023) === 1023 && performance.now() - sliceStart > SLICE_MS) {
+      await yieldToLoop();
+      sliceStart = performance.now();
+    }
+  }
+  core.previous = undefined;
 }
 
 /** A running compaction. */
@@ -196,12 +210,15 @@ export async function compactStore(core: StoreCore, commit: GroupCommit, state: 
     writeExtras(core, w);
     await snap.flush();
     await fh.sync();
-    // 3. Switch.
+    // 3. Switch: new writes go to the new file from here on; the rows follow in slices.
     await rename(tmp, core.path);
     await syncDir(dirname(core.path));
-    switchTo(core, commit, snap);
     const old = core.journal.replace(fh, snap.size);
     fh = undefined;
+    const switching = switchTo(core, commit, snap, true);
+    commit.resume();
+    paused = false;
+    await switching;
     await old.close().catch(() => undefined);
   } catch (err) {
     await fh?.close().catch(() => undefined);
@@ -222,6 +239,6 @@ export async function compactStore(core: StoreCore, commit: GroupCommit, state: 
 export async function writeInitialFile(core: StoreCore, commit: GroupCommit, fh: FileHandle): Promise<number> {
   const snap = await writeSnapshot(core, fh, () => false, true);
   await snap.flush();
-  switchTo(core, commit, snap);
+  await switchTo(core, commit, snap, false);
   return snap.size;
 }

@@ -60,6 +60,11 @@ export class StoreCore {
   mirror = new FileMirror();
   /** Segments by start offset, ascending. */
   segments: Segment[] = [];
+  /**
+   * While a compaction points the rows at the new file (in slices): the old file's mirror
+   * and segments, for rows whose generation is not the index's current one.
+   */
+  previous: { readonly mirror: FileMirror; readonly segments: Segment[] } | undefined;
   readonly values = new Map<string, Uint8Array>();
   /** Bodies (`deviceId(6) || outbound(32) || inboundSecret(32)`) of rows whose record is not in the mirror yet. */
   readonly bodies = new PendingBodies();
@@ -83,9 +88,9 @@ export class StoreCore {
     }
   }
 
-  /** The segment an offset belongs to. */
-  segmentAt(offset: number): Segment {
-    const s = this.segments;
+  /** The segment an offset belongs to (in `segments`, default the current file's). */
+  segmentAt(offset: number, segments: Segment[] = this.segments): Segment {
+    const s = segments;
     let lo = 0;
     let hi = s.length - 1;
     while (lo < hi) {
@@ -195,13 +200,16 @@ export class StoreCore {
     const loc = this.index.loc(row);
     let ok = false;
     if (loc >= 0) {
-      const seg = this.segmentAt(loc);
-      const { chunk, pos } = this.mirror.locate(loc);
+      // A row of the previous file after its mirror is gone cannot be read: it counts as
+      // not verifying (it cannot happen but for a failed write undone during a compaction).
+      const file = this.index.rowGen(row) === this.index.gen ? this : this.previous;
+      const seg = file === undefined ? undefined : this.segmentAt(loc, file.segments);
+      const { chunk, pos } = file === undefined || seg === undefined ? { chunk: new Uint8Array(0), pos: 0 } : file.mirror.locate(loc);
       if (this.index.type(row) === REC.block) {
         let plain: Uint8Array | undefined;
         if (cache !== undefined && cache.loc === loc) plain = cache.plain;
         else {
-          plain = openBlockRecord(this.crypto, seg.key, loc - seg.start, chunk.subarray(pos));
+          plain = seg === undefined ? undefined : openBlockRecord(this.crypto, seg.key, loc - seg.start, chunk.subarray(pos));
           if (cache !== undefined) {
             dropBlockCache(cache);
             cache.loc = loc;
@@ -216,7 +224,7 @@ export class StoreCore {
         }
       } else {
         const aad = chunk.subarray(pos, pos + ENTRY_AAD_BYTES);
-        const body = openAt(this.crypto, seg.key, loc - seg.start, aad, chunk.subarray(pos + ENTRY_AT.sealed, pos + ENTRY_AT.sealed + ENTRY_SEALED_BYTES));
+        const body = seg === undefined ? undefined : openAt(this.crypto, seg.key, loc - seg.start, aad, chunk.subarray(pos + ENTRY_AT.sealed, pos + ENTRY_AT.sealed + ENTRY_SEALED_BYTES));
         if (body !== undefined && body.length === ENTRY_PLAIN_BYTES) {
           out.set(body, at);
           ok = true;
@@ -274,6 +282,7 @@ export class StoreCore {
     this.values.clear();
     this.index.clear();
     this.mirror = new FileMirror();
+    this.previous = undefined;
     this.keys.wipe();
   }
 }

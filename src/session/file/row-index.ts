@@ -27,6 +27,8 @@ export const ROW_OUTBOUND = 0x01;
 export const ROW_INBOUND = 0x02;
 /** Row flag: the row is the current state of its entry (linked in the tables). */
 export const ROW_LIVE = 0x80;
+/** Row flag: which of two files (generations) the row's location refers to (a compaction switches). */
+export const ROW_GEN = 0x40;
 
 class Page {
   readonly fp = new Uint32Array(PAGE_ROWS * 8);
@@ -95,6 +97,8 @@ export class RowIndex {
   readonly consumed = new Set<string>();
   /** While a compaction runs: blinded fingerprints (latin1) of the entries changed since it started. */
   dirty: Set<string> | undefined;
+  /** The generation ({@link ROW_GEN} or 0) locations set from now on refer to. */
+  gen = 0;
 
   /** Live entries. */
   get size(): number {
@@ -138,7 +142,7 @@ export class RowIndex {
     p.hint[i] = hint >>> 0;
     p.established[i] = establishedMs;
     p.lastActive[i] = lastActiveMs;
-    p.flags[i] = ticket === undefined ? flags & ROW_OUTBOUND : flags & (ROW_OUTBOUND | ROW_INBOUND);
+    p.flags[i] = (ticket === undefined ? flags & ROW_OUTBOUND : flags & (ROW_OUTBOUND | ROW_INBOUND)) | this.gen;
     p.type[i] = type;
     p.loc[i] = loc;
     p.sub[i] = sub;
@@ -189,6 +193,10 @@ export class RowIndex {
   /** {@link ROW_OUTBOUND} | {@link ROW_INBOUND}. */
   flags(row: number): number {
     return this.#pages[row >>> PAGE_SHIFT].flags[row & PAGE_MASK] & (ROW_OUTBOUND | ROW_INBOUND);
+  }
+  /** The generation ({@link ROW_GEN} or 0) of the row's location. */
+  rowGen(row: number): number {
+    return this.#pages[row >>> PAGE_SHIFT].flags[row & PAGE_MASK] & ROW_GEN;
   }
   hasTicket(row: number): boolean {
     return (this.flags(row) & ROW_INBOUND) !== 0;
@@ -252,6 +260,7 @@ export class RowIndex {
     p.type[i] = type;
     p.loc[i] = loc;
     p.sub[i] = sub;
+    p.flags[i] = (p.flags[i] & ~ROW_GEN) | this.gen;
   }
   /** The row's blinded fingerprint (a view: copy to keep). */
   fpKey(row: number): Uint8Array {
