@@ -41,6 +41,8 @@ export class GroupCommit {
   needSegment = true;
   /** The segment appends go to. */
   segment: Segment | undefined;
+  /** The buffer of the last append, reused by the next (it holds only sealed records). */
+  #spare: Buffer | undefined;
   /** Called after every batch (the store checks whether to compact). */
   afterBatch: () => void = () => undefined;
 
@@ -121,7 +123,8 @@ export class GroupCommit {
     }
     const core = this.#core;
     const j = core.journal;
-    const w = new RecordWriter(j.size, this.segment ?? { start: 0, salt: new Uint8Array(16), key: new Uint8Array(32) });
+    const w = new RecordWriter(j.size, this.segment ?? { start: 0, salt: new Uint8Array(16), key: new Uint8Array(32) }, 64 * 1024, this.#spare);
+    this.#spare = undefined;
     try {
       if (this.needSegment || this.segment === undefined) writeNewSegment(core, w);
       let sliceStart = performance.now();
@@ -147,6 +150,7 @@ export class GroupCommit {
       return;
     }
     core.mirror.append(w.bytes());
+    if (w.buf.length <= 4 * 1024 * 1024) this.#spare = w.buf;
     if (w.segment !== this.segment) core.segments.push(w.segment);
     this.segment = w.segment;
     this.needSegment = false;

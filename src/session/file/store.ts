@@ -254,18 +254,19 @@ export class FileSessionStore implements SessionStore {
     return this.#call('putMany', options, async () => {
       const writes: Promise<void>[] = [];
       const failures: unknown[] = [];
-      let chunk = new BulkChunk(BULK_CHUNK);
+      const chunk = new BulkChunk(BULK_CHUNK);
       let count = 0;
       let sliceStart = performance.now();
       const flush = async (): Promise<void> => {
         const n = chunk.count;
+        // putChunk takes everything out of the chunk (and wipes it) before it returns: the
+        // chunk's buffers are reused for the next one.
         const p = this.#writes.putChunk(chunk);
         p.catch((err: unknown) => failures.push(err));
         writes.push(p);
         count += n;
-        chunk = new BulkChunk(BULK_CHUNK);
         // A bounded number of chunks in flight (the writer batches what is queued).
-        if (writes.length >= 4) await writes.shift()!.catch(() => undefined);
+        if (writes.length >= 16) await writes.shift()!.catch(() => undefined);
       };
       const step = async (): Promise<void> => {
         if (chunk.count >= BULK_CHUNK) await flush();

@@ -16,8 +16,9 @@ export class RecordWriter {
   readonly base: number;
   segment: Segment;
 
-  constructor(base: number, segment: Segment, capacity = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(capacity);
+  /** @param spare - a buffer to write into (reused from an earlier append) if it holds `capacity` bytes */
+  constructor(base: number, segment: Segment, capacity = 64 * 1024, spare?: Buffer) {
+    this.buf = spare !== undefined && spare.length >= capacity ? spare : Buffer.allocUnsafe(capacity);
     this.base = base;
     this.segment = segment;
   }

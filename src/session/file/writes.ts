@@ -17,7 +17,7 @@ import { BLOCK_MAX_ENTRIES, DELETE_RECORD_BYTES, ENTRY_PLAIN_BYTES, REC, TOUCH_R
 import { latin1 } from './row-index.js';
 
 /** Sessions a bulk put turns into one queued change (64 entry blocks). */
-export const BULK_CHUNK = 64 * BLOCK_MAX_ENTRIES;
+export const BULK_CHUNK = 16 * BLOCK_MAX_ENTRIES;
 
 /** Rows looked at to choose one to evict (see `maxEntries`). */
 const EVICTION_SAMPLE = 32;
