@@ -34,4 +34,4 @@ export type { SnapshotSessionStore } from './session/snapshot-store.js';
 export { MemorySessionStore, DEFAULT_MEMORY_STORE_TIMEOUT_MS } from './session/memory-store.js';
 export type { MemorySessionStoreOptions } from './session/memory-store.js';
 export { MAX_STORE_VALUE_BYTES, STORE_VALUE_NAME_RE } from './session/store.js';
-export type { SessionStore, StoredSession, InboundSlot, StoreCallOptions, SessionTouch, RatchetUpdate } from './session/store.js';
+export type { SessionStore, StoredSession, InboundSlot, StoreCallOptions, SessionTouch, RatchetUpdate, SessionStoreCounters } from './session/store.js';

@@ -3,16 +3,18 @@
  * version-2 file store (docs/store.md) against the version-1 cache file (docs/cache-file.md)
  * in one run, measured the same way:
  *
- * - `saveMs`: write every entry (v2: one durable `put` per entry, each session made from a
- *   random pool as it is put (no large object set on the heap); {@link PUT_WAVE} issued
- *   per event-loop turn, up to {@link MAX_WAVES_IN_FLIGHT} waves in flight, so group commit
- *   batches them; v1: one `save()` of all);
+ * - `saveMs`: write every entry durably (v2: one `putMany()` over a generator that makes each
+ *   session from a random pool as it is read, so no large object set sits on the heap: the
+ *   public bulk path an importer uses; v1: one `save()` of an array built before the clock
+ *   starts);
  * - `loadMs`: open the file until the first lookup answers (v2: `open()` + `get()`; v1: a new
  *   store, `load()`, and the entries indexed by fingerprint for the lookup);
  * - `maxStallMs`: the largest event-loop stall during the save (and, for v2, a compaction),
  *   measured by a 1 ms interval timer (how late its runs are);
  * - `bytesPerEntry`: file bytes after the save / entries;
- * - `heapBytesPerEntry`: heap growth (after a GC) from before the load to after it / entries;
+ * - `heapBytesPerEntry`: JavaScript heap growth (after a GC) from before the load to after
+ *   it / entries; `memoryBytesPerEntry`: the same for heap plus memory outside it (typed
+ *   arrays, buffers: the v2 index and file mirror live there);
  * - v2 only: `compactMs`, `ratchetMs` (median of durable `consumeInbound` calls) and, for
  *   reference, `fsyncMs` (median of one small write + fdatasync on the same file system).
  *
@@ -32,11 +34,6 @@ import { FileSessionStore } from '../session/file/index.js';
 import type { StoredSession } from '../session/store.js';
 import type { CachedSession } from '../session/types.js';
 
-/** `put` calls issued per event-loop turn in the v2 save (all stay in flight together; group commit batches them). */
-export const PUT_WAVE = 200;
-/** Waves of {@link PUT_WAVE} puts in flight at most. */
-export const MAX_WAVES_IN_FLIGHT = 20;
-
 /** Figures of one store. */
 export interface StoreBenchFigures {
   /** `'v2'` (per-entry journal) or `'v1'` (whole-file JSON). */
@@ -50,6 +47,8 @@ export interface StoreBenchFigures {
   readonly maxStallWallMs: number;
   readonly bytesPerEntry: number;
   readonly heapBytesPerEntry: number;
+  /** Heap plus outside-heap memory (typed arrays, buffers) growth over the load / entries. */
+  readonly memoryBytesPerEntry: number;
   /** v2: a full compaction of the saved file. */
   readonly compactMs?: number;
   /** v2: median durable ratchet (`consumeInbound`), fsync included. */
@@ -90,10 +89,11 @@ function gc(): void {
   gcFn();
 }
 
-function heapUsed(): number {
+function memoryUsed(): { heap: number; all: number } {
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, all: m.heapUsed + m.external };
 }
 
 /**
@@ -156,6 +156,11 @@ class SessionSource {
     this.#nowMs = nowMs;
   }
 
+  /** Every session, made as it is read. */
+  *all(): Generator<StoredSession> {
+    for (let i = 0; i < this.n; i++) yield this.at(i);
+  }
+
   at(i: number): StoredSession {
     const p = this.#pool;
     const o = i * PER_SESSION;
@@ -208,17 +213,9 @@ async function benchV2(dir: string, sessions: SessionSource, progress: (l: strin
   let store = await FileSessionStore.open(openOpts);
   let mon = stallMonitor();
   const t0 = performance.now();
-  const waves: Promise<unknown>[] = [];
-  for (let i = 0; i < n; i += PUT_WAVE) {
-    const wave: Promise<void>[] = [];
-    for (let j = i; j < Math.min(n, i + PUT_WAVE); j++) wave.push(store.put(sessions.at(j)));
-    waves.push(Promise.all(wave));
-    // At most MAX_WAVES_IN_FLIGHT waves pending (a bounded queue, as an application would keep).
-    if (waves.length >= MAX_WAVES_IN_FLIGHT) await waves.shift();
-    // The caller yields between waves, as an application does; the store batches what is pending.
-    else await new Promise((r) => setImmediate(r));
-  }
-  await Promise.all(waves);
+  // The public bulk path: `putMany` over a generator (the sessions are made as they are read).
+  const put = await store.putMany(sessions.all(), { timeoutMs: 3_600_000 });
+  if (put !== n) throw new Error(`v2: putMany put ${put} of ${n} entries`);
   const saveMs = performance.now() - t0;
   const saveStall = mon.stop();
   const bytesPerEntry = (await stat(path)).size / n;
@@ -233,13 +230,15 @@ async function benchV2(dir: string, sessions: SessionSource, progress: (l: strin
   await store.close();
   progress('v2: loading');
   const probe = sessions.at(Math.floor(n / 2));
-  const heap0 = heapUsed();
+  const mem0 = memoryUsed();
   const l0 = performance.now();
   store = await FileSessionStore.open(openOpts);
   const hit = await store.get(probe.peerFingerprint);
   const loadMs = performance.now() - l0;
   if (hit === undefined) throw new Error('v2: the probe entry was not found after load');
-  const heapBytesPerEntry = (heapUsed() - heap0) / n;
+  const mem1 = memoryUsed();
+  const heapBytesPerEntry = (mem1.heap - mem0.heap) / n;
+  const memoryBytesPerEntry = (mem1.all - mem0.all) / n;
   progress('v2: ratchets');
   const ratchets: number[] = [];
   for (let i = 0; i < 21; i++) {
@@ -259,6 +258,7 @@ async function benchV2(dir: string, sessions: SessionSource, progress: (l: strin
     maxStallWallMs: round(maxStallWallMs),
     bytesPerEntry: round(bytesPerEntry, 1),
     heapBytesPerEntry: Math.round(heapBytesPerEntry),
+    memoryBytesPerEntry: Math.round(memoryBytesPerEntry),
     compactMs: round(compactMs),
     ratchetMs: round(median(ratchets), 3),
     fsyncMs: round(await fsyncMs(dir), 3),
@@ -282,7 +282,7 @@ async function benchV1(dir: string, sessions: SessionSource, progress: (l: strin
   cached.length = 0;
   progress('v1: loading');
   const probe = sessions.at(Math.floor(n / 2));
-  const heap0 = heapUsed();
+  const mem0 = memoryUsed();
   const l0 = performance.now();
   const loaded = await new V1Store(opts).load();
   const index = new Map<string, CachedSession>();
@@ -290,13 +290,15 @@ async function benchV1(dir: string, sessions: SessionSource, progress: (l: strin
   const hit = index.get(probe.peerFingerprint);
   const loadMs = performance.now() - l0;
   if (hit === undefined) throw new Error('v1: the probe entry was not found after load');
-  const heapBytesPerEntry = (heapUsed() - heap0) / n;
+  const mem1 = memoryUsed();
+  const heapBytesPerEntry = (mem1.heap - mem0.heap) / n;
+  const memoryBytesPerEntry = (mem1.all - mem0.all) / n;
   index.clear();
-  return { store: 'v1', entries: n, saveMs: round(saveMs), loadMs: round(loadMs), maxStallMs: round(stall.cpu), maxStallWallMs: round(stall.wall), bytesPerEntry: round(bytesPerEntry, 1), heapBytesPerEntry: Math.round(heapBytesPerEntry) };
+  return { store: 'v1', entries: n, saveMs: round(saveMs), loadMs: round(loadMs), maxStallMs: round(stall.cpu), maxStallWallMs: round(stall.wall), bytesPerEntry: round(bytesPerEntry, 1), heapBytesPerEntry: Math.round(heapBytesPerEntry), memoryBytesPerEntry: Math.round(memoryBytesPerEntry) };
 }
 
 function failed(store: 'v1' | 'v2', entries: number, err: unknown): StoreBenchFigures {
-  return { store, entries, saveMs: NaN, loadMs: NaN, maxStallMs: NaN, maxStallWallMs: NaN, bytesPerEntry: NaN, heapBytesPerEntry: NaN, error: err instanceof Error ? err.message : String(err) };
+  return { store, entries, saveMs: NaN, loadMs: NaN, maxStallMs: NaN, maxStallWallMs: NaN, bytesPerEntry: NaN, heapBytesPerEntry: NaN, memoryBytesPerEntry: NaN, error: err instanceof Error ? err.message : String(err) };
 }
 
 /**

@@ -38,5 +38,5 @@ export {
 
 // --- Session store v2 (per-entry seam; docs/store.md) -----------------------------------
 export { MemorySessionStore, DEFAULT_MEMORY_STORE_TIMEOUT_MS, type MemorySessionStoreOptions } from './memory-store.js';
-export type { RatchetUpdate } from './store.js';
+export type { RatchetUpdate, SessionStoreCounters } from './store.js';
 export { MAX_STORE_VALUE_BYTES, STORE_VALUE_NAME_RE } from './store.js';

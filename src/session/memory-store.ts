@@ -9,7 +9,7 @@
 
 import { bytesToHex, checkBytes, equalBytes } from '../bytes.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
-import type { InboundSlot, RatchetUpdate, SessionStore, SessionTouch, StoreCallOptions, StoredSession } from './store.js';
+import type { InboundSlot, RatchetUpdate, SessionStore, SessionStoreCounters, SessionTouch, StoreCallOptions, StoredSession } from './store.js';
 import {
   CONSUMED_TICKETS_REMEMBERED,
   copyOf,
@@ -65,6 +65,12 @@ export class MemorySessionStore implements SessionStore {
   readonly #timeoutMs: number;
   readonly #maxEntries: number;
   #closed = false;
+  #evictions = 0;
+
+  /** {@inheritDoc SessionStore.counters} */
+  get counters(): SessionStoreCounters {
+    return { evictions: this.#evictions };
+  }
 
   /**
    * @param options - see {@link MemorySessionStoreOptions}; unknown keys are rejected
@@ -291,6 +297,7 @@ export class MemorySessionStore implements SessionStore {
       const oldest = this.#byFp.keys().next();
       if (oldest.done === true) break;
       this.#remove(oldest.value);
+      this.#evictions++;
     }
   }
 

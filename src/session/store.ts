@@ -138,6 +138,17 @@ export interface SessionStore {
   listValues(prefix: string, options?: StoreCallOptions): AsyncIterable<readonly [string, Uint8Array]>;
   /** Flushes what is batched and releases the store (its lock, connections, timers). Idempotent. */
   close(): Promise<void>;
+  /**
+   * Running counters of this store instance, if it keeps them (the transport reports
+   * `evictions` in `cacheStats()`): the memory, file and Redis stores do.
+   */
+  readonly counters?: SessionStoreCounters;
+}
+
+/** Counters a {@link SessionStore} may keep (since it was opened). */
+export interface SessionStoreCounters {
+  /** Entries removed to make room for new ones (a capacity such as `maxEntries`). */
+  readonly evictions: number;
 }
 
 /** Largest value {@link SessionStore.putValue} accepts, in bytes. */

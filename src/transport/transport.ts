@@ -533,7 +533,7 @@ export class BleTransport {
       resumptions: c.resumptions,
       fullHandshakes: c.fullHandshakes,
       fallbacks: c.fallbacks,
-      evictions: 0,
+      evictions: this.#keeper.store.counters?.evictions ?? 0,
       expired: k.expired,
       refused: k.refused,
       storeFailures: k.storeFailures,

@@ -5,15 +5,15 @@ import { describe, it } from 'node:test';
 import { runCacheBench } from '../../src/bench/cache.js';
 
 describe('runCacheBench', () => {
-  it('reports both stores from one run, with the version-2 record size of 155 B per entry', async () => {
+  it('reports both stores from one run, with the version-2 entry blocks of 135.7 B per entry', async () => {
     const r = await runCacheBench({ entries: 400 });
     assert.equal(r.entries, 400);
     for (const s of [r.v2, r.v1]) {
       assert.equal(s.error, undefined, s.error);
-      for (const k of ['saveMs', 'loadMs', 'maxStallMs', 'maxStallWallMs', 'bytesPerEntry'] as const) assert.ok(Number.isFinite(s[k]) && s[k] >= 0, `${s.store}.${k} = ${s[k]}`);
+      for (const k of ['saveMs', 'loadMs', 'maxStallMs', 'maxStallWallMs', 'bytesPerEntry', 'memoryBytesPerEntry'] as const) assert.ok(Number.isFinite(s[k]) && s[k] >= 0, `${s.store}.${k} = ${s[k]}`);
     }
-    // 16 B header + 21 B segment + 155 B per entry.
-    assert.equal(r.v2.bytesPerEntry, Math.round(((16 + 21 + 400 * 155) / 400) * 10) / 10);
+    // 16 B header + 21 B segment + 12 full entry blocks (22 + 32 * 135 B) + one of 16 entries (22 + 16 * 135 B).
+    assert.equal(r.v2.bytesPerEntry, Math.round(((16 + 21 + 12 * (22 + 32 * 135) + (22 + 16 * 135)) / 400) * 10) / 10);
     assert.ok(r.v2.bytesPerEntry <= 160);
     assert.ok(r.v1.bytesPerEntry >= 390 && r.v1.bytesPerEntry < 391, String(r.v1.bytesPerEntry));
     assert.ok(Number.isFinite(r.v2.ratchetMs) && Number.isFinite(r.v2.compactMs));

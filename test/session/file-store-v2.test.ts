@@ -457,7 +457,7 @@ describe('FileSessionStore (v2): seal known-answer vector (docs/store.md)', () =
 });
 
 describe('FileSessionStore (v2): golden file', () => {
-  it('opens test/session/fixtures/store-v2-golden.db (written by this format version) with its key', async () => {
+  it('opens test/session/fixtures/store-v2-golden.db (format version 2) with its key', async () => {
     const { dir, cleanup } = await tempDir();
     try {
       const path = join(dir, 'golden.db');

@@ -13,8 +13,10 @@ import { MAX_TIME_MS } from '../validate.js';
 
 /** The first 8 bytes of a version-2 store file: ASCII `PQBSTORE`. */
 export const FILE_MAGIC = new Uint8Array([0x50, 0x51, 0x42, 0x53, 0x54, 0x4f, 0x52, 0x45]);
-/** The format version in byte 8 of the file header. */
-export const STORE_FILE_VERSION = 2;
+/** The format version in byte 8 of the file header this code writes (it reads 2 and 3; 3 adds entry blocks). */
+export const STORE_FILE_VERSION = 3;
+/** The oldest format version read (a version-2 file is rewritten as version 3 when opened for writing). */
+export const OLDEST_STORE_FILE_VERSION = 2;
 /** `magic(8) || version(1) || reserved(3) = 0 || crc32(4)`. */
 export const FILE_HEADER_BYTES = 16;
 
@@ -36,6 +38,8 @@ export const REC = {
   value: 0x40,
   /** Removes a named value. */
   valueDelete: 0x41,
+  /** Version 3: up to {@link BLOCK_MAX_ENTRIES} entries' whole states sealed together (bulk puts, compaction). */
+  block: 0x50,
 } as const;
 
 /** Entry flag: the entry has an outbound secret. */
@@ -78,6 +82,20 @@ export const ENTRY_RECORD_BYTES = ENTRY_AT.sealed + ENTRY_SEALED_BYTES + CRC_BYT
 /** 171 bytes: an entry record with the consumed ticket key before the CRC. */
 export const CONSUME_RECORD_BYTES = ENTRY_RECORD_BYTES + TICKET_KEY_BYTES;
 export const SEGMENT_RECORD_BYTES = 1 + SALT_BYTES + CRC_BYTES;
+/** Most entries in one entry block. */
+export const BLOCK_MAX_ENTRIES = 32;
+/** One entry's header in an entry block: `flags(1) || fpKey(32) || ticketKey(16) || hint(4) || established(6) || lastActive(6)`. */
+export const BLOCK_ENTRY_HEADER_BYTES = 1 + FP_KEY_BYTES + TICKET_KEY_BYTES + DEVICE_HINT_BYTES + 2 * TIME_BYTES;
+/** Offsets inside one entry header of a block (relative to the header). */
+export const BLOCK_AT = { flags: 0, fpKey: 1, ticketKey: 33, deviceHint: 49, established: 53, lastActive: 59 } as const;
+/** Bytes of an entry block of `n` entries: `type || n || n headers || n sealed bodies (70 each) || tag(16) || crc32`. */
+export function blockRecordBytes(n: number): number {
+  return 2 + n * (BLOCK_ENTRY_HEADER_BYTES + ENTRY_PLAIN_BYTES) + TAG_BYTES + CRC_BYTES;
+}
+/** Where the sealed bodies of a block of `n` entries start (the associated data is every byte before). */
+export function blockSealedAt(n: number): number {
+  return 2 + n * BLOCK_ENTRY_HEADER_BYTES;
+}
 export const DELETE_RECORD_BYTES = 1 + FP_KEY_BYTES + CRC_BYTES;
 export const TOUCH_RECORD_BYTES = 1 + FP_KEY_BYTES + TIME_BYTES + CRC_BYTES;
 export const CONSUMED_RECORD_BYTES = 1 + TICKET_KEY_BYTES + CRC_BYTES;
@@ -85,8 +103,8 @@ export const CONSUMED_RECORD_BYTES = 1 + TICKET_KEY_BYTES + CRC_BYTES;
 export const MAX_NAME_BYTES = 128;
 /** Longest value. */
 export const MAX_VALUE_BYTES = 4096;
-/** Longest record (a value record of the largest name and value). */
-export const MAX_RECORD_BYTES = 1 + 1 + MAX_NAME_BYTES + 2 + MAX_VALUE_BYTES + TAG_BYTES + CRC_BYTES;
+/** Longest record (a full entry block; a value record of the largest name and value is shorter). */
+export const MAX_RECORD_BYTES = Math.max(blockRecordBytes(BLOCK_MAX_ENTRIES), 1 + 1 + MAX_NAME_BYTES + 2 + MAX_VALUE_BYTES + TAG_BYTES + CRC_BYTES);
 
 /** A decoded record; byte fields are views into the decoded buffer (copy to keep). */
 export type JournalRecord =
@@ -109,7 +127,14 @@ export type JournalRecord =
   | { readonly type: 'touch'; readonly fpKey: Uint8Array; readonly lastActiveMs: number }
   | { readonly type: 'consumed'; readonly ticketKey: Uint8Array }
   | { readonly type: 'value'; readonly name: string; readonly aad: Uint8Array; readonly sealed: Uint8Array }
-  | { readonly type: 'valueDelete'; readonly name: string };
+  | { readonly type: 'valueDelete'; readonly name: string }
+  | {
+      readonly type: 'block';
+      /** Entries in the block, 1..{@link BLOCK_MAX_ENTRIES}; headers at `2 + i * BLOCK_ENTRY_HEADER_BYTES` of the record. */
+      readonly count: number;
+      /** The record's bytes up to its CRC (headers checked: flags, times in range). */
+      readonly bytes: Uint8Array;
+    };
 
 /** What {@link decodeRecord} found at an offset. */
 export type DecodeResult =
@@ -144,16 +169,21 @@ export function sealCrc(out: Uint8Array, start: number, at: number): number {
   return at + CRC_BYTES;
 }
 
-/** The 16-byte file header. */
-export function encodeFileHeader(): Uint8Array {
+/** The 16-byte file header (of version {@link STORE_FILE_VERSION} unless told). */
+export function encodeFileHeader(version: number = STORE_FILE_VERSION): Uint8Array {
   const out = new Uint8Array(FILE_HEADER_BYTES);
   out.set(FILE_MAGIC, 0);
-  out[8] = STORE_FILE_VERSION;
+  out[8] = version;
   sealCrc(out, 0, 12);
   return out;
 }
 
-/** What the first bytes of a file are. */
+/** The format version of a file whose header {@link classifyFile} accepted as `'v2'`. */
+export function fileVersion(head: Uint8Array): number {
+  return head[8];
+}
+
+/** What the first bytes of a file are (`'v2'`: a per-entry store file, format version 2 or 3). */
 export type FileKind = 'v2' | 'empty' | 'short' | 'foreign' | 'v1-json';
 
 /** Classifies a file by its first bytes (a v1 cache file is JSON text, `{`). */
@@ -165,7 +195,7 @@ export function classifyFile(head: Uint8Array): FileKind {
     return 'short';
   }
   for (let i = 0; i < 8; i++) if (head[i] !== FILE_MAGIC[i]) return 'foreign';
-  if (head[8] !== STORE_FILE_VERSION || head[9] !== 0 || head[10] !== 0 || head[11] !== 0) return 'foreign';
+  if (head[8] < OLDEST_STORE_FILE_VERSION || head[8] > STORE_FILE_VERSION || head[9] !== 0 || head[10] !== 0 || head[11] !== 0) return 'foreign';
   if (readU32(head, 12) !== crcOf(head, 0, 12)) return 'foreign';
   return 'v2';
 }
@@ -210,6 +240,20 @@ export function finishEntryRecord(out: Uint8Array, o: number, consumedKey: Uint8
     at += TICKET_KEY_BYTES;
   }
   return sealCrc(out, o, at);
+}
+
+/**
+ * Writes the header of entry `i` of an entry block of `n` entries starting at `o` (the
+ * caller writes `type` and `n`, seals the bodies, then writes the CRC with {@link sealCrc}).
+ */
+export function writeBlockEntryHeader(out: Uint8Array, o: number, i: number, h: EntryHeader): void {
+  const at = o + 2 + i * BLOCK_ENTRY_HEADER_BYTES;
+  out[at] = h.flags & 0x03;
+  out.set(h.fpKey, at + BLOCK_AT.fpKey);
+  out.set(h.ticketKey, at + BLOCK_AT.ticketKey);
+  writeU32(out, at + BLOCK_AT.deviceHint, h.deviceHint >>> 0);
+  writeU48(out, at + BLOCK_AT.established, h.establishedMs);
+  writeU48(out, at + BLOCK_AT.lastActive, h.lastActiveMs);
 }
 
 /** Writes a delete record. */
@@ -322,6 +366,13 @@ export function decodeRecord(b: Uint8Array, p: number, end: number): DecodeResul
           len = 2 + n + CRC_BYTES;
           break;
         }
+        case REC.block: {
+          if (avail < 2) return SHORT;
+          const n = b[p + 1];
+          if (n < 1 || n > BLOCK_MAX_ENTRIES) return BAD;
+          len = blockRecordBytes(n);
+          break;
+        }
         default:
           return BAD;
       }
@@ -371,6 +422,16 @@ export function decodeRecord(b: Uint8Array, p: number, end: number): DecodeResul
           if (name === undefined) return BAD;
           const headLen = 2 + n + 2;
           record = { type: 'value', name, aad: b.subarray(p, p + headLen), sealed: b.subarray(p + headLen, p + len - CRC_BYTES) };
+          break;
+        }
+        case REC.block: {
+          const n = b[p + 1];
+          for (let i = 0; i < n; i++) {
+            const h = p + 2 + i * BLOCK_ENTRY_HEADER_BYTES;
+            if ((b[h] & 0xfc) !== 0) return BAD;
+            if (readU48(b, h + BLOCK_AT.established) > MAX_TIME_MS || readU48(b, h + BLOCK_AT.lastActive) > MAX_TIME_MS) return BAD;
+          }
+          record = { type: 'block', count: n, bytes: b.subarray(p, p + len - CRC_BYTES) };
           break;
         }
         default: {

@@ -62,7 +62,7 @@ export class StoreKeys {
     wipe(prk, fpKey, ticketKey, hintKey);
   }
 
-  /** The stored form of a fingerprint (32 bytes in, 32 out). */
+  /** The stored form of a fingerprint (32 bytes in, 32 out; or many back to back). */
   fpKey(fingerprint: Uint8Array): Buffer {
     return this.#fp.enc.update(fingerprint);
   }
@@ -72,7 +72,7 @@ export class StoreKeys {
     return this.#fp.dec.update(fpKey);
   }
 
-  /** The stored form of a ticket id (16 bytes in, 16 out). */
+  /** The stored form of a ticket id (16 bytes in, 16 out; or many back to back). */
   ticketKey(ticketId: Uint8Array): Buffer {
     return this.#ticket.enc.update(ticketId);
   }
@@ -88,6 +88,15 @@ export class StoreKeys {
     this.#hintIn.set(deviceId, 0);
     const out = this.#hint.update(this.#hintIn);
     return out.readUInt32BE(0);
+  }
+
+  /**
+   * The hints of many device ids at once: `input` holds 16-byte blocks `deviceId(6) || 0^10`;
+   * the hint of block `i` is the first 4 bytes, big-endian, of output block `i`
+   * (`out.readUInt32BE(16 * i)`).
+   */
+  deviceHintBlocks(input: Uint8Array): Buffer {
+    return this.#hint.update(input);
   }
 
   /** The ChaCha20-Poly1305 key of a segment: HKDF-Expand(HKDF-Extract(salt, sealKey), "pqble store v2 segment", 32). */

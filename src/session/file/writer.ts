@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Segment } from './entry-index.js';
+import type { Segment } from './core.js';
 
 /** Appends records into a growing buffer for one file position. */
 export class RecordWriter {
@@ -15,13 +15,12 @@ export class RecordWriter {
   /** Absolute file offset of `buf[0]`. */
   readonly base: number;
   segment: Segment;
-  segmentStart: number;
 
-  constructor(base: number, segment: Segment, segmentStart: number, capacity = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(capacity);
+  /** @param spare - a buffer to write into (reused from an earlier append) if it holds `capacity` bytes */
+  constructor(base: number, segment: Segment, capacity = 64 * 1024, spare?: Buffer) {
+    this.buf = spare !== undefined && spare.length >= capacity ? spare : Buffer.allocUnsafe(capacity);
     this.base = base;
     this.segment = segment;
-    this.segmentStart = segmentStart;
   }
 
   /** Room for `n` more bytes; returns the offset to write at. */
@@ -29,7 +28,6 @@ export class RecordWriter {
     if (this.len + n > this.buf.length) {
       const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
       this.buf.copy(next, 0, 0, this.len);
-      this.buf.fill(0, 0, this.len);
       this.buf = next;
     }
     const o = this.len;
@@ -37,17 +35,18 @@ export class RecordWriter {
     return o;
   }
 
-  /** The record at buffer offset `o` as a segment offset (its nonce). */
-  segmentOffset(o: number): number {
-    return this.base + o - this.segmentStart;
+  /** The absolute file offset of buffer offset `o`. */
+  fileOffset(o: number): number {
+    return this.base + o;
   }
 
+  /** The record at buffer offset `o` as a segment offset (its nonce). */
+  segmentOffset(o: number): number {
+    return this.base + o - this.segment.start;
+  }
+
+  /** The records written so far (a view). */
   bytes(): Buffer {
     return this.buf.subarray(0, this.len);
   }
-
-  wipe(): void {
-    this.buf.fill(0);
-  }
 }
-

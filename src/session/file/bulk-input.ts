@@ -1,0 +1,115 @@
+/**
+ * Checking the sessions of a bulk put (`FileSessionStore.putMany`, docs/store.md "Bulk
+ * puts") straight into the buffers the store blinds and seals from: the same checks as
+ * `put` (unknown keys, fingerprint, device id, times, secret lengths), but no copy of each
+ * session: the bytes go once into per-chunk buffers.
+ *
+ * @module
+ */
+
+import { checkBytes } from '../../bytes.js';
+import { TICKET_ID_BYTES } from '../store-checks.js';
+import { checkDeviceId, checkTimeMs } from '../validate.js';
+import { ENTRY_PLAIN_BYTES } from './format.js';
+import { ROW_INBOUND, ROW_OUTBOUND } from './row-index.js';
+
+const SESSION_KEYS = new Set(['peerFingerprint', 'deviceId', 'establishedMs', 'lastActiveMs', 'outbound', 'inbound']);
+const INBOUND_KEYS = new Set(['secret', 'ticketId']);
+
+/** The checked sessions of one chunk, as bytes. */
+export class BulkChunk {
+  readonly capacity: number;
+  count = 0;
+  /** 32 bytes per session: the fingerprint. */
+  readonly fingerprints: Buffer;
+  /** 16 bytes per session: the inbound ticket id (zeros without one). */
+  readonly tickets: Buffer;
+  /** 16 bytes per session: `deviceId(6) || 0^10` (the device-hint input). */
+  readonly devices: Buffer;
+  /** 70 bytes per session: `deviceId(6) || outbound(32) || inboundSecret(32)`. */
+  readonly bodies: Buffer;
+  readonly established: Float64Array;
+  readonly lastActive: Float64Array;
+  readonly flags: Uint8Array;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.fingerprints = Buffer.alloc(32 * capacity);
+    this.tickets = Buffer.alloc(16 * capacity);
+    this.devices = Buffer.alloc(16 * capacity);
+    this.bodies = Buffer.alloc(ENTRY_PLAIN_BYTES * capacity);
+    this.established = new Float64Array(capacity);
+    this.lastActive = new Float64Array(capacity);
+    this.flags = new Uint8Array(capacity);
+  }
+
+  /**
+   * Checks `session` (the `position`-th of the call) and appends it.
+   * @throws TypeError / RangeError as `put` would, naming the position
+   */
+  add(session: unknown, position: number): void {
+    if (typeof session !== 'object' || session === null) throw new TypeError(`${label(position)} must be an object`);
+    for (const k in session) if (!SESSION_KEYS.has(k)) throw new TypeError(`${label(position)}: unknown option "${k}" (expected one of: ${[...SESSION_KEYS].join(', ')})`);
+    const s = session as Record<string, unknown>;
+    const i = this.count;
+    const fp = s.peerFingerprint;
+    if (typeof fp !== 'string') throw new TypeError(`${label(position)}.peerFingerprint must be a string`);
+    if (fp.length !== 64 || this.fingerprints.write(fp, 32 * i, 32, 'hex') !== 32) throw new RangeError(`${label(position)}.peerFingerprint must be 64 hex digits (a SHA-256 fingerprint)`);
+    let device: string;
+    try {
+      device = checkDeviceId(s.deviceId, 'deviceId');
+    } catch (err) {
+      throw relabel(err, label(position));
+    }
+    // The unused bytes stay zero: clear() and the constructor zero them, and nothing else writes there.
+    this.devices.write(device, 16 * i, 6, 'hex');
+    const b = ENTRY_PLAIN_BYTES * i;
+    for (let k = 0; k < 6; k++) this.bodies[b + k] = this.devices[16 * i + k];
+    try {
+      this.established[i] = checkTimeMs(s.establishedMs, 'establishedMs');
+      this.lastActive[i] = checkTimeMs(s.lastActiveMs, 'lastActiveMs');
+    } catch (err) {
+      throw relabel(err, label(position));
+    }
+    let flags = 0;
+    if (s.outbound !== undefined) {
+      checkBytes(s.outbound, `${label(position)}.outbound`, 32);
+      const o = s.outbound;
+      for (let k = 0; k < 32; k++) this.bodies[b + 6 + k] = o[k];
+      flags |= ROW_OUTBOUND;
+    }
+    const inbound = s.inbound;
+    if (inbound !== undefined) {
+      if (typeof inbound !== 'object' || inbound === null) throw new TypeError(`${label(position)}.inbound must be an object`);
+      for (const k in inbound) if (!INBOUND_KEYS.has(k)) throw new TypeError(`${label(position)}.inbound: unknown option "${k}" (expected one of: secret, ticketId)`);
+      const { secret, ticketId } = inbound as Record<string, unknown>;
+      checkBytes(secret, `${label(position)}.inbound.secret`, 32);
+      checkBytes(ticketId, `${label(position)}.inbound.ticketId`, TICKET_ID_BYTES);
+      const sec = secret;
+      const tid = ticketId;
+      for (let k = 0; k < 32; k++) this.bodies[b + 38 + k] = sec[k];
+      for (let k = 0; k < 16; k++) this.tickets[16 * i + k] = tid[k];
+      flags |= ROW_INBOUND;
+    }
+    this.flags[i] = flags;
+    this.count++;
+  }
+
+  /** Wipes the secrets and empties the chunk (every byte back to zero). */
+  clear(): void {
+    this.bodies.fill(0);
+    this.tickets.fill(0);
+    this.devices.fill(0);
+    this.count = 0;
+  }
+}
+
+function label(position: number): string {
+  return `sessions[${position}]`;
+}
+
+function relabel(err: unknown, label: string): Error {
+  if (err instanceof RangeError) return new RangeError(`${label}.${err.message}`);
+  if (err instanceof TypeError) return new TypeError(`${label}.${err.message}`);
+  return err instanceof Error ? err : new Error(String(err));
+}
