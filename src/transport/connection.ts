@@ -37,7 +37,7 @@ export interface ConnectionStats {
   readonly setupCpuMs: number;
   /** Round trips the initiator waited for during setup (0 on the responder). */
   readonly setupRoundTrips: number;
-  /** Bytes on air during setup (this side sent / received), link-layer overhead included. */
+  /** Bytes on air during setup (this side sent / received, from the link being ready: link establishment is in `link`), link-layer overhead included. */
   readonly setupBytesOnAirSent: number;
   /** See {@link ConnectionStats.setupBytesOnAirSent}. */
   readonly setupBytesOnAirReceived: number;
