@@ -149,12 +149,8 @@ export async function measureSetup(pair: Pair, profile: RadioCurrentProfile = NR
   const accepted = pair.peripheral.accept();
   meter.reset();
   meter.enter('central');
-  let establishedAt = 0;
   const calledAt = clock.now();
-  const connecting = pair.central.connectToDevice(PERIPHERAL_ID, peerFingerprint === undefined ? {} : { peerFingerprint }).then((c) => {
-    establishedAt = clock.now();
-    return c;
-  });
+  const connecting = pair.central.connectToDevice(PERIPHERAL_ID, peerFingerprint === undefined ? {} : { peerFingerprint });
   const [conn, peer] = await Promise.all([connecting, accepted]);
   const cpu = meter.totals();
   const setup = conn.stats();
@@ -170,7 +166,10 @@ export async function measureSetup(pair: Pair, profile: RadioCurrentProfile = NR
   await conn.receive();
   await conn.close();
   await echo.catch(() => undefined);
-  const linkUpAt = establishedAt - setup.setupMs;
+  // The link was ready for pqble's first message when the radio's establishment ended (the
+  // transport's own setupMs counts from the connectToDevice() call, establishment included).
+  const establishmentMs = establishmentMsOf(c);
+  const linkUpAt = calledAt + establishmentMs;
   return {
     connectionType: conn.connectionType,
     fellBack: setup.fellBack,
@@ -187,7 +186,7 @@ export async function measureSetup(pair: Pair, profile: RadioCurrentProfile = NR
     energyCentral: radioEnergyMicrojoules({ txMs: c.airtimeSentMs, rxMs: c.airtimeReceivedMs }, profile),
     // What the central received, the peripheral sent, and the other way round.
     energyPeripheral: radioEnergyMicrojoules({ txMs: c.airtimeReceivedMs, rxMs: c.airtimeSentMs }, profile),
-    connectionEstablishmentMs: establishmentMsOf(c),
+    connectionEstablishmentMs: establishmentMs,
     reconnectMs: firstMessageAt - calledAt,
   };
 }
