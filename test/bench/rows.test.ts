@@ -12,6 +12,7 @@ import { bestRawPacketBytes, measureGoodput } from '../../src/bench/index.js';
 import { SideCpuMeter, meterEndpoint, meterLink } from '../../src/bench/side-cpu.js';
 import { SimulatedRadio } from '../../src/radio/index.js';
 import { runSweep } from '../../src/bench/sweep.js';
+import { renderSweepChart } from '../../src/cli/bench-sweep.js';
 import { parseHellos } from '../../src/bench/tls/wire.js';
 import type { ScenarioFigures } from '../../src/bench/types.js';
 import type { Link } from '../../src/link/types.js';
@@ -166,6 +167,18 @@ describe('operating point sweep', () => {
     assert.ok(at(100, 247).resumed.timeToFirstMessageMs > at(15, 247).resumed.timeToFirstMessageMs);
     for (const p of report.points) assert.ok(p.resumed.radioEnergyMicrojoules < p.fullHandshake.radioEnergyMicrojoules);
     await assert.rejects(runSweep({ attMtus: [22] }), RangeError);
+    // fixed vs airtime-aware packets: never slower; on LE Coded at 30 ms and MTU 247 one 251-byte PDU fills an event
+    const coded = await runSweep({ phys: ['coded'], connectionIntervalsMs: [30], attMtus: [247], crypto: nobleCrypto });
+    const [c] = coded.points;
+    assert.ok(c.fullHandshake.timeToFirstMessageMs < 0.8 * c.fullHandshakeFixedPackets.timeToFirstMessageMs, `${c.fullHandshake.timeToFirstMessageMs} vs ${c.fullHandshakeFixedPackets.timeToFirstMessageMs}`);
+    for (const p of [...report.points, c]) {
+      assert.ok(p.fullHandshake.timeToFirstMessageMs <= p.fullHandshakeFixedPackets.timeToFirstMessageMs);
+      assert.ok(p.fullHandshake.connectionEstablishmentMs > 0);
+      assert.ok(Math.abs(p.fullHandshake.reconnectMs - p.fullHandshake.connectionEstablishmentMs - p.fullHandshake.timeToFirstMessageMs) < 1e-6);
+    }
+    const svg = renderSweepChart(coded);
+    assert.match(svg, /MTU 247 · full-size/);
+    assert.match(svg, /full-size packets/);
     await assert.rejects(runSweep({ phyz: [] } as never), TypeError);
   });
 });
