@@ -262,6 +262,8 @@ function ratiosOf(scenarios: readonly ScenarioFigures[]): Record<string, number>
   const psk = find('pqble', 'resumed-psk');
   ratios['pqble full / resumed, time to first message'] = full.timeToFirstMessageMs / resumed.timeToFirstMessageMs;
   ratios['pqble full / resumed, bytes on air'] = bytes(full) / bytes(resumed);
+  ratios['pqble full / resumed, whole reconnect'] = full.reconnectMs / resumed.reconnectMs;
+  if (resumed.cachedGatt !== undefined) ratios['pqble full / resumed with cached GATT, whole reconnect'] = full.reconnectMs / resumed.cachedGatt.reconnectMs;
   // Like for like: pqble's psk-dhe against TLS's psk_dhe_ke, pqble's psk against psk_ke.
   const pairs = [
     [resumed, 'resumed-psk_dhe_ke', 'psk-dhe', 'psk_dhe_ke'],
@@ -278,6 +280,7 @@ function ratiosOf(scenarios: readonly ScenarioFigures[]): Record<string, number>
       ratios[`${what}, ATT payload bytes`] = tls.payloadBytes / ours.payloadBytes;
       ratios[`${what}, bytes on air`] = bytes(tls) / bytes(ours);
       ratios[`${what}, time to first message`] = tls.timeToFirstMessageMs / ours.timeToFirstMessageMs;
+      ratios[`${what}, whole reconnect`] = tls.reconnectMs / ours.reconnectMs;
       const energy = (s: ScenarioFigures): number => s.radioEnergyMicrojoules.central + s.radioEnergyMicrojoules.peripheral;
       ratios[`${what}, radio energy`] = energy(tls) / energy(ours);
     }
