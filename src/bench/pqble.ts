@@ -19,7 +19,7 @@ import { SimulatedRadio, type Phy } from '../radio/index.js';
 import { BleTransport } from '../transport/index.js';
 import { NRF52840_DCDC_3V, radioEnergyMicrojoules, type RadioCurrentProfile } from './energy.js';
 import { SideCpuMeter, meterClockTurns, meterEndpoint } from './side-cpu.js';
-import type { ScenarioFigures, ScenarioKind } from './types.js';
+import type { CachedGattFigures, ScenarioFigures, ScenarioKind } from './types.js';
 
 /** Device ids of the two simulated devices. */
 export const CENTRAL_ID = 'c0ffee000001';
@@ -44,6 +44,10 @@ export interface OperatingPoint {
   readonly connectionIntervalMs: number;
   /** ATT MTU both devices offer. Default: the radio's (247). */
   readonly attMtu?: number;
+  /** The radio's `gattCaching`: the central keeps the peripheral's GATT database between connections. Default false (discovery every time). */
+  readonly gattCaching?: boolean;
+  /** The radio's `packetSizing`. Default the radio's (`'airtime'`). */
+  readonly packetSizing?: 'airtime' | 'fixed';
 }
 
 /** What a pair is built with, beyond its identities. */
@@ -72,6 +76,8 @@ export async function makePair(point: OperatingPoint, ids: Sides, extra: PairExt
     connectionIntervalMs: point.connectionIntervalMs,
     seed: 11,
     ...(point.attMtu === undefined ? {} : { attMtu: point.attMtu }),
+    ...(point.gattCaching === undefined ? {} : { gattCaching: point.gattCaching }),
+    ...(point.packetSizing === undefined ? {} : { packetSizing: point.packetSizing }),
   });
   const meter = new SideCpuMeter();
   const restoreClock = meterClockTurns(radio.clock, meter);
@@ -122,6 +128,8 @@ export interface SetupSample {
   readonly energyCentral: number;
   readonly energyPeripheral: number;
   readonly connectionEstablishmentMs: number;
+  /** Simulated ms from the `connectToDevice()` call until the peer held the first application message (link establishment included). */
+  readonly reconnectMs: number;
 }
 
 /** The link-establishment time a radio reports in a link's counters, if it does (else 0). */
@@ -141,11 +149,8 @@ export async function measureSetup(pair: Pair, profile: RadioCurrentProfile = NR
   const accepted = pair.peripheral.accept();
   meter.reset();
   meter.enter('central');
-  let establishedAt = 0;
-  const connecting = pair.central.connectToDevice(PERIPHERAL_ID, peerFingerprint === undefined ? {} : { peerFingerprint }).then((c) => {
-    establishedAt = clock.now();
-    return c;
-  });
+  const calledAt = clock.now();
+  const connecting = pair.central.connectToDevice(PERIPHERAL_ID, peerFingerprint === undefined ? {} : { peerFingerprint });
   const [conn, peer] = await Promise.all([connecting, accepted]);
   const cpu = meter.totals();
   const setup = conn.stats();
@@ -161,7 +166,10 @@ export async function measureSetup(pair: Pair, profile: RadioCurrentProfile = NR
   await conn.receive();
   await conn.close();
   await echo.catch(() => undefined);
-  const linkUpAt = establishedAt - setup.setupMs;
+  // The link was ready for pqble's first message when the radio's establishment ended (the
+  // transport's own setupMs counts from the connectToDevice() call, establishment included).
+  const establishmentMs = establishmentMsOf(c);
+  const linkUpAt = calledAt + establishmentMs;
   return {
     connectionType: conn.connectionType,
     fellBack: setup.fellBack,
@@ -178,7 +186,8 @@ export async function measureSetup(pair: Pair, profile: RadioCurrentProfile = NR
     energyCentral: radioEnergyMicrojoules({ txMs: c.airtimeSentMs, rxMs: c.airtimeReceivedMs }, profile),
     // What the central received, the peripheral sent, and the other way round.
     energyPeripheral: radioEnergyMicrojoules({ txMs: c.airtimeReceivedMs, rxMs: c.airtimeSentMs }, profile),
-    connectionEstablishmentMs: establishmentMsOf(c),
+    connectionEstablishmentMs: establishmentMs,
+    reconnectMs: firstMessageAt - calledAt,
   };
 }
 
@@ -207,10 +216,29 @@ export function pqbleRow(name: string, kind: ScenarioKind, samples: readonly Set
     cpuMsPeripheral: median(samples.map((s) => s.cpuMsPeripheral)),
     cpuSamples: samples.length,
     connectionEstablishmentMs: last.connectionEstablishmentMs,
+    reconnectMs: last.reconnectMs,
+    gattDatabase: 'discovered',
     airtimeToPeripheralMs: last.airtimeToPeripheralMs,
     airtimeToCentralMs: last.airtimeToCentralMs,
     radioEnergyMicrojoules: { central: last.energyCentral, peripheral: last.energyPeripheral },
   };
+}
+
+/**
+ * The same resumption on a radio whose central caches the peripheral's GATT database
+ * (`gattCaching`): a full handshake (which discovers it), one resumption to warm up, then the
+ * measured one, whose link establishment reads only the Database Hash.
+ */
+async function cachedGattReconnect(point: OperatingPoint, ids: Sides, extra: PairExtras, profile: RadioCurrentProfile): Promise<CachedGattFigures> {
+  const pair = await makePair({ ...point, gattCaching: true }, ids, extra);
+  try {
+    await measureSetup(pair, profile);
+    await measureSetup(pair, profile);
+    const s = expect(await measureSetup(pair, profile), 'resumed');
+    return { connectionEstablishmentMs: s.connectionEstablishmentMs, reconnectMs: s.reconnectMs, timeToFirstMessageMs: s.timeToFirstMessageMs };
+  } finally {
+    await pair.close();
+  }
 }
 
 function expect(sample: SetupSample, kind: ScenarioKind): SetupSample {
@@ -257,16 +285,18 @@ export async function pqbleScenarios(point: OperatingPoint, samples: number, dir
   await measureSetup(pair, profile);
   await measureSetup(pair, profile);
   const dhePair = pair;
-  out.push(pqbleRow('pqble resumed (psk-dhe, the default)', 'resumed', await many('resumed', () => measureSetup(dhePair, profile))));
+  const dhe = pqbleRow('pqble resumed (psk-dhe, the default)', 'resumed', await many('resumed', () => measureSetup(dhePair, profile)));
   await pair.close();
+  out.push({ ...dhe, cachedGatt: await cachedGattReconnect(point, ids, {}, profile) });
 
   // psk mode (no fresh key exchange), measured the same way.
   pair = await makePair(point, ids, { resumptionMode: 'psk' });
   await measureSetup(pair, profile);
   await measureSetup(pair, profile);
   const pskPair = pair;
-  out.push(pqbleRow('pqble resumed (psk)', 'resumed-psk', await many('resumed-psk', () => measureSetup(pskPair, profile))));
+  const psk = pqbleRow('pqble resumed (psk)', 'resumed-psk', await many('resumed-psk', () => measureSetup(pskPair, profile)));
   await pair.close();
+  out.push({ ...psk, cachedGatt: await cachedGattReconnect(point, ids, { resumptionMode: 'psk' }, profile) });
 
   // Both sides restarted before each: new transports (and radio) from the cold pair's cache files.
   const fromDisk = await many('resumed-from-disk', async () => {

@@ -3,7 +3,9 @@
  * "Operating point sweep"): pqble's full handshake and resumption at every PHY × connection
  * interval × ATT MTU of a grid, on the simulated radio's public options only, so whatever
  * the radio and the transport do with them (fragment sizes, link establishment) shows here.
- * Radio figures only (simulated time, airtime, energy); CPU is in the main benchmark.
+ * The full handshake is also run with full-size packets (`packetSizing: 'fixed'`) beside the
+ * default airtime-aware ones. Radio figures only (simulated time, airtime, energy); CPU is in
+ * the main benchmark.
  *
  * @module
  */
@@ -36,10 +38,12 @@ export interface SweepOptions {
 
 /** One setup at one operating point. */
 export interface SweepSetup {
-  /** Simulated ms from the start of the setup to the peer holding the first application message. */
+  /** Simulated ms from the link being ready to the peer holding the first application message. */
   readonly timeToFirstMessageMs: number;
-  /** Link establishment before the setup, ms (0 while the radio does not report it). */
+  /** Link establishment before the setup (GATT discovered), ms. */
   readonly connectionEstablishmentMs: number;
+  /** From the `connectToDevice()` call to the peer holding the first application message, ms. */
+  readonly reconnectMs: number;
   /** Airtime of the setup, both directions, ms. */
   readonly airtimeMs: number;
   /** Bytes on air, both directions. */
@@ -53,7 +57,10 @@ export interface SweepPoint {
   readonly phy: Phy;
   readonly connectionIntervalMs: number;
   readonly attMtu: number;
+  /** Full handshake with the radio's default airtime-aware packet sizes (`packetSizing: 'airtime'`). */
   readonly fullHandshake: SweepSetup;
+  /** The same full handshake with every packet as large as the ATT MTU allows (`packetSizing: 'fixed'`). */
+  readonly fullHandshakeFixedPackets: SweepSetup;
   /** Resumption in the default psk-dhe mode. */
   readonly resumed: SweepSetup;
 }
@@ -71,6 +78,7 @@ function setup(s: SetupSample): SweepSetup {
   return {
     timeToFirstMessageMs: s.timeToFirstMessageMs,
     connectionEstablishmentMs: s.connectionEstablishmentMs,
+    reconnectMs: s.reconnectMs,
     airtimeMs: s.airtimeMs,
     bytesOnAir: s.bytesOnAirToPeripheral + s.bytesOnAirToCentral,
     radioEnergyMicrojoules: s.energyCentral + s.energyPeripheral,
@@ -103,7 +111,14 @@ export async function runSweep(options: SweepOptions = {}): Promise<SweepReport>
           const full = await measureSetup(pair);
           const resumed = await measureSetup(pair);
           if (full.connectionType !== 'full-handshake' || resumed.connectionType !== 'resumed') throw new Error(`sweep: unexpected setups at ${phy} ${connectionIntervalMs} ms MTU ${attMtu}`);
-          points.push({ phy, connectionIntervalMs, attMtu, fullHandshake: setup(full), resumed: setup(resumed) });
+          const fixedPair = await makePair({ phy, connectionIntervalMs, attMtu, packetSizing: 'fixed' }, ids);
+          try {
+            const fixed = await measureSetup(fixedPair);
+            if (fixed.connectionType !== 'full-handshake') throw new Error(`sweep: unexpected setup at ${phy} ${connectionIntervalMs} ms MTU ${attMtu} (fixed packets)`);
+            points.push({ phy, connectionIntervalMs, attMtu, fullHandshake: setup(full), fullHandshakeFixedPackets: setup(fixed), resumed: setup(resumed) });
+          } finally {
+            await fixedPair.close();
+          }
         } finally {
           await pair.close();
         }

@@ -74,9 +74,20 @@ export interface ScenarioFigures {
   readonly cpuSamples: number;
   /**
    * Simulated ms the radio needed to establish the BLE link before the setup (advertising,
-   * connect request, MTU exchange, GATT discovery); 0 while the radio model does not report it.
+   * connect request, first connection events, MTU exchange, GATT discovery or a cached
+   * database's check, CCCD write), from the link's counters; 0 if the link does not report it.
    */
   readonly connectionEstablishmentMs: number;
+  /**
+   * The whole reconnect: simulated ms from the central's connect call (`connectToDevice()`;
+   * TLS: the link's `connect()`) until the peer held the first application message, so
+   * about `connectionEstablishmentMs + timeToFirstMessageMs`.
+   */
+  readonly reconnectMs: number;
+  /** The GATT assumption of `connectionEstablishmentMs`: `'discovered'` (every connection discovers the database; every row) or `'cached'`. */
+  readonly gattDatabase: 'discovered' | 'cached';
+  /** pqble resumed rows: the same resumption with a cached GATT database (the radio's `gattCaching`). */
+  readonly cachedGatt?: CachedGattFigures;
   /** Airtime of the setup's LL PDUs central -> peripheral, ms (empty PDUs included). */
   readonly airtimeToPeripheralMs: number;
   /** Airtime of the setup's LL PDUs peripheral -> central, ms. */
@@ -85,6 +96,16 @@ export interface ScenarioFigures {
   readonly radioEnergyMicrojoules: RadioEnergy;
   /** TLS rows: what the ClientHello offered and the ServerHello chose. */
   readonly tlsHello?: TlsHelloFacts;
+}
+
+/** A resumption measured once more with the central caching the peripheral's GATT database. */
+export interface CachedGattFigures {
+  /** Link establishment with a cached database (one Database Hash read instead of discovery), ms. */
+  readonly connectionEstablishmentMs: number;
+  /** From `connectToDevice()` until the peer held the first application message, ms. */
+  readonly reconnectMs: number;
+  /** From the link being ready until the peer held the first application message, ms. */
+  readonly timeToFirstMessageMs: number;
 }
 
 /** Airtime of one full handshake on one PHY. */
@@ -99,12 +120,22 @@ export interface PhyFigures {
 export interface GoodputFigures {
   readonly messageBytes: number;
   readonly messages: number;
+  /** ATT MTU of the link. */
+  readonly attMtu: number;
   /** Application bytes per second achieved. */
   readonly goodputBytesPerSecond: number;
-  /** Payload capacity of the link (ATT payload bytes per second with no security or framing). */
+  /**
+   * Payload capacity of the link: raw ATT values (no security, no framing) one way, bytes per
+   * second, with the faster of full-size packets and the best packet size for the link's PHY
+   * and interval ({@link GoodputFigures.linkPacketBytes}).
+   */
   readonly linkPayloadBytesPerSecond: number;
-  /** goodput / capacity, in percent. */
+  /** The packet size (ATT value bytes) of the capacity figure. */
+  readonly linkPacketBytes: number;
+  /** goodput / capacity, in percent (at most 100). */
   readonly percentOfLinkCapacity: number;
+  /** The framing alone (messages fragmented, no record, no crypto) with each continuation header, percent of the same capacity. */
+  readonly framingOnlyPercent: { readonly compact: number; readonly sequence16: number };
 }
 
 /** The session cache alone at N entries. */
@@ -134,6 +165,8 @@ export interface BenchReport {
   readonly scenarios: readonly ScenarioFigures[];
   readonly phys: readonly PhyFigures[];
   readonly goodput: GoodputFigures | undefined;
+  /** The same goodput at ATT MTU 23 (the BLE minimum), where the framing's headers weigh most. */
+  readonly goodputSmallMtu?: GoodputFigures | undefined;
   readonly cache: CacheFigures | undefined;
   /** Ratios derived from the scenarios above (same run). */
   readonly ratios: Readonly<Record<string, number>>;

@@ -33,33 +33,45 @@ const HELP: CommandHelp = {
 
 const PHY_COLOR: Readonly<Record<string, string>> = { coded: '#0d9488', '1m': '#2563eb', '2m': '#7c3aed' };
 
-/** The SVG chart of a sweep: one panel per PHY and setup kind, one bar per (interval, MTU). */
+/** Bar colour of the full handshake with full-size packets (`packetSizing: 'fixed'`). */
+const FIXED_COLOR = '#9ca3af';
+
+/**
+ * The SVG chart of a sweep: one panel per PHY and setup kind, one bar per (interval, MTU); in
+ * the full-handshake panels a grey bar with full-size packets under each airtime-aware one.
+ */
 export function renderSweepChart(report: SweepReport): string {
   const phys = [...new Set(report.points.map((p) => p.phy))];
   const panels: BarPanel[] = [];
+  const bar = (p: SweepPoint, value: number, color: string, suffix = ''): BarPanel['bars'][number] => ({
+    label: `${formatMs(p.connectionIntervalMs)} ms · MTU ${p.attMtu}${suffix}`,
+    value,
+    valueText: `${formatMs(value)} ms`,
+    color,
+  });
   for (const [key, title] of [
-    ['fullHandshake', 'full handshake'],
+    ['fullHandshake', 'full handshake, airtime-aware (colour) vs full-size packets (grey)'],
     ['resumed', 'resumption (psk-dhe)'],
   ] as const) {
     for (const phy of phys) {
       const points = report.points.filter((p) => p.phy === phy);
+      const color = PHY_COLOR[phy] ?? '#6b7280';
       panels.push({
-        title: `${phyLabel(phy)}: ${title}, connection setup to first message delivered`,
+        title: `${phyLabel(phy)}: ${title}, link ready to first message`,
         axisLabel: 'milliseconds on the simulated radio',
         tickFormat: (v) => formatInt(v),
-        bars: points.map((p: SweepPoint) => ({
-          label: `${formatMs(p.connectionIntervalMs)} ms · MTU ${p.attMtu}`,
-          value: p[key].timeToFirstMessageMs,
-          valueText: `${formatMs(p[key].timeToFirstMessageMs)} ms`,
-          color: PHY_COLOR[phy] ?? '#6b7280',
-        })),
+        bars: points.flatMap((p: SweepPoint) =>
+          key === 'fullHandshake'
+            ? [bar(p, p.fullHandshake.timeToFirstMessageMs, color), bar(p, p.fullHandshakeFixedPackets.timeToFirstMessageMs, FIXED_COLOR, ' · full-size')]
+            : [bar(p, p.resumed.timeToFirstMessageMs, color)],
+        ),
       });
     }
   }
   return renderBarChart({
     title: 'pqble: setup time by operating point (PHY × connection interval × ATT MTU)',
     subtitle: `Simulated radio, one run, ${report.date.slice(0, 16).replace('T', ' ')} UTC, Node ${report.node}, crypto ${report.cryptoBackend}. Shorter is better.`,
-    legend: phys.map((phy) => ({ label: phyLabel(phy), color: PHY_COLOR[phy] ?? '#6b7280' })),
+    legend: [...phys.map((phy) => ({ label: phyLabel(phy), color: PHY_COLOR[phy] ?? '#6b7280' })), { label: 'full-size packets', color: FIXED_COLOR }],
     panels,
   });
 }
@@ -97,6 +109,7 @@ export async function run(args: readonly string[], context: CliContext): Promise
     formatMs(p.connectionIntervalMs),
     String(p.attMtu),
     formatMs(p.fullHandshake.timeToFirstMessageMs),
+    formatMs(p.fullHandshakeFixedPackets.timeToFirstMessageMs),
     formatMs(p.resumed.timeToFirstMessageMs),
     (p.fullHandshake.timeToFirstMessageMs / p.resumed.timeToFirstMessageMs).toFixed(1),
     formatInt(p.fullHandshake.radioEnergyMicrojoules),
@@ -104,6 +117,8 @@ export async function run(args: readonly string[], context: CliContext): Promise
   ]);
   const lines = [
     'pqble operating point sweep (simulated radio, one run)',
+    'ms from the link being ready to the first message; full-size packets: the full',
+    "handshake with the radio's packetSizing 'fixed' (default: airtime-aware)",
     '',
     ...renderTable(
       [
@@ -111,6 +126,7 @@ export async function run(args: readonly string[], context: CliContext): Promise
         { header: 'interval\nms', align: 'right' },
         { header: 'ATT\nMTU', align: 'right' },
         { header: 'full\nms', align: 'right' },
+        { header: 'full-size\npackets', align: 'right' },
         { header: 'resumed\nms', align: 'right' },
         { header: 'full /\nresumed', align: 'right' },
         { header: 'energy µJ\nfull', align: 'right' },

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { LinkBenchReport } from '../bench/link.js';
 import type { BenchReport, ScenarioFigures, ScenarioGroup, ScenarioKind } from '../bench/types.js';
 import type { Phy } from '../radio/airtime.js';
 import { renderBarChart, type BarPanel } from './chart.js';
@@ -134,6 +135,30 @@ export function renderBenchReport(report: BenchReport, style: Style): string {
     ),
   );
 
+  lines.push('', style.bold('Reconnect from the connect call (ms)'));
+  lines.push(
+    ...sentence(
+      style.dim(
+        'link: the radio establishing the BLE link (advertising, connect request, MTU exchange, GATT discovery every time); setup: until the peer has the first message; ' +
+          'cached GATT: the same resumption when the central keeps the GATT database.',
+      ),
+    ),
+  );
+  lines.push(
+    ...renderTable(
+      [{ header: 'scenario' }, { header: 'link', align: 'right' }, { header: 'setup', align: 'right' }, { header: 'reconnect', align: 'right' }, { header: 'cached GATT', align: 'right' }],
+      report.scenarios.map((s) => [
+        scenarioLabel(s),
+        formatMs(s.connectionEstablishmentMs),
+        formatMs(s.timeToFirstMessageMs),
+        formatMs(s.reconnectMs),
+        s.cachedGatt === undefined ? '–' : formatMs(s.cachedGatt.reconnectMs),
+      ]),
+      style,
+    ),
+  );
+  if (report.link !== undefined) lines.push(...renderLinkRows(report.link, style));
+
   if (report.phys.length > 0) {
     lines.push('', style.bold('Setup airtime by PHY (ms)'));
     lines.push(
@@ -144,12 +169,15 @@ export function renderBenchReport(report: BenchReport, style: Style): string {
       ),
     );
   }
-  if (report.goodput !== undefined) {
-    const g = report.goodput;
+  for (const g of [report.goodput, report.goodputSmallMtu]) {
+    if (g === undefined) continue;
     lines.push(
       '',
-      ...sentence(`${style.bold('Goodput')} of ${formatInt(g.messages)} messages of ${formatBytes(g.messageBytes)}: ${formatBytes(g.goodputBytesPerSecond)}/s, ` +
-        `${g.percentOfLinkCapacity.toFixed(1)}% of the link's payload capacity (${formatBytes(g.linkPayloadBytesPerSecond)}/s)`),
+      ...sentence(
+        `${style.bold('Goodput')} at ATT MTU ${g.attMtu}, ${formatInt(g.messages)} messages of ${formatBytes(g.messageBytes)}: ${formatBytes(g.goodputBytesPerSecond)}/s, ` +
+          `${g.percentOfLinkCapacity.toFixed(1)}% of the link's payload capacity (${formatBytes(g.linkPayloadBytesPerSecond)}/s in ${formatInt(g.linkPacketBytes)}-byte values); ` +
+          `framing alone ${g.framingOnlyPercent.compact.toFixed(1)}% with compact continuation headers, ${g.framingOnlyPercent.sequence16.toFixed(1)}% with 4-byte ones`,
+      ),
     );
   }
   if (report.cache !== undefined) {
@@ -175,6 +203,43 @@ export function renderBenchReport(report: BenchReport, style: Style): string {
     for (const note of report.notes) lines.push(...labelledText('-', 1, note));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The link rows (src/bench/link.ts) as text tables: reconnect with GATT discovery or cache, packet sizes, loss, crowding. */
+export function renderLinkRows(link: LinkBenchReport, style: Style): string[] {
+  const lines: string[] = ['', style.bold(`Link rows: ${phyLabel(link.phy)}, ${formatMs(link.connectionIntervalMs)} ms, from connectToDevice() (ms)`)];
+  lines.push(
+    ...renderTable(
+      [{ header: 'reconnect' }, { header: 'link', align: 'right' }, { header: 'setup', align: 'right' }, { header: 'total', align: 'right' }],
+      link.reconnect.map((r) => [r.name, formatMs(r.connectionEstablishmentMs), formatMs(r.setupMs), formatMs(r.reconnectMs)]),
+      style,
+    ),
+  );
+  lines.push('', style.bold('Full handshake: full-size vs airtime-aware packets (ms after the link is ready)'));
+  lines.push(
+    ...renderTable(
+      [{ header: 'PHY' }, { header: 'interval', align: 'right' }, { header: 'ATT MTU', align: 'right' }, { header: 'full-size', align: 'right' }, { header: 'airtime-aware', align: 'right' }],
+      link.fragmentation.map((f) => [phyLabel(f.phy), `${formatMs(f.connectionIntervalMs)} ms`, String(f.attMtu), formatMs(f.fixedMs), formatMs(f.airtimeAwareMs)]),
+      style,
+    ),
+  );
+  lines.push('', style.bold('Packet loss (cached GATT; resumed: mean of 10)'));
+  lines.push(
+    ...renderTable(
+      [{ header: 'row' }, { header: 'loss', align: 'right' }, { header: 'total ms', align: 'right' }, { header: 'retransmissions', align: 'right' }],
+      link.loss.map((r) => [r.name, `${String(Math.round(r.packetLossRate * 1000) / 10)}%`, formatMs(r.reconnectMs), formatInt(r.retransmissions)]),
+      style,
+    ),
+  );
+  lines.push('', style.bold('Devices resuming to one central at once (cached GATT)'));
+  lines.push(
+    ...renderTable(
+      [{ header: 'devices', align: 'right' }, { header: 'all reconnected ms', align: 'right' }, { header: 'mean per device ms', align: 'right' }, { header: 'events missed', align: 'right' }],
+      link.crowding.map((c) => [String(c.devices), formatMs(c.allReconnectedMs), formatMs(c.meanReconnectMs), formatInt(c.skippedEvents)]),
+      style,
+    ),
+  );
+  return lines;
 }
 
 /** The SVG chart of a benchmark run: reconnect time and bytes on air per scenario. */

@@ -8,9 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import { nobleCrypto } from '../../src/crypto/index.js';
 import { NRF52840_DCDC_3V, radioEnergyMicrojoules } from '../../src/bench/energy.js';
 import { pqbleScenarios } from '../../src/bench/pqble.js';
+import { bestRawPacketBytes, measureGoodput } from '../../src/bench/index.js';
 import { SideCpuMeter, meterEndpoint, meterLink } from '../../src/bench/side-cpu.js';
 import { SimulatedRadio } from '../../src/radio/index.js';
 import { runSweep } from '../../src/bench/sweep.js';
+import { renderSweepChart } from '../../src/cli/bench-sweep.js';
 import { parseHellos } from '../../src/bench/tls/wire.js';
 import type { ScenarioFigures } from '../../src/bench/types.js';
 import type { Link } from '../../src/link/types.js';
@@ -44,6 +46,27 @@ describe('pqble bench rows', () => {
       assert.ok(r.connectionEstablishmentMs >= 0);
       assert.ok(r.radioEnergyMicrojoules.central > 0 && r.radioEnergyMicrojoules.peripheral > 0, `${r.kind} energy`);
     }
+  });
+
+  it('every row carries a non-zero link establishment (GATT discovered) and the whole reconnect = its parts', () => {
+    for (const r of rows) {
+      assert.ok(r.connectionEstablishmentMs > 0, `${r.kind}: establishment ${r.connectionEstablishmentMs}`);
+      assert.equal(r.gattDatabase, 'discovered');
+      // reconnectMs is read off the clock from the connectToDevice() call, not summed
+      assert.ok(Math.abs(r.reconnectMs - (r.connectionEstablishmentMs + r.timeToFirstMessageMs)) < 1e-6, `${r.kind}: ${r.reconnectMs} vs ${r.connectionEstablishmentMs} + ${r.timeToFirstMessageMs}`);
+    }
+  });
+
+  it('the resumed rows also show the reconnect with a cached GATT database: shorter establishment, same setup', () => {
+    for (const kind of ['resumed', 'resumed-psk']) {
+      const r = row(kind);
+      const cached = r.cachedGatt;
+      assert.ok(cached !== undefined, kind);
+      assert.ok(cached.connectionEstablishmentMs > 0 && cached.connectionEstablishmentMs < r.connectionEstablishmentMs, `${kind}: ${cached.connectionEstablishmentMs} < ${r.connectionEstablishmentMs}`);
+      assert.ok(Math.abs(cached.reconnectMs - (cached.connectionEstablishmentMs + cached.timeToFirstMessageMs)) < 1e-6);
+      assert.ok(Math.abs(cached.timeToFirstMessageMs - r.timeToFirstMessageMs) < 1, `${kind}: ${cached.timeToFirstMessageMs} ~ ${r.timeToFirstMessageMs}`);
+    }
+    for (const r of rows.filter((s) => s.kind !== 'resumed' && s.kind !== 'resumed-psk')) assert.equal(r.cachedGatt, undefined, r.kind);
   });
 
   it('energy is TX and RX airtime times the nRF52840 currents at 3 V', () => {
@@ -144,6 +167,18 @@ describe('operating point sweep', () => {
     assert.ok(at(100, 247).resumed.timeToFirstMessageMs > at(15, 247).resumed.timeToFirstMessageMs);
     for (const p of report.points) assert.ok(p.resumed.radioEnergyMicrojoules < p.fullHandshake.radioEnergyMicrojoules);
     await assert.rejects(runSweep({ attMtus: [22] }), RangeError);
+    // fixed vs airtime-aware packets: never slower; on LE Coded at 30 ms and MTU 247 one 251-byte PDU fills an event
+    const coded = await runSweep({ phys: ['coded'], connectionIntervalsMs: [30], attMtus: [247], crypto: nobleCrypto });
+    const [c] = coded.points;
+    assert.ok(c.fullHandshake.timeToFirstMessageMs < 0.8 * c.fullHandshakeFixedPackets.timeToFirstMessageMs, `${c.fullHandshake.timeToFirstMessageMs} vs ${c.fullHandshakeFixedPackets.timeToFirstMessageMs}`);
+    for (const p of [...report.points, c]) {
+      assert.ok(p.fullHandshake.timeToFirstMessageMs <= p.fullHandshakeFixedPackets.timeToFirstMessageMs);
+      assert.ok(p.fullHandshake.connectionEstablishmentMs > 0);
+      assert.ok(Math.abs(p.fullHandshake.reconnectMs - p.fullHandshake.connectionEstablishmentMs - p.fullHandshake.timeToFirstMessageMs) < 1e-6);
+    }
+    const svg = renderSweepChart(coded);
+    assert.match(svg, /MTU 247 · full-size/);
+    assert.match(svg, /full-size packets/);
     await assert.rejects(runSweep({ phyz: [] } as never), TypeError);
   });
 });
@@ -177,5 +212,21 @@ describe('metered links', () => {
     } finally {
       await radio.close();
     }
+  });
+});
+
+describe('goodput against the link capacity', () => {
+  it('the capacity uses the best packet size for the link, so the secure link never exceeds 100 % (LE Coded 30 ms, MTU 247 and 23)', async () => {
+    const big = await measureGoodput({ phy: 'coded', connectionIntervalMs: 30, attMtu: 247 }, 10_240, 2, nobleCrypto);
+    // one 244-byte value fills a 30 ms LE Coded event; 200-byte values fit two
+    assert.equal(big.linkPacketBytes, bestRawPacketBytes({ phy: 'coded', connectionIntervalMs: 30, maxLlPayloadBytes: 251 }, 244, 20_480));
+    assert.ok(big.linkPacketBytes < 244, `${big.linkPacketBytes}`);
+    assert.ok(big.percentOfLinkCapacity > 50 && big.percentOfLinkCapacity <= 100, `${big.percentOfLinkCapacity}`);
+    assert.ok(big.framingOnlyPercent.compact <= 100);
+    const small = await measureGoodput({ phy: 'coded', connectionIntervalMs: 30, attMtu: 23 }, 10_240, 1, nobleCrypto);
+    assert.equal(small.attMtu, 23);
+    assert.ok(small.percentOfLinkCapacity <= 100, `${small.percentOfLinkCapacity}`);
+    // 2-byte compact continuation headers against the 4-byte version-0 ones in 20-byte packets
+    assert.ok(small.framingOnlyPercent.compact > small.framingOnlyPercent.sequence16 + 5, JSON.stringify(small.framingOnlyPercent));
   });
 });

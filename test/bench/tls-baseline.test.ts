@@ -11,6 +11,10 @@ import { pqTlsAvailable, runTlsBaseline } from '../../src/bench/tls/index.js';
 import { countRoundTrips, pqTlsUnsupportedReason } from '../../src/bench/tls/measure.js';
 import { node24PackageName } from '../../src/bench/tls/node24.js';
 import * as fixtures from '../../src/bench/tls/fixtures.js';
+import { LinkDuplex } from '../../src/bench/tls/bridge.js';
+import { airtimePacketPolicy, fragmentMessage } from '../../src/framing/index.js';
+import type { Link } from '../../src/link/types.js';
+import { SimulatedRadio } from '../../src/radio/index.js';
 
 const FIXTURE_DIR = new URL('../../src/bench/tls/fixtures/', import.meta.url);
 
@@ -106,10 +110,59 @@ describe('TLS 1.3 classic baseline over the simulated radio', () => {
     assert.equal(again[2].timeToFirstMessageMs, figures[2].timeToFirstMessageMs);
   });
 
+  it('every row carries a non-zero link establishment and the whole reconnect = establishment + setup and first message', () => {
+    for (const f of figures) {
+      assert.ok(f.connectionEstablishmentMs > 0, `${f.name}: establishment ${f.connectionEstablishmentMs}`);
+      assert.equal(f.gattDatabase, 'discovered');
+      // reconnectMs is read off the clock from the link's connect() call, not summed
+      assert.ok(Math.abs(f.reconnectMs - (f.connectionEstablishmentMs + f.timeToFirstMessageMs)) < 0.01, `${f.name}: ${f.reconnectMs} vs ${f.connectionEstablishmentMs} + ${f.timeToFirstMessageMs}`);
+    }
+  });
+
   it('a faster PHY shortens the time to the first message', async () => {
     const fast = await runTlsBaseline({ samples: 1, phy: '2m', connectionIntervalMs: 7.5 });
     assert.ok(fast[1].timeToFirstMessageMs < figures[1].timeToFirstMessageMs);
     assert.ok(fast[2].timeToFirstMessageMs < figures[2].timeToFirstMessageMs);
+  });
+});
+
+describe('the TLS bridge fragments like the secure channel', () => {
+  const sizesSent = async (packetSizing: 'airtime' | 'fixed'): Promise<{ sizing: string; sizes: number[]; ours: number }> => {
+    const radio = new SimulatedRadio({ phy: 'coded', connectionIntervalMs: 30, attMtu: 247, packetSizing });
+    try {
+      const a = radio.createDevice();
+      const b = radio.createDevice();
+      const accepted = new Promise<Link>((resolve) => b.onIncoming(resolve));
+      const link = await a.connect(b.deviceId);
+      const peer = await accepted;
+      const sizes: number[] = [];
+      let done!: () => void;
+      const arrived = new Promise<void>((resolve) => (done = resolve));
+      const bytes = 6_000;
+      const expected = fragmentMessage(new Uint8Array(bytes), 0, link.maxPayloadBytes, link.timing === undefined ? {} : { packetSize: airtimePacketPolicy(link.timing) });
+      peer.onPacket((p) => {
+        sizes.push(p.length);
+        if (sizes.length === expected.length) done();
+      });
+      const duplex = new LinkDuplex({ link, side: 'client', clock: radio.clock, log: [] });
+      duplex.write(Buffer.alloc(bytes));
+      await arrived;
+      duplex.destroy();
+      const ours = expected.map((p) => p.length);
+      assert.deepEqual(sizes, ours, 'the bridge sends exactly the packets the secure channel would');
+      return { sizing: duplex.packetSizing, sizes, ours: Math.max(...ours) };
+    } finally {
+      await radio.close();
+    }
+  };
+
+  it('airtime-aware packets on a link that tells its timing (LE Coded 30 ms, MTU 247: 200-byte packets, not 244)', async () => {
+    const airtime = await sizesSent('airtime');
+    assert.equal(airtime.sizing, 'airtime');
+    assert.equal(Math.max(...airtime.sizes), 200);
+    const fixed = await sizesSent('fixed');
+    assert.equal(fixed.sizing, 'fixed');
+    assert.equal(Math.max(...fixed.sizes), 244);
   });
 });
 

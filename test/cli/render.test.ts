@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UsageError, parseCommand, parseNumberOption, wrapText } from '../../src/cli/args.js';
+import type { LinkBenchReport } from '../../src/bench/link.js';
 import { referenceScenario, renderBenchChart, renderBenchReport, scenarioLabel } from '../../src/cli/bench-view.js';
 import { escapeXml, niceTicks, renderBarChart } from '../../src/cli/chart.js';
 import { printable } from '../../src/cli/chat.js';
@@ -155,9 +156,43 @@ describe('bench rendering', () => {
     assert.match(text, /^TLS 1\.3 psk_dhe_ke\s+540\s+327\s+2\s+180\s+0\.90\/0\.81\s+7\.9x\s+1\.9x$/m);
     // the energy table: airtime per direction, µJ per side, CPU samples
     assert.match(text, /^pqble resumed\s+3\.6\/3\.3\s+97\/97\s+5$/m);
-    assert.match(text, /Goodput of 20 messages of 10 KB: 11\.4 KB\/s, 88\.4% of the link's\s+payload capacity/);
+    assert.match(text, /Goodput at ATT MTU 247, 20 messages of 10 KB: 11\.4 KB\/s, 88\.4% of the\s+link's\s+payload capacity \(12\.9 KB\/s in 244-byte values\)/);
+    assert.match(text, /framing alone 97\.1% with\s+compact\s+continuation headers, 95\.0% with 4-byte ones/);
+    // the whole reconnect: link establishment, setup and first message, total
+    assert.match(text, /^pqble resumed\s+530\s+95\s+625\s+–$/m);
     assert.match(text, /100,000 entries/);
     assert.match(text, /PQ TLS 1\.3 not measured/);
+  });
+
+  it('prints the link rows: discovery vs cached GATT, packet sizes, loss, crowding; and the cached-GATT resumption', () => {
+    const base = benchFixture();
+    const scenarios = base.scenarios.map((s) => (s.kind === 'resumed' ? { ...s, cachedGatt: { connectionEstablishmentMs: 231, reconnectMs: 326, timeToFirstMessageMs: 95 } } : s));
+    const row = (name: string, link: number, setup: number, retransmissions = 0): LinkBenchReport['reconnect'][number] => ({
+      name,
+      connectionType: name.startsWith('full') ? 'full-handshake' : 'resumed',
+      connectionEstablishmentMs: link,
+      setupMs: setup,
+      reconnectMs: link + setup,
+      airtimeMs: 10,
+      retransmissions,
+    });
+    const link: LinkBenchReport = {
+      phy: 'coded',
+      connectionIntervalMs: 30,
+      reconnect: [row('full, GATT discovery', 529.2, 1051.3), row('resumed, GATT discovery', 530.8, 64.2), row('resumed, cached GATT', 230.8, 64.2)],
+      fragmentation: [{ phy: 'coded', connectionIntervalMs: 30, attMtu: 247, fixedMs: 1621.3, airtimeAwareMs: 1051.3 }],
+      sweep: [],
+      loss: [{ ...row('full, 5 % loss', 230.8, 1499.7, 10), packetLossRate: 0.05 }],
+      crowding: [{ devices: 8, allReconnectedMs: 900.1, meanReconnectMs: 680.5, skippedEvents: 78 }],
+    };
+    const text = renderBenchReport({ ...base, scenarios, link }, plainStyle);
+    for (const line of text.split('\n')) assert.ok([...line].length <= 80, `too long: ${line}`);
+    assert.match(text, /^pqble resumed\s+530\s+95\s+625\s+326$/m);
+    assert.match(text, /^resumed, GATT discovery\s+531\s+64\s+595$/m);
+    assert.match(text, /^resumed, cached GATT\s+231\s+64\s+295$/m);
+    assert.match(text, /^LE Coded 125 kbit\/s\s+30 ms\s+247\s+1,621\s+1,051$/m);
+    assert.match(text, /^full, 5 % loss\s+5%\s+1,731\s+10$/m);
+    assert.match(text, /^\s+8\s+900\s+681\s+78$/m);
   });
 
   it('copes with a report without the reference scenario or optional parts', () => {

@@ -3,7 +3,9 @@
  * every chunk the TLS socket writes becomes one message of our framing (docs/framing.md),
  * cut into ATT-sized packets with `fragmentMessage` and sent with `Link.send`; the peer's
  * {@link Reassembler} puts the message back together and pushes it into its TLS socket.
- * So TLS pays exactly the same fragmentation and airtime model as pqble does.
+ * Packet sizes follow the same rule as pqble's secure channel: airtime-aware
+ * (`airtimePacketPolicy(link.timing)`) when the link tells its radio timing, full-size
+ * otherwise. So TLS pays exactly the same fragmentation and airtime model as pqble does.
  *
  * @module
  */
@@ -11,7 +13,7 @@
 import { Duplex } from 'node:stream';
 import type { Clock } from '../../clock.js';
 import { PqbleError } from '../../errors.js';
-import { MessageIdAllocator, Reassembler, fragmentMessage } from '../../framing/index.js';
+import { MessageIdAllocator, Reassembler, airtimePacketPolicy, fragmentMessage, type FragmentOptions } from '../../framing/index.js';
 import type { Link } from '../../link/types.js';
 
 /** One chunk written by a TLS socket into the bridge. */
@@ -51,6 +53,7 @@ export class LinkDuplex extends Duplex {
   readonly #log: TlsChunkRecord[];
   readonly #ids = new MessageIdAllocator();
   readonly #reassembler: Reassembler;
+  readonly #fragment: FragmentOptions;
   readonly #unsubscribe: (() => void)[] = [];
   #sending: Promise<void> = Promise.resolve();
   #pendingWrites = 0;
@@ -63,12 +66,20 @@ export class LinkDuplex extends Duplex {
     this.#clock = options.clock;
     this.#log = options.log;
     this.#reassembler = new Reassembler({ clock: options.clock });
+    // The secure channel's rule (src/transport/channel.ts), so both sides of the comparison fragment alike.
+    const timing = this.#link.timing;
+    this.#fragment = timing === undefined ? {} : { packetSize: airtimePacketPolicy(timing) };
     this.#unsubscribe.push(
       this.#link.onPacket((packet) => this.#onPacket(packet)),
       this.#link.onClose((reason) => {
         if (!this.destroyed) this.destroy(reason);
       }),
     );
+  }
+
+  /** `'airtime'` if packets are sized by the link's radio timing (as pqble's), `'fixed'` if every packet is as large as the link allows. */
+  get packetSizing(): 'airtime' | 'fixed' {
+    return this.#fragment.packetSize === undefined ? 'fixed' : 'airtime';
   }
 
   /** Writes still being handed to the radio. */
@@ -98,7 +109,7 @@ export class LinkDuplex extends Duplex {
     this.#log.push({ from: this.#side, bytes: bytes.length, atMs: this.#clock.now(), data: bytes.slice() });
     let packets: Uint8Array[];
     try {
-      packets = fragmentMessage(bytes, this.#ids.next(), this.#link.maxPayloadBytes);
+      packets = fragmentMessage(bytes, this.#ids.next(), this.#link.maxPayloadBytes, this.#fragment);
     } catch (err) {
       callback(err instanceof Error ? err : new PqbleError('PQBLE_ERR_INTERNAL', 'fragmentation failed', { cause: err }));
       return;

@@ -111,6 +111,7 @@ function isFigures(value: unknown): value is ScenarioFigures[] {
     'cpuMsPeripheral',
     'cpuSamples',
     'connectionEstablishmentMs',
+    'reconnectMs',
     'airtimeToPeripheralMs',
     'airtimeToCentralMs',
   ];
