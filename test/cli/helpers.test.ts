@@ -1,11 +1,12 @@
 // The dist/ check of helpers.ts (distProblem): tests of the built output fail with one clear
 // message telling to run `npm run build` when dist/ is missing, older than src/, lacks a
-// compiled source, or holds the output of a source that is gone; a fresh build passes.
+// compiled source, or holds the output of a source that is gone; a fresh build passes. And the
+// console capture of runInProcess, which makes a library's console chatter show in the output.
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { distProblem, tempDir } from './helpers.js';
+import { captureConsole, distProblem, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 after(() => tmp.remove());
@@ -52,5 +53,25 @@ describe('distProblem', () => {
       assert.ok(problem.endsWith(': run `npm run build` first'), problem);
       assert.ok(!problem.includes('\n'));
     }
+  });
+});
+
+describe('captureConsole', () => {
+  it('sends console.log/info/debug to stdout and warn/error to stderr, then puts console back', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = console.log;
+    const restore = captureConsole({ write: (t: string) => out.push(t) }, { write: (t: string) => err.push(t) });
+    try {
+      console.log('adapter %s', 'warning', { state: 'poweredOff' });
+      console.info('info');
+      console.error('bad');
+      console.warn('careful');
+    } finally {
+      restore();
+    }
+    assert.equal(console.log, log);
+    assert.deepEqual(out, ["adapter warning { state: 'poweredOff' }\n", 'info\n']);
+    assert.deepEqual(err, ['bad\n', 'careful\n']);
   });
 });

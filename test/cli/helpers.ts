@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { formatWithOptions } from 'node:util';
 import type { BenchReport } from '../../src/bench/types.js';
 import type { CliContext, OutputStream } from '../../src/cli/context.js';
 import { styleFor } from '../../src/cli/format.js';
@@ -154,8 +155,9 @@ export interface InProcessOptions extends RunCliOptions {
  * Runs `pqble ...args` in this process through the dispatcher of src/cli/run.ts with a fake
  * context: stdout and stderr collected (not terminals, so no colour or live lines), the test
  * environment (NO_COLOR set, PQBLE_DEBUG removed, `options.env` on top), `options.input` as
- * stdin. Resolves to the same {@link CliRun} the subprocess gives; rejects if the command has
- * not finished within `timeoutMs` (default 30 s).
+ * stdin, and `console.*` output of the run collected too (see captureConsole). Resolves to
+ * the same {@link CliRun} the subprocess gives; rejects if the command has not finished within
+ * `timeoutMs` (default 30 s).
  */
 export async function runInProcess(args: readonly string[], options: InProcessOptions = {}): Promise<CliRun> {
   const stdout = collector();
@@ -176,12 +178,35 @@ export async function runInProcess(args: readonly string[], options: InProcessOp
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`pqble ${args.join(' ')} did not finish within ${timeoutMs} ms`)), timeoutMs);
   });
+  const restoreConsole = captureConsole(stdout, stderr);
   try {
     const status = await Promise.race([dispatch(args, context), timedOut]);
     return result(status, stdout.text(), stderr.text());
   } finally {
+    restoreConsole();
     clearTimeout(timer);
   }
+}
+
+const CONSOLE_TO_STDOUT = ['log', 'info', 'debug'] as const;
+const CONSOLE_TO_STDERR = ['warn', 'error', 'trace'] as const;
+
+/**
+ * Sends what is printed with `console.*` while a command runs (a radio library's chatter) to
+ * the collected stdout or stderr, where the real process would show it, so a test that wants
+ * clean output still sees such a leak. Returns the function that puts console back as it was.
+ */
+export function captureConsole(stdout: OutputStream, stderr: OutputStream): () => void {
+  const names = [...CONSOLE_TO_STDOUT, ...CONSOLE_TO_STDERR];
+  // The originals are put back as they were (unbound), exactly as console holds them.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const saved = names.map((n) => console[n]);
+  const sink = (stream: OutputStream) => (...parts: unknown[]): void => {
+    stream.write(`${formatWithOptions({ colors: false }, ...parts)}\n`);
+  };
+  for (const n of CONSOLE_TO_STDOUT) console[n] = sink(stdout);
+  for (const n of CONSOLE_TO_STDERR) console[n] = sink(stderr);
+  return () => names.forEach((n, i) => (console[n] = saved[i]!));
 }
 
 /** A fresh temp folder; remove it with the returned function. */
