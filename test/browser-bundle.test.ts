@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { describe, it } from 'node:test';
-import { ROOT, ensureBuilt } from './cli/helpers.js';
+import { ROOT, requireBuilt } from './cli/helpers.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { browser: Record<string, string> };
 
@@ -69,7 +69,7 @@ describe('browser bundle of the root', () => {
   });
 
   it("the built package bundles for the browser through its exports (import 'pqble'), and pqble/node does not", async (t) => {
-    ensureBuilt();
+    requireBuilt();
     const { text, metafile } = await bundle({ stdin: "export * from 'pqble';" });
     assert.deepEqual(nodeImports(metafile), []);
     assert.ok(Object.keys(metafile.inputs).includes('dist/transport/file-store-loader.browser.js'));

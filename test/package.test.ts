@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ROOT, ensureBuilt } from './cli/helpers.js';
+import { ROOT, requireBuilt } from './cli/helpers.js';
 
 interface PackageJson {
   readonly dependencies?: Record<string, string>;
@@ -60,7 +60,7 @@ describe('package.json dependencies', () => {
 describe('npm pack', () => {
   let files: string[] = [];
   before(() => {
-    ensureBuilt();
+    requireBuilt();
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout) as { files: { path: string }[] }[];

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ROOT, ensureBuilt } from './cli/helpers.js';
+import { ROOT, requireBuilt } from './cli/helpers.js';
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -17,7 +17,7 @@ function walk(dir: string): string[] {
   });
 }
 
-before(() => ensureBuilt());
+before(() => requireBuilt());
 
 describe('source maps in dist/', () => {
   it('every .js has a map whose sources are inlined and are the files in src/', () => {

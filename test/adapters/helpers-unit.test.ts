@@ -17,8 +17,8 @@ import { silenceStoppedSocket } from '../../src/adapters/shared-library.js';
 import { LinkError } from '../../src/errors.js';
 import { isDeviceId } from '../../src/link/device-id.js';
 import { delay, rejectsWithCode, waitFor } from './helpers.js';
+import { fuzz } from '../support/fuzz.js';
 
-const RUNS = Number(process.env.PQBLE_FUZZ_RUNS ?? 200);
 
 describe('GATT UUIDs', () => {
   it('are three distinct random (version 4) 128-bit UUIDs', () => {
@@ -46,7 +46,7 @@ describe('device ids of BLE peers', () => {
         assert.equal(deviceIdForBlePeer(id.toUpperCase()), id);
         assert.equal(deviceIdFromAddress(hex.join(':')), id);
       }),
-      { numRuns: RUNS },
+      fuzz(200),
     );
   });
 
@@ -65,7 +65,7 @@ describe('device ids of BLE peers', () => {
         assert.ok(isDeviceId(id));
         assert.equal(deviceIdForBlePeer(s), id);
       }),
-      { numRuns: RUNS },
+      fuzz(200),
     );
   });
 

@@ -1,50 +1,43 @@
-// The built `pqble` tool: global help and version, and the one-line, exit-2 report of every
-// kind of bad command line (docs/cli.md "Conventions").
+// The `pqble` dispatcher driven in process (helpers.ts runInProcess): global help and version,
+// and the one-line, exit-2 report of every kind of bad command line (docs/cli.md "Conventions").
+// The built binary itself is checked by smoke.test.ts.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
-import { CLI, ROOT, ensureBuilt, runCli } from './helpers.js';
-
-before(() => ensureBuilt());
+import { describe, it } from 'node:test';
+import { ROOT, runInProcess } from './helpers.js';
 
 const COMMANDS = ['demo', 'bench', 'sessions', 'identity', 'peripheral', 'central'];
 
 describe('pqble --help / --version', () => {
-  it('lists every command and exits 0', () => {
+  it('lists every command and exits 0', async () => {
     for (const flag of ['--help', '-h', 'help']) {
-      const r = runCli([flag]);
+      const r = await runInProcess([flag]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stderr, '');
       for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'));
     }
   });
 
-  it('prints the package version', () => {
+  it('prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     for (const flag of ['--version', '-V']) {
-      const r = runCli([flag]);
+      const r = await runInProcess([flag]);
       assert.equal(r.status, 0);
       assert.equal(r.stdout, `${pkg.version}\n`);
     }
   });
 
-  it('every command has --help with usage and options, within 80 columns', () => {
+  it('every command has --help with usage and options, within 80 columns', async () => {
     for (const c of COMMANDS) {
-      const r = runCli([c, '--help']);
+      const r = await runInProcess([c, '--help']);
       assert.equal(r.status, 0, `${c}: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`^Usage: pqble ${c}`));
       assert.match(r.stdout, /^Options:$/m);
       assert.match(r.stdout, /--help/);
       for (const line of r.stdout.split('\n')) assert.ok([...line].length <= 80, `${c} --help line too long: ${line}`);
     }
-    assert.equal(runCli(['help', 'demo']).stdout, runCli(['demo', '--help']).stdout);
-  });
-
-  it('the entry point is executable with a node shebang', () => {
-    assert.ok(readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n'));
-    assert.ok(statSync(join(ROOT, 'src/cli/main.ts')).isFile());
-    assert.ok(readFileSync(join(ROOT, 'src/cli/main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n'));
+    assert.equal((await runInProcess(['help', 'demo'])).stdout, (await runInProcess(['demo', '--help'])).stdout);
   });
 });
 
@@ -69,8 +62,8 @@ describe('bad command lines exit 2 with one line on stderr', () => {
     ['bad --name', ['peripheral', '--name', 'x'.repeat(30)], /^pqble: --name must be 1 to 29/],
   ];
   for (const [title, args, message] of cases) {
-    it(title, () => {
-      const r = runCli(args);
+    it(title, async () => {
+      const r = await runInProcess(args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, '');
       assert.equal(r.stderrLines.length, 1, r.stderr);
@@ -78,8 +71,8 @@ describe('bad command lines exit 2 with one line on stderr', () => {
     });
   }
 
-  it('a --json run that fails prints the one-line error on stderr and a JSON error document on stdout', () => {
-    const r = runCli(['sessions', 'list', '--json', '--path', join(ROOT, 'does-not-exist.json')]);
+  it('a --json run that fails prints the one-line error on stderr and a JSON error document on stdout', async () => {
+    const r = await runInProcess(['sessions', 'list', '--json', '--path', join(ROOT, 'does-not-exist.json')]);
     assert.equal(r.status, 1);
     assert.deepEqual(r.stderrLines, [`pqble: no session cache file at ${join(ROOT, 'does-not-exist.json')}`]);
     const doc = JSON.parse(r.stdout) as { error: { code: string; message: string } };
@@ -89,11 +82,11 @@ describe('bad command lines exit 2 with one line on stderr', () => {
     assert.deepEqual(Object.keys(doc.error), ['code', 'message']);
   });
 
-  it('a bad command line under --json: exit 2, code PQBLE_ERR_USAGE; without --json stdout stays empty', () => {
-    const r = runCli(['demo', '--json', '--no-such-option']);
+  it('a bad command line under --json: exit 2, code PQBLE_ERR_USAGE; without --json stdout stays empty', async () => {
+    const r = await runInProcess(['demo', '--json', '--no-such-option']);
     assert.equal(r.status, 2);
     assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'PQBLE_ERR_USAGE');
-    const plain = runCli(['demo', '--no-such-option']);
+    const plain = await runInProcess(['demo', '--no-such-option']);
     assert.equal(plain.status, 2);
     assert.equal(plain.stdout, '');
   });

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { CliContext } from '../../src/cli/context.js';
 import { plainStyle } from '../../src/cli/format.js';
-import { runCli as runInProcess } from '../../src/cli/run.js';
-import { CLI, ensureBuilt, runCli } from './helpers.js';
+import { runCli as dispatch } from '../../src/cli/run.js';
+import { CLI, requireBuilt, runInProcess } from './helpers.js';
 
 function context(signal: AbortSignal): { context: CliContext; out: string[]; err: string[] } {
   const out: string[] = [];
@@ -40,12 +40,10 @@ async function waitFor<T>(fn: () => T | undefined, ms = 20_000): Promise<T> {
 }
 
 describe('pqble demo --web', () => {
-  before(() => ensureBuilt());
-
   it('prints the page address, serves the page on 127.0.0.1 and stops with status 0 when aborted', async () => {
     const controller = new AbortController();
     const c = context(controller.signal);
-    const running = runInProcess(['demo', '--web', '--phy', '2m', '--interval-ms', '15'], c.context);
+    const running = dispatch(['demo', '--web', '--phy', '2m', '--interval-ms', '15'], c.context);
     const url = await waitFor(() => c.out.join('').split('\n')[0] || undefined);
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/\?phy=2m&interval-ms=15$/);
     const page = await fetch(url);
@@ -61,15 +59,16 @@ describe('pqble demo --web', () => {
     await assert.rejects(fetch(url), 'the server is closed');
   });
 
-  it('rejects --port without --web, --web with --json or --realtime, and a bad port', () => {
+  it('rejects --port without --web, --web with --json or --realtime, and a bad port', async () => {
     for (const args of [['--port', '8080'], ['--web', '--json'], ['--web', '--realtime'], ['--web', '--port', '65536'], ['--web', '--port', 'x']]) {
-      const r = runCli(['demo', ...args]);
+      const r = await runInProcess(['demo', ...args]);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderrLines.length, 1);
     }
   });
 
   it('the built tool: Ctrl-C (SIGINT) closes the server and exits 0', async () => {
+    requireBuilt();
     const child = spawn(process.execPath, [CLI, 'demo', '--web', '--port', '0'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';

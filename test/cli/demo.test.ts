@@ -1,10 +1,8 @@
-// `pqble demo` through the built tool: the --json document's shape (docs/cli.md), the text
+// `pqble demo` driven in process (helpers.ts runInProcess): the --json document's shape (docs/cli.md), the text
 // table, options reaching the simulated radio, and --realtime progress on stderr.
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
-import { ensureBuilt, runCli } from './helpers.js';
-
-before(() => ensureBuilt());
+import { describe, it } from 'node:test';
+import { runInProcess } from './helpers.js';
 
 interface DemoJson {
   phy: string;
@@ -33,8 +31,8 @@ interface DemoJson {
 const NUMBER_FIELDS = ['bytesOnAirToPeripheral', 'bytesOnAirToCentral', 'setupPayloadBytes', 'roundTrips', 'airtimeMs', 'timeToFirstMessageMs', 'cpuMsCentral', 'cpuMsPeripheral'] as const;
 
 describe('pqble demo', () => {
-  it('--json prints one document of the documented shape', () => {
-    const r = runCli(['demo', '--json']);
+  it('--json prints one document of the documented shape', async () => {
+    const r = await runInProcess(['demo', '--json']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '', 'no progress output when stderr is not a terminal');
     const doc = JSON.parse(r.stdout) as DemoJson;
@@ -67,8 +65,8 @@ describe('pqble demo', () => {
     assert.ok(Math.abs(doc.summary.timeToFirstMessageRatio! - first.timeToFirstMessageMs / reconnect.timeToFirstMessageMs) < 1e-9);
   });
 
-  it('prints the story as a table in 80 columns with the reconnect summary, no colour when piped', () => {
-    const r = runCli(['demo'], { env: { NO_COLOR: '' } });
+  it('prints the story as a table in 80 columns with the reconnect summary, no colour when piped', async () => {
+    const r = await runInProcess(['demo'], { env: { NO_COLOR: '' } });
     assert.equal(r.status, 0, r.stderr);
     for (const line of r.stdout.split('\n')) assert.ok([...line].length <= 80, `too long: ${line}`);
     assert.ok(!r.stdout.includes('\x1b['), 'no ANSI codes when stdout is not a terminal');
@@ -78,8 +76,8 @@ describe('pqble demo', () => {
     assert.match(r.stdout, /reconnect: [\d,]+x fewer bytes on air and [\d.,]+x faster than the first connect/);
   });
 
-  it('passes --phy and --interval-ms to the radio; --realtime reports progress on stderr', () => {
-    const r = runCli(['demo', '--json', '--realtime', '--phy', '2m', '--interval-ms', '7.5']);
+  it('passes --phy and --interval-ms to the radio; --realtime reports progress on stderr', async () => {
+    const r = await runInProcess(['demo', '--json', '--realtime', '--phy', '2m', '--interval-ms', '7.5']);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as DemoJson;
     assert.equal(doc.phy, '2m');

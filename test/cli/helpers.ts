@@ -1,85 +1,96 @@
-// Test helpers for the CLI tests: build dist/ when it is missing or older than src/, run the
-// BUILT tool as a subprocess, temp folders, a benchmark-report fixture, and a small XML
-// well-formedness check for the SVG chart.
+// Test helpers for the CLI tests: the tool driven in process with a fake context (the usual
+// way: fast, no subprocess), the BUILT tool as a subprocess for the few smoke tests that need a
+// real process, the check that dist/ is built and fresh, temp folders, a benchmark-report
+// fixture, and a small XML well-formedness check for the SVG chart.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { formatWithOptions } from 'node:util';
 import type { BenchReport } from '../../src/bench/types.js';
+import type { CliContext, OutputStream } from '../../src/cli/context.js';
+import { styleFor } from '../../src/cli/format.js';
+import { runCli as dispatch } from '../../src/cli/run.js';
 
 /** The repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** The built entry point the tests run. */
+/** The built entry point the smoke tests run. */
 export const CLI = join(ROOT, 'dist/cli/main.js');
 
-function newestMtime(dir: string): number {
-  let newest = 0;
+/** The `.ts` sources under `dir` (relative to `base`, without the extension), skipping `skip`. */
+function sources(dir: string, base: string, skip: string): { rel: string; mtimeMs: number }[] {
+  const out: { rel: string; mtimeMs: number }[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function mtime(path: string): number {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * Removes what tsc emitted for a source that no longer exists (a file moved or deleted since
- * the last build), so a rebuilt dist/ holds what a clean `npm run build` would. The page
- * bundle under dist/web/page comes from a script of its own and is left alone.
- */
-function pruneStaleOutputs(dir: string, rel = ''): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const relPath = rel === '' ? entry.name : `${rel}/${entry.name}`;
-    const path = join(dir, entry.name);
+    const rel = path.slice(base.length + 1);
     if (entry.isDirectory()) {
-      if (relPath !== 'web/page') pruneStaleOutputs(path, relPath);
-      continue;
+      if (rel !== skip) out.push(...sources(path, base, skip));
+    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+      out.push({ rel: rel.slice(0, -'.ts'.length), mtimeMs: statSync(path).mtimeMs });
     }
-    const match = /^(.*)\.(?:js|d\.ts)(?:\.map)?$/.exec(relPath);
-    if (match !== null && !existsSync(join(ROOT, 'src', `${match[1]}.ts`))) rmSync(path, { force: true });
   }
+  return out;
+}
+
+/** The compiled `.js` files under `dir` (relative to `base`, without the extension), skipping `skip`. */
+function outputs(dir: string, base: string, skip: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const rel = path.slice(base.length + 1);
+    if (entry.isDirectory()) {
+      if (rel !== skip) out.push(...outputs(path, base, skip));
+    } else if (entry.name.endsWith('.js')) {
+      out.push(rel.slice(0, -'.js'.length));
+    }
+  }
+  return out;
+}
+
+const BUILD_HINT = 'run `npm run build` first';
+
+/**
+ * Why `root`/dist cannot be used as it is, or undefined if it is built and fresh: no
+ * dist/cli/main.js, a file in src/ changed after the build, a source with no compiled file (new
+ * or moved since), or a compiled file whose source is gone. The page bundle (src/web/page,
+ * dist/web/page) has a build step of its own and is left out. The tests never build: `npm ci`
+ * runs `prepare` (`npm run build`) and `.ci/run` builds before the tests.
+ */
+export function distProblem(root: string = ROOT): string | undefined {
+  const src = join(root, 'src');
+  const dist = join(root, 'dist');
+  let built: number;
+  try {
+    built = statSync(join(dist, 'cli/main.js')).mtimeMs;
+  } catch {
+    return `dist/ is not built (no dist/cli/main.js): ${BUILD_HINT}`;
+  }
+  const inSrc = sources(src, src, 'web/page');
+  const newer = inSrc.find((f) => f.mtimeMs > built);
+  if (newer !== undefined) return `dist/ is older than src/ (src/${newer.rel}.ts changed after the last build): ${BUILD_HINT}`;
+  const inDist = new Set(outputs(dist, dist, 'web/page'));
+  const unbuilt = inSrc.find((f) => !inDist.has(f.rel));
+  if (unbuilt !== undefined) return `dist/ is older than src/ (src/${unbuilt.rel}.ts is not built): ${BUILD_HINT}`;
+  const known = new Set(inSrc.map((f) => f.rel));
+  const orphan = [...inDist].find((rel) => !known.has(rel));
+  if (orphan !== undefined) return `dist/ is older than src/ (dist/${orphan}.js has no source any more): ${BUILD_HINT}`;
+  return undefined;
 }
 
 /**
- * Runs `tsc -p tsconfig.build.json` if dist/cli/main.js is missing or older than any file in
- * src/. Test files run in parallel, so the build holds a lock folder; a waiting process
- * re-checks after the holder is done. Type errors elsewhere do not stop tsc from emitting.
+ * Throws one clear error telling to run `npm run build` if dist/ is missing or older than
+ * src/. Tests of the built output (the smoke tests of the binary, the package, the source maps,
+ * the browser bundle) call it first; it never builds.
  */
-export function ensureBuilt(): void {
-  const lock = join(ROOT, 'dist', '.cli-test-build.lock');
-  mkdirSync(join(ROOT, 'dist'), { recursive: true });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (mtime(CLI) >= newestMtime(join(ROOT, 'src'))) return;
-    try {
-      mkdirSync(lock);
-    } catch {
-      // Another test process is building; a lock older than 2 minutes is stale.
-      if (Date.now() - mtime(lock) > 120_000) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error('timed out waiting for another build of dist/');
-      spawnSync(process.execPath, ['-e', 'setTimeout(() => {}, 200)']);
-      continue;
-    }
-    try {
-      if (mtime(CLI) >= newestMtime(join(ROOT, 'src'))) return;
-      spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, encoding: 'utf8' });
-      if (mtime(CLI) === 0) throw new Error('the build did not produce dist/cli/main.js');
-      pruneStaleOutputs(join(ROOT, 'dist'));
-      return;
-    } finally {
-      rmSync(lock, { recursive: true, force: true });
-    }
-  }
+export function requireBuilt(): void {
+  const problem = distProblem();
+  if (problem !== undefined) throw new Error(problem);
 }
+
+/** @deprecated Old name of {@link requireBuilt} (it no longer builds). */
+export const ensureBuilt = requireBuilt;
 
 /** What one run of the tool gave. */
 export interface CliRun {
@@ -90,28 +101,112 @@ export interface CliRun {
   readonly stderrLines: string[];
 }
 
-/** Options of {@link runCli}. */
+/** Options of {@link runCli} and {@link runInProcess}. */
 export interface RunCliOptions {
-  readonly cwd?: string;
   readonly input?: string;
   readonly env?: Record<string, string>;
   readonly timeoutMs?: number;
 }
 
-/** Runs `node dist/cli/main.js ...args` and collects its output. */
-export function runCli(args: readonly string[], options: RunCliOptions = {}): CliRun {
-  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...options.env };
+/** The environment a test run sees: this one without debug or colour forcing, NO_COLOR set. */
+function testEnv(extra: Record<string, string> | undefined): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...extra };
   delete env.PQBLE_DEBUG;
   delete env.FORCE_COLOR;
+  return env;
+}
+
+function result(status: number | null, stdout: string, stderr: string): CliRun {
+  return { status, stdout, stderr, stderrLines: stderr.split('\n').filter((l) => l !== '') };
+}
+
+/**
+ * Runs the BUILT tool, `node dist/cli/main.js ...args`, as a subprocess and collects its
+ * output. Slow (a process and module loading per call): only for the smoke tests of the real
+ * binary; everything else uses {@link runInProcess}. Call {@link requireBuilt} first.
+ */
+export function runCli(args: readonly string[], options: RunCliOptions = {}): CliRun {
   const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [CLI, ...args], {
-    cwd: options.cwd ?? ROOT,
+    cwd: ROOT,
     input: options.input ?? '',
-    env,
+    env: testEnv(options.env),
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 30_000,
   });
   if (r.error !== undefined) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, stderrLines: r.stderr.split('\n').filter((l) => l !== '') };
+  return result(r.status, r.stdout, r.stderr);
+}
+
+/** A fake output stream (not a terminal) that collects what is written. */
+function collector(): OutputStream & { readonly text: () => string } {
+  const chunks: string[] = [];
+  return { isTTY: false, write: (t: string) => chunks.push(t), text: () => chunks.join('') };
+}
+
+/** Options of {@link runInProcess}. */
+export interface InProcessOptions extends RunCliOptions {
+  /** Aborting it is Ctrl-C for the command. */
+  readonly signal?: AbortSignal;
+  /** The wall clock the command sees (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+/**
+ * Runs `pqble ...args` in this process through the dispatcher of src/cli/run.ts with a fake
+ * context: stdout and stderr collected (not terminals, so no colour or live lines), the test
+ * environment (NO_COLOR set, PQBLE_DEBUG removed, `options.env` on top), `options.input` as
+ * stdin, and `console.*` output of the run collected too (see captureConsole). Resolves to
+ * the same {@link CliRun} the subprocess gives; rejects if the command has not finished within
+ * `timeoutMs` (default 30 s).
+ */
+export async function runInProcess(args: readonly string[], options: InProcessOptions = {}): Promise<CliRun> {
+  const stdout = collector();
+  const stderr = collector();
+  const env = testEnv(options.env);
+  const context: CliContext = {
+    stdout,
+    stderr,
+    stdin: Readable.from(options.input === undefined || options.input === '' ? [] : [options.input]),
+    env,
+    style: styleFor(stdout, env),
+    errStyle: styleFor(stderr, env),
+    signal: options.signal ?? new AbortController().signal,
+    now: options.now ?? (() => Date.now()),
+  };
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`pqble ${args.join(' ')} did not finish within ${timeoutMs} ms`)), timeoutMs);
+  });
+  const restoreConsole = captureConsole(stdout, stderr);
+  try {
+    const status = await Promise.race([dispatch(args, context), timedOut]);
+    return result(status, stdout.text(), stderr.text());
+  } finally {
+    restoreConsole();
+    clearTimeout(timer);
+  }
+}
+
+const CONSOLE_TO_STDOUT = ['log', 'info', 'debug'] as const;
+const CONSOLE_TO_STDERR = ['warn', 'error', 'trace'] as const;
+
+/**
+ * Sends what is printed with `console.*` while a command runs (a radio library's chatter) to
+ * the collected stdout or stderr, where the real process would show it, so a test that wants
+ * clean output still sees such a leak. Returns the function that puts console back as it was.
+ */
+export function captureConsole(stdout: OutputStream, stderr: OutputStream): () => void {
+  const names = [...CONSOLE_TO_STDOUT, ...CONSOLE_TO_STDERR];
+  // The originals are put back as they were (unbound), exactly as console holds them.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const saved = names.map((n) => console[n]);
+  const sink = (stream: OutputStream) => (...parts: unknown[]): void => {
+    stream.write(`${formatWithOptions({ colors: false }, ...parts)}\n`);
+  };
+  for (const n of CONSOLE_TO_STDOUT) console[n] = sink(stdout);
+  for (const n of CONSOLE_TO_STDERR) console[n] = sink(stderr);
+  return () => names.forEach((n, i) => (console[n] = saved[i]!));
 }
 
 /** A fresh temp folder; remove it with the returned function. */

@@ -1,14 +1,13 @@
-// `pqble identity new|show` through the built tool: file mode 0600, no overwrite without
+// `pqble identity new|show` driven in process (test/cli/helpers.ts runInProcess): file mode 0600, no overwrite without
 // --force, the fingerprint shown and the secret never printed.
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { identityFromKeyPair, loadIdentity, saveIdentity } from '../../src/identity/index.js';
-import { ensureBuilt, runCli, tempDir } from './helpers.js';
+import { runInProcess, tempDir } from './helpers.js';
 
 const tmp = tempDir();
-before(() => ensureBuilt());
 after(() => tmp.remove());
 
 interface IdentityDoc {
@@ -26,7 +25,7 @@ describe('pqble identity', () => {
   let fingerprint = '';
 
   it('new creates a 0600 key file (and its folder) and prints the fingerprint', async () => {
-    const r = runCli(['identity', 'new', '--path', path, '--json']);
+    const r = await runInProcess(['identity', 'new', '--path', path, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as IdentityDoc;
     assert.equal(doc.created, true);
@@ -42,12 +41,12 @@ describe('pqble identity', () => {
     fingerprint = doc.fingerprint;
   });
 
-  it('show prints the fingerprint and none of the secret', () => {
+  it('show prints the fingerprint and none of the secret', async () => {
     const file = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
     const secrets = [file.seed, file.secretKey].filter((s): s is string => typeof s === 'string');
     assert.ok(secrets.length > 0);
     for (const args of [['identity', 'show', '--path', path], ['identity', 'show', '--path', path, '--json']]) {
-      const r = runCli(args);
+      const r = await runInProcess(args);
       assert.equal(r.status, 0, r.stderr);
       assert.ok(r.stdout.includes(fingerprint), r.stdout);
       for (const secret of secrets) {
@@ -57,7 +56,7 @@ describe('pqble identity', () => {
       }
       assert.ok(!r.stdout.includes(file.publicKey.slice(0, 40)), 'show prints the fingerprint, not the key');
     }
-    assert.equal((JSON.parse(runCli(['identity', 'show', '--path', path, '--json']).stdout) as IdentityDoc).created, false);
+    assert.equal((JSON.parse((await runInProcess(['identity', 'show', '--path', path, '--json'])).stdout) as IdentityDoc).created, false);
   });
 
   it('show says when a file keeps a secret key instead of a seed, and how to get a seed file', async () => {
@@ -66,35 +65,35 @@ describe('pqble identity', () => {
     const pair = identityFromKeyPair(id.publicKey, id.secretKey);
     assert.ok(pair !== undefined);
     await saveIdentity(bare, pair);
-    const doc = JSON.parse(runCli(['identity', 'show', '--path', bare, '--json']).stdout) as IdentityDoc;
+    const doc = JSON.parse((await runInProcess(['identity', 'show', '--path', bare, '--json'])).stdout) as IdentityDoc;
     assert.equal(doc.secret, 'secret-key');
     assert.equal(doc.fingerprint, fingerprint);
-    const r = runCli(['identity', 'show', '--path', bare]);
+    const r = await runInProcess(['identity', 'show', '--path', bare]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /secret {7}4,032-byte secret key \(no seed\)/);
     assert.match(r.stdout, /pqble identity new/);
-    assert.match(runCli(['identity', 'show', '--path', path]).stdout, /secret {7}32-byte seed/);
+    assert.match((await runInProcess(['identity', 'show', '--path', path])).stdout, /secret {7}32-byte seed/);
   });
 
-  it('new refuses to replace a file without --force, and replaces it with --force', () => {
+  it('new refuses to replace a file without --force, and replaces it with --force', async () => {
     const before = readFileSync(path, 'utf8');
-    const r = runCli(['identity', 'new', '--path', path]);
+    const r = await runInProcess(['identity', 'new', '--path', path]);
     assert.equal(r.status, 1);
     assert.equal(r.stderrLines.length, 1);
     assert.match(r.stderrLines[0], /^pqble: identity file .* already exists \(use --force to replace it\)$/);
     assert.equal(readFileSync(path, 'utf8'), before);
 
-    const forced = runCli(['identity', 'new', '--path', path, '--force', '--json']);
+    const forced = await runInProcess(['identity', 'new', '--path', path, '--force', '--json']);
     assert.equal(forced.status, 0, forced.stderr);
     assert.notEqual((JSON.parse(forced.stdout) as IdentityDoc).fingerprint, fingerprint);
     if (process.platform !== 'win32') assert.equal(statSync(path).mode & 0o777, 0o600);
   });
 
-  it('show of a missing or damaged file fails with one line, exit 1', () => {
+  it('show of a missing or damaged file fails with one line, exit 1', async () => {
     const damaged = join(tmp.dir, 'damaged.json');
     writeFileSync(damaged, '{"version":1,"type":"pqble-identity"', { mode: 0o600 });
     for (const p of [join(tmp.dir, 'missing.json'), damaged]) {
-      const r = runCli(['identity', 'show', '--path', p]);
+      const r = await runInProcess(['identity', 'show', '--path', p]);
       assert.equal(r.status, 1);
       assert.equal(r.stdout, '');
       assert.equal(r.stderrLines.length, 1, r.stderr);
@@ -102,8 +101,8 @@ describe('pqble identity', () => {
     }
   });
 
-  it('--force with show is a usage error', () => {
-    const r = runCli(['identity', 'show', '--path', path, '--force']);
+  it('--force with show is a usage error', async () => {
+    const r = await runInProcess(['identity', 'show', '--path', path, '--force']);
     assert.equal(r.status, 2);
     assert.equal(r.stderrLines.length, 1);
   });
@@ -111,14 +110,14 @@ describe('pqble identity', () => {
 
 describe('pqble identity export-public', () => {
   const path = join(tmp.dir, 'export', 'hub.identity.json');
-  before(() => {
-    const r = runCli(['identity', 'new', '--path', path]);
+  before(async () => {
+    const r = await runInProcess(['identity', 'new', '--path', path]);
     assert.equal(r.status, 0, r.stderr);
   });
 
   it('prints the public key as hex on stdout (the fingerprint on stderr), and it is the identity\'s key', async () => {
     const identity = await loadIdentity(path);
-    const r = runCli(['identity', 'export-public', '--path', path]);
+    const r = await runInProcess(['identity', 'export-public', '--path', path]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `${Buffer.from(identity.publicKey).toString('hex')}\n`);
     assert.match(r.stderr, new RegExp(Buffer.from(identity.fingerprint).toString('hex')));
@@ -129,8 +128,8 @@ describe('pqble identity export-public', () => {
     const identity = await loadIdentity(path);
     const hexOut = join(tmp.dir, 'export', 'hub.pub');
     const rawOut = join(tmp.dir, 'export', 'hub.pub.bin');
-    assert.equal(runCli(['identity', 'export-public', '--path', path, '--out', hexOut]).status, 0);
-    const r = runCli(['identity', 'export-public', '--path', path, '--out', rawOut, '--format', 'raw', '--json']);
+    assert.equal((await runInProcess(['identity', 'export-public', '--path', path, '--out', hexOut])).status, 0);
+    const r = await runInProcess(['identity', 'export-public', '--path', path, '--out', rawOut, '--format', 'raw', '--json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.deepEqual(doc, { path, algorithm: 'ML-DSA-65', fingerprint: Buffer.from(identity.fingerprint).toString('hex'), publicKeyBytes: 1952, format: 'raw', out: rawOut, publicKey: null });
@@ -142,19 +141,19 @@ describe('pqble identity export-public', () => {
     // Used as docs/cli.md shows: the fingerprint of the exported key is the identity's.
     const { identityFingerprint } = await import('../../src/identity/index.js');
     assert.deepEqual(identityFingerprint(fromHex), identity.fingerprint);
-    const again = runCli(['identity', 'export-public', '--path', path, '--out', hexOut, '--json']);
+    const again = await runInProcess(['identity', 'export-public', '--path', path, '--out', hexOut, '--json']);
     assert.equal(again.status, 1);
     assert.equal((JSON.parse(again.stdout) as { error: { code: string } }).error.code, 'PQBLE_ERR_KEY_FILE');
-    assert.equal(runCli(['identity', 'export-public', '--path', path, '--out', hexOut, '--force']).status, 0);
+    assert.equal((await runInProcess(['identity', 'export-public', '--path', path, '--out', hexOut, '--force'])).status, 0);
   });
 
-  it('refuses --format raw without --out, and --out / --format with other actions (exit 2)', () => {
+  it('refuses --format raw without --out, and --out / --format with other actions (exit 2)', async () => {
     for (const args of [
       ['identity', 'export-public', '--path', path, '--format', 'raw'],
       ['identity', 'export-public', '--path', path, '--format', 'pem'],
       ['identity', 'show', '--path', path, '--out', 'x'],
     ]) {
-      const r = runCli(args);
+      const r = await runInProcess(args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, '');
       assert.equal(r.stderrLines.length, 1);

@@ -2,21 +2,19 @@
  * `pqble scan` in-process against the noble/bleno fakes (test/adapters/fakes): the table and
  * the JSON document list the pqble peripherals advertising (strongest first, others filtered
  * out), `--timeout-ms` bounds the scan, bad options are usage errors, and without a radio
- * the built tool fails with one line (and, under --json, a JSON error on stdout).
+ * the dispatcher fails with one line (and, under --json, a JSON error on stdout).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createBlenoPeripheral } from '../../src/adapters/bleno.js';
 import { createNobleCentral } from '../../src/adapters/noble.js';
-import { runCli as runInProcess } from '../../src/cli/run.js';
+import { runCli as dispatch } from '../../src/cli/run.js';
 import { run, type ScanJson } from '../../src/cli/scan.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { plainStyle } from '../../src/cli/format.js';
 import { UsageError } from '../../src/cli/args.js';
 import { FakeAir } from '../adapters/fakes/index.js';
-import { ensureBuilt, runCli } from './helpers.js';
-
-before(() => ensureBuilt());
+import { runInProcess } from './helpers.js';
 
 function context(): { ctx: CliContext; out: string[]; err: string[] } {
   const out: string[] = [];
@@ -96,19 +94,19 @@ describe('pqble scan (fake radio)', () => {
       await assert.rejects(run(['--timeout-ms', v], ctx, deps), UsageError);
     }
     const { ctx, out } = context();
-    assert.equal(await runInProcess(['scan', '--timeout-ms', 'x', '--json'], ctx), 2);
+    assert.equal(await dispatch(['scan', '--timeout-ms', 'x', '--json'], ctx), 2);
     assert.deepEqual(JSON.parse(out.join('')), { error: { code: 'PQBLE_ERR_USAGE', message: "--timeout-ms must be a whole number from 100 to 600000, got 'x'" } });
   });
 });
 
-describe('pqble scan without a radio (built tool)', () => {
-  it('fails with one line, exit 1; under --json the error is also a JSON document on stdout', () => {
-    const plain = runCli(['scan', '--timeout-ms', '100'], { timeoutMs: 15_000 });
+describe('pqble scan without a radio', () => {
+  it('fails with one line, exit 1; under --json the error is also a JSON document on stdout', async () => {
+    const plain = await runInProcess(['scan', '--timeout-ms', '100'], { timeoutMs: 15_000 });
     assert.equal(plain.status, 1, plain.stderr);
     assert.equal(plain.stdout, '');
     assert.equal(plain.stderrLines.length, 1, plain.stderr);
     assert.match(plain.stderrLines[0], /^pqble: radio unavailable \(.+\)$/);
-    const json = runCli(['scan', '--json', '--timeout-ms', '100'], { timeoutMs: 15_000 });
+    const json = await runInProcess(['scan', '--json', '--timeout-ms', '100'], { timeoutMs: 15_000 });
     assert.equal(json.status, 1);
     const doc = JSON.parse(json.stdout) as { error: { code: string; message: string } };
     assert.equal(doc.error.code, 'PQBLE_ERR_RADIO_UNAVAILABLE');

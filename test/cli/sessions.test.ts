@@ -1,18 +1,17 @@
-// `pqble sessions list|show|prune|clear|forget` through the built tool, on version-1 cache
+// `pqble sessions list|show|prune|clear|forget` driven in process (helpers.ts runInProcess), on version-1 cache
 // files written by the real FileSessionStore and on version-2 stores: metadata only (never a secret), expiry states, prefix lookup,
 // atomic prune and clear, and a one-line failure on a corrupt or foreign file.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { runDemo } from '../../src/demo/scenario.js';
 import { silentLogger } from '../../src/logger.js';
 import { FileSessionStore, type CachedSession, type StoredSession } from '../../src/session/index.js';
 import { FileSessionStore as FileStoreV2 } from '../../src/session/file/index.js';
-import { ensureBuilt, runCli, tempDir } from './helpers.js';
+import { runInProcess, tempDir } from './helpers.js';
 
 const tmp = tempDir();
-before(() => ensureBuilt());
 after(() => tmp.remove());
 
 const HOUR = 3_600_000;
@@ -61,7 +60,7 @@ describe('pqble sessions', () => {
     const dir = join(tmp.dir, 'demo');
     const report = await runDemo({ dir });
     const path = join(dir, 'hub.sessions');
-    const r = runCli(['sessions', 'list', '--path', path, '--json']);
+    const r = await runInProcess(['sessions', 'list', '--path', path, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as ListDoc;
     assert.deepEqual(doc.sessions.map((x) => [x.peerFingerprint, x.deviceId]), [[report.sensorFingerprint, '5e4502000002']]);
@@ -72,14 +71,14 @@ describe('pqble sessions', () => {
     assert.equal(entry.state, 'active');
     const key = readFileSync(`${path}.key`, 'utf8');
     for (const m of key.matchAll(/"([A-Za-z0-9+/_-]{40,})"/g)) assert.ok(!r.stdout.includes(m[1]), 'storage key printed');
-    const show = runCli(['sessions', 'show', report.sensorFingerprint.slice(0, 6), '--path', path]);
+    const show = await runInProcess(['sessions', 'show', report.sensorFingerprint.slice(0, 6), '--path', path]);
     assert.equal(show.status, 0, show.stderr);
     assert.ok(show.stdout.includes(report.sensorFingerprint));
   });
 
   it('list --json gives every session with its state, and no secret', async () => {
     const { path, sessions } = await writeCache('list.json');
-    const r = runCli(['sessions', 'list', '--path', path, '--json']);
+    const r = await runInProcess(['sessions', 'list', '--path', path, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as ListDoc;
     assert.equal(doc.path, path);
@@ -100,7 +99,7 @@ describe('pqble sessions', () => {
 
   it('list prints a table within 80 columns; --ttl-hours changes the states', async () => {
     const { path, sessions } = await writeCache('table.json');
-    const r = runCli(['sessions', 'list', '--path', path]);
+    const r = await runInProcess(['sessions', 'list', '--path', path]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /3 sessions/);
     assert.match(r.stdout, /c0:ff:ee:00:00:02/);
@@ -109,41 +108,41 @@ describe('pqble sessions', () => {
     // The first line names the file (any length); the table fits 80 columns.
     for (const line of r.stdout.split('\n').slice(1)) assert.ok([...line].length <= 80, `line too long: ${line}`);
     assertNoSecret(r.stdout, path, sessions);
-    const short = JSON.parse(runCli(['sessions', 'list', '--path', path, '--json', '--ttl-hours', '1']).stdout) as ListDoc;
+    const short = JSON.parse((await runInProcess(['sessions', 'list', '--path', path, '--json', '--ttl-hours', '1'])).stdout) as ListDoc;
     assert.deepEqual(short.sessions.map((s) => s.state), ['expired', 'expired', 'active']);
   });
 
   it('show finds one session by fingerprint or session id prefix', async () => {
     const { path, sessions } = await writeCache('show.json');
-    const byFingerprint = runCli(['sessions', 'show', '02AB', '--path', path]);
+    const byFingerprint = await runInProcess(['sessions', 'show', '02AB', '--path', path]);
     assert.equal(byFingerprint.status, 0, byFingerprint.stderr);
     assert.ok(byFingerprint.stdout.includes(sessions[1].peerFingerprint));
     assert.ok(byFingerprint.stdout.includes(sessions[1].sessionId));
     assertNoSecret(byFingerprint.stdout, path, sessions);
-    const bySession = JSON.parse(runCli(['sessions', 'show', '13', '--path', path, '--json']).stdout) as ListDoc;
+    const bySession = JSON.parse((await runInProcess(['sessions', 'show', '13', '--path', path, '--json'])).stdout) as ListDoc;
     assert.deepEqual(bySession.sessions.map((s) => s.peerFingerprint), [sessions[2].peerFingerprint]);
 
-    const none = runCli(['sessions', 'show', 'ff', '--path', path]);
+    const none = await runInProcess(['sessions', 'show', 'ff', '--path', path]);
     assert.equal(none.status, 1);
     assert.deepEqual(none.stderrLines, [`pqble: no session in ${path} matches 'ff'`]);
-    const ambiguous = runCli(['sessions', 'show', '0', '--path', path]);
+    const ambiguous = await runInProcess(['sessions', 'show', '0', '--path', path]);
     assert.equal(ambiguous.status, 1);
     assert.equal(ambiguous.stderrLines.length, 1);
     assert.match(ambiguous.stderrLines[0], /matches 3 sessions/);
-    const notHex = runCli(['sessions', 'show', 'xyz', '--path', path]);
+    const notHex = await runInProcess(['sessions', 'show', 'xyz', '--path', path]);
     assert.equal(notHex.status, 2);
   });
 
   it('prune removes expired sessions and keeps the others loadable by the store', async () => {
     const { path, sessions } = await writeCache('prune.json');
-    const r = runCli(['sessions', 'prune', '--path', path, '--json']);
+    const r = await runInProcess(['sessions', 'prune', '--path', path, '--json']);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { path, removed: 1, remaining: 2 });
     if (process.platform !== 'win32') assert.equal(statSync(path).mode & 0o777, 0o600);
     const loaded = await new FileSessionStore({ path, logger: silentLogger }).load();
     assert.deepEqual(loaded.map((s) => s.peerFingerprint), sessions.slice(1).map((s) => s.peerFingerprint));
     assert.deepEqual(loaded.map((s) => Buffer.from(s.resumptionSecret).toString('hex')), sessions.slice(1).map((s) => Buffer.from(s.resumptionSecret).toString('hex')));
-    const again = runCli(['sessions', 'prune', '--path', path]);
+    const again = await runInProcess(['sessions', 'prune', '--path', path]);
     assert.equal(again.status, 0);
     assert.match(again.stdout, /removed 0 expired sessions, 2 left/);
     assert.deepEqual(readdirSync(tmp.dir).filter((f) => f.includes('.tmp')), [], 'no temp file left behind');
@@ -151,18 +150,18 @@ describe('pqble sessions', () => {
 
   it('clear forgets every session atomically and leaves a valid empty cache file', async () => {
     const { path } = await writeCache('clear.json');
-    const r = runCli(['sessions', 'clear', '--path', path, '--json']);
+    const r = await runInProcess(['sessions', 'clear', '--path', path, '--json']);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { path, removed: 3 });
     assert.deepEqual(await new FileSessionStore({ path, logger: silentLogger }).load(), []);
-    const list = JSON.parse(runCli(['sessions', 'list', '--path', path, '--json']).stdout) as ListDoc;
+    const list = JSON.parse((await runInProcess(['sessions', 'list', '--path', path, '--json'])).stdout) as ListDoc;
     assert.deepEqual(list.sessions, []);
-    const missing = runCli(['sessions', 'clear', '--path', join(tmp.dir, 'never.json')]);
+    const missing = await runInProcess(['sessions', 'clear', '--path', join(tmp.dir, 'never.json')]);
     assert.equal(missing.status, 0);
     assert.match(missing.stdout, /nothing to clear/);
   });
 
-  it('a corrupt or foreign file fails with one clear line, exit 1, and is left untouched', () => {
+  it('a corrupt or foreign file fails with one clear line, exit 1, and is left untouched', async () => {
     const corrupt = join(tmp.dir, 'corrupt.json');
     writeFileSync(corrupt, '{"version":1,"format":"pqble-session-cache","savedAt":"2026-01-2', { mode: 0o600 });
     const foreign = join(tmp.dir, 'foreign.json');
@@ -170,7 +169,7 @@ describe('pqble sessions', () => {
     for (const path of [corrupt, foreign]) {
       const before = readFileSync(path, 'utf8');
       for (const action of ['list', 'prune', 'clear']) {
-        const r = runCli(['sessions', action, '--path', path]);
+        const r = await runInProcess(['sessions', action, '--path', path]);
         assert.equal(r.status, 1, `${action} ${path}`);
         assert.equal(r.stdout, '');
         assert.equal(r.stderrLines.length, 1, r.stderr);
@@ -178,7 +177,7 @@ describe('pqble sessions', () => {
       }
       assert.equal(readFileSync(path, 'utf8'), before);
     }
-    const missing = runCli(['sessions', 'list', '--path', join(tmp.dir, 'nope.json')]);
+    const missing = await runInProcess(['sessions', 'list', '--path', join(tmp.dir, 'nope.json')]);
     assert.equal(missing.status, 1);
     assert.match(missing.stderrLines[0], /^pqble: no session cache file at /);
   });
@@ -217,7 +216,7 @@ describe('pqble sessions on a version-2 store', () => {
 
   it('list and show read it with its key file, without the lock and without secrets', async () => {
     const { path, sessions } = await writeStore('v2-list.db');
-    const r = runCli(['sessions', 'list', '--path', path, '--json']);
+    const r = await runInProcess(['sessions', 'list', '--path', path, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as Omit<ListDoc, 'sessions'> & { version: number; sessions: (Omit<ListDoc['sessions'][number], 'sessionId'> & { outbound: boolean; inbound: boolean; sessionId: null })[] };
     assert.equal(doc.version, 2);
@@ -226,7 +225,7 @@ describe('pqble sessions on a version-2 store', () => {
       sessions.map((s, i) => [s.peerFingerprint, s.deviceId, i === 0 ? 'expired' : 'active', null, true, i !== 2]),
     );
     assertNoV2Secret(r.stdout, sessions);
-    const table = runCli(['sessions', 'list', '--path', path]);
+    const table = await runInProcess(['sessions', 'list', '--path', path]);
     assert.equal(table.status, 0, table.stderr);
     assert.match(table.stdout, /3 sessions/);
     assert.match(table.stdout, /out\/in/);
@@ -234,12 +233,12 @@ describe('pqble sessions on a version-2 store', () => {
     // Reading works while a transport (here: a store) holds the lock.
     const holder = await FileStoreV2.open({ path, logger: silentLogger });
     try {
-      const show = runCli(['sessions', 'show', '02ab', '--path', path]);
+      const show = await runInProcess(['sessions', 'show', '02ab', '--path', path]);
       assert.equal(show.status, 0, show.stderr);
       assert.ok(show.stdout.includes(sessions[1].peerFingerprint));
       assertNoV2Secret(show.stdout, sessions);
       // Changing does not.
-      const prune = runCli(['sessions', 'prune', '--path', path]);
+      const prune = await runInProcess(['sessions', 'prune', '--path', path]);
       assert.equal(prune.status, 1);
       assert.match(prune.stderrLines[0], /^pqble: cannot prune the session cache: .*in use by/);
     } finally {
@@ -249,7 +248,7 @@ describe('pqble sessions on a version-2 store', () => {
 
   it('prune, forget and clear change it; the store then opens to the result', async () => {
     const { path, sessions } = await writeStore('v2-change.db');
-    const prune = runCli(['sessions', 'prune', '--path', path, '--json']);
+    const prune = await runInProcess(['sessions', 'prune', '--path', path, '--json']);
     assert.equal(prune.status, 0, prune.stderr);
     assert.deepEqual(JSON.parse(prune.stdout), { path, removed: 1, remaining: 2 });
     // Trust state the transport keeps of the peer: its key and two trust-on-first-use bindings, plus another peer's binding.
@@ -261,7 +260,7 @@ describe('pqble sessions on a version-2 store', () => {
     await writer.putValue('tofu:bb0000000001', fp2);
     await writer.putValue(`pk:${sessions[1].peerFingerprint}`, new Uint8Array(1952).fill(7));
     await writer.close();
-    const forget = runCli(['sessions', 'forget', sessions[1].peerFingerprint.slice(0, 6), '--path', path, '--json']);
+    const forget = await runInProcess(['sessions', 'forget', sessions[1].peerFingerprint.slice(0, 6), '--path', path, '--json']);
     assert.equal(forget.status, 0, forget.stderr);
     assert.deepEqual(JSON.parse(forget.stdout), { path, forgotten: sessions[1].peerFingerprint, unbound: ['aa0000000001', 'aa0000000002'] });
     const store = await FileStoreV2.open({ path, logger: silentLogger });
@@ -274,23 +273,23 @@ describe('pqble sessions on a version-2 store', () => {
     assert.deepEqual(left, [sessions[2].peerFingerprint]);
     assert.equal(Buffer.from((await store.get(sessions[2].peerFingerprint))!.outbound!).toString('hex'), Buffer.from(sessions[2].outbound!).toString('hex'));
     await store.close();
-    const none = runCli(['sessions', 'forget', 'ffff', '--path', path]);
+    const none = await runInProcess(['sessions', 'forget', 'ffff', '--path', path]);
     assert.equal(none.status, 1);
     assert.deepEqual(none.stderrLines, [`pqble: no session in ${path} matches 'ffff'`]);
-    const clear = runCli(['sessions', 'clear', '--path', path, '--json']);
+    const clear = await runInProcess(['sessions', 'clear', '--path', path, '--json']);
     assert.equal(clear.status, 0, clear.stderr);
     assert.deepEqual(JSON.parse(clear.stdout), { path, removed: 1 });
-    assert.deepEqual((JSON.parse(runCli(['sessions', 'list', '--path', path, '--json']).stdout) as ListDoc).sessions, []);
+    assert.deepEqual((JSON.parse((await runInProcess(['sessions', 'list', '--path', path, '--json'])).stdout) as ListDoc).sessions, []);
   });
 
   it('without its key file it fails with one line; forget on a version-1 file says why it cannot', async () => {
     const { path } = await writeStore('v2-nokey.db');
-    const r = runCli(['sessions', 'list', '--path', path, '--key', join(tmp.dir, 'missing.key')]);
+    const r = await runInProcess(['sessions', 'list', '--path', path, '--key', join(tmp.dir, 'missing.key')]);
     assert.equal(r.status, 1);
     assert.equal(r.stderrLines.length, 1);
     assert.match(r.stderrLines[0], /no storage key file/);
     const { path: v1 } = await writeCache('forget-v1.json');
-    const f = runCli(['sessions', 'forget', '01', '--path', v1]);
+    const f = await runInProcess(['sessions', 'forget', '01', '--path', v1]);
     assert.equal(f.status, 1);
     assert.match(f.stderrLines[0], /version-1 cache file/);
   });

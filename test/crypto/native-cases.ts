@@ -23,6 +23,7 @@ import { RecordOpener, RecordSealer } from '../../src/record/index.js';
 import { acceptResume, completeResume, createResumeToken, decodeResumeReply, encodeResumeRequest } from '../../src/resumption/index.js';
 import { seededRandom } from '../handshake/helpers.js';
 import { PERIPHERAL_ID, connectPair, makePair, text, utf8 } from '../transport/helpers.js';
+import { fuzz } from '../support/fuzz.js';
 
 const support = nodeCryptoSupport();
 if (!support.available) throw new Error(`test/crypto/native-cases.ts needs native ML-KEM-768 and ML-DSA-65: ${support.reason ?? ''}`);
@@ -123,7 +124,7 @@ describe('noble and native agree (properties)', () => {
         assert.deepEqual(y.publicKey, x.publicKey);
         assert.deepEqual(y.secretKey, x.secretKey);
       }),
-      { numRuns: 15 },
+      fuzz(15),
     );
   });
 
@@ -140,7 +141,7 @@ describe('noble and native agree (properties)', () => {
         assert.deepEqual(b.kemDecapsulate(bad, kp.secretKey), r1);
         assert.notDeepEqual(r1, enc.sharedSecret);
       }),
-      { numRuns: 20 },
+      fuzz(20),
     );
   });
 
@@ -161,7 +162,7 @@ describe('noble and native agree (properties)', () => {
         assert.equal(outcome(() => nobleCrypto.kemEncapsulate(bad).cipherText), 'throws');
         assert.equal(outcome(() => nodeCrypto.kemEncapsulate(bad).cipherText), 'throws');
       }),
-      { numRuns: 30 },
+      fuzz(30),
     );
     for (const c of BACKENDS) {
       assert.throws(() => c.kemEncapsulate(pk.subarray(1)));
@@ -181,7 +182,7 @@ describe('noble and native agree (properties)', () => {
         assert.equal(a.verify(bad, msg, keys.publicKey), b.verify(bad, msg, keys.publicKey));
         assert.equal(b.verify(sig, Uint8Array.of(...msg, 0), keys.publicKey), false);
       }),
-      { numRuns: 20 },
+      fuzz(20),
     );
   });
 
@@ -217,7 +218,7 @@ describe('noble and native agree (properties)', () => {
         assert.equal(outcome(() => nodeCrypto.x25519(sk, pk)), a);
         assert.deepEqual(nodeCrypto.x25519Keygen(sk).publicKey, nobleCrypto.x25519Keygen(sk).publicKey);
       }),
-      { numRuns: 200 },
+      fuzz(200),
     );
     for (const p of lowOrder) assert.equal(outcome(() => nodeCrypto.x25519(new Uint8Array(32).fill(7), p)), 'throws');
   });
@@ -232,7 +233,7 @@ describe('noble and native agree (properties)', () => {
         a[n - 1] ^= 1;
         assert.equal(nodeCrypto.aeadOpen(key, nonce, a, aad), undefined);
       }),
-      { numRuns: 40 },
+      fuzz(40),
     );
   });
 });
@@ -360,7 +361,7 @@ describe('decoders fuzzed with the native backend', () => {
         r.readInit(m1);
         only(HandshakeError, () => r.readFinish(f3));
       }),
-      { numRuns: 40 },
+      fuzz(40),
     );
   });
 
@@ -376,7 +377,7 @@ describe('decoders fuzzed with the native backend', () => {
         if (record.length > 0) record[0] = 0x20;
         assert.throws(() => new RecordOpener(key, { crypto: nodeCrypto }).open(record), RecordError);
       }),
-      { numRuns: 200 },
+      fuzz(200),
     );
     // And a record sealed by one backend opens with the other, on both sides of the AEAD size switch.
     for (const n of [0, 100, NATIVE_AEAD_MIN_BYTES - 1, NATIVE_AEAD_MIN_BYTES, 3000]) {
@@ -437,7 +438,7 @@ describe('identities with the native backend', () => {
         await writeFile(path, content);
         await assert.rejects(loadIdentity(path, { crypto: nodeCrypto }), (err: unknown) => err instanceof FileFormatError && err.code === 'PQBLE_ERR_KEY_FILE');
       }),
-      { numRuns: 50 },
+      fuzz(50),
     );
   });
 });

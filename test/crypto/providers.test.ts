@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { bytesToHex, hexToBytes } from '../../src/bytes.js';
 import { nobleCrypto, nodeCrypto } from '../../src/crypto/index.js';
+import { fuzz } from '../support/fuzz.js';
 
 describe('crypto providers', () => {
   it('node:crypto ChaCha20-Poly1305 is byte-identical to noble, both ways', () => {
@@ -17,7 +18,7 @@ describe('crypto providers', () => {
         assert.deepEqual(nodeCrypto.aeadOpen(key, nonce, a, aad), pt);
         assert.deepEqual(nobleCrypto.aeadOpen(key, nonce, b, aad), pt);
       }),
-      { numRuns: 200 },
+      fuzz(200),
     );
   });
 
@@ -85,7 +86,7 @@ describe('symmetric known answers through both backends', () => {
         assert.deepEqual(nodeCrypto.aeadSeal(k, nonce, pt, msg), sealed);
         assert.deepEqual(nodeCrypto.aeadOpen(k, nonce, sealed, msg), pt);
       }),
-      { numRuns: 100 },
+      fuzz(100),
     );
   });
 
@@ -104,7 +105,7 @@ describe('symmetric known answers through both backends', () => {
         assert.equal(outcome(() => nodeCrypto.hkdfExpand(prk, info, n)), outcome(() => nobleCrypto.hkdfExpand(prk, info, n)));
         assert.equal(outcome(() => nodeCrypto.hkdfExpand(ikm, info, 32)), outcome(() => nobleCrypto.hkdfExpand(ikm, info, 32)));
       }),
-      { numRuns: 150 },
+      fuzz(150),
     );
   });
 

@@ -1,14 +1,15 @@
 // Fuzzing the reassembler (docs/framing.md "Tests"): arbitrary
 // packets and packet sequences -> only FramingError is ever thrown and no limit is exceeded.
-// Default 2000 runs per property; set PQBLE_FUZZ_RUNS to run more.
+// Default 2000 runs per property; set PQBLE_FUZZ_RUNS to run more (test/support/fuzz.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FramingError, type PqbleErrorCode } from '../../src/errors.js';
 import { Reassembler, decodeFragmentHeader, fragmentMessage } from '../../src/framing/index.js';
 import { ManualClock } from './helpers.js';
+import { fuzz, fuzzRuns } from '../support/fuzz.js';
 
-const RUNS = Number.parseInt(process.env.PQBLE_FUZZ_RUNS ?? '', 10) || 2000;
+const RUNS = fuzzRuns(2000);
 
 const FRAMING_CODES: readonly PqbleErrorCode[] = [
   'PQBLE_ERR_FRAME_MALFORMED',
@@ -109,7 +110,7 @@ describe('framing fuzz', () => {
           assert.ok(err instanceof FramingError && err.code === 'PQBLE_ERR_FRAME_MALFORMED');
         }
       }),
-      { numRuns: RUNS },
+      fuzz(2000),
     );
   });
 
@@ -126,7 +127,7 @@ describe('framing fuzz', () => {
           checkLimits(r);
         }
       }),
-      { numRuns: RUNS },
+      fuzz(2000),
     );
   });
 
@@ -164,7 +165,7 @@ describe('framing fuzz', () => {
           checkLimits(r);
         }
       }),
-      { numRuns: RUNS },
+      fuzz(2000),
     );
   });
 
@@ -194,7 +195,7 @@ describe('framing fuzz', () => {
           assert.deepEqual(out, originals[index]);
         }
       }),
-      { numRuns: RUNS },
+      fuzz(2000),
     );
   });
 });

@@ -13,6 +13,7 @@ import {
   type ReassemblerOptions,
 } from '../../src/framing/index.js';
 import { ManualClock, filler, packet } from './helpers.js';
+import { fuzz } from '../support/fuzz.js';
 
 function rejects(r: Reassembler, p: Uint8Array, code: PqbleErrorCode): void {
   assert.throws(
@@ -78,7 +79,7 @@ describe('Reassembler: round trips', () => {
         assert.equal(r.pendingMessages, 0);
         assert.equal(r.pendingBytes, 0);
       }),
-      { numRuns: 60 },
+      fuzz(60),
     );
   });
 
@@ -91,7 +92,7 @@ describe('Reassembler: round trips', () => {
         for (const p of fragmentMessage(message, 3, maxPacketBytes)) out = r.push(p);
         assert.deepEqual(out, message);
       }),
-      { numRuns: 6 },
+      fuzz(6),
     );
   });
 

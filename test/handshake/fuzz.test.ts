@@ -13,7 +13,8 @@ import {
   decodeHandshakeResponse,
   decodeIdentityPayload,
 } from '../../src/handshake/index.js';
-import { fuzzRuns, identity } from './helpers.js';
+import { identity } from './helpers.js';
+import { fuzz } from '../support/fuzz.js';
 
 const alice = identity('alice');
 const bob = identity('bob');
@@ -57,7 +58,7 @@ describe('handshake fuzzing', () => {
         onlyHandshakeErrors(() => decodeHandshakeFinish(bytes, mode));
         onlyHandshakeErrors(() => decodeIdentityPayload(role, mode, bytes));
       }),
-      { numRuns: fuzzRuns(500) },
+      fuzz(500),
     );
   });
 
@@ -68,7 +69,7 @@ describe('handshake fuzzing', () => {
         const r = new HandshakeResponder({ identity: bob });
         onlyHandshakeErrors(() => r.readInit(bytes));
       }),
-      { numRuns: fuzzRuns(100) },
+      fuzz(100),
     );
   });
 
@@ -80,7 +81,7 @@ describe('handshake fuzzing', () => {
         onlyHandshakeErrors(() => i.readResponse(bytes));
         assert.equal(i.state, 'failed');
       }),
-      { numRuns: fuzzRuns(60) },
+      fuzz(60),
     );
   });
 
@@ -93,7 +94,7 @@ describe('handshake fuzzing', () => {
         onlyHandshakeErrors(() => r.readFinish(bytes));
         assert.equal(r.state, 'failed');
       }),
-      { numRuns: fuzzRuns(30) },
+      fuzz(30),
     );
   });
 });

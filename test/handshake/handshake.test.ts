@@ -7,6 +7,7 @@ import { HandshakeError } from '../../src/errors.js';
 import { HANDSHAKE_MESSAGE_BYTES, HandshakeInitiator, HandshakeResponder, PeerDirectory, makePeerInfo } from '../../src/handshake/index.js';
 import type { Identity } from '../../src/identity/index.js';
 import { deterministicCrypto, identity, isZero, recordingCrypto, runHandshake, throwsHandshake, type Run } from './helpers.js';
+import { fuzz } from '../support/fuzz.js';
 
 const alice = identity('alice');
 const bob = identity('bob');
@@ -202,7 +203,7 @@ describe('handshake tampering', () => {
       for (const pos of [0, 1, 32, 33, 1120, 1121, 1200, m2.length - 17, m2.length - 16, m2.length - 1]) check(pos, 0x01);
       fc.assert(
         fc.property(fc.integer({ min: 0, max: m2.length - 1 }), fc.integer({ min: 1, max: 255 }), (pos, mask) => check(pos, mask)),
-        { numRuns: 40 },
+        fuzz(40),
       );
     });
 
@@ -224,7 +225,7 @@ describe('handshake tampering', () => {
       for (const pos of [0, 1, 32, 33, m3.length - 17, m3.length - 1]) check(pos, 0x80);
       fc.assert(
         fc.property(fc.integer({ min: 0, max: m3.length - 1 }), fc.integer({ min: 1, max: 255 }), (pos, mask) => check(pos, mask)),
-        { numRuns: 15 },
+        fuzz(15),
       );
       // and the untampered M3 still completes
       const { responder: r } = pair(seed, pinned);

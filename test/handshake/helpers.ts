@@ -134,9 +134,3 @@ export function throwsHandshake(fn: () => unknown, ...codes: PqbleErrorCode[]): 
     return true;
   });
 }
-
-/** Fuzz iterations: small by default, raised with PQBLE_FUZZ_RUNS. */
-export function fuzzRuns(defaultRuns: number): number {
-  const env = Number(process.env.PQBLE_FUZZ_RUNS);
-  return Number.isInteger(env) && env > 0 ? env : defaultRuns;
-}

@@ -9,6 +9,7 @@ import { deriveApplicationSecrets, deriveHandshakeSecrets, expandLabel, hkdfLabe
 import { identityFingerprint } from '../../src/identity/index.js';
 import { runHandshake } from './helpers.js';
 import * as ref from './node-reference.js';
+import { fuzz } from '../support/fuzz.js';
 
 interface Vectors {
   hkdfLabel: { label: string; context: string; length: number; info: string }[];
@@ -89,7 +90,7 @@ describe('key schedule known answers', () => {
       fc.property(b32, b32, b32, b32, (ssX, ssKem, th2, th3) => {
         assert.deepEqual(ours(ssX, ssKem, th2, th3), reference(ssX, ssKem, th2, th3));
       }),
-      { numRuns: 100 },
+      fuzz(100),
     );
   });
 
@@ -98,7 +99,7 @@ describe('key schedule known answers', () => {
       fc.property(fc.uint8Array({ minLength: 32, maxLength: 64 }), fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 255 }), fc.integer({ min: 1, max: 300 }), (secret, label, ctx, len) => {
         assert.equal(hex(expandLabel(secret, label, ctx, len)), hex(ref.expandLabel(secret, label, ctx, len)));
       }),
-      { numRuns: 100 },
+      fuzz(100),
     );
   });
 

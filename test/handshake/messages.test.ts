@@ -19,6 +19,7 @@ import {
 } from '../../src/handshake/index.js';
 import { MessageType, PROTOCOL_VERSION } from '../../src/wire.js';
 import { runHandshake, throwsHandshake } from './helpers.js';
+import { fuzz } from '../support/fuzz.js';
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
 
@@ -105,7 +106,7 @@ describe('handshake codec', () => {
         const d = decodeHandshakeInit(encodeHandshakeInit({ pinned, x25519PublicKey: x, kemPublicKey: k }));
         assert.deepEqual(d, { version: PROTOCOL_VERSION, pinned, x25519PublicKey: x, kemPublicKey: k });
       }),
-      { numRuns: 50 },
+      fuzz(50),
     );
   });
 

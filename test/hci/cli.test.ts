@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { CLI, ensureBuilt, runCli } from '../cli/helpers.js';
+import { CLI, requireBuilt, runInProcess } from '../cli/helpers.js';
 import { HciEmulator, hciSkipReason, type Controller } from './harness.js';
 
 const SKIP = hciSkipReason();
@@ -91,7 +91,7 @@ describe('the pqble chat (built CLI) over the real libraries on btvirt', { skip:
   let pc: Controller;
   let cc: Controller;
   before(async () => {
-    ensureBuilt();
+    requireBuilt();
     emu = await HciEmulator.start();
     pc = await emu.addController('cli-p');
     cc = await emu.addController('cli-c');
@@ -102,7 +102,7 @@ describe('the pqble chat (built CLI) over the real libraries on btvirt', { skip:
 
   it('chats both ways, reports what is known of each connection, and resumes after the central restarts', { timeout: 90_000 }, async (t: TestContext) => {
     const ids = { p: join(emu.dir, 'p.id.json'), c: join(emu.dir, 'c.id.json') };
-    for (const path of Object.values(ids)) assert.equal(runCli(['identity', 'new', '--path', path]).status, 0);
+    for (const path of Object.values(ids)) assert.equal((await runInProcess(['identity', 'new', '--path', path])).status, 0);
     const sessions = { p: join(emu.dir, 'p.sessions'), c: join(emu.dir, 'c.sessions') };
     const spawnCli = (controller: Controller, args: string[]): CliProcess => new CliProcess(emu.spawnOn(controller, process.execPath, [CLI, ...args]));
 

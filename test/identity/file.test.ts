@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FileFormatError } from '../../src/errors.js';
 import { fingerprintToHex, identityFromKeyPair, identityFromSeed, loadIdentity, saveIdentity, type Identity } from '../../src/identity/index.js';
+import { fuzz } from '../support/fuzz.js';
 
 const alice = identityFromSeed(new Uint8Array(32).fill(1));
 const bob = identityFromSeed(new Uint8Array(32).fill(2));
@@ -206,7 +207,7 @@ describe('broken identity files are PQBLE_ERR_KEY_FILE', () => {
         await writeFile(path, content);
         await rejectsKeyFile(loadIdentity(path));
       }),
-      { numRuns: 100 },
+      fuzz(100),
     );
   });
 
@@ -223,7 +224,7 @@ describe('broken identity files are PQBLE_ERR_KEY_FILE', () => {
           assert.ok(err instanceof FileFormatError && err.code === 'PQBLE_ERR_KEY_FILE', String(err));
         }
       }),
-      { numRuns: 60 },
+      fuzz(60),
     );
   });
 });

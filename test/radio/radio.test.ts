@@ -10,8 +10,8 @@ import type { Link } from '../../src/link/types.js';
 import { gattSetupExchanges } from '../../src/radio/establishment.js';
 import { MAX_BUFFERED_PACKETS, SimulatedRadio, VirtualClock, type InterceptEvent, type SimulatedRadioOptions } from '../../src/radio/index.js';
 import { openPair, streamOneWay } from './helpers.js';
+import { fuzz } from '../support/fuzz.js';
 
-const FUZZ_RUNS = Number(process.env.PQBLE_FUZZ_RUNS ?? 25);
 
 function closeReason(link: Link): Promise<PqbleError | undefined> {
   return new Promise((resolve) => link.onClose(resolve));
@@ -150,7 +150,7 @@ describe('connection setup', () => {
           await radio.close();
         }
       }),
-      { numRuns: FUZZ_RUNS },
+      fuzz(25),
     );
   });
 

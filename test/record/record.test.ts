@@ -7,8 +7,8 @@ import { bytesToHex, hexToBytes, utf8ToBytes } from '../../src/bytes.js';
 import { nobleCrypto } from '../../src/crypto/index.js';
 import { RecordError, isPqbleError, type PqbleErrorCode } from '../../src/errors.js';
 import { DEFAULT_MAX_PLAINTEXT_BYTES, RECORD_OVERHEAD_BYTES, RecordOpener, RecordSealer } from '../../src/record/index.js';
+import { fuzz } from '../support/fuzz.js';
 
-const FUZZ_RUNS = Number(process.env.PQBLE_FUZZ_RUNS ?? 300);
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
 
 function throwsCode(fn: () => unknown, code: PqbleErrorCode): void {
@@ -86,7 +86,7 @@ describe('record layer', () => {
         assert.deepEqual(opened.content, content);
         assert.equal(sealer.sequence, opener.sequence);
       }),
-      { numRuns: 200 },
+      fuzz(200),
     );
   });
 
@@ -242,7 +242,7 @@ describe('record layer', () => {
         }
         assert.deepEqual(input, copy);
       }),
-      { numRuns: FUZZ_RUNS },
+      fuzz(300),
     );
   });
 
@@ -255,7 +255,7 @@ describe('record layer', () => {
         assert.throws(() => new RecordOpener(KEY).open(bad), RecordError);
         if (cut < record.length) assert.throws(() => new RecordOpener(KEY).open(record.subarray(0, cut)), RecordError);
       }),
-      { numRuns: FUZZ_RUNS },
+      fuzz(300),
     );
   });
 });

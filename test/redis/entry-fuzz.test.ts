@@ -9,6 +9,7 @@ import { nobleCrypto } from '../../src/crypto/index.js';
 import { EntryCodec } from '../../src/session/redis/entry.js';
 import { Blinder, KeyLayout } from '../../src/session/redis/keys.js';
 import { FleetSealer } from '../../src/session/redis/seal.js';
+import { fuzz } from '../support/fuzz.js';
 
 const key1 = randomBytes(32);
 const key2 = randomBytes(32);
@@ -31,7 +32,7 @@ it('decode never throws on arbitrary bytes', () => {
       const r = codec.decode(key, bfp, bytes);
       assert.ok('failure' in r);
     }),
-    { numRuns: 2000 },
+    fuzz(2000),
   );
 });
 
@@ -47,7 +48,7 @@ it('a changed, cut or extended value never opens as another record', () => {
         assert.ok('failure' in r, `a damaged value opened (at ${at}, cut ${cut}, +${extra.length})`);
       }
     }),
-    { numRuns: 1000 },
+    fuzz(1000),
   );
   const ok = codec.decode(s.key, s.bfp, s.value);
   assert.ok('record' in ok);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runFleetBench } from '../../src/bench/fleet/driver.js';
 import type { RedisSessionStore } from '../../src/session/redis/index.js';
-import { ensureBuilt, runCli } from '../cli/helpers.js';
+import { runInProcess } from '../cli/helpers.js';
 import { RedisServer, REDIS_SKIP, openStore, testFleet } from './harness.js';
 
 if (REDIS_SKIP !== undefined) {
@@ -81,16 +81,15 @@ if (REDIS_SKIP !== undefined) {
       }
     });
 
-    it('pqble bench fleet --json prints the figures; a bad command line exits 2', () => {
-      ensureBuilt();
-      const r = runCli(['bench', 'fleet', '--redis', server.url, '--gateways', '2', '--devices', '20', '--reconnects', '2', '--json'], { timeoutMs: 60_000 });
+    it('pqble bench fleet --json prints the figures; a bad command line exits 2', async () => {
+      const r = await runInProcess(['bench', 'fleet', '--redis', server.url, '--gateways', '2', '--devices', '20', '--reconnects', '2', '--json'], { timeoutMs: 60_000 });
       assert.equal(r.status, 0, r.stderr);
       const report = JSON.parse(r.stdout) as Record<string, number>;
       for (const key of ['gateways', 'devices', 'reconnects', 'resumed', 'fullHandshakes', 'failed', 'doubleUse', 'storeP50Ms', 'storeP99Ms', 'races', 'replays', 'replaysRefused', 'storeErrors', 'slowestConnectMs', 'slowestConnectRadioMs']) assert.equal(typeof report[key], 'number', key);
       assert.equal(report.gateways, 2);
       assert.equal(report.reconnects, 40);
       assert.equal(report.doubleUse, 0);
-      const bad = runCli(['bench', 'fleet', '--gateways', '2']);
+      const bad = await runInProcess(['bench', 'fleet', '--gateways', '2']);
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /exactly one of --redis URL or --redis-cluster/);
     });

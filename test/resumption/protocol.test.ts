@@ -25,8 +25,8 @@ import {
   encodeResumeRequest,
   type ResumeRejectReason,
 } from '../../src/resumption/index.js';
+import { fuzz } from '../support/fuzz.js';
 
-const FUZZ_RUNS = Number(process.env.PQBLE_FUZZ_RUNS ?? 300);
 const RS = Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i);
 const NI = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
 const NR = Uint8Array.from({ length: 16 }, (_, i) => 0xb0 + i);
@@ -127,7 +127,7 @@ describe('resumption protocol', () => {
         const up = new RecordOpener(responder.keys.receiveKey).open(new RecordSealer(initiator.sendKey).seal(Uint8Array.of(1, 2)));
         assert.deepEqual(up.content, Uint8Array.of(1, 2));
       }),
-      { numRuns: 30 },
+      fuzz(30),
     );
   });
 
@@ -323,7 +323,7 @@ describe('resumption protocol', () => {
         }
         assert.deepEqual(input, copy);
       }),
-      { numRuns: FUZZ_RUNS },
+      fuzz(300),
     );
   });
 
@@ -335,7 +335,7 @@ describe('resumption protocol', () => {
         if (first !== undefined && input.length > 0) input[0] = first;
         assert.throws(() => completeResume(RS, request, input), ResumptionError);
       }),
-      { numRuns: FUZZ_RUNS },
+      fuzz(300),
     );
   });
 });

@@ -14,8 +14,8 @@ import {
   deriveDirectionSecret,
   type ResumeMode,
 } from '../../src/resumption/index.js';
+import { fuzz } from '../support/fuzz.js';
 
-const RUNS = Number(process.env.PQBLE_FUZZ_RUNS ?? 500);
 const FP_I = new Uint8Array(32).fill(1);
 const FP_R = new Uint8Array(32).fill(2);
 const RS = deriveDirectionSecret(new Uint8Array(32).fill(3), FP_I, FP_R);
@@ -50,7 +50,7 @@ describe('resumption v2 decoders under fuzzing', () => {
         outcome(() => decodeResumeFinished(m));
         outcome(() => decodeResumeReject(m));
       }),
-      { numRuns: RUNS },
+      fuzz(500),
     );
   });
 
@@ -59,7 +59,7 @@ describe('resumption v2 decoders under fuzzing', () => {
       fc.property(messages, (m) => {
         assert.notEqual(outcome(() => acceptResumeV2({ secret: RS, initiatorFingerprint: FP_I, responderFingerprint: FP_R, request: m })), 'ok');
       }),
-      { numRuns: RUNS },
+      fuzz(500),
     );
   });
 
@@ -73,7 +73,7 @@ describe('resumption v2 decoders under fuzzing', () => {
           if (result === 'ok') assert.equal(i.state, 'rejected');
           else assert.equal(i.state, 'failed');
         }),
-        { numRuns: Math.ceil(RUNS / (mode === 'psk' ? 1 : 4)) },
+        fuzz(500, mode === 'psk' ? 1 : 1 / 4),
       );
     });
 
@@ -85,7 +85,7 @@ describe('resumption v2 decoders under fuzzing', () => {
           assert.notEqual(outcome(() => finished.verify(m)), 'ok');
           assert.equal(finished.state, 'failed');
         }),
-        { numRuns: Math.ceil(RUNS / (mode === 'psk' ? 1 : 4)) },
+        fuzz(500, mode === 'psk' ? 1 : 1 / 4),
       );
     });
   }

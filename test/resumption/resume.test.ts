@@ -24,9 +24,9 @@ import {
 } from '../../src/resumption/index.js';
 import { binderFor, resumeContext } from '../../src/resumption/resume-schedule.js';
 import { MessageType } from '../../src/wire.js';
+import { fuzz } from '../support/fuzz.js';
 
 const MODES: readonly ResumeMode[] = ['psk', 'psk-dhe'];
-const RUNS = Number(process.env.PQBLE_FUZZ_RUNS ?? 60);
 
 const bytes = (n: number, start: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (start + i) & 0xff);
 const RMS = bytes(32, 0x00);
@@ -113,7 +113,7 @@ describe('resumption v2: round trips', () => {
           const down = new RecordOpener(reply.keys.receiveKey).open(new RecordSealer(accepted.keys.sendKey).seal(Uint8Array.of(3)));
           assert.deepEqual([...up.content, ...down.content], [1, 2, 3]);
         }),
-        { numRuns: mode === 'psk' ? RUNS : Math.ceil(RUNS / 3) },
+        fuzz(60, mode === 'psk' ? 1 : 1 / 3),
       );
     });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deviceIdFromBytes, deviceIdToBytes, formatDeviceId, parseDeviceId } from '../src/link/index.js';
+import { deviceIdFromBytes, deviceIdToBytes, formatDeviceId, parseDeviceId } from '../../src/link/index.js';
 
 describe('device ids', () => {
   it('normalise colon, dash and mixed-case forms', () => {

@@ -16,7 +16,7 @@ import { MemorySessionStore } from '../../src/session/memory-store.js';
 import type { RatchetUpdate, StoreCallOptions } from '../../src/session/store.js';
 import { SessionKeeper } from '../../src/transport/session-keeper.js';
 import { MessageType } from '../../src/wire.js';
-import { CapturingLogger, PERIPHERAL_ID, connectPair, identity, makePair, tempDir } from '../transport/helpers.js';
+import { CapturingLogger, PERIPHERAL_ID, connectPair, identity, makePair, tempDir } from './helpers.js';
 
 const HOUR = 3_600_000;
 
