@@ -166,7 +166,8 @@ describe('metered links', () => {
       assert.equal(peer.role, 'peripheral');
       // a member the wrapper does not know about is the link's own
       const timing = { phy: '1m', connectionIntervalMs: 30, maxLlPayloadBytes: 251 };
-      const extended = Object.assign(Object.create(link) as object, { timing }) as unknown as typeof link;
+      // (defined, not assigned: the simulated link has a `timing` getter of its own now)
+      const extended = Object.defineProperty(Object.create(link) as object, 'timing', { value: timing, enumerable: true }) as unknown as typeof link;
       assert.equal((meterLink(extended, 'central', meter) as unknown as { timing: unknown }).timing, timing);
       const got = new Promise<Uint8Array>((resolve) => peer.onPacket(resolve));
       await link.send(Uint8Array.of(1, 2, 3));
