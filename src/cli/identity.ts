@@ -8,7 +8,7 @@
  * @module
  */
 
-import { lstat, writeFile } from 'node:fs/promises';
+import { lstat, stat, writeFile } from 'node:fs/promises';
 import { exists } from '../util/fs.js';
 import { bytesToHex, wipe } from '../bytes.js';
 import { FileFormatError } from '../errors.js';
@@ -53,6 +53,16 @@ export interface PublicKeyJson {
   readonly publicKey: string | null;
 }
 
+/** True if `a` exists and is, after following links, the same file as `b`. */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [sa, sb] = await Promise.all([stat(a), stat(b)]);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
 /** Writes or prints the public key of `identity` (`pqble identity export-public`). */
 async function exportPublic(path: string, identity: Identity, values: { out?: string; format?: string; force?: boolean; json?: boolean }, context: CliContext): Promise<void> {
   const format = parseChoiceOption('format', values.format, ['hex', 'raw'] as const) ?? 'hex';
@@ -61,6 +71,7 @@ async function exportPublic(path: string, identity: Identity, values: { out?: st
   if (values.force === true && out === undefined) throw new UsageError('--force only applies to `pqble identity export-public` with --out');
   const hex = bytesToHex(identity.publicKey);
   if (out !== undefined) {
+    if (await sameFile(out, path)) throw new UsageError(`--out ${out} is the identity file itself (writing it would destroy the secret key)`);
     if (values.force !== true && (await exists(out))) {
       throw new FileFormatError('PQBLE_ERR_KEY_FILE', `${out} already exists (use --force to replace it)`);
     }

@@ -302,6 +302,27 @@ async function forgetTrust(path: string, keyPath: string | undefined, fingerprin
   }
 }
 
+/**
+ * The one fingerprint starting with `prefix` among a version-2 store's trust state (learned
+ * keys `pk:<fingerprint>`, TOFU bindings `tofu:<device id>`), for a peer without a session.
+ */
+async function pickTrusted(path: string, keyPath: string | undefined, prefix: string): Promise<string> {
+  const store = await FileSessionStore.open({ path, logger: { warn: () => undefined }, ...(keyPath === undefined ? {} : { keyPath }) });
+  const found = new Set<string>();
+  try {
+    for await (const [name] of store.listValues('pk:')) if (name.slice('pk:'.length).startsWith(prefix)) found.add(name.slice('pk:'.length));
+    for await (const [, value] of store.listValues('tofu:')) {
+      const hex = bytesToHex(value);
+      if (hex.startsWith(prefix)) found.add(hex);
+    }
+  } finally {
+    await store.close();
+  }
+  if (found.size === 0) throw new Error(`no session in ${path} matches '${prefix}'`);
+  if (found.size > 1) throw new Error(`'${prefix}' matches ${found.size} trusted peers in ${path}; give more digits`);
+  return [...found][0];
+}
+
 interface V2Context {
   readonly now: number;
   readonly ttlMs: number;
@@ -342,12 +363,16 @@ async function runV2(action: Action, path: string, keyPath: string | undefined, 
       return EXIT_OK;
     }
     case 'forget': {
-      const match = pick((await listDoc()).sessions, prefix, path);
-      await cacheFile(path, 'forget', () => forgetStoreEntry(path, match.peerFingerprint, opts));
-      const unbound = await cacheFile(path, 'forget', () => forgetTrust(path, keyPath, match.peerFingerprint));
+      const sessions = (await listDoc()).sessions;
+      // A peer's trust state (its key, its TOFU bindings) outlives its session: with no
+      // session matching, the prefix is looked up among the trust state.
+      const hasSession = sessions.some((s) => s.peerFingerprint.startsWith(prefix));
+      const fingerprint = hasSession ? pick(sessions, prefix, path).peerFingerprint : await cacheFile(path, 'read', () => pickTrusted(path, keyPath, prefix));
+      if (hasSession) await cacheFile(path, 'forget', () => forgetStoreEntry(path, fingerprint, opts));
+      const unbound = await cacheFile(path, 'forget', () => forgetTrust(path, keyPath, fingerprint));
       write(
-        { path, forgotten: match.peerFingerprint, unbound },
-        `${path}: forgot ${match.peerFingerprint} (its next connection needs a full handshake` +
+        { path, forgotten: fingerprint, unbound },
+        `${path}: forgot ${fingerprint} (its next connection needs a full handshake` +
           `${unbound.length === 0 ? '' : `; no longer bound to device ${unbound.map(formatDeviceId).join(', ')}`})\n`,
       );
       return EXIT_OK;

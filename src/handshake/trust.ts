@@ -20,6 +20,13 @@ import { checkOptionKeys } from '../util/options.js';
  */
 const MAX_TOFU_BINDINGS = 10_000;
 
+/**
+ * Public keys a {@link PeerDirectory} keeps pinned in memory. Beyond this the least recently
+ * pinned is dropped: pinned mode then misses for that peer once and retries in full mode, and
+ * the transport keeps every learned key in its session store (`pk:<fingerprint>`).
+ */
+const MAX_PINNED_KEYS = 10_000;
+
 /** What a trust decision sees about an authenticated peer. */
 export interface PeerInfo {
   /** The peer's 32-byte identity fingerprint. */
@@ -108,7 +115,7 @@ export class PeerDirectory {
   readonly #crypto: CryptoProvider;
   readonly #policy: TrustPolicy;
   readonly #allowed: Set<string> | undefined;
-  /** Pinned keys by fingerprint hex. */
+  /** Pinned keys by fingerprint hex, least recently pinned first (at most {@link MAX_PINNED_KEYS}). */
   readonly #keys = new Map<string, Uint8Array>();
   /** TOFU bindings: device id -> fingerprint hex, least recently bound first (at most {@link MAX_TOFU_BINDINGS}). */
   readonly #tofu = new Map<string, string>();
@@ -133,7 +140,7 @@ export class PeerDirectory {
     return this.#policy.mode;
   }
 
-  /** Number of pinned keys. */
+  /** Number of pinned keys (at most 10,000: the most recently pinned). */
   get size(): number {
     return this.#keys.size;
   }
@@ -146,8 +153,15 @@ export class PeerDirectory {
   pin(publicKey: Uint8Array): Uint8Array {
     checkBytes(publicKey, 'publicKey', SIZES.sigPublicKey);
     const fingerprint = identityFingerprint(publicKey, this.#crypto);
-    this.#keys.set(bytesToHex(fingerprint), publicKey.slice());
+    this.#pinAt(bytesToHex(fingerprint), publicKey);
     return fingerprint;
+  }
+
+  /** Pins in memory; past {@link MAX_PINNED_KEYS} the least recently pinned is dropped. */
+  #pinAt(hex: string, publicKey: Uint8Array): void {
+    this.#keys.delete(hex);
+    this.#keys.set(hex, publicKey.slice());
+    if (this.#keys.size > MAX_PINNED_KEYS) this.#keys.delete(this.#keys.keys().next().value as string);
   }
 
   /**
@@ -266,7 +280,7 @@ export class PeerDirectory {
               'If the device was re-provisioned, forget the old identity: transport.forgetPeer() or pqble sessions forget',
           );
         if (bound === undefined) this.#bindAt(peer.deviceId, hex);
-        if (!this.#keys.has(hex)) this.#keys.set(hex, peer.publicKey.slice());
+        if (!this.#keys.has(hex)) this.#pinAt(hex, peer.publicKey);
         return;
       }
       case 'callback': {

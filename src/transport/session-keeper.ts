@@ -25,7 +25,7 @@
 import { bytesToHex, hexToBytes, readU32, wipe, writeU32 } from '../bytes.js';
 import { holdClock, type Clock, type Timer } from '../clock.js';
 import type { CryptoProvider } from '../crypto/index.js';
-import { StoreError, isPqbleError } from '../errors.js';
+import { HandshakeError, StoreError, isPqbleError } from '../errors.js';
 import type { PeerDirectory } from '../handshake/index.js';
 import { identityFingerprint } from '../identity/identity.js';
 import type { Logger } from '../logger.js';
@@ -366,13 +366,17 @@ export class SessionKeeper {
   /**
    * The fingerprint (hex) bound to a device id under `tofu`: the trust policy's binding, else
    * one in the store (made by another process sharing it, or not restored at start-up), which
-   * is then bound here too. A store that fails counts as no binding (logged).
+   * is then bound here too.
+   * @throws HandshakeError `PQBLE_ERR_PEER_UNTRUSTED` if the store fails (logged): a binding
+   *   that cannot be looked up is not taken for none, so no other identity is bound over it
    */
   async tofuBinding(deviceId: string, signal?: AbortSignal): Promise<string | undefined> {
     const directory = this.#o.directory;
     const known = directory.boundAt(deviceId);
     if (known !== undefined) return known;
-    const stored = await this.#call('getValue', (o) => this.#o.store.getValue(`tofu:${deviceId}`, o), signal);
+    const found = await this.#attempt('getValue', (o) => this.#o.store.getValue(`tofu:${deviceId}`, o), signal);
+    if (!found.ok) throw new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the trust-on-first-use binding of this device id could not be looked up in the session store');
+    const stored = found.value;
     if (stored === undefined || stored.length !== 32) return undefined;
     const hex = bytesToHex(stored);
     directory.bind(deviceId, hex);
@@ -457,8 +461,17 @@ export class SessionKeeper {
   async #trust(peerHex: string, deviceId: string, signal?: AbortSignal): Promise<'trusted' | 'refused' | 'needs-key'> {
     const directory = this.#o.directory;
     const key = directory.mode === 'callback' ? await this.keyFor(peerHex, signal) : undefined;
-    const wasBound = directory.mode === 'tofu' ? await this.tofuBinding(deviceId, signal) : undefined;
-    const verdict = await directory.checkResumed(peerHex, deviceId, key);
+    let wasBound: string | undefined;
+    let lookupFailed = false;
+    if (directory.mode === 'tofu') {
+      try {
+        wasBound = await this.tofuBinding(deviceId, signal);
+      } catch (err) {
+        if (!isPqbleError(err, 'PQBLE_ERR_PEER_UNTRUSTED')) throw err;
+        lookupFailed = true;
+      }
+    }
+    const verdict = lookupFailed ? 'refused' : await directory.checkResumed(peerHex, deviceId, key);
     if (verdict === 'refused') {
       this.counters.refused++;
       // allow-list and callback refuse the identity itself: its session goes. A TOFU

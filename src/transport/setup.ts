@@ -159,10 +159,13 @@ function fullHandshake(result: HandshakeResult, sealer: RecordSealer, opener: Re
 
 /** The trust policy on a peer a full handshake authenticated; TOFU bindings are persisted. */
 async function checkTrust(ctx: SetupContext, channel: Channel, peer: PeerInfo): Promise<void> {
-  const before = ctx.directory.mode === 'tofu' ? await ctx.keeper.tofuBinding(peer.deviceId, ctx.signal) : undefined;
+  let before: string | undefined;
   try {
+    // A binding that cannot be looked up refuses (PQBLE_ERR_PEER_UNTRUSTED), like a mismatch.
+    if (ctx.directory.mode === 'tofu') before = await ctx.keeper.tofuBinding(peer.deviceId, ctx.signal);
     await ctx.directory.check(peer);
   } catch (err) {
+    if (isPqbleError(err, 'PQBLE_ERR_ABORTED')) throw err;
     const coded = isPqbleError(err) ? err : new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'trust check failed', { cause: err });
     ctx.trace.trust('full-handshake', peer.fingerprintHex, ctx.directory.mode, 'refused');
     ctx.trace.refused('local', 'full-handshake', peer.fingerprintHex, coded);

@@ -87,7 +87,9 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
       return;
     }
     const host = req.headers.host;
-    if (host !== `${PAGE_SERVER_HOST}:${port}` && host !== `localhost:${port}`) {
+    // On port 80 a browser leaves the default port out of Host.
+    const hostOk = host === `${PAGE_SERVER_HOST}:${port}` || host === `localhost:${port}` || (port === 80 && (host === PAGE_SERVER_HOST || host === 'localhost'));
+    if (!hostOk) {
       send(res, 421, 'text/plain; charset=utf-8', 'misdirected request\n', head);
       return;
     }

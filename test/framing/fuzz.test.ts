@@ -177,7 +177,9 @@ describe('framing fuzz', () => {
     });
     fc.assert(
       fc.property(input, ({ messages, maxPacketBytes, edits }) => {
-        const originals = messages.map((length, i) => new Uint8Array(length).fill(i + 1));
+        // Byte 0 names the message; the rest differ per position, so a fragment in the wrong
+        // place (not just a wrong length) changes the bytes that come out.
+        const originals = messages.map((length, i) => Uint8Array.from({ length }, (_, k) => (k === 0 ? i + 1 : (k * 37 + i * 101 + 1) & 0xff)));
         const list = originals.flatMap((m, i) => fragmentMessage(m, i & 3, maxPacketBytes, { maxMessageBytes: 300 }));
         for (const e of edits) {
           const i = e.at % list.length;

@@ -51,7 +51,7 @@ async function captureJammedRequest(pair: Pair): Promise<Uint8Array> {
   let captured: Uint8Array | undefined;
   pair.radio.setFaults({
     intercept: (e) => {
-      if (captured === undefined && e.from === 'central' && e.packet[2] === MessageType.ResumeRequest) {
+      if (captured === undefined && e.from === 'central' && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeRequest) {
         captured = e.packet.slice(2);
         return 'disconnect';
       }
@@ -134,7 +134,7 @@ describe('attacks on resumption', () => {
       let tampered = false;
       pair.radio.setFaults({
         intercept: (e) => {
-          if (!tampered && e.from === 'peripheral' && e.packet[2] === MessageType.ResumeAccept) {
+          if (!tampered && e.from === 'peripheral' && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeAccept) {
             e.packet[e.packet.length - 1] ^= 1; // the confirmation no longer verifies
             tampered = true;
           }

@@ -66,7 +66,7 @@ describe('session persistence', () => {
       let ticketId: Uint8Array | undefined;
       pair.radio.setFaults({
         intercept: (e) => {
-          if (e.from === 'central' && e.packet[2] === MessageType.ResumeRequest) ticketId = e.packet.slice(5, 21);
+          if (e.from === 'central' && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeRequest) ticketId = e.packet.slice(5, 21);
           return 'deliver';
         },
       });

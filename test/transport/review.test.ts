@@ -42,7 +42,7 @@ describe('review: initiator ratchet durability', () => {
       let finishedSent = 0;
       pair.radio.setFaults({
         intercept: (e) => {
-          if (e.from === 'central' && e.packet[2] === MessageType.ResumeFinished) finishedSent++;
+          if (e.from === 'central' && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeFinished) finishedSent++;
           return 'deliver';
         },
       });
@@ -69,7 +69,7 @@ describe('review: reject reasons', () => {
       const reasons: number[] = [];
       pair.radio.setFaults({
         intercept: (e) => {
-          if (e.from === 'peripheral' && e.packet[2] === MessageType.ResumeReject) reasons.push(e.packet[3]);
+          if (e.from === 'peripheral' && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeReject) reasons.push(e.packet[3]);
           return 'deliver';
         },
       });
