@@ -55,14 +55,19 @@ export class BulkChunk {
     const fp = s.peerFingerprint;
     if (typeof fp !== 'string') throw new TypeError(`${label(position)}.peerFingerprint must be a string`);
     if (fp.length !== 64 || this.fingerprints.write(fp, 32 * i, 32, 'hex') !== 32) throw new RangeError(`${label(position)}.peerFingerprint must be 64 hex digits (a SHA-256 fingerprint)`);
-    let device: string;
-    try {
-      device = checkDeviceId(s.deviceId, 'deviceId');
-    } catch (err) {
-      throw relabel(err, label(position));
-    }
     // The unused bytes stay zero: clear() and the constructor zero them, and nothing else writes there.
-    this.devices.write(device, 16 * i, 6, 'hex');
+    // A device id of 12 hex digits (the normal form, or upper case) goes straight in: the
+    // hex decoder stops at the first non-hex digit, so 6 bytes written means 12 digits.
+    const dev = s.deviceId;
+    if (typeof dev !== 'string' || dev.length !== 12 || this.devices.write(dev, 16 * i, 6, 'hex') !== 6) {
+      let device: string;
+      try {
+        device = checkDeviceId(dev, 'deviceId');
+      } catch (err) {
+        throw relabel(err, label(position));
+      }
+      this.devices.write(device, 16 * i, 6, 'hex');
+    }
     const b = ENTRY_PLAIN_BYTES * i;
     for (let k = 0; k < 6; k++) this.bodies[b + k] = this.devices[16 * i + k];
     try {
