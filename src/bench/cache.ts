@@ -147,12 +147,13 @@ const PER_SESSION = 32 + 6 + 32 + 32 + 16;
  */
 class SessionSource {
   readonly n: number;
-  readonly #pool: Uint8Array;
+  readonly #pool: Buffer;
   readonly #nowMs: number;
 
   constructor(n: number, nowMs: number) {
     this.n = n;
-    this.#pool = nodeCrypto.randomBytes(n * PER_SESSION);
+    const pool = nodeCrypto.randomBytes(n * PER_SESSION);
+    this.#pool = Buffer.from(pool.buffer, pool.byteOffset, pool.length);
     this.#nowMs = nowMs;
   }
 
@@ -165,8 +166,9 @@ class SessionSource {
     const p = this.#pool;
     const o = i * PER_SESSION;
     return {
-      peerFingerprint: Buffer.from(p.buffer, p.byteOffset + o, 32).toString('hex'),
-      deviceId: Buffer.from(p.buffer, p.byteOffset + o + 32, 6).toString('hex'),
+      // Straight from the pool (no view per string): the input's own cost stays small.
+      peerFingerprint: p.toString('hex', o, o + 32),
+      deviceId: p.toString('hex', o + 32, o + 38),
       establishedMs: this.#nowMs - 3_600_000,
       lastActiveMs: this.#nowMs - 60_000 + (i % 60_000),
       outbound: p.subarray(o + 38, o + 70),

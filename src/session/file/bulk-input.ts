@@ -77,9 +77,10 @@ export class BulkChunk {
       throw relabel(err, label(position));
     }
     let flags = 0;
+    // The checks build their labels only on failure (no string per session).
     if (s.outbound !== undefined) {
-      checkBytes(s.outbound, `${label(position)}.outbound`, 32);
       const o = s.outbound;
+      if (!(o instanceof Uint8Array) || o.length !== 32) checkBytes(o, `${label(position)}.outbound`, 32);
       for (let k = 0; k < 32; k++) this.bodies[b + 6 + k] = o[k];
       flags |= ROW_OUTBOUND;
     }
@@ -88,10 +89,10 @@ export class BulkChunk {
       if (typeof inbound !== 'object' || inbound === null) throw new TypeError(`${label(position)}.inbound must be an object`);
       for (const k in inbound) if (!INBOUND_KEYS.has(k)) throw new TypeError(`${label(position)}.inbound: unknown option "${k}" (expected one of: secret, ticketId)`);
       const { secret, ticketId } = inbound as Record<string, unknown>;
-      checkBytes(secret, `${label(position)}.inbound.secret`, 32);
-      checkBytes(ticketId, `${label(position)}.inbound.ticketId`, TICKET_ID_BYTES);
-      const sec = secret;
-      const tid = ticketId;
+      if (!(secret instanceof Uint8Array) || secret.length !== 32) checkBytes(secret, `${label(position)}.inbound.secret`, 32);
+      if (!(ticketId instanceof Uint8Array) || ticketId.length !== TICKET_ID_BYTES) checkBytes(ticketId, `${label(position)}.inbound.ticketId`, TICKET_ID_BYTES);
+      const sec = secret as Uint8Array;
+      const tid = ticketId as Uint8Array;
       for (let k = 0; k < 32; k++) this.bodies[b + 38 + k] = sec[k];
       for (let k = 0; k < 16; k++) this.tickets[16 * i + k] = tid[k];
       flags |= ROW_INBOUND;
