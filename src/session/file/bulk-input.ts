@@ -91,8 +91,8 @@ export class BulkChunk {
       const { secret, ticketId } = inbound as Record<string, unknown>;
       if (!(secret instanceof Uint8Array) || secret.length !== 32) checkBytes(secret, `${label(position)}.inbound.secret`, 32);
       if (!(ticketId instanceof Uint8Array) || ticketId.length !== TICKET_ID_BYTES) checkBytes(ticketId, `${label(position)}.inbound.ticketId`, TICKET_ID_BYTES);
-      const sec = secret as Uint8Array;
-      const tid = ticketId as Uint8Array;
+      const sec = secret;
+      const tid = ticketId;
       for (let k = 0; k < 32; k++) this.bodies[b + 38 + k] = sec[k];
       for (let k = 0; k < 16; k++) this.tickets[16 * i + k] = tid[k];
       flags |= ROW_INBOUND;
