@@ -16,7 +16,8 @@
  *   it / entries; `memoryBytesPerEntry`: the same for heap plus memory outside it (typed
  *   arrays, buffers: the v2 index and file mirror live there);
  * - v2 only: `compactMs`, `ratchetMs` (median of durable `consumeInbound` calls) and, for
- *   reference, `fsyncMs` (median of one small write + fdatasync on the same file system).
+ *   reference, `fsyncMs` (median of one small write + fdatasync on the same file system)
+ *   and `inputMs` (the session generator read alone: the input's share of `saveMs`).
  *
  * @module
  */
@@ -55,6 +56,8 @@ export interface StoreBenchFigures {
   readonly ratchetMs?: number;
   /** v2: median small write + fdatasync on the same file system, for reference. */
   readonly fsyncMs?: number;
+  /** v2: reading the session generator alone, no store (the input's own share of `saveMs`). */
+  readonly inputMs?: number;
   /** Set if this store could not do the run (then the times are `NaN`). */
   readonly error?: string;
 }
@@ -211,6 +214,12 @@ async function benchV2(dir: string, sessions: SessionSource, progress: (l: strin
   const path = join(dir, 'v2.db');
   const storageKey = nodeCrypto.randomBytes(32);
   const openOpts = { path, storageKey, logger: silentLogger, compactMinBytes: 2 ** 40 };
+  // The input's own cost: the same generator read without a store.
+  const i0 = performance.now();
+  let sink = 0;
+  for (const s of sessions.all()) sink += s.peerFingerprint.length;
+  const inputMs = performance.now() - i0;
+  if (sink !== 64 * n) throw new Error('v2: the session generator is broken');
   progress(`v2: saving ${n} entries`);
   let store = await FileSessionStore.open(openOpts);
   let mon = stallMonitor();
@@ -264,6 +273,7 @@ async function benchV2(dir: string, sessions: SessionSource, progress: (l: strin
     compactMs: round(compactMs),
     ratchetMs: round(median(ratchets), 3),
     fsyncMs: round(await fsyncMs(dir), 3),
+    inputMs: round(inputMs),
   };
 }
 
