@@ -16,7 +16,7 @@ describe('runCacheBench', () => {
     assert.equal(r.v2.bytesPerEntry, Math.round(((16 + 21 + 12 * (22 + 32 * 135) + (22 + 16 * 135)) / 400) * 10) / 10);
     assert.ok(r.v2.bytesPerEntry <= 160);
     assert.ok(r.v1.bytesPerEntry >= 390 && r.v1.bytesPerEntry < 391, String(r.v1.bytesPerEntry));
-    assert.ok(Number.isFinite(r.v2.ratchetMs) && Number.isFinite(r.v2.compactMs));
+    assert.ok(Number.isFinite(r.v2.ratchetMs) && Number.isFinite(r.v2.compactMs) && Number.isFinite(r.v2.inputMs));
     assert.equal(r.ratios.bytesPerEntry, Math.round((r.v1.bytesPerEntry / r.v2.bytesPerEntry) * 100) / 100);
   });
 

@@ -16,6 +16,7 @@ import { MemorySessionStore } from '../../src/session/memory-store.js';
 import { FileSessionStore } from '../../src/session/file/index.js';
 import { BLOCK_ENTRY_HEADER_BYTES, FILE_HEADER_BYTES, REC, blockRecordBytes, decodeRecord, writeBlockEntryHeader } from '../../src/session/file/format.js';
 import { HashTable } from '../../src/session/file/hash-table.js';
+import { scanJournal } from '../../src/session/file/journal.js';
 import { sealBlockRecord } from '../../src/session/file/record.js';
 import { ROW_INBOUND, ROW_OUTBOUND, RowIndex } from '../../src/session/file/row-index.js';
 import { StoreKeys } from '../../src/session/file/seal.js';
@@ -216,6 +217,44 @@ describe('FileSessionStore: crash safety of bulk puts', () => {
     }));
 });
 
+describe('FileSessionStore: load fast paths', () => {
+  it('scanning with the entry and entry-block fast paths finds the same records, damage and tail as the general decoder, under arbitrary damage', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const path = join(dir, 'sessions.db');
+      const s = await FileSessionStore.open({ path, storageKey: KEY, logger: capturingLogger() });
+      const bulk = Array.from({ length: 80 }, () => randomSession());
+      await s.putMany(bulk);
+      await s.put(randomSession());
+      await s.delete(bulk[3].peerFingerprint);
+      await s.putMany(bulk.slice(10, 45));
+      await s.close();
+      const good = new Uint8Array(await readFile(path));
+      const scan = async (bytes: Uint8Array, fast: boolean): Promise<string> => {
+        const seen: string[] = [];
+        const sink = (rec: { type: string }, info: { start: number }, p: number): void => {
+          seen.push(`${rec.type}@${p}/${info.start}${rec.type === 'block' ? `x${bytes[p + 1]}` : ''}`);
+        };
+        const result = fast
+          ? await scanJournal(bytes, sink, undefined, (_b, p, _len, info) => seen.push(`entry@${p}/${info.start}`), (_b, p, n, info) => seen.push(`block@${p}/${info.start}x${n}`))
+          : await scanJournal(bytes, sink);
+        return JSON.stringify({ seen, result });
+      };
+      assert.equal(await scan(good, true), await scan(good, false));
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(good.length), async (flips, cut) => {
+          const bytes = good.slice(0, Math.max(FILE_HEADER_BYTES, cut));
+          for (const [at, x] of flips) if (at >= FILE_HEADER_BYTES && at < bytes.length) bytes[at] ^= x;
+          assert.equal(await scan(bytes, true), await scan(bytes, false));
+        }),
+        { numRuns: 150 },
+      );
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
 describe('FileSessionStore: compaction under load', () => {
   it('calls made while a compaction copies, catches up and points the rows at the new file all land, before and after a reopen', { timeout: 120_000 }, () =>
     withStore(async ({ open }) => {
@@ -367,6 +406,27 @@ describe('file store index: open-addressed tables and rows', () => {
       let found = false;
       for (let s = t.first(h); s >= 0; s = t.next(s, h)) if (t.rowAt(s) === r) found = true;
       assert.ok(found);
+    }
+  });
+
+  it('HashTable.reserve sizes the shards once: filling to the reserved count never regrows, rows inserted before stay findable', () => {
+    const t = new HashTable();
+    const hashOf = (r: number): number => Math.imul(r + 1, 0x9e3779b1) >>> 0;
+    for (let r = 0; r < 500; r++) t.insert(hashOf(r), r);
+    const before = t.capacity;
+    t.reserve(20_000);
+    const reserved = t.capacity;
+    assert.ok(reserved > before, 'reserve grows the shards');
+    for (let r = 500; r < 20_000; r++) t.insert(hashOf(r), r);
+    assert.equal(t.capacity, reserved, 'no shard regrew while filling to the reserved count');
+    assert.equal(t.count, 20_000);
+    t.reserve(100);
+    assert.equal(t.capacity, reserved, 'reserve never shrinks');
+    for (let r = 0; r < 20_000; r += 13) {
+      const h = hashOf(r);
+      let found = false;
+      for (let s = t.first(h); s >= 0; s = t.next(s, h)) if (t.rowAt(s) === r) found = true;
+      assert.ok(found, `row ${r}`);
     }
   });
 

@@ -55,14 +55,19 @@ export class BulkChunk {
     const fp = s.peerFingerprint;
     if (typeof fp !== 'string') throw new TypeError(`${label(position)}.peerFingerprint must be a string`);
     if (fp.length !== 64 || this.fingerprints.write(fp, 32 * i, 32, 'hex') !== 32) throw new RangeError(`${label(position)}.peerFingerprint must be 64 hex digits (a SHA-256 fingerprint)`);
-    let device: string;
-    try {
-      device = checkDeviceId(s.deviceId, 'deviceId');
-    } catch (err) {
-      throw relabel(err, label(position));
-    }
     // The unused bytes stay zero: clear() and the constructor zero them, and nothing else writes there.
-    this.devices.write(device, 16 * i, 6, 'hex');
+    // A device id of 12 hex digits (the normal form, or upper case) goes straight in: the
+    // hex decoder stops at the first non-hex digit, so 6 bytes written means 12 digits.
+    const dev = s.deviceId;
+    if (typeof dev !== 'string' || dev.length !== 12 || this.devices.write(dev, 16 * i, 6, 'hex') !== 6) {
+      let device: string;
+      try {
+        device = checkDeviceId(dev, 'deviceId');
+      } catch (err) {
+        throw relabel(err, label(position));
+      }
+      this.devices.write(device, 16 * i, 6, 'hex');
+    }
     const b = ENTRY_PLAIN_BYTES * i;
     for (let k = 0; k < 6; k++) this.bodies[b + k] = this.devices[16 * i + k];
     try {
@@ -72,9 +77,10 @@ export class BulkChunk {
       throw relabel(err, label(position));
     }
     let flags = 0;
+    // The checks build their labels only on failure (no string per session).
     if (s.outbound !== undefined) {
-      checkBytes(s.outbound, `${label(position)}.outbound`, 32);
       const o = s.outbound;
+      if (!(o instanceof Uint8Array) || o.length !== 32) checkBytes(o, `${label(position)}.outbound`, 32);
       for (let k = 0; k < 32; k++) this.bodies[b + 6 + k] = o[k];
       flags |= ROW_OUTBOUND;
     }
@@ -83,8 +89,8 @@ export class BulkChunk {
       if (typeof inbound !== 'object' || inbound === null) throw new TypeError(`${label(position)}.inbound must be an object`);
       for (const k in inbound) if (!INBOUND_KEYS.has(k)) throw new TypeError(`${label(position)}.inbound: unknown option "${k}" (expected one of: secret, ticketId)`);
       const { secret, ticketId } = inbound as Record<string, unknown>;
-      checkBytes(secret, `${label(position)}.inbound.secret`, 32);
-      checkBytes(ticketId, `${label(position)}.inbound.ticketId`, TICKET_ID_BYTES);
+      if (!(secret instanceof Uint8Array) || secret.length !== 32) checkBytes(secret, `${label(position)}.inbound.secret`, 32);
+      if (!(ticketId instanceof Uint8Array) || ticketId.length !== TICKET_ID_BYTES) checkBytes(ticketId, `${label(position)}.inbound.ticketId`, TICKET_ID_BYTES);
       const sec = secret;
       const tid = ticketId;
       for (let k = 0; k < 32; k++) this.bodies[b + 38 + k] = sec[k];

@@ -1,12 +1,14 @@
 /**
  * An open-addressed hash table of row numbers (docs/store.md "Memory and time"): 64
- * independent shards (chosen by the hash's top 6 bits), each linear probing over two typed
- * arrays (the row, and its full 32-bit hash), at most half full, deletion by backward shift
- * (no tombstones). A shard doubles on its own, so growing never rehashes more than about a
+ * independent shards (chosen by the hash's top 6 bits), each linear probing over one typed
+ * array of slot pairs (row + 1, then the full 32-bit hash, side by side so a probe touches one
+ * cache line), at most half full, deletion by backward shift (no tombstones). A shard doubles on its own, so growing never rehashes more than about a
  * 64th of the rows at once (a few hundred microseconds at a million entries). The keys live
  * in the rows; the table only knows each row's hash, so callers walk the candidates of a
  * hash ({@link HashTable.first}, {@link HashTable.next}) and compare the keys themselves.
  * Several rows may share a hash (collisions, or a multimap such as the device hints).
+ * {@link HashTable.reserve} sizes the shards for a known row count up front (a load sizes
+ * them from the file size), so filling the table never regrows it.
  *
  * A slot number is `shard * 2^26 + index` (at most 2^26 slots per shard).
  *
@@ -21,9 +23,8 @@ const SHARD_SCALE = 2 ** INDEX_BITS;
 const MIN_SHARD_CAPACITY = 64;
 
 class Shard {
-  /** row + 1, or 0 for an empty slot. */
-  rows = new Int32Array(MIN_SHARD_CAPACITY);
-  hashes = new Uint32Array(MIN_SHARD_CAPACITY);
+  /** Slot `i` is `slots[2i]` = row + 1 (0: empty) and `slots[2i + 1]` = its hash (as int32). */
+  slots = new Int32Array(2 * MIN_SHARD_CAPACITY);
   mask = MIN_SHARD_CAPACITY - 1;
   count = 0;
 }
@@ -37,7 +38,7 @@ export class HashTable {
   /** Bytes of the arrays. */
   get memoryBytes(): number {
     let n = 0;
-    for (const s of this.#shards) n += s.rows.byteLength + s.hashes.byteLength;
+    for (const s of this.#shards) n += s.slots.byteLength;
     return n;
   }
 
@@ -48,53 +49,66 @@ export class HashTable {
     return n;
   }
 
+  /**
+   * Grows every shard (never shrinks one) so that `rows` rows spread evenly over the shards
+   * fit without a further doubling: each shard gets room for its share plus a margin for an
+   * uneven spread (hashes are uniform: the blinded ids are AES outputs).
+   */
+  reserve(rows: number): void {
+    if (!(rows > 0)) return;
+    const share = rows / SHARDS;
+    const perShard = Math.ceil(share + 4 * Math.sqrt(share) + 8);
+    let cap = MIN_SHARD_CAPACITY;
+    while (cap < 2 * perShard + 2 && cap < SHARD_SCALE) cap *= 2;
+    for (const shard of this.#shards) if (shard.mask + 1 < cap) grow(shard, cap);
+  }
+
   /** Adds `row` under `hash` (duplicates are the caller's business). */
   insert(hash: number, row: number): void {
-    const h = hash >>> 0;
+    const h = hash | 0;
     const shard = this.#shards[h >>> (32 - SHARD_BITS)];
     if ((shard.count + 1) * 2 > shard.mask + 1) grow(shard);
-    const rows = shard.rows;
+    const slots = shard.slots;
     const mask = shard.mask;
     let i = h & mask;
-    while (rows[i] !== 0) i = (i + 1) & mask;
-    rows[i] = row + 1;
-    shard.hashes[i] = h;
+    while (slots[2 * i] !== 0) i = (i + 1) & mask;
+    slots[2 * i] = row + 1;
+    slots[2 * i + 1] = h;
     shard.count++;
     this.count++;
   }
 
   /** Removes `row` (stored under `hash`); does nothing if it is not there. */
   remove(hash: number, row: number): void {
-    const h = hash >>> 0;
+    const h = hash | 0;
     const shard = this.#shards[h >>> (32 - SHARD_BITS)];
-    const rows = shard.rows;
-    const hashes = shard.hashes;
+    const slots = shard.slots;
     const mask = shard.mask;
     let i = h & mask;
-    while (rows[i] !== 0 && rows[i] !== row + 1) i = (i + 1) & mask;
-    if (rows[i] === 0) return;
+    while (slots[2 * i] !== 0 && slots[2 * i] !== row + 1) i = (i + 1) & mask;
+    if (slots[2 * i] === 0) return;
     // Backward shift: move later members of the probe run into the hole when their home
     // position does not lie (cyclically) in (hole, j].
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      if (rows[j] === 0) break;
-      const home = hashes[j] & mask;
+      if (slots[2 * j] === 0) break;
+      const home = slots[2 * j + 1] & mask;
       const between = i <= j ? home > i && home <= j : home > i || home <= j;
       if (between) continue;
-      rows[i] = rows[j];
-      hashes[i] = hashes[j];
+      slots[2 * i] = slots[2 * j];
+      slots[2 * i + 1] = slots[2 * j + 1];
       i = j;
     }
-    rows[i] = 0;
-    hashes[i] = 0;
+    slots[2 * i] = 0;
+    slots[2 * i + 1] = 0;
     shard.count--;
     this.count--;
   }
 
   /** The first slot holding a row of hash `hash`, or -1. */
   first(hash: number): number {
-    const h = hash >>> 0;
+    const h = hash | 0;
     const s = h >>> (32 - SHARD_BITS);
     return this.#scan(s, h & this.#shards[s].mask, h);
   }
@@ -102,20 +116,19 @@ export class HashTable {
   /** The slot after `slot` holding a row of hash `hash`, or -1. */
   next(slot: number, hash: number): number {
     const s = slot >>> INDEX_BITS;
-    return this.#scan(s, ((slot & INDEX_MASK) + 1) & this.#shards[s].mask, hash >>> 0);
+    return this.#scan(s, ((slot & INDEX_MASK) + 1) & this.#shards[s].mask, hash | 0);
   }
 
   /** The row in a slot returned by {@link first} or {@link next}. */
   rowAt(slot: number): number {
-    return this.#shards[slot >>> INDEX_BITS].rows[slot & INDEX_MASK] - 1;
+    return this.#shards[slot >>> INDEX_BITS].slots[2 * (slot & INDEX_MASK)] - 1;
   }
 
   #scan(s: number, from: number, h: number): number {
     const shard = this.#shards[s];
-    const rows = shard.rows;
-    const hashes = shard.hashes;
+    const slots = shard.slots;
     const mask = shard.mask;
-    for (let i = from; rows[i] !== 0; i = (i + 1) & mask) if (hashes[i] === h) return s * SHARD_SCALE + i;
+    for (let i = from; slots[2 * i] !== 0; i = (i + 1) & mask) if (slots[2 * i + 1] === h) return s * SHARD_SCALE + i;
     return -1;
   }
 
@@ -126,25 +139,22 @@ export class HashTable {
   }
 }
 
-/** Doubles a shard (one pass over its arrays; the rows are not touched). */
-function grow(shard: Shard): void {
-  const oldRows = shard.rows;
-  const oldHashes = shard.hashes;
-  const cap = oldRows.length * 2;
+/** Doubles a shard, or grows it to `cap` slots (a power of two); one pass over its slots, the rows are not touched. */
+function grow(shard: Shard, cap = 2 * (shard.mask + 1)): void {
+  const old = shard.slots;
+  const oldCap = old.length >>> 1;
   if (cap > SHARD_SCALE) throw new RangeError('hash table shard is full');
-  const rows = new Int32Array(cap);
-  const hashes = new Uint32Array(cap);
+  const slots = new Int32Array(2 * cap);
   const mask = cap - 1;
-  for (let k = 0; k < oldRows.length; k++) {
-    const r = oldRows[k];
+  for (let k = 0; k < oldCap; k++) {
+    const r = old[2 * k];
     if (r === 0) continue;
-    const h = oldHashes[k];
+    const h = old[2 * k + 1];
     let i = h & mask;
-    while (rows[i] !== 0) i = (i + 1) & mask;
-    rows[i] = r;
-    hashes[i] = h;
+    while (slots[2 * i] !== 0) i = (i + 1) & mask;
+    slots[2 * i] = r;
+    slots[2 * i + 1] = h;
   }
-  shard.rows = rows;
-  shard.hashes = hashes;
+  shard.slots = slots;
   shard.mask = mask;
 }

@@ -12,7 +12,7 @@ import { StoreError } from '../../errors.js';
 import { errnoCode } from '../../util/fs.js';
 import { readU32 } from '../../bytes.js';
 import { MAX_TIME_MS } from '../validate.js';
-import { CONSUME_RECORD_BYTES, CRC_BYTES, ENTRY_AT, ENTRY_RECORD_BYTES, FILE_HEADER_BYTES, REC, crcOf, decodeRecord, readU48, type JournalRecord } from './format.js';
+import { BLOCK_AT, BLOCK_ENTRY_HEADER_BYTES, BLOCK_MAX_ENTRIES, CONSUME_RECORD_BYTES, CRC_BYTES, ENTRY_AT, ENTRY_RECORD_BYTES, FILE_HEADER_BYTES, REC, blockRecordBytes, crcOf, decodeRecord, readU48, type JournalRecord } from './format.js';
 
 /** A segment: where it starts in the file (its segment record) and its salt. */
 export interface SegmentInfo {
@@ -46,6 +46,28 @@ export interface ScanResult {
  */
 export type EntrySink = (bytes: Uint8Array, p: number, len: number, segment: SegmentInfo) => void;
 
+/**
+ * Called instead of {@link RecordSink} for a valid entry block (type `0x50`, CRC checked,
+ * every header's flags and times in range) of `count` entries at `bytes[p, p + len)`.
+ */
+export type BlockSink = (bytes: Uint8Array, p: number, count: number, segment: SegmentInfo) => void;
+
+/** The length of the valid entry block at `p`, or 0 if there is none there. */
+function blockRecordLength(b: Uint8Array, p: number, end: number): number {
+  if (b[p] !== REC.block || end - p < 2) return 0;
+  const n = b[p + 1];
+  if (n < 1 || n > BLOCK_MAX_ENTRIES) return 0;
+  const len = blockRecordBytes(n);
+  if (end - p < len) return 0;
+  for (let i = 0; i < n; i++) {
+    const h = p + 2 + i * BLOCK_ENTRY_HEADER_BYTES;
+    if ((b[h] & 0xfc) !== 0) return 0;
+    if (readU48(b, h + BLOCK_AT.established) > MAX_TIME_MS || readU48(b, h + BLOCK_AT.lastActive) > MAX_TIME_MS) return 0;
+  }
+  if (readU32(b, p + len - CRC_BYTES) !== crcOf(b, p, p + len - CRC_BYTES)) return 0;
+  return len;
+}
+
 /** The length of the valid entry or consume record at `p`, or 0 if there is none there. */
 function entryRecordLength(b: Uint8Array, p: number, end: number): number {
   const t = b[p] & 0xfc;
@@ -73,7 +95,7 @@ export const SLICE_MS = 4;
  * it looks for the next offset where a whole CRC-valid record starts; a record outside
  * any segment (damage before the first segment record) counts as damage.
  */
-export async function scanJournal(bytes: Uint8Array, sink: RecordSink, onSliceEnd?: () => void, fastEntry?: EntrySink): Promise<ScanResult> {
+export async function scanJournal(bytes: Uint8Array, sink: RecordSink, onSliceEnd?: () => void, fastEntry?: EntrySink, fastBlock?: BlockSink): Promise<ScanResult> {
   const end = bytes.length;
   const damaged: ByteRange[] = [];
   let segment: SegmentInfo | undefined;
@@ -84,7 +106,7 @@ export async function scanJournal(bytes: Uint8Array, sink: RecordSink, onSliceEn
   let badFrom = -1;
   let badKind: 'torn' | 'damaged' = 'damaged';
   while (p < end) {
-    if ((records & 255) === 0 && performance.now() - sliceStart > SLICE_MS) {
+    if ((records & 63) === 0 && performance.now() - sliceStart > SLICE_MS) {
       onSliceEnd?.();
       await yieldToLoop();
       sliceStart = performance.now();
@@ -95,6 +117,17 @@ export async function scanJournal(bytes: Uint8Array, sink: RecordSink, onSliceEn
       if (len > 0) {
         records++;
         fastEntry(bytes, p, len, segment);
+        p += len;
+        validEnd = p;
+        continue;
+      }
+    }
+    // The same for entry blocks (the records of bulk puts and compaction).
+    if (fastBlock !== undefined && segment !== undefined && badFrom < 0) {
+      const len = blockRecordLength(bytes, p, end);
+      if (len > 0) {
+        records++;
+        fastBlock(bytes, p, bytes[p + 1], segment);
         p += len;
         validEnd = p;
         continue;

@@ -11,10 +11,13 @@
 import { readU32 } from '../../bytes.js';
 import { copyOf } from '../store-checks.js';
 import type { Segment, StoreCore } from './core.js';
-import { BLOCK_AT, BLOCK_ENTRY_HEADER_BYTES, CONSUME_RECORD_BYTES, ENTRY_AT, ENTRY_RECORD_BYTES, FLAG_INBOUND, REC, readU48, type JournalRecord } from './format.js';
+import { BLOCK_AT, BLOCK_ENTRY_HEADER_BYTES, BLOCK_MAX_ENTRIES, CONSUME_RECORD_BYTES, ENTRY_AT, ENTRY_RECORD_BYTES, FILE_HEADER_BYTES, FLAG_INBOUND, REC, blockRecordBytes, readU48, type JournalRecord } from './format.js';
 import { scanJournal, type ScanResult, type SegmentInfo } from './journal.js';
 import { latin1 } from './row-index.js';
 import { openAt } from './seal.js';
+
+/** File bytes per entry of a full entry block: no record holds an entry in fewer. */
+const BLOCK_MIN_ENTRY_BYTES = Math.floor(blockRecordBytes(BLOCK_MAX_ENTRIES) / BLOCK_MAX_ENTRIES);
 
 /** Replays `bytes` (a whole file whose header was checked) into `core`; returns what the scan found. */
 export async function loadJournal(core: StoreCore, bytes: Uint8Array): Promise<ScanResult> {
@@ -25,18 +28,12 @@ export async function loadJournal(core: StoreCore, bytes: Uint8Array): Promise<S
     const salt = copyOf(info.salt);
     segments.push({ start: info.start, salt, key: core.keys.segmentKey(salt) });
   };
+  // At most one row per BLOCK_MIN_ENTRY_BYTES of file (entries in full blocks are the
+  // densest records): the tables are sized once, never regrown during the load.
+  ix.reserve(Math.floor(Math.max(0, bytes.length - FILE_HEADER_BYTES) / BLOCK_MIN_ENTRY_BYTES));
+  // Straight from the file bytes into the row's typed arrays: no object or view per entry.
   const addRow = (b: Uint8Array, h: number, flags: number, type: number, loc: number, sub: number): void => {
-    const row = ix.alloc({
-      fpKey: b.subarray(h + BLOCK_AT.fpKey, h + BLOCK_AT.fpKey + 32),
-      ticketKey: (flags & FLAG_INBOUND) !== 0 ? b.subarray(h + BLOCK_AT.ticketKey, h + BLOCK_AT.ticketKey + 16) : undefined,
-      hint: readU32(b, h + BLOCK_AT.deviceHint),
-      establishedMs: readU48(b, h + BLOCK_AT.established),
-      lastActiveMs: readU48(b, h + BLOCK_AT.lastActive),
-      flags,
-      type,
-      loc,
-      sub,
-    });
+    const row = ix.allocRaw(b, h + BLOCK_AT.fpKey, (flags & FLAG_INBOUND) !== 0 ? b : undefined, h + BLOCK_AT.ticketKey, readU32(b, h + BLOCK_AT.deviceHint), readU48(b, h + BLOCK_AT.established), readU48(b, h + BLOCK_AT.lastActive), flags, type, loc, sub);
     const prev = ix.link(row);
     if (prev >= 0) ix.release(prev);
   };
@@ -92,7 +89,14 @@ export async function loadJournal(core: StoreCore, bytes: Uint8Array): Promise<S
     addRow(b, p, b[p] & 0x03, b[p], p, 0);
     if (len === CONSUME_RECORD_BYTES) ix.rememberConsumed(latin1(b.subarray(p + ENTRY_RECORD_BYTES - 4, p + ENTRY_RECORD_BYTES + 12)));
   };
-  const result = await scanJournal(bytes, sink, undefined, fastEntry);
+  const fastBlock = (b: Uint8Array, p: number, n: number, info: SegmentInfo): void => {
+    segmentOf(info);
+    for (let i = 0; i < n; i++) {
+      const h = p + 2 + i * BLOCK_ENTRY_HEADER_BYTES;
+      addRow(b, h, b[h] & 0x03, REC.block, p, i);
+    }
+  };
+  const result = await scanJournal(bytes, sink, undefined, fastEntry, fastBlock);
   core.segments = segments;
   // Values: the last record of each name wins; unsealed now (there are few).
   const lastOf = new Map<string, (typeof valueSeals)[number]>();

@@ -116,6 +116,16 @@ export class RowIndex {
     return this.#pages.length * page + this.#byFp.memoryBytes + this.#byTicket.memoryBytes + this.#byHint.memoryBytes + this.#free.byteLength;
   }
 
+  /**
+   * Sizes the three tables for `rows` live entries up front (a load does it from the file
+   * size), so that filling them never regrows a shard.
+   */
+  reserve(rows: number): void {
+    this.#byFp.reserve(rows);
+    this.#byTicket.reserve(rows);
+    this.#byHint.reserve(rows);
+  }
+
   /** A new, unlinked row holding `f`. */
   alloc(f: RowFields): number {
     return this.allocRaw(f.fpKey, 0, f.ticketKey, 0, f.hint, f.establishedMs, f.lastActiveMs, f.flags, f.type, f.loc, f.sub);
