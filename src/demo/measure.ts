@@ -30,6 +30,13 @@ export interface ConnectFigures {
   readonly airtimeMs: number;
   /** Simulated time from the radio link being up to the sensor receiving the first application message (ms). */
   readonly timeToFirstMessageMs: number;
+  /**
+   * Simulated link establishment before the setup (advertising, connect request, MTU exchange,
+   * GATT discovery, CCCD write; docs/radio-model.md), ms; 0 if the radio does not report it.
+   */
+  readonly connectionEstablishmentMs: number;
+  /** The whole reconnect: from the `connectToDevice()` call to the sensor receiving the first application message (ms). */
+  readonly reconnectMs: number;
   /** CPU ms of the setup's cryptography, hub / sensor. */
   readonly cpuMsCentral: number;
   /** See {@link ConnectFigures.cpuMsCentral}. */
@@ -48,8 +55,8 @@ export async function measureConnection(
   options: { messages?: number; peerFingerprint?: string } = {},
 ): Promise<ConnectFigures> {
   const accepted = sensor.accept();
+  const calledAt = clock.now();
   const conn = await hub.connectToDevice(deviceId, options.peerFingerprint === undefined ? {} : { peerFingerprint: options.peerFingerprint });
-  const establishedAt = clock.now();
   const peer = await accepted;
   const setup = conn.stats();
   const peerSetup = peer.stats();
@@ -68,7 +75,8 @@ export async function measureConnection(
   }
   await conn.close();
   await echo.catch(() => undefined);
-  const linkUpAt = establishedAt - setup.setupMs;
+  const connectionEstablishmentMs = setup.link.connectionEstablishmentMs ?? 0;
+  const linkUpAt = calledAt + connectionEstablishmentMs;
   return {
     connectionType: conn.connectionType,
     fellBack: setup.fellBack,
@@ -78,6 +86,8 @@ export async function measureConnection(
     roundTrips: setup.setupRoundTrips,
     airtimeMs: setup.setupAirtimeMs,
     timeToFirstMessageMs: firstMessageAt - linkUpAt,
+    connectionEstablishmentMs,
+    reconnectMs: firstMessageAt - calledAt,
     cpuMsCentral: setup.setupCpuMs,
     cpuMsPeripheral: peerSetup.setupCpuMs,
   };

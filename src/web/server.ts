@@ -108,6 +108,8 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
     });
   });
   port = (server.address() as AddressInfo).port;
+  // An accept that fails once listening (EMFILE, say) drops that connection, never the process.
+  server.on('error', () => undefined);
   let closing: Promise<void> | undefined;
   return {
     url: `http://${PAGE_SERVER_HOST}:${port}/`,

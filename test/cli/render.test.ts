@@ -28,6 +28,8 @@ function demoFixture(): DemoReport {
     roundTrips: rt,
     airtimeMs: ms * 0.7,
     timeToFirstMessageMs: ms,
+    connectionEstablishmentMs: 530,
+    reconnectMs: ms + 530,
     cpuMsCentral: cpu,
     cpuMsPeripheral: cpu * 0.9,
   });
