@@ -400,15 +400,26 @@ export class SessionKeeper {
     this.#touches.delete(peerHex);
     this.#keys.delete(peerHex);
     this.#recentFull.delete(peerHex);
-    const had = await this.#call('delete', (o) => this.#o.store.delete(peerHex, o));
-    await this.#call('putValue', (o) => this.#o.store.putValue(`pk:${peerHex}`, undefined, o));
-    const bound = await this.#call('listValues', async (o) => {
+    // Every step is tried even if one fails; a failure is reported at the end, so the caller
+    // knows the store may still hold the session, the key or a binding (and can call again).
+    const failed: string[] = [];
+    const step = async <T>(op: string, fn: (o: StoreCallOptions) => Promise<T>): Promise<T | undefined> => {
+      const r = await this.#attempt(op, fn);
+      if (!r.ok) failed.push(op);
+      return r.ok ? r.value : undefined;
+    };
+    const had = await step('delete', (o) => this.#o.store.delete(peerHex, o));
+    await step('putValue', (o) => this.#o.store.putValue(`pk:${peerHex}`, undefined, o));
+    const bound = await step('listValues', async (o) => {
       const names: string[] = [];
       for await (const [name, value] of this.#o.store.listValues('tofu:', o)) if (bytesToHex(value) === peerHex) names.push(name);
       return names;
     });
-    for (const name of bound ?? []) await this.#call('putValue', (o) => this.#o.store.putValue(name, undefined, o));
+    for (const name of bound ?? []) await step('putValue', (o) => this.#o.store.putValue(name, undefined, o));
     await this.#refreshSize();
+    if (failed.length > 0) {
+      throw new StoreError('PQBLE_ERR_STORE_IO', `forgetting the peer did not reach the session store (${[...new Set(failed)].join(', ')} failed); the store may still hold its session, key or bindings: call forgetPeer again`);
+    }
     return had === true;
   }
 

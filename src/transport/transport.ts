@@ -515,6 +515,8 @@ export class BleTransport {
   /**
    * Forgets a peer everywhere: its session, its learned or pinned key and its TOFU
    * bindings, in memory and in the store. Resolves true if there was anything to forget.
+   * @throws StoreError `PQBLE_ERR_STORE_IO` if a store call failed or timed out (every step is
+   *   still tried; memory is forgotten either way; calling again finishes the job)
    */
   async forgetPeer(fingerprint: Uint8Array | string): Promise<boolean> {
     const bytes = parseFingerprintArg(fingerprint, 'fingerprint');
