@@ -17,7 +17,8 @@
  */
 
 import type { Clock, Timer, TimerOptions } from '../clock.js';
-import type { Link, LinkConnectOptions, LinkEndpoint, LinkStats } from '../link/types.js';
+import { linkStatsSince } from '../link/stats.js';
+import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
 
 /** Which side of the setup a turn belongs to. */
 export type SetupSide = 'central' | 'peripheral';
@@ -118,20 +119,6 @@ export function meterClockTurns(clock: Clock, meter: SideCpuMeter): () => void {
   };
 }
 
-function minus(a: LinkStats, b: LinkStats): LinkStats {
-  return {
-    ...a,
-    packetsSent: a.packetsSent - b.packetsSent,
-    packetsReceived: a.packetsReceived - b.packetsReceived,
-    bytesSent: a.bytesSent - b.bytesSent,
-    bytesReceived: a.bytesReceived - b.bytesReceived,
-    bytesOnAirSent: a.bytesOnAirSent - b.bytesOnAirSent,
-    bytesOnAirReceived: a.bytesOnAirReceived - b.bytesOnAirReceived,
-    airtimeSentMs: a.airtimeSentMs - b.airtimeSentMs,
-    airtimeReceivedMs: a.airtimeReceivedMs - b.airtimeReceivedMs,
-  };
-}
-
 /**
  * `view` completed with every other member of `target` (its own and its prototypes', such as
  * a link's radio timing or members the interface gains later) as a getter reading the
@@ -198,7 +185,7 @@ export function meterLink(link: Link, side: SetupSide, meter: SideCpuMeter): Lin
     onMtuChange: (listener) => link.onMtuChange(mark(listener)),
     onClose: (listener) => link.onClose(mark(listener)),
     close: () => link.close(),
-    stats: () => minus(link.stats(), baseline),
+    stats: () => linkStatsSince(link.stats(), baseline),
   });
 }
 

@@ -24,7 +24,8 @@ import { PeerDirectory, type TrustPolicy } from '../handshake/index.js';
 import { identityFingerprint } from '../identity/identity.js';
 import type { Identity } from '../identity/index.js';
 import { parseDeviceId } from '../link/device-id.js';
-import type { Link, LinkEndpoint, LinkStats } from '../link/types.js';
+import { linkStatsSince } from '../link/stats.js';
+import type { Link, LinkEndpoint } from '../link/types.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { ResumeRateLimiter, type ResumeMode } from '../resumption/index.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../session/cache.js';
@@ -833,7 +834,7 @@ export class BleTransport {
       maxMessageBytes: this.#opts.maxMessageBytes,
       maxQueuedMessages: this.#opts.maxQueuedMessages,
       setupMs: clock.now() - startedAt,
-      setupLink: linkDelta(link.stats(), linkBefore),
+      setupLink: linkStatsSince(link.stats(), linkBefore),
       onActivity: () => {
         this.#keeper.touch(fingerprintHex);
       },
@@ -916,19 +917,4 @@ function checkStore(store: unknown): asserts store is SessionStore {
   if (s === null || typeof s !== 'object' || methods.some((m) => typeof s[m] !== 'function')) {
     throw new TypeError('sessionStore must be a SessionStore (get, getByTicket, getByDevice, put, consumeInbound, replaceOutbound, delete, touch, prune, entries, size, getValue, putValue, listValues, close)');
   }
-}
-
-/** What a link counted between `before` and `after` (establishment time as `after` has it). */
-function linkDelta(after: LinkStats, before: LinkStats): LinkStats {
-  return {
-    ...after,
-    packetsSent: after.packetsSent - before.packetsSent,
-    packetsReceived: after.packetsReceived - before.packetsReceived,
-    bytesSent: after.bytesSent - before.bytesSent,
-    bytesReceived: after.bytesReceived - before.bytesReceived,
-    bytesOnAirSent: after.bytesOnAirSent - before.bytesOnAirSent,
-    bytesOnAirReceived: after.bytesOnAirReceived - before.bytesOnAirReceived,
-    airtimeSentMs: after.airtimeSentMs - before.airtimeSentMs,
-    airtimeReceivedMs: after.airtimeReceivedMs - before.airtimeReceivedMs,
-  };
 }
