@@ -14,7 +14,7 @@ import { decodeResumeReject } from '../../src/resumption/index.js';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
 import { BleTransport, type BleConnection } from '../../src/transport/index.js';
 import { MessageType } from '../../src/wire.js';
-import { CENTRAL_ID, OTHER_ID, PERIPHERAL_ID, connectPair, identity, makePair, text, utf8, type Pair } from './helpers.js';
+import { CENTRAL_ID, OTHER_ID, PERIPHERAL_ID, connectPair, identity, makePair, text, utf8, type Pair, startedMessageType } from './helpers.js';
 
 const HOUR = 3_600_000;
 
@@ -51,7 +51,7 @@ async function captureJammedRequest(pair: Pair): Promise<Uint8Array> {
   let captured: Uint8Array | undefined;
   pair.radio.setFaults({
     intercept: (e) => {
-      if (captured === undefined && e.from === 'central' && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeRequest) {
+      if (captured === undefined && e.from === 'central' && startedMessageType(e.packet) === MessageType.ResumeRequest) {
         captured = e.packet.slice(2);
         return 'disconnect';
       }
@@ -134,7 +134,7 @@ describe('attacks on resumption', () => {
       let tampered = false;
       pair.radio.setFaults({
         intercept: (e) => {
-          if (!tampered && e.from === 'peripheral' && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeAccept) {
+          if (!tampered && e.from === 'peripheral' && startedMessageType(e.packet) === MessageType.ResumeAccept) {
             e.packet[e.packet.length - 1] ^= 1; // the confirmation no longer verifies
             tampered = true;
           }

@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeFragmentHeader } from '../../src/framing/index.js';
 import { generateIdentity, type Identity } from '../../src/identity/index.js';
 import type { Logger } from '../../src/logger.js';
 import { SimulatedRadio, VirtualClock, type SimulatedRadioOptions } from '../../src/radio/index.js';
@@ -97,3 +98,17 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
 
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/**
+ * The message type a packet on the radio starts: the byte after the header of a single packet
+ * or a first fragment (docs/framing.md); `undefined` for a later fragment, whose bytes after
+ * its compact 2-byte header are payload, or for a packet that does not decode.
+ */
+export function startedMessageType(packet: Uint8Array): number | undefined {
+  try {
+    const { header, payloadOffset } = decodeFragmentHeader(packet);
+    return header.start ? packet[payloadOffset] : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -16,7 +16,7 @@ import { FileSessionStore } from '../../src/session/file/index.js';
 import { FileSessionStore as V1FileSessionStore } from '../../src/session/file-store.js';
 import { BleTransport } from '../../src/transport/index.js';
 import { MessageType } from '../../src/wire.js';
-import { CENTRAL_ID, OTHER_ID, PERIPHERAL_ID, connectPair, identity, makePair, tempDir, utf8 } from './helpers.js';
+import { CENTRAL_ID, OTHER_ID, PERIPHERAL_ID, connectPair, identity, makePair, tempDir, utf8, startedMessageType } from './helpers.js';
 
 async function persistentPair(dir: string) {
   return makePair({
@@ -66,7 +66,7 @@ describe('session persistence', () => {
       let ticketId: Uint8Array | undefined;
       pair.radio.setFaults({
         intercept: (e) => {
-          if (e.from === 'central' && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeRequest) ticketId = e.packet.slice(5, 21);
+          if (e.from === 'central' && startedMessageType(e.packet) === MessageType.ResumeRequest) ticketId = e.packet.slice(5, 21);
           return 'deliver';
         },
       });

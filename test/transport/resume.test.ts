@@ -13,7 +13,7 @@ import type { Link } from '../../src/link/types.js';
 import { decodeResumeReject } from '../../src/resumption/index.js';
 import { BleTransport } from '../../src/transport/index.js';
 import { MessageType } from '../../src/wire.js';
-import { OTHER_ID, PERIPHERAL_ID, connectPair, identity, makePair, text, utf8 } from './helpers.js';
+import { OTHER_ID, PERIPHERAL_ID, connectPair, identity, makePair, text, utf8, startedMessageType } from './helpers.js';
 
 const HOUR = 3_600_000;
 
@@ -90,7 +90,7 @@ describe('session resumption', () => {
       const seen = new Set<string>();
       pair.radio.setFaults({
         intercept: (e) => {
-          if (e.from === 'central' && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeRequest) seen.add(bytesToHex(e.packet.subarray(5, 21)));
+          if (e.from === 'central' && startedMessageType(e.packet) === MessageType.ResumeRequest) seen.add(bytesToHex(e.packet.subarray(5, 21)));
           return 'deliver';
         },
       });
@@ -113,7 +113,7 @@ describe('session resumption', () => {
       let captured: Uint8Array | undefined;
       pair.radio.setFaults({
         intercept: (e) => {
-          if (e.from === 'central' && captured === undefined && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeRequest) captured = e.packet.slice();
+          if (e.from === 'central' && captured === undefined && startedMessageType(e.packet) === MessageType.ResumeRequest) captured = e.packet.slice();
           return 'deliver';
         },
       });
@@ -149,7 +149,7 @@ describe('session resumption', () => {
       let genuine: Uint8Array | undefined;
       pair.radio.setFaults({
         intercept: (e) => {
-          if (e.from === 'central' && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeRequest) {
+          if (e.from === 'central' && startedMessageType(e.packet) === MessageType.ResumeRequest) {
             genuine = e.packet.slice(2);
             return 'disconnect';
           }

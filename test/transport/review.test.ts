@@ -16,7 +16,7 @@ import { MemorySessionStore } from '../../src/session/memory-store.js';
 import type { RatchetUpdate, StoreCallOptions } from '../../src/session/store.js';
 import { SessionKeeper } from '../../src/transport/session-keeper.js';
 import { MessageType } from '../../src/wire.js';
-import { CapturingLogger, PERIPHERAL_ID, connectPair, identity, makePair, tempDir } from './helpers.js';
+import { CapturingLogger, PERIPHERAL_ID, connectPair, identity, makePair, tempDir, startedMessageType } from './helpers.js';
 
 const HOUR = 3_600_000;
 
@@ -42,7 +42,7 @@ describe('review: initiator ratchet durability', () => {
       let finishedSent = 0;
       pair.radio.setFaults({
         intercept: (e) => {
-          if (e.from === 'central' && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeFinished) finishedSent++;
+          if (e.from === 'central' && startedMessageType(e.packet) === MessageType.ResumeFinished) finishedSent++;
           return 'deliver';
         },
       });
@@ -69,7 +69,7 @@ describe('review: reject reasons', () => {
       const reasons: number[] = [];
       pair.radio.setFaults({
         intercept: (e) => {
-          if (e.from === 'peripheral' && e.packet[0] === 0x03 && e.packet[2] === MessageType.ResumeReject) reasons.push(e.packet[3]);
+          if (e.from === 'peripheral' && startedMessageType(e.packet) === MessageType.ResumeReject) reasons.push(e.packet[3]);
           return 'deliver';
         },
       });

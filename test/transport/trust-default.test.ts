@@ -21,7 +21,7 @@ import { silentLogger } from '../../src/logger.js';
 import { systemClock } from '../../src/clock.js';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
 import { SessionKeeper } from '../../src/transport/session-keeper.js';
-import { CENTRAL_ID, OTHER_ID, PERIPHERAL_ID, connectPair, identity, makePair, tempDir, type Pair } from './helpers.js';
+import { CENTRAL_ID, OTHER_ID, PERIPHERAL_ID, connectPair, identity, makePair, tempDir, type Pair, startedMessageType } from './helpers.js';
 
 const untrusted = (err: unknown): boolean => isPqbleError(err, 'PQBLE_ERR_PEER_UNTRUSTED');
 
@@ -149,8 +149,7 @@ describe('default trust: trust on first use, persisted', () => {
       let tampered = 0;
       pair.radio.setFaults({
         intercept: (e) => {
-          // The message type follows a first fragment's 6-byte header (a single packet's: 2).
-          const type = e.packet[0] === 0x02 ? e.packet[6] : e.packet[0] === 0x03 ? e.packet[2] : undefined;
+          const type = startedMessageType(e.packet);
           if (e.from === 'central' && type === MessageType.HandshakeFinish) {
             e.packet[e.packet.length - 1] ^= 0x55;
             tampered++;
