@@ -17,114 +17,22 @@
 import type { Clock, Timer } from '../clock.js';
 import { AbortError, LinkError, type PqbleError, type PqbleErrorCode } from '../errors.js';
 import { LinkEndCore, MAX_BUFFERED_PACKETS, reportListenerError } from '../link/link-end.js';
-import type { Link, LinkRole, LinkSendOptions, LinkStats, LinkTiming } from '../link/types.js';
+import type { LinkRole, LinkSendOptions, LinkStats, LinkTiming } from '../link/types.js';
 import { LL_MAX_PAYLOAD_LEGACY, llFragmentSizes, llPacketAirtimeUs, llPacketBytesOnAir, T_IFS_US, type Phy } from './airtime.js';
 import { attPduL2capBytes, gattSetupExchanges, LL_CONTROL_PROCEDURE_BYTES, transmitWindowDelayUs, type AttExchange } from './establishment.js';
 import { checkOptionKeys } from '../util/options.js';
 import type { ResolvedFaults, ResolvedRadioOptions } from './options.js';
 import type { Prng } from './prng.js';
-import type { InterceptVerdict, RadioStats, SimulatedLinkInfo } from './types.js';
+import type { InterceptVerdict, SimulatedLinkInfo } from './types.js';
+import { emptyStats, type MutableLinkStats, type RadioCounters } from './counters.js';
+import { Direction, type ControlKind, type Fragment, type SendWaiter } from './fragment-queue.js';
+import { SimulatedLink } from './simulated-link.js';
 
 // Packets held for a link with no packet listener before it fails with `PQBLE_ERR_QUEUE_FULL`.
 export { MAX_BUFFERED_PACKETS } from '../link/link-end.js';
 
 /** LL payload of LL_TERMINATE_IND: opcode + error code. */
 const TERMINATE_PDU_BYTES = 2;
-
-/**
- * Control PDUs: the LL procedures of the first connection events (feature exchange, data
- * length update), the ATT exchanges of link establishment (docs/radio-model.md "Link
- * establishment") and LL_TERMINATE_IND.
- */
-type ControlKind = 'feature-req' | 'feature-rsp' | 'length-req' | 'length-rsp' | 'att-req' | 'att-rsp' | 'terminate';
-
-interface Fragment {
-  /** LL payload bytes. */
-  readonly size: number;
-  /** On the last fragment of an application ATT value: the value. */
-  readonly value: Uint8Array | undefined;
-  /** On a control PDU: which one. */
-  readonly control: ControlKind | undefined;
-  /** On an ATT establishment PDU: the index of its exchange. */
-  readonly step: number;
-  /**
-   * Sent only in connection events whose anchor is at or after this time (µs). A host's
-   * reaction to a PDU of establishment goes out at the next connection event: the event in
-   * which the PDU arrived closes with neither side having more data (MD = 0).
-   */
-  readonly notBeforeUs: number;
-  /** Sent at least once. */
-  transmitted: boolean;
-  /** The peer received it (it may not have acknowledged it yet). */
-  received: boolean;
-}
-
-/** A FIFO of fragments with O(1) shift. */
-class FragmentQueue {
-  #items: Fragment[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  peek(): Fragment | undefined {
-    return this.#items[this.#head];
-  }
-
-  /** The first fragment the peer has not received yet. */
-  firstUnreceived(): Fragment | undefined {
-    const first = this.#items[this.#head];
-    if (first === undefined || !first.received) return first;
-    return this.#items[this.#head + 1];
-  }
-
-  push(f: Fragment): void {
-    this.#items.push(f);
-  }
-
-  shift(): void {
-    this.#head += 1;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-
-  clear(): void {
-    this.#items = [];
-    this.#head = 0;
-  }
-}
-
-interface SendWaiter {
-  readonly packet: Uint8Array;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-  readonly cleanup: () => void;
-}
-
-/** One direction of a connection. */
-class Direction {
-  readonly queue = new FragmentQueue();
-  /** Application values accepted and not yet delivered (flow control). */
-  inFlight = 0;
-  readonly waiters: SendWaiter[] = [];
-  /** Application values that reached the receiver's radio (the intercept index). */
-  arrived = 0;
-  constructor(readonly from: LinkRole) {}
-}
-
-interface MutableLinkStats {
-  packetsSent: number;
-  packetsReceived: number;
-  bytesSent: number;
-  bytesReceived: number;
-  bytesOnAirSent: number;
-  bytesOnAirReceived: number;
-  airtimeSentUs: number;
-  airtimeReceivedUs: number;
-}
 
 /** The state of one end of a connection. */
 interface Side {
@@ -139,23 +47,6 @@ interface Side {
   readonly end: LinkEndCore;
   readonly stats: MutableLinkStats;
   closePromise: Promise<void> | undefined;
-}
-
-/** Mutable radio-wide counters (the source of {@link RadioStats}). */
-export interface RadioCounters {
-  linksOpened: number;
-  linksOpen: number;
-  bytesOnAirC2P: number;
-  bytesOnAirP2C: number;
-  airtimeC2PUs: number;
-  airtimeP2CUs: number;
-  llPackets: number;
-  emptyPackets: number;
-  retransmissions: number;
-  lostPackets: number;
-  attPackets: number;
-  attBytes: number;
-  skippedEvents: number;
 }
 
 /** What a connection needs from its radio. */
@@ -203,10 +94,6 @@ function closedError(side: Side): PqbleError {
   const reason = side.reason;
   if (reason === undefined) return linkError('PQBLE_ERR_DISCONNECTED', 'the link is closed');
   return linkError(reason.code, `the link is closed: ${reason.message}`, reason);
-}
-
-function emptyStats(): MutableLinkStats {
-  return { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, bytesOnAirSent: 0, bytesOnAirReceived: 0, airtimeSentUs: 0, airtimeReceivedUs: 0 };
 }
 
 /** One simulated BLE connection between a central and a peripheral. */
@@ -925,118 +812,4 @@ export class Connection {
     const pAir = this.#airUs(this.#eligible(p) ? p.size : 0);
     return startUs + cAir + T_IFS_US + pAir + T_IFS_US <= this.#eventLimitUs();
   }
-}
-
-/** One end of a simulated connection; implements the {@link Link} seam. */
-export class SimulatedLink implements Link {
-  /** This device's id. */
-  readonly localDeviceId: string;
-  /** The peer's id. */
-  readonly peerDeviceId: string;
-  /** Our role on this link. */
-  readonly role: LinkRole;
-  readonly #conn: Connection;
-
-  /** Created by the radio only. */
-  constructor(conn: Connection, role: LinkRole, localDeviceId: string, peerDeviceId: string) {
-    this.#conn = conn;
-    this.role = role;
-    this.localDeviceId = localDeviceId;
-    this.peerDeviceId = peerDeviceId;
-  }
-
-  /** The connection's description (as fault callbacks see it). */
-  get info(): SimulatedLinkInfo {
-    return this.#conn.info;
-  }
-
-  /** Negotiated ATT MTU; final once the link is handed out. */
-  get attMtu(): number {
-    return this.#conn.info.attMtu;
-  }
-
-  /** `attMtu - 3`. */
-  get maxPayloadBytes(): number {
-    return this.#conn.info.attMtu - 3;
-  }
-
-  /** PHY, connection interval and LL payload limit, unless the radio's `packetSizing` is `'fixed'`. */
-  get timing(): LinkTiming | undefined {
-    return this.#conn.timing;
-  }
-
-  /** False once this side closed or the link was lost. */
-  get isOpen(): boolean {
-    return this.#conn.isOpen(this.role);
-  }
-
-  /** See {@link Link.send}. */
-  send(packet: Uint8Array, options?: LinkSendOptions): Promise<void> {
-    return this.#conn.send(this.role, packet, options);
-  }
-
-  /** See {@link Link.onPacket}. Packets also wait in the buffer whenever no listener is attached. */
-  onPacket(listener: (packet: Uint8Array) => void): () => void {
-    return this.#conn.onPacket(this.role, listener);
-  }
-
-  /** The MTU is final when the link is handed out, so this listener is never called. */
-  onMtuChange(listener: (attMtu: number) => void): () => void {
-    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
-    return () => {};
-  }
-
-  /** See {@link Link.onClose}. */
-  onClose(listener: (reason: PqbleError | undefined) => void): () => void {
-    return this.#conn.onClose(this.role, listener);
-  }
-
-  /** See {@link Link.close}; resolves once the peer was told (or the link was lost). */
-  close(): Promise<void> {
-    return this.#conn.close(this.role);
-  }
-
-  /** See {@link Link.stats}. */
-  stats(): LinkStats {
-    return this.#conn.stats(this.role);
-  }
-}
-
-/** Radio-wide counters as {@link RadioStats}. */
-export function toRadioStats(c: RadioCounters): RadioStats {
-  return {
-    linksOpened: c.linksOpened,
-    linksOpen: c.linksOpen,
-    bytesOnAirCentralToPeripheral: c.bytesOnAirC2P,
-    bytesOnAirPeripheralToCentral: c.bytesOnAirP2C,
-    airtimeCentralToPeripheralMs: c.airtimeC2PUs / 1000,
-    airtimePeripheralToCentralMs: c.airtimeP2CUs / 1000,
-    airtimeMs: (c.airtimeC2PUs + c.airtimeP2CUs) / 1000,
-    llPackets: c.llPackets,
-    emptyPackets: c.emptyPackets,
-    retransmissions: c.retransmissions,
-    lostPackets: c.lostPackets,
-    attPackets: c.attPackets,
-    attBytes: c.attBytes,
-    skippedEvents: c.skippedEvents,
-  };
-}
-
-/** Fresh zeroed counters. */
-export function newCounters(): RadioCounters {
-  return {
-    linksOpened: 0,
-    linksOpen: 0,
-    bytesOnAirC2P: 0,
-    bytesOnAirP2C: 0,
-    airtimeC2PUs: 0,
-    airtimeP2CUs: 0,
-    llPackets: 0,
-    emptyPackets: 0,
-    retransmissions: 0,
-    lostPackets: 0,
-    attPackets: 0,
-    attBytes: 0,
-    skippedEvents: 0,
-  };
 }

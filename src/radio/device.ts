@@ -11,7 +11,8 @@ import type { Clock, Timer } from '../clock.js';
 import { AbortError, LinkError, TimeoutError, type PqbleError } from '../errors.js';
 import { parseDeviceId } from '../link/device-id.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
-import type { Connection, SimulatedLink } from './connection.js';
+import type { Connection } from './connection.js';
+import type { SimulatedLink } from './simulated-link.js';
 import { checkNumber, checkOptionKeys } from '../util/options.js';
 import type { ResolvedRadioOptions } from './options.js';
 

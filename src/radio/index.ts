@@ -9,7 +9,7 @@
 export { SimulatedRadio, ADVERTISING_INTERVAL_MS } from './radio.js';
 export { SimulatedDevice } from './device.js';
 export { mulberry32, deriveSeed, type Prng } from './prng.js';
-export type { SimulatedLink } from './connection.js';
+export type { SimulatedLink } from './simulated-link.js';
 export { MAX_BUFFERED_PACKETS } from './connection.js';
 export { VirtualClock, DEFAULT_WALL_EPOCH_MS, type VirtualClockOptions } from './virtual-clock.js';
 export { RADIO_DEFAULTS, type ResolvedRadioOptions } from './options.js';
