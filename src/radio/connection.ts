@@ -1,30 +1,26 @@
 /**
- * One simulated BLE connection and its two {@link Link} ends (docs/radio-model.md
- * "Connection events", "Loss and retransmission", "Closing"; the link seam in
- * src/link/types.ts).
+ * One simulated BLE connection: its state (setup, open, silent, closed), the link-layer and
+ * ATT procedures of link establishment, what each application value does on arrival (fault
+ * intercepts, delivery, flow control) and the teardown of both ends (docs/radio-model.md
+ * "Link establishment", "Faults", "Closing"; the link seam in src/link/types.ts).
  *
- * The engine walks connection events in time: at each anchor the central sends one LL PDU
- * (data, control or empty), T_IFS later the peripheral answers with one, and pairs follow
- * while either side has data and the next pair still ends T_IFS before the next anchor (the
- * first pair of an event always runs). Every LL PDU is a timer on the radio's clock at the
- * moment its last bit arrives. Acknowledgement follows the LL's SN/NESN rule: a PDU is acked
- * by the peer's next PDU, so a lost PDU, or a lost acknowledgement, makes the sender send it
- * again at the next event. Idle links schedule nothing.
+ * The connection events that carry the PDUs are ./connection-events.ts; the per-direction
+ * queues ./fragment-queue.ts; the link ends ./simulated-link.ts; the counters ./counters.ts.
  *
  * @module
  */
 
-import type { Clock, Timer } from '../clock.js';
+import type { Timer } from '../clock.js';
 import { AbortError, LinkError, type PqbleError, type PqbleErrorCode } from '../errors.js';
 import { LinkEndCore, MAX_BUFFERED_PACKETS, reportListenerError } from '../link/link-end.js';
 import type { LinkRole, LinkSendOptions, LinkStats, LinkTiming } from '../link/types.js';
-import { LL_MAX_PAYLOAD_LEGACY, llFragmentSizes, llPacketAirtimeUs, llPacketBytesOnAir, T_IFS_US, type Phy } from './airtime.js';
-import { attPduL2capBytes, gattSetupExchanges, LL_CONTROL_PROCEDURE_BYTES, transmitWindowDelayUs, type AttExchange } from './establishment.js';
+import { LL_MAX_PAYLOAD_LEGACY, llFragmentSizes, type Phy } from './airtime.js';
+import { attPduL2capBytes, gattSetupExchanges, LL_CONTROL_PROCEDURE_BYTES, type AttExchange } from './establishment.js';
+import { ConnectionEvents, type EventContext } from './connection-events.js';
 import { checkOptionKeys } from '../util/options.js';
-import type { ResolvedFaults, ResolvedRadioOptions } from './options.js';
 import type { Prng } from './prng.js';
 import type { InterceptVerdict, SimulatedLinkInfo } from './types.js';
-import { emptyStats, type MutableLinkStats, type RadioCounters } from './counters.js';
+import { emptyStats, type MutableLinkStats } from './counters.js';
 import { Direction, type ControlKind, type Fragment, type SendWaiter } from './fragment-queue.js';
 import { SimulatedLink } from './simulated-link.js';
 
@@ -50,12 +46,7 @@ interface Side {
 }
 
 /** What a connection needs from its radio. */
-export interface ConnectionContext {
-  readonly clock: Clock;
-  readonly options: ResolvedRadioOptions;
-  readonly counters: RadioCounters;
-  /** The faults in force now. */
-  faults(): ResolvedFaults;
+export interface ConnectionContext extends EventContext {
   /** The other open connections that share a device (and so its radio) with `conn`. */
   sharing(conn: Connection): Iterable<Connection>;
 }
@@ -103,22 +94,15 @@ export class Connection {
   readonly #p: ConnectionParams;
   readonly #ctx: ConnectionContext;
   readonly #phy: Phy;
-  readonly #intervalUs: number;
   readonly #supervisionUs: number;
   readonly #c2p = new Direction('central');
   readonly #p2c = new Direction('peripheral');
   readonly #central: Side;
   readonly #peripheral: Side;
   #state: 'setup' | 'open' | 'silent' | 'closed' = 'setup';
-  #timer: Timer | undefined;
+  /** The connection events (the engine); stopped once the link goes silent or closes. */
+  readonly #events: ConnectionEvents;
   #supervisionTimer: Timer | undefined;
-  #inEvent = false;
-  #firstPair = false;
-  #eventAnchorUs = 0;
-  readonly #anchor0Us: number;
-  #lastAnchorUs: number;
-  #busyUntilUs = 0;
-  readonly #lastRxUs: Record<LinkRole, number>;
   #bytesCrossed = 0;
   #bytesBaseline = 0;
   readonly #closeWaiters: (() => void)[] = [];
@@ -129,17 +113,12 @@ export class Connection {
   readonly #exchanges: readonly AttExchange[];
   /** From the central's connect() call to the link being ready, µs (0 until then). */
   #establishmentUs = 0;
-  /** The anchor of the scheduled (not yet started) connection event, µs. */
-  #scheduledAnchorUs: number | undefined;
-  /** Events missed in a row because the radio served another connection. */
-  #skipStreak = 0;
 
   constructor(params: ConnectionParams) {
     this.#p = params;
     const ctx = params.ctx;
     this.#ctx = ctx;
     this.#phy = ctx.options.phy;
-    this.#intervalUs = Math.round(ctx.options.connectionIntervalMs * 1000);
     this.#supervisionUs = Math.round(ctx.options.supervisionTimeoutMs * 1000);
     this.info = Object.freeze({
       id: params.id,
@@ -153,22 +132,24 @@ export class Connection {
     this.#central = this.#makeSide('central', params.centralDeviceId, params.peripheralDeviceId);
     this.#peripheral = this.#makeSide('peripheral', params.peripheralDeviceId, params.centralDeviceId);
     this.#exchanges = gattSetupExchanges(params.attMtu, params.gattCached);
-    // The connect request ended now. The first anchor lies in the transmit window:
-    // transmitWindowDelay + transmitWindowOffset, plus a point the central picks in
-    // transmitWindowSize. Event 0 carries the central's LL_FEATURE_REQ and the
-    // peripheral's LL_LENGTH_REQ, event 1 their responses; the ATT exchanges follow, one
-    // PDU per side per event.
-    const now = this.#nowUs();
-    const o = ctx.options;
-    const windowUs = Math.round(o.transmitWindowSizeMs * 1000);
-    this.#anchor0Us = now + transmitWindowDelayUs(this.#phy) + Math.round(o.transmitWindowOffsetMs * 1000) + Math.floor(params.prng() * windowUs);
-    this.#lastAnchorUs = this.#anchor0Us - 1;
-    this.#lastRxUs = { central: now, peripheral: now };
+    // The connect request ended now: the engine places the first anchor in the transmit window.
+    this.#events = new ConnectionEvents({
+      ctx,
+      prng: params.prng,
+      c2p: this.#c2p,
+      p2c: this.#p2c,
+      stats: { central: this.#central.stats, peripheral: this.#peripheral.stats },
+      host: {
+        onFragment: (dir, frag) => this.#onFragment(dir, frag),
+        supervisionTimeout: () => this.#supervisionTimeout(),
+        sharing: () => ctx.sharing(this),
+      },
+    });
     ctx.counters.linksOpened += 1;
     ctx.counters.linksOpen += 1;
     this.#pushControl(this.#c2p, 'feature-req', LL_CONTROL_PROCEDURE_BYTES, 0, 0);
     if (params.maxLlPayloadBytes > LL_MAX_PAYLOAD_LEGACY) this.#pushControl(this.#p2c, 'length-req', LL_CONTROL_PROCEDURE_BYTES, 0, 0);
-    this.#kick();
+    this.#events.kick();
   }
 
   /** Queues a control PDU of `l2capBytes` (segmented into LL PDUs like any L2CAP PDU; the last one carries the kind). */
@@ -185,27 +166,27 @@ export class Connection {
     const ex = this.#exchanges[step];
     const att = control === 'att-req' ? ex.requestAttBytes : control === 'att-rsp' ? ex.responseAttBytes : 0;
     const l2cap = att === 0 ? LL_CONTROL_PROCEDURE_BYTES : attPduL2capBytes(att);
-    this.#pushControl(dir, control, l2cap, step, this.#eventAnchorUs + 1);
+    this.#pushControl(dir, control, l2cap, step, this.#events.eventAnchorUs + 1);
   }
 
   /** True while a connection event of this connection runs. */
   get eventRunning(): boolean {
-    return this.#inEvent;
+    return this.#events.eventRunning;
   }
 
   /** The anchor of this connection's next scheduled event (µs), if one is scheduled. */
   get scheduledAnchorUs(): number | undefined {
-    return this.#scheduledAnchorUs;
+    return this.#events.scheduledAnchorUs;
   }
 
   /** The end of this connection's last event, µs. */
   get busyUntilUs(): number {
-    return this.#busyUntilUs;
+    return this.#events.busyUntilUs;
   }
 
   /** Events missed in a row because a shared radio served another connection. */
   get skipStreak(): number {
-    return this.#skipStreak;
+    return this.#events.skipStreak;
   }
 
   #makeSide(role: LinkRole, local: string, peer: string): Side {
@@ -319,7 +300,7 @@ export class Connection {
     if (!side.closed) this.#closeSide(side, undefined);
     if (this.#state !== 'silent') {
       this.#pushControl(this.#dirFrom(role), 'terminate', TERMINATE_PDU_BYTES, 0, 0);
-      this.#kick();
+      this.#events.kick();
     }
     return side.closePromise;
   }
@@ -358,10 +339,7 @@ export class Connection {
   silence(): void {
     if (this.#state === 'closed' || this.#state === 'silent') return;
     this.#state = 'silent';
-    this.#timer?.cancel();
-    this.#timer = undefined;
-    this.#scheduledAnchorUs = undefined;
-    this.#inEvent = false;
+    this.#events.stop();
     this.#supervisionTimer = this.#ctx.clock.setTimer(
       this.#supervisionUs / 1000,
       () => {
@@ -397,12 +375,9 @@ export class Connection {
     if (this.#state === 'closed') return;
     const wasSetup = !this.#ready;
     this.#state = 'closed';
-    this.#timer?.cancel();
-    this.#timer = undefined;
-    this.#scheduledAnchorUs = undefined;
+    this.#events.stop();
     this.#supervisionTimer?.cancel();
     this.#supervisionTimer = undefined;
-    this.#inEvent = false;
     this.#c2p.queue.clear();
     this.#p2c.queue.clear();
     if (!this.#central.closed) this.#closeSide(this.#central, centralReason);
@@ -461,7 +436,7 @@ export class Connection {
     dir.inFlight += 1;
     side.stats.packetsSent += 1;
     side.stats.bytesSent += value.length;
-    this.#kick();
+    this.#events.kick();
   }
 
   /** Moves waiting sends into the queue while there is room. */
@@ -576,7 +551,7 @@ export class Connection {
         if (this.#state === 'setup') {
           this.#state = 'open';
           this.#ready = true;
-          this.#establishmentUs = this.#nowUs() - this.#p.connectRequestedAtUs;
+          this.#establishmentUs = Math.round(this.#ctx.clock.now() * 1000) - this.#p.connectRequestedAtUs;
           this.#p.ready(this.#central.link);
         }
         return this.#state === 'open';
@@ -586,230 +561,4 @@ export class Connection {
     }
   }
 
-  // ---------------------------------------------------------------- the engine
-
-  #nowUs(): number {
-    return Math.round(this.#ctx.clock.now() * 1000);
-  }
-
-  #running(): boolean {
-    return this.#state === 'setup' || this.#state === 'open';
-  }
-
-  #at(us: number, fn: () => void): void {
-    this.#timer = this.#ctx.clock.setTimer(
-      us / 1000 - this.#ctx.clock.now(),
-      () => {
-        this.#timer = undefined;
-        fn();
-      },
-      { ref: true },
-    );
-  }
-
-  /** Anything the peer has not received yet, or a central PDU still unacknowledged. */
-  #hasWork(): boolean {
-    return this.#c2p.queue.length > 0 || this.#p2c.queue.firstUnreceived() !== undefined;
-  }
-
-  /** May `frag` go in the current event? */
-  #eligible(frag: Fragment | undefined): frag is Fragment {
-    return frag !== undefined && frag.notBeforeUs <= this.#eventAnchorUs;
-  }
-
-  /** Work that may go in the current event (keeps the event going). */
-  #hasEventWork(): boolean {
-    return this.#eligible(this.#c2p.queue.peek()) || this.#eligible(this.#p2c.queue.firstUnreceived());
-  }
-
-  /**
-   * The latest time the current event may last to: its next anchor, or earlier the anchor
-   * of another connection of the same device (its radio serves one connection at a time,
-   * so the controller ends this event to keep the other one's).
-   */
-  #eventLimitUs(): number {
-    let limit = this.#eventAnchorUs + this.#intervalUs;
-    for (const other of this.#ctx.sharing(this)) {
-      const a = other.scheduledAnchorUs;
-      if (a !== undefined && a > this.#eventAnchorUs && a < limit) limit = a;
-    }
-    return limit;
-  }
-
-  /**
-   * Another connection of a device of this one is using the radio at `us`, or one that
-   * missed its last event has an anchor inside this event's first pair (it goes first:
-   * links whose anchors nearly coincide take turns instead of one starving the other).
-   */
-  #radioBusy(us: number): boolean {
-    const c = this.#c2p.queue.peek();
-    const p = this.#p2c.queue.firstUnreceived();
-    const firstPairUs = this.#airUs(this.#eligible(c) ? c.size : 0) + T_IFS_US + this.#airUs(this.#eligible(p) ? p.size : 0) + T_IFS_US;
-    for (const other of this.#ctx.sharing(this)) {
-      if (other.eventRunning || other.busyUntilUs > us) return true;
-      const a = other.scheduledAnchorUs;
-      if (a !== undefined && a >= us && a < us + firstPairUs && other.skipStreak > this.#skipStreak) return true;
-    }
-    return false;
-  }
-
-  /** Schedules the next connection event if there is work and nothing is scheduled. */
-  #kick(): void {
-    if (!this.#running() || this.#inEvent || this.#timer !== undefined || !this.#hasWork()) return;
-    const earliest = Math.max(this.#nowUs(), this.#busyUntilUs, this.#lastAnchorUs + 1);
-    const k = Math.max(0, Math.ceil((earliest - this.#anchor0Us) / this.#intervalUs));
-    const anchor = this.#anchor0Us + k * this.#intervalUs;
-    this.#scheduledAnchorUs = anchor;
-    this.#at(anchor, () => {
-      this.#scheduledAnchorUs = undefined;
-      this.#startEvent(anchor);
-    });
-  }
-
-  #startEvent(anchorUs: number): void {
-    if (!this.#running()) return;
-    this.#eventAnchorUs = anchorUs;
-    if (this.#radioBusy(anchorUs)) {
-      // The radio is serving another connection: this event is missed (the peer listens
-      // and hears nothing); try at the next anchor.
-      this.#lastAnchorUs = anchorUs;
-      this.#skipStreak += 1;
-      this.#ctx.counters.skippedEvents += 1;
-      this.#kick();
-      return;
-    }
-    this.#skipStreak = 0;
-    this.#inEvent = true;
-    this.#firstPair = true;
-    this.#lastAnchorUs = anchorUs;
-    this.#centralTx(anchorUs);
-  }
-
-  #endEvent(endUs: number): void {
-    this.#inEvent = false;
-    this.#busyUntilUs = endUs;
-    this.#kick();
-  }
-
-  #airUs(size: number): number {
-    return llPacketAirtimeUs(this.#phy, size);
-  }
-
-  #transmit(from: LinkRole, frag: Fragment | undefined): void {
-    const size = frag?.size ?? 0;
-    const air = this.#airUs(size);
-    const bytes = llPacketBytesOnAir(this.#phy, size);
-    const s = this.#side(from).stats;
-    s.bytesOnAirSent += bytes;
-    s.airtimeSentUs += air;
-    const c = this.#ctx.counters;
-    if (from === 'central') {
-      c.bytesOnAirC2P += bytes;
-      c.airtimeC2PUs += air;
-    } else {
-      c.bytesOnAirP2C += bytes;
-      c.airtimeP2CUs += air;
-    }
-    c.llPackets += 1;
-    if (frag === undefined) c.emptyPackets += 1;
-    else if (frag.transmitted) c.retransmissions += 1;
-    if (frag !== undefined) frag.transmitted = true;
-  }
-
-  #lost(): boolean {
-    const rate = this.#ctx.faults().packetLossRate;
-    if (rate <= 0) return false;
-    const lost = rate >= 1 || this.#p.prng() < rate;
-    if (lost) this.#ctx.counters.lostPackets += 1;
-    return lost;
-  }
-
-  #received(to: LinkRole, size: number, atUs: number): void {
-    const s = this.#side(to).stats;
-    s.bytesOnAirReceived += llPacketBytesOnAir(this.#phy, size);
-    s.airtimeReceivedUs += this.#airUs(size);
-    this.#lastRxUs[to] = atUs;
-  }
-
-  /** A side heard nothing: end the event, or time out if it has been too long. */
-  #missed(listener: LinkRole, atUs: number): void {
-    if (atUs - this.#lastRxUs[listener] >= this.#supervisionUs) {
-      this.#supervisionTimeout();
-      return;
-    }
-    this.#endEvent(atUs);
-  }
-
-  #centralTx(t: number): void {
-    if (!this.#running()) return;
-    const head = this.#c2p.queue.peek();
-    const frag = this.#eligible(head) ? head : undefined;
-    const cAir = this.#airUs(frag?.size ?? 0);
-    if (!this.#firstPair && !this.#pairFits(t)) {
-      this.#endEvent(t - T_IFS_US);
-      return;
-    }
-    this.#transmit('central', frag);
-    const lost = this.#lost();
-    const end = t + cAir;
-    this.#at(end, () => this.#peripheralRx(end, frag, lost));
-  }
-
-  #peripheralRx(t: number, frag: Fragment | undefined, lost: boolean): void {
-    if (!this.#running()) return;
-    if (lost) {
-      this.#missed('peripheral', t);
-      return;
-    }
-    this.#received('peripheral', frag?.size ?? 0, t);
-    // The central's PDU acknowledges the peripheral's previous one, if the central got it.
-    if (this.#p2c.queue.peek()?.received === true) this.#p2c.queue.shift();
-    if (frag !== undefined && !frag.received) {
-      frag.received = true;
-      if (!this.#onFragment(this.#c2p, frag) || !this.#running()) return;
-    }
-    const start = t + T_IFS_US;
-    const pHead = this.#p2c.queue.peek();
-    let pFrag = this.#eligible(pHead) ? pHead : undefined;
-    if (pFrag !== undefined && !this.#firstPair && start + this.#airUs(pFrag.size) + T_IFS_US > this.#eventLimitUs()) {
-      pFrag = undefined; // no time left in this event: answer with an empty PDU
-    }
-    this.#transmit('peripheral', pFrag);
-    const pLost = this.#lost();
-    const end = start + this.#airUs(pFrag?.size ?? 0);
-    this.#at(end, () => this.#centralRx(end, pFrag, pLost));
-  }
-
-  #centralRx(t: number, frag: Fragment | undefined, lost: boolean): void {
-    if (!this.#running()) return;
-    if (lost) {
-      this.#missed('central', t);
-      return;
-    }
-    this.#received('central', frag?.size ?? 0, t);
-    // The peripheral's PDU acknowledges the central's, which the peripheral received.
-    if (this.#c2p.queue.peek()?.received === true) this.#c2p.queue.shift();
-    if (frag !== undefined && !frag.received) {
-      frag.received = true;
-      if (!this.#onFragment(this.#p2c, frag) || !this.#running()) return;
-    }
-    this.#firstPair = false;
-    // The central decides now whether another pair follows, so that a closing event frees
-    // the next anchor at once.
-    const next = t + T_IFS_US;
-    if (this.#hasEventWork() && this.#pairFits(next)) {
-      this.#at(next, () => this.#centralTx(next));
-    } else {
-      this.#endEvent(t);
-    }
-  }
-
-  /** A pair (and the T_IFS after it) starting at `startUs` ends by the event's limit. */
-  #pairFits(startUs: number): boolean {
-    const c = this.#c2p.queue.peek();
-    const p = this.#p2c.queue.firstUnreceived();
-    const cAir = this.#airUs(this.#eligible(c) ? c.size : 0);
-    const pAir = this.#airUs(this.#eligible(p) ? p.size : 0);
-    return startUs + cAir + T_IFS_US + pAir + T_IFS_US <= this.#eventLimitUs();
-  }
 }
