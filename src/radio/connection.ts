@@ -4,46 +4,38 @@
  * intercepts, delivery, flow control) and the teardown of both ends (docs/radio-model.md
  * "Link establishment", "Faults", "Closing"; the link seam in src/link/types.ts).
  *
- * The connection events that carry the PDUs are ./connection-events.ts; the per-direction
- * queues ./fragment-queue.ts; the link ends ./simulated-link.ts; the counters ./counters.ts.
+ * The connection events that carry the PDUs are ./connection-events.ts; the order of the
+ * establishment PDUs ./control-procedure.ts; the per-direction queues ./fragment-queue.ts;
+ * the state of each end ./link-side.ts and its link ./simulated-link.ts; the counters
+ * ./counters.ts.
+ *
+ * Why one file of about 450 lines: what is left is the connection's state machine, and every
+ * handler here reads or moves `#state` (a send, a close, an arriving value or control PDU,
+ * a fault, the teardown). Split further, each transition would be spread over files.
  *
  * @module
  */
 
 import type { Timer } from '../clock.js';
-import { AbortError, LinkError, type PqbleError, type PqbleErrorCode } from '../errors.js';
-import { LinkEndCore, MAX_BUFFERED_PACKETS, reportListenerError } from '../link/link-end.js';
+import { AbortError, type PqbleError, type PqbleErrorCode } from '../errors.js';
+import { MAX_BUFFERED_PACKETS, reportListenerError } from '../link/link-end.js';
 import type { LinkRole, LinkSendOptions, LinkStats, LinkTiming } from '../link/types.js';
-import { LL_MAX_PAYLOAD_LEGACY, llFragmentSizes, type Phy } from './airtime.js';
-import { attPduL2capBytes, gattSetupExchanges, LL_CONTROL_PROCEDURE_BYTES, type AttExchange } from './establishment.js';
+import { LL_MAX_PAYLOAD_LEGACY, type Phy } from './airtime.js';
+import { gattSetupExchanges, LL_CONTROL_PROCEDURE_BYTES, type AttExchange } from './establishment.js';
+import { controlL2capBytes, reactToControl } from './control-procedure.js';
 import { ConnectionEvents, type EventContext } from './connection-events.js';
 import { checkOptionKeys } from '../util/options.js';
 import type { Prng } from './prng.js';
 import type { InterceptVerdict, SimulatedLinkInfo } from './types.js';
-import { emptyStats, type MutableLinkStats } from './counters.js';
-import { Direction, type ControlKind, type Fragment, type SendWaiter } from './fragment-queue.js';
-import { SimulatedLink } from './simulated-link.js';
+import { Direction, type ControlKind, type Fragment } from './fragment-queue.js';
+import { LinkSide, linkError } from './link-side.js';
+import type { SimulatedLink } from './simulated-link.js';
 
 // Packets held for a link with no packet listener before it fails with `PQBLE_ERR_QUEUE_FULL`.
 export { MAX_BUFFERED_PACKETS } from '../link/link-end.js';
 
 /** LL payload of LL_TERMINATE_IND: opcode + error code. */
 const TERMINATE_PDU_BYTES = 2;
-
-/** The state of one end of a connection. */
-interface Side {
-  readonly role: LinkRole;
-  readonly link: SimulatedLink;
-  /** Accepts sends (false after a local close or once the link closed). */
-  open: boolean;
-  /** onClose has been decided (fired or queued). */
-  closed: boolean;
-  reason: PqbleError | undefined;
-  /** Inbound buffering and the packet and close listeners (shared with the adapters' links). */
-  readonly end: LinkEndCore;
-  readonly stats: MutableLinkStats;
-  closePromise: Promise<void> | undefined;
-}
 
 /** What a connection needs from its radio. */
 export interface ConnectionContext extends EventContext {
@@ -76,17 +68,6 @@ export interface ConnectionParams {
   readonly closed: (conn: Connection) => void;
 }
 
-function linkError(code: PqbleErrorCode, message: string, cause?: unknown): LinkError {
-  return new LinkError(code, message, cause === undefined ? {} : { cause });
-}
-
-/** The error a send on a closed side rejects with: a fresh copy of the close reason, else DISCONNECTED. */
-function closedError(side: Side): PqbleError {
-  const reason = side.reason;
-  if (reason === undefined) return linkError('PQBLE_ERR_DISCONNECTED', 'the link is closed');
-  return linkError(reason.code, `the link is closed: ${reason.message}`, reason);
-}
-
 /** One simulated BLE connection between a central and a peripheral. */
 export class Connection {
   /** What fault callbacks see. */
@@ -97,8 +78,8 @@ export class Connection {
   readonly #supervisionUs: number;
   readonly #c2p = new Direction('central');
   readonly #p2c = new Direction('peripheral');
-  readonly #central: Side;
-  readonly #peripheral: Side;
+  readonly #central: LinkSide;
+  readonly #peripheral: LinkSide;
   #state: 'setup' | 'open' | 'silent' | 'closed' = 'setup';
   /** The connection events (the engine); stopped once the link goes silent or closes. */
   readonly #events: ConnectionEvents;
@@ -129,8 +110,8 @@ export class Connection {
       connectionIntervalMs: ctx.options.connectionIntervalMs,
       maxLlPayloadBytes: params.maxLlPayloadBytes,
     });
-    this.#central = this.#makeSide('central', params.centralDeviceId, params.peripheralDeviceId);
-    this.#peripheral = this.#makeSide('peripheral', params.peripheralDeviceId, params.centralDeviceId);
+    this.#central = new LinkSide(this, 'central', params.centralDeviceId, params.peripheralDeviceId);
+    this.#peripheral = new LinkSide(this, 'peripheral', params.peripheralDeviceId, params.centralDeviceId);
     this.#exchanges = gattSetupExchanges(params.attMtu, params.gattCached);
     // The connect request ended now: the engine places the first anchor in the transmit window.
     this.#events = new ConnectionEvents({
@@ -142,65 +123,27 @@ export class Connection {
       host: {
         onFragment: (dir, frag) => this.#onFragment(dir, frag),
         supervisionTimeout: () => this.#supervisionTimeout(),
-        sharing: () => ctx.sharing(this),
+        sharing: () => this.#sharedEvents(),
       },
     });
     ctx.counters.linksOpened += 1;
     ctx.counters.linksOpen += 1;
-    this.#pushControl(this.#c2p, 'feature-req', LL_CONTROL_PROCEDURE_BYTES, 0, 0);
-    if (params.maxLlPayloadBytes > LL_MAX_PAYLOAD_LEGACY) this.#pushControl(this.#p2c, 'length-req', LL_CONTROL_PROCEDURE_BYTES, 0, 0);
+    this.#c2p.pushControl('feature-req', LL_CONTROL_PROCEDURE_BYTES, params.maxLlPayloadBytes, 0, 0);
+    if (params.maxLlPayloadBytes > LL_MAX_PAYLOAD_LEGACY) this.#p2c.pushControl('length-req', LL_CONTROL_PROCEDURE_BYTES, params.maxLlPayloadBytes, 0, 0);
     this.#events.kick();
-  }
-
-  /** Queues a control PDU of `l2capBytes` (segmented into LL PDUs like any L2CAP PDU; the last one carries the kind). */
-  #pushControl(dir: Direction, control: ControlKind, l2capBytes: number, step: number, notBeforeUs: number): void {
-    const max = this.info.maxLlPayloadBytes;
-    for (let rest = l2capBytes; rest > 0; rest -= max) {
-      const last = rest <= max;
-      dir.queue.push({ size: Math.min(rest, max), value: undefined, control: last ? control : undefined, step, notBeforeUs, transmitted: false, received: false });
-    }
   }
 
   /** Queues the next PDU of establishment for the next connection event. */
   #pushNext(dir: Direction, control: ControlKind, step: number): void {
-    const ex = this.#exchanges[step];
-    const att = control === 'att-req' ? ex.requestAttBytes : control === 'att-rsp' ? ex.responseAttBytes : 0;
-    const l2cap = att === 0 ? LL_CONTROL_PROCEDURE_BYTES : attPduL2capBytes(att);
-    this.#pushControl(dir, control, l2cap, step, this.#events.eventAnchorUs + 1);
+    const l2cap = controlL2capBytes(control, this.#exchanges[step]);
+    dir.pushControl(control, l2cap, this.info.maxLlPayloadBytes, step, this.#events.eventAnchorUs + 1);
   }
 
-  /** True while a connection event of this connection runs. */
-  get eventRunning(): boolean {
-    return this.#events.eventRunning;
+  /** The engines of the other open connections that share a device (and so its radio) with this one. */
+  *#sharedEvents(): Iterable<ConnectionEvents> {
+    for (const other of this.#ctx.sharing(this)) yield other.#events;
   }
 
-  /** The anchor of this connection's next scheduled event (µs), if one is scheduled. */
-  get scheduledAnchorUs(): number | undefined {
-    return this.#events.scheduledAnchorUs;
-  }
-
-  /** The end of this connection's last event, µs. */
-  get busyUntilUs(): number {
-    return this.#events.busyUntilUs;
-  }
-
-  /** Events missed in a row because a shared radio served another connection. */
-  get skipStreak(): number {
-    return this.#events.skipStreak;
-  }
-
-  #makeSide(role: LinkRole, local: string, peer: string): Side {
-    return {
-      role,
-      link: new SimulatedLink(this, role, local, peer),
-      open: true,
-      closed: false,
-      reason: undefined,
-      end: new LinkEndCore(),
-      stats: emptyStats(),
-      closePromise: undefined,
-    };
-  }
 
   /** The central's link. */
   get centralLink(): SimulatedLink {
@@ -250,28 +193,14 @@ export class Connection {
     const signal = options?.signal;
     if (signal?.aborted === true) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
     const side = this.#side(role);
-    if (!side.open) return Promise.reject(closedError(side));
+    if (!side.open) return Promise.reject(side.closedError());
     const dir = this.#dirFrom(role);
     const copy = packet.slice();
     if (dir.waiters.length === 0 && dir.inFlight < this.#ctx.options.txQueuePackets) {
       this.#enqueue(dir, side, copy);
       return Promise.resolve();
     }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = dir.waiters.indexOf(waiter);
-        if (i >= 0) dir.waiters.splice(i, 1);
-        reject(new AbortError(undefined, { cause: signal?.reason }));
-      };
-      const waiter: SendWaiter = {
-        packet: copy,
-        resolve,
-        reject,
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
-      };
-      dir.waiters.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return dir.waitForRoom(copy, signal);
   }
 
   /** @see Link.onPacket */
@@ -299,7 +228,7 @@ export class Connection {
     side.closePromise = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
     if (!side.closed) this.#closeSide(side, undefined);
     if (this.#state !== 'silent') {
-      this.#pushControl(this.#dirFrom(role), 'terminate', TERMINATE_PDU_BYTES, 0, 0);
+      this.#dirFrom(role).pushControl('terminate', TERMINATE_PDU_BYTES, this.info.maxLlPayloadBytes, 0, 0);
       this.#events.kick();
     }
     return side.closePromise;
@@ -307,18 +236,7 @@ export class Connection {
 
   /** @see Link.stats */
   stats(role: LinkRole): LinkStats {
-    const s = this.#side(role).stats;
-    return {
-      packetsSent: s.packetsSent,
-      packetsReceived: s.packetsReceived,
-      bytesSent: s.bytesSent,
-      bytesReceived: s.bytesReceived,
-      bytesOnAirSent: s.bytesOnAirSent,
-      bytesOnAirReceived: s.bytesOnAirReceived,
-      airtimeSentMs: s.airtimeSentUs / 1000,
-      airtimeReceivedMs: s.airtimeReceivedUs / 1000,
-      connectionEstablishmentMs: this.#establishmentUs / 1000,
-    };
+    return this.#side(role).snapshot(this.#establishmentUs);
   }
 
   // ---------------------------------------------------------------- faults and teardown
@@ -406,21 +324,13 @@ export class Connection {
     this.drop('PQBLE_ERR_SUPERVISION_TIMEOUT', `no packet from the peer for ${this.#ctx.options.supervisionTimeoutMs} ms`);
   }
 
-  #closeSide(side: Side, reason: PqbleError | undefined): void {
-    side.open = false;
-    side.closed = true;
-    side.reason = reason;
-    const dir = this.#dirFrom(side.role);
-    for (const w of dir.waiters.splice(0)) {
-      w.cleanup();
-      w.reject(closedError(side));
-    }
-    side.end.close(reason);
+  #closeSide(side: LinkSide, reason: PqbleError | undefined): void {
+    side.close(reason, this.#dirFrom(side.role));
   }
 
   // ---------------------------------------------------------------- queues and delivery
 
-  #side(role: LinkRole): Side {
+  #side(role: LinkRole): LinkSide {
     return role === 'central' ? this.#central : this.#peripheral;
   }
 
@@ -428,12 +338,8 @@ export class Connection {
     return role === 'central' ? this.#c2p : this.#p2c;
   }
 
-  #enqueue(dir: Direction, side: Side, value: Uint8Array): void {
-    const sizes = llFragmentSizes(value.length, this.info.maxLlPayloadBytes);
-    for (let i = 0; i < sizes.length; i++) {
-      dir.queue.push({ size: sizes[i], value: i === sizes.length - 1 ? value : undefined, control: undefined, step: 0, notBeforeUs: 0, transmitted: false, received: false });
-    }
-    dir.inFlight += 1;
+  #enqueue(dir: Direction, side: LinkSide, value: Uint8Array): void {
+    dir.pushValue(value, this.info.maxLlPayloadBytes);
     side.stats.packetsSent += 1;
     side.stats.bytesSent += value.length;
     this.#events.kick();
@@ -450,10 +356,8 @@ export class Connection {
     }
   }
 
-  #deliver(side: Side, packet: Uint8Array): void {
-    side.stats.packetsReceived += 1;
-    side.stats.bytesReceived += packet.length;
-    if (side.end.deliver(packet) === 'overflow') {
+  #deliver(side: LinkSide, packet: Uint8Array): void {
+    if (!side.deliver(packet)) {
       const err = linkError('PQBLE_ERR_QUEUE_FULL', `more than ${MAX_BUFFERED_PACKETS} packets arrived with no packet listener`);
       this.#finishFrom(side.role, err, linkError('PQBLE_ERR_DISCONNECTED', 'the peer dropped the connection'));
     }
@@ -513,21 +417,12 @@ export class Connection {
   }
 
   #onControl(dir: Direction, kind: ControlKind, step: number): boolean {
-    switch (kind) {
-      case 'feature-req':
-        this.#pushNext(this.#p2c, 'feature-rsp', 0);
+    const { reply, outcome } = reactToControl(kind, step, this.#exchanges.length);
+    if (reply !== undefined) this.#pushNext(this.#dirFrom(reply.from), reply.control, reply.step);
+    switch (outcome) {
+      case 'continue':
         return true;
-      case 'length-req':
-        this.#pushNext(this.#c2p, 'length-rsp', 0);
-        return true;
-      case 'length-rsp':
-        return true;
-      case 'feature-rsp':
-        this.#pushNext(this.#c2p, 'att-req', 0);
-        return true;
-      case 'att-req': {
-        this.#pushNext(this.#p2c, 'att-rsp', step);
-        if (step < this.#exchanges.length - 1) return true;
+      case 'subscribed': {
         // The CCCD write: the central subscribed, the peripheral offers its link.
         this.#announced = true;
         let taken = false;
@@ -543,11 +438,7 @@ export class Connection {
         }
         return this.#state === 'setup';
       }
-      case 'att-rsp':
-        if (step < this.#exchanges.length - 1) {
-          this.#pushNext(this.#c2p, 'att-req', step + 1);
-          return true;
-        }
+      case 'established':
         if (this.#state === 'setup') {
           this.#state = 'open';
           this.#ready = true;
@@ -555,7 +446,7 @@ export class Connection {
           this.#p.ready(this.#central.link);
         }
         return this.#state === 'open';
-      case 'terminate':
+      case 'terminated':
         this.#closedBy(dir.from);
         return false;
     }

@@ -6,7 +6,9 @@
  * @module
  */
 
+import { AbortError } from '../errors.js';
 import type { LinkRole } from '../link/types.js';
+import { llFragmentSizes } from './airtime.js';
 
 /**
  * Control PDUs: the LL procedures of the first connection events (feature exchange, data
@@ -15,6 +17,7 @@ import type { LinkRole } from '../link/types.js';
  */
 export type ControlKind = 'feature-req' | 'feature-rsp' | 'length-req' | 'length-rsp' | 'att-req' | 'att-rsp' | 'terminate';
 
+/** One LL PDU waiting to go (or be acknowledged). */
 export interface Fragment {
   /** LL payload bytes. */
   readonly size: number;
@@ -74,6 +77,7 @@ export class FragmentQueue {
   }
 }
 
+/** A `send()` waiting for room in its direction (flow control). */
 export interface SendWaiter {
   readonly packet: Uint8Array;
   readonly resolve: () => void;
@@ -90,4 +94,41 @@ export class Direction {
   /** Application values that reached the receiver's radio (the intercept index). */
   arrived = 0;
   constructor(readonly from: LinkRole) {}
+
+  /** Queues a control PDU of `l2capBytes` (segmented into LL PDUs like any L2CAP PDU; the last one carries the kind). */
+  pushControl(control: ControlKind, l2capBytes: number, maxLlPayloadBytes: number, step: number, notBeforeUs: number): void {
+    const max = maxLlPayloadBytes;
+    for (let rest = l2capBytes; rest > 0; rest -= max) {
+      const last = rest <= max;
+      this.queue.push({ size: Math.min(rest, max), value: undefined, control: last ? control : undefined, step, notBeforeUs, transmitted: false, received: false });
+    }
+  }
+
+  /** Queues an application value as LL fragments (the last one carries the value); it counts as in flight. */
+  pushValue(value: Uint8Array, maxLlPayloadBytes: number): void {
+    const sizes = llFragmentSizes(value.length, maxLlPayloadBytes);
+    for (let i = 0; i < sizes.length; i++) {
+      this.queue.push({ size: sizes[i], value: i === sizes.length - 1 ? value : undefined, control: undefined, step: 0, notBeforeUs: 0, transmitted: false, received: false });
+    }
+    this.inFlight += 1;
+  }
+
+  /** A send of `packet` (a private copy) that waits in line for room; rejects with `PQBLE_ERR_ABORTED` on `signal`. */
+  waitForRoom(packet: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new AbortError(undefined, { cause: signal?.reason }));
+      };
+      const waiter: SendWaiter = {
+        packet,
+        resolve,
+        reject,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      };
+      this.waiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
 }
