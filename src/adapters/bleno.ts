@@ -1,7 +1,8 @@
 /**
  * `pqble/bleno`: the peripheral adapter on `@stoprocent/bleno` (docs/hardware.md). The code
  * lives in ./bleno/: library.ts (the library's objects, loaded lazily), advertiser.ts
- * (advertising) and peripheral.ts (the GATT service, the centrals and their links).
+ * (advertising), create-peripheral.ts (options and start-up) and peripheral.ts (the GATT
+ * service, the centrals and their links).
  * Importing this module never loads the library or native code.
  *
  * @module
@@ -17,4 +18,5 @@ export type {
   BlenoPrimaryServiceLike,
   BlenoProperty,
 } from './bleno/library.js';
-export { createBlenoPeripheral, type BlenoPeripheral, type BlenoPeripheralOptions } from './bleno/peripheral.js';
+export { createBlenoPeripheral, type BlenoPeripheralOptions } from './bleno/create-peripheral.js';
+export type { BlenoPeripheral } from './bleno/peripheral.js';
