@@ -17,9 +17,10 @@ import { LinkError, throwIfAborted } from '../../errors.js';
 import type { Link, LinkEndpoint } from '../../link/types.js';
 import { ATT_HEADER_BYTES, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid } from '../gatt.js';
 import { AdapterLink, MAX_BUFFERED_INBOUND_PACKETS, emitAll } from '../link-core.js';
-import { deviceIdForBlePeer, deviceIdFromAddress, randomStaticDeviceId } from '../peer-address.js';
+import { deviceIdFromAddress, randomStaticDeviceId } from '../peer-address.js';
 import { radioUnavailable } from '../radio-unavailable.js';
 import { BlenoAdvertiser } from './advertiser.js';
+import { ConnectedCentrals, type ConnectedCentral } from './centrals.js';
 import { BLENO_PACKAGE, callbackToPromise, type BlenoConnectionHandle, type BlenoLike, type BlenoPrimaryServiceLike } from './library.js';
 
 /** A pqble peripheral on bleno: a {@link LinkEndpoint} that accepts (it never connects out). */
@@ -28,21 +29,6 @@ export interface BlenoPeripheral extends LinkEndpoint {
   readonly name: string;
   /** Open links, one per subscribed central. */
   links(): Link[];
-}
-
-interface Connection {
-  readonly key: string;
-  readonly handle: BlenoConnectionHandle;
-  readonly peerDeviceId: string;
-  readonly acceptedSeq: number;
-  attMtu: number;
-  mtuKnown: boolean;
-  notify: ((data: Buffer) => void) | undefined;
-  link: AdapterLink | undefined;
-  readonly early: Uint8Array[];
-  refused: boolean;
-  readonly disconnected: Promise<void>;
-  markDisconnected: () => void;
 }
 
 const RESULT_SUCCESS = 0x00;
@@ -55,12 +41,10 @@ export class BlenoPeripheralImpl<C> implements BlenoPeripheral {
   readonly bleno: BlenoLike<C>;
   readonly name: string;
   readonly #maxQueued: number;
-  readonly #maxConnections: number;
-  readonly #connections = new Map<string, Connection>();
+  readonly #connections: ConnectedCentrals;
   readonly #incoming = new Set<(link: Link) => void>();
   readonly #unclaimed: AdapterLink[] = [];
   readonly #advertiser: BlenoAdvertiser<C>;
-  #acceptSeq = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** The published pqble service object (its characteristics call back into this peripheral). */
@@ -73,7 +57,7 @@ export class BlenoPeripheralImpl<C> implements BlenoPeripheral {
     this.#release = release;
     this.name = name;
     this.#maxQueued = maxQueued;
-    this.#maxConnections = maxConnections;
+    this.#connections = new ConnectedCentrals(maxConnections);
     this.deviceId = deviceIdFromAddress(bleno.address) ?? randomStaticDeviceId();
     this.#advertiser = new BlenoAdvertiser(bleno, name);
     const tx = new bleno.Characteristic({
@@ -104,51 +88,11 @@ export class BlenoPeripheralImpl<C> implements BlenoPeripheral {
 
   // -- connections --
 
-  #connection(handle: BlenoConnectionHandle, address?: string): Connection | undefined {
-    const key = String(handle);
-    const existing = this.#connections.get(key);
+  /** The record of central `handle`, made on first sight (none once closed). */
+  #connection(handle: BlenoConnectionHandle, address?: string): ConnectedCentral | undefined {
+    const existing = this.#connections.get(String(handle));
     if (existing !== undefined || this.#closed) return existing;
-    let markDisconnected!: () => void;
-    const disconnected = new Promise<void>((resolve) => {
-      markDisconnected = resolve;
-    });
-    let peerDeviceId: string;
-    try {
-      peerDeviceId = deviceIdFromAddress(address) ?? deviceIdForBlePeer(address ?? key);
-    } catch {
-      return undefined;
-    }
-    const conn: Connection = {
-      key,
-      handle,
-      peerDeviceId,
-      acceptedSeq: ++this.#acceptSeq,
-      attMtu: 23,
-      mtuKnown: false,
-      notify: undefined,
-      link: undefined,
-      early: [],
-      refused: false,
-      disconnected,
-      markDisconnected,
-    };
-    if (this.#servedCount() >= this.#maxConnections) {
-      conn.refused = true;
-      try {
-        this.bleno.disconnect(handle);
-      } catch {
-        // the OS may not let a peripheral drop a central (macOS); the central is ignored instead
-      }
-    }
-    this.#connections.set(key, conn);
-    return conn;
-  }
-
-  /** Connections being served (not refused at the connection limit). */
-  #servedCount(): number {
-    let served = 0;
-    for (const c of this.#connections.values()) if (!c.refused) served++;
-    return served;
+    return this.#connections.add(handle, address, (h) => this.bleno.disconnect(h));
   }
 
   readonly #onAccept = (address: string, handle: BlenoConnectionHandle): void => {
@@ -158,7 +102,7 @@ export class BlenoPeripheralImpl<C> implements BlenoPeripheral {
 
   /** Advertises while there is room for another central (a central that still gets in at the limit is dropped, see #connection). */
   #updateAdvertising(): void {
-    if (!this.#closed) this.#advertiser.update(this.#servedCount() < this.#maxConnections);
+    if (!this.#closed) this.#advertiser.update(this.#connections.hasRoom);
   }
 
   readonly #onDisconnect = (address: string, handle?: BlenoConnectionHandle): void => {
@@ -173,12 +117,7 @@ export class BlenoPeripheralImpl<C> implements BlenoPeripheral {
   };
 
   readonly #onMtuChange = (mtu: number): void => {
-    // bleno reports the MTU without saying which central negotiated it. Centrals exchange
-    // MTUs right after connecting, so it goes to the newest connection whose MTU is not
-    // known yet (or the only connection); the subscribe callback later confirms it.
-    const candidates = [...this.#connections.values()].filter((c) => !c.mtuKnown && !c.refused);
-    const conn =
-      candidates.sort((a, b) => b.acceptedSeq - a.acceptedSeq)[0] ?? (this.#connections.size === 1 ? [...this.#connections.values()][0] : undefined);
+    const conn = this.#connections.mtuReportTarget();
     if (conn === undefined || typeof mtu !== 'number' || !Number.isFinite(mtu)) return;
     conn.attMtu = mtu;
     conn.mtuKnown = true;
@@ -189,7 +128,7 @@ export class BlenoPeripheralImpl<C> implements BlenoPeripheral {
     if (state === 'poweredOn') {
       // Back from poweredOff (Bluetooth toggled, controller reset): the controller forgot
       // the advertising set, so advertise again (the GATT database lives in bleno).
-      if (!this.#closed) this.#advertiser.poweredOn(this.#servedCount() < this.#maxConnections);
+      if (!this.#closed) this.#advertiser.poweredOn(this.#connections.hasRoom);
       return;
     }
     this.#advertiser.poweredOff();
