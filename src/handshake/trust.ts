@@ -11,6 +11,7 @@ import { bytesToHex, checkBytes } from '../bytes.js';
 import { SIZES, checkCrypto, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
 import { HandshakeError } from '../errors.js';
 import { FINGERPRINT_BYTES, fingerprintToHex, identityFingerprint, parseFingerprint } from '../identity/identity.js';
+import { LruMap } from '../util/lru.js';
 import { checkOptionKeys } from '../util/options.js';
 
 /**
@@ -116,9 +117,9 @@ export class PeerDirectory {
   readonly #policy: TrustPolicy;
   readonly #allowed: Set<string> | undefined;
   /** Pinned keys by fingerprint hex, least recently pinned first (at most {@link MAX_PINNED_KEYS}). */
-  readonly #keys = new Map<string, Uint8Array>();
+  readonly #keys = new LruMap<Uint8Array>();
   /** TOFU bindings: device id -> fingerprint hex, least recently bound first (at most {@link MAX_TOFU_BINDINGS}). */
-  readonly #tofu = new Map<string, string>();
+  readonly #tofu = new LruMap<string>();
 
   /**
    * @param policy - the trust policy (default `{ mode: 'tofu' }`); copied, so later changes to
@@ -159,9 +160,8 @@ export class PeerDirectory {
 
   /** Pins in memory; past {@link MAX_PINNED_KEYS} the least recently pinned is dropped. */
   #pinAt(hex: string, publicKey: Uint8Array): void {
-    this.#keys.delete(hex);
     this.#keys.set(hex, publicKey.slice());
-    if (this.#keys.size > MAX_PINNED_KEYS) this.#keys.delete(this.#keys.keys().next().value as string);
+    if (this.#keys.size > MAX_PINNED_KEYS) this.#keys.delete(this.#keys.oldestKey()!);
   }
 
   /**
@@ -183,7 +183,7 @@ export class PeerDirectory {
     checkBytes(fingerprint, 'fingerprint', FINGERPRINT_BYTES);
     const hex = bytesToHex(fingerprint);
     let removed = this.#keys.delete(hex);
-    for (const [deviceId, bound] of this.#tofu) {
+    for (const [deviceId, bound] of [...this.#tofu.entries()]) {
       if (bound === hex) {
         this.#tofu.delete(deviceId);
         removed = true;
@@ -194,9 +194,8 @@ export class PeerDirectory {
 
   /** Binds in memory; past {@link MAX_TOFU_BINDINGS} the least recently bound is dropped (the transport keeps every binding in its store and looks a dropped one up again). */
   #bindAt(deviceId: string, hex: string): void {
-    this.#tofu.delete(deviceId);
     this.#tofu.set(deviceId, hex);
-    if (this.#tofu.size > MAX_TOFU_BINDINGS) this.#tofu.delete(this.#tofu.keys().next().value as string);
+    if (this.#tofu.size > MAX_TOFU_BINDINGS) this.#tofu.delete(this.#tofu.oldestKey()!);
   }
 
   /** The fingerprints of the pinned keys, as hex. */

@@ -10,6 +10,7 @@
  */
 
 import { systemClock } from '../clock.js';
+import { LruMap } from '../util/lru.js';
 import { checkInteger, checkNumber, checkOptionKeys } from '../util/options.js';
 
 /** Options of {@link ResumeRateLimiter}. */
@@ -49,8 +50,8 @@ export class ResumeRateLimiter {
   readonly #refillPerMs: number;
   readonly #maxKeys: number;
   readonly #now: () => number;
-  /** Insertion order is recency order: the first entry is the least recently used. */
-  readonly #buckets = new Map<string, Bucket>();
+  /** Buckets in recency order (src/util/lru.ts: a `Map` re-inserted to keep order is slow in V8). */
+  readonly #buckets = new LruMap<Bucket>();
 
   /**
    * @param options - see {@link ResumeRateLimiterOptions}
@@ -83,12 +84,11 @@ export class ResumeRateLimiter {
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
       if (this.#buckets.size >= this.#maxKeys) {
-        const oldest = this.#buckets.keys().next();
-        if (oldest.done !== true) this.#buckets.delete(oldest.value);
+        const oldest = this.#buckets.oldestKey();
+        if (oldest !== undefined) this.#buckets.delete(oldest);
       }
       bucket = { tokens: this.#burst, updatedMs: now };
     } else {
-      this.#buckets.delete(key);
       // A clock that goes backwards refills nothing (and restarts the interval from now).
       const elapsedMs = Math.max(0, now - bucket.updatedMs);
       bucket.tokens = Math.min(this.#burst, bucket.tokens + elapsedMs * this.#refillPerMs);

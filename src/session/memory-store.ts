@@ -8,6 +8,7 @@
  */
 
 import { bytesToHex, checkBytes, equalBytes } from '../bytes.js';
+import { LruMap } from '../util/lru.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionStoreCounters, SessionTouch, StoreCallOptions, StoredSession } from './store.js';
 import {
@@ -54,13 +55,14 @@ export interface MemorySessionStoreOptions {
  * ```
  */
 export class MemorySessionStore implements SessionStore {
-  readonly #byFp = new Map<string, StoredSession>();
+  /** Entries by fingerprint, least recently active first: the eviction order (src/util/lru.ts). */
+  readonly #byFp = new LruMap<StoredSession>();
   /** hex ticket id -> fingerprint. */
   readonly #byTicket = new Map<string, string>();
   /** device id -> fingerprints seen there. */
   readonly #byDevice = new Map<string, Set<string>>();
   /** hex ids of consumed tickets, oldest first (bounded). */
-  readonly #consumed = new Set<string>();
+  readonly #consumed = new LruMap<true>();
   readonly #values = new Map<string, Uint8Array>();
   readonly #timeoutMs: number;
   readonly #maxEntries: number;
@@ -202,8 +204,7 @@ export class MemorySessionStore implements SessionStore {
       for (const t of checkTouches(updates)) {
         const s = this.#byFp.get(t.peerFingerprint);
         if (s !== undefined && t.lastActiveMs > s.lastActiveMs) {
-          // Re-inserted: the map's order is the eviction order.
-          this.#byFp.delete(t.peerFingerprint);
+          // Moved to the end: the map's order is the eviction order.
           this.#byFp.set(t.peerFingerprint, { ...s, lastActiveMs: t.lastActiveMs });
         }
       }
@@ -215,7 +216,7 @@ export class MemorySessionStore implements SessionStore {
     return this.#call('prune', options, () => {
       const before = checkTimeMs(establishedBeforeMs, 'establishedBeforeMs');
       let n = 0;
-      for (const [fp, s] of [...this.#byFp]) {
+      for (const [fp, s] of [...this.#byFp.entries()]) {
         if (s.establishedMs <= before && this.#remove(fp)) n++;
       }
       return n;
@@ -294,9 +295,9 @@ export class MemorySessionStore implements SessionStore {
     if (fps === undefined) this.#byDevice.set(s.deviceId, (fps = new Set()));
     fps.add(s.peerFingerprint);
     while (this.#byFp.size > this.#maxEntries) {
-      const oldest = this.#byFp.keys().next();
-      if (oldest.done === true) break;
-      this.#remove(oldest.value);
+      const oldest = this.#byFp.oldestKey();
+      if (oldest === undefined) break;
+      this.#remove(oldest);
       this.#evictions++;
     }
   }
@@ -317,10 +318,11 @@ export class MemorySessionStore implements SessionStore {
   }
 
   #rememberConsumed(hex: string): void {
-    this.#consumed.add(hex);
+    if (this.#consumed.has(hex)) return; // a set: adding again keeps its place
+    this.#consumed.set(hex, true);
     if (this.#consumed.size > CONSUMED_TICKETS_REMEMBERED) {
-      const oldest = this.#consumed.values().next();
-      if (oldest.done !== true) this.#consumed.delete(oldest.value);
+      const oldest = this.#consumed.oldestKey();
+      if (oldest !== undefined) this.#consumed.delete(oldest);
     }
   }
 }

@@ -35,6 +35,11 @@ export class LruMap<V> {
     return this.#nodes.get(key)?.value;
   }
 
+  /** True if `key` is in the map (its position does not change). */
+  has(key: string): boolean {
+    return this.#nodes.has(key);
+  }
+
   /** Inserts or replaces `key`'s value and makes it the most recently used. */
   set(key: string, value: V): void {
     let node = this.#nodes.get(key);
@@ -66,6 +71,11 @@ export class LruMap<V> {
     return this.#head?.value;
   }
 
+  /** The least recently used key. */
+  oldestKey(): string | undefined {
+    return this.#head?.key;
+  }
+
   /** Removes everything. */
   clear(): void {
     this.#nodes.clear();
@@ -76,6 +86,16 @@ export class LruMap<V> {
   /** Values from least to most recently used. Do not change the map while iterating. */
   *values(): IterableIterator<V> {
     for (let node = this.#head; node !== undefined; node = node.next) yield node.value;
+  }
+
+  /** Keys from least to most recently used. Do not change the map while iterating. */
+  *keys(): IterableIterator<string> {
+    for (let node = this.#head; node !== undefined; node = node.next) yield node.key;
+  }
+
+  /** `[key, value]` pairs from least to most recently used. Do not change the map while iterating. */
+  *entries(): IterableIterator<[string, V]> {
+    for (let node = this.#head; node !== undefined; node = node.next) yield [node.key, node.value];
   }
 
   #unlink(node: Node<V>): void {

@@ -12,6 +12,11 @@ describe('LruMap', () => {
     m.set('a', 10);
     assert.deepEqual([...m.values()], [2, 3, 10]);
     assert.equal(m.oldest(), 2);
+    assert.equal(m.oldestKey(), 'b');
+    assert.deepEqual([...m.keys()], ['b', 'c', 'a']);
+    assert.deepEqual([...m.entries()], [['b', 2], ['c', 3], ['a', 10]]);
+    assert.equal(m.has('c'), true);
+    assert.equal(m.has('z'), false);
     assert.equal(m.delete('b'), true);
     assert.equal(m.delete('b'), false);
     assert.equal(m.oldest(), 3);
@@ -19,6 +24,7 @@ describe('LruMap', () => {
     m.clear();
     assert.equal(m.size, 0);
     assert.equal(m.oldest(), undefined);
+    assert.equal(m.oldestKey(), undefined);
   });
 
   it('behaves like a Map kept in insertion order under any sequence of operations (model test)', () => {
@@ -44,7 +50,11 @@ describe('LruMap', () => {
           }
           assert.equal(lru.size, model.size);
           assert.deepEqual([...lru.values()], [...model.values()]);
+          assert.deepEqual([...lru.keys()], [...model.keys()]);
+          assert.deepEqual([...lru.entries()], [...model.entries()]);
           assert.equal(lru.oldest(), model.values().next().value);
+          assert.equal(lru.oldestKey(), model.keys().next().value);
+          for (let k = 0; k < 8; k++) assert.equal(lru.has(String(k)), model.has(String(k)));
         }
       }),
     );
