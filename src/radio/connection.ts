@@ -38,15 +38,15 @@ export { MAX_BUFFERED_PACKETS } from '../link/link-end.js';
 const TERMINATE_PDU_BYTES = 2;
 
 /** What a connection needs from its radio. */
-export interface ConnectionContext extends EventContext {
+export interface SimulatedConnectionContext extends EventContext {
   /** The other open connections that share a device (and so its radio) with `conn`. */
-  sharing(conn: Connection): Iterable<Connection>;
+  sharing(conn: SimulatedConnection): Iterable<SimulatedConnection>;
 }
 
-/** Parameters of a new {@link Connection}. */
-export interface ConnectionParams {
+/** Parameters of a new {@link SimulatedConnection}. */
+export interface SimulatedConnectionParams {
   readonly id: number;
-  readonly ctx: ConnectionContext;
+  readonly ctx: SimulatedConnectionContext;
   readonly centralDeviceId: string;
   readonly peripheralDeviceId: string;
   readonly attMtu: number;
@@ -65,15 +65,15 @@ export interface ConnectionParams {
   /** The connection failed before it was ready. */
   readonly failed: (err: PqbleError) => void;
   /** The connection is closed on both sides. */
-  readonly closed: (conn: Connection) => void;
+  readonly closed: (conn: SimulatedConnection) => void;
 }
 
-/** One simulated BLE connection between a central and a peripheral. */
-export class Connection {
+/** One simulated BLE connection between a central and a peripheral (the radio layer; its ends are {@link SimulatedLink}s, and the secure connection over one is the transport's `BleConnection`). */
+export class SimulatedConnection {
   /** What fault callbacks see. */
   readonly info: SimulatedLinkInfo;
-  readonly #p: ConnectionParams;
-  readonly #ctx: ConnectionContext;
+  readonly #p: SimulatedConnectionParams;
+  readonly #ctx: SimulatedConnectionContext;
   readonly #phy: Phy;
   readonly #supervisionUs: number;
   readonly #c2p = new Direction('central');
@@ -95,7 +95,7 @@ export class Connection {
   /** From the central's connect() call to the link being ready, µs (0 until then). */
   #establishmentUs = 0;
 
-  constructor(params: ConnectionParams) {
+  constructor(params: SimulatedConnectionParams) {
     this.#p = params;
     const ctx = params.ctx;
     this.#ctx = ctx;

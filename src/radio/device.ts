@@ -11,7 +11,7 @@ import type { Clock, Timer } from '../clock.js';
 import { AbortError, LinkError, TimeoutError, type PqbleError } from '../errors.js';
 import { parseDeviceId } from '../link/device-id.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
-import type { Connection } from './connection.js';
+import type { SimulatedConnection } from './connection.js';
 import type { SimulatedLink } from './simulated-link.js';
 import { checkNumber, checkOptionKeys } from '../util/options.js';
 import type { ResolvedRadioOptions } from './options.js';
@@ -23,13 +23,13 @@ export interface DeviceHost {
   /** The open device with this id, if any. */
   findDevice(deviceId: string): SimulatedDevice | undefined;
   /** Every connection not yet closed that involves `deviceId`. */
-  connectionsOf(deviceId: string): Connection[];
+  connectionsOf(deviceId: string): SimulatedConnection[];
   /** Starts a connection (CONNECT_IND sent now). */
   startConnection(
     central: SimulatedDevice,
     peripheral: SimulatedDevice,
     handlers: { readonly requestedAtMs: number; ready(link: SimulatedLink): void; failed(err: PqbleError): void },
-  ): Connection;
+  ): SimulatedConnection;
   /** Delay from the start of scanning until the connect request to `target` has been sent, in ms. */
   connectRequestDelayMs(target: SimulatedDevice): number;
   /** The device closed: forget it. */
@@ -129,7 +129,7 @@ export class SimulatedDevice implements LinkEndpoint {
     const requestedAtMs = clock.now();
     return new Promise<Link>((resolve, reject) => {
       let settled = false;
-      let conn: Connection | undefined;
+      let conn: SimulatedConnection | undefined;
       let advTimer: Timer | undefined;
       let phase: 'waiting' | 'advertising' | 'connecting' = 'waiting';
       const pending: PendingConnect = {

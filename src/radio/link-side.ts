@@ -9,7 +9,7 @@
 import { LinkError, type PqbleError, type PqbleErrorCode } from '../errors.js';
 import { LinkEndCore } from '../link/link-end.js';
 import type { LinkRole, LinkStats } from '../link/types.js';
-import type { Connection } from './connection.js';
+import type { SimulatedConnection } from './connection.js';
 import { emptyStats, type MutableLinkStats } from './counters.js';
 import type { Direction } from './fragment-queue.js';
 import { SimulatedLink } from './simulated-link.js';
@@ -34,7 +34,7 @@ export class LinkSide {
   closePromise: Promise<void> | undefined = undefined;
 
   /** Created by the connection only. */
-  constructor(conn: Connection, role: LinkRole, localDeviceId: string, peerDeviceId: string) {
+  constructor(conn: SimulatedConnection, role: LinkRole, localDeviceId: string, peerDeviceId: string) {
     this.role = role;
     this.link = new SimulatedLink(conn, role, localDeviceId, peerDeviceId);
   }

@@ -12,7 +12,7 @@ import { parseDeviceId } from '../link/device-id.js';
 import type { Link } from '../link/types.js';
 import { maxLlPayloadBytes } from './airtime.js';
 import { connectRequestDelayUs } from './establishment.js';
-import { Connection, type ConnectionContext } from './connection.js';
+import { SimulatedConnection, type SimulatedConnectionContext } from './connection.js';
 import { newCounters, toRadioStats, type RadioCounters } from './counters.js';
 import { SimulatedDevice, type DeviceHost } from './device.js';
 import { checkOptionKeys } from '../util/options.js';
@@ -31,12 +31,12 @@ export class SimulatedRadio {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedRadioOptions;
   readonly #devices = new Map<string, SimulatedDevice>();
-  readonly #connections = new Set<Connection>();
+  readonly #connections = new Set<SimulatedConnection>();
   readonly #counters: RadioCounters = newCounters();
   readonly #idPrng: Prng;
   readonly #advPrng: Prng;
   readonly #host: DeviceHost;
-  readonly #ctx: ConnectionContext;
+  readonly #ctx: SimulatedConnectionContext;
   #faults: ResolvedFaults = NO_FAULTS;
   /** Per central: the peripherals whose GATT database it has (`gattCaching`). */
   readonly #gattCaches = new Map<string, Set<string>>();
@@ -164,7 +164,7 @@ export class SimulatedRadio {
   }
 
   /** The other open connections that share a device with `conn`. */
-  *#sharing(conn: Connection): Iterable<Connection> {
+  *#sharing(conn: SimulatedConnection): Iterable<SimulatedConnection> {
     const { centralDeviceId: a, peripheralDeviceId: b } = conn.info;
     for (const c of this.#connections) {
       if (c !== conn && (c.involves(a) || c.involves(b))) yield c;
@@ -175,11 +175,11 @@ export class SimulatedRadio {
     central: SimulatedDevice,
     peripheral: SimulatedDevice,
     handlers: Parameters<DeviceHost['startConnection']>[2],
-  ): Connection {
+  ): SimulatedConnection {
     const id = this.#nextConnectionId++;
     const known = this.#gattCaches.get(central.deviceId);
     const gattCached = this.options.gattCaching && known !== undefined && known.has(peripheral.deviceId);
-    const conn = new Connection({
+    const conn = new SimulatedConnection({
       id,
       ctx: this.#ctx,
       centralDeviceId: central.deviceId,

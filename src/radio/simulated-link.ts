@@ -7,7 +7,7 @@
 
 import type { PqbleError } from '../errors.js';
 import type { Link, LinkRole, LinkSendOptions, LinkStats, LinkTiming } from '../link/types.js';
-import type { Connection } from './connection.js';
+import type { SimulatedConnection } from './connection.js';
 import type { SimulatedLinkInfo } from './types.js';
 
 /** One end of a simulated connection; implements the {@link Link} seam. */
@@ -18,10 +18,10 @@ export class SimulatedLink implements Link {
   readonly peerDeviceId: string;
   /** Our role on this link. */
   readonly role: LinkRole;
-  readonly #conn: Connection;
+  readonly #conn: SimulatedConnection;
 
   /** Created by the radio only. */
-  constructor(conn: Connection, role: LinkRole, localDeviceId: string, peerDeviceId: string) {
+  constructor(conn: SimulatedConnection, role: LinkRole, localDeviceId: string, peerDeviceId: string) {
     this.#conn = conn;
     this.role = role;
     this.localDeviceId = localDeviceId;
