@@ -7,6 +7,7 @@
 
 import type { RadioStats } from './types.js';
 
+/** Mutable counters of one link end (the source of its `LinkStats`). */
 export interface MutableLinkStats {
   packetsSent: number;
   packetsReceived: number;
@@ -35,6 +36,7 @@ export interface RadioCounters {
   skippedEvents: number;
 }
 
+/** Fresh zeroed link-end counters. */
 export function emptyStats(): MutableLinkStats {
   return { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, bytesOnAirSent: 0, bytesOnAirReceived: 0, airtimeSentUs: 0, airtimeReceivedUs: 0 };
 }
