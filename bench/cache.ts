@@ -27,13 +27,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { bytesToHex } from '../bytes.js';
-import { nodeCrypto } from '../crypto/node.js';
-import { silentLogger } from '../logger.js';
-import { FileSessionStore as V1Store } from '../session/file-store.js';
-import { FileSessionStore } from '../session/file/index.js';
-import type { StoredSession } from '../session/store.js';
-import type { CachedSession } from '../session/types.js';
+import { bytesToHex } from '../src/bytes.js';
+import { nodeCrypto } from '../src/crypto/node.js';
+import { silentLogger } from '../src/logger.js';
+import { FileSessionStore as V1Store } from './baseline/file-store-v1.js';
+import { FileSessionStore } from '../src/session/file/index.js';
+import type { StoredSession } from '../src/session/store.js';
+import type { CachedSession } from '../src/session/types.js';
 
 /** Figures of one store. */
 export interface StoreBenchFigures {

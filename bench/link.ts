@@ -8,15 +8,15 @@
  * @module
  */
 
-import type { Clock } from '../clock.js';
-import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
-import { generateIdentity, type Identity } from '../identity/index.js';
-import { silentLogger } from '../logger.js';
-import { airtimePacketPolicy, fragmentMessage } from '../framing/index.js';
-import { HANDSHAKE_MESSAGE_BYTES } from '../handshake/index.js';
-import type { Link } from '../link/types.js';
-import { PHYS, SimulatedRadio, type Phy, type SimulatedRadioOptions } from '../radio/index.js';
-import { BleTransport, type ConnectionType } from '../transport/index.js';
+import type { Clock } from '../src/clock.js';
+import { defaultCrypto, type CryptoProvider } from '../src/crypto/index.js';
+import { generateIdentity, type Identity } from '../src/identity/index.js';
+import { silentLogger } from '../src/logger.js';
+import { airtimePacketPolicy, fragmentMessage } from '../src/framing/index.js';
+import { HANDSHAKE_MESSAGE_BYTES } from '../src/handshake/index.js';
+import type { Link } from '../src/link/types.js';
+import { PHYS, SimulatedRadio, type Phy, type SimulatedRadioOptions } from '../src/radio/index.js';
+import { BleTransport, type ConnectionType } from '../src/transport/index.js';
 
 /** One measured connection, from the central's `connectToDevice()` call. */
 export interface ReconnectRow {

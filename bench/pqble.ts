@@ -10,13 +10,13 @@
 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bytesToHex } from '../bytes.js';
-import type { CryptoProvider } from '../crypto/index.js';
-import { generateIdentity, type Identity } from '../identity/index.js';
-import type { LinkStats } from '../link/types.js';
-import { silentLogger } from '../logger.js';
-import { SimulatedRadio, type Phy } from '../radio/index.js';
-import { BleTransport } from '../transport/index.js';
+import { bytesToHex } from '../src/bytes.js';
+import type { CryptoProvider } from '../src/crypto/index.js';
+import { generateIdentity, type Identity } from '../src/identity/index.js';
+import type { LinkStats } from '../src/link/types.js';
+import { silentLogger } from '../src/logger.js';
+import { SimulatedRadio, type Phy } from '../src/radio/index.js';
+import { BleTransport } from '../src/transport/index.js';
 import { NRF52840_DCDC_3V, radioEnergyMicrojoules, type RadioCurrentProfile } from './energy.js';
 import { SideCpuMeter, meterClockTurns, meterEndpoint } from './side-cpu.js';
 import type { CachedGattFigures, ScenarioFigures, ScenarioKind } from './types.js';

@@ -16,9 +16,9 @@
  * @module
  */
 
-import type { Clock, Timer, TimerOptions } from '../clock.js';
-import { linkStatsSince } from '../link/stats.js';
-import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
+import type { Clock, Timer, TimerOptions } from '../src/clock.js';
+import { linkStatsSince } from '../src/link/stats.js';
+import type { Link, LinkConnectOptions, LinkEndpoint } from '../src/link/types.js';
 
 /** Which side of the setup a turn belongs to. */
 export type SetupSide = 'central' | 'peripheral';

@@ -10,10 +10,10 @@
  * @module
  */
 
-import type { CryptoProvider } from '../crypto/index.js';
-import { defaultCrypto } from '../crypto/index.js';
-import { PHYS, type Phy } from '../radio/index.js';
-import { checkOptionKeys } from '../util/options.js';
+import type { CryptoProvider } from '../src/crypto/index.js';
+import { defaultCrypto } from '../src/crypto/index.js';
+import { PHYS, type Phy } from '../src/radio/index.js';
+import { checkOptionKeys } from '../src/util/options.js';
 import { NRF52840_DCDC_3V, type RadioCurrentProfile } from './energy.js';
 import { makePair, measureSetup, newSides, type SetupSample } from './pqble.js';
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Phy } from '../radio/index.js';
+import type { Phy } from '../src/radio/index.js';
 import type { RadioCurrentProfile, RadioEnergy } from './energy.js';
 
 export type { RadioCurrentProfile, RadioEnergy } from './energy.js';

@@ -15,17 +15,17 @@
 
 import { chmod, link, lstat, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { checkBytes, equalBytes, utf8ToBytes, wipe, writeU32 } from '../bytes.js';
-import { SIZES, type CryptoProvider } from '../crypto/index.js';
-import { nodeCrypto } from '../crypto/node.js';
-import { FileFormatError } from '../errors.js';
-import { consoleLogger, type Logger } from '../logger.js';
-import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS, isSessionExpired } from './cache.js';
-import type { SnapshotSessionStore } from './snapshot-store.js';
-import type { CachedSession } from './types.js';
-import { checkOptionKeys, freezeChecked, isChecked, isFingerprint, isId16, MAX_TIME_MS, normaliseSession, RESUMPTION_SECRET_BYTES } from './validate.js';
-import { isDeviceId } from '../link/device-id.js';
-import { errnoCode, readSmallFile, syncDir, writeFileAtomic, writeTemp, type RawFile } from '../util/fs.js';
+import { checkBytes, equalBytes, utf8ToBytes, wipe, writeU32 } from '../../src/bytes.js';
+import { SIZES, type CryptoProvider } from '../../src/crypto/index.js';
+import { nodeCrypto } from '../../src/crypto/node.js';
+import { FileFormatError } from '../../src/errors.js';
+import { consoleLogger, type Logger } from '../../src/logger.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS, isSessionExpired } from './session-cache-v1.js';
+import type { SnapshotSessionStore } from './snapshot-store-v1.js';
+import type { CachedSession } from '../../src/session/types.js';
+import { checkOptionKeys, freezeChecked, isChecked, isFingerprint, isId16, MAX_TIME_MS, normaliseSession, RESUMPTION_SECRET_BYTES } from '../../src/session/validate.js';
+import { isDeviceId } from '../../src/link/device-id.js';
+import { errnoCode, readSmallFile, syncDir, writeFileAtomic, writeTemp, type RawFile } from '../../src/util/fs.js';
 
 /** `format` field of a cache file. */
 export const CACHE_FILE_FORMAT = 'pqble-session-cache';

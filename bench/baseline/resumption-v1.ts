@@ -27,19 +27,19 @@
  * @module
  */
 
-import { checkBytes, concatBytes, equalBytes, utf8ToBytes, wipe } from '../bytes.js';
-import { checkCrypto, type CryptoProvider } from '../crypto/index.js';
-import { ResumptionError } from '../errors.js';
-import { RESUMPTION_SECRET_BYTES, SESSION_ID_BYTES } from '../handshake/key-schedule.js';
-import { checkOptionKeys } from '../util/options.js';
-import { MessageType, PROTOCOL_VERSION } from '../wire.js';
-import { RESUME_REJECT_BYTES, ResumeRejectedError, decodeResumeReject, type ResumeRejectReason } from './reject.js';
+import { checkBytes, concatBytes, equalBytes, utf8ToBytes, wipe } from '../../src/bytes.js';
+import { checkCrypto, type CryptoProvider } from '../../src/crypto/index.js';
+import { ResumptionError } from '../../src/errors.js';
+import { RESUMPTION_SECRET_BYTES, SESSION_ID_BYTES } from '../../src/handshake/key-schedule.js';
+import { checkOptionKeys } from '../../src/util/options.js';
+import { MessageType, PROTOCOL_VERSION } from '../../src/wire.js';
+import { RESUME_REJECT_BYTES, ResumeRejectedError, decodeResumeReject, type ResumeRejectReason } from '../../src/resumption/reject.js';
 
 // The reject message is shared with resumption version 2 (./reject.ts).
-export { RESUME_REJECT_BYTES, RESUME_REJECT_REASON_CODES, ResumeRejectedError, decodeResumeReject, encodeResumeReject, type ResumeRejectReason } from './reject.js';
+export { RESUME_REJECT_BYTES, RESUME_REJECT_REASON_CODES, ResumeRejectedError, decodeResumeReject, encodeResumeReject, type ResumeRejectReason } from '../../src/resumption/reject.js';
 
 // The resumption secret and session id have the sizes the full handshake gives them.
-export { RESUMPTION_SECRET_BYTES, SESSION_ID_BYTES } from '../handshake/key-schedule.js';
+export { RESUMPTION_SECRET_BYTES, SESSION_ID_BYTES } from '../../src/handshake/key-schedule.js';
 /** Bytes of a ticket id. */
 export const TICKET_ID_BYTES = 16;
 /** Bytes of a binder. */

@@ -12,9 +12,9 @@
  * @module
  */
 
-import { checkBytes, wipe } from '../bytes.js';
-import { LruMap } from '../util/lru.js';
-import type { CachedSession } from './types.js';
+import { checkBytes, wipe } from '../../src/bytes.js';
+import { LruMap } from '../../src/util/lru.js';
+import type { CachedSession } from '../../src/session/types.js';
 import {
   checkDeviceId,
   checkFingerprint,
@@ -24,9 +24,9 @@ import {
   freezeChecked,
   normaliseSession,
   RESUMPTION_SECRET_BYTES,
-} from './validate.js';
+} from '../../src/session/validate.js';
 
-export type { CachedSession } from './types.js';
+export type { CachedSession } from '../../src/session/types.js';
 
 /** Options of {@link SessionCache}. */
 export interface SessionCacheOptions {
@@ -66,31 +66,12 @@ export type SessionCacheChange = {
 
 /** Default {@link SessionCacheOptions.maxEntries}. */
 export const DEFAULT_MAX_CACHED_SESSIONS = 100;
-/** Default {@link SessionCacheOptions.ttlMs}: 24 hours. */
-export const DEFAULT_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
-/** Default {@link SessionCacheOptions.maxClockSkewMs}: 5 minutes. */
-export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+/** Default {@link SessionCacheOptions.ttlMs}: 24 hours; default {@link SessionCacheOptions.maxClockSkewMs}: 5 minutes. */
+export { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS, isSessionExpired } from '../../src/session/expiry.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS, isSessionExpired } from '../../src/session/expiry.js';
 
 const MAX_ENTRIES_LIMIT = 1e7;
 const OPTION_KEYS = ['maxEntries', 'ttlMs', 'now', 'maxClockSkewMs'] as const;
-
-/**
- * True if `entry` has expired at wall-clock time `nowMs`: its last full handshake is at least
- * `ttlMs` old, or its `establishedMs` or `lastActiveMs` lies more than `maxClockSkewMs` in
- * the future. The same rule is used by the cache and by `pruneCacheFile`.
- */
-export function isSessionExpired(
-  entry: Pick<CachedSession, 'establishedMs' | 'lastActiveMs'>,
-  nowMs: number,
-  ttlMs: number,
-  maxClockSkewMs: number,
-): boolean {
-  return (
-    nowMs >= entry.establishedMs + ttlMs ||
-    entry.establishedMs > nowMs + maxClockSkewMs ||
-    entry.lastActiveMs > nowMs + maxClockSkewMs
-  );
-}
 
 /**
  * The in-memory cache of resumable sessions: TTL from the last full handshake, true LRU by

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { wipe } from '../bytes.js';
-import type { CachedSession } from './types.js';
-import { normaliseSession } from './validate.js';
+import { wipe } from '../../src/bytes.js';
+import type { CachedSession } from '../../src/session/types.js';
+import { normaliseSession } from '../../src/session/validate.js';
 
 /**
  * Where the session cache is persisted between runs.

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { EXIT_OK, formatHelp, parseCommand, parseNumberOption, type CommandHelp, type OptionTable } from './args.js';
-import type { CliContext } from './context.js';
-import { renderTable } from './format.js';
+import { EXIT_OK, formatHelp, parseCommand, parseNumberOption, type CommandHelp, type OptionTable } from '../../src/cli/args.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { renderTable } from '../../src/cli/format.js';
 
 const OPTIONS = {
   entries: { type: 'string', value: 'N', description: 'Entries to save and load (default 100000).' },
@@ -34,7 +34,7 @@ export async function run(args: readonly string[], context: CliContext): Promise
     return EXIT_OK;
   }
   const entries = parseNumberOption('entries', parsed.values.entries, { min: 1, max: 10_000_000, integer: true }) ?? 100_000;
-  const { runCacheBench } = await import('../bench/cache.js');
+  const { runCacheBench } = await import('../cache.js');
   const report = await runCacheBench({
     entries,
     skipV1: parsed.values['no-v1'] === true,

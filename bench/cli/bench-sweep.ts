@@ -8,13 +8,13 @@
 
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { SweepPoint, SweepReport } from '../bench/sweep.js';
-import { errnoCode } from '../util/fs.js';
-import { EXIT_OK, formatHelp, parseCommand, requireOption, type CommandHelp, type OptionTable } from './args.js';
+import type { SweepPoint, SweepReport } from '../sweep.js';
+import { errnoCode } from '../../src/util/fs.js';
+import { EXIT_OK, formatHelp, parseCommand, requireOption, type CommandHelp, type OptionTable } from '../../src/cli/args.js';
 import { phyLabel } from './bench-view.js';
 import { renderBarChart, type BarPanel } from './chart.js';
-import type { CliContext } from './context.js';
-import { formatInt, formatMs, renderTable } from './format.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { formatInt, formatMs, renderTable } from '../../src/cli/format.js';
 
 const OPTIONS = {
   json: { type: 'boolean', description: 'Print the sweep as one JSON document instead of the table.' },
@@ -84,7 +84,7 @@ export async function run(args: readonly string[], context: CliContext): Promise
     return EXIT_OK;
   }
   const chartPath = parsed.values.chart === undefined ? undefined : resolve(requireOption('bench sweep', 'chart', parsed.values.chart));
-  const { runSweep } = await import('../bench/sweep.js');
+  const { runSweep } = await import('../sweep.js');
   const quick = parsed.values.quick === true;
   const report = await runSweep({
     ...(quick ? { connectionIntervalsMs: [15, 30, 100], attMtus: [23, 203, 247] } : {}),

@@ -7,12 +7,13 @@
  * @module
  */
 
-import type { LinkBenchReport } from '../bench/link.js';
-import type { BenchReport, ScenarioFigures, ScenarioGroup, ScenarioKind } from '../bench/types.js';
-import type { Phy } from '../radio/airtime.js';
+import type { LinkBenchReport } from '../link.js';
+import type { BenchReport, ScenarioFigures, ScenarioGroup, ScenarioKind } from '../types.js';
 import { renderBarChart, type BarPanel } from './chart.js';
-import { formatBytes, formatInt, formatMs, formatRatio, ratio, renderTable, type Style } from './format.js';
-import { labelledText, wrapText } from './args.js';
+import { formatBytes, formatInt, formatMs, formatRatio, phyLabel, ratio, renderTable, type Style } from '../../src/cli/format.js';
+
+export { PHY_LABEL, phyLabel } from '../../src/cli/format.js';
+import { labelledText, wrapText } from '../../src/cli/args.js';
 
 const GROUP_LABEL: Readonly<Record<ScenarioGroup, string>> = { pqble: 'pqble', tls13: 'TLS 1.3', 'tls13-pq': 'PQ TLS' };
 const KIND_LABEL: Readonly<Record<ScenarioKind, string>> = {
@@ -27,18 +28,6 @@ const KIND_LABEL: Readonly<Record<ScenarioKind, string>> = {
   fallback: 'fallback',
 };
 const GROUP_COLOR: Readonly<Record<ScenarioGroup, string>> = { pqble: '#0d9488', tls13: '#64748b', 'tls13-pq': '#d97706' };
-
-/** Names of the simulated PHYs as people know them. */
-export const PHY_LABEL: Readonly<Record<Phy, string>> = {
-  coded: 'LE Coded 125 kbit/s',
-  '1m': 'LE 1M 1 Mbit/s',
-  '2m': 'LE 2M 2 Mbit/s',
-};
-
-/** The people's name of a PHY; unknown names are returned as they are. */
-export function phyLabel(phy: string): string {
-  return (PHY_LABEL as Readonly<Record<string, string>>)[phy] ?? phy;
-}
 
 /** A short, table-friendly label of a scenario, e.g. `pqble resumed`, `TLS 1.3 full`. */
 export function scenarioLabel(s: Pick<ScenarioFigures, 'group' | 'kind' | 'name'>): string {

@@ -10,12 +10,12 @@
 import { constants } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { errnoCode } from '../util/fs.js';
-import { CRYPTO_BACKEND_NAMES, cryptoBackend } from '../crypto/index.js';
-import { EXIT_OK, formatHelp, parseChoiceOption, parseCommand, requireOption, type CommandHelp, type OptionTable } from './args.js';
+import { errnoCode } from '../../src/util/fs.js';
+import { CRYPTO_BACKEND_NAMES, cryptoBackend } from '../../src/crypto/index.js';
+import { EXIT_OK, formatHelp, parseChoiceOption, parseCommand, requireOption, type CommandHelp, type OptionTable } from '../../src/cli/args.js';
 import { renderBenchChart, renderBenchReport } from './bench-view.js';
-import type { CliContext } from './context.js';
-import { createProgress, progressBar } from './progress.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { createProgress, progressBar } from '../../src/cli/progress.js';
 
 const OPTIONS = {
   quick: { type: 'boolean', description: 'Fewer repetitions and smaller goodput and cache runs (well under a minute).' },
@@ -37,7 +37,7 @@ const HELP: CommandHelp = {
 /** Runs `pqble bench`. */
 export async function run(args: readonly string[], context: CliContext): Promise<number> {
   // `pqble bench fleet ...`: the Redis fleet benchmark (docs/fleet.md), loaded only when asked for.
-  if (args[0] === 'fleet') return (await import('../bench/fleet/command.js')).run(args.slice(1), context);
+  if (args[0] === 'fleet') return (await import('../fleet/command.js')).run(args.slice(1), context);
   // `pqble bench cache ...`: the session store benchmark (src/cli/bench-cache.ts).
   if (args[0] === 'cache') return (await import('./bench-cache.js')).run(args.slice(1), context);
   // `pqble bench sweep ...`: the PHY × interval × ATT MTU sweep (src/cli/bench-sweep.ts).
@@ -56,7 +56,7 @@ export async function run(args: readonly string[], context: CliContext): Promise
       throw new Error(`cannot write the chart to ${chartPath}: ${errnoCode(err) ?? 'directory not writable'}`, { cause: err });
     });
   }
-  const { runBench } = await import('../bench/index.js');
+  const { runBench } = await import('../index.js');
   const progress = createProgress(context.stderr);
   const s = context.errStyle;
   const tty = context.stderr.isTTY === true;

@@ -8,12 +8,12 @@
  * @module
  */
 
-import { randomBytes, bytesToHex } from '../../bytes.js';
-import { EXIT_OK, formatHelp, parseCommand, parseNumberOption, UsageError, type CommandHelp, type OptionTable } from '../../cli/args.js';
-import type { CliContext } from '../../cli/context.js';
-import { silentLogger } from '../../logger.js';
-import type { SessionStore } from '../../session/store.js';
-import { MAX_TIME_MS } from '../../session/validate.js';
+import { randomBytes, bytesToHex } from '../../src/bytes.js';
+import { EXIT_OK, formatHelp, parseCommand, parseNumberOption, UsageError, type CommandHelp, type OptionTable } from '../../src/cli/args.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { silentLogger } from '../../src/logger.js';
+import type { SessionStore } from '../../src/session/store.js';
+import { MAX_TIME_MS } from '../../src/session/validate.js';
 import { runFleetBench, type FleetBenchReport } from './driver.js';
 
 const OPTIONS = {
@@ -65,7 +65,7 @@ export async function run(args: readonly string[], context: CliContext): Promise
   const target = v.redis !== undefined ? { url: v.redis } : { cluster: parseCluster(v['redis-cluster'] ?? '') };
   if ('url' in target && !/^rediss?:\/\//.test(target.url)) throw new UsageError('--redis takes a redis:// or rediss:// URL');
 
-  const { RedisSessionStore } = await import('../../session/redis/index.js');
+  const { RedisSessionStore } = await import('../../src/session/redis/index.js');
   const fleet = { storageKey: { id: 1, key: randomBytes(32) }, blindingKey: randomBytes(32), namespace: `pqble-bench-${bytesToHex(randomBytes(6))}` };
   const stores: SessionStore[] = [];
   let report: FleetBenchReport;

@@ -12,18 +12,18 @@
  * @module
  */
 
-import type { Clock } from '../../clock.js';
-import { isPqbleError } from '../../errors.js';
-import { Reassembler } from '../../framing/index.js';
-import { generateIdentity } from '../../identity/index.js';
-import type { Link } from '../../link/types.js';
-import { silentLogger } from '../../logger.js';
-import { SimulatedRadio } from '../../radio/index.js';
-import { decodeResumeReject } from '../../resumption/reject.js';
-import { MemorySessionStore } from '../../session/memory-store.js';
-import type { SessionStore } from '../../session/store.js';
-import { BleTransport, type BleConnection } from '../../transport/index.js';
-import { MessageType } from '../../wire.js';
+import type { Clock } from '../../src/clock.js';
+import { isPqbleError } from '../../src/errors.js';
+import { Reassembler } from '../../src/framing/index.js';
+import { generateIdentity } from '../../src/identity/index.js';
+import type { Link } from '../../src/link/types.js';
+import { silentLogger } from '../../src/logger.js';
+import { SimulatedRadio } from '../../src/radio/index.js';
+import { decodeResumeReject } from '../../src/resumption/reject.js';
+import { MemorySessionStore } from '../../src/session/memory-store.js';
+import type { SessionStore } from '../../src/session/store.js';
+import { BleTransport, type BleConnection } from '../../src/transport/index.js';
+import { MessageType } from '../../src/wire.js';
 import { FleetStoreStats, ObservedStore } from './observed-store.js';
 
 /** Options of {@link runFleetBench}. */

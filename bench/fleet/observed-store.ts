@@ -8,9 +8,9 @@
  * @module
  */
 
-import { bytesToHex } from '../../bytes.js';
-import { isPqbleError } from '../../errors.js';
-import type { InboundSlot, RatchetUpdate, SessionStore, SessionTouch, StoreCallOptions, StoredSession } from '../../session/store.js';
+import { bytesToHex } from '../../src/bytes.js';
+import { isPqbleError } from '../../src/errors.js';
+import type { InboundSlot, RatchetUpdate, SessionStore, SessionTouch, StoreCallOptions, StoredSession } from '../../src/session/store.js';
 
 /** Figures shared by every gateway's {@link ObservedStore}. */
 export class FleetStoreStats {

@@ -11,10 +11,10 @@
  */
 
 import { Duplex } from 'node:stream';
-import type { Clock } from '../../clock.js';
-import { PqbleError } from '../../errors.js';
-import { MessageIdAllocator, Reassembler, airtimePacketPolicy, fragmentMessage, type FragmentOptions } from '../../framing/index.js';
-import type { Link } from '../../link/types.js';
+import type { Clock } from '../../src/clock.js';
+import { PqbleError } from '../../src/errors.js';
+import { MessageIdAllocator, Reassembler, airtimePacketPolicy, fragmentMessage, type FragmentOptions } from '../../src/framing/index.js';
+import type { Link } from '../../src/link/types.js';
 
 /** One chunk written by a TLS socket into the bridge. */
 export interface TlsChunkRecord {

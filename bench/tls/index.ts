@@ -13,9 +13,9 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PqbleError, throwIfAborted } from '../../errors.js';
-import { PHYS } from '../../radio/index.js';
-import { checkNumber, checkOptionKeys } from '../../util/options.js';
+import { PqbleError, throwIfAborted } from '../../src/errors.js';
+import { PHYS } from '../../src/radio/index.js';
+import { checkNumber, checkOptionKeys } from '../../src/util/options.js';
 import type { ScenarioFigures } from '../types.js';
 import { DEFAULT_SAMPLES, measureTlsHere, pqTlsUnsupportedReason, type TlsBaselinePhy, type TlsMeasureSettings } from './measure.js';
 import { RESULT_MARKER, findPqNode, type PqTlsAvailability } from './node24.js';
@@ -92,11 +92,9 @@ export async function runTlsBaseline(options: TlsBaselineOptions = {}): Promise<
   return runInChild(availability.nodePath, settings, signal);
 }
 
-/** The worker's entry file and the node arguments that run it (through tsx when this is the TypeScript source). */
+/** The worker's entry file and the node arguments that run it (the benchmark is TypeScript, run through tsx). */
 function workerCommand(): string[] {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const worker = fileURLToPath(new URL(fromSource ? './pq-worker.ts' : './pq-worker.js', import.meta.url));
-  return fromSource ? ['--import', import.meta.resolve('tsx'), worker] : [worker];
+  return ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./pq-worker.ts', import.meta.url))];
 }
 
 function isFigures(value: unknown): value is ScenarioFigures[] {

@@ -14,11 +14,11 @@
 import { constants as cryptoConstants } from 'node:crypto';
 import { setImmediate as nextImmediate } from 'node:timers/promises';
 import tls from 'node:tls';
-import type { Clock } from '../../clock.js';
-import { systemClock, withDeadline } from '../../clock.js';
-import { AbortError, LinkError, PqbleError, TimeoutError } from '../../errors.js';
-import type { Link } from '../../link/types.js';
-import { SimulatedRadio, type Phy } from '../../radio/index.js';
+import type { Clock } from '../../src/clock.js';
+import { systemClock, withDeadline } from '../../src/clock.js';
+import { AbortError, LinkError, PqbleError, TimeoutError } from '../../src/errors.js';
+import type { Link } from '../../src/link/types.js';
+import { SimulatedRadio, type Phy } from '../../src/radio/index.js';
 import { radioEnergyMicrojoules } from '../energy.js';
 import { establishmentMsOf, median } from '../pqble.js';
 import { SideCpuMeter, meterClockTurns, meterEndpoint, type SideCpuTotals } from '../side-cpu.js';

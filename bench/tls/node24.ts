@@ -6,25 +6,25 @@
  *
  * 1. the current process, if it already is Node >= 24 with OpenSSL >= 3.5;
  * 2. the `PQBLE_NODE24` environment variable (path to a node binary);
- * 3. the cache folder filled by {@link fetchNode24} (`npm pack` of the registry package
+ * 3. the cache folder filled by {@link fetchNode24}, which is the repository's one Node
+ *    downloader, scripts/fetch-node.mjs (`npm pack` of the registry package
  *    `node-<platform>-<arch>`, which contains the official binary), by default
  *    `node_modules/.cache/pqble-node24/` in the package root, or `PQBLE_NODE24_CACHE`.
+ *    Fetch it with `npm run bench:fetch-node24` (`node scripts/fetch-node.mjs 24`).
  *
  * @module
  */
 
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { NODE_VERSIONS, fetchNode, nodeBinaryPath, nodeCacheDir, nodePackageName } from '../../scripts/fetch-node.mjs';
 import { pqTlsUnsupportedReason } from './measure.js';
 
 /** Prefix of the result line the PQ worker child process prints on stdout. */
 export const RESULT_MARKER = 'PQBLE_TLS_RESULT ';
 
-/** The Node 24 release {@link fetchNode24} downloads (pinned for reproducible figures). */
-export const NODE24_VERSION = '24.21.0';
+/** The Node 24 release {@link fetchNode24} downloads (pinned for reproducible figures, in scripts/fetch-node.mjs). */
+export const NODE24_VERSION: string = NODE_VERSIONS[24];
 
 /** Result of {@link findPqNode} (and of the public `pqTlsAvailable()`). */
 export interface PqTlsAvailability {
@@ -36,25 +36,12 @@ export interface PqTlsAvailability {
   readonly reason?: string;
 }
 
-/** The registry package with the Node binary for this platform, or undefined if none is known. */
-export function node24PackageName(platform: string = process.platform, arch: string = process.arch): string | undefined {
-  const known = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64'];
-  const id = `${platform}-${arch}`;
-  return known.includes(id) ? `node-${id}` : undefined;
-}
-
 /** The cache folder for fetched Node binaries: `PQBLE_NODE24_CACHE`, else `<package root>/node_modules/.cache/pqble-node24`. */
-export function node24CacheDir(): string {
-  const fromEnv = process.env.PQBLE_NODE24_CACHE;
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
-  return join(packageRoot, 'node_modules', '.cache', 'pqble-node24');
-}
+export const node24CacheDir: () => string = nodeCacheDir;
 
 /** Where {@link fetchNode24} puts the binary for this platform and {@link NODE24_VERSION}. */
-function cachedNode24Path(cacheDir: string = node24CacheDir()): string | undefined {
-  const pkg = node24PackageName();
-  return pkg === undefined ? undefined : join(cacheDir, `${pkg}-${NODE24_VERSION}`, 'bin', 'node');
+function cachedNode24Path(): string | undefined {
+  return nodePackageName() === undefined ? undefined : nodeBinaryPath(NODE24_VERSION);
 }
 
 function run(file: string, args: readonly string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
@@ -113,7 +100,7 @@ export async function findPqNode(): Promise<PqTlsAvailability> {
     if (why === undefined) return { available: true, nodePath: cached };
     reasons.push(`cached binary: ${why}`);
   } else {
-    reasons.push(`no cached Node ${NODE24_VERSION} at ${cached} (run: npx tsx src/bench/tls/fetch-node24.ts)`);
+    reasons.push(`no cached Node ${NODE24_VERSION} at ${cached} (run: npm run bench:fetch-node24)`);
   }
   return { available: false, reason: `hybrid post-quantum TLS needs Node >= 24 (OpenSSL 3.5); ${reasons.join('; ')}` };
 }
@@ -129,35 +116,18 @@ export interface FetchNode24Options {
 }
 
 /**
- * Downloads Node 24 from the npm registry into the cache folder, if it is not there yet:
- * `npm pack node-<platform>-<arch>@<version>` (no install scripts run), then extracts
- * `package/bin/node` with `tar`. Returns the binary's path after probing it.
+ * Downloads Node 24 from the npm registry into the cache folder, if it is not there yet, with
+ * scripts/fetch-node.mjs (`npm pack node-<platform>-<arch>@<version>`, no install scripts run,
+ * then `tar` extracts `package/bin/node`). Returns the binary's path after probing it.
  * @throws Error if this platform has no known package, or npm/tar/the probe fail
  */
 export async function fetchNode24(options: FetchNode24Options = {}): Promise<string> {
-  const cacheDir = options.cacheDir ?? node24CacheDir();
   const version = options.version ?? NODE24_VERSION;
   if (!/^24\.\d+\.\d+$/.test(version)) throw new RangeError(`version must be a 24.x.y release, got ${version}`);
-  const pkg = node24PackageName();
-  if (pkg === undefined) throw new Error(`no Node registry package is known for ${process.platform}-${process.arch}`);
-  const target = join(cacheDir, `${pkg}-${version}`);
-  const binary = join(target, 'bin', 'node');
-  if (!existsSync(binary)) {
-    await mkdir(cacheDir, { recursive: true });
-    const work = await mkdtemp(join(cacheDir, '.fetch-'));
-    try {
-      await run(options.npm ?? 'npm', ['pack', `${pkg}@${version}`, '--pack-destination', work, '--silent'], 300_000);
-      const tarball = (await readdir(work)).find((name) => name.endsWith('.tgz'));
-      if (tarball === undefined) throw new Error(`npm pack ${pkg}@${version} produced no tarball`);
-      const unpacked = join(work, 'unpacked');
-      await mkdir(unpacked);
-      await run('tar', ['-xzf', join(work, tarball), '-C', unpacked, '--strip-components=1', 'package/bin/node'], 120_000);
-      await rm(target, { recursive: true, force: true });
-      await rename(unpacked, target);
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
-  }
+  const binary = await fetchNode(version, {
+    ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    ...(options.npm === undefined ? {} : { npm: options.npm }),
+  });
   const why = await probePqNode(binary);
   if (why !== undefined) throw new Error(`fetched Node is not usable: ${why}`);
   return binary;

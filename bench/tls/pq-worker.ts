@@ -8,7 +8,7 @@
  * @module
  */
 
-import { isPqbleError } from '../../errors.js';
+import { isPqbleError } from '../../src/errors.js';
 import { measureTlsHere, pqTlsUnsupportedReason, type TlsMeasureSettings } from './measure.js';
 import { RESULT_MARKER } from './node24.js';
 

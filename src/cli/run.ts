@@ -30,8 +30,8 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: () => import('./demo.js'),
   },
   bench: {
-    summary: 'Measure pqble against TLS 1.3 on the simulated radio.',
-    load: () => import('./bench.js'),
+    summary: 'Measure pqble against TLS 1.3 on the simulated radio (from a checkout).',
+    load: () => import('./bench-loader.js').then((m) => m.loadBenchCommand()),
   },
   sessions: {
     summary: 'Inspect or tidy a session cache file (no key needed).',

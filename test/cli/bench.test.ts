@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { BenchReport } from '../../src/bench/types.js';
-import { scenarioLabel } from '../../src/cli/bench-view.js';
+import type { BenchReport } from '../../bench/types.js';
+import { scenarioLabel } from '../../bench/cli/bench-view.js';
 import { defaultCrypto, nodeCryptoSupport } from '../../src/crypto/index.js';
 import { assertWellFormedXml, ensureBuilt, runCli, tempDir, type CliRun } from './helpers.js';
 

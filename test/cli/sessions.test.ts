@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runDemo } from '../../src/demo/scenario.js';
 import { silentLogger } from '../../src/logger.js';
-import { FileSessionStore, type CachedSession, type StoredSession } from '../../src/session/index.js';
+import type { CachedSession, StoredSession } from '../../src/session/index.js';
+import { FileSessionStore } from '../../bench/baseline/file-store-v1.js';
 import { FileSessionStore as FileStoreV2 } from '../../src/session/file/index.js';
 import { runInProcess, tempDir } from './helpers.js';
 

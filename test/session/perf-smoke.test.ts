@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { bytesToHex, randomBytes } from '../../src/bytes.js';
 import { silentLogger } from '../../src/logger.js';
-import { SessionCache } from '../../src/session/cache.js';
-import { FileSessionStore } from '../../src/session/file-store.js';
+import { SessionCache } from '../../bench/baseline/session-cache-v1.js';
+import { FileSessionStore } from '../../bench/baseline/file-store-v1.js';
 import type { CachedSession } from '../../src/session/types.js';
 import { tempDir } from './helpers.js';
 

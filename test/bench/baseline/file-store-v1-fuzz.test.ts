@@ -6,11 +6,11 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { randomBytes } from '../../src/bytes.js';
-import { FileFormatError } from '../../src/errors.js';
-import { silentLogger } from '../../src/logger.js';
-import { FileSessionStore, readCacheFileMetadata } from '../../src/session/file-store.js';
-import { plain, sampleSessions, tempDir } from './helpers.js';
+import { randomBytes } from '../../../src/bytes.js';
+import { FileFormatError } from '../../../src/errors.js';
+import { silentLogger } from '../../../src/logger.js';
+import { FileSessionStore, readCacheFileMetadata } from '../../../bench/baseline/file-store-v1.js';
+import { plain, sampleSessions, tempDir } from '../../session/helpers.js';
 
 const RUNS = Number(process.env.PQBLE_FUZZ_RUNS ?? 60);
 

@@ -5,19 +5,19 @@ import { chmod, mkdir, readdir, readFile, stat, writeFile, chown } from 'node:fs
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { bytesToHex, randomBytes } from '../../src/bytes.js';
-import { isPqbleError } from '../../src/errors.js';
-import { SessionCache } from '../../src/session/cache.js';
+import { bytesToHex, randomBytes } from '../../../src/bytes.js';
+import { isPqbleError } from '../../../src/errors.js';
+import { SessionCache } from '../../../bench/baseline/session-cache-v1.js';
 import {
   clearCacheFile,
   FileSessionStore,
   pruneCacheFile,
   readCacheFileMetadata,
   type FileSessionStoreOptions,
-} from '../../src/session/file-store.js';
-import { MemorySnapshotStore } from '../../src/session/snapshot-store.js';
-import type { CachedSession } from '../../src/session/types.js';
-import { capturingLogger, plain, sampleSessions, tempDir, type CapturingLogger } from './helpers.js';
+} from '../../../bench/baseline/file-store-v1.js';
+import { MemorySnapshotStore } from '../../../bench/baseline/snapshot-store-v1.js';
+import type { CachedSession } from '../../../src/session/types.js';
+import { capturingLogger, plain, sampleSessions, tempDir, type CapturingLogger } from '../../session/helpers.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const POSIX = process.platform !== 'win32';
@@ -213,7 +213,7 @@ describe('FileSessionStore round trip and file format', () => {
   it('load() resolves to [] even when the logger or the crypto provider throws', async () => {
     await withStore(async ({ path, make }) => {
       await make().save(sampleSessions(2));
-      const { nobleCrypto } = await import('../../src/crypto/index.js');
+      const { nobleCrypto } = await import('../../../src/crypto/index.js');
       const throwing = {
         ...nobleCrypto,
         aeadOpen: () => {
@@ -421,7 +421,7 @@ describe('FileSessionStore damaged files: warn, set aside, start empty, never th
       await chown(ctx.dir, 65534, 65534);
       await chmod(ctx.dir, 0o700);
       const script = join(ctx.dir, 'child.mts');
-      const storeUrl = new URL('../../src/session/file-store.ts', import.meta.url).href;
+      const storeUrl = new URL('../../../bench/baseline/file-store-v1.ts', import.meta.url).href;
       await writeFile(
         script,
         `import { FileSessionStore } from ${JSON.stringify(storeUrl)};

@@ -3,16 +3,15 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { bytesToHex, hexToBytes } from '../../src/bytes.js';
-import { nobleCrypto, type CryptoProvider } from '../../src/crypto/index.js';
-import { ResumptionError, type PqbleErrorCode } from '../../src/errors.js';
-import { RecordOpener, RecordSealer } from '../../src/record/index.js';
+import { bytesToHex, hexToBytes } from '../../../src/bytes.js';
+import { nobleCrypto, type CryptoProvider } from '../../../src/crypto/index.js';
+import { ResumptionError, type PqbleErrorCode } from '../../../src/errors.js';
+import { RecordOpener, RecordSealer } from '../../../src/record/index.js';
+import { RESUME_REJECT_BYTES, ResumeRejectedError, encodeResumeReject, type ResumeRejectReason } from '../../../src/resumption/index.js';
 import {
   RESUME_ACCEPT_BYTES,
-  RESUME_REJECT_BYTES,
   RESUME_REQUEST_BYTES,
   RESUME_TOKEN_BYTES,
-  ResumeRejectedError,
   ResumeToken,
   TICKET_ID_BYTES,
   acceptResume,
@@ -21,11 +20,9 @@ import {
   decodeResumeReply,
   decodeResumeRequest,
   deriveTicketId,
-  encodeResumeReject,
   encodeResumeRequest,
-  type ResumeRejectReason,
-} from '../../src/resumption/index.js';
-import { fuzz } from '../support/fuzz.js';
+} from '../../../bench/baseline/resumption-v1.js';
+import { fuzz } from '../../support/fuzz.js';
 
 const RS = Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i);
 const NI = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { SessionCache, isSessionExpired, type CachedSession, type SessionCacheChange } from '../../src/session/cache.js';
+import { SessionCache, isSessionExpired, type CachedSession, type SessionCacheChange } from '../../../bench/baseline/session-cache-v1.js';
 
 const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
