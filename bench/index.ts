@@ -31,7 +31,7 @@ import { pqTlsAvailable, runTlsBaseline } from './tls/index.js';
 import type { BenchReport, CacheFigures, GoodputFigures, PhyFigures, ScenarioFigures } from './types.js';
 
 export type * from './types.js';
-// --- link rows (src/bench/link.ts) ---
+// --- link rows (bench/link.ts) ---
 import { runLinkBench } from './link.js';
 export { runLinkBench } from './link.js';
 export type * from './link.js';
@@ -335,7 +335,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const goodputSmallMtu = await measureGoodput({ phy, connectionIntervalMs, attMtu: 23 }, 10_240, quick ? 2 : 4, crypto);
     step('session cache at 100,000 entries');
     const cache = await cacheFigures(100_000, dir);
-    // --- link rows (src/bench/link.ts) ---
+    // --- link rows (bench/link.ts) ---
     const link = await runLinkBench({ phy, connectionIntervalMs, crypto });
     // --- end link rows ---
     options.onProgress?.({ label: 'done', done: total, total });

@@ -9,7 +9,7 @@ import type { Phy } from '../src/radio/index.js';
 import type { RadioCurrentProfile, RadioEnergy } from './energy.js';
 
 export type { RadioCurrentProfile, RadioEnergy } from './energy.js';
-// --- link rows (src/bench/link.ts): establishment, packet sizes, loss, crowding ---
+// --- link rows (bench/link.ts): establishment, packet sizes, loss, crowding ---
 import type { LinkBenchReport } from './link.js';
 // --- end link rows ---
 
@@ -172,7 +172,7 @@ export interface BenchReport {
   readonly ratios: Readonly<Record<string, number>>;
   /** Why something was not measured (e.g. no Node with ML-KEM TLS available). */
   readonly notes: readonly string[];
-  // --- link rows (src/bench/link.ts) ---
+  // --- link rows (bench/link.ts) ---
   /** Reconnect from `connectToDevice()` with link establishment, fixed vs airtime-aware packets, loss, crowding. */
   readonly link?: LinkBenchReport;
   // --- end link rows ---

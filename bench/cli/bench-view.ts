@@ -194,7 +194,7 @@ export function renderBenchReport(report: BenchReport, style: Style): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The link rows (src/bench/link.ts) as text tables: reconnect with GATT discovery or cache, packet sizes, loss, crowding. */
+/** The link rows (bench/link.ts) as text tables: reconnect with GATT discovery or cache, packet sizes, loss, crowding. */
 export function renderLinkRows(link: LinkBenchReport, style: Style): string[] {
   const lines: string[] = ['', style.bold(`Link rows: ${phyLabel(link.phy)}, ${formatMs(link.connectionIntervalMs)} ms, from connectToDevice() (ms)`)];
   lines.push(

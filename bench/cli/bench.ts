@@ -38,9 +38,9 @@ const HELP: CommandHelp = {
 export async function run(args: readonly string[], context: CliContext): Promise<number> {
   // `pqble bench fleet ...`: the Redis fleet benchmark (docs/fleet.md), loaded only when asked for.
   if (args[0] === 'fleet') return (await import('../fleet/command.js')).run(args.slice(1), context);
-  // `pqble bench cache ...`: the session store benchmark (src/cli/bench-cache.ts).
+  // `pqble bench cache ...`: the session store benchmark (bench/cli/bench-cache.ts).
   if (args[0] === 'cache') return (await import('./bench-cache.js')).run(args.slice(1), context);
-  // `pqble bench sweep ...`: the PHY × interval × ATT MTU sweep (src/cli/bench-sweep.ts).
+  // `pqble bench sweep ...`: the PHY × interval × ATT MTU sweep (bench/cli/bench-sweep.ts).
   if (args[0] === 'sweep') return (await import('./bench-sweep.js')).run(args.slice(1), context);
   const parsed = parseCommand('bench', args, OPTIONS);
   if (parsed.help) {

@@ -2,7 +2,7 @@
  * `pqble bench fleet (--redis URL | --redis-cluster HOST:PORT,...) --gateways N --devices M
  * --reconnects K [--json]` (docs/fleet.md "The fleet benchmark"): opens one Redis store per
  * gateway on a fresh namespace with fresh fleet keys, runs one `BleTransport` per gateway and
- * per device on a simulated radio (src/bench/fleet/driver.ts), removes what it stored, and
+ * per device on a simulated radio (bench/fleet/driver.ts), removes what it stored, and
  * prints the figures. Loads `pqble/redis` (and ioredis) only here.
  *
  * @module

@@ -1,4 +1,4 @@
-// The link benchmark rows (src/bench/link.ts): shapes and the relations the figures must keep.
+// The link benchmark rows (bench/link.ts): shapes and the relations the figures must keep.
 // Virtual-clock figures only, from one run.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

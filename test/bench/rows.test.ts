@@ -1,4 +1,4 @@
-// Bench row shapes and invariants (src/bench; docs/benchmarks.md): pqble's rows, the side CPU
+// Bench row shapes and invariants (bench/; docs/benchmarks.md): pqble's rows, the side CPU
 // meter, the energy model and the TLS hello parser. Shapes and relations, never timings.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

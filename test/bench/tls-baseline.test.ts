@@ -1,4 +1,4 @@
-// TLS 1.3 baseline over the simulated radio (src/bench/tls; docs/benchmarks-tls.md).
+// TLS 1.3 baseline over the simulated radio (bench/tls; docs/benchmarks-tls.md).
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 // `pqble bench --quick` through the built tool: the --json document is the BenchReport
-// (src/bench/types.ts, docs/cli.md), the table names every scenario, and --chart writes a
+// (bench/types.ts, docs/cli.md), the table names every scenario, and --chart writes a
 // well-formed SVG. One quick run takes several seconds, so the run is shared by the tests.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';

@@ -3,7 +3,7 @@
 // (never a secret), expiry states, prefix lookup, prune/clear/forget refused on a version-1 file, atomic prune and clear
 // of a version-2 store, and a one-line failure on a corrupt or foreign file.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runDemo } from '../../src/demo/scenario.js';
