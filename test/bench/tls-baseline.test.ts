@@ -16,7 +16,7 @@ import { airtimePacketPolicy, fragmentMessage } from '../../src/framing/index.js
 import type { Link } from '../../src/link/types.js';
 import { SimulatedRadio } from '../../src/radio/index.js';
 
-const FIXTURE_DIR = new URL('../../bench/tls/fixtures', import.meta.url);
+const FIXTURE_DIR = new URL('../../bench/tls/fixtures/', import.meta.url);
 
 function totalOnAir(f: ScenarioFigures): number {
   return f.bytesOnAirToPeripheral + f.bytesOnAirToCentral;
