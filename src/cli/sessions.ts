@@ -129,7 +129,7 @@ function stateText(state: SessionJson['state'], style: Style): string {
 }
 
 /** The `list` table (fits 80 columns). */
-export function renderSessionList(doc: SessionListJson, style: Style): string {
+function renderSessionList(doc: SessionListJson, style: Style): string {
   const lines = [`${doc.path}: ${doc.sessions.length} session${doc.sessions.length === 1 ? '' : 's'}, saved ${doc.savedAt}, TTL ${doc.ttlHours} h`];
   if (doc.sessions.length > 0) {
     lines.push(
@@ -162,7 +162,7 @@ export function renderSessionList(doc: SessionListJson, style: Style): string {
 }
 
 /** The `show` view of one session. */
-export function renderSession(path: string, s: SessionJson, style: Style): string {
+function renderSession(path: string, s: SessionJson, style: Style): string {
   const rows: [string, string][] = [
     ['peer fingerprint', s.peerFingerprint],
     ['device id', `${formatDeviceId(s.deviceId)} (last seen at; only a hint)`],
