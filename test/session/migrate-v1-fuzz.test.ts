@@ -1,23 +1,29 @@
-// Fuzzing of the cache-file loader and metadata reader: arbitrary JSON values, arbitrary
-// bytes and random damage to a valid file never throw, never yield a partial result.
-// More runs: PQBLE_FUZZ_RUNS=2000 npm test -- test/session/file-store-fuzz.test.ts
+// Fuzzing of the version-1 reader that ships (src/session/file/migrate-v1.ts, the migration
+// source; docs/cache-file.md, docs/store.md "Migration from version 1"): arbitrary JSON values,
+// cache-shaped JSON, arbitrary bytes and random damage to a valid file never throw from
+// migrateV1File, never yield a part of a file, and readV1FileMetadata fails only with
+// PQBLE_ERR_CACHE_FILE. Valid files are written by the version-1 store of bench/baseline/.
+// More runs: PQBLE_FUZZ_RUNS=2000 node scripts/run-tests.mjs test/session/migrate-v1-fuzz.test.ts
 import assert from 'node:assert/strict';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { randomBytes } from '../../../src/bytes.js';
-import { FileFormatError } from '../../../src/errors.js';
-import { silentLogger } from '../../../src/logger.js';
-import { FileSessionStore, readCacheFileMetadata } from '../../../bench/baseline/file-store-v1.js';
-import { plain, sampleSessions, tempDir } from '../../session/helpers.js';
+import { FileSessionStore as V1Store } from '../../bench/baseline/file-store-v1.js';
+import { bytesToHex, randomBytes } from '../../src/bytes.js';
+import { nobleCrypto } from '../../src/crypto/index.js';
+import { FileFormatError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logger.js';
+import { migrateV1File, readV1FileMetadata, type V1Entry } from '../../src/session/file/migrate-v1.js';
+import { fuzz } from '../support/fuzz.js';
+import { sampleSessions, tempDir } from './helpers.js';
 
-const RUNS = Number(process.env.PQBLE_FUZZ_RUNS ?? 60);
-
-describe('cache file loader under fuzzing', () => {
+describe('the version-1 reader under fuzzing', () => {
   let dir = '';
   let cleanup: () => Promise<void> = () => Promise.resolve();
   const storageKey = randomBytes(32);
+  let warnings = 0;
+  const logger = { warn: () => void warnings++ };
   before(async () => {
     ({ dir, cleanup } = await tempDir());
   });
@@ -27,33 +33,43 @@ describe('cache file loader under fuzzing', () => {
     for (const f of await readdir(dir)) await rm(join(dir, f), { recursive: true, force: true });
   }
 
-  /** Loads `content` as a cache file; checks the invariants; returns what load() gave. */
-  async function loadBytes(content: Uint8Array | string): Promise<unknown[]> {
+  /** Reads `content` as a version-1 file; checks the invariants; returns what migrateV1File gave. */
+  async function readBytes(content: Uint8Array | string): Promise<V1Entry[]> {
     await emptyDir();
     const path = join(dir, 'c.json');
     await writeFile(path, content, { mode: 0o600 });
-    const store = new FileSessionStore({ path, storageKey, logger: silentLogger });
-    const loaded = await store.load(); // must not throw
-    assert.ok(Array.isArray(loaded));
+    let metadataOk = true;
     try {
-      await readCacheFileMetadata(path);
+      await readV1FileMetadata(path);
     } catch (err) {
-      assert.ok(err instanceof FileFormatError, `readCacheFileMetadata threw ${String(err)}`);
+      metadataOk = false;
+      assert.ok(err instanceof FileFormatError, `readV1FileMetadata threw ${String(err)}`);
       assert.equal(err.code, 'PQBLE_ERR_CACHE_FILE');
     }
-    return loaded;
+    const before = warnings;
+    const entries = await migrateV1File(path, { logger, crypto: nobleCrypto, keyPath: `${path}.key`, storageKey }); // must not throw
+    assert.ok(Array.isArray(entries));
+    const names = await readdir(dir);
+    if (warnings > before) {
+      assert.deepEqual(entries, [], 'a file set aside yields nothing');
+      assert.ok(!names.includes('c.json') && names.some((n) => n.startsWith('c.json.corrupt-')), 'a damaged file is set aside');
+    } else {
+      assert.ok(metadataOk, 'a file read without a warning is a valid version-1 file');
+      assert.ok(names.includes('c.json'), 'a readable file is left where it was');
+    }
+    return entries;
   }
 
-  it('arbitrary JSON values load as [] without throwing', async () => {
+  it('arbitrary JSON values read as [] without throwing', async () => {
     await fc.assert(
       fc.asyncProperty(fc.jsonValue(), async (value) => {
-        assert.deepEqual(await loadBytes(JSON.stringify(value) ?? 'null'), []);
+        assert.deepEqual(await readBytes(JSON.stringify(value) ?? 'null'), []);
       }),
-      { numRuns: RUNS },
+      fuzz(60),
     );
   });
 
-  it('cache-shaped JSON with arbitrary fields loads as [] without throwing', async () => {
+  it('cache-shaped JSON with arbitrary fields reads as [] without throwing', async () => {
     const entry = fc.dictionary(
       fc.constantFrom('peerFingerprint', 'deviceId', 'sessionId', 'established', 'lastActive', 'ticketId', 'sealedSecret', 'other'),
       fc.oneof(fc.string(), fc.stringMatching(/^[0-9a-f]{12,64}$/), fc.stringMatching(/^[A-Za-z0-9_-]{80}$/), fc.jsonValue()),
@@ -61,29 +77,30 @@ describe('cache file loader under fuzzing', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(entry, { maxLength: 4 }), fc.constantFrom(1, 2, '1'), async (sessions, version) => {
         const doc = { version, format: 'pqble-session-cache', savedAt: new Date().toISOString(), sessions };
-        assert.deepEqual(await loadBytes(JSON.stringify(doc)), []);
+        assert.deepEqual(await readBytes(JSON.stringify(doc)), []);
       }),
-      { numRuns: RUNS },
+      fuzz(60),
     );
   });
 
-  it('arbitrary bytes load as [] without throwing', async () => {
+  it('arbitrary bytes read as [] without throwing', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 512 }), async (bytes) => {
-        assert.deepEqual(await loadBytes(bytes), []);
+        assert.deepEqual(await readBytes(bytes), []);
       }),
-      { numRuns: RUNS },
+      fuzz(60),
     );
   });
 
-  it('random damage to a valid file gives [] or the whole original, never a part of it', async () => {
+  it('a valid file reads whole; random damage gives [] or the whole original, never a part of it', async () => {
     await emptyDir();
     const path = join(dir, 'c.json');
     const sessions = sampleSessions(3);
-    await new FileSessionStore({ path, storageKey, logger: silentLogger }).save(sessions);
-    const { readFile } = await import('node:fs/promises');
+    await new V1Store({ path, storageKey, logger: silentLogger }).save(sessions);
     const original = new Uint8Array(await readFile(path));
-    const expected = JSON.stringify(sessions.map(plain));
+    const expected = JSON.stringify(sessions.map((s) => [s.peerFingerprint, s.deviceId, s.establishedMs, s.lastActiveMs, bytesToHex(s.resumptionSecret)]));
+    const show = (entries: V1Entry[]): string => JSON.stringify(entries.map((e) => [e.peerFingerprint, e.deviceId, e.establishedMs, e.lastActiveMs, bytesToHex(e.resumptionSecret)]));
+    assert.equal(show(await readBytes(original)), expected, 'the undamaged file reads whole');
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
@@ -98,11 +115,11 @@ describe('cache file loader under fuzzing', () => {
             bytes = original.slice();
             bytes[damage.at] = damage.kind === 'flip' ? bytes[damage.at] ^ (1 << damage.bit) : damage.value;
           }
-          const loaded = (await loadBytes(bytes)) as Parameters<typeof plain>[0][];
-          if (loaded.length !== 0) assert.equal(JSON.stringify(loaded.map(plain)), expected);
+          const entries = await readBytes(bytes);
+          if (entries.length !== 0) assert.equal(show(entries), expected);
         },
       ),
-      { numRuns: RUNS * 2 },
+      fuzz(120),
     );
   });
 });
