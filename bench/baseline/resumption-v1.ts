@@ -1,4 +1,8 @@
 /**
+ * BENCHMARK BASELINE, not shipped: the first release's resumption protocol (version 1), removed from the package in 0.2
+ * (docs/api.md "Removed in 0.2") and kept here unchanged but for import paths, so that bench/resume-cpu.ts
+ * measures today's code against what it replaced.
+ *
  * Session resumption protocol (docs/resumption.md; docs/security.md "Properties" 4-6):
  * one round trip, a 32-byte token (16-byte ticket id + 16-byte binder) plus a 16-byte
  * initiator nonce, a 16-byte responder nonce and a 16-byte confirmation MAC, fresh traffic
