@@ -1,11 +1,10 @@
 /**
- * BENCHMARK BASELINE, not shipped: the first release's whole-snapshot persistence seam, removed from the package in 0.2
- * (docs/api.md "Removed in 0.2") and kept here unchanged but for import paths, so that the version-1 store keeps its interface
- * measures today's code against what it replaced.
- *
- * The version-1 whole-snapshot persistence seam (replaced by the per-entry `SessionStore` of
- * src/session/store.ts) (docs/cache-file.md; docs/security.md "Properties" 9).
- * `FileSessionStore` (file-store-v1.ts) was the default; a shared store (a database, a key-value service) can implement the same interface.
+ * BENCHMARK BASELINE, not shipped: the first release's whole-snapshot persistence seam
+ * (`SnapshotSessionStore`, with `MemorySnapshotStore`), removed from the package in 0.2
+ * (docs/api.md "Removed in 0.2") and replaced by the per-entry `SessionStore` of
+ * src/session/store.ts. Kept, unchanged but for import paths, because the version-1 store
+ * of file-store-v1.ts (the benchmark's baseline) implements it. Docs: docs/cache-file.md;
+ * docs/security.md "Properties" 9.
  *
  * @module
  */
