@@ -1,7 +1,7 @@
 /**
  * BENCHMARK BASELINE, not shipped: the first release's version-1 session cache file store, removed from the package in 0.2
  * (docs/api.md "Removed in 0.2") and kept here unchanged but for import paths, so that `pqble bench cache` and the main benchmark's cache rows
- * measures today's code against what it replaced.
+ * measure today's code against what it replaced.
  * Over 400 lines: it is the version-1 store as it shipped, frozen for the comparison.
  *
  * The session cache file and its storage-key file (docs/cache-file.md; docs/security.md

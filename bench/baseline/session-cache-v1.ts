@@ -2,7 +2,7 @@
  * BENCHMARK BASELINE, not shipped: the first release's in-memory session cache, removed from the package in 0.2
  * (docs/api.md "Removed in 0.2") and kept here unchanged but for import paths (its expiry rule now lives in
  * src/session/expiry.ts), so that the benchmark's cache rows
- * measures today's code against what it replaced.
+ * measure today's code against what it replaced.
  *
  * The in-memory session cache (docs/cache-file.md; docs/security.md "Properties" 3, 8
  * and 10).
