@@ -9,18 +9,8 @@
  */
 import { createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
 import { nobleCrypto, type CryptoProvider } from '../src/crypto/index.js';
-import {
-  ResumeInitiator,
-  acceptResume,
-  acceptResumeV2,
-  completeResume,
-  createResumeToken,
-  decodeResumeRequest,
-  decodeResumeRequestV2,
-  deriveDirectionSecret,
-  encodeResumeRequest,
-  type ResumeMode,
-} from '../src/resumption/index.js';
+import { ResumeInitiator, acceptResumeV2, decodeResumeRequestV2, deriveDirectionSecret, type ResumeMode } from '../src/resumption/index.js';
+import { acceptResume, completeResume, createResumeToken, decodeResumeRequest, encodeResumeRequest } from './baseline/resumption-v1.js';
 
 // Raw keys enter node:crypto as JWK (a PKCS#8 DER import costs ~8x more CPU); Node derives
 // the public half from `d` and ignores the empty `x`.

@@ -9,7 +9,7 @@
 // How: `npm pack node-<platform>-<arch>@<version>` (the registry package that carries the
 // official binary; no install scripts run), then `tar` extracts `package/bin/node` into the
 // cache folder. Idempotent: a binary already in the cache is probed and reused. The cache is
-// the one the benchmark's post-quantum TLS baseline uses (src/bench/tls/node24.ts):
+// the one the benchmark's post-quantum TLS baseline uses (bench/tls/node24.ts):
 // PQBLE_NODE24_CACHE, else node_modules/.cache/pqble-node24 in the package root. No
 // dependencies, so it runs before `npm ci`.
 import { execFile } from 'node:child_process';
@@ -18,7 +18,7 @@ import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The pinned release per major line (Node 24 matches NODE24_VERSION in src/bench/tls/node24.ts). */
+/** The pinned release per major line (the benchmark's NODE24_VERSION in bench/tls/node24.ts is NODE_VERSIONS[24]). */
 export const NODE_VERSIONS = { 22: '22.23.5', 24: '24.21.0' };
 
 const KNOWN_PLATFORMS = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64'];

@@ -31,5 +31,3 @@ export const MessageType = {
   Alert: 0x30,
 } as const;
 
-/** One of the {@link MessageType} values. */
-export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];

@@ -3,7 +3,8 @@
  * are the noble crypto libraries; the radio libraries and ioredis are optional peer
  * dependencies (and devDependencies, so `npm ci` gives the repository's own tests them);
  * `npm pack` ships dist/, docs/, README.md, LICENSE and package.json and nothing else
- * (no test/, bench/, src/, scripts or scratch files), with every export target inside.
+ * (no test/, bench/, src/, scripts or scratch files), with every export target inside, and
+ * no benchmark code, TLS fixtures, version-1 baseline or Node downloader inside dist/ either.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -74,6 +75,27 @@ describe('npm pack', () => {
     for (const path of ['package.json', 'README.md', 'LICENSE']) assert.ok(files.includes(path), `${path} ships`);
     assert.ok(!files.some((path) => /(^|\/)(test|\.scratch|\.tmp|node_modules)\//.test(path) || /^(bench|src|scripts)\//.test(path)));
     assert.ok(!files.some((path) => path.endsWith('.test.js') || path.endsWith('.test.ts')));
+  });
+
+  it('ships no benchmark code, TLS fixtures, version-1 baseline or Node downloader', () => {
+    const shipped = files.filter((path) => path.startsWith('dist/'));
+    assert.ok(shipped.length > 100, 'the tarball lists dist/');
+    const benchLike = shipped.filter(
+      (path) =>
+        /(^|\/)(bench|baseline|fleet|tls|fixtures)\//.test(path) ||
+        /\.(pem|crt|key)$/.test(path) ||
+        /(^|\/)(bench|bench-view|bench-sweep|bench-cache|chart|fetch-node|fetch-node24|node24|pq-worker|generate)\.(js|mjs|d\.ts|js\.map)$/.test(path) ||
+        /(^|\/)(file-store|session-cache|snapshot-store|resumption)-v1\./.test(path),
+    );
+    assert.deepEqual(benchLike, []);
+    assert.ok(files.includes('dist/cli/bench-loader.js'), 'the loader that says where the benchmark is ships');
+    for (const path of shipped.filter((p) => p.endsWith('.js') || p.endsWith('.js.map'))) {
+      const text = readFileSync(join(ROOT, path), 'utf8');
+      assert.ok(!text.includes('-----BEGIN'), `${path} embeds a PEM key or certificate`);
+      assert.ok(!text.includes('X25519MLKEM768') && !text.includes('runTlsBaseline'), `${path} holds the TLS baseline`);
+      assert.ok(!/pack node-|\bnode-linux-x64\b/.test(text), `${path} holds the Node downloader`);
+      assert.ok(!/from ['"](\.\.\/)+bench\//.test(text), `${path} imports the benchmark`);
+    }
   });
 
   it('ships every docs/*.md the README and TSDoc point at', () => {

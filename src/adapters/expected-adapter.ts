@@ -31,7 +31,7 @@ export interface ExpectedAdapter {
 }
 
 /** Where Linux lists HCI devices. */
-export const SYSFS_BLUETOOTH = '/sys/class/bluetooth';
+const SYSFS_BLUETOOTH = '/sys/class/bluetooth';
 
 /** The variable each library reads for the HCI device number. */
 const DEVICE_ID_VARIABLES: Readonly<Record<string, string>> = {
@@ -42,7 +42,7 @@ const DEVICE_ID_VARIABLES: Readonly<Record<string, string>> = {
 const UART_PORT = 'BLUETOOTH_HCI_SOCKET_UART_PORT';
 
 /** The environment of this process (reads `/sys/class/bluetooth` on Linux). */
-export function processAdapterEnvironment(): AdapterEnvironment {
+function processAdapterEnvironment(): AdapterEnvironment {
   let hciDevices: string[] | undefined;
   if (process.platform === 'linux') {
     try {

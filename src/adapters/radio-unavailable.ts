@@ -35,12 +35,12 @@ export function isMissingPackage(err: unknown, packageName: string): boolean {
 }
 
 /** The hint appended when `packageName` (an optional peer dependency of pqble) is not installed. */
-export function notInstalledHint(packageName: string): string {
+function notInstalledHint(packageName: string): string {
   return `it is not installed. It is an optional peer dependency of pqble: run \`npm install ${packageName}\`; see docs/hardware.md "Installing the radio libraries"`;
 }
 
 /** The hint appended when a library is installed but its native part cannot be loaded. */
-export function nativeBindingHint(packageName: string): string {
+function nativeBindingHint(packageName: string): string {
   const parts = `${packageName} @stoprocent/bluetooth-hci-socket`;
   return (
     `it is installed but its native part did not load. Run \`npm install-scripts approve ${parts}\` ` +

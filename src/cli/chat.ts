@@ -141,7 +141,7 @@ export function printable(bytes: Uint8Array): string {
  * responder waits for no round trip of its own, so those appear only when known; the ATT
  * payload bytes and packets, the ATT MTU (when `attMtu` is given) and the time always do.
  */
-export function describeConnection(connection: BleConnection, attMtu?: number): string {
+function describeConnection(connection: BleConnection, attMtu?: number): string {
   const st = connection.stats();
   const type = connection.connectionType === 'resumed' ? 'resumed' : st.fellBack ? 'full handshake (resumption refused)' : 'full handshake';
   const onAir = st.setupBytesOnAirSent + st.setupBytesOnAirReceived;

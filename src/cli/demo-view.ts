@@ -9,8 +9,7 @@
 
 import type { DemoReport, DemoStep } from '../demo/scenario.js';
 import { labelledText, wrapText } from './args.js';
-import { phyLabel } from './bench-view.js';
-import { formatInt, formatMs, formatRatio, ratio, renderTable, shortHex, type Style } from './format.js';
+import { formatInt, formatMs, formatRatio, phyLabel, ratio, renderTable, shortHex, type Style } from './format.js';
 
 /** Ratios of the first resumed step against the first (full) step; `null` when there is none. */
 export interface DemoSummary {

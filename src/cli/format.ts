@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { Phy } from '../radio/airtime.js';
+
 /** Colour and emphasis; the plain style returns its input unchanged. */
 export interface Style {
   readonly color: boolean;
@@ -159,4 +161,16 @@ export function oneLine(text: string, max = 300): string {
   // eslint-disable-next-line no-control-regex
   const flat = text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Names of the simulated PHYs as people know them. */
+export const PHY_LABEL: Readonly<Record<Phy, string>> = {
+  coded: 'LE Coded 125 kbit/s',
+  '1m': 'LE 1M 1 Mbit/s',
+  '2m': 'LE 2M 2 Mbit/s',
+};
+
+/** The people's name of a PHY; unknown names are returned as they are. */
+export function phyLabel(phy: string): string {
+  return (PHY_LABEL as Readonly<Record<string, string>>)[phy] ?? phy;
 }

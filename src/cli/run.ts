@@ -30,8 +30,8 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: () => import('./demo.js'),
   },
   bench: {
-    summary: 'Measure pqble against TLS 1.3 on the simulated radio.',
-    load: () => import('./bench.js'),
+    summary: 'Measure pqble against TLS 1.3 on the simulated radio (from a checkout).',
+    load: () => import('./bench-loader.js').then((m) => m.loadBenchCommand()),
   },
   sessions: {
     summary: 'Inspect or tidy a session cache file (no key needed).',
@@ -56,7 +56,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
 };
 
 /** The version in package.json. */
-export function packageVersion(): string {
+function packageVersion(): string {
   const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
   const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? pkg.version : undefined;
   return typeof version === 'string' ? version : 'unknown';
@@ -82,7 +82,7 @@ function globalHelp(): string {
 }
 
 /** The text of the one-line error report for `err` (without the `pqble: ` prefix). */
-export function describeError(err: unknown): string {
+function describeError(err: unknown): string {
   if (isPqbleError(err, 'PQBLE_ERR_RADIO_UNAVAILABLE')) {
     // Not cut at the usual 300 characters: the message ends with the commands that fix it.
     return /^radio unavailable/i.test(err.message) ? oneLine(err.message, 1000) : `radio unavailable (${oneLine(err.message, 1000)})`;
@@ -95,7 +95,7 @@ export function describeError(err: unknown): string {
  * The code of the JSON error document: the error's `PQBLE_ERR_*` code, `PQBLE_ERR_USAGE` for
  * a command line that could not be understood, `PQBLE_ERR_INTERNAL` for anything else.
  */
-export function errorCode(err: unknown): string {
+function errorCode(err: unknown): string {
   if (isPqbleError(err)) return err.code;
   if (err instanceof UsageError) return 'PQBLE_ERR_USAGE';
   return 'PQBLE_ERR_INTERNAL';

@@ -2,9 +2,9 @@
  * `pqble sessions list|show|prune|clear|forget` (docs/cli.md "pqble sessions"). Works on
  * both session file formats and never prints a secret, sealed or not:
  *
- * - a version-1 cache file (docs/cache-file.md) WITHOUT its storage key: only its readable
- *   metadata; `prune` and `clear` replace the file atomically (a transport that has the same
- *   file open may later write its own state back); `forget` is not available;
+ * - a version-1 cache file (docs/cache-file.md) WITHOUT its storage key: `list` and `show`
+ *   print its readable metadata; `prune`, `clear` and `forget` refuse it (a transport that
+ *   opens it migrates it to a version-2 store, which they then change);
  * - a version-2 store (docs/store.md) WITH its key file (`--key`, default `<path>.key`),
  *   since its fingerprints and device ids are sealed or blinded; `list` and `show` read it
  *   without the lock, `prune`, `clear` and `forget` take the lock, so they refuse while a
@@ -16,16 +16,8 @@
 import { bytesToHex } from '../bytes.js';
 import { FileFormatError, isPqbleError } from '../errors.js';
 import { formatDeviceId } from '../link/device-id.js';
-import {
-  DEFAULT_MAX_CLOCK_SKEW_MS,
-  DEFAULT_SESSION_TTL_MS,
-  clearCacheFile,
-  isSessionExpired,
-  pruneCacheFile,
-  readCacheFileMetadata,
-  type CacheFileMetadata,
-  type CacheFileSessionMetadata,
-} from '../session/index.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS, isSessionExpired } from '../session/expiry.js';
+import { readV1FileMetadata, type V1EntryMetadata, type V1FileMetadata } from '../session/file/migrate-v1.js';
 import { FileSessionStore, clearStoreFile, forgetStoreEntry, pruneStoreFile, readStoreFileMetadata, sessionFileKind, type StoreEntryMetadata, type StoreFileMetadata } from '../session/file/index.js';
 import { EXIT_OK, UsageError, formatHelp, parseCommand, parseNumberOption, requireOption, type CommandHelp, type OptionTable } from './args.js';
 import type { CliContext } from './context.js';
@@ -44,7 +36,7 @@ const HELP: CommandHelp = {
     'Inspects a session file and never prints a secret. ACTION is list, show PREFIX, prune, clear or forget PREFIX. `list` shows every cached session; ' +
     '`show PREFIX` one session, by a prefix of its peer fingerprint (or, in a version-1 file, session id); `prune` removes expired sessions; ' +
     '`clear` forgets all of them (every peer then needs a full handshake); `forget PREFIX` forgets one peer (version-2 stores). ' +
-    'A version-1 cache file is read without its key; a version-2 store needs its key file (--key, default FILE.key) and, to be changed, must not be open in a transport.',
+    'A version-1 cache file is only listed (without its key; a transport migrates it to version 2); a version-2 store needs its key file (--key, default FILE.key) and, to be changed, must not be open in a transport.',
   notes: [
     'Examples:',
     '  pqble sessions list --path hub.sessions',
@@ -95,7 +87,7 @@ export interface SessionListJson {
   readonly sessions: SessionJson[];
 }
 
-function toSessionJson(meta: CacheFileSessionMetadata | StoreEntryMetadata, now: number, ttlMs: number): SessionJson {
+function toSessionJson(meta: V1EntryMetadata | StoreEntryMetadata, now: number, ttlMs: number): SessionJson {
   const expired = isSessionExpired(meta, now, ttlMs, DEFAULT_MAX_CLOCK_SKEW_MS);
   return {
     peerFingerprint: meta.peerFingerprint,
@@ -128,8 +120,8 @@ async function cacheFile<T>(path: string, what: string, fn: () => Promise<T>): P
   }
 }
 
-function readMetadata(path: string): Promise<CacheFileMetadata> {
-  return cacheFile(path, 'read', () => readCacheFileMetadata(path));
+function readMetadata(path: string): Promise<V1FileMetadata> {
+  return cacheFile(path, 'read', () => readV1FileMetadata(path));
 }
 
 function stateText(state: SessionJson['state'], style: Style): string {
@@ -137,7 +129,7 @@ function stateText(state: SessionJson['state'], style: Style): string {
 }
 
 /** The `list` table (fits 80 columns). */
-export function renderSessionList(doc: SessionListJson, style: Style): string {
+function renderSessionList(doc: SessionListJson, style: Style): string {
   const lines = [`${doc.path}: ${doc.sessions.length} session${doc.sessions.length === 1 ? '' : 's'}, saved ${doc.savedAt}, TTL ${doc.ttlHours} h`];
   if (doc.sessions.length > 0) {
     lines.push(
@@ -170,7 +162,7 @@ export function renderSessionList(doc: SessionListJson, style: Style): string {
 }
 
 /** The `show` view of one session. */
-export function renderSession(path: string, s: SessionJson, style: Style): string {
+function renderSession(path: string, s: SessionJson, style: Style): string {
   const rows: [string, string][] = [
     ['peer fingerprint', s.peerFingerprint],
     ['device id', `${formatDeviceId(s.deviceId)} (last seen at; only a hint)`],
@@ -254,31 +246,20 @@ export async function run(args: readonly string[], context: CliContext): Promise
       };
       return listOrShow(action, doc, prefix, path, write, context.style);
     }
-    case 'prune': {
-      const removed = await cacheFile(path, 'prune', () => pruneCacheFile(path, { now, ttlMs }));
-      const remaining = (await readMetadata(path)).sessions.length;
-      write({ path, removed, remaining }, `${path}: removed ${removed} expired session${removed === 1 ? '' : 's'}, ${remaining} left\n`);
-      return EXIT_OK;
-    }
-    case 'clear': {
-      let removed: number | null = null;
-      try {
-        removed = (await readCacheFileMetadata(path)).sessions.length;
-      } catch (err) {
-        if (isMissingFile(err)) {
-          write({ path, removed: 0 }, `${path}: no such file, nothing to clear\n`);
-          return EXIT_OK;
-        }
-        // Damaged: clearCacheFile decides whether it may be replaced (only a pqble cache file is).
-      }
-      await cacheFile(path, 'clear', () => clearCacheFile(path));
-      const what = removed === null ? 'all sessions' : `${removed} session${removed === 1 ? '' : 's'}`;
-      write({ path, removed }, `${path}: cleared (${what} forgotten)\n`);
-      return EXIT_OK;
-    }
+    case 'prune':
+    case 'clear':
     case 'forget': {
-      if (kind === 'missing') throw new FileFormatError('PQBLE_ERR_CACHE_FILE', `no session cache file at ${path}`);
-      throw new FileFormatError('PQBLE_ERR_CACHE_FILE', `cannot forget one session in ${path}: it is a version-1 cache file (forget needs a version-2 store; \`clear\` forgets all)`);
+      if (kind === 'missing') {
+        if (action !== 'clear') throw new FileFormatError('PQBLE_ERR_CACHE_FILE', `no session cache file at ${path}`);
+        write({ path, removed: 0 }, `${path}: no such file, nothing to clear\n`);
+        return EXIT_OK;
+      }
+      // A damaged or foreign file fails here with its reason; a readable version-1 file is refused below.
+      await cacheFile(path, action, () => readV1FileMetadata(path));
+      throw new FileFormatError(
+        'PQBLE_ERR_CACHE_FILE',
+        `cannot ${action} ${path}: it is a version-1 cache file, which this version only reads; a transport opening it migrates it to a version-2 store (docs/store.md "Migration from version 1"), which \`pqble sessions ${action}\` then changes`,
+      );
     }
   }
 }

@@ -28,10 +28,10 @@ import { checkBytes, concatBytes, hexToBytes, utf8ToBytes, wipe } from '../bytes
 import { SIZES, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
 
 /** Prefix of every HKDF label. */
-export const LABEL_PREFIX = 'pqble v1 ';
+const LABEL_PREFIX = 'pqble v1 ';
 
 /** Bytes of each traffic key (handshake and application). */
-export const TRAFFIC_KEY_BYTES = 32;
+const TRAFFIC_KEY_BYTES = 32;
 
 /** Bytes of the resumption secret handed to the session cache. */
 export const RESUMPTION_SECRET_BYTES = 32;

@@ -27,7 +27,7 @@ import { FINGERPRINT_BYTES } from '../identity/identity.js';
 import { MessageType, PROTOCOL_VERSION } from '../wire.js';
 
 /** Flag bit of M1: the initiator has the responder's key pinned; fingerprints travel instead of keys. */
-export const HANDSHAKE_FLAG_PINNED = 0x01;
+const HANDSHAKE_FLAG_PINNED = 0x01;
 
 /** The two handshake modes: keys sent in full, or fingerprints for keys both sides have pinned. */
 export type HandshakeMode = 'full' | 'pinned';

@@ -29,13 +29,13 @@ import { MessageType } from '../wire.js';
 export const RECORD_OVERHEAD_BYTES = 1 + 1 + SIZES.aeadTag;
 
 /** Default {@link RecordLayerOptions.maxRecords}: 2**32 records per direction and key. */
-export const DEFAULT_MAX_RECORDS = 2 ** 32;
+const DEFAULT_MAX_RECORDS = 2 ** 32;
 
 /** Default {@link RecordLayerOptions.maxPlaintextBytes}: 65536 - {@link RECORD_OVERHEAD_BYTES} = 65518. */
 export const DEFAULT_MAX_PLAINTEXT_BYTES = 65536 - RECORD_OVERHEAD_BYTES;
 
 /** Largest accepted {@link RecordLayerOptions.maxPlaintextBytes} (16 MiB). */
-export const MAX_PLAINTEXT_BYTES_LIMIT = 2 ** 24;
+const MAX_PLAINTEXT_BYTES_LIMIT = 2 ** 24;
 
 /**
  * Inner content type of a record: `'data'` carries one application message, `'close'` is the

@@ -5,11 +5,10 @@
  * @module
  */
 
-export * from './protocol.js';
 export * from './rate-limiter.js';
 
 // Resumption version 2 (docs/resumption.md): direction-separated secrets, key confirmation
-// both ways, modes 'psk' and 'psk-dhe'. The reject message is shared with version 1.
+// both ways, modes 'psk' and 'psk-dhe'. The reject message is the same as in version 1.
 export * from './reject.js';
 export * from './resume.js';
 export {

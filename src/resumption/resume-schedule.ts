@@ -30,7 +30,7 @@ import { RESUMPTION_SECRET_BYTES, SESSION_ID_BYTES } from '../handshake/key-sche
 import { FINGERPRINT_BYTES } from '../identity/identity.js';
 
 /** Prefix of every resumption version 2 HKDF label. */
-export const RESUME_LABEL_PREFIX = 'pqble v2 ';
+const RESUME_LABEL_PREFIX = 'pqble v2 ';
 
 /** Bytes of a version 2 ticket id. */
 export const RESUME_TICKET_ID_BYTES = 16;
@@ -60,7 +60,7 @@ export interface ResumeSecrets {
  * u8(len(context)) || context` with `label' = "pqble v2 " || label`.
  * @throws RangeError if `length` is not 1..8160 or the label or context is longer than 255 bytes
  */
-export function resumeLabel(label: string, context: Uint8Array, length: number): Uint8Array {
+function resumeLabel(label: string, context: Uint8Array, length: number): Uint8Array {
   if (typeof label !== 'string') throw new TypeError('label must be a string');
   checkBytes(context, 'context');
   if (!Number.isInteger(length) || length < 1 || length > 255 * 32) throw new RangeError(`length must be an integer in 1..8160, got ${length}`);

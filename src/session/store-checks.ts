@@ -14,11 +14,11 @@ import { MAX_STORE_VALUE_BYTES, STORE_VALUE_NAME_RE, type InboundSlot, type Ratc
 import { checkDeviceId, checkFingerprint, checkOptionKeys, checkTimeMs } from './validate.js';
 
 /** Bytes of a direction secret (`outbound`, `inbound.secret`). */
-export const DIRECTION_SECRET_BYTES = 32;
+const DIRECTION_SECRET_BYTES = 32;
 /** Bytes of an inbound ticket id. */
 export const TICKET_ID_BYTES = 16;
 /** Largest accepted `timeoutMs` of a store call (one day). */
-export const MAX_STORE_TIMEOUT_MS = 86_400_000;
+const MAX_STORE_TIMEOUT_MS = 86_400_000;
 /**
  * How many consumed ticket ids a store remembers (most recent first) so that a `put` that
  * brings back an entry with an already consumed ticket cannot make that ticket usable again
@@ -30,7 +30,7 @@ const CALL_OPTION_KEYS = ['signal', 'timeoutMs'] as const;
 const SESSION_KEYS = ['peerFingerprint', 'deviceId', 'establishedMs', 'lastActiveMs', 'outbound', 'inbound'] as const;
 
 /** A checked copy of an inbound slot (fresh buffers). */
-export function copyInbound(slot: unknown, label: string): InboundSlot {
+function copyInbound(slot: unknown, label: string): InboundSlot {
   if (typeof slot !== 'object' || slot === null) throw new TypeError(`${label} must be an object`);
   checkOptionKeys(slot, ['secret', 'ticketId'], label);
   const { secret, ticketId } = slot as Record<string, unknown>;
@@ -40,7 +40,7 @@ export function copyInbound(slot: unknown, label: string): InboundSlot {
 }
 
 /** A checked copy of a secret that may be absent. */
-export function copyOptionalSecret(value: unknown, label: string): Uint8Array | undefined {
+function copyOptionalSecret(value: unknown, label: string): Uint8Array | undefined {
   if (value === undefined) return undefined;
   checkBytes(value, label, DIRECTION_SECRET_BYTES);
   return copyOf(value);
@@ -85,7 +85,7 @@ export function wipeStoredSession(s: StoredSession | undefined): void {
 }
 
 /** A checked ratchet update (device id normalised). */
-export function checkRatchetUpdate(update: unknown, label = 'update'): RatchetUpdate {
+function checkRatchetUpdate(update: unknown, label = 'update'): RatchetUpdate {
   if (typeof update !== 'object' || update === null) throw new TypeError(`${label} must be an object`);
   checkOptionKeys(update, ['deviceId', 'lastActiveMs'], label);
   const u = update as Record<string, unknown>;
@@ -180,7 +180,7 @@ export function checkCallOptions(options: unknown, defaultTimeoutMs: number): Ch
 }
 
 /** The error of a call that ran out of time. */
-export function storeTimeout(what: string, timeoutMs: number): StoreError {
+function storeTimeout(what: string, timeoutMs: number): StoreError {
   return new StoreError('PQBLE_ERR_STORE_TIMEOUT', `the session store did not answer ${what} within ${timeoutMs} ms`);
 }
 

@@ -32,7 +32,7 @@ export function isId16(value: unknown): value is string {
 }
 
 /** True if `value` is a whole number of milliseconds in [0, {@link MAX_TIME_MS}]. */
-export function isTimeMs(value: unknown): value is number {
+function isTimeMs(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TIME_MS;
 }
 

@@ -162,7 +162,7 @@ function loadModule(): DiagnosticsModule | null {
 }
 
 /** The channel `name` if it has subscribers now, else `undefined` (build no payload then). */
-export function activeChannel(name: ChannelName): ChannelLike | undefined {
+function activeChannel(name: ChannelName): ChannelLike | undefined {
   let ch = channels.get(name);
   if (ch === undefined) {
     const mod = loadModule();

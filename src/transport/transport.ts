@@ -28,7 +28,7 @@ import { linkStatsSince } from '../link/stats.js';
 import type { Link, LinkEndpoint } from '../link/types.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { ResumeRateLimiter, type ResumeMode } from '../resumption/index.js';
-import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../session/cache.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../session/expiry.js';
 import { MemorySessionStore } from '../session/memory-store.js';
 import type { SessionStore } from '../session/store.js';
 import { AsyncQueue } from '../util/async-queue.js';

@@ -1,6 +1,6 @@
 /**
  * File helpers shared by the two file formats that hold secrets: identity key files
- * (src/identity/file.ts) and the session cache with its storage key (src/session/file-store.ts).
+ * (src/identity/file.ts) and the session store's storage key file (src/session/file/storage-key.ts).
  * Writes are atomic and private (temp file mode 0600 in the same folder, fsync, rename or
  * link, fsync of the folder); reads are bounded and never block on a FIFO.
  *

@@ -22,7 +22,7 @@ export interface PageFile {
 /** The page's static files, copied as they are from src/web/page/. */
 export const PAGE_STATIC_FILES: readonly string[] = ['index.html', 'style.css'];
 /** Every file of a built page: the static files and the bundle. */
-export const PAGE_FILES: readonly string[] = [...PAGE_STATIC_FILES, 'app.js'];
+const PAGE_FILES: readonly string[] = [...PAGE_STATIC_FILES, 'app.js'];
 
 const TYPES: Readonly<Record<string, string>> = {
   html: 'text/html; charset=utf-8',

@@ -2,7 +2,7 @@
 // both stores; the per-entry disk size is a property of the format, not a timing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runCacheBench } from '../../src/bench/cache.js';
+import { runCacheBench } from '../../bench/cache.js';
 
 describe('runCacheBench', () => {
   it('reports both stores from one run, with the version-2 entry blocks of 135.7 B per entry', async () => {

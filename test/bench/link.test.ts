@@ -1,8 +1,8 @@
-// The link benchmark rows (src/bench/link.ts): shapes and the relations the figures must keep.
+// The link benchmark rows (bench/link.ts): shapes and the relations the figures must keep.
 // Virtual-clock figures only, from one run.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runLinkBench } from '../../src/bench/link.js';
+import { runLinkBench } from '../../bench/link.js';
 
 describe('link bench rows', () => {
   it('reconnect from connectToDevice, packet sizes, loss and crowding keep their relations', async () => {

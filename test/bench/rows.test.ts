@@ -1,4 +1,4 @@
-// Bench row shapes and invariants (src/bench; docs/benchmarks.md): pqble's rows, the side CPU
+// Bench row shapes and invariants (bench/; docs/benchmarks.md): pqble's rows, the side CPU
 // meter, the energy model and the TLS hello parser. Shapes and relations, never timings.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -6,15 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { nobleCrypto } from '../../src/crypto/index.js';
-import { NRF52840_DCDC_3V, radioEnergyMicrojoules } from '../../src/bench/energy.js';
-import { pqbleScenarios } from '../../src/bench/pqble.js';
-import { bestRawPacketBytes, measureGoodput } from '../../src/bench/index.js';
-import { SideCpuMeter, meterEndpoint, meterLink } from '../../src/bench/side-cpu.js';
+import { NRF52840_DCDC_3V, radioEnergyMicrojoules } from '../../bench/energy.js';
+import { pqbleScenarios } from '../../bench/pqble.js';
+import { bestRawPacketBytes, measureGoodput } from '../../bench/index.js';
+import { SideCpuMeter, meterEndpoint, meterLink } from '../../bench/side-cpu.js';
 import { SimulatedRadio } from '../../src/radio/index.js';
-import { runSweep } from '../../src/bench/sweep.js';
-import { renderSweepChart } from '../../src/cli/bench-sweep.js';
-import { parseHellos } from '../../src/bench/tls/wire.js';
-import type { ScenarioFigures } from '../../src/bench/types.js';
+import { runSweep } from '../../bench/sweep.js';
+import { renderSweepChart } from '../../bench/cli/bench-sweep.js';
+import { parseHellos } from '../../bench/tls/wire.js';
+import type { ScenarioFigures } from '../../bench/types.js';
 import type { Link } from '../../src/link/types.js';
 
 describe('pqble bench rows', () => {

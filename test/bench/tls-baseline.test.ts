@@ -1,4 +1,4 @@
-// TLS 1.3 baseline over the simulated radio (src/bench/tls; docs/benchmarks-tls.md).
+// TLS 1.3 baseline over the simulated radio (bench/tls; docs/benchmarks-tls.md).
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,17 +6,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isPqbleError } from '../../src/errors.js';
-import type { ScenarioFigures } from '../../src/bench/types.js';
-import { pqTlsAvailable, runTlsBaseline } from '../../src/bench/tls/index.js';
-import { countRoundTrips, pqTlsUnsupportedReason } from '../../src/bench/tls/measure.js';
-import { node24PackageName } from '../../src/bench/tls/node24.js';
-import * as fixtures from '../../src/bench/tls/fixtures.js';
-import { LinkDuplex } from '../../src/bench/tls/bridge.js';
+import type { ScenarioFigures } from '../../bench/types.js';
+import { pqTlsAvailable, runTlsBaseline } from '../../bench/tls/index.js';
+import { countRoundTrips, pqTlsUnsupportedReason } from '../../bench/tls/measure.js';
+import { nodePackageName as node24PackageName } from '../../scripts/fetch-node.mjs';
+import * as fixtures from '../../bench/tls/fixtures.js';
+import { LinkDuplex } from '../../bench/tls/bridge.js';
 import { airtimePacketPolicy, fragmentMessage } from '../../src/framing/index.js';
 import type { Link } from '../../src/link/types.js';
 import { SimulatedRadio } from '../../src/radio/index.js';
 
-const FIXTURE_DIR = new URL('../../src/bench/tls/fixtures/', import.meta.url);
+const FIXTURE_DIR = new URL('../../bench/tls/fixtures/', import.meta.url);
 
 function totalOnAir(f: ScenarioFigures): number {
   return f.bytesOnAirToPeripheral + f.bytesOnAirToCentral;

@@ -1,12 +1,12 @@
 // `pqble bench --quick` through the built tool: the --json document is the BenchReport
-// (src/bench/types.ts, docs/cli.md), the table names every scenario, and --chart writes a
+// (bench/types.ts, docs/cli.md), the table names every scenario, and --chart writes a
 // well-formed SVG. One quick run takes several seconds, so the run is shared by the tests.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { BenchReport } from '../../src/bench/types.js';
-import { scenarioLabel } from '../../src/cli/bench-view.js';
+import type { BenchReport } from '../../bench/types.js';
+import { scenarioLabel } from '../../bench/cli/bench-view.js';
 import { defaultCrypto, nodeCryptoSupport } from '../../src/crypto/index.js';
 import { assertWellFormedXml, ensureBuilt, runCli, tempDir, type CliRun } from './helpers.js';
 

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { formatWithOptions } from 'node:util';
-import type { BenchReport } from '../../src/bench/types.js';
+import type { BenchReport } from '../../bench/types.js';
 import type { CliContext, OutputStream } from '../../src/cli/context.js';
 import { styleFor } from '../../src/cli/format.js';
 import { runCli as dispatch } from '../../src/cli/run.js';

@@ -1,13 +1,15 @@
 // `pqble sessions list|show|prune|clear|forget` driven in process (helpers.ts runInProcess), on version-1 cache
-// files written by the real FileSessionStore and on version-2 stores: metadata only (never a secret), expiry states, prefix lookup,
-// atomic prune and clear, and a one-line failure on a corrupt or foreign file.
+// files written by the version-1 store (bench/baseline, the migration source) and on version-2 stores: metadata only
+// (never a secret), expiry states, prefix lookup, prune/clear/forget refused on a version-1 file, atomic prune and clear
+// of a version-2 store, and a one-line failure on a corrupt or foreign file.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runDemo } from '../../src/demo/scenario.js';
 import { silentLogger } from '../../src/logger.js';
-import { FileSessionStore, type CachedSession, type StoredSession } from '../../src/session/index.js';
+import type { CachedSession, StoredSession } from '../../src/session/index.js';
+import { FileSessionStore } from '../../bench/baseline/file-store-v1.js';
 import { FileSessionStore as FileStoreV2 } from '../../src/session/file/index.js';
 import { runInProcess, tempDir } from './helpers.js';
 
@@ -133,29 +135,19 @@ describe('pqble sessions', () => {
     assert.equal(notHex.status, 2);
   });
 
-  it('prune removes expired sessions and keeps the others loadable by the store', async () => {
-    const { path, sessions } = await writeCache('prune.json');
-    const r = await runInProcess(['sessions', 'prune', '--path', path, '--json']);
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { path, removed: 1, remaining: 2 });
-    if (process.platform !== 'win32') assert.equal(statSync(path).mode & 0o777, 0o600);
+  it('prune, clear and forget refuse a version-1 file with one line (a transport migrates it) and leave it as it was', async () => {
+    const { path, sessions } = await writeCache('refuse.json');
+    const before = readFileSync(path, 'utf8');
+    for (const args of [['prune'], ['clear'], ['forget', '01']]) {
+      const r = await runInProcess(['sessions', ...args, '--path', path, '--json']);
+      assert.equal(r.status, 1, args[0]);
+      assert.equal(r.stderrLines.length, 1, r.stderr);
+      assert.match(r.stderrLines[0], new RegExp(`^pqble: cannot ${args[0]} .*: it is a version-1 cache file.*migrates it to a version-2 store`));
+      assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'PQBLE_ERR_CACHE_FILE');
+    }
+    assert.equal(readFileSync(path, 'utf8'), before);
     const loaded = await new FileSessionStore({ path, logger: silentLogger }).load();
-    assert.deepEqual(loaded.map((s) => s.peerFingerprint), sessions.slice(1).map((s) => s.peerFingerprint));
-    assert.deepEqual(loaded.map((s) => Buffer.from(s.resumptionSecret).toString('hex')), sessions.slice(1).map((s) => Buffer.from(s.resumptionSecret).toString('hex')));
-    const again = await runInProcess(['sessions', 'prune', '--path', path]);
-    assert.equal(again.status, 0);
-    assert.match(again.stdout, /removed 0 expired sessions, 2 left/);
-    assert.deepEqual(readdirSync(tmp.dir).filter((f) => f.includes('.tmp')), [], 'no temp file left behind');
-  });
-
-  it('clear forgets every session atomically and leaves a valid empty cache file', async () => {
-    const { path } = await writeCache('clear.json');
-    const r = await runInProcess(['sessions', 'clear', '--path', path, '--json']);
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { path, removed: 3 });
-    assert.deepEqual(await new FileSessionStore({ path, logger: silentLogger }).load(), []);
-    const list = JSON.parse((await runInProcess(['sessions', 'list', '--path', path, '--json'])).stdout) as ListDoc;
-    assert.deepEqual(list.sessions, []);
+    assert.deepEqual(loaded.map((s) => s.peerFingerprint), sessions.map((s) => s.peerFingerprint));
     const missing = await runInProcess(['sessions', 'clear', '--path', join(tmp.dir, 'never.json')]);
     assert.equal(missing.status, 0);
     assert.match(missing.stdout, /nothing to clear/);

@@ -22,7 +22,7 @@ describe('scripts/fetch-node.mjs', () => {
   });
 
   it('the pinned Node 24 is the one the benchmark looks for', async () => {
-    const { NODE24_VERSION } = await import('../../src/bench/tls/node24.js');
+    const { NODE24_VERSION } = await import('../../bench/tls/node24.js');
     const r = run(['24', '--print-only']);
     assert.ok(r.stdout.trim().endsWith(`-${NODE24_VERSION}/bin/node`), r.stdout);
   });

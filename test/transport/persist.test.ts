@@ -13,7 +13,7 @@ import { bytesToHex, randomBytes } from '../../src/bytes.js';
 import { isPqbleError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { FileSessionStore } from '../../src/session/file/index.js';
-import { FileSessionStore as V1FileSessionStore } from '../../src/session/file-store.js';
+import { FileSessionStore as V1FileSessionStore } from '../../bench/baseline/file-store-v1.js';
 import { BleTransport } from '../../src/transport/index.js';
 import { MessageType } from '../../src/wire.js';
 import { CENTRAL_ID, OTHER_ID, PERIPHERAL_ID, connectPair, identity, makePair, tempDir, utf8, startedMessageType } from './helpers.js';

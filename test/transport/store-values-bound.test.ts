@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
 import { BleTransport } from '../../src/transport/index.js';
-import { PERIPHERAL_ID, identity, makePair } from '../transport/helpers.js';
+import { PERIPHERAL_ID, identity, makePair } from './helpers.js';
 
 async function count(store: MemorySessionStore, prefix: string): Promise<number> {
   let n = 0;

@@ -13,7 +13,7 @@ import { StoreError, isPqbleError } from '../../src/errors.js';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
 import type { StoreCallOptions } from '../../src/session/store.js';
 import { BleTransport } from '../../src/transport/index.js';
-import { CENTRAL_ID, OTHER_ID, PERIPHERAL_ID, identity, makePair, tempDir } from '../transport/helpers.js';
+import { CENTRAL_ID, OTHER_ID, PERIPHERAL_ID, identity, makePair, tempDir } from './helpers.js';
 
 /** A memory store whose `tofu:` lookups fail while `failing` is set. */
 class FlakyTofuStore extends MemorySessionStore {

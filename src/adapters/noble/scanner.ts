@@ -40,7 +40,7 @@ export interface DiscoveredDevice {
 }
 
 /** Most scan results kept; the least recently seen is dropped beyond this. */
-export const MAX_DISCOVERED_DEVICES = 256;
+const MAX_DISCOVERED_DEVICES = 256;
 
 /** One peripheral seen while scanning. */
 export interface DiscoveryEntry {

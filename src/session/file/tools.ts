@@ -11,7 +11,7 @@
 import { open as openFile, stat } from 'node:fs/promises';
 import { StoreError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { isSessionExpired } from '../cache.js';
+import { isSessionExpired } from '../expiry.js';
 import { MAX_TIME_MS } from '../validate.js';
 import { checkOptionKeys } from '../../util/options.js';
 import { errnoCode } from '../../util/fs.js';

@@ -15,7 +15,7 @@ import type { ResolvedRedisOptions } from './options.js';
 export type RedisClient = Redis | Cluster;
 
 /** Delay before the n-th reconnection attempt: 50 ms doubling to 1 s, forever. */
-export function reconnectDelayMs(attempt: number): number {
+function reconnectDelayMs(attempt: number): number {
   return Math.min(50 * 2 ** Math.min(attempt, 5), 1000);
 }
 

@@ -28,7 +28,7 @@ import { BLIND_BYTES, type Blinder } from './keys.js';
 import type { FleetSealer, UnsealFailure } from './seal.js';
 
 /** Bytes of the clear header of an entry value. */
-export const ENTRY_HEADER_BYTES = 3 * BLIND_BYTES;
+const ENTRY_HEADER_BYTES = 3 * BLIND_BYTES;
 
 const ENTRY_AAD = utf8ToBytes('pqble/redis/entry/v1');
 const ZERO16 = new Uint8Array(BLIND_BYTES);

@@ -11,7 +11,7 @@ import { checkBytes } from '../../bytes.js';
 import { checkCrypto, type CryptoProvider } from '../../crypto/index.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import { checkInteger, checkOptionKeys } from '../../util/options.js';
-import { DEFAULT_SESSION_TTL_MS } from '../cache.js';
+import { DEFAULT_SESSION_TTL_MS } from '../expiry.js';
 import { MAX_TIME_MS } from '../validate.js';
 
 /** Bytes of a fleet storage key and of the fleet blinding key. */

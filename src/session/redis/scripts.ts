@@ -14,7 +14,7 @@
  */
 
 /** Longest entry value a read hands back whole (a full entry is 206 bytes). */
-export const MAX_ENTRY_BYTES = 512;
+const MAX_ENTRY_BYTES = 512;
 
 /** Helpers every script starts with. */
 const COMMON = `
@@ -72,7 +72,7 @@ end
  * establishedMs, expiredBeforeMs (now - lifetime), maxSessions, sweepLimit, nowMs.
  * Returns `{ stored (0|1), evicted, expired }`.
  */
-export const PUT_SCRIPT = `${COMMON}
+const PUT_SCRIPT = `${COMMON}
 local bfp, value = ARGV[2], ARGV[3]
 local expired = sweep(ARGV[7], tonumber(ARGV[9]))
 local old = redis.call('GET', KEYS[1])
@@ -103,7 +103,7 @@ return {1, evicted, expired}
  * new value, lastActiveMs. Returns 1 (consumed), 0 (no such ticket: refused), 2 (the entry
  * changed since the caller read it: read again).
  */
-export const CONSUME_SCRIPT = `${COMMON}
+const CONSUME_SCRIPT = `${COMMON}
 local bfp, bticket = ARGV[2], ARGV[3]
 local v = redis.call('GET', KEYS[1])
 if not v or #v < 48 or string.sub(v, 1, 16) ~= bticket or bticket == ZERO then return 0 end
@@ -125,7 +125,7 @@ return 1
  * expected value, new value, lastActiveMs. Returns 1 (replaced), 0 (not the expected
  * secret), 2 (the entry changed since the caller read it: read again).
  */
-export const REPLACE_OUTBOUND_SCRIPT = `${COMMON}
+const REPLACE_OUTBOUND_SCRIPT = `${COMMON}
 local bfp, bout = ARGV[2], ARGV[3]
 local v = redis.call('GET', KEYS[1])
 if not v or #v < 48 or string.sub(v, 17, 32) ~= bout or bout == ZERO then return 0 end
@@ -143,7 +143,7 @@ return 1
  * Read one entry. KEYS: entry. ARGV: prefix, bfp. Returns `{ bfp, value, lastActive, dead }`
  * or nil; `dead` is 1 if the entry's inbound ticket is tombstoned.
  */
-export const GET_SCRIPT = `${COMMON}
+const GET_SCRIPT = `${COMMON}
 return read(ARGV[2])
 `;
 
@@ -152,7 +152,7 @@ return read(ARGV[2])
  * (1: ticket, 33: device), blinded id, refuse-dead ('1' for ticket lookups). Returns what
  * GET_SCRIPT returns, or nil when the pointer is stale.
  */
-export const GET_BY_POINTER_SCRIPT = `${COMMON}
+const GET_BY_POINTER_SCRIPT = `${COMMON}
 if redis.call('STRLEN', KEYS[1]) ~= 16 then return false end
 local m = redis.call('GET', KEYS[1])
 local r = read(m)
@@ -164,7 +164,7 @@ return r
 `;
 
 /** Read many. KEYS: lru. ARGV: prefix, bfp... Returns a flat list of GET_SCRIPT answers. */
-export const GET_MANY_SCRIPT = `${COMMON}
+const GET_MANY_SCRIPT = `${COMMON}
 local out = {}
 for i = 2, #ARGV do
   local r = read(ARGV[i])
@@ -174,7 +174,7 @@ return out
 `;
 
 /** delete. KEYS: entry, lru, est. ARGV: prefix, bfp. Returns 1 if an entry went. */
-export const DELETE_SCRIPT = `${COMMON}
+const DELETE_SCRIPT = `${COMMON}
 if drop(ARGV[2]) then return 1 end
 return 0
 `;
@@ -183,7 +183,7 @@ return 0
  * prune. KEYS: lru, est. ARGV: prefix, establishedBeforeMs (inclusive), limit. Returns
  * `{ removed, examined }`; the caller repeats while `examined == limit`.
  */
-export const PRUNE_SCRIPT = `${COMMON}
+const PRUNE_SCRIPT = `${COMMON}
 local n = 0
 local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, m in ipairs(old) do if drop(m) then n = n + 1 end end
@@ -191,20 +191,20 @@ return {n, #old}
 `;
 
 /** size. KEYS: lru, est. ARGV: prefix, expiredBeforeMs, sweepLimit. Returns the live entries. */
-export const SIZE_SCRIPT = `${COMMON}
+const SIZE_SCRIPT = `${COMMON}
 sweep(ARGV[2], tonumber(ARGV[3]))
 return redis.call('ZCARD', KEYS[1]) - redis.call('ZCOUNT', KEYS[2], '-inf', ARGV[2])
 `;
 
 /** putValue. KEYS: value key, vals. ARGV: prefix, blinded name, sealed value. */
-export const PUT_VALUE_SCRIPT = `
+const PUT_VALUE_SCRIPT = `
 redis.call('SET', KEYS[1], ARGV[3])
 redis.call('SADD', KEYS[2], ARGV[2])
 return 1
 `;
 
 /** putValue(undefined). KEYS: value key, vals. ARGV: prefix, blinded name. */
-export const DELETE_VALUE_SCRIPT = `
+const DELETE_VALUE_SCRIPT = `
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[2])
 return 1
@@ -215,7 +215,7 @@ return 1
  * `{ blinded name, sealed value }` pairs (a value longer than the limit comes back cut to
  * limit + 1 bytes; a name without a value is dropped from the set).
  */
-export const GET_VALUES_SCRIPT = `
+const GET_VALUES_SCRIPT = `
 local out = {}
 local max = tonumber(ARGV[2])
 for i = 3, #ARGV do

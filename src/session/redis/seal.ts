@@ -15,7 +15,7 @@ import { SIZES, type CryptoProvider } from '../../crypto/index.js';
 import type { FleetKey } from './options.js';
 
 /** Version byte of a sealed value. */
-export const SEAL_VERSION = 1;
+const SEAL_VERSION = 1;
 /** Bytes a seal adds to its plaintext: version, key id, nonce, tag. */
 export const SEAL_OVERHEAD_BYTES = 1 + 2 + SIZES.aeadNonce + SIZES.aeadTag;
 
