@@ -14,7 +14,7 @@ import { ADVERTISED_NAME_RE } from '../adapters/bleno/advertiser.js';
 import { utf8ToBytes, wipe } from '../bytes.js';
 import { isPqbleError } from '../errors.js';
 import { fingerprintToHex, generateIdentity, loadIdentity, type Identity } from '../identity/index.js';
-import { formatDeviceId, parseDeviceId } from '../link/device-id.js';
+import { formatDeviceId, parseDeviceId } from '../ids.js';
 import type { LinkEndpoint } from '../link/types.js';
 import type { Logger } from '../logger.js';
 import type { BleConnection, BleTransport, BleTransportOptions } from '../transport/index.js';

@@ -9,7 +9,7 @@
 
 import type { Clock, Timer } from '../clock.js';
 import { AbortError, LinkError, TimeoutError, type PqbleError } from '../errors.js';
-import { parseDeviceId } from '../link/device-id.js';
+import { parseDeviceId } from '../ids.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
 import type { Connection, SimulatedLink } from './connection.js';
 import { checkNumber, checkOptionKeys } from '../util/options.js';

@@ -20,11 +20,12 @@
  * @module
  */
 
-import { bytesToHex, equalBytes, wipe } from '../bytes.js';
+import { bytesToHex, wipe } from '../bytes.js';
 import type { CryptoProvider } from '../crypto/index.js';
 import { HandshakeError, ResumptionError, isPqbleError } from '../errors.js';
 import { HandshakeInitiator, HandshakeResponder, type HandshakeResult, type PeerDirectory, type PeerInfo } from '../handshake/index.js';
 import type { Identity } from '../identity/index.js';
+import type { Fingerprint } from '../ids.js';
 import { RecordOpener, RecordSealer } from '../record/index.js';
 import {
   ResumeInitiator,
@@ -77,7 +78,7 @@ export interface SetupContext {
   /** The mode the initiator asks for. */
   readonly resumptionMode: ResumeMode;
   /** Initiator: the identity the caller insists on (`connectToDevice(..., { peerFingerprint })`). */
-  readonly expectedPeer?: Uint8Array | undefined;
+  readonly expectedPeer?: Fingerprint | undefined;
   /** Monotonic ms when the setup started (crossed full handshakes are resolved by it). */
   readonly startedAt: number;
   /** Cancels store calls. */
@@ -267,7 +268,7 @@ async function fullHandshakeAsInitiator(channel: Channel, ctx: SetupContext, cpu
       throw err;
     }
     const fingerprintHex = bytesToHex(peer.fingerprint);
-    if (ctx.expectedPeer !== undefined && !equalBytes(ctx.expectedPeer, peer.fingerprint)) {
+    if (ctx.expectedPeer !== undefined && ctx.expectedPeer !== fingerprintHex) {
       const err = new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the device authenticated as a different identity than the one expected');
       ctx.trace.refused('local', 'full-handshake', fingerprintHex, err);
       channel.fail(err, 'untrusted');

@@ -11,7 +11,7 @@
 import { setImmediate as nextImmediate } from 'node:timers/promises';
 import { systemClock, withDeadline, type Clock } from '../../clock.js';
 import { AbortError, LinkError, PqbleError, throwIfAborted } from '../../errors.js';
-import { parseDeviceId } from '../../link/device-id.js';
+import { parseDeviceId } from '../../ids.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../../link/types.js';
 import { raceAbort } from '../../util/abort.js';
 import { checkInteger, checkOptionKeys } from '../../util/options.js';
