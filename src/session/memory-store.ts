@@ -29,7 +29,8 @@ import {
   storeClosed,
   wipeStoredSession,
 } from './store-checks.js';
-import { checkFingerprint, checkDeviceId, checkTimeMs } from './validate.js';
+import { parseDeviceId, parseFingerprint } from '../ids.js';
+import { checkTimeMs } from './validate.js';
 
 /** Default `timeoutMs` of a {@link MemorySessionStore} call: 5 s. */
 export const DEFAULT_MEMORY_STORE_TIMEOUT_MS = 5000;
@@ -102,7 +103,7 @@ export class MemorySessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.get} */
   get(peerFingerprint: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('get', options, () => {
-      const s = this.#byFp.get(checkFingerprint(peerFingerprint));
+      const s = this.#byFp.get(parseFingerprint(peerFingerprint, 'peerFingerprint'));
       return s === undefined ? undefined : cloneStoredSession(s);
     });
   }
@@ -122,7 +123,7 @@ export class MemorySessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.getByDevice} */
   getByDevice(deviceId: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('getByDevice', options, () => {
-      const fps = this.#byDevice.get(checkDeviceId(deviceId));
+      const fps = this.#byDevice.get(parseDeviceId(deviceId, 'deviceId'));
       let best: StoredSession | undefined;
       for (const fp of fps ?? []) {
         const s = this.#byFp.get(fp);
@@ -193,7 +194,7 @@ export class MemorySessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.delete} */
   delete(peerFingerprint: string, options?: StoreCallOptions): Promise<boolean> {
-    return this.#call('delete', options, () => this.#remove(checkFingerprint(peerFingerprint)));
+    return this.#call('delete', options, () => this.#remove(parseFingerprint(peerFingerprint, 'peerFingerprint')));
   }
 
   /** {@inheritDoc SessionStore.touch} */

@@ -24,7 +24,7 @@ import { PeerDirectory, type TrustPolicy } from '../handshake/index.js';
 import { RESUMPTION_SECRET_BYTES } from '../handshake/key-schedule.js';
 import { identityFingerprint } from '../identity/identity.js';
 import type { Identity } from '../identity/index.js';
-import { IDENTITY_PUBLIC_KEY_BYTES, parseDeviceId, parseFingerprint, parseSessionId, type DeviceId, type Fingerprint } from '../ids.js';
+import { FINGERPRINT_BYTES, IDENTITY_PUBLIC_KEY_BYTES, parseDeviceId, parseFingerprint, parseSessionId, type DeviceId, type Fingerprint } from '../ids.js';
 import { linkStatsSince } from '../link/stats.js';
 import type { Link, LinkEndpoint } from '../link/types.js';
 import { consoleLogger, type Logger } from '../logger.js';
@@ -370,7 +370,7 @@ export class BleTransport {
     if (options.storageKey !== undefined) checkBytes(options.storageKey, 'storageKey', 32);
     if (options.knownPeers !== undefined) {
       if (!Array.isArray(options.knownPeers)) throw new TypeError('knownPeers must be an array of public keys');
-      options.knownPeers.forEach((k, i) => checkBytes(k, `knownPeers[${i}]`, 1952));
+      options.knownPeers.forEach((k, i) => checkBytes(k, `knownPeers[${i}]`, IDENTITY_PUBLIC_KEY_BYTES));
     }
     if (options.sessionStore !== undefined) checkStore(options.sessionStore);
     const crypto = options.crypto ?? defaultCrypto();
@@ -890,7 +890,7 @@ function checkIdentity(identity: unknown): asserts identity is Identity {
   const id = identity as Partial<Identity>;
   checkBytes(id.publicKey, 'identity.publicKey');
   checkBytes(id.secretKey, 'identity.secretKey');
-  checkBytes(id.fingerprint, 'identity.fingerprint', 32);
+  checkBytes(id.fingerprint, 'identity.fingerprint', FINGERPRINT_BYTES);
 }
 
 function checkEndpoint(link: unknown): asserts link is LinkEndpoint {
