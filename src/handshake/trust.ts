@@ -168,7 +168,12 @@ export class PeerDirectory {
    */
   keyFor(fingerprint: Uint8Array): Uint8Array | undefined {
     checkBytes(fingerprint, 'fingerprint', FINGERPRINT_BYTES);
-    return this.#keys.get(bytesToHex(fingerprint))?.slice();
+    return this.keyOf(parseFingerprint(fingerprint));
+  }
+
+  /** The pinned key for a parsed fingerprint (a copy), or `undefined`. */
+  keyOf(fingerprint: Fingerprint): Uint8Array | undefined {
+    return this.#keys.get(fingerprint)?.slice();
   }
 
   /**

@@ -108,7 +108,7 @@ export class SimulatedDevice implements LinkEndpoint {
     let timeoutMs: number;
     try {
       checkOptionKeys(options, ['signal', 'timeoutMs'], 'connect options');
-      peerId = parseDeviceId(peerDeviceId);
+      peerId = parseDeviceId(peerDeviceId, 'peerDeviceId');
       timeoutMs = options?.timeoutMs === undefined ? this.#host.options.connectTimeoutMs : checkNumber(options.timeoutMs, 'timeoutMs', 0, 86_400_000);
       if (peerId === this.deviceId) throw new RangeError('a device cannot connect to itself');
     } catch (err) {

@@ -121,10 +121,12 @@ export class SessionKeeper {
   readonly counters: KeeperCounters = { hits: 0, misses: 0, expired: 0, refused: 0, storeFailures: 0 };
   readonly #o: SessionKeeperOptions;
   readonly #self: Uint8Array;
+  /** {@link #self} parsed once (compared with every stored fingerprint). */
+  readonly #selfFp: Fingerprint;
   readonly #touches = new Map<string, number>();
   readonly #recentFull = new Map<string, RecentFull>();
   readonly #keys = new Map<string, Uint8Array>();
-  readonly #identityAt = new Map<string, string>();
+  readonly #identityAt = new Map<string, Fingerprint>();
   /** Wall clock at open (persisted high-water mark included) and the monotonic time then. */
   #wallBase = 0;
   #monoBase = 0;
@@ -136,6 +138,7 @@ export class SessionKeeper {
   private constructor(options: SessionKeeperOptions) {
     this.#o = options;
     this.#self = options.selfFingerprint.slice();
+    this.#selfFp = parseFingerprint(this.#self, 'selfFingerprint');
   }
 
   /** Opens the keeper: restores the clock high-water mark and the persisted trust state. */
@@ -191,7 +194,7 @@ export class SessionKeeper {
     if (
       entry === undefined ||
       entry.outbound === undefined ||
-      entry.peerFingerprint === bytesToHex(this.#self) ||
+      entry.peerFingerprint === this.#selfFp ||
       (expected !== undefined && expected !== entry.peerFingerprint)
     ) {
       this.counters.misses++;
@@ -291,7 +294,7 @@ export class SessionKeeper {
     const peerHex = bytesToHex(peer);
     // A peer with our own identity (two gateways sharing one hub identity) has no
     // direction to resume in: both directions would be the same secret.
-    if (peerHex === bytesToHex(this.#self)) return;
+    if (peerHex === this.#selfFp) return;
     await this.learnKey(peerHex, init.peerPublicKey);
     const sessionIdHex = bytesToHex(init.sessionId);
     const clock = this.#o.clock;
@@ -304,7 +307,7 @@ export class SessionKeeper {
 
   /** Stores a session from a resumption master secret (full handshakes and `cacheSession()`). */
   async put(peerHex: string, deviceId: string, masterSecret: Uint8Array, establishedMs: number): Promise<void> {
-    if (peerHex === bytesToHex(this.#self)) throw new RangeError('a session with this side\'s own identity cannot be resumed');
+    if (peerHex === this.#selfFp) throw new RangeError('a session with this side\'s own identity cannot be resumed');
     const peer = hexToBytes(peerHex);
     const crypto = this.#o.crypto;
     const outbound = deriveDirectionSecret(masterSecret, this.#self, peer, crypto);
@@ -329,8 +332,8 @@ export class SessionKeeper {
   }
 
   /** The peer's learned public key, if any (memory first, then the store). */
-  async keyFor(peerHex: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-    const cached = this.#keys.get(peerHex) ?? this.#o.directory.keyFor(hexToBytes(peerHex));
+  async keyFor(peerHex: Fingerprint, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    const cached = this.#keys.get(peerHex) ?? this.#o.directory.keyOf(peerHex);
     if (cached !== undefined) return cached.slice();
     const stored = await this.#call('getValue', (o) => this.#o.store.getValue(`pk:${peerHex}`, o), signal);
     if (stored === undefined || stored.length !== IDENTITY_PUBLIC_KEY_BYTES || bytesToHex(identityFingerprint(stored, this.#o.crypto)) !== peerHex) return undefined;
@@ -344,12 +347,15 @@ export class SessionKeeper {
    */
   async pinnedKeyFor(deviceId: string, expected: Fingerprint | undefined, signal?: AbortSignal): Promise<Uint8Array | undefined> {
     let hex = expected ?? this.#identityAt.get(deviceId);
-    hex ??= (await this.#call('getByDevice', (o) => this.#o.store.getByDevice(deviceId, o), signal))?.peerFingerprint;
+    if (hex === undefined) {
+      const entry = await this.#call('getByDevice', (o) => this.#o.store.getByDevice(deviceId, o), signal);
+      if (entry !== undefined) hex = storedFingerprint(entry);
+    }
     return hex === undefined ? undefined : this.keyFor(hex, signal);
   }
 
   /** Remembers (bounded, in memory) which identity last authenticated at a device id. */
-  noteIdentityAt(deviceId: string, peerHex: string): void {
+  noteIdentityAt(deviceId: string, peerHex: Fingerprint): void {
     this.#identityAt.delete(deviceId);
     this.#identityAt.set(deviceId, peerHex);
     if (this.#identityAt.size > 1024) this.#identityAt.delete(this.#identityAt.keys().next().value as string);
