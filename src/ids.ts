@@ -149,6 +149,11 @@ export function parseSessionId(value: unknown, label = 'sessionId'): SessionId {
   return parseHexId(value, label, SESSION_ID_BYTES, ID16_RE) as SessionId;
 }
 
+/** True if `value` is a session id in its parsed form (32 lowercase hex digits). */
+export function isSessionId(value: unknown): value is SessionId {
+  return typeof value === 'string' && ID16_RE.test(value);
+}
+
 /**
  * Parses a ticket id given as 16 bytes or as 32 hex digits (either case).
  * @param label - names the value in error messages

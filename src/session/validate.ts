@@ -18,15 +18,14 @@ export const MAX_TIME_MS = 253_402_300_799_999;
 /** Bytes of a resumption secret. */
 export const RESUMPTION_SECRET_BYTES = 32;
 
-const HEX32_RE = /^[0-9a-f]{32}$/;
-
 /** True if `value` is 64 lowercase hex digits (a 32-byte identity fingerprint). */
 export { isFingerprint } from '../ids.js';
 
-/** True if `value` is 32 lowercase hex digits (a 16-byte session or ticket id). */
-export function isId16(value: unknown): value is string {
-  return typeof value === 'string' && HEX32_RE.test(value);
-}
+/**
+ * @deprecated call `isSessionId` of `src/ids.ts`.
+ * True if `value` is 32 lowercase hex digits (a 16-byte session or ticket id).
+ */
+export { isSessionId as isId16 } from '../ids.js';
 
 /** True if `value` is a whole number of milliseconds in [0, {@link MAX_TIME_MS}]. */
 export function isTimeMs(value: unknown): value is number {
