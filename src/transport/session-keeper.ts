@@ -28,7 +28,7 @@ import type { CryptoProvider } from '../crypto/index.js';
 import { HandshakeError, StoreError, isPqbleError } from '../errors.js';
 import type { PeerDirectory } from '../handshake/index.js';
 import { identityFingerprint } from '../identity/identity.js';
-import { FINGERPRINT_BYTES, IDENTITY_PUBLIC_KEY_BYTES, parseFingerprint, type Fingerprint } from '../ids.js';
+import { FINGERPRINT_BYTES, IDENTITY_PUBLIC_KEY_BYTES, fingerprintBytes, parseFingerprint, type Fingerprint } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { deriveDirectionSecret, deriveResumeTicketId } from '../resumption/index.js';
 import type { SessionStore, StoreCallOptions, StoredSession } from '../session/store.js';
@@ -291,7 +291,7 @@ export class SessionKeeper {
    */
   async storeFull(init: { deviceId: string; peerPublicKey: Uint8Array; resumptionSecret: Uint8Array; sessionId: Uint8Array; startedAt: number }): Promise<void> {
     const peer = identityFingerprint(init.peerPublicKey, this.#o.crypto);
-    const peerHex = bytesToHex(peer);
+    const peerHex = parseFingerprint(peer, 'peer fingerprint');
     // A peer with our own identity (two gateways sharing one hub identity) has no
     // direction to resume in: both directions would be the same secret.
     if (peerHex === this.#selfFp) return;
@@ -302,13 +302,17 @@ export class SessionKeeper {
     if (recent !== undefined && recent.completedAt >= init.startedAt && recent.sessionIdHex < sessionIdHex) return;
     this.#recentFull.set(peerHex, { sessionIdHex, completedAt: clock.now() });
     if (this.#recentFull.size > 256) this.#recentFull.delete(this.#recentFull.keys().next().value as string);
-    await this.put(peerHex, init.deviceId, init.resumptionSecret, this.now());
+    await this.#put(peerHex, peer, init.deviceId, init.resumptionSecret, this.now());
   }
 
   /** Stores a session from a resumption master secret (full handshakes and `cacheSession()`). */
-  async put(peerHex: string, deviceId: string, masterSecret: Uint8Array, establishedMs: number): Promise<void> {
+  put(peerHex: Fingerprint, deviceId: string, masterSecret: Uint8Array, establishedMs: number): Promise<void> {
+    return this.#put(peerHex, fingerprintBytes(peerHex), deviceId, masterSecret, establishedMs);
+  }
+
+  /** {@link put} with the fingerprint in both forms (`peer` holds the bytes of `peerHex`). */
+  async #put(peerHex: Fingerprint, peer: Uint8Array, deviceId: string, masterSecret: Uint8Array, establishedMs: number): Promise<void> {
     if (peerHex === this.#selfFp) throw new RangeError('a session with this side\'s own identity cannot be resumed');
-    const peer = hexToBytes(peerHex);
     const crypto = this.#o.crypto;
     const outbound = deriveDirectionSecret(masterSecret, this.#self, peer, crypto);
     const inbound = deriveDirectionSecret(masterSecret, peer, this.#self, crypto);

@@ -824,7 +824,7 @@ export class BleTransport {
     if (established.connectionType === 'resumed') this.#counters.resumptions++;
     else this.#counters.fullHandshakes++;
     this.#counters.connectionsOpened++;
-    const fingerprintHex = parseFingerprint(established.peerFingerprint, 'peerFingerprint');
+    const fingerprintHex = established.peerFingerprintHex;
     const connection = new BleConnection({
       channel,
       established,

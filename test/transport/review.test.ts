@@ -240,7 +240,7 @@ describe('review: TOFU refusal on resumption', () => {
     try {
       const p = Buffer.from(identity(0).fingerprint).toString('hex');
       const q = Buffer.from(identity(2).fingerprint).toString('hex');
-      await keeper.put(p, 'aa0000000001', randomBytes(32), 1_700_000_000_000);
+      await keeper.put(parseFingerprint(p), 'aa0000000001', randomBytes(32), 1_700_000_000_000);
       directory.bind('ff0000000009', parseFingerprint(q)); // the attacker's earlier full handshake from that address
       const entry = await store.get(p);
       assert.ok(entry?.inbound !== undefined);
