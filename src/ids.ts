@@ -10,7 +10,7 @@
  * | `DeviceId`    | 6 bytes  | 12 lowercase hex digits (`aabbccddeeff`)   |
  * | `Fingerprint` | 32 bytes | 64 lowercase hex digits                    |
  * | `SessionId`   | 16 bytes | 32 lowercase hex digits                    |
- * | `TicketId`    | 16 bytes | a `Uint8Array` of 16 bytes (owned copy)    |
+ * | `TicketId`    | 16 bytes | a `Uint8Array` of 16 bytes                 |
  *
  * @module
  */
@@ -155,16 +155,14 @@ export function isSessionId(value: unknown): value is SessionId {
 }
 
 /**
- * Parses a ticket id given as 16 bytes or as 32 hex digits (either case).
+ * Checks a ticket id: 16 bytes. Ticket ids only travel as bytes (the resume token, the
+ * stores' methods), so no hex form is accepted.
  * @param label - names the value in error messages
- * @returns a copy of the 16 bytes (the caller's buffer is never kept)
- * @throws TypeError if `value` is neither a Uint8Array nor a string; RangeError if it is not
- *   16 bytes or 32 hex digits
+ * @returns `value` itself, typed (not a copy: a caller that keeps it copies it)
+ * @throws TypeError if `value` is not a Uint8Array; RangeError if it is not 16 bytes long
  */
 export function parseTicketId(value: unknown, label = 'ticketId'): TicketId {
-  if (value instanceof Uint8Array) {
-    if (value.length !== TICKET_ID_BYTES) throw new RangeError(`${label} must be ${TICKET_ID_BYTES} bytes, got ${value.length}`);
-    return value.slice() as TicketId;
-  }
-  return hexToBytes(parseHexId(value, label, TICKET_ID_BYTES, ID16_RE)) as TicketId;
+  if (!(value instanceof Uint8Array)) throw new TypeError(`${label} must be a Uint8Array, got ${value === null ? 'null' : typeof value}`);
+  if (value.length !== TICKET_ID_BYTES) throw new RangeError(`${label} must be ${TICKET_ID_BYTES} bytes, got ${value.length}`);
+  return value as TicketId;
 }

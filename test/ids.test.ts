@@ -138,16 +138,11 @@ describe('ids: session ids and ticket ids', () => {
       fuzz(100),
     );
   });
-  it('ticket ids: a 16-byte copy from bytes or hex; the caller keeps its buffer (property)', () => {
+  it('ticket ids: 16 bytes, taken as they are; hex is not a ticket id (property)', () => {
     fc.assert(
-      fc.property(bytesOf(TICKET_ID_BYTES), caseMask, (bytes, mask) => {
-        const id = parseTicketId(bytes);
-        assert.deepEqual(id, bytes);
-        assert.notEqual(id.buffer, bytes.buffer, 'a copy');
-        assert.deepEqual(parseTicketId(mixCase(bytesToHex(bytes), mask)), bytes);
-        const before = id.slice();
-        bytes.fill(0xee);
-        assert.deepEqual(id, before);
+      fc.property(bytesOf(TICKET_ID_BYTES), (bytes) => {
+        assert.equal(parseTicketId(bytes), bytes);
+        throwsLabelled(() => parseTicketId(bytesToHex(bytes)), TypeError, 'ticketId');
       }),
       fuzz(300),
     );
@@ -159,7 +154,10 @@ describe('ids: session ids and ticket ids', () => {
       fuzz(200),
     );
     fc.assert(
-      fc.property(notStringOrBytes, (v) => throwsLabelled(() => parseTicketId(v), TypeError, 'ticketId')),
+      fc.property(
+        fc.anything().filter((v) => !(v instanceof Uint8Array)),
+        (v) => throwsLabelled(() => parseTicketId(v), TypeError, 'ticketId'),
+      ),
       fuzz(100),
     );
   });

@@ -7,14 +7,13 @@
  * @module
  */
 
-import { bytesToHex, checkBytes, equalBytes } from '../bytes.js';
+import { bytesToHex, equalBytes } from '../bytes.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionStoreCounters, SessionTouch, StoreCallOptions, StoredSession } from './store.js';
 import {
   CONSUMED_TICKETS_REMEMBERED,
   copyOf,
   asError,
-  TICKET_ID_BYTES,
   checkCallOptions,
   checkConsumeInboundArgs,
   checkReplaceOutboundArgs,
@@ -29,7 +28,7 @@ import {
   storeClosed,
   wipeStoredSession,
 } from './store-checks.js';
-import { parseDeviceId, parseFingerprint } from '../ids.js';
+import { parseDeviceId, parseFingerprint, parseTicketId } from '../ids.js';
 import { checkTimeMs } from './validate.js';
 
 /** Default `timeoutMs` of a {@link MemorySessionStore} call: 5 s. */
@@ -111,7 +110,7 @@ export class MemorySessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.getByTicket} */
   getByTicket(ticketId: Uint8Array, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('getByTicket', options, () => {
-      checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
+      parseTicketId(ticketId, 'ticketId');
       const hex = bytesToHex(ticketId);
       if (this.#consumed.has(hex)) return undefined;
       const fp = this.#byTicket.get(hex);

@@ -11,7 +11,7 @@
 import { checkBytes } from '../bytes.js';
 import { AbortError, StoreError } from '../errors.js';
 import { MAX_STORE_VALUE_BYTES, STORE_VALUE_NAME_RE, type InboundSlot, type RatchetUpdate, type SessionTouch, type StoreCallOptions, type StoredSession } from './store.js';
-import { parseDeviceId, parseFingerprint, TICKET_ID_BYTES } from '../ids.js';
+import { parseDeviceId, parseFingerprint, parseTicketId, TICKET_ID_BYTES } from '../ids.js';
 import { checkOptionKeys, checkTimeMs } from './validate.js';
 
 /** Bytes of a direction secret (`outbound`, `inbound.secret`). */
@@ -36,8 +36,7 @@ export function copyInbound(slot: unknown, label: string): InboundSlot {
   checkOptionKeys(slot, ['secret', 'ticketId'], label);
   const { secret, ticketId } = slot as Record<string, unknown>;
   checkBytes(secret, `${label}.secret`, DIRECTION_SECRET_BYTES);
-  checkBytes(ticketId, `${label}.ticketId`, TICKET_ID_BYTES);
-  return { secret: copyOf(secret), ticketId: copyOf(ticketId) };
+  return { secret: copyOf(secret), ticketId: copyOf(parseTicketId(ticketId, `${label}.ticketId`)) };
 }
 
 /** A checked copy of a secret that may be absent. */
@@ -106,7 +105,7 @@ export interface ConsumeInboundArgs {
  */
 export function checkConsumeInboundArgs(peerFingerprint: unknown, ticketId: unknown, next: unknown, update: unknown): ConsumeInboundArgs {
   const fp = parseFingerprint(peerFingerprint, 'peerFingerprint');
-  checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
+  parseTicketId(ticketId, 'ticketId');
   const nextCopy = next === undefined ? undefined : copyInbound(next, 'next');
   return { fp, next: nextCopy, update: checkRatchetUpdate(update) };
 }
