@@ -138,7 +138,7 @@ class NobleCentralImpl implements NobleCentral {
   }
 
   async connect(peerDeviceId: string, options: LinkConnectOptions = {}): Promise<Link> {
-    const deviceId = parseDeviceId(peerDeviceId);
+    const deviceId = parseDeviceId(peerDeviceId, 'peerDeviceId');
     checkOptionKeys(options, ['signal', 'timeoutMs'], 'connect options');
     const timeoutMs = checkInteger(options.timeoutMs ?? this.#options.connectTimeoutMs, 'timeoutMs', 1, 3_600_000);
     const { signal } = options;
