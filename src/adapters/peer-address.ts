@@ -9,7 +9,7 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes, utf8ToBytes } from '../bytes.js';
-import { deviceIdFromBytes, parseDeviceId } from '../link/device-id.js';
+import { deviceIdFromBytes, parseDeviceId } from '../ids.js';
 
 const HEX12_RE = /^[0-9a-f]{12}$/i;
 const ADDRESS_RE = /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i;

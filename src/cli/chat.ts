@@ -14,7 +14,7 @@ import { ADVERTISED_NAME_RE } from '../adapters/bleno/advertiser.js';
 import { utf8ToBytes, wipe } from '../bytes.js';
 import { isPqbleError } from '../errors.js';
 import { fingerprintToHex, generateIdentity, loadIdentity, type Identity } from '../identity/index.js';
-import { formatDeviceId, parseDeviceId } from '../link/device-id.js';
+import { formatDeviceId, parseDeviceId, type DeviceId } from '../ids.js';
 import type { LinkEndpoint } from '../link/types.js';
 import type { Logger } from '../logger.js';
 import type { BleConnection, BleTransport, BleTransportOptions } from '../transport/index.js';
@@ -289,9 +289,9 @@ export async function runCentral(args: readonly string[], context: CliContext): 
     return EXIT_OK;
   }
   const deviceText = requireOption('central', 'device', parsed.values.device);
-  let device: string;
+  let device: DeviceId;
   try {
-    device = parseDeviceId(deviceText);
+    device = parseDeviceId(deviceText, '--device');
   } catch {
     throw new UsageError(`--device must be a BLE address like aa:bb:cc:dd:ee:ff, got '${oneLine(deviceText, 40)}'`);
   }

@@ -7,7 +7,7 @@
  */
 
 import type { NobleCentral, NobleCentralOptions } from '../adapters/noble.js';
-import { formatDeviceId } from '../link/device-id.js';
+import { formatDeviceId } from '../ids.js';
 import { EXIT_OK, formatHelp, parseCommand, parseNumberOption, type CommandHelp, type OptionTable } from './args.js';
 import { holdLibraryOutput } from './chat.js';
 import type { CliContext } from './context.js';

@@ -15,7 +15,7 @@
 
 import { bytesToHex } from '../bytes.js';
 import { FileFormatError, isPqbleError } from '../errors.js';
-import { formatDeviceId } from '../link/device-id.js';
+import { formatDeviceId } from '../ids.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS, isSessionExpired } from '../session/expiry.js';
 import { readV1FileMetadata, type V1EntryMetadata, type V1FileMetadata } from '../session/file/migrate-v1.js';
 import { FileSessionStore, clearStoreFile, forgetStoreEntry, pruneStoreFile, readStoreFileMetadata, sessionFileKind, type StoreEntryMetadata, type StoreFileMetadata } from '../session/file/index.js';

@@ -26,6 +26,7 @@
 
 import { checkBytes, concatBytes, hexToBytes, utf8ToBytes, wipe } from '../bytes.js';
 import { SIZES, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
+import { SESSION_ID_BYTES } from '../ids.js';
 
 /** Prefix of every HKDF label. */
 const LABEL_PREFIX = 'pqble v1 ';
@@ -37,7 +38,7 @@ const TRAFFIC_KEY_BYTES = 32;
 export const RESUMPTION_SECRET_BYTES = 32;
 
 /** Bytes of the public session id. */
-export const SESSION_ID_BYTES = 16;
+export { SESSION_ID_BYTES };
 
 /** The secrets that come out of the handshake-secret stage (before authentication). */
 export interface HandshakeSecrets {

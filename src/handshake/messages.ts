@@ -23,7 +23,7 @@
 import { checkBytes, concatBytes } from '../bytes.js';
 import { SIZES } from '../crypto/index.js';
 import { HandshakeError } from '../errors.js';
-import { FINGERPRINT_BYTES } from '../identity/identity.js';
+import { FINGERPRINT_BYTES } from '../ids.js';
 import { MessageType, PROTOCOL_VERSION } from '../wire.js';
 
 /** Flag bit of M1: the initiator has the responder's key pinned; fingerprints travel instead of keys. */

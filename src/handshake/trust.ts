@@ -10,7 +10,8 @@
 import { bytesToHex, checkBytes } from '../bytes.js';
 import { SIZES, checkCrypto, nobleCrypto, type CryptoProvider } from '../crypto/index.js';
 import { HandshakeError } from '../errors.js';
-import { FINGERPRINT_BYTES, fingerprintToHex, identityFingerprint, parseFingerprint } from '../identity/identity.js';
+import { fingerprintToHex, identityFingerprint } from '../identity/identity.js';
+import { FINGERPRINT_BYTES, fingerprintBytes, parseFingerprint, type Fingerprint } from '../ids.js';
 import { LruMap } from '../util/lru.js';
 import { checkOptionKeys } from '../util/options.js';
 
@@ -89,11 +90,7 @@ function normalisePolicy(policy: TrustPolicy): { policy: TrustPolicy; allowed: S
       if (!Array.isArray(policy.fingerprints)) throw new TypeError('allow-list policy: fingerprints must be an array');
       const allowed = new Set<string>();
       for (const [i, fp] of policy.fingerprints.entries()) {
-        if (typeof fp === 'string') allowed.add(bytesToHex(parseFingerprint(fp)));
-        else {
-          checkBytes(fp, `allow-list policy: fingerprints[${i}]`, FINGERPRINT_BYTES);
-          allowed.add(bytesToHex(fp));
-        }
+        allowed.add(parseFingerprint(fp, `allow-list policy: fingerprints[${i}]`));
       }
       return { policy: { mode: 'allow-list', fingerprints: [...allowed] }, allowed };
     }
@@ -171,17 +168,21 @@ export class PeerDirectory {
    */
   keyFor(fingerprint: Uint8Array): Uint8Array | undefined {
     checkBytes(fingerprint, 'fingerprint', FINGERPRINT_BYTES);
-    return this.#keys.get(bytesToHex(fingerprint))?.slice();
+    return this.keyOf(parseFingerprint(fingerprint));
+  }
+
+  /** The pinned key for a parsed fingerprint (a copy), or `undefined`. */
+  keyOf(fingerprint: Fingerprint): Uint8Array | undefined {
+    return this.#keys.get(fingerprint)?.slice();
   }
 
   /**
    * Forgets a peer: its pinned key and every TOFU binding of a device id to it.
+   * @param fingerprint - a parsed fingerprint (`parseFingerprint` of `src/ids.ts`)
    * @returns true if anything was removed
-   * @throws TypeError / RangeError if `fingerprint` is not 32 bytes
    */
-  forget(fingerprint: Uint8Array): boolean {
-    checkBytes(fingerprint, 'fingerprint', FINGERPRINT_BYTES);
-    const hex = bytesToHex(fingerprint);
+  forget(fingerprint: Fingerprint): boolean {
+    const hex = fingerprint;
     let removed = this.#keys.delete(hex);
     for (const [deviceId, bound] of [...this.#tofu.entries()]) {
       if (bound === hex) {
@@ -206,11 +207,10 @@ export class PeerDirectory {
   /**
    * Restores a TOFU binding of a device id to a fingerprint (64 hex digits), for example one
    * persisted by the transport's session keeper. A later binding of the same device id wins.
-   * @throws RangeError unless `fingerprintHex` is 64 hex digits
+   * @param fingerprint - a parsed fingerprint (`parseFingerprint` of `src/ids.ts`)
    */
-  bind(deviceId: string, fingerprintHex: string): void {
-    if (typeof deviceId !== 'string') throw new TypeError('deviceId must be a string');
-    this.#bindAt(deviceId, bytesToHex(parseFingerprint(fingerprintHex)));
+  bind(deviceId: string, fingerprint: Fingerprint): void {
+    this.#bindAt(deviceId, fingerprint);
   }
 
   /** The fingerprint (hex) bound to a device id under `tofu`, if any. */
@@ -226,8 +226,8 @@ export class PeerDirectory {
    * caller runs a full handshake instead.
    * @returns `'trusted'`, `'refused'` (the policy says no: purge the session) or `'needs-key'`
    */
-  async checkResumed(fingerprintHex: string, deviceId: string, publicKey: Uint8Array | undefined): Promise<'trusted' | 'refused' | 'needs-key'> {
-    const hex = bytesToHex(parseFingerprint(fingerprintHex));
+  async checkResumed(fingerprint: Fingerprint, deviceId: string, publicKey: Uint8Array | undefined): Promise<'trusted' | 'refused' | 'needs-key'> {
+    const hex = fingerprint;
     const policy = this.#policy;
     switch (policy.mode) {
       case 'any':
@@ -243,7 +243,7 @@ export class PeerDirectory {
       case 'callback': {
         if (publicKey === undefined) return 'needs-key';
         try {
-          await this.check({ fingerprint: parseFingerprint(hex), fingerprintHex: hex, publicKey, deviceId });
+          await this.check({ fingerprint: fingerprintBytes(hex), fingerprintHex: hex, publicKey, deviceId });
           return 'trusted';
         } catch {
           return 'refused';

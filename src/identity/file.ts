@@ -19,6 +19,7 @@ import { dirname } from 'node:path';
 import { checkBytes, equalBytes } from '../bytes.js';
 import { SIZES, checkCrypto, type CryptoProvider } from '../crypto/index.js';
 import { FileFormatError } from '../errors.js';
+import { isFingerprint } from '../ids.js';
 import {
   FINGERPRINT_BYTES,
   IDENTITY_SEED_BYTES,
@@ -40,7 +41,6 @@ export const MAX_IDENTITY_FILE_BYTES = 65536;
 const FILE_TYPE = 'pqble-identity';
 const ALGORITHM = 'ML-DSA-65';
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const FINGERPRINT_RE = /^[0-9a-f]{64}$/;
 const FILE_KEYS = ['version', 'type', 'algorithm', 'fingerprint', 'publicKey', 'seed', 'secretKey'];
 
 /** Options of {@link saveIdentity}. */
@@ -168,7 +168,7 @@ export async function loadIdentity(path: string, options?: LoadIdentityOptions):
   if (file.type !== FILE_TYPE) throw keyFileError(path, `is not a ${FILE_TYPE} file`);
   if (file.version !== IDENTITY_FILE_VERSION) throw keyFileError(path, `has unsupported version ${JSON.stringify(file.version) ?? 'undefined'}`);
   if (file.algorithm !== ALGORITHM) throw keyFileError(path, `has unsupported algorithm (expected ${ALGORITHM})`);
-  if (typeof file.fingerprint !== 'string' || !FINGERPRINT_RE.test(file.fingerprint)) {
+  if (!isFingerprint(file.fingerprint)) {
     throw keyFileError(path, `has a malformed fingerprint (expected ${FINGERPRINT_BYTES * 2} lowercase hex digits)`);
   }
   const publicKey = fromBase64(file.publicKey, SIZES.sigPublicKey);

@@ -7,20 +7,18 @@
  * @module
  */
 
-import { bytesToHex, checkBytes, concatBytes, equalBytes, hexToBytes, utf8ToBytes } from '../bytes.js';
+import { bytesToHex, checkBytes, concatBytes, equalBytes, utf8ToBytes } from '../bytes.js';
 import { SIZES, checkCrypto, type CryptoProvider } from '../crypto/index.js';
+import { FINGERPRINT_BYTES, fingerprintBytes, parseFingerprint as parseFingerprintId } from '../ids.js';
 import { checkOptionKeys } from '../util/options.js';
 
-/** Bytes of an identity fingerprint (SHA-256). */
-export const FINGERPRINT_BYTES = 32;
+export { FINGERPRINT_BYTES };
 
 /** Bytes of the ML-DSA-65 key-generation seed an identity can be re-derived from. */
 export const IDENTITY_SEED_BYTES = 32;
 
 /** Domain label hashed in front of the public key to form a fingerprint. */
 const FINGERPRINT_LABEL = utf8ToBytes('pqble v1 identity fingerprint');
-
-const HEX_FINGERPRINT_RE = /^[0-9a-fA-F]{64}$/;
 
 /**
  * A long-term ML-DSA-65 identity. It holds secrets (`secretKey`, `seed`): never log it,
@@ -83,8 +81,7 @@ export function fingerprintToHex(fp: Uint8Array): string {
  */
 export function parseFingerprint(hex: string): Uint8Array {
   if (typeof hex !== 'string') throw new TypeError(`fingerprint must be a string, got ${typeof hex}`);
-  if (!HEX_FINGERPRINT_RE.test(hex)) throw new RangeError('fingerprint must be 64 hex digits');
-  return hexToBytes(hex.toLowerCase());
+  return fingerprintBytes(parseFingerprintId(hex));
 }
 
 /**

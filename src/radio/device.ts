@@ -9,7 +9,7 @@
 
 import type { Clock, Timer } from '../clock.js';
 import { AbortError, LinkError, TimeoutError, type PqbleError } from '../errors.js';
-import { parseDeviceId } from '../link/device-id.js';
+import { parseDeviceId } from '../ids.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
 import type { SimulatedConnection } from './connection.js';
 import type { SimulatedLink } from './simulated-link.js';
@@ -109,7 +109,7 @@ export class SimulatedDevice implements LinkEndpoint {
     let timeoutMs: number;
     try {
       checkOptionKeys(options, ['signal', 'timeoutMs'], 'connect options');
-      peerId = parseDeviceId(peerDeviceId);
+      peerId = parseDeviceId(peerDeviceId, 'peerDeviceId');
       timeoutMs = options?.timeoutMs === undefined ? this.#host.options.connectTimeoutMs : checkNumber(options.timeoutMs, 'timeoutMs', 0, 86_400_000);
       if (peerId === this.deviceId) throw new RangeError('a device cannot connect to itself');
     } catch (err) {

@@ -8,7 +8,7 @@
 
 import { systemClock, type Clock } from '../clock.js';
 import { LinkError } from '../errors.js';
-import { parseDeviceId } from '../link/device-id.js';
+import { parseDeviceId } from '../ids.js';
 import type { Link } from '../link/types.js';
 import { maxLlPayloadBytes } from './airtime.js';
 import { connectRequestDelayUs } from './establishment.js';

@@ -26,14 +26,14 @@
 
 import { checkBytes, concatBytes, utf8ToBytes, wipe } from '../bytes.js';
 import { checkCrypto, type CryptoProvider } from '../crypto/index.js';
-import { RESUMPTION_SECRET_BYTES, SESSION_ID_BYTES } from '../handshake/key-schedule.js';
-import { FINGERPRINT_BYTES } from '../identity/identity.js';
+import { RESUMPTION_SECRET_BYTES } from '../handshake/key-schedule.js';
+import { FINGERPRINT_BYTES, SESSION_ID_BYTES, TICKET_ID_BYTES } from '../ids.js';
 
 /** Prefix of every resumption version 2 HKDF label. */
 const RESUME_LABEL_PREFIX = 'pqble v2 ';
 
 /** Bytes of a version 2 ticket id. */
-export const RESUME_TICKET_ID_BYTES = 16;
+export const RESUME_TICKET_ID_BYTES = TICKET_ID_BYTES;
 
 const KEY_BYTES = 32;
 const EMPTY = new Uint8Array(0);

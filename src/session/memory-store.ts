@@ -7,7 +7,7 @@
  * @module
  */
 
-import { bytesToHex, checkBytes, equalBytes } from '../bytes.js';
+import { bytesToHex, equalBytes } from '../bytes.js';
 import { LruMap } from '../util/lru.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionStoreCounters, SessionTouch, StoreCallOptions, StoredSession } from './store.js';
@@ -15,7 +15,6 @@ import {
   CONSUMED_TICKETS_REMEMBERED,
   copyOf,
   asError,
-  TICKET_ID_BYTES,
   checkCallOptions,
   checkConsumeInboundArgs,
   checkReplaceOutboundArgs,
@@ -30,7 +29,8 @@ import {
   storeClosed,
   wipeStoredSession,
 } from './store-checks.js';
-import { checkFingerprint, checkDeviceId, checkTimeMs } from './validate.js';
+import { parseDeviceId, parseFingerprint, parseTicketId } from '../ids.js';
+import { checkTimeMs } from './validate.js';
 
 /** Default `timeoutMs` of a {@link MemorySessionStore} call: 5 s. */
 export const DEFAULT_MEMORY_STORE_TIMEOUT_MS = 5000;
@@ -104,7 +104,7 @@ export class MemorySessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.get} */
   get(peerFingerprint: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('get', options, () => {
-      const s = this.#byFp.get(checkFingerprint(peerFingerprint));
+      const s = this.#byFp.get(parseFingerprint(peerFingerprint, 'peerFingerprint'));
       return s === undefined ? undefined : cloneStoredSession(s);
     });
   }
@@ -112,7 +112,7 @@ export class MemorySessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.getByTicket} */
   getByTicket(ticketId: Uint8Array, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('getByTicket', options, () => {
-      checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
+      parseTicketId(ticketId, 'ticketId');
       const hex = bytesToHex(ticketId);
       if (this.#consumed.has(hex)) return undefined;
       const fp = this.#byTicket.get(hex);
@@ -124,7 +124,7 @@ export class MemorySessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.getByDevice} */
   getByDevice(deviceId: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('getByDevice', options, () => {
-      const fps = this.#byDevice.get(checkDeviceId(deviceId));
+      const fps = this.#byDevice.get(parseDeviceId(deviceId, 'deviceId'));
       let best: StoredSession | undefined;
       for (const fp of fps ?? []) {
         const s = this.#byFp.get(fp);
@@ -195,7 +195,7 @@ export class MemorySessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.delete} */
   delete(peerFingerprint: string, options?: StoreCallOptions): Promise<boolean> {
-    return this.#call('delete', options, () => this.#remove(checkFingerprint(peerFingerprint)));
+    return this.#call('delete', options, () => this.#remove(parseFingerprint(peerFingerprint, 'peerFingerprint')));
   }
 
   /** {@inheritDoc SessionStore.touch} */

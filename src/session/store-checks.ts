@@ -11,12 +11,13 @@
 import { checkBytes } from '../bytes.js';
 import { AbortError, StoreError } from '../errors.js';
 import { MAX_STORE_VALUE_BYTES, STORE_VALUE_NAME_RE, type InboundSlot, type RatchetUpdate, type SessionTouch, type StoreCallOptions, type StoredSession } from './store.js';
-import { checkDeviceId, checkFingerprint, checkOptionKeys, checkTimeMs } from './validate.js';
+import { parseDeviceId, parseFingerprint, parseTicketId, TICKET_ID_BYTES } from '../ids.js';
+import { checkOptionKeys, checkTimeMs } from './validate.js';
 
 /** Bytes of a direction secret (`outbound`, `inbound.secret`). */
 const DIRECTION_SECRET_BYTES = 32;
 /** Bytes of an inbound ticket id. */
-export const TICKET_ID_BYTES = 16;
+export { TICKET_ID_BYTES };
 /** Largest accepted `timeoutMs` of a store call (one day). */
 const MAX_STORE_TIMEOUT_MS = 86_400_000;
 /**
@@ -35,8 +36,7 @@ function copyInbound(slot: unknown, label: string): InboundSlot {
   checkOptionKeys(slot, ['secret', 'ticketId'], label);
   const { secret, ticketId } = slot as Record<string, unknown>;
   checkBytes(secret, `${label}.secret`, DIRECTION_SECRET_BYTES);
-  checkBytes(ticketId, `${label}.ticketId`, TICKET_ID_BYTES);
-  return { secret: copyOf(secret), ticketId: copyOf(ticketId) };
+  return { secret: copyOf(secret), ticketId: copyOf(parseTicketId(ticketId, `${label}.ticketId`)) };
 }
 
 /** A checked copy of a secret that may be absent. */
@@ -56,8 +56,8 @@ export function copyStoredSession(session: unknown, label = 'session'): StoredSe
   checkOptionKeys(session, SESSION_KEYS, label);
   const s = session as Record<string, unknown>;
   return {
-    peerFingerprint: checkFingerprint(s.peerFingerprint, `${label}.peerFingerprint`),
-    deviceId: checkDeviceId(s.deviceId, `${label}.deviceId`),
+    peerFingerprint: parseFingerprint(s.peerFingerprint, `${label}.peerFingerprint`),
+    deviceId: parseDeviceId(s.deviceId, `${label}.deviceId`),
     establishedMs: checkTimeMs(s.establishedMs, `${label}.establishedMs`),
     lastActiveMs: checkTimeMs(s.lastActiveMs, `${label}.lastActiveMs`),
     outbound: copyOptionalSecret(s.outbound, `${label}.outbound`),
@@ -89,7 +89,7 @@ function checkRatchetUpdate(update: unknown, label = 'update'): RatchetUpdate {
   if (typeof update !== 'object' || update === null) throw new TypeError(`${label} must be an object`);
   checkOptionKeys(update, ['deviceId', 'lastActiveMs'], label);
   const u = update as Record<string, unknown>;
-  return { deviceId: checkDeviceId(u.deviceId, `${label}.deviceId`), lastActiveMs: checkTimeMs(u.lastActiveMs, `${label}.lastActiveMs`) };
+  return { deviceId: parseDeviceId(u.deviceId, `${label}.deviceId`), lastActiveMs: checkTimeMs(u.lastActiveMs, `${label}.lastActiveMs`) };
 }
 
 /** The checked arguments of `consumeInbound`: the fingerprint normalised, `next` copied. */
@@ -104,8 +104,8 @@ export interface ConsumeInboundArgs {
  * @throws TypeError / RangeError for a malformed argument
  */
 export function checkConsumeInboundArgs(peerFingerprint: unknown, ticketId: unknown, next: unknown, update: unknown): ConsumeInboundArgs {
-  const fp = checkFingerprint(peerFingerprint);
-  checkBytes(ticketId, 'ticketId', TICKET_ID_BYTES);
+  const fp = parseFingerprint(peerFingerprint, 'peerFingerprint');
+  parseTicketId(ticketId, 'ticketId');
   const nextCopy = next === undefined ? undefined : copyInbound(next, 'next');
   return { fp, next: nextCopy, update: checkRatchetUpdate(update) };
 }
@@ -122,7 +122,7 @@ export interface ReplaceOutboundArgs {
  * @throws TypeError / RangeError for a malformed argument
  */
 export function checkReplaceOutboundArgs(peerFingerprint: unknown, expected: unknown, next: unknown, update: unknown): ReplaceOutboundArgs {
-  const fp = checkFingerprint(peerFingerprint);
+  const fp = parseFingerprint(peerFingerprint, 'peerFingerprint');
   checkBytes(expected, 'expected', DIRECTION_SECRET_BYTES);
   return { fp, next: copyOptionalSecret(next, 'next'), update: checkRatchetUpdate(update) };
 }
@@ -135,7 +135,7 @@ export function checkTouches(updates: unknown): SessionTouch[] {
     if (typeof u !== 'object' || u === null) throw new TypeError(`${label} must be an object`);
     checkOptionKeys(u, ['peerFingerprint', 'lastActiveMs'], label);
     const t = u as Record<string, unknown>;
-    return { peerFingerprint: checkFingerprint(t.peerFingerprint, `${label}.peerFingerprint`), lastActiveMs: checkTimeMs(t.lastActiveMs, `${label}.lastActiveMs`) };
+    return { peerFingerprint: parseFingerprint(t.peerFingerprint, `${label}.peerFingerprint`), lastActiveMs: checkTimeMs(t.lastActiveMs, `${label}.lastActiveMs`) };
   });
 }
 

@@ -124,7 +124,7 @@ export class BleConnection {
     this.#inbox = new AsyncQueue(init.maxQueuedMessages);
     this.connectionType = established.connectionType;
     this.role = init.role;
-    this.peerFingerprint = bytesToHex(established.peerFingerprint);
+    this.peerFingerprint = established.peerFingerprintHex;
     this.peerDeviceId = channel.link.peerDeviceId;
     this.sessionId = bytesToHex(established.sessionId);
     this.peerPublicKey = established.peerPublicKey;

@@ -28,6 +28,7 @@ import type { CryptoProvider } from '../crypto/index.js';
 import { HandshakeError, StoreError, isPqbleError } from '../errors.js';
 import type { PeerDirectory } from '../handshake/index.js';
 import { identityFingerprint } from '../identity/identity.js';
+import { FINGERPRINT_BYTES, IDENTITY_PUBLIC_KEY_BYTES, fingerprintBytes, parseFingerprint, type Fingerprint } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { deriveDirectionSecret, deriveResumeTicketId } from '../resumption/index.js';
 import type { SessionStore, StoreCallOptions, StoredSession } from '../session/store.js';
@@ -36,7 +37,6 @@ import { DIAGNOSTICS_CHANNELS, publish } from './diagnostics.js';
 /** Most persisted public keys and TOFU bindings restored at start-up. */
 const MAX_RESTORED_TRUST = 10_000;
 /** Bytes of a learned ML-DSA-65 public key. */
-const PUBLIC_KEY_BYTES = 1952;
 
 /** Up to `max` items of an async iterable. */
 async function collect<T>(items: AsyncIterable<T>, max: number): Promise<T[]> {
@@ -51,7 +51,7 @@ async function collect<T>(items: AsyncIterable<T>, max: number): Promise<T[]> {
 /** What the initiator needs to resume. */
 export interface OutboundSession {
   readonly peerFingerprint: Uint8Array;
-  readonly peerFingerprintHex: string;
+  readonly peerFingerprintHex: Fingerprint;
   /** A copy of the outbound secret (the caller wipes it). */
   readonly secret: Uint8Array;
 }
@@ -72,7 +72,7 @@ export type CommitOutcome = 'ok' | 'conflict' | 'store-timeout';
 /** What the responder needs to answer a resume request. */
 export interface InboundSession {
   readonly peerFingerprint: Uint8Array;
-  readonly peerFingerprintHex: string;
+  readonly peerFingerprintHex: Fingerprint;
   /** A copy of the inbound secret (the caller wipes it). */
   readonly secret: Uint8Array;
   /** The ticket id that found it. */
@@ -121,10 +121,12 @@ export class SessionKeeper {
   readonly counters: KeeperCounters = { hits: 0, misses: 0, expired: 0, refused: 0, storeFailures: 0 };
   readonly #o: SessionKeeperOptions;
   readonly #self: Uint8Array;
+  /** {@link #self} parsed once (compared with every stored fingerprint). */
+  readonly #selfFp: Fingerprint;
   readonly #touches = new Map<string, number>();
   readonly #recentFull = new Map<string, RecentFull>();
   readonly #keys = new Map<string, Uint8Array>();
-  readonly #identityAt = new Map<string, string>();
+  readonly #identityAt = new Map<string, Fingerprint>();
   /** Wall clock at open (persisted high-water mark included) and the monotonic time then. */
   #wallBase = 0;
   #monoBase = 0;
@@ -136,6 +138,7 @@ export class SessionKeeper {
   private constructor(options: SessionKeeperOptions) {
     this.#o = options;
     this.#self = options.selfFingerprint.slice();
+    this.#selfFp = parseFingerprint(this.#self, 'selfFingerprint');
   }
 
   /** Opens the keeper: restores the clock high-water mark and the persisted trust state. */
@@ -181,7 +184,7 @@ export class SessionKeeper {
    * is purged (except under `tofu`, see {@link trustResumed}). Counts a hit or a miss.
    * @returns the session, or why there is none to resume with
    */
-  async outboundFor(deviceId: string, expected: Uint8Array | undefined, signal?: AbortSignal): Promise<OutboundSession | OutboundMiss> {
+  async outboundFor(deviceId: string, expected: Fingerprint | undefined, signal?: AbortSignal): Promise<OutboundSession | OutboundMiss> {
     const found = await this.#attempt('getByDevice', (o) => this.#o.store.getByDevice(deviceId, o), signal);
     if (!found.ok) {
       this.counters.misses++;
@@ -191,8 +194,8 @@ export class SessionKeeper {
     if (
       entry === undefined ||
       entry.outbound === undefined ||
-      entry.peerFingerprint === bytesToHex(this.#self) ||
-      (expected !== undefined && bytesToHex(expected) !== entry.peerFingerprint)
+      entry.peerFingerprint === this.#selfFp ||
+      (expected !== undefined && expected !== entry.peerFingerprint)
     ) {
       this.counters.misses++;
       return { miss: 'none' };
@@ -203,7 +206,7 @@ export class SessionKeeper {
       return { miss: usable === 'refused' ? 'untrusted' : usable };
     }
     this.counters.hits++;
-    return { peerFingerprint: hexToBytes(entry.peerFingerprint), peerFingerprintHex: entry.peerFingerprint, secret: entry.outbound.slice() };
+    return { peerFingerprint: hexToBytes(entry.peerFingerprint), peerFingerprintHex: storedFingerprint(entry), secret: entry.outbound.slice() };
   }
 
   /**
@@ -246,7 +249,7 @@ export class SessionKeeper {
     this.counters.hits++;
     return {
       peerFingerprint: hexToBytes(entry.peerFingerprint),
-      peerFingerprintHex: entry.peerFingerprint,
+      peerFingerprintHex: storedFingerprint(entry),
       secret: entry.inbound.secret.slice(),
       ticketId: entry.inbound.ticketId.slice(),
       deviceId: entry.deviceId,
@@ -288,10 +291,10 @@ export class SessionKeeper {
    */
   async storeFull(init: { deviceId: string; peerPublicKey: Uint8Array; resumptionSecret: Uint8Array; sessionId: Uint8Array; startedAt: number }): Promise<void> {
     const peer = identityFingerprint(init.peerPublicKey, this.#o.crypto);
-    const peerHex = bytesToHex(peer);
+    const peerHex = parseFingerprint(peer, 'peer fingerprint');
     // A peer with our own identity (two gateways sharing one hub identity) has no
     // direction to resume in: both directions would be the same secret.
-    if (peerHex === bytesToHex(this.#self)) return;
+    if (peerHex === this.#selfFp) return;
     await this.learnKey(peerHex, init.peerPublicKey);
     const sessionIdHex = bytesToHex(init.sessionId);
     const clock = this.#o.clock;
@@ -299,13 +302,17 @@ export class SessionKeeper {
     if (recent !== undefined && recent.completedAt >= init.startedAt && recent.sessionIdHex < sessionIdHex) return;
     this.#recentFull.set(peerHex, { sessionIdHex, completedAt: clock.now() });
     if (this.#recentFull.size > 256) this.#recentFull.delete(this.#recentFull.keys().next().value as string);
-    await this.put(peerHex, init.deviceId, init.resumptionSecret, this.now());
+    await this.#put(peerHex, peer, init.deviceId, init.resumptionSecret, this.now());
   }
 
   /** Stores a session from a resumption master secret (full handshakes and `cacheSession()`). */
-  async put(peerHex: string, deviceId: string, masterSecret: Uint8Array, establishedMs: number): Promise<void> {
-    if (peerHex === bytesToHex(this.#self)) throw new RangeError('a session with this side\'s own identity cannot be resumed');
-    const peer = hexToBytes(peerHex);
+  put(peerHex: Fingerprint, deviceId: string, masterSecret: Uint8Array, establishedMs: number): Promise<void> {
+    return this.#put(peerHex, fingerprintBytes(peerHex), deviceId, masterSecret, establishedMs);
+  }
+
+  /** {@link put} with the fingerprint in both forms (`peer` holds the bytes of `peerHex`). */
+  async #put(peerHex: Fingerprint, peer: Uint8Array, deviceId: string, masterSecret: Uint8Array, establishedMs: number): Promise<void> {
+    if (peerHex === this.#selfFp) throw new RangeError('a session with this side\'s own identity cannot be resumed');
     const crypto = this.#o.crypto;
     const outbound = deriveDirectionSecret(masterSecret, this.#self, peer, crypto);
     const inbound = deriveDirectionSecret(masterSecret, peer, this.#self, crypto);
@@ -329,11 +336,11 @@ export class SessionKeeper {
   }
 
   /** The peer's learned public key, if any (memory first, then the store). */
-  async keyFor(peerHex: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-    const cached = this.#keys.get(peerHex) ?? this.#o.directory.keyFor(hexToBytes(peerHex));
+  async keyFor(peerHex: Fingerprint, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    const cached = this.#keys.get(peerHex) ?? this.#o.directory.keyOf(peerHex);
     if (cached !== undefined) return cached.slice();
     const stored = await this.#call('getValue', (o) => this.#o.store.getValue(`pk:${peerHex}`, o), signal);
-    if (stored === undefined || stored.length !== PUBLIC_KEY_BYTES || bytesToHex(identityFingerprint(stored, this.#o.crypto)) !== peerHex) return undefined;
+    if (stored === undefined || stored.length !== IDENTITY_PUBLIC_KEY_BYTES || bytesToHex(identityFingerprint(stored, this.#o.crypto)) !== peerHex) return undefined;
     this.#remember(peerHex, stored);
     return stored.slice();
   }
@@ -342,14 +349,17 @@ export class SessionKeeper {
    * Initiator, pinned mode: the public key of the identity expected at `deviceId` (the one
    * the caller insists on, or the one last seen there), if it is known.
    */
-  async pinnedKeyFor(deviceId: string, expected: Uint8Array | undefined, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-    let hex = expected === undefined ? this.#identityAt.get(deviceId) : bytesToHex(expected);
-    hex ??= (await this.#call('getByDevice', (o) => this.#o.store.getByDevice(deviceId, o), signal))?.peerFingerprint;
+  async pinnedKeyFor(deviceId: string, expected: Fingerprint | undefined, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    let hex = expected ?? this.#identityAt.get(deviceId);
+    if (hex === undefined) {
+      const entry = await this.#call('getByDevice', (o) => this.#o.store.getByDevice(deviceId, o), signal);
+      if (entry !== undefined) hex = storedFingerprint(entry);
+    }
     return hex === undefined ? undefined : this.keyFor(hex, signal);
   }
 
   /** Remembers (bounded, in memory) which identity last authenticated at a device id. */
-  noteIdentityAt(deviceId: string, peerHex: string): void {
+  noteIdentityAt(deviceId: string, peerHex: Fingerprint): void {
     this.#identityAt.delete(deviceId);
     this.#identityAt.set(deviceId, peerHex);
     if (this.#identityAt.size > 1024) this.#identityAt.delete(this.#identityAt.keys().next().value as string);
@@ -377,8 +387,8 @@ export class SessionKeeper {
     const found = await this.#attempt('getValue', (o) => this.#o.store.getValue(`tofu:${deviceId}`, o), signal);
     if (!found.ok) throw new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the trust-on-first-use binding of this device id could not be looked up in the session store');
     const stored = found.value;
-    if (stored === undefined || stored.length !== 32) return undefined;
-    const hex = bytesToHex(stored);
+    if (stored === undefined || stored.length !== FINGERPRINT_BYTES) return undefined;
+    const hex = parseFingerprint(stored, 'stored TOFU binding');
     directory.bind(deviceId, hex);
     return hex;
   }
@@ -466,10 +476,10 @@ export class SessionKeeper {
       await this.#refreshSize();
       return 'expired';
     }
-    return this.#trust(entry.peerFingerprint, deviceId, signal);
+    return this.#trust(storedFingerprint(entry), deviceId, signal);
   }
 
-  async #trust(peerHex: string, deviceId: string, signal?: AbortSignal): Promise<'trusted' | 'refused' | 'needs-key'> {
+  async #trust(peerHex: Fingerprint, deviceId: string, signal?: AbortSignal): Promise<'trusted' | 'refused' | 'needs-key'> {
     const directory = this.#o.directory;
     const key = directory.mode === 'callback' ? await this.keyFor(peerHex, signal) : undefined;
     let wasBound: string | undefined;
@@ -521,13 +531,13 @@ export class SessionKeeper {
     const keys = (await this.#call('listValues', (o) => collect(store.listValues('pk:', o), MAX_RESTORED_TRUST))) ?? [];
     for (const [name, value] of keys) {
       const hex = name.slice(3);
-      if (value.length === PUBLIC_KEY_BYTES && bytesToHex(identityFingerprint(value, this.#o.crypto)) === hex) {
+      if (value.length === IDENTITY_PUBLIC_KEY_BYTES && bytesToHex(identityFingerprint(value, this.#o.crypto)) === hex) {
         this.#remember(hex, value);
         directory.pin(value);
       }
     }
     const bindings = (await this.#call('listValues', (o) => collect(store.listValues('tofu:', o), MAX_RESTORED_TRUST))) ?? [];
-    for (const [name, value] of bindings) if (value.length === 32) directory.bind(name.slice(5), bytesToHex(value));
+    for (const [name, value] of bindings) if (value.length === FINGERPRINT_BYTES) directory.bind(name.slice(5), parseFingerprint(value, 'stored TOFU binding'));
     await this.#refreshSize();
   }
 
@@ -572,4 +582,12 @@ export class SessionKeeper {
       return { ok: false };
     }
   }
+}
+
+/**
+ * The fingerprint of an entry a store handed back. The store contract (docs/store.md) returns
+ * the fingerprint as it was put, and every `put` parses it, so it is not parsed again.
+ */
+function storedFingerprint(entry: Pick<StoredSession, 'peerFingerprint'>): Fingerprint {
+  return entry.peerFingerprint as Fingerprint;
 }

@@ -20,11 +20,12 @@
  * @module
  */
 
-import { bytesToHex, equalBytes, wipe } from '../bytes.js';
+import { wipe } from '../bytes.js';
 import type { CryptoProvider } from '../crypto/index.js';
 import { HandshakeError, ResumptionError, isPqbleError } from '../errors.js';
 import { HandshakeInitiator, HandshakeResponder, type HandshakeResult, type PeerDirectory, type PeerInfo } from '../handshake/index.js';
 import type { Identity } from '../identity/index.js';
+import { parseFingerprint, type Fingerprint } from '../ids.js';
 import { RecordOpener, RecordSealer } from '../record/index.js';
 import {
   ResumeInitiator,
@@ -51,6 +52,8 @@ export interface Established {
   readonly sealer: RecordSealer;
   readonly opener: RecordOpener;
   readonly peerFingerprint: Uint8Array;
+  /** The same fingerprint, parsed once (`src/ids.ts`). */
+  readonly peerFingerprintHex: Fingerprint;
   /** The peer's ML-DSA public key (full handshakes only). */
   readonly peerPublicKey: Uint8Array | undefined;
   readonly sessionId: Uint8Array;
@@ -77,7 +80,7 @@ export interface SetupContext {
   /** The mode the initiator asks for. */
   readonly resumptionMode: ResumeMode;
   /** Initiator: the identity the caller insists on (`connectToDevice(..., { peerFingerprint })`). */
-  readonly expectedPeer?: Uint8Array | undefined;
+  readonly expectedPeer?: Fingerprint | undefined;
   /** Monotonic ms when the setup started (crossed full handshakes are resolved by it). */
   readonly startedAt: number;
   /** Cancels store calls. */
@@ -117,12 +120,13 @@ function asCoded(err: unknown, trace: SetupTrace): unknown {
 }
 
 /** The connection a resumption set up. The traffic keys are wiped once the record layer has its own. */
-function resumed(ctx: SetupContext, keys: ResumeKeysV2, peerFingerprint: Uint8Array, cpu: CpuMeter, roundTrips: number, mode: ResumeMode): Established {
+function resumed(ctx: SetupContext, keys: ResumeKeysV2, peer: { readonly peerFingerprint: Uint8Array; readonly peerFingerprintHex: Fingerprint }, cpu: CpuMeter, roundTrips: number, mode: ResumeMode): Established {
   const established: Established = {
     connectionType: 'resumed',
     sealer: new RecordSealer(keys.sendKey, { crypto: ctx.crypto }),
     opener: new RecordOpener(keys.receiveKey, { crypto: ctx.crypto }),
-    peerFingerprint,
+    peerFingerprint: peer.peerFingerprint,
+    peerFingerprintHex: peer.peerFingerprintHex,
     peerPublicKey: undefined,
     sessionId: keys.sessionId.slice(),
     cpuMs: cpu.ms,
@@ -139,12 +143,13 @@ function resumed(ctx: SetupContext, keys: ResumeKeysV2, peerFingerprint: Uint8Ar
  * The connection a full handshake set up, with the record layer already built from
  * `result`; its secrets are wiped (the keeper stored what it needs).
  */
-function fullHandshake(result: HandshakeResult, sealer: RecordSealer, opener: RecordOpener, cpu: CpuMeter, roundTrips: number, fellBack: boolean): Established {
+function fullHandshake(result: HandshakeResult, peerFingerprintHex: Fingerprint, sealer: RecordSealer, opener: RecordOpener, cpu: CpuMeter, roundTrips: number, fellBack: boolean): Established {
   const established: Established = {
     connectionType: 'full-handshake',
     sealer,
     opener,
     peerFingerprint: result.peer.fingerprint,
+    peerFingerprintHex,
     peerPublicKey: result.peer.publicKey,
     sessionId: result.sessionId,
     cpuMs: cpu.ms,
@@ -219,7 +224,7 @@ export async function initiateSetup(channel: Channel, ctx: SetupContext): Promis
           if (committed === 'ok') {
             await channel.send(outcome.finished);
             ctx.trace.resumed(session.peerFingerprintHex, ctx.resumptionMode);
-            return resumed(ctx, keys, session.peerFingerprint, cpu, roundTrips, ctx.resumptionMode);
+            return resumed(ctx, keys, session, cpu, roundTrips, ctx.resumptionMode);
           }
           ctx.trace.fallback(committed === 'conflict' ? 'commit-conflict' : 'store-timeout');
           wipe(keys.sendKey, keys.receiveKey, keys.nextSecret);
@@ -266,8 +271,8 @@ async function fullHandshakeAsInitiator(channel: Channel, ctx: SetupContext, cpu
       }
       throw err;
     }
-    const fingerprintHex = bytesToHex(peer.fingerprint);
-    if (ctx.expectedPeer !== undefined && !equalBytes(ctx.expectedPeer, peer.fingerprint)) {
+    const fingerprintHex = parseFingerprint(peer.fingerprint, 'peer fingerprint');
+    if (ctx.expectedPeer !== undefined && ctx.expectedPeer !== fingerprintHex) {
       const err = new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the device authenticated as a different identity than the one expected');
       ctx.trace.refused('local', 'full-handshake', fingerprintHex, err);
       channel.fail(err, 'untrusted');
@@ -296,7 +301,7 @@ async function fullHandshakeAsInitiator(channel: Channel, ctx: SetupContext, cpu
       throw err;
     }
     await ctx.keeper.storeFull({ deviceId, peerPublicKey: result.peer.publicKey, resumptionSecret: result.resumptionSecret, sessionId: result.sessionId, startedAt: ctx.startedAt });
-    return fullHandshake(result, sealer, opener, cpu, roundTrips, fellBack);
+    return fullHandshake(result, fingerprintHex, sealer, opener, cpu, roundTrips, fellBack);
   }
 }
 
@@ -374,7 +379,7 @@ async function answerResume(channel: Channel, ctx: SetupContext, request: Uint8A
     if (next[0] !== MessageType.ResumeFinished) throw new HandshakeError('PQBLE_ERR_HANDSHAKE_UNEXPECTED', 'expected the resume finished message');
     cpu.run(() => finished.verify(next));
     ctx.trace.resumed(session.peerFingerprintHex, accepted.mode);
-    return { kind: 'resumed', established: resumed(ctx, keys, session.peerFingerprint, cpu, 0, accepted.mode) };
+    return { kind: 'resumed', established: resumed(ctx, keys, session, cpu, 0, accepted.mode) };
   } finally {
     finished.destroy();
     wipe(keys.sendKey, keys.receiveKey, keys.nextSecret);
@@ -424,8 +429,9 @@ export async function respondSetup(channel: Channel, ctx: SetupContext): Promise
           throw err;
         }
         const peer = result.peer;
+        const fingerprintHex = parseFingerprint(peer.fingerprint, 'peer fingerprint');
         try {
-          await checkTrust(ctx, channel, { fingerprint: peer.fingerprint, fingerprintHex: bytesToHex(peer.fingerprint), publicKey: peer.publicKey, deviceId });
+          await checkTrust(ctx, channel, { fingerprint: peer.fingerprint, fingerprintHex, publicKey: peer.publicKey, deviceId });
         } catch (err) {
           wipe(result.sendKey, result.receiveKey, result.resumptionSecret);
           throw err;
@@ -434,7 +440,7 @@ export async function respondSetup(channel: Channel, ctx: SetupContext): Promise
         const opener = new RecordOpener(result.receiveKey, { crypto: ctx.crypto });
         await ctx.keeper.storeFull({ deviceId, peerPublicKey: peer.publicKey, resumptionSecret: result.resumptionSecret, sessionId: result.sessionId, startedAt: ctx.startedAt });
         await channel.send(() => cpu.run(() => sealer.seal(new Uint8Array(0), 'data')));
-        return fullHandshake(result, sealer, opener, cpu, 0, fellBack);
+        return fullHandshake(result, fingerprintHex, sealer, opener, cpu, 0, fellBack);
       }
       throw new HandshakeError('PQBLE_ERR_HANDSHAKE_UNEXPECTED', `unexpected message type 0x${(type ?? 0).toString(16)} during setup`);
     }

@@ -16,14 +16,15 @@
  * @module
  */
 
-import { bytesToHex, checkBytes, hexToBytes } from '../bytes.js';
+import { bytesToHex, checkBytes } from '../bytes.js';
 import { holdClock, withDeadline, type Timer } from '../clock.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
 import { AbortError, HandshakeError, LinkError, PqbleError, isPqbleError, throwIfAborted } from '../errors.js';
 import { PeerDirectory, type TrustPolicy } from '../handshake/index.js';
+import { RESUMPTION_SECRET_BYTES } from '../handshake/key-schedule.js';
 import { identityFingerprint } from '../identity/identity.js';
 import type { Identity } from '../identity/index.js';
-import { parseDeviceId } from '../link/device-id.js';
+import { FINGERPRINT_BYTES, IDENTITY_PUBLIC_KEY_BYTES, parseDeviceId, parseFingerprint, parseSessionId, type DeviceId, type Fingerprint } from '../ids.js';
 import { linkStatsSince } from '../link/stats.js';
 import type { Link, LinkEndpoint } from '../link/types.js';
 import { consoleLogger, type Logger } from '../logger.js';
@@ -369,7 +370,7 @@ export class BleTransport {
     if (options.storageKey !== undefined) checkBytes(options.storageKey, 'storageKey', 32);
     if (options.knownPeers !== undefined) {
       if (!Array.isArray(options.knownPeers)) throw new TypeError('knownPeers must be an array of public keys');
-      options.knownPeers.forEach((k, i) => checkBytes(k, `knownPeers[${i}]`, 1952));
+      options.knownPeers.forEach((k, i) => checkBytes(k, `knownPeers[${i}]`, IDENTITY_PUBLIC_KEY_BYTES));
     }
     if (options.sessionStore !== undefined) checkStore(options.sessionStore);
     const crypto = options.crypto ?? defaultCrypto();
@@ -429,13 +430,13 @@ export class BleTransport {
   async connectToDevice(deviceId: string, options: ConnectOptions = {}): Promise<BleConnection> {
     checkOptionKeys(options, ['signal', 'peerFingerprint'], 'connectToDevice');
     const id = parseDeviceId(deviceId);
-    const expected = options.peerFingerprint === undefined ? undefined : parseFingerprintArg(options.peerFingerprint, 'peerFingerprint');
+    const expected = options.peerFingerprint === undefined ? undefined : parseFingerprint(options.peerFingerprint, 'peerFingerprint');
     this.#checkOpen();
     throwIfAborted(options.signal);
     // A connection or attempt shared with other callers must still prove the identity this
     // caller insists on.
     const proven = (c: BleConnection): BleConnection => {
-      if (expected !== undefined && c.peerFingerprint !== bytesToHex(expected)) {
+      if (expected !== undefined && c.peerFingerprint !== expected) {
         throw new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the device authenticated as a different identity than the one expected');
       }
       return c;
@@ -483,17 +484,14 @@ export class BleTransport {
   async cacheSession(init: CacheSessionInit): Promise<void> {
     this.#checkOpen();
     checkOptionKeys(init, ['peerFingerprint', 'deviceId', 'resumptionSecret', 'sessionId', 'establishedMs', 'peerPublicKey'], 'cacheSession');
-    const fingerprint = bytesToHex(parseFingerprintArg(init.peerFingerprint, 'peerFingerprint'));
-    if (init.sessionId !== undefined) {
-      const sessionId = typeof init.sessionId === 'string' ? init.sessionId.toLowerCase() : bytesToHex(init.sessionId);
-      if (!/^[0-9a-f]{32}$/.test(sessionId)) throw new RangeError('sessionId must be 16 bytes (32 hex digits)');
-    }
-    checkBytes(init.resumptionSecret, 'resumptionSecret', 32);
+    const fingerprint = parseFingerprint(init.peerFingerprint, 'peerFingerprint');
+    if (init.sessionId !== undefined) parseSessionId(init.sessionId, 'sessionId');
+    checkBytes(init.resumptionSecret, 'resumptionSecret', RESUMPTION_SECRET_BYTES);
     const deviceId = parseDeviceId(init.deviceId);
     const now = this.#keeper.now();
     const established = init.establishedMs === undefined ? now : checkInteger(init.establishedMs, 'establishedMs', 0, 8.64e15);
     if (init.peerPublicKey !== undefined) {
-      checkBytes(init.peerPublicKey, 'peerPublicKey', 1952);
+      checkBytes(init.peerPublicKey, 'peerPublicKey', IDENTITY_PUBLIC_KEY_BYTES);
       if (bytesToHex(identityFingerprint(init.peerPublicKey, this.#crypto)) !== fingerprint) throw new RangeError('peerPublicKey does not match peerFingerprint');
       await this.#keeper.learnKey(fingerprint, init.peerPublicKey);
     }
@@ -520,9 +518,9 @@ export class BleTransport {
    *   still tried; memory is forgotten either way; calling again finishes the job)
    */
   async forgetPeer(fingerprint: Uint8Array | string): Promise<boolean> {
-    const bytes = parseFingerprintArg(fingerprint, 'fingerprint');
-    const hadKey = this.#directory.forget(bytes);
-    const hadSession = await this.#keeper.forget(bytesToHex(bytes));
+    const fp = parseFingerprint(fingerprint, 'fingerprint');
+    const hadKey = this.#directory.forget(fp);
+    const hadSession = await this.#keeper.forget(fp);
     return hadSession || hadKey;
   }
 
@@ -693,7 +691,7 @@ export class BleTransport {
     });
   }
 
-  async #connect(deviceId: string, signal: AbortSignal, expected: Uint8Array | undefined): Promise<BleConnection> {
+  async #connect(deviceId: DeviceId, signal: AbortSignal, expected: Fingerprint | undefined): Promise<BleConnection> {
     const clock = this.endpoint.clock;
     const startedAt = clock.now();
     const trace = new SetupTrace('initiator', deviceId, this.fingerprint, this.#events);
@@ -765,7 +763,7 @@ export class BleTransport {
     signal: AbortSignal | undefined,
     startedAt: number,
     trace: SetupTrace,
-    expected?: Uint8Array,
+    expected?: Fingerprint,
     release?: () => void,
   ): Promise<BleConnection> {
     const clock = this.endpoint.clock;
@@ -826,7 +824,7 @@ export class BleTransport {
     if (established.connectionType === 'resumed') this.#counters.resumptions++;
     else this.#counters.fullHandshakes++;
     this.#counters.connectionsOpened++;
-    const fingerprintHex = bytesToHex(established.peerFingerprint);
+    const fingerprintHex = established.peerFingerprintHex;
     const connection = new BleConnection({
       channel,
       established,
@@ -887,21 +885,12 @@ export class BleTransport {
   }
 }
 
-function parseFingerprintArg(value: Uint8Array | string, label: string): Uint8Array {
-  if (typeof value === 'string') {
-    if (!/^[0-9a-fA-F]{64}$/.test(value)) throw new RangeError(`${label} must be 64 hex digits`);
-    return hexToBytes(value.toLowerCase());
-  }
-  checkBytes(value, label, 32);
-  return value.slice();
-}
-
 function checkIdentity(identity: unknown): asserts identity is Identity {
   if (identity === null || typeof identity !== 'object') throw new TypeError('identity is required (generateIdentity() or loadIdentity())');
   const id = identity as Partial<Identity>;
   checkBytes(id.publicKey, 'identity.publicKey');
   checkBytes(id.secretKey, 'identity.secretKey');
-  checkBytes(id.fingerprint, 'identity.fingerprint', 32);
+  checkBytes(id.fingerprint, 'identity.fingerprint', FINGERPRINT_BYTES);
 }
 
 function checkEndpoint(link: unknown): asserts link is LinkEndpoint {

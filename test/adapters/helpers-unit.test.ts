@@ -15,7 +15,7 @@ import { deviceIdForBlePeer, deviceIdFromAddress, randomStaticDeviceId } from '.
 import { isMissingNativeBinding, isMissingPackage, radioUnavailable } from '../../src/adapters/radio-unavailable.js';
 import { silenceStoppedSocket } from '../../src/adapters/shared-library.js';
 import { LinkError } from '../../src/errors.js';
-import { isDeviceId } from '../../src/link/device-id.js';
+import { isDeviceId } from '../../src/ids.js';
 import { delay, rejectsWithCode, waitFor } from './helpers.js';
 import { fuzz } from '../support/fuzz.js';
 

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { isPqbleError, type PqbleError } from '../../src/errors.js';
-import { isDeviceId } from '../../src/link/device-id.js';
+import { isDeviceId } from '../../src/ids.js';
 import type { Link, LinkEndpoint } from '../../src/link/types.js';
 
 /** Two endpoints that can reach each other, and how to tear them down. */

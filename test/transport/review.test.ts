@@ -12,6 +12,7 @@ import { StoreError } from '../../src/errors.js';
 import { fragmentMessage } from '../../src/framing/index.js';
 import type { Link } from '../../src/link/types.js';
 import { PeerDirectory } from '../../src/handshake/index.js';
+import { parseFingerprint } from '../../src/ids.js';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
 import type { RatchetUpdate, StoreCallOptions } from '../../src/session/store.js';
 import { SessionKeeper } from '../../src/transport/session-keeper.js';
@@ -239,8 +240,8 @@ describe('review: TOFU refusal on resumption', () => {
     try {
       const p = Buffer.from(identity(0).fingerprint).toString('hex');
       const q = Buffer.from(identity(2).fingerprint).toString('hex');
-      await keeper.put(p, 'aa0000000001', randomBytes(32), 1_700_000_000_000);
-      directory.bind('ff0000000009', q); // the attacker's earlier full handshake from that address
+      await keeper.put(parseFingerprint(p), 'aa0000000001', randomBytes(32), 1_700_000_000_000);
+      directory.bind('ff0000000009', parseFingerprint(q)); // the attacker's earlier full handshake from that address
       const entry = await store.get(p);
       assert.ok(entry?.inbound !== undefined);
       const session = await keeper.inboundFor(entry.inbound.ticketId);

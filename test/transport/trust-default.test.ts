@@ -17,6 +17,7 @@ import { BleTransport } from '../../src/transport/index.js';
 import { MessageType } from '../../src/wire.js';
 import { defaultCrypto } from '../../src/crypto/index.js';
 import { PeerDirectory, makePeerInfo } from '../../src/handshake/index.js';
+import { parseFingerprint } from '../../src/ids.js';
 import { silentLogger } from '../../src/logger.js';
 import { systemClock } from '../../src/clock.js';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
@@ -228,7 +229,7 @@ describe('default trust: trust on first use, persisted', () => {
     try {
       assert.equal(directory.boundAt(CENTRAL_ID), a, 'restored at start-up');
       // 10,000 later bindings push it out of memory.
-      for (let i = 0; i < 10_000; i++) directory.bind(`ee${i.toString(16).padStart(10, '0')}`, bytesToHex(identity(2).fingerprint));
+      for (let i = 0; i < 10_000; i++) directory.bind(`ee${i.toString(16).padStart(10, '0')}`, parseFingerprint(identity(2).fingerprint));
       assert.equal(directory.boundAt(CENTRAL_ID), undefined);
       assert.equal(await keeper.tofuBinding(CENTRAL_ID), a, 'found in the store');
       await assert.rejects(directory.check(makePeerInfo(identity(3).publicKey, CENTRAL_ID)), untrusted);

@@ -11,7 +11,7 @@
 import { setImmediate as nextImmediate } from 'node:timers/promises';
 import { systemClock, withDeadline, type Clock } from '../../clock.js';
 import { AbortError, LinkError, PqbleError, throwIfAborted } from '../../errors.js';
-import { parseDeviceId } from '../../link/device-id.js';
+import { parseDeviceId } from '../../ids.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../../link/types.js';
 import { raceAbort } from '../../util/abort.js';
 import { checkInteger, checkOptionKeys } from '../../util/options.js';
@@ -138,7 +138,7 @@ class NobleCentralImpl implements NobleCentral {
   }
 
   async connect(peerDeviceId: string, options: LinkConnectOptions = {}): Promise<Link> {
-    const deviceId = parseDeviceId(peerDeviceId);
+    const deviceId = parseDeviceId(peerDeviceId, 'peerDeviceId');
     checkOptionKeys(options, ['signal', 'timeoutMs'], 'connect options');
     const timeoutMs = checkInteger(options.timeoutMs ?? this.#options.connectTimeoutMs, 'timeoutMs', 1, 3_600_000);
     const { signal } = options;
