@@ -12,7 +12,7 @@
  */
 
 import { systemClock, type Clock } from '../clock.js';
-import { FramingError, type PqbleErrorCode } from '../errors.js';
+import { FramingError, type FramingErrorCode } from '../errors.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT } from './fragment.js';
 import { decodeFragmentHeader } from './header.js';
@@ -226,6 +226,6 @@ export class Reassembler {
   }
 }
 
-function fail(code: PqbleErrorCode, message: string): FramingError {
+function fail(code: FramingErrorCode, message: string): FramingError {
   return new FramingError(code, message);
 }

@@ -14,6 +14,7 @@
 
 import { concatBytes, equalBytes, wipe } from '../bytes.js';
 import { SIZES, checkCrypto, type CryptoProvider } from '../crypto/index.js';
+import { PqbleError } from '../errors.js';
 import { identityFingerprint, isIdentity, type Identity } from '../identity/identity.js';
 import { checkOptionKeys } from '../util/options.js';
 import { MessageType } from '../wire.js';
@@ -200,7 +201,7 @@ export class HandshakeResponder {
     try {
       key = this.#lookupPeerKey(fingerprint.slice());
     } catch (err) {
-      throw handshakeError('PQBLE_ERR_INTERNAL', 'lookupPeerKey threw', err);
+      throw new PqbleError('PQBLE_ERR_INTERNAL', 'lookupPeerKey threw', { cause: err });
     }
     if (key === undefined) throw handshakeError('PQBLE_ERR_PEER_UNKNOWN', 'no pinned key for the initiator fingerprint');
     if (!(key instanceof Uint8Array) || key.length !== SIZES.sigPublicKey || !equalBytes(identityFingerprint(key, this.#crypto), fingerprint)) {

@@ -15,7 +15,7 @@
  */
 
 import type { Clock, Timer } from '../clock.js';
-import { AbortError, LinkError, type PqbleError, type PqbleErrorCode } from '../errors.js';
+import { AbortError, LinkError, codedError, type LinkErrorCode, type PqbleError, type PqbleErrorCode } from '../errors.js';
 import { LinkEndCore, MAX_BUFFERED_PACKETS, reportListenerError } from '../link/link-end.js';
 import type { Link, LinkRole, LinkSendOptions, LinkStats, LinkTiming } from '../link/types.js';
 import { LL_MAX_PAYLOAD_LEGACY, llFragmentSizes, llPacketAirtimeUs, llPacketBytesOnAir, T_IFS_US, type Phy } from './airtime.js';
@@ -194,7 +194,7 @@ export interface ConnectionParams {
   readonly closed: (conn: Connection) => void;
 }
 
-function linkError(code: PqbleErrorCode, message: string, cause?: unknown): LinkError {
+function linkError(code: LinkErrorCode, message: string, cause?: unknown): LinkError {
   return new LinkError(code, message, cause === undefined ? {} : { cause });
 }
 
@@ -202,7 +202,7 @@ function linkError(code: PqbleErrorCode, message: string, cause?: unknown): Link
 function closedError(side: Side): PqbleError {
   const reason = side.reason;
   if (reason === undefined) return linkError('PQBLE_ERR_DISCONNECTED', 'the link is closed');
-  return linkError(reason.code, `the link is closed: ${reason.message}`, reason);
+  return codedError(reason.code, `the link is closed: ${reason.message}`, { cause: reason });
 }
 
 function emptyStats(): MutableLinkStats {
@@ -463,7 +463,7 @@ export class Connection {
   /** Drops the link now: both sides close with `code`. */
   drop(code: PqbleErrorCode, message: string, cause?: unknown): void {
     if (this.#state === 'closed') return;
-    const err = linkError(code, message, cause);
+    const err = codedError(code, message, cause === undefined ? {} : { cause });
     this.#finish(err, err);
   }
 

@@ -21,7 +21,7 @@
 
 import { checkBytes, utf8ToBytes, wipe } from '../bytes.js';
 import { checkCrypto, SIZES, type CryptoProvider } from '../crypto/index.js';
-import { RecordError, type PqbleErrorCode } from '../errors.js';
+import { ClosedError, FramingError, RecordError, type RecordErrorCode } from '../errors.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { MessageType } from '../wire.js';
 
@@ -179,10 +179,10 @@ export class RecordSealer {
     if (type !== 'data' && type !== 'close') throw new TypeError(`record type must be 'data' or 'close'`);
     if (type === 'close' && content.length !== 0) throw new RangeError('a close record has empty content');
     const state = this.#state;
-    if (state.destroyed) throw new RecordError('PQBLE_ERR_CLOSED', 'the record sealer was destroyed');
+    if (state.destroyed) throw new ClosedError('the record sealer was destroyed');
     if (this.#closed) throw new RecordError('PQBLE_ERR_RECORD_SEQUENCE', 'no record may follow a close record');
     if (content.length > state.options.maxPlaintextBytes) {
-      throw new RecordError('PQBLE_ERR_MESSAGE_TOO_LARGE', `record content is ${content.length} bytes, the limit is ${state.options.maxPlaintextBytes}`);
+      throw new FramingError('PQBLE_ERR_MESSAGE_TOO_LARGE', `record content is ${content.length} bytes, the limit is ${state.options.maxPlaintextBytes}`);
     }
     if (state.sequence >= state.options.maxRecords) {
       throw new RecordError('PQBLE_ERR_RECORD_LIMIT', `this key has sealed its limit of ${state.options.maxRecords} records`);
@@ -219,7 +219,7 @@ export class RecordSealer {
  */
 export class RecordOpener {
   readonly #state: RecordState;
-  #failure: PqbleErrorCode | undefined;
+  #failure: RecordErrorCode | undefined;
   #closed = false;
 
   /**
@@ -249,7 +249,7 @@ export class RecordOpener {
   open(record: Uint8Array): OpenedRecord {
     checkBytes(record, 'record');
     const state = this.#state;
-    if (state.destroyed) throw new RecordError('PQBLE_ERR_CLOSED', 'the record opener was destroyed');
+    if (state.destroyed) throw new ClosedError('the record opener was destroyed');
     if (this.#failure !== undefined) throw new RecordError(this.#failure, 'an earlier record failed: the session is over');
     if (this.#closed) this.#fail('PQBLE_ERR_RECORD_SEQUENCE', 'a record arrived after the close record');
     if (record.length < RECORD_OVERHEAD_BYTES || record.length > RECORD_OVERHEAD_BYTES + state.options.maxPlaintextBytes) {
@@ -278,7 +278,7 @@ export class RecordOpener {
     this.#state.destroy();
   }
 
-  #fail(code: PqbleErrorCode, message: string): never {
+  #fail(code: RecordErrorCode, message: string): never {
     this.#failure = code;
     throw new RecordError(code, message);
   }

@@ -19,7 +19,7 @@
 import { bytesToHex, checkBytes, hexToBytes } from '../bytes.js';
 import { holdClock, withDeadline, type Timer } from '../clock.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
-import { AbortError, HandshakeError, LinkError, PqbleError, isPqbleError, throwIfAborted } from '../errors.js';
+import { AbortError, ClosedError, HandshakeError, LinkError, PqbleError, isPqbleError, throwIfAborted } from '../errors.js';
 import { PeerDirectory, type TrustPolicy } from '../handshake/index.js';
 import { identityFingerprint } from '../identity/identity.js';
 import type { Identity } from '../identity/index.js';
@@ -583,7 +583,7 @@ export class BleTransport {
   async accept(options: { signal?: AbortSignal } = {}): Promise<BleConnection> {
     for (;;) {
       const r = await this.#incoming.next(options);
-      if (r.done === true) throw new LinkError('PQBLE_ERR_CLOSED', 'the transport is closed');
+      if (r.done === true) throw new ClosedError('the transport is closed');
       if (r.value.isOpen) return r.value;
     }
   }
@@ -637,8 +637,8 @@ export class BleTransport {
     this.#closed = true;
     this.#unsubscribeIncoming();
     for (const t of this.#timers.splice(0)) t.cancel();
-    for (const p of this.#pending.values()) p.controller.abort(new LinkError('PQBLE_ERR_CLOSED', 'the transport closed'));
-    for (const ch of this.#setupChannels) ch.fail(new LinkError('PQBLE_ERR_CLOSED', 'the transport closed'), 'closing');
+    for (const p of this.#pending.values()) p.controller.abort(new ClosedError('the transport closed'));
+    for (const ch of this.#setupChannels) ch.fail(new ClosedError('the transport closed'), 'closing');
     this.#incoming.end();
     for (const c of this.#incoming.drain()) await c.close();
     await Promise.all([...this.#connections].map((c) => c.close()));
@@ -655,7 +655,7 @@ export class BleTransport {
   // ---- internals -------------------------------------------------------------------------
 
   #checkOpen(): void {
-    if (this.#closed) throw new LinkError('PQBLE_ERR_CLOSED', 'the transport is closed');
+    if (this.#closed) throw new ClosedError('the transport is closed');
   }
 
   /** Open connections, outgoing attempts (connect + setup) and incoming setups, each once. */
@@ -707,7 +707,7 @@ export class BleTransport {
     }
     if (this.#closed) {
       await link.close();
-      const err = new LinkError('PQBLE_ERR_CLOSED', 'the transport closed');
+      const err = new ClosedError('the transport closed');
       trace.failed(err, clock.now() - startedAt);
       throw err;
     }
@@ -801,7 +801,7 @@ export class BleTransport {
         signal,
         code: 'PQBLE_ERR_HANDSHAKE_TIMEOUT',
         what: 'connection setup',
-        onCancel: (reason) => channel.fail(isPqbleError(reason) ? reason : new LinkError('PQBLE_ERR_ABORTED', 'aborted'), 'timeout'),
+        onCancel: (reason) => channel.fail(isPqbleError(reason) ? reason : new AbortError('aborted'), 'timeout'),
       });
     } catch (err) {
       this.#counters.failedSetups++;
@@ -817,7 +817,7 @@ export class BleTransport {
     if (!channel.isOpen || this.#closed) {
       established.sealer.destroy();
       established.opener.destroy();
-      const reason = channel.closeReason ?? new LinkError('PQBLE_ERR_CLOSED', 'the transport closed');
+      const reason = channel.closeReason ?? new ClosedError('the transport closed');
       channel.fail(reason);
       trace.failed(reason, clock.now() - startedAt);
       throw reason;

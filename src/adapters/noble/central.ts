@@ -10,7 +10,7 @@
 
 import { setImmediate as nextImmediate } from 'node:timers/promises';
 import { systemClock, withDeadline, type Clock } from '../../clock.js';
-import { AbortError, LinkError, PqbleError, throwIfAborted } from '../../errors.js';
+import { AbortError, ClosedError, LinkError, PqbleError, throwIfAborted } from '../../errors.js';
 import { parseDeviceId } from '../../link/device-id.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../../link/types.js';
 import { raceAbort } from '../../util/abort.js';
@@ -130,7 +130,7 @@ class NobleCentralImpl implements NobleCentral {
   }
 
   #checkUsable(): void {
-    if (this.#closed) throw new LinkError('PQBLE_ERR_CLOSED', 'the noble central is closed');
+    if (this.#closed) throw new ClosedError('the noble central is closed');
     const { state } = this.noble;
     if (state !== 'poweredOn') {
       throw radioUnavailable(`the Bluetooth adapter is ${state} now (it was on when the central started: switched off, removed or reset since)`, NOBLE_PACKAGE);
@@ -292,7 +292,7 @@ class NobleCentralImpl implements NobleCentral {
   async #close(): Promise<void> {
     this.#closed = true;
     const scannerClosed = this.#scanner.close();
-    const closedError = new LinkError('PQBLE_ERR_CLOSED', 'the noble central is closed');
+    const closedError = new ClosedError('the noble central is closed');
     for (const attempt of this.#attempts) attempt.abort(closedError);
     await Promise.all([...this.#links.values()].map((link) => link.close()));
     await scannerClosed;
