@@ -16,7 +16,7 @@ import { concatBytes, equalBytes, wipe } from '../bytes.js';
 import { SIZES, checkCrypto, type CryptoProvider } from '../crypto/index.js';
 import { PqbleError } from '../errors.js';
 import { identityFingerprint, isIdentity, type Identity } from '../identity/identity.js';
-import { checkOptionKeys } from '../util/options.js';
+import { checkOptionKeys, optFunction } from '../util/options.js';
 import { MessageType } from '../wire.js';
 import { asHandshakeError, guard, handshakeError, signatureInput, ZERO_NONCE } from './internal.js';
 import { deriveApplicationSecrets, deriveHandshakeSecrets } from './key-schedule.js';
@@ -61,9 +61,7 @@ export class HandshakeResponder {
     this.#crypto = checkCrypto(options.crypto, 'options.crypto');
     if (!isIdentity(options.identity, this.#crypto)) throw new TypeError('options.identity must be an Identity whose fingerprint matches its public key');
     this.#identity = options.identity;
-    const lookup = options.lookupPeerKey ?? (() => undefined);
-    if (typeof lookup !== 'function') throw new TypeError('options.lookupPeerKey must be a function');
-    this.#lookupPeerKey = lookup;
+    this.#lookupPeerKey = optFunction<NonNullable<ResponderOptions['lookupPeerKey']>>(options.lookupPeerKey, 'options.lookupPeerKey') ?? (() => undefined);
   }
 
   /** The mode M1 asked for; `undefined` before `readInit`. */

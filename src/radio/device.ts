@@ -12,7 +12,7 @@ import { AbortError, LinkError, TimeoutError, type PqbleError } from '../errors.
 import { parseDeviceId } from '../link/device-id.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
 import type { Connection, SimulatedLink } from './connection.js';
-import { checkNumber, checkOptionKeys } from '../util/options.js';
+import { checkOptions, optNumber, optSignal } from '../util/options.js';
 import type { ResolvedRadioOptions } from './options.js';
 
 /** What a device needs from its radio. */
@@ -107,9 +107,10 @@ export class SimulatedDevice implements LinkEndpoint {
     let peerId: string;
     let timeoutMs: number;
     try {
-      checkOptionKeys(options, ['signal', 'timeoutMs'], 'connect options');
+      const o = checkOptions(options, 'connect options', ['signal', 'timeoutMs']);
+      optSignal(o.signal, 'signal');
       peerId = parseDeviceId(peerDeviceId);
-      timeoutMs = options?.timeoutMs === undefined ? this.#host.options.connectTimeoutMs : checkNumber(options.timeoutMs, 'timeoutMs', 0, 86_400_000);
+      timeoutMs = optNumber(o.timeoutMs, 'timeoutMs', 0, 86_400_000, this.#host.options.connectTimeoutMs);
       if (peerId === this.deviceId) throw new RangeError('a device cannot connect to itself');
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));

@@ -11,6 +11,7 @@
 import { checkBytes } from '../bytes.js';
 import { AbortError, StoreError } from '../errors.js';
 import { MAX_STORE_VALUE_BYTES, STORE_VALUE_NAME_RE, type InboundSlot, type RatchetUpdate, type SessionTouch, type StoreCallOptions, type StoredSession } from './store.js';
+import { checkOptions, optInteger, optSignal, rejectingChecks } from '../util/options.js';
 import { checkDeviceId, checkFingerprint, checkOptionKeys, checkTimeMs } from './validate.js';
 
 /** Bytes of a direction secret (`outbound`, `inbound.secret`). */
@@ -165,18 +166,8 @@ export interface CheckedCallOptions {
  * @throws TypeError / RangeError for malformed options
  */
 export function checkCallOptions(options: unknown, defaultTimeoutMs: number): CheckedCallOptions {
-  if (options === undefined) return { signal: undefined, timeoutMs: defaultTimeoutMs };
-  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  checkOptionKeys(options, CALL_OPTION_KEYS, 'store call options');
-  const { signal, timeoutMs } = options as StoreCallOptions;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
-  if (timeoutMs !== undefined) {
-    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) throw new TypeError('options.timeoutMs must be a number');
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_STORE_TIMEOUT_MS) {
-      throw new RangeError(`options.timeoutMs must be a whole number of ms in 0..${MAX_STORE_TIMEOUT_MS}`);
-    }
-  }
-  return { signal, timeoutMs: timeoutMs ?? defaultTimeoutMs };
+  const o = checkOptions(options as StoreCallOptions | undefined, 'store call options', CALL_OPTION_KEYS);
+  return { signal: optSignal(o.signal, 'options.signal'), timeoutMs: optInteger(o.timeoutMs, 'options.timeoutMs', 0, MAX_STORE_TIMEOUT_MS, defaultTimeoutMs) };
 }
 
 /** The error of a call that ran out of time. */
@@ -239,6 +230,12 @@ export function runStoreCall<T>(what: string, options: CheckedCallOptions, work:
 export function storeClosed(what: string): StoreError {
   return new StoreError('PQBLE_ERR_STORE_CLOSED', `${what}: the session store is closed`);
 }
+
+/**
+ * Runs a store method: `check` validates and copies its arguments, `call` does the work; a
+ * `TypeError` / `RangeError` from `check` becomes a rejection (a store method never throws).
+ */
+export const checkedStoreCall = rejectingChecks;
 
 /** `err` as an Error (for rejections). */
 export function asError(err: unknown): Error {
