@@ -169,9 +169,9 @@ export class RecordSealer {
    * @param content - the message (not modified)
    * @param type - `'data'` (default) or `'close'` (content must be empty; no record may follow)
    * @returns the record: `[0x20] [ciphertext] [tag]`, `content.length + 18` bytes
-   * @throws RecordError `PQBLE_ERR_MESSAGE_TOO_LARGE` if content exceeds `maxPlaintextBytes`,
-   *   `PQBLE_ERR_RECORD_LIMIT` after `maxRecords` records, `PQBLE_ERR_RECORD_SEQUENCE` after a
-   *   close record, `PQBLE_ERR_CLOSED` after {@link RecordSealer.destroy};
+   * @throws FramingError `PQBLE_ERR_MESSAGE_TOO_LARGE` if content exceeds `maxPlaintextBytes`;
+   *   RecordError `PQBLE_ERR_RECORD_LIMIT` after `maxRecords` records, `PQBLE_ERR_RECORD_SEQUENCE`
+   *   after a close record; ClosedError `PQBLE_ERR_CLOSED` after {@link RecordSealer.destroy};
    *   TypeError / RangeError for bad arguments
    */
   seal(content: Uint8Array, type: RecordContentType = 'data'): Uint8Array {
@@ -243,7 +243,7 @@ export class RecordOpener {
    * @throws RecordError `PQBLE_ERR_RECORD_MALFORMED` (wrong type byte, too short or too long,
    *   unknown inner type), `PQBLE_ERR_RECORD_AUTH` (forged, replayed, reordered or after a drop),
    *   `PQBLE_ERR_RECORD_LIMIT` after `maxRecords` records, `PQBLE_ERR_RECORD_SEQUENCE` for a
-   *   record after a close record, `PQBLE_ERR_CLOSED` after {@link RecordOpener.destroy};
+   *   record after a close record; ClosedError `PQBLE_ERR_CLOSED` after {@link RecordOpener.destroy};
    *   TypeError if `record` is not a Uint8Array
    */
   open(record: Uint8Array): OpenedRecord {

@@ -16,9 +16,10 @@ import type { CryptoProvider } from '../../crypto/index.js';
 import { nodeCrypto } from '../../crypto/node.js';
 import { StoreError } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
-import { checkOptionKeys, optBoolean, optFunction } from '../../util/options.js';
+import { checkOptionKeys, optBoolean, optFunction, optInteger } from '../../util/options.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionStoreCounters, SessionTouch, StoreCallOptions, StoredSession } from '../store.js';
 import {
+  MAX_STORE_TIMEOUT_MS,
   TICKET_ID_BYTES,
   asError,
   checkCallOptions,
@@ -107,12 +108,10 @@ export class FileSessionStore implements SessionStore {
     if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') throw new TypeError('logger must have a warn(message, fields) method');
     const crypto: CryptoProvider = options.crypto ?? nodeCrypto;
     if (typeof crypto !== 'object' || crypto === null || typeof crypto.aeadSeal !== 'function') throw new TypeError('crypto must be a CryptoProvider');
-    const now = options.now ?? Date.now;
-    if (typeof now !== 'function') throw new TypeError('now must be a function');
-    this.#now = now;
-    this.#timeoutMs = checkCallOptions({ timeoutMs: options.timeoutMs ?? DEFAULT_FILE_STORE_TIMEOUT_MS }, 0).timeoutMs;
-    const maxEntries = options.maxEntries === undefined ? Infinity : checkPositive(options.maxEntries, 'maxEntries', 2 ** 31 - 1);
-    this.#compactMinBytes = options.compactMinBytes === undefined ? DEFAULT_COMPACT_MIN_BYTES : checkPositive(options.compactMinBytes, 'compactMinBytes', 2 ** 40);
+    this.#now = optFunction<() => number>(options.now, 'now') ?? Date.now;
+    this.#timeoutMs = optInteger(options.timeoutMs, 'options.timeoutMs', 0, MAX_STORE_TIMEOUT_MS, DEFAULT_FILE_STORE_TIMEOUT_MS);
+    const maxEntries = optInteger(options.maxEntries, 'maxEntries', 1, 2 ** 31 - 1, Infinity);
+    this.#compactMinBytes = optInteger(options.compactMinBytes, 'compactMinBytes', 1, 2 ** 40, DEFAULT_COMPACT_MIN_BYTES);
     this.#core = new StoreCore(this.path, crypto, logger);
     this.#commit = new GroupCommit(this.#core);
     this.#commit.afterBatch = () => this.#maybeCompact();
@@ -234,10 +233,15 @@ export class FileSessionStore implements SessionStore {
    * chunks already queued are still written.
    */
   putMany(sessions: Iterable<StoredSession> | AsyncIterable<StoredSession>, options?: StoreCallOptions): Promise<number> {
-    if (typeof sessions !== 'object' || sessions === null || (!(Symbol.iterator in sessions) && !(Symbol.asyncIterator in sessions))) {
-      return Promise.reject(new TypeError('sessions must be an iterable or async iterable of sessions'));
-    }
-    return checkedStoreCall(() => checkCallOptions(options, this.#timeoutMs), (limits) => this.#putMany(sessions, limits, options));
+    return checkedStoreCall(
+      () => {
+        if (typeof sessions !== 'object' || sessions === null || (!(Symbol.iterator in sessions) && !(Symbol.asyncIterator in sessions))) {
+          throw new TypeError('sessions must be an iterable or async iterable of sessions');
+        }
+        return checkCallOptions(options, this.#timeoutMs);
+      },
+      (limits) => this.#putMany(sessions, limits, options),
+    );
   }
 
   #putMany(sessions: Iterable<StoredSession> | AsyncIterable<StoredSession>, limits: CheckedCallOptions, options: StoreCallOptions | undefined): Promise<number> {
