@@ -23,7 +23,7 @@ import { dirname } from 'node:path';
 import { checkBytes, equalBytes, utf8ToBytes, wipe, writeU32 } from '../../src/bytes.js';
 import { SIZES, type CryptoProvider } from '../../src/crypto/index.js';
 import { nodeCrypto } from '../../src/crypto/node.js';
-import { FileFormatError } from '../../src/errors.js';
+import { FileFormatError, PqbleError } from '../../src/errors.js';
 import { consoleLogger, type Logger } from '../../src/logger.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS, isSessionExpired } from './session-cache-v1.js';
 import type { SnapshotSessionStore } from './snapshot-store-v1.js';
@@ -443,7 +443,7 @@ function renderCacheFile(savedAtMs: number, entries: readonly EntryFields[], sea
     o += p7.copy(out, o);
   }
   o += tail.copy(out, o);
-  if (o !== out.length) throw new FileFormatError('PQBLE_ERR_INTERNAL', 'cache file rendering produced an unexpected length');
+  if (o !== out.length) throw new PqbleError('PQBLE_ERR_INTERNAL', 'cache file rendering produced an unexpected length');
   return out;
 }
 

@@ -33,7 +33,7 @@
 
 import { checkBytes, concatBytes, equalBytes, utf8ToBytes, wipe } from '../../src/bytes.js';
 import { checkCrypto, type CryptoProvider } from '../../src/crypto/index.js';
-import { ResumptionError } from '../../src/errors.js';
+import { HandshakeError, ResumptionError } from '../../src/errors.js';
 import { RESUMPTION_SECRET_BYTES, SESSION_ID_BYTES } from '../../src/handshake/key-schedule.js';
 import { checkOptionKeys } from '../../src/util/options.js';
 import { MessageType, PROTOCOL_VERSION } from '../../src/wire.js';
@@ -161,7 +161,7 @@ function malformed(message: string): ResumptionError {
 function parseRequest(message: Uint8Array): ParsedRequest {
   if (message.length < 2 || message[0] !== MessageType.ResumeRequest) throw malformed('not a resume request');
   if (message[1] !== PROTOCOL_VERSION) {
-    throw new ResumptionError('PQBLE_ERR_PROTOCOL_VERSION', `unsupported resumption protocol version ${message[1]}`);
+    throw new HandshakeError('PQBLE_ERR_PROTOCOL_VERSION', `unsupported resumption protocol version ${message[1]}`);
   }
   if (message.length !== RESUME_REQUEST_BYTES) throw malformed(`a resume request is ${RESUME_REQUEST_BYTES} bytes, got ${message.length}`);
   let at = 2;

@@ -196,8 +196,8 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
           maxConnections: 1000,
           handshakeTimeoutMs,
           storeTimeoutMs,
-          sessionCleanupInterval: null,
-          sessionSaveInterval: null,
+          sessionCleanupIntervalMs: null,
+          sessionSaveIntervalMs: null,
         }),
       );
     }
@@ -209,8 +209,8 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
         logger: silentLogger,
         sessionStore: new ObservedStore(new MemorySessionStore(), deviceStats),
         handshakeTimeoutMs,
-        sessionCleanupInterval: null,
-        sessionSaveInterval: null,
+        sessionCleanupIntervalMs: null,
+        sessionSaveIntervalMs: null,
         // Replays come from one attacker address: the limit would answer 'rate-limited' before
         // the ticket is looked at, and the benchmark counts refusals of the ticket itself.
         resumeAttemptBurst: 1000,

@@ -13,7 +13,7 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PqbleError, throwIfAborted } from '../../src/errors.js';
+import { AbortError, PqbleError, throwIfAborted } from '../../src/errors.js';
 import { PHYS } from '../../src/radio/index.js';
 import { checkNumber, checkOptionKeys } from '../../src/util/options.js';
 import type { ScenarioFigures } from '../types.js';
@@ -137,7 +137,7 @@ async function runInChild(nodePath: string, settings: TlsMeasureSettings, signal
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
     child.on('error', (e) => {
-      if (signal?.aborted === true) reject(new PqbleError('PQBLE_ERR_ABORTED', 'the operation was aborted', { cause: signal.reason }));
+      if (signal?.aborted === true) reject(new AbortError(undefined, { cause: signal.reason }));
       else reject(new PqbleError('PQBLE_ERR_INTERNAL', `could not run ${nodePath}`, { cause: e }));
     });
     child.on('close', (code) => resolve({ stdout: out, stderr: err, exitCode: code }));

@@ -25,15 +25,15 @@ import { formatInt, formatMs, oneLine, shortHex } from './format.js';
 const COMMON = {
   identity: { type: 'string', value: 'FILE', description: 'This side\'s identity key file (see `pqble identity new`). Default: a throwaway identity.' },
   sessions: { type: 'string', value: 'FILE', description: 'Session cache file, so that connections resume across restarts. Default: in memory only.' },
-  'session-hours': { type: 'string', value: 'N', description: 'Session lifetime from the last full handshake (sessionCacheDuration), in hours. Default 24.' },
+  'session-hours': { type: 'string', value: 'N', description: 'Session lifetime from the last full handshake (sessionCacheDurationMs), in hours. Default 24.' },
   'max-sessions': { type: 'string', value: 'N', description: 'Most cached sessions, least recently active evicted first (maxCachedSessions). Default 100.' },
-  'cleanup-minutes': { type: 'string', value: 'N', description: 'How often expired sessions are pruned (sessionCleanupInterval); 0 turns it off. Default 10.' },
+  'cleanup-minutes': { type: 'string', value: 'N', description: 'How often expired sessions are pruned (sessionCleanupIntervalMs); 0 turns it off. Default 10.' },
 } as const satisfies OptionTable;
 
 const SESSION_USAGE = '[--sessions FILE] [...]';
 
 /** The session cache options of `BleTransport.create()` from the command line. */
-type SessionOptions = Pick<BleTransportOptions, 'sessionPersistPath' | 'sessionCacheDuration' | 'maxCachedSessions' | 'sessionCleanupInterval'>;
+type SessionOptions = Pick<BleTransportOptions, 'sessionPersistPath' | 'sessionCacheDurationMs' | 'maxCachedSessions' | 'sessionCleanupIntervalMs'>;
 
 function sessionOptions(command: string, values: Partial<Record<'sessions' | 'session-hours' | 'max-sessions' | 'cleanup-minutes', string>>): SessionOptions {
   const path = optionalPath(command, 'sessions', values.sessions);
@@ -42,9 +42,9 @@ function sessionOptions(command: string, values: Partial<Record<'sessions' | 'se
   const cleanup = parseNumberOption('cleanup-minutes', values['cleanup-minutes'], { min: 0, max: 35_000 });
   return {
     ...(path === undefined ? {} : { sessionPersistPath: path }),
-    ...(hours === undefined ? {} : { sessionCacheDuration: Math.round(hours * 3_600_000) }),
+    ...(hours === undefined ? {} : { sessionCacheDurationMs: Math.round(hours * 3_600_000) }),
     ...(max === undefined ? {} : { maxCachedSessions: max }),
-    ...(cleanup === undefined ? {} : { sessionCleanupInterval: cleanup === 0 ? null : Math.max(1, Math.round(cleanup * 60_000)) }),
+    ...(cleanup === undefined ? {} : { sessionCleanupIntervalMs: cleanup === 0 ? null : Math.max(1, Math.round(cleanup * 60_000)) }),
   };
 }
 

@@ -115,7 +115,10 @@ async function cacheFile<T>(path: string, what: string, fn: () => Promise<T>): P
     return await fn();
   } catch (err) {
     if (isMissingFile(err)) throw new FileFormatError('PQBLE_ERR_CACHE_FILE', `no session cache file at ${path}`, { cause: err });
-    if (isPqbleError(err)) throw new FileFormatError(err.code, `cannot ${what} the session cache: ${err.message}`, { cause: err });
+    if (isPqbleError(err)) {
+      err.message = `cannot ${what} the session cache: ${err.message}`; // keeps the class and code
+      throw err;
+    }
     throw err;
   }
 }

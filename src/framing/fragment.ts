@@ -9,7 +9,7 @@
 
 import { writeU16, writeU32 } from '../bytes.js';
 import { FramingError } from '../errors.js';
-import { checkInteger, checkOptionKeys } from '../util/options.js';
+import { checkInteger, checkOptionKeys, optFunction, optInteger } from '../util/options.js';
 import {
   COMPACT_CONTINUATION_HEADER_BYTES,
   CONTINUATION_FRAGMENT_HEADER_BYTES,
@@ -119,9 +119,9 @@ export function fragmentMessage(message: Uint8Array, messageId: number, maxPacke
   checkInteger(maxPacketBytes, 'maxPacketBytes', MIN_PACKET_BYTES, MAX_PACKET_BYTES);
   const o: FragmentOptions = typeof options === 'number' ? { maxMessageBytes: options } : options;
   checkOptionKeys(o, ['maxMessageBytes', 'continuation', 'packetSize'], 'fragment options');
-  const maxMessageBytes = checkInteger(o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes', 1, MAX_MESSAGE_BYTES_LIMIT);
+  const maxMessageBytes = optInteger(o.maxMessageBytes, 'maxMessageBytes', 1, MAX_MESSAGE_BYTES_LIMIT, DEFAULT_MAX_MESSAGE_BYTES);
   const continuation = checkContinuation(o.continuation ?? 'compact');
-  if (o.packetSize !== undefined && typeof o.packetSize !== 'function') throw new TypeError('packetSize must be a function');
+  optFunction(o.packetSize, 'packetSize');
   const length = message.length;
   if (length === 0) throw new RangeError('message must not be empty');
   if (length > maxMessageBytes) {

@@ -12,8 +12,8 @@
  */
 
 import { systemClock, type Clock } from '../clock.js';
-import { FramingError, type PqbleErrorCode } from '../errors.js';
-import { checkInteger, checkOptionKeys } from '../util/options.js';
+import { FramingError, type FramingErrorCode } from '../errors.js';
+import { checkInteger, checkOptionKeys, optInteger } from '../util/options.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT } from './fragment.js';
 import { decodeFragmentHeader } from './header.js';
 
@@ -72,8 +72,8 @@ export class Reassembler {
    */
   constructor(options: ReassemblerOptions = {}) {
     checkOptionKeys(options, OPTION_KEYS, 'Reassembler options');
-    this.#maxMessageBytes = checkInteger(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes', 1, MAX_MESSAGE_BYTES_LIMIT);
-    this.#maxPendingMessages = checkInteger(options.maxPendingMessages ?? DEFAULT_MAX_PENDING_MESSAGES, 'maxPendingMessages', 1, 256);
+    this.#maxMessageBytes = optInteger(options.maxMessageBytes, 'maxMessageBytes', 1, MAX_MESSAGE_BYTES_LIMIT, DEFAULT_MAX_MESSAGE_BYTES);
+    this.#maxPendingMessages = optInteger(options.maxPendingMessages, 'maxPendingMessages', 1, 256, DEFAULT_MAX_PENDING_MESSAGES);
     this.#maxPendingBytes = checkInteger(
       options.maxPendingBytes ?? Math.max(DEFAULT_MAX_PENDING_BYTES, this.#maxMessageBytes),
       'maxPendingBytes',
@@ -226,6 +226,6 @@ export class Reassembler {
   }
 }
 
-function fail(code: PqbleErrorCode, message: string): FramingError {
+function fail(code: FramingErrorCode, message: string): FramingError {
   return new FramingError(code, message);
 }

@@ -7,7 +7,7 @@
 
 import { concatBytes, utf8ToBytes } from '../bytes.js';
 import { SIZES } from '../crypto/index.js';
-import { HandshakeError, type PqbleErrorCode } from '../errors.js';
+import { HandshakeError, PqbleError, type HandshakeErrorCode } from '../errors.js';
 
 /** The all-zero AEAD nonce: every handshake key seals exactly one message. */
 export const ZERO_NONCE = new Uint8Array(SIZES.aeadNonce);
@@ -26,18 +26,18 @@ export function signatureInput(role: 'initiator' | 'responder', transcriptHash: 
 }
 
 /** A HandshakeError with `code`. */
-export function handshakeError(code: PqbleErrorCode, message: string, cause?: unknown): HandshakeError {
+export function handshakeError(code: HandshakeErrorCode, message: string, cause?: unknown): HandshakeError {
   return new HandshakeError(code, message, cause === undefined ? {} : { cause });
 }
 
-/** `err` itself if it is a HandshakeError, else a HandshakeError `PQBLE_ERR_INTERNAL` wrapping it. */
-export function asHandshakeError(err: unknown): HandshakeError {
+/** `err` itself if it is a HandshakeError, else a PqbleError `PQBLE_ERR_INTERNAL` wrapping it. */
+export function asHandshakeError(err: unknown): PqbleError {
   if (err instanceof HandshakeError) return err;
-  return handshakeError('PQBLE_ERR_INTERNAL', 'the handshake failed unexpectedly', err);
+  return new PqbleError('PQBLE_ERR_INTERNAL', 'the handshake failed unexpectedly', { cause: err });
 }
 
 /** Runs `fn` (a call into a primitive on peer-supplied data); maps anything it throws to `code`. */
-export function guard<T>(code: PqbleErrorCode, message: string, fn: () => T): T {
+export function guard<T>(code: HandshakeErrorCode, message: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {

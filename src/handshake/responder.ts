@@ -14,8 +14,9 @@
 
 import { concatBytes, equalBytes, wipe } from '../bytes.js';
 import { SIZES, checkCrypto, type CryptoProvider } from '../crypto/index.js';
+import { PqbleError } from '../errors.js';
 import { identityFingerprint, isIdentity, type Identity } from '../identity/identity.js';
-import { checkOptionKeys } from '../util/options.js';
+import { checkOptionKeys, optFunction } from '../util/options.js';
 import { MessageType } from '../wire.js';
 import { asHandshakeError, guard, handshakeError, signatureInput, ZERO_NONCE } from './internal.js';
 import { deriveApplicationSecrets, deriveHandshakeSecrets } from './key-schedule.js';
@@ -60,9 +61,7 @@ export class HandshakeResponder {
     this.#crypto = checkCrypto(options.crypto, 'options.crypto');
     if (!isIdentity(options.identity, this.#crypto)) throw new TypeError('options.identity must be an Identity whose fingerprint matches its public key');
     this.#identity = options.identity;
-    const lookup = options.lookupPeerKey ?? (() => undefined);
-    if (typeof lookup !== 'function') throw new TypeError('options.lookupPeerKey must be a function');
-    this.#lookupPeerKey = lookup;
+    this.#lookupPeerKey = optFunction<NonNullable<ResponderOptions['lookupPeerKey']>>(options.lookupPeerKey, 'options.lookupPeerKey') ?? (() => undefined);
   }
 
   /** The mode M1 asked for; `undefined` before `readInit`. */
@@ -200,7 +199,7 @@ export class HandshakeResponder {
     try {
       key = this.#lookupPeerKey(fingerprint.slice());
     } catch (err) {
-      throw handshakeError('PQBLE_ERR_INTERNAL', 'lookupPeerKey threw', err);
+      throw new PqbleError('PQBLE_ERR_INTERNAL', 'lookupPeerKey threw', { cause: err });
     }
     if (key === undefined) throw handshakeError('PQBLE_ERR_PEER_UNKNOWN', 'no pinned key for the initiator fingerprint');
     if (!(key instanceof Uint8Array) || key.length !== SIZES.sigPublicKey || !equalBytes(identityFingerprint(key, this.#crypto), fingerprint)) {

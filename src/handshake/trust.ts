@@ -13,7 +13,7 @@ import { HandshakeError } from '../errors.js';
 import { fingerprintToHex, identityFingerprint } from '../identity/identity.js';
 import { FINGERPRINT_BYTES, fingerprintBytes, parseFingerprint, type Fingerprint } from '../ids.js';
 import { LruMap } from '../util/lru.js';
-import { checkOptionKeys } from '../util/options.js';
+import { checkOptionKeys, optFunction } from '../util/options.js';
 
 /**
  * TOFU bindings a {@link PeerDirectory} keeps in memory. Beyond this the least recently bound
@@ -96,7 +96,7 @@ function normalisePolicy(policy: TrustPolicy): { policy: TrustPolicy; allowed: S
     }
     case 'callback':
       checkOptionKeys(policy, ['mode', 'verify'], 'callback policy');
-      if (typeof policy.verify !== 'function') throw new TypeError('callback policy: verify must be a function');
+      if (optFunction(policy.verify, 'callback policy: verify') === undefined) throw new TypeError('callback policy: verify must be a function');
       return { policy: { mode: 'callback', verify: policy.verify }, allowed: undefined };
     default:
       throw new TypeError(`unknown trust policy mode ${JSON.stringify((policy as { mode?: unknown }).mode) ?? 'undefined'}`);

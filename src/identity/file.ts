@@ -30,7 +30,7 @@ import {
   type Identity,
 } from './identity.js';
 import { errnoCode, exists, readSmallFile, syncDir, writeTemp } from '../util/fs.js';
-import { checkOptionKeys } from '../util/options.js';
+import { checkOptionKeys, checkOptions, optBoolean } from '../util/options.js';
 
 /** Version number written to and required in identity files. */
 export const IDENTITY_FILE_VERSION = 1;
@@ -87,9 +87,7 @@ function fromBase64(value: unknown, length: number): Uint8Array | undefined {
  */
 export async function saveIdentity(path: string, identity: Identity, options?: SaveIdentityOptions): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
-  checkOptionKeys(options, ['overwrite'], 'saveIdentity options');
-  const overwrite = options?.overwrite ?? false;
-  if (typeof overwrite !== 'boolean') throw new TypeError('saveIdentity options.overwrite must be a boolean');
+  const overwrite = optBoolean(checkOptions(options, 'saveIdentity options', ['overwrite']).overwrite, 'saveIdentity options.overwrite', false);
   if (!isIdentity(identity)) throw new TypeError('identity must be an Identity whose fingerprint matches its public key');
   if (identity.seed !== undefined) checkBytes(identity.seed, 'identity.seed', IDENTITY_SEED_BYTES);
 

@@ -17,7 +17,7 @@
  */
 
 import type { Timer } from '../clock.js';
-import { AbortError, type PqbleError, type PqbleErrorCode } from '../errors.js';
+import { AbortError, codedError, type PqbleError, type PqbleErrorCode } from '../errors.js';
 import { MAX_BUFFERED_PACKETS, reportListenerError } from '../link/link-end.js';
 import type { LinkRole, LinkSendOptions, LinkStats, LinkTiming } from '../link/types.js';
 import { LL_MAX_PAYLOAD_LEGACY, type Phy } from './airtime.js';
@@ -249,7 +249,7 @@ export class SimulatedConnection {
   /** Drops the link now: both sides close with `code`. */
   drop(code: PqbleErrorCode, message: string, cause?: unknown): void {
     if (this.#state === 'closed') return;
-    const err = linkError(code, message, cause);
+    const err = codedError(code, message, cause === undefined ? {} : { cause });
     this.#finish(err, err);
   }
 

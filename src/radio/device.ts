@@ -13,7 +13,7 @@ import { parseDeviceId } from '../ids.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../link/types.js';
 import type { SimulatedConnection } from './connection.js';
 import type { SimulatedLink } from './simulated-link.js';
-import { checkNumber, checkOptionKeys } from '../util/options.js';
+import { checkOptions, optNumber, optSignal } from '../util/options.js';
 import type { ResolvedRadioOptions } from './options.js';
 
 /** What a device needs from its radio. */
@@ -108,9 +108,10 @@ export class SimulatedDevice implements LinkEndpoint {
     let peerId: string;
     let timeoutMs: number;
     try {
-      checkOptionKeys(options, ['signal', 'timeoutMs'], 'connect options');
+      const o = checkOptions(options, 'connect options', ['signal', 'timeoutMs']);
+      optSignal(o.signal, 'signal');
       peerId = parseDeviceId(peerDeviceId, 'peerDeviceId');
-      timeoutMs = options?.timeoutMs === undefined ? this.#host.options.connectTimeoutMs : checkNumber(options.timeoutMs, 'timeoutMs', 0, 86_400_000);
+      timeoutMs = optNumber(o.timeoutMs, 'timeoutMs', 0, 86_400_000, this.#host.options.connectTimeoutMs);
       if (peerId === this.deviceId) throw new RangeError('a device cannot connect to itself');
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));

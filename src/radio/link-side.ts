@@ -6,7 +6,7 @@
  * @module
  */
 
-import { LinkError, type PqbleError, type PqbleErrorCode } from '../errors.js';
+import { LinkError, codedError, type LinkErrorCode, type PqbleError } from '../errors.js';
 import { LinkEndCore } from '../link/link-end.js';
 import type { LinkRole, LinkStats } from '../link/types.js';
 import type { SimulatedConnection } from './connection.js';
@@ -15,7 +15,7 @@ import type { Direction } from './fragment-queue.js';
 import { SimulatedLink } from './simulated-link.js';
 
 /** A {@link LinkError} with `cause` only when one is given. */
-export function linkError(code: PqbleErrorCode, message: string, cause?: unknown): LinkError {
+export function linkError(code: LinkErrorCode, message: string, cause?: unknown): LinkError {
   return new LinkError(code, message, cause === undefined ? {} : { cause });
 }
 
@@ -43,7 +43,7 @@ export class LinkSide {
   closedError(): PqbleError {
     const reason = this.reason;
     if (reason === undefined) return linkError('PQBLE_ERR_DISCONNECTED', 'the link is closed');
-    return linkError(reason.code, `the link is closed: ${reason.message}`, reason);
+    return codedError(reason.code, `the link is closed: ${reason.message}`, { cause: reason });
   }
 
   /** Closes this side with `reason`: the sends waiting in `dir` (its outbound direction) reject, onClose fires. */

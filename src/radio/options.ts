@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkInteger, checkNumber, checkOptionKeys } from '../util/options.js';
+import { checkInteger, checkNumber, checkOptions, optBoolean, optFunction, optInteger, optNumber, optOneOf } from '../util/options.js';
 import type { Phy } from './airtime.js';
 import type { FaultOptions, InterceptEvent, InterceptVerdict, SimulatedRadioOptions } from './types.js';
 
@@ -66,17 +66,8 @@ export interface ResolvedFaults {
 /** No faults. */
 export const NO_FAULTS: ResolvedFaults = { packetLossRate: 0, disconnectAfterBytes: undefined, intercept: undefined };
 
-function checkBoolean(value: unknown, label: string): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${label} must be a boolean`);
-  return value;
-}
-
-/** Checks a PHY name. */
-function checkPhy(value: unknown, label: string): Phy {
-  if (typeof value !== 'string') throw new TypeError(`${label} must be a string`);
-  if (value !== 'coded' && value !== '1m' && value !== '2m') throw new RangeError(`${label} must be 'coded', '1m' or '2m', got '${value.slice(0, 20)}'`);
-  return value;
-}
+const PHYS: readonly Phy[] = ['coded', '1m', '2m'];
+const PACKET_SIZINGS: readonly ResolvedRadioOptions['packetSizing'][] = ['airtime', 'fixed'];
 
 /** Checks an ATT MTU (23..517). */
 export function checkAttMtu(value: unknown, label: string): number {
@@ -87,50 +78,46 @@ const RADIO_KEYS = Object.keys(RADIO_DEFAULTS);
 
 /** Merges `options` over {@link RADIO_DEFAULTS}, checking every value. */
 export function resolveRadioOptions(options: SimulatedRadioOptions | undefined): ResolvedRadioOptions {
-  checkOptionKeys(options, RADIO_KEYS, 'SimulatedRadio options');
-  const o = options ?? {};
+  const o = checkOptions(options, 'SimulatedRadio options', RADIO_KEYS);
   const d = RADIO_DEFAULTS;
   return {
-    seed: o.seed === undefined ? d.seed : checkInteger(o.seed, 'seed', 0, 0xffffffff),
-    realtime: o.realtime === undefined ? d.realtime : checkBoolean(o.realtime, 'realtime'),
-    phy: o.phy === undefined ? d.phy : checkPhy(o.phy, 'phy'),
-    connectionIntervalMs: o.connectionIntervalMs === undefined ? d.connectionIntervalMs : checkNumber(o.connectionIntervalMs, 'connectionIntervalMs', 7.5, 4000),
+    seed: optInteger(o.seed, 'seed', 0, 0xffffffff, d.seed),
+    realtime: optBoolean(o.realtime, 'realtime', d.realtime),
+    phy: optOneOf(o.phy, 'phy', PHYS, d.phy),
+    connectionIntervalMs: optNumber(o.connectionIntervalMs, 'connectionIntervalMs', 7.5, 4000, d.connectionIntervalMs),
     attMtu: o.attMtu === undefined ? d.attMtu : checkAttMtu(o.attMtu, 'attMtu'),
-    dataLengthExtension: o.dataLengthExtension === undefined ? d.dataLengthExtension : checkBoolean(o.dataLengthExtension, 'dataLengthExtension'),
-    connectTimeoutMs: o.connectTimeoutMs === undefined ? d.connectTimeoutMs : checkNumber(o.connectTimeoutMs, 'connectTimeoutMs', 1, 86_400_000),
-    supervisionTimeoutMs: o.supervisionTimeoutMs === undefined ? d.supervisionTimeoutMs : checkNumber(o.supervisionTimeoutMs, 'supervisionTimeoutMs', 100, 32_000),
-    txQueuePackets: o.txQueuePackets === undefined ? d.txQueuePackets : checkInteger(o.txQueuePackets, 'txQueuePackets', 1, 65_536),
+    dataLengthExtension: optBoolean(o.dataLengthExtension, 'dataLengthExtension', d.dataLengthExtension),
+    connectTimeoutMs: optNumber(o.connectTimeoutMs, 'connectTimeoutMs', 1, 86_400_000, d.connectTimeoutMs),
+    supervisionTimeoutMs: optNumber(o.supervisionTimeoutMs, 'supervisionTimeoutMs', 100, 32_000, d.supervisionTimeoutMs),
+    txQueuePackets: optInteger(o.txQueuePackets, 'txQueuePackets', 1, 65_536, d.txQueuePackets),
     ...establishmentOptions(o),
   };
 }
 
-function establishmentOptions(o: SimulatedRadioOptions): Pick<ResolvedRadioOptions, 'advertisingIntervalMs' | 'scanIntervalMs' | 'scanWindowMs' | 'transmitWindowOffsetMs' | 'transmitWindowSizeMs' | 'gattCaching' | 'maxConnectionsPerDevice' | 'packetSizing'> {
+function establishmentOptions(o: Partial<SimulatedRadioOptions>): Pick<ResolvedRadioOptions, 'advertisingIntervalMs' | 'scanIntervalMs' | 'scanWindowMs' | 'transmitWindowOffsetMs' | 'transmitWindowSizeMs' | 'gattCaching' | 'maxConnectionsPerDevice' | 'packetSizing'> {
   const d = RADIO_DEFAULTS;
   const interval = o.connectionIntervalMs === undefined ? d.connectionIntervalMs : o.connectionIntervalMs;
-  const scanIntervalMs = o.scanIntervalMs === undefined ? d.scanIntervalMs : checkNumber(o.scanIntervalMs, 'scanIntervalMs', 2.5, 10_240);
-  const scanWindowMs = o.scanWindowMs === undefined ? Math.min(d.scanWindowMs, scanIntervalMs) : checkNumber(o.scanWindowMs, 'scanWindowMs', 2.5, scanIntervalMs);
-  const packetSizing = o.packetSizing === undefined ? d.packetSizing : o.packetSizing;
-  if (packetSizing !== 'airtime' && packetSizing !== 'fixed') throw new RangeError(`packetSizing must be 'airtime' or 'fixed', got ${String(packetSizing).slice(0, 20)}`);
+  const scanIntervalMs = optNumber(o.scanIntervalMs, 'scanIntervalMs', 2.5, 10_240, d.scanIntervalMs);
+  const scanWindowMs = optNumber(o.scanWindowMs, 'scanWindowMs', 2.5, scanIntervalMs, Math.min(d.scanWindowMs, scanIntervalMs));
   return {
     advertisingIntervalMs: o.advertisingIntervalMs === undefined ? d.advertisingIntervalMs : checkAdvertisingInterval(o.advertisingIntervalMs, 'advertisingIntervalMs'),
     scanIntervalMs,
     scanWindowMs,
-    transmitWindowOffsetMs: o.transmitWindowOffsetMs === undefined ? d.transmitWindowOffsetMs : checkNumber(o.transmitWindowOffsetMs, 'transmitWindowOffsetMs', 0, interval),
-    transmitWindowSizeMs:
-      o.transmitWindowSizeMs === undefined ? d.transmitWindowSizeMs : checkNumber(o.transmitWindowSizeMs, 'transmitWindowSizeMs', 1.25, Math.max(1.25, Math.min(10, interval - 1.25))),
-    gattCaching: o.gattCaching === undefined ? d.gattCaching : checkBoolean(o.gattCaching, 'gattCaching'),
-    maxConnectionsPerDevice: o.maxConnectionsPerDevice === undefined ? d.maxConnectionsPerDevice : checkInteger(o.maxConnectionsPerDevice, 'maxConnectionsPerDevice', 1, 64),
-    packetSizing,
+    transmitWindowOffsetMs: optNumber(o.transmitWindowOffsetMs, 'transmitWindowOffsetMs', 0, interval, d.transmitWindowOffsetMs),
+    transmitWindowSizeMs: optNumber(o.transmitWindowSizeMs, 'transmitWindowSizeMs', 1.25, Math.max(1.25, Math.min(10, interval - 1.25)), d.transmitWindowSizeMs),
+    gattCaching: optBoolean(o.gattCaching, 'gattCaching', d.gattCaching),
+    maxConnectionsPerDevice: optInteger(o.maxConnectionsPerDevice, 'maxConnectionsPerDevice', 1, 64, d.maxConnectionsPerDevice),
+    packetSizing: optOneOf(o.packetSizing, 'packetSizing', PACKET_SIZINGS, d.packetSizing),
   };
 }
 
 /** Checks a {@link FaultOptions} object. */
 export function resolveFaults(faults: FaultOptions): ResolvedFaults {
-  if (faults === undefined || faults === null || typeof faults !== 'object') throw new TypeError('faults must be an object');
-  checkOptionKeys(faults, ['packetLossRate', 'disconnectAfterBytes', 'intercept'], 'FaultOptions');
-  const rate = faults.packetLossRate === undefined ? 0 : checkNumber(faults.packetLossRate, 'packetLossRate', 0, 1);
-  const after = faults.disconnectAfterBytes === undefined ? undefined : checkInteger(faults.disconnectAfterBytes, 'disconnectAfterBytes', 1, Number.MAX_SAFE_INTEGER);
-  const intercept = faults.intercept;
-  if (intercept !== undefined && typeof intercept !== 'function') throw new TypeError('intercept must be a function');
-  return { packetLossRate: rate, disconnectAfterBytes: after, intercept };
+  if (faults === undefined) throw new TypeError('faults must be an object');
+  const f = checkOptions(faults, 'FaultOptions', ['packetLossRate', 'disconnectAfterBytes', 'intercept']);
+  return {
+    packetLossRate: optNumber(f.packetLossRate, 'packetLossRate', 0, 1, 0),
+    disconnectAfterBytes: optInteger(f.disconnectAfterBytes, 'disconnectAfterBytes', 1, Number.MAX_SAFE_INTEGER, undefined),
+    intercept: optFunction<(event: InterceptEvent) => InterceptVerdict>(f.intercept, 'intercept'),
+  };
 }

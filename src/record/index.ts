@@ -21,7 +21,7 @@
 
 import { checkBytes, utf8ToBytes, wipe } from '../bytes.js';
 import { checkCrypto, SIZES, type CryptoProvider } from '../crypto/index.js';
-import { RecordError, type PqbleErrorCode } from '../errors.js';
+import { ClosedError, FramingError, RecordError, type RecordErrorCode } from '../errors.js';
 import { checkInteger, checkOptionKeys } from '../util/options.js';
 import { MessageType } from '../wire.js';
 
@@ -169,9 +169,9 @@ export class RecordSealer {
    * @param content - the message (not modified)
    * @param type - `'data'` (default) or `'close'` (content must be empty; no record may follow)
    * @returns the record: `[0x20] [ciphertext] [tag]`, `content.length + 18` bytes
-   * @throws RecordError `PQBLE_ERR_MESSAGE_TOO_LARGE` if content exceeds `maxPlaintextBytes`,
-   *   `PQBLE_ERR_RECORD_LIMIT` after `maxRecords` records, `PQBLE_ERR_RECORD_SEQUENCE` after a
-   *   close record, `PQBLE_ERR_CLOSED` after {@link RecordSealer.destroy};
+   * @throws FramingError `PQBLE_ERR_MESSAGE_TOO_LARGE` if content exceeds `maxPlaintextBytes`;
+   *   RecordError `PQBLE_ERR_RECORD_LIMIT` after `maxRecords` records, `PQBLE_ERR_RECORD_SEQUENCE`
+   *   after a close record; ClosedError `PQBLE_ERR_CLOSED` after {@link RecordSealer.destroy};
    *   TypeError / RangeError for bad arguments
    */
   seal(content: Uint8Array, type: RecordContentType = 'data'): Uint8Array {
@@ -179,10 +179,10 @@ export class RecordSealer {
     if (type !== 'data' && type !== 'close') throw new TypeError(`record type must be 'data' or 'close'`);
     if (type === 'close' && content.length !== 0) throw new RangeError('a close record has empty content');
     const state = this.#state;
-    if (state.destroyed) throw new RecordError('PQBLE_ERR_CLOSED', 'the record sealer was destroyed');
+    if (state.destroyed) throw new ClosedError('the record sealer was destroyed');
     if (this.#closed) throw new RecordError('PQBLE_ERR_RECORD_SEQUENCE', 'no record may follow a close record');
     if (content.length > state.options.maxPlaintextBytes) {
-      throw new RecordError('PQBLE_ERR_MESSAGE_TOO_LARGE', `record content is ${content.length} bytes, the limit is ${state.options.maxPlaintextBytes}`);
+      throw new FramingError('PQBLE_ERR_MESSAGE_TOO_LARGE', `record content is ${content.length} bytes, the limit is ${state.options.maxPlaintextBytes}`);
     }
     if (state.sequence >= state.options.maxRecords) {
       throw new RecordError('PQBLE_ERR_RECORD_LIMIT', `this key has sealed its limit of ${state.options.maxRecords} records`);
@@ -219,7 +219,7 @@ export class RecordSealer {
  */
 export class RecordOpener {
   readonly #state: RecordState;
-  #failure: PqbleErrorCode | undefined;
+  #failure: RecordErrorCode | undefined;
   #closed = false;
 
   /**
@@ -243,13 +243,13 @@ export class RecordOpener {
    * @throws RecordError `PQBLE_ERR_RECORD_MALFORMED` (wrong type byte, too short or too long,
    *   unknown inner type), `PQBLE_ERR_RECORD_AUTH` (forged, replayed, reordered or after a drop),
    *   `PQBLE_ERR_RECORD_LIMIT` after `maxRecords` records, `PQBLE_ERR_RECORD_SEQUENCE` for a
-   *   record after a close record, `PQBLE_ERR_CLOSED` after {@link RecordOpener.destroy};
+   *   record after a close record; ClosedError `PQBLE_ERR_CLOSED` after {@link RecordOpener.destroy};
    *   TypeError if `record` is not a Uint8Array
    */
   open(record: Uint8Array): OpenedRecord {
     checkBytes(record, 'record');
     const state = this.#state;
-    if (state.destroyed) throw new RecordError('PQBLE_ERR_CLOSED', 'the record opener was destroyed');
+    if (state.destroyed) throw new ClosedError('the record opener was destroyed');
     if (this.#failure !== undefined) throw new RecordError(this.#failure, 'an earlier record failed: the session is over');
     if (this.#closed) this.#fail('PQBLE_ERR_RECORD_SEQUENCE', 'a record arrived after the close record');
     if (record.length < RECORD_OVERHEAD_BYTES || record.length > RECORD_OVERHEAD_BYTES + state.options.maxPlaintextBytes) {
@@ -278,7 +278,7 @@ export class RecordOpener {
     this.#state.destroy();
   }
 
-  #fail(code: PqbleErrorCode, message: string): never {
+  #fail(code: RecordErrorCode, message: string): never {
     this.#failure = code;
     throw new RecordError(code, message);
   }

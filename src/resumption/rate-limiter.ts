@@ -11,7 +11,7 @@
 
 import { systemClock } from '../clock.js';
 import { LruMap } from '../util/lru.js';
-import { checkInteger, checkNumber, checkOptionKeys } from '../util/options.js';
+import { checkOptions, optFunction, optInteger, optNumber } from '../util/options.js';
 
 /** Options of {@link ResumeRateLimiter}. */
 export interface ResumeRateLimiterOptions {
@@ -58,12 +58,11 @@ export class ResumeRateLimiter {
    * @throws TypeError / RangeError for bad options
    */
   constructor(options?: ResumeRateLimiterOptions) {
-    checkOptionKeys(options, ['burst', 'refillPerSecond', 'maxKeys', 'now'], 'ResumeRateLimiterOptions');
-    this.#burst = options?.burst === undefined ? 3 : checkInteger(options.burst, 'burst', 1, 1_000_000);
-    this.#refillPerMs = (options?.refillPerSecond === undefined ? 0.1 : checkNumber(options.refillPerSecond, 'refillPerSecond', 0, 1_000_000)) / 1000;
-    this.#maxKeys = options?.maxKeys === undefined ? 4096 : checkInteger(options.maxKeys, 'maxKeys', 1, 2 ** 24);
-    if (options?.now !== undefined && typeof options.now !== 'function') throw new TypeError('now must be a function');
-    this.#now = options?.now ?? (() => systemClock.now());
+    const o = checkOptions(options, 'ResumeRateLimiterOptions', ['burst', 'refillPerSecond', 'maxKeys', 'now']);
+    this.#burst = optInteger(o.burst, 'burst', 1, 1_000_000, 3);
+    this.#refillPerMs = optNumber(o.refillPerSecond, 'refillPerSecond', 0, 1_000_000, 0.1) / 1000;
+    this.#maxKeys = optInteger(o.maxKeys, 'maxKeys', 1, 2 ** 24, 4096);
+    this.#now = optFunction<() => number>(o.now, 'now') ?? (() => systemClock.now());
   }
 
   /** Keys currently tracked. */

@@ -15,7 +15,7 @@
  */
 
 import { checkBytes } from '../bytes.js';
-import { ResumptionError } from '../errors.js';
+import { HandshakeError, ResumptionError } from '../errors.js';
 import { MessageType } from '../wire.js';
 import { RESUME_TICKET_ID_BYTES } from './resume-schedule.js';
 
@@ -97,8 +97,8 @@ const MODE_BY_CODE: readonly (ResumeMode | undefined)[] = ['psk', 'psk-dhe'];
  * Decodes a version 2 resume request from untrusted bytes, without any cryptography (the
  * responder then looks up `ticketId`; `acceptResumeV2` checks the binder).
  * @returns fresh copies of the fields
- * @throws ResumptionError `PQBLE_ERR_PROTOCOL_VERSION` for a resume request of another
- *   version (answer `'unsupported'`), `PQBLE_ERR_RESUME_MALFORMED` for anything else that is
+ * @throws HandshakeError `PQBLE_ERR_PROTOCOL_VERSION` for a resume request of another
+ *   version (answer `'unsupported'`); ResumptionError `PQBLE_ERR_RESUME_MALFORMED` for anything else that is
  *   not a well-formed request (answer `'malformed'`), an unknown mode byte included;
  *   TypeError if `message` is not a Uint8Array
  */
@@ -119,7 +119,7 @@ export function decodeResumeRequestV2(message: Uint8Array): ResumeRequestV2 {
 export function splitRequest(message: Uint8Array): ResumeRequestV2 & { readonly body: Uint8Array } {
   if (message.length < 2 || message[0] !== MessageType.ResumeRequest) throw malformed('not a resume request');
   if (message[1] !== RESUME_VERSION) {
-    throw new ResumptionError('PQBLE_ERR_PROTOCOL_VERSION', `unsupported resumption protocol version ${message[1]}`);
+    throw new HandshakeError('PQBLE_ERR_PROTOCOL_VERSION', `unsupported resumption protocol version ${message[1]}`);
   }
   const mode = message.length < 3 ? undefined : MODE_BY_CODE[message[2]];
   if (mode === undefined) throw malformed('missing or unknown resumption mode');

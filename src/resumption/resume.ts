@@ -27,7 +27,7 @@ import { checkBytes, concatBytes, equalBytes, wipe } from '../bytes.js';
 import { checkCrypto, type CryptoProvider } from '../crypto/index.js';
 import { ResumptionError } from '../errors.js';
 import { RESUMPTION_SECRET_BYTES } from '../handshake/key-schedule.js';
-import { checkOptionKeys } from '../util/options.js';
+import { checkOptions, optFunction } from '../util/options.js';
 import { MessageType } from '../wire.js';
 import { decodeResumeReject, RESUME_REJECT_BYTES, type ResumeRejectReason } from './reject.js';
 import {
@@ -164,9 +164,7 @@ function checkMode(mode: unknown): ResumeMode {
 }
 
 function checkRandom(random: unknown, crypto: CryptoProvider): RandomSource {
-  if (random === undefined) return (n) => crypto.randomBytes(n);
-  if (typeof random !== 'function') throw new TypeError('random must be a function');
-  return random as RandomSource;
+  return optFunction<RandomSource>(random, 'random') ?? ((n) => crypto.randomBytes(n));
 }
 
 function draw(random: RandomSource, length: number, label: string): Uint8Array {
@@ -223,8 +221,8 @@ export class ResumeInitiator {
    * @throws TypeError / RangeError for a missing or malformed option, equal fingerprints, or an unknown option key
    */
   constructor(options: ResumeInitiatorOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError('ResumeInitiator options must be an object');
-    checkOptionKeys(options, ['secret', 'initiatorFingerprint', 'responderFingerprint', 'mode', 'crypto', 'random'], 'ResumeInitiator options');
+    if (options === undefined) throw new TypeError('ResumeInitiator options must be an object');
+    checkOptions(options, 'ResumeInitiator options', ['secret', 'initiatorFingerprint', 'responderFingerprint', 'mode', 'crypto', 'random']);
     checkBytes(options.secret, 'options.secret', RESUMPTION_SECRET_BYTES);
     this.#mode = checkMode(options.mode);
     this.#crypto = checkCrypto(options.crypto, 'options.crypto');
@@ -411,8 +409,8 @@ class FinishedCheck implements ResumeFinishedCheck {
  *   {@link decodeResumeRequestV2}); TypeError / RangeError for bad options
  */
 export function acceptResumeV2(options: AcceptResumeV2Options): AcceptedResumeV2 {
-  if (options === null || typeof options !== 'object') throw new TypeError('acceptResumeV2 options must be an object');
-  checkOptionKeys(options, ['secret', 'initiatorFingerprint', 'responderFingerprint', 'request', 'crypto', 'random'], 'acceptResumeV2 options');
+  if (options === undefined) throw new TypeError('acceptResumeV2 options must be an object');
+  checkOptions(options, 'acceptResumeV2 options', ['secret', 'initiatorFingerprint', 'responderFingerprint', 'request', 'crypto', 'random']);
   checkBytes(options.secret, 'options.secret', RESUMPTION_SECRET_BYTES);
   checkBytes(options.request, 'options.request');
   const crypto = checkCrypto(options.crypto, 'options.crypto');

@@ -9,13 +9,14 @@
 
 import { bytesToHex, equalBytes } from '../bytes.js';
 import { LruMap } from '../util/lru.js';
-import { checkInteger, checkOptionKeys } from '../util/options.js';
+import { checkOptions, optInteger } from '../util/options.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionStoreCounters, SessionTouch, StoreCallOptions, StoredSession } from './store.js';
 import {
   CONSUMED_TICKETS_REMEMBERED,
   copyOf,
-  asError,
+  MAX_STORE_TIMEOUT_MS,
   checkCallOptions,
+  checkedStoreCall,
   checkConsumeInboundArgs,
   checkReplaceOutboundArgs,
   type ConsumeInboundArgs,
@@ -79,26 +80,20 @@ export class MemorySessionStore implements SessionStore {
    * @throws TypeError / RangeError for a malformed option
    */
   constructor(options: MemorySessionStoreOptions = {}) {
-    checkOptionKeys(options, ['timeoutMs', 'maxEntries'], 'MemorySessionStore');
-    this.#maxEntries = options.maxEntries === undefined ? Infinity : checkInteger(options.maxEntries, 'maxEntries', 1, 2 ** 31 - 1);
-    this.#timeoutMs = checkCallOptions({ timeoutMs: options.timeoutMs ?? DEFAULT_MEMORY_STORE_TIMEOUT_MS }, 0).timeoutMs;
+    const o = checkOptions(options, 'MemorySessionStore', ['timeoutMs', 'maxEntries']);
+    this.#maxEntries = optInteger(o.maxEntries, 'maxEntries', 1, 2 ** 31 - 1, Infinity);
+    this.#timeoutMs = optInteger(o.timeoutMs, 'options.timeoutMs', 0, MAX_STORE_TIMEOUT_MS, DEFAULT_MEMORY_STORE_TIMEOUT_MS);
   }
 
   #call<T>(what: string, options: StoreCallOptions | undefined, work: () => T): Promise<T> {
-    let checked;
-    try {
-      checked = checkCallOptions(options, this.#timeoutMs);
-    } catch (err) {
-      return Promise.reject(asError(err));
-    }
-    return runStoreCall(what, checked, () => {
-      if (this.#closed) return Promise.reject(storeClosed(what));
-      try {
-        return Promise.resolve(work());
-      } catch (err) {
-        return Promise.reject(asError(err));
-      }
-    });
+    return checkedStoreCall(
+      () => checkCallOptions(options, this.#timeoutMs),
+      (checked) =>
+        runStoreCall(what, checked, () => {
+          if (this.#closed) return Promise.reject(storeClosed(what));
+          return checkedStoreCall(work, (result) => Promise.resolve(result));
+        }),
+    );
   }
 
   /** {@inheritDoc SessionStore.get} */
@@ -136,28 +131,24 @@ export class MemorySessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.put} */
   put(session: StoredSession, options?: StoreCallOptions): Promise<void> {
-    let copy: StoredSession;
-    try {
-      copy = copyStoredSession(session);
-    } catch (err) {
-      return Promise.reject(asError(err));
-    }
-    return this.#call('put', options, () => {
-      this.#set(copy);
-    }).catch((err: unknown) => {
-      if (this.#byFp.get(copy.peerFingerprint) !== copy) wipeStoredSession(copy);
-      throw err;
-    });
+    return checkedStoreCall(
+      () => copyStoredSession(session),
+      (copy) =>
+        this.#call('put', options, () => {
+          this.#set(copy);
+        }).catch((err: unknown) => {
+          if (this.#byFp.get(copy.peerFingerprint) !== copy) wipeStoredSession(copy);
+          throw err;
+        }),
+    );
   }
 
   /** {@inheritDoc SessionStore.consumeInbound} */
   consumeInbound(peerFingerprint: string, ticketId: Uint8Array, next: InboundSlot | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    let args: ConsumeInboundArgs;
-    try {
-      args = checkConsumeInboundArgs(peerFingerprint, ticketId, next, update);
-    } catch (err) {
-      return Promise.reject(asError(err));
-    }
+    return checkedStoreCall(() => checkConsumeInboundArgs(peerFingerprint, ticketId, next, update), (args) => this.#consumeInbound(args, ticketId, options));
+  }
+
+  #consumeInbound(args: ConsumeInboundArgs, ticketId: Uint8Array, options: StoreCallOptions | undefined): Promise<boolean> {
     const { fp, next: nextCopy, update: u } = args;
     const ticketHex = bytesToHex(ticketId);
     return this.#call('consumeInbound', options, () => {
@@ -174,12 +165,10 @@ export class MemorySessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.replaceOutbound} */
   replaceOutbound(peerFingerprint: string, expected: Uint8Array, next: Uint8Array | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    let args: ReplaceOutboundArgs;
-    try {
-      args = checkReplaceOutboundArgs(peerFingerprint, expected, next, update);
-    } catch (err) {
-      return Promise.reject(asError(err));
-    }
+    return checkedStoreCall(() => checkReplaceOutboundArgs(peerFingerprint, expected, next, update), (args) => this.#replaceOutbound(args, expected, options));
+  }
+
+  #replaceOutbound(args: ReplaceOutboundArgs, expected: Uint8Array, options: StoreCallOptions | undefined): Promise<boolean> {
     const { fp, next: nextCopy, update: u } = args;
     return this.#call('replaceOutbound', options, () => {
       const old = this.#byFp.get(fp);
@@ -245,19 +234,15 @@ export class MemorySessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.putValue} */
   putValue(name: string, value: Uint8Array | undefined, options?: StoreCallOptions): Promise<void> {
-    let copy: Uint8Array | undefined;
-    let checkedName: string;
-    try {
-      checkedName = checkValueName(name);
-      copy = copyValue(value);
-    } catch (err) {
-      return Promise.reject(asError(err));
-    }
-    return this.#call('putValue', options, () => {
-      this.#values.get(checkedName)?.fill(0);
-      if (copy === undefined) this.#values.delete(checkedName);
-      else this.#values.set(checkedName, copy);
-    });
+    return checkedStoreCall(
+      () => ({ checkedName: checkValueName(name), copy: copyValue(value) }),
+      ({ checkedName, copy }) =>
+        this.#call('putValue', options, () => {
+          this.#values.get(checkedName)?.fill(0);
+          if (copy === undefined) this.#values.delete(checkedName);
+          else this.#values.set(checkedName, copy);
+        }),
+    );
   }
 
   /** {@inheritDoc SessionStore.listValues} */

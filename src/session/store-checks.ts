@@ -12,6 +12,7 @@ import { checkBytes } from '../bytes.js';
 import { AbortError, StoreError } from '../errors.js';
 import { MAX_STORE_VALUE_BYTES, STORE_VALUE_NAME_RE, type InboundSlot, type RatchetUpdate, type SessionTouch, type StoreCallOptions, type StoredSession } from './store.js';
 import { parseDeviceId, parseFingerprint, parseTicketId, TICKET_ID_BYTES } from '../ids.js';
+import { checkOptions, optInteger, optSignal, rejectingChecks } from '../util/options.js';
 import { checkOptionKeys, checkTimeMs } from './validate.js';
 
 /** Bytes of a direction secret (`outbound`, `inbound.secret`). */
@@ -19,7 +20,7 @@ const DIRECTION_SECRET_BYTES = 32;
 /** Bytes of an inbound ticket id. */
 export { TICKET_ID_BYTES };
 /** Largest accepted `timeoutMs` of a store call (one day). */
-const MAX_STORE_TIMEOUT_MS = 86_400_000;
+export const MAX_STORE_TIMEOUT_MS = 86_400_000;
 /**
  * How many consumed ticket ids a store remembers (most recent first) so that a `put` that
  * brings back an entry with an already consumed ticket cannot make that ticket usable again
@@ -165,18 +166,8 @@ export interface CheckedCallOptions {
  * @throws TypeError / RangeError for malformed options
  */
 export function checkCallOptions(options: unknown, defaultTimeoutMs: number): CheckedCallOptions {
-  if (options === undefined) return { signal: undefined, timeoutMs: defaultTimeoutMs };
-  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  checkOptionKeys(options, CALL_OPTION_KEYS, 'store call options');
-  const { signal, timeoutMs } = options as StoreCallOptions;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
-  if (timeoutMs !== undefined) {
-    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) throw new TypeError('options.timeoutMs must be a number');
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_STORE_TIMEOUT_MS) {
-      throw new RangeError(`options.timeoutMs must be a whole number of ms in 0..${MAX_STORE_TIMEOUT_MS}`);
-    }
-  }
-  return { signal, timeoutMs: timeoutMs ?? defaultTimeoutMs };
+  const o = checkOptions(options as StoreCallOptions | undefined, 'store call options', CALL_OPTION_KEYS);
+  return { signal: optSignal(o.signal, 'options.signal'), timeoutMs: optInteger(o.timeoutMs, 'options.timeoutMs', 0, MAX_STORE_TIMEOUT_MS, defaultTimeoutMs) };
 }
 
 /** The error of a call that ran out of time. */
@@ -239,6 +230,12 @@ export function runStoreCall<T>(what: string, options: CheckedCallOptions, work:
 export function storeClosed(what: string): StoreError {
   return new StoreError('PQBLE_ERR_STORE_CLOSED', `${what}: the session store is closed`);
 }
+
+/**
+ * Runs a store method: `check` validates and copies its arguments, `call` does the work; a
+ * `TypeError` / `RangeError` from `check` becomes a rejection (a store method never throws).
+ */
+export const checkedStoreCall = rejectingChecks;
 
 /** `err` as an Error (for rejections). */
 export function asError(err: unknown): Error {

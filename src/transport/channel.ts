@@ -10,7 +10,7 @@
  */
 
 import type { Clock, Timer } from '../clock.js';
-import { HandshakeError, LinkError, PqbleError, TimeoutError, isPqbleError } from '../errors.js';
+import { ClosedError, HandshakeError, LinkError, PqbleError, TimeoutError, isPqbleError } from '../errors.js';
 import { MessageIdAllocator, Reassembler, airtimePacketPolicy, fragmentMessage, type FragmentOptions } from '../framing/index.js';
 import type { Link } from '../link/types.js';
 import { AsyncQueue } from '../util/async-queue.js';
@@ -33,7 +33,7 @@ export function alertError(reason: AlertReason): PqbleError {
     case 'busy':
       return new LinkError('PQBLE_ERR_CONNECTION_LIMIT', 'the peer is at its connection limit');
     case 'timeout':
-      return new HandshakeError('PQBLE_ERR_HANDSHAKE_TIMEOUT', 'the peer timed out waiting for us');
+      return new TimeoutError('the peer timed out waiting for us', 'PQBLE_ERR_HANDSHAKE_TIMEOUT');
     default:
       return new HandshakeError('PQBLE_ERR_PEER_ALERT', `the peer gave up: ${reason}`);
   }
@@ -204,7 +204,7 @@ export class Channel {
   }
 
   #closedError(): PqbleError {
-    return this.#closeReason ?? new LinkError('PQBLE_ERR_CLOSED', 'the connection is closed');
+    return this.#closeReason ?? new ClosedError('the connection is closed');
   }
 
   #onPacket(packet: Uint8Array): void {
@@ -238,7 +238,7 @@ export class Channel {
     this.#idleTimer?.cancel();
     this.#idleTimer = undefined;
     this.#closeReason = reason;
-    this.#mailbox.end(reason ?? new LinkError('PQBLE_ERR_CLOSED', 'the connection is closed'));
+    this.#mailbox.end(reason ?? new ClosedError('the connection is closed'));
     this.#reassembler.reset();
     for (const off of this.#unsubscribe.splice(0)) off();
     for (const listener of this.#closeListeners.splice(0)) {

@@ -13,7 +13,8 @@
  */
 
 import { bytesToHex } from '../bytes.js';
-import { LinkError, PqbleError, RecordError, isPqbleError, throwIfAborted } from '../errors.js';
+import type { PqbleError} from '../errors.js';
+import { ClosedError, FramingError, LinkError, RecordError, isPqbleError, throwIfAborted } from '../errors.js';
 import type { LinkStats } from '../link/types.js';
 import type { RecordOpener, RecordSealer } from '../record/index.js';
 import { AsyncQueue } from '../util/async-queue.js';
@@ -162,7 +163,7 @@ export class BleConnection {
     if (!(data instanceof Uint8Array)) throw new TypeError('message must be a Uint8Array');
     if (data.length === 0) throw new RangeError('message must not be empty');
     if (data.length > this.#maxMessageBytes) {
-      throw new PqbleError('PQBLE_ERR_MESSAGE_TOO_LARGE', `message of ${data.length} bytes exceeds maxMessageBytes (${this.#maxMessageBytes})`);
+      throw new FramingError('PQBLE_ERR_MESSAGE_TOO_LARGE', `message of ${data.length} bytes exceeds maxMessageBytes (${this.#maxMessageBytes})`);
     }
     throwIfAborted(options.signal);
     if (this.#closed) throw this.#closedError();
@@ -242,7 +243,7 @@ export class BleConnection {
   }
 
   #closedError(): PqbleError {
-    return this.#closeReason ?? new LinkError('PQBLE_ERR_CLOSED', 'the connection is closed');
+    return this.#closeReason ?? new ClosedError('the connection is closed');
   }
 
   #onMessage(message: Uint8Array): void {
@@ -268,7 +269,7 @@ export class BleConnection {
     this.#bytesReceived += record.content.length;
     this.#init.onActivity();
     if (!this.#inbox.push(record.content)) {
-      this.#fail(new PqbleError('PQBLE_ERR_QUEUE_FULL', `more than ${this.#init.maxQueuedMessages} unread messages: the application is not reading`));
+      this.#fail(new LinkError('PQBLE_ERR_QUEUE_FULL', `more than ${this.#init.maxQueuedMessages} unread messages: the application is not reading`));
     }
   }
 

@@ -19,7 +19,7 @@
 import { bytesToHex, checkBytes } from '../bytes.js';
 import { holdClock, withDeadline, type Timer } from '../clock.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
-import { AbortError, HandshakeError, LinkError, PqbleError, isPqbleError, throwIfAborted } from '../errors.js';
+import { AbortError, ClosedError, HandshakeError, LinkError, PqbleError, isPqbleError, throwIfAborted } from '../errors.js';
 import { PeerDirectory, type TrustPolicy } from '../handshake/index.js';
 import { RESUMPTION_SECRET_BYTES } from '../handshake/key-schedule.js';
 import { identityFingerprint } from '../identity/identity.js';
@@ -33,7 +33,7 @@ import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../session/expiry.js';
 import { MemorySessionStore } from '../session/memory-store.js';
 import type { SessionStore } from '../session/store.js';
 import { AsyncQueue } from '../util/async-queue.js';
-import { checkInteger, checkOptionKeys } from '../util/options.js';
+import { checkOptions, optBoolean, optInteger, optOneOf, optRenamed, optSignal } from '../util/options.js';
 import { Channel } from './channel.js';
 import { BleConnection } from './connection.js';
 import { TransportEvents, type SetupHow, type TransportEventListener } from './events.js';
@@ -80,10 +80,17 @@ export interface BleTransportOptions {
   /** Incomplete inbound messages older than this are dropped (ms). Default 30 000. */
   readonly reassemblyTimeoutMs?: number;
   /** Session lifetime from the last full handshake, in ms (wall clock, survives restarts). Default 24 h. */
+  readonly sessionCacheDurationMs?: number;
+  /**
+   * @deprecated Renamed {@link BleTransportOptions.sessionCacheDurationMs}; accepted (with a
+   * one-time warning through `logger`) until 0.2.0. Giving both with different values is a `RangeError`.
+   */
   readonly sessionCacheDuration?: number;
   /** Most sessions the store this transport creates keeps (memory or file); the least recently active is evicted first. Default 100. */
   readonly maxCachedSessions?: number;
   /** How often expired sessions are pruned, in ms; `null` disables. Default 10 min. Never keeps the process alive. */
+  readonly sessionCleanupIntervalMs?: number | null;
+  /** @deprecated Renamed {@link BleTransportOptions.sessionCleanupIntervalMs}; accepted as `sessionCacheDuration` is. */
   readonly sessionCleanupInterval?: number | null;
   /** Session file (the embedded file store); when unset (and no `sessionStore`), sessions live in memory only. */
   readonly sessionPersistPath?: string;
@@ -96,6 +103,8 @@ export interface BleTransportOptions {
   /** Deprecated and ignored: every session change is written at once now. */
   readonly sessionSaveDebounceMs?: number;
   /** How often batched last-active times are written, in ms; `null` disables. Default 60 000. */
+  readonly sessionSaveIntervalMs?: number | null;
+  /** @deprecated Renamed {@link BleTransportOptions.sessionSaveIntervalMs}; accepted as `sessionCacheDuration` is. */
   readonly sessionSaveInterval?: number | null;
   /** Enables 1-RTT resumption (both roles). Default true. */
   readonly resumption?: boolean;
@@ -128,14 +137,17 @@ const OPTION_KEYS = [
   'maxMessageBytes',
   'maxQueuedMessages',
   'reassemblyTimeoutMs',
+  'sessionCacheDurationMs',
   'sessionCacheDuration',
   'maxCachedSessions',
+  'sessionCleanupIntervalMs',
   'sessionCleanupInterval',
   'sessionPersistPath',
   'storageKey',
   'sessionStore',
   'storeTimeoutMs',
   'sessionSaveDebounceMs',
+  'sessionSaveIntervalMs',
   'sessionSaveInterval',
   'resumption',
   'resumptionMode',
@@ -154,42 +166,47 @@ interface ResolvedOptions {
   readonly maxMessageBytes: number;
   readonly maxQueuedMessages: number;
   readonly reassemblyTimeoutMs: number;
-  readonly sessionCacheDuration: number;
+  readonly sessionCacheDurationMs: number;
   readonly maxCachedSessions: number;
-  readonly sessionCleanupInterval: number | null;
+  readonly sessionCleanupIntervalMs: number | null;
   readonly storeTimeoutMs: number;
-  readonly sessionSaveInterval: number | null;
+  readonly sessionSaveIntervalMs: number | null;
   readonly resumption: boolean;
   readonly resumptionMode: ResumeMode;
   readonly resumeAttemptBurst: number;
   readonly resumeFailureBudget: number;
 }
 
-function resolveOptions(o: BleTransportOptions): ResolvedOptions {
-  const interval = (v: number | null | undefined, label: string, def: number): number | null =>
-    v === null ? null : v === undefined ? def : checkInteger(v, label, 1, 2 ** 31 - 1);
-  if (o.resumption !== undefined && typeof o.resumption !== 'boolean') throw new TypeError('resumption must be a boolean');
-  if (o.resumptionMode !== undefined && o.resumptionMode !== 'psk' && o.resumptionMode !== 'psk-dhe') throw new TypeError("resumptionMode must be 'psk' or 'psk-dhe'");
-  if (o.sessionSaveDebounceMs !== undefined) checkInteger(o.sessionSaveDebounceMs, 'sessionSaveDebounceMs', 0, 2 ** 31 - 1);
-  const maxConnections = checkInteger(o.maxConnections ?? 5, 'maxConnections', 1, 1000);
+const MAX_MS = 2 ** 31 - 1;
+const RESUME_MODES: readonly ResumeMode[] = ['psk', 'psk-dhe'];
+
+function resolveOptions(o: BleTransportOptions, warn: (message: string) => void): ResolvedOptions {
+  const label = 'BleTransport.create';
+  const renamed = (name: keyof BleTransportOptions, oldName: keyof BleTransportOptions): unknown => optRenamed(o, name, oldName, label, warn);
+  const interval = (name: keyof BleTransportOptions, oldName: keyof BleTransportOptions, def: number): number | null => {
+    const v = renamed(name, oldName);
+    return v === null ? null : optInteger(v, name, 1, MAX_MS, def);
+  };
+  optInteger(o.sessionSaveDebounceMs, 'sessionSaveDebounceMs', 0, MAX_MS, undefined);
+  const maxConnections = optInteger(o.maxConnections, 'maxConnections', 1, 1000, 5);
   return {
     maxConnections,
-    maxIncomingSetups: checkInteger(o.maxIncomingSetups ?? Math.min(2, maxConnections), 'maxIncomingSetups', 1, maxConnections),
-    setupIdleTimeoutMs: checkInteger(o.setupIdleTimeoutMs ?? 5_000, 'setupIdleTimeoutMs', 1, 2 ** 31 - 1),
-    connectTimeoutMs: checkInteger(o.connectTimeoutMs ?? 10_000, 'connectTimeoutMs', 1, 2 ** 31 - 1),
-    handshakeTimeoutMs: checkInteger(o.handshakeTimeoutMs ?? 20_000, 'handshakeTimeoutMs', 1, 2 ** 31 - 1),
-    maxMessageBytes: checkInteger(o.maxMessageBytes ?? 65_536 - 18, 'maxMessageBytes', 1, 16 * 1024 * 1024),
-    maxQueuedMessages: checkInteger(o.maxQueuedMessages ?? 64, 'maxQueuedMessages', 1, 1_000_000),
-    reassemblyTimeoutMs: checkInteger(o.reassemblyTimeoutMs ?? 30_000, 'reassemblyTimeoutMs', 1, 2 ** 31 - 1),
-    sessionCacheDuration: checkInteger(o.sessionCacheDuration ?? 24 * HOUR_MS, 'sessionCacheDuration', 1, 365 * 24 * HOUR_MS),
-    maxCachedSessions: checkInteger(o.maxCachedSessions ?? 100, 'maxCachedSessions', 1, 10_000_000),
-    sessionCleanupInterval: interval(o.sessionCleanupInterval, 'sessionCleanupInterval', 10 * 60_000),
-    storeTimeoutMs: checkInteger(o.storeTimeoutMs ?? 2_000, 'storeTimeoutMs', 1, 2 ** 31 - 1),
-    sessionSaveInterval: interval(o.sessionSaveInterval, 'sessionSaveInterval', 60_000),
-    resumption: o.resumption ?? true,
-    resumptionMode: o.resumptionMode ?? 'psk-dhe',
-    resumeAttemptBurst: checkInteger(o.resumeAttemptBurst ?? 4, 'resumeAttemptBurst', 1, 1000),
-    resumeFailureBudget: checkInteger(o.resumeFailureBudget ?? 32, 'resumeFailureBudget', 1, 1_000_000),
+    maxIncomingSetups: optInteger(o.maxIncomingSetups, 'maxIncomingSetups', 1, maxConnections, Math.min(2, maxConnections)),
+    setupIdleTimeoutMs: optInteger(o.setupIdleTimeoutMs, 'setupIdleTimeoutMs', 1, MAX_MS, 5_000),
+    connectTimeoutMs: optInteger(o.connectTimeoutMs, 'connectTimeoutMs', 1, MAX_MS, 10_000),
+    handshakeTimeoutMs: optInteger(o.handshakeTimeoutMs, 'handshakeTimeoutMs', 1, MAX_MS, 20_000),
+    maxMessageBytes: optInteger(o.maxMessageBytes, 'maxMessageBytes', 1, 16 * 1024 * 1024, 65_536 - 18),
+    maxQueuedMessages: optInteger(o.maxQueuedMessages, 'maxQueuedMessages', 1, 1_000_000, 64),
+    reassemblyTimeoutMs: optInteger(o.reassemblyTimeoutMs, 'reassemblyTimeoutMs', 1, MAX_MS, 30_000),
+    sessionCacheDurationMs: optInteger(renamed('sessionCacheDurationMs', 'sessionCacheDuration'), 'sessionCacheDurationMs', 1, 365 * 24 * HOUR_MS, 24 * HOUR_MS),
+    maxCachedSessions: optInteger(o.maxCachedSessions, 'maxCachedSessions', 1, 10_000_000, 100),
+    sessionCleanupIntervalMs: interval('sessionCleanupIntervalMs', 'sessionCleanupInterval', 10 * 60_000),
+    storeTimeoutMs: optInteger(o.storeTimeoutMs, 'storeTimeoutMs', 1, MAX_MS, 2_000),
+    sessionSaveIntervalMs: interval('sessionSaveIntervalMs', 'sessionSaveInterval', 60_000),
+    resumption: optBoolean(o.resumption, 'resumption', true),
+    resumptionMode: optOneOf(o.resumptionMode, 'resumptionMode', RESUME_MODES, 'psk-dhe'),
+    resumeAttemptBurst: optInteger(o.resumeAttemptBurst, 'resumeAttemptBurst', 1, 1000, 4),
+    resumeFailureBudget: optInteger(o.resumeFailureBudget, 'resumeFailureBudget', 1, 1_000_000, 32),
   };
 }
 
@@ -207,7 +224,7 @@ export interface CacheStats {
   readonly fallbacks: number;
   /** Sessions evicted because the store was full (least recently active first); 0 where the store does not report it. */
   readonly evictions: number;
-  /** Sessions dropped because they outlived `sessionCacheDuration`. */
+  /** Sessions dropped because they outlived `sessionCacheDurationMs`. */
   readonly expired: number;
   /** Sessions whose resumption the trust policy refused (and which were purged). */
   readonly refused: number;
@@ -359,11 +376,12 @@ export class BleTransport {
    * flush timers (none of which keeps the process alive) and starts accepting.
    */
   static async create(options: BleTransportOptions): Promise<BleTransport> {
-    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    checkOptionKeys(options, OPTION_KEYS, 'BleTransport.create');
+    if (options === undefined) throw new TypeError('options must be an object');
+    checkOptions(options, 'BleTransport.create', OPTION_KEYS);
     checkIdentity(options.identity);
     checkEndpoint(options.link);
-    const resolved = resolveOptions(options);
+    const logger = options.logger ?? consoleLogger;
+    const resolved = resolveOptions(options, (message) => logger.warn(message));
     if (options.sessionPersistPath !== undefined && options.sessionStore !== undefined) {
       throw new TypeError('give either sessionPersistPath or sessionStore, not both');
     }
@@ -374,7 +392,6 @@ export class BleTransport {
     }
     if (options.sessionStore !== undefined) checkStore(options.sessionStore);
     const crypto = options.crypto ?? defaultCrypto();
-    const logger = options.logger ?? consoleLogger;
     const directory = new PeerDirectory(options.trust ?? { mode: 'tofu' }, { crypto });
     const knownPeers: readonly Uint8Array[] = options.knownPeers ?? [];
     for (const key of knownPeers) directory.pin(key);
@@ -402,10 +419,10 @@ export class BleTransport {
         clock: options.link.clock,
         logger,
         directory,
-        lifetimeMs: resolved.sessionCacheDuration,
+        lifetimeMs: resolved.sessionCacheDurationMs,
         storeTimeoutMs: resolved.storeTimeoutMs,
         maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS,
-        flushIntervalMs: resolved.sessionSaveInterval ?? 2 ** 31 - 1,
+        flushIntervalMs: resolved.sessionSaveIntervalMs ?? MAX_MS,
       });
     } catch (err) {
       await ownStore?.close();
@@ -428,7 +445,8 @@ export class BleTransport {
    * `PQBLE_ERR_HANDSHAKE_AUTH_FAILED`, `PQBLE_ERR_DISCONNECTED`, `PQBLE_ERR_ABORTED`, ...
    */
   async connectToDevice(deviceId: string, options: ConnectOptions = {}): Promise<BleConnection> {
-    checkOptionKeys(options, ['signal', 'peerFingerprint'], 'connectToDevice');
+    checkOptions(options, 'connectToDevice', ['signal', 'peerFingerprint']);
+    optSignal(options.signal, 'signal');
     const id = parseDeviceId(deviceId);
     const expected = options.peerFingerprint === undefined ? undefined : parseFingerprint(options.peerFingerprint, 'peerFingerprint');
     this.#checkOpen();
@@ -471,7 +489,7 @@ export class BleTransport {
       deviceId: entry.deviceId,
       establishedMs: entry.establishedMs,
       lastActiveMs: entry.lastActiveMs,
-      expiresMs: entry.establishedMs + this.#opts.sessionCacheDuration,
+      expiresMs: entry.establishedMs + this.#opts.sessionCacheDurationMs,
       canResume: entry.outbound !== undefined,
     };
   }
@@ -483,13 +501,14 @@ export class BleTransport {
    */
   async cacheSession(init: CacheSessionInit): Promise<void> {
     this.#checkOpen();
-    checkOptionKeys(init, ['peerFingerprint', 'deviceId', 'resumptionSecret', 'sessionId', 'establishedMs', 'peerPublicKey'], 'cacheSession');
+    if (init === undefined) throw new TypeError('cacheSession: init must be an object');
+    checkOptions(init, 'cacheSession', ['peerFingerprint', 'deviceId', 'resumptionSecret', 'sessionId', 'establishedMs', 'peerPublicKey']);
     const fingerprint = parseFingerprint(init.peerFingerprint, 'peerFingerprint');
     if (init.sessionId !== undefined) parseSessionId(init.sessionId, 'sessionId');
     checkBytes(init.resumptionSecret, 'resumptionSecret', RESUMPTION_SECRET_BYTES);
     const deviceId = parseDeviceId(init.deviceId);
     const now = this.#keeper.now();
-    const established = init.establishedMs === undefined ? now : checkInteger(init.establishedMs, 'establishedMs', 0, 8.64e15);
+    const established = optInteger(init.establishedMs, 'establishedMs', 0, 8.64e15, now);
     if (init.peerPublicKey !== undefined) {
       checkBytes(init.peerPublicKey, 'peerPublicKey', IDENTITY_PUBLIC_KEY_BYTES);
       if (bytesToHex(identityFingerprint(init.peerPublicKey, this.#crypto)) !== fingerprint) throw new RangeError('peerPublicKey does not match peerFingerprint');
@@ -579,15 +598,19 @@ export class BleTransport {
 
   /** Waits for the next incoming (accepted, established) connection. */
   async accept(options: { signal?: AbortSignal } = {}): Promise<BleConnection> {
+    checkOptions(options, 'accept', ['signal']);
+    optSignal(options.signal, 'signal');
     for (;;) {
       const r = await this.#incoming.next(options);
-      if (r.done === true) throw new LinkError('PQBLE_ERR_CLOSED', 'the transport is closed');
+      if (r.done === true) throw new ClosedError('the transport is closed');
       if (r.value.isOpen) return r.value;
     }
   }
 
   /** Incoming connections as an async iterator; ends when the transport closes. */
   async *incoming(options: { signal?: AbortSignal } = {}): AsyncGenerator<BleConnection, void, undefined> {
+    checkOptions(options, 'incoming', ['signal']);
+    optSignal(options.signal, 'signal');
     for await (const c of this.#incoming.iterate(options)) if (c.isOpen) yield c;
   }
 
@@ -635,8 +658,8 @@ export class BleTransport {
     this.#closed = true;
     this.#unsubscribeIncoming();
     for (const t of this.#timers.splice(0)) t.cancel();
-    for (const p of this.#pending.values()) p.controller.abort(new LinkError('PQBLE_ERR_CLOSED', 'the transport closed'));
-    for (const ch of this.#setupChannels) ch.fail(new LinkError('PQBLE_ERR_CLOSED', 'the transport closed'), 'closing');
+    for (const p of this.#pending.values()) p.controller.abort(new ClosedError('the transport closed'));
+    for (const ch of this.#setupChannels) ch.fail(new ClosedError('the transport closed'), 'closing');
     this.#incoming.end();
     for (const c of this.#incoming.drain()) await c.close();
     await Promise.all([...this.#connections].map((c) => c.close()));
@@ -653,7 +676,7 @@ export class BleTransport {
   // ---- internals -------------------------------------------------------------------------
 
   #checkOpen(): void {
-    if (this.#closed) throw new LinkError('PQBLE_ERR_CLOSED', 'the transport is closed');
+    if (this.#closed) throw new ClosedError('the transport is closed');
   }
 
   /** Open connections, outgoing attempts (connect + setup) and incoming setups, each once. */
@@ -705,7 +728,7 @@ export class BleTransport {
     }
     if (this.#closed) {
       await link.close();
-      const err = new LinkError('PQBLE_ERR_CLOSED', 'the transport closed');
+      const err = new ClosedError('the transport closed');
       trace.failed(err, clock.now() - startedAt);
       throw err;
     }
@@ -799,7 +822,7 @@ export class BleTransport {
         signal,
         code: 'PQBLE_ERR_HANDSHAKE_TIMEOUT',
         what: 'connection setup',
-        onCancel: (reason) => channel.fail(isPqbleError(reason) ? reason : new LinkError('PQBLE_ERR_ABORTED', 'aborted'), 'timeout'),
+        onCancel: (reason) => channel.fail(isPqbleError(reason) ? reason : new AbortError('aborted'), 'timeout'),
       });
     } catch (err) {
       this.#counters.failedSetups++;
@@ -815,7 +838,7 @@ export class BleTransport {
     if (!channel.isOpen || this.#closed) {
       established.sealer.destroy();
       established.opener.destroy();
-      const reason = channel.closeReason ?? new LinkError('PQBLE_ERR_CLOSED', 'the transport closed');
+      const reason = channel.closeReason ?? new ClosedError('the transport closed');
       channel.fail(reason);
       trace.failed(reason, clock.now() - startedAt);
       throw reason;
@@ -880,7 +903,7 @@ export class BleTransport {
       };
       this.#timers.push(clock.setTimer(ms, tick));
     };
-    const cleanup = this.#opts.sessionCleanupInterval;
+    const cleanup = this.#opts.sessionCleanupIntervalMs;
     if (cleanup !== null) every(cleanup, () => this.pruneExpiredSessions());
   }
 }

@@ -21,7 +21,7 @@ import { SimulatedRadio } from '../radio/radio.js';
 import type { SimulatedDevice } from '../radio/device.js';
 import type { RadioStats } from '../radio/types.js';
 import { BleTransport } from '../transport/index.js';
-import { checkOptionKeys } from '../util/options.js';
+import { checkOptions, optFunction, optInteger } from '../util/options.js';
 
 /** Options of {@link runWebDemo}. Every key is optional; an unknown key is a TypeError. */
 export interface WebDemoOptions {
@@ -158,12 +158,11 @@ function splitSetup(packets: readonly AirPacket[], setupPayloadBytes: number): {
   throw new PqbleError('PQBLE_ERR_INTERNAL', `the recorded packets do not add up to the setup's ${setupPayloadBytes} payload bytes`);
 }
 
-function checkOptions(options: WebDemoOptions): void {
-  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  checkOptionKeys(options, ['phy', 'connectionIntervalMs', 'messagesPerStep', 'onProgress'], 'runWebDemo options');
-  const m = options.messagesPerStep;
-  if (m !== undefined && (!Number.isInteger(m) || m < 1 || m > 100)) throw new RangeError('messagesPerStep must be an integer 1..100');
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError('onProgress must be a function');
+function checkDemoOptions(options: WebDemoOptions): void {
+  if (options === undefined) throw new TypeError('options must be an object');
+  checkOptions(options, 'runWebDemo options', ['phy', 'connectionIntervalMs', 'messagesPerStep', 'onProgress']);
+  optInteger(options.messagesPerStep, 'messagesPerStep', 1, 100, undefined);
+  optFunction(options.onProgress, 'onProgress');
 }
 
 /**
@@ -172,7 +171,7 @@ function checkOptions(options: WebDemoOptions): void {
  * `connectionIntervalMs`.
  */
 export async function runWebDemo(options: WebDemoOptions = {}): Promise<WebDemoReport> {
-  checkOptions(options);
+  checkDemoOptions(options);
   const phy = options.phy ?? 'coded';
   const connectionIntervalMs = options.connectionIntervalMs ?? 30;
   const messagesPerStep = options.messagesPerStep ?? 4;

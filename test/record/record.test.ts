@@ -5,14 +5,16 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '../../src/bytes.js';
 import { nobleCrypto } from '../../src/crypto/index.js';
-import { RecordError, isPqbleError, type PqbleErrorCode } from '../../src/errors.js';
+import { ClosedError, FramingError, RecordError, isPqbleError, type PqbleErrorCode } from '../../src/errors.js';
 import { DEFAULT_MAX_PLAINTEXT_BYTES, RECORD_OVERHEAD_BYTES, RecordOpener, RecordSealer } from '../../src/record/index.js';
 import { fuzz } from '../support/fuzz.js';
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
 
+/** Asserts that `fn` throws `code`, of the class that owns it (a RecordError, or FramingError / ClosedError for the size limit and a destroyed side). */
 function throwsCode(fn: () => unknown, code: PqbleErrorCode): void {
-  assert.throws(fn, (err: unknown) => err instanceof RecordError && err.code === code);
+  const cls = code === 'PQBLE_ERR_MESSAGE_TOO_LARGE' ? FramingError : code === 'PQBLE_ERR_CLOSED' ? ClosedError : RecordError;
+  assert.throws(fn, (err: unknown) => err instanceof cls && err.code === code);
 }
 
 /** HKDF-Expand with node:crypto, independent of the code under test. */

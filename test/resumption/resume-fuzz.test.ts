@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ResumptionError, type PqbleErrorCode } from '../../src/errors.js';
+import { HandshakeError, ResumptionError, type PqbleErrorCode } from '../../src/errors.js';
 import {
   ResumeInitiator,
   acceptResumeV2,
@@ -27,7 +27,7 @@ function outcome(fn: () => unknown): 'ok' | PqbleErrorCode {
     fn();
     return 'ok';
   } catch (err) {
-    if (!(err instanceof ResumptionError) || !ALLOWED.includes(err.code)) throw new Error(`uncoded or unexpected error: ${String(err)}`, { cause: err });
+    if (!(err instanceof ResumptionError || err instanceof HandshakeError) || !ALLOWED.includes(err.code)) throw new Error(`uncoded or unexpected error: ${String(err)}`, { cause: err });
     return err.code;
   }
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { nobleCrypto, type CryptoProvider } from '../../src/crypto/index.js';
-import { ResumptionError, type PqbleErrorCode } from '../../src/errors.js';
+import { ERROR_CLASS_OF_CODE, HandshakeError, ResumptionError, type PqbleErrorCode } from '../../src/errors.js';
 import { RecordOpener, RecordSealer } from '../../src/record/index.js';
 import {
   RESUME_FINISHED_BYTES,
@@ -45,8 +45,10 @@ function fixedRandom(seed: number): (n: number) => Uint8Array {
 
 function throwsCode(fn: () => unknown, ...codes: PqbleErrorCode[]): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof ResumptionError, `expected a ResumptionError, got ${String(err)}`);
+    // The class that owns the code: ResumptionError, or HandshakeError for PQBLE_ERR_PROTOCOL_VERSION.
+    assert.ok(err instanceof ResumptionError || err instanceof HandshakeError, `expected a ResumptionError, got ${String(err)}`);
     assert.ok(codes.includes(err.code), `expected ${codes.join(' or ')}, got ${err.code}`);
+    assert.equal(err.name, ERROR_CLASS_OF_CODE[err.code]);
     return true;
   });
 }

@@ -226,7 +226,7 @@ describe('transport events', () => {
   });
 
   it('an expired session: the initiator reports it and runs a full handshake', async () => {
-    const pair = await makePair({ central: { sessionCacheDuration: 60_000 } });
+    const pair = await makePair({ central: { sessionCacheDurationMs: 60_000 } });
     try {
       await connectPair(pair);
       for (const c of pair.central.connections()) await c.close();

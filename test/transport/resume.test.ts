@@ -217,7 +217,7 @@ describe('session resumption', () => {
   });
 
   it('does not offer an expired session, and resumptions never extend the lifetime', async () => {
-    const pair = await makePair({ central: { sessionCacheDuration: 24 * HOUR }, peripheral: { sessionCacheDuration: 24 * HOUR } });
+    const pair = await makePair({ central: { sessionCacheDurationMs: 24 * HOUR }, peripheral: { sessionCacheDurationMs: 24 * HOUR } });
     try {
       await connectPair(pair);
       pair.clock.setWallOffset(23 * HOUR);
@@ -249,7 +249,7 @@ describe('session resumption', () => {
   });
 
   it('prunes expired sessions on demand and on its timer, and evicts the least recently active', async () => {
-    const pair = await makePair({ central: { maxCachedSessions: 2, sessionCleanupInterval: 60_000 } });
+    const pair = await makePair({ central: { maxCachedSessions: 2, sessionCleanupIntervalMs: 60_000 } });
     const extra = [pair.radio.createDevice({ deviceId: OTHER_ID }), pair.radio.createDevice({ deviceId: 'dd0000000004' })];
     const peers = await Promise.all(extra.map((link, i) => BleTransport.create({ identity: identity(2 + i), link, logger: pair.logger })));
     try {

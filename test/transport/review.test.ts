@@ -61,7 +61,7 @@ describe('review: initiator ratchet durability', () => {
 describe('review: reject reasons', () => {
   it("a responder answers a ticket of an expired session with the reject reason 'expired' (0x02)", async () => {
     // docs/resumption.md "Reject reasons": expired (0x02) "the entry is past its lifetime".
-    const pair = await makePair({ peripheral: { sessionCacheDuration: HOUR } });
+    const pair = await makePair({ peripheral: { sessionCacheDurationMs: HOUR } });
     try {
       await connectPair(pair);
       for (const c of pair.central.connections()) await c.close();

@@ -7,7 +7,7 @@
  */
 
 import { LinkError, PqbleError, throwIfAborted } from '../../errors.js';
-import { checkInteger, checkOptionKeys } from '../../util/options.js';
+import { checkOptionKeys, optInteger, optSignal } from '../../util/options.js';
 import { waitForPoweredOn } from '../adapter-state.js';
 import { radioUnavailable } from '../radio-unavailable.js';
 import { ADVERTISED_NAME_RE } from './advertiser.js';
@@ -83,15 +83,15 @@ async function startPeripheral<C>(bleno: BlenoLike<C>, release: () => void, opti
 export async function createBlenoPeripheral<C = BlenoCharacteristicLike>(options: BlenoPeripheralOptions<C> = {}): Promise<BlenoPeripheral> {
   checkOptionKeys(options, OPTION_KEYS, 'BlenoPeripheralOptions');
   if (options.bleno !== undefined && !isBlenoLike(options.bleno)) throw new TypeError('bleno must be a bleno object');
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  optSignal(options.signal, 'signal');
   const name = options.name ?? 'pqble';
   if (typeof name !== 'string') throw new TypeError('name must be a string');
   if (!ADVERTISED_NAME_RE.test(name)) throw new RangeError('name must be 1..29 printable ASCII characters');
   const start: StartOptions = {
     name,
-    poweredOnTimeoutMs: checkInteger(options.poweredOnTimeoutMs ?? 3000, 'poweredOnTimeoutMs', 0, 3_600_000),
-    maxQueued: checkInteger(options.maxQueuedNotifications ?? 32, 'maxQueuedNotifications', 1, 4096),
-    maxConnections: checkInteger(options.maxConnections ?? 8, 'maxConnections', 1, 64),
+    poweredOnTimeoutMs: optInteger(options.poweredOnTimeoutMs, 'poweredOnTimeoutMs', 0, 3_600_000, 3000),
+    maxQueued: optInteger(options.maxQueuedNotifications, 'maxQueuedNotifications', 1, 4096, 32),
+    maxConnections: optInteger(options.maxConnections, 'maxConnections', 1, 64, 8),
     signal: options.signal,
   };
   throwIfAborted(options.signal);

@@ -10,11 +10,11 @@
 
 import { setImmediate as nextImmediate } from 'node:timers/promises';
 import { systemClock, withDeadline, type Clock } from '../../clock.js';
-import { AbortError, LinkError, PqbleError, throwIfAborted } from '../../errors.js';
+import { AbortError, ClosedError, LinkError, PqbleError, throwIfAborted } from '../../errors.js';
 import { parseDeviceId } from '../../ids.js';
 import type { Link, LinkConnectOptions, LinkEndpoint } from '../../link/types.js';
 import { raceAbort } from '../../util/abort.js';
-import { checkInteger, checkOptionKeys } from '../../util/options.js';
+import { checkOptionKeys, optInteger, optSignal } from '../../util/options.js';
 import { waitForPoweredOn } from '../adapter-state.js';
 import { ATT_HEADER_BYTES, ATT_MTU_MIN, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid, sameUuid } from '../gatt.js';
 import { AdapterLink } from '../link-core.js';
@@ -115,7 +115,7 @@ class NobleCentralImpl implements NobleCentral {
 
   async scan(options: NobleScanOptions = {}): Promise<DiscoveredDevice[]> {
     checkOptionKeys(options, ['durationMs', 'signal'], 'scan options');
-    const durationMs = checkInteger(options.durationMs ?? 5000, 'durationMs', 1, 3_600_000);
+    const durationMs = optInteger(options.durationMs, 'durationMs', 1, 3_600_000, 5000);
     throwIfAborted(options.signal);
     this.#checkUsable();
     return this.#scanner.scan(durationMs, options.signal);
@@ -130,7 +130,7 @@ class NobleCentralImpl implements NobleCentral {
   }
 
   #checkUsable(): void {
-    if (this.#closed) throw new LinkError('PQBLE_ERR_CLOSED', 'the noble central is closed');
+    if (this.#closed) throw new ClosedError('the noble central is closed');
     const { state } = this.noble;
     if (state !== 'poweredOn') {
       throw radioUnavailable(`the Bluetooth adapter is ${state} now (it was on when the central started: switched off, removed or reset since)`, NOBLE_PACKAGE);
@@ -140,7 +140,7 @@ class NobleCentralImpl implements NobleCentral {
   async connect(peerDeviceId: string, options: LinkConnectOptions = {}): Promise<Link> {
     const deviceId = parseDeviceId(peerDeviceId, 'peerDeviceId');
     checkOptionKeys(options, ['signal', 'timeoutMs'], 'connect options');
-    const timeoutMs = checkInteger(options.timeoutMs ?? this.#options.connectTimeoutMs, 'timeoutMs', 1, 3_600_000);
+    const timeoutMs = optInteger(options.timeoutMs, 'timeoutMs', 1, 3_600_000, this.#options.connectTimeoutMs);
     const { signal } = options;
     throwIfAborted(signal);
     this.#checkUsable();
@@ -292,7 +292,7 @@ class NobleCentralImpl implements NobleCentral {
   async #close(): Promise<void> {
     this.#closed = true;
     const scannerClosed = this.#scanner.close();
-    const closedError = new LinkError('PQBLE_ERR_CLOSED', 'the noble central is closed');
+    const closedError = new ClosedError('the noble central is closed');
     for (const attempt of this.#attempts) attempt.abort(closedError);
     await Promise.all([...this.#links.values()].map((link) => link.close()));
     await scannerClosed;
@@ -313,18 +313,18 @@ class NobleCentralImpl implements NobleCentral {
 export async function createNobleCentral(options: NobleCentralOptions = {}): Promise<NobleCentral> {
   checkOptionKeys(options, OPTION_KEYS, 'NobleCentralOptions');
   if (options.noble !== undefined && !isNobleLike(options.noble)) throw new TypeError('noble must be a noble object');
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  optSignal(options.signal, 'signal');
   if (options.mtuReport !== undefined && options.mtuReport !== 'attMtu' && options.mtuReport !== 'maxWriteLength') {
     throw new TypeError("mtuReport must be 'attMtu' or 'maxWriteLength'");
   }
   const resolved: ResolvedOptions = {
-    scanTimeoutMs: checkInteger(options.scanTimeoutMs ?? 10_000, 'scanTimeoutMs', 1, 3_600_000),
-    connectTimeoutMs: checkInteger(options.connectTimeoutMs ?? 15_000, 'connectTimeoutMs', 1, 3_600_000),
-    staleDeviceMs: checkInteger(options.staleDeviceMs ?? 30_000, 'staleDeviceMs', 1, 86_400_000),
-    maxQueuedWrites: checkInteger(options.maxQueuedWrites ?? 32, 'maxQueuedWrites', 1, 4096),
+    scanTimeoutMs: optInteger(options.scanTimeoutMs, 'scanTimeoutMs', 1, 3_600_000, 10_000),
+    connectTimeoutMs: optInteger(options.connectTimeoutMs, 'connectTimeoutMs', 1, 3_600_000, 15_000),
+    staleDeviceMs: optInteger(options.staleDeviceMs, 'staleDeviceMs', 1, 86_400_000, 30_000),
+    maxQueuedWrites: optInteger(options.maxQueuedWrites, 'maxQueuedWrites', 1, 4096, 32),
     mtuReport: options.mtuReport ?? (process.platform === 'darwin' ? 'maxWriteLength' : 'attMtu'),
   };
-  const poweredOnTimeoutMs = checkInteger(options.poweredOnTimeoutMs ?? 3000, 'poweredOnTimeoutMs', 0, 3_600_000);
+  const poweredOnTimeoutMs = optInteger(options.poweredOnTimeoutMs, 'poweredOnTimeoutMs', 0, 3_600_000, 3000);
   throwIfAborted(options.signal);
   const injected = options.noble;
   const noble = injected ?? (await sharedNoble.acquire());

@@ -9,7 +9,7 @@
  */
 
 import { sleep, type Clock } from '../../clock.js';
-import { LinkError } from '../../errors.js';
+import { ClosedError, LinkError } from '../../errors.js';
 import { raceAbort } from '../../util/abort.js';
 import { LruMap } from '../../util/lru.js';
 import { PQBLE_SERVICE_UUID, compactUuid, sameUuid } from '../gatt.js';
@@ -231,7 +231,7 @@ export class NobleScanner {
       try {
         await sleep(this.#clock, durationMs, stop);
       } catch (err) {
-        if (this.#closed) throw new LinkError('PQBLE_ERR_CLOSED', 'the noble central closed during the scan', { cause: err });
+        if (this.#closed) throw new ClosedError('the noble central closed during the scan', { cause: err });
         throw err;
       } finally {
         this.release();

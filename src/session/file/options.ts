@@ -9,6 +9,7 @@ import type { CryptoProvider } from '../../crypto/index.js';
 import type { Logger } from '../../logger.js';
 import type { StoredSession } from '../store.js';
 import type { V1Entry } from './migrate-v1.js';
+import { checkInteger } from '../../util/options.js';
 
 /** Default `timeoutMs` of a `FileSessionStore` call: 10 s. */
 export const DEFAULT_FILE_STORE_TIMEOUT_MS = 10_000;
@@ -72,7 +73,5 @@ export function checkPath(value: unknown, label: string): string {
 
 /** A checked whole number in `1..max`. */
 export function checkPositive(value: unknown, label: string, max: number): number {
-  if (typeof value !== 'number') throw new TypeError(`${label} must be a number`);
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new RangeError(`${label} must be a whole number in 1..${max}`);
-  return value;
+  return checkInteger(value, label, 1, max);
 }

@@ -16,12 +16,14 @@ import type { CryptoProvider } from '../../crypto/index.js';
 import { nodeCrypto } from '../../crypto/node.js';
 import { StoreError } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
-import { checkOptionKeys } from '../../util/options.js';
+import { checkOptionKeys, optBoolean, optFunction, optInteger } from '../../util/options.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionStoreCounters, SessionTouch, StoreCallOptions, StoredSession } from '../store.js';
 import {
+  MAX_STORE_TIMEOUT_MS,
   TICKET_ID_BYTES,
   asError,
   checkCallOptions,
+  checkedStoreCall,
   checkConsumeInboundArgs,
   checkReplaceOutboundArgs,
   checkTouches,
@@ -32,6 +34,7 @@ import {
   runStoreCall,
   storeClosed,
   wipeStoredSession,
+  type CheckedCallOptions,
   type ConsumeInboundArgs,
   type ReplaceOutboundArgs,
 } from '../store-checks.js';
@@ -105,12 +108,10 @@ export class FileSessionStore implements SessionStore {
     if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') throw new TypeError('logger must have a warn(message, fields) method');
     const crypto: CryptoProvider = options.crypto ?? nodeCrypto;
     if (typeof crypto !== 'object' || crypto === null || typeof crypto.aeadSeal !== 'function') throw new TypeError('crypto must be a CryptoProvider');
-    const now = options.now ?? Date.now;
-    if (typeof now !== 'function') throw new TypeError('now must be a function');
-    this.#now = now;
-    this.#timeoutMs = checkCallOptions({ timeoutMs: options.timeoutMs ?? DEFAULT_FILE_STORE_TIMEOUT_MS }, 0).timeoutMs;
-    const maxEntries = options.maxEntries === undefined ? Infinity : checkPositive(options.maxEntries, 'maxEntries', 2 ** 31 - 1);
-    this.#compactMinBytes = options.compactMinBytes === undefined ? DEFAULT_COMPACT_MIN_BYTES : checkPositive(options.compactMinBytes, 'compactMinBytes', 2 ** 40);
+    this.#now = optFunction<() => number>(options.now, 'now') ?? Date.now;
+    this.#timeoutMs = optInteger(options.timeoutMs, 'options.timeoutMs', 0, MAX_STORE_TIMEOUT_MS, DEFAULT_FILE_STORE_TIMEOUT_MS);
+    const maxEntries = optInteger(options.maxEntries, 'maxEntries', 1, 2 ** 31 - 1, Infinity);
+    this.#compactMinBytes = optInteger(options.compactMinBytes, 'compactMinBytes', 1, 2 ** 40, DEFAULT_COMPACT_MIN_BYTES);
     this.#core = new StoreCore(this.path, crypto, logger);
     this.#commit = new GroupCommit(this.#core);
     this.#commit.afterBatch = () => this.#maybeCompact();
@@ -134,8 +135,8 @@ export class FileSessionStore implements SessionStore {
       storageKey = copyOf(options.storageKey);
     }
     const maxFileBytes = options.maxFileBytes === undefined ? DEFAULT_MAX_STORE_FILE_BYTES : checkPositive(options.maxFileBytes, 'maxFileBytes', 2 ** 32);
-    if (options.migrateV1 !== undefined && typeof options.migrateV1 !== 'function') throw new TypeError('migrateV1 must be a function');
-    if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') throw new TypeError('readOnly must be a boolean');
+    optFunction(options.migrateV1, 'migrateV1');
+    optBoolean(options.readOnly, 'readOnly', undefined);
     const params = { keyPath: store.keyPath, storageKey, maxFileBytes, migrateV1: options.migrateV1, nowMs: () => store.#nowMs() };
     if (options.readOnly === true) {
       await openReadOnly(store.#core, params);
@@ -160,21 +161,15 @@ export class FileSessionStore implements SessionStore {
   }
 
   #call<T>(what: string, options: StoreCallOptions | undefined, work: () => Promise<T> | T): Promise<T> {
-    let checked;
-    try {
-      checked = checkCallOptions(options, this.#timeoutMs);
-    } catch (err) {
-      return Promise.reject(asError(err));
-    }
-    return runStoreCall(what, checked, () => {
-      if (this.#closed) return Promise.reject(storeClosed(what));
-      if (this.#commit.failed !== undefined) return Promise.reject(this.#commit.failed);
-      try {
-        return Promise.resolve(work());
-      } catch (err) {
-        return Promise.reject(asError(err));
-      }
-    });
+    return checkedStoreCall(
+      () => checkCallOptions(options, this.#timeoutMs),
+      (checked) =>
+        runStoreCall(what, checked, () => {
+          if (this.#closed) return Promise.reject(storeClosed(what));
+          if (this.#commit.failed !== undefined) return Promise.reject(this.#commit.failed);
+          return checkedStoreCall(work, (result) => Promise.resolve(result));
+        }),
+    );
   }
 
   /** {@inheritDoc SessionStore.get} */
@@ -218,13 +213,10 @@ export class FileSessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.put} */
   put(session: StoredSession, options?: StoreCallOptions): Promise<void> {
-    let copy: StoredSession;
-    try {
-      copy = copyStoredSession(session);
-    } catch (err) {
-      return Promise.reject(asError(err));
-    }
-    return this.#call('put', options, () => this.#writes.put(copy)).finally(() => wipeStoredSession(copy));
+    return checkedStoreCall(
+      () => copyStoredSession(session),
+      (copy) => this.#call('put', options, () => this.#writes.put(copy)).finally(() => wipeStoredSession(copy)),
+    );
   }
 
   /**
@@ -241,15 +233,18 @@ export class FileSessionStore implements SessionStore {
    * chunks already queued are still written.
    */
   putMany(sessions: Iterable<StoredSession> | AsyncIterable<StoredSession>, options?: StoreCallOptions): Promise<number> {
-    if (typeof sessions !== 'object' || sessions === null || (!(Symbol.iterator in sessions) && !(Symbol.asyncIterator in sessions))) {
-      return Promise.reject(new TypeError('sessions must be an iterable or async iterable of sessions'));
-    }
-    let limits: { signal: AbortSignal | undefined; timeoutMs: number };
-    try {
-      limits = checkCallOptions(options, this.#timeoutMs);
-    } catch (err) {
-      return Promise.reject(asError(err));
-    }
+    return checkedStoreCall(
+      () => {
+        if (typeof sessions !== 'object' || sessions === null || (!(Symbol.iterator in sessions) && !(Symbol.asyncIterator in sessions))) {
+          throw new TypeError('sessions must be an iterable or async iterable of sessions');
+        }
+        return checkCallOptions(options, this.#timeoutMs);
+      },
+      (limits) => this.#putMany(sessions, limits, options),
+    );
+  }
+
+  #putMany(sessions: Iterable<StoredSession> | AsyncIterable<StoredSession>, limits: CheckedCallOptions, options: StoreCallOptions | undefined): Promise<number> {
     const deadline = performance.now() + limits.timeoutMs;
     return this.#call('putMany', options, async () => {
       const writes: Promise<void>[] = [];
@@ -305,12 +300,10 @@ export class FileSessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.consumeInbound} */
   consumeInbound(peerFingerprint: string, ticketId: Uint8Array, next: InboundSlot | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    let args: ConsumeInboundArgs;
-    try {
-      args = checkConsumeInboundArgs(peerFingerprint, ticketId, next, update);
-    } catch (err) {
-      return Promise.reject(asError(err));
-    }
+    return checkedStoreCall(() => checkConsumeInboundArgs(peerFingerprint, ticketId, next, update), (args) => this.#consumeInbound(args, ticketId, options));
+  }
+
+  #consumeInbound(args: ConsumeInboundArgs, ticketId: Uint8Array, options: StoreCallOptions | undefined): Promise<boolean> {
     const { fp, next: nextCopy, update: u } = args;
     const core = this.#core;
     const ticketKey = core.ticketKeyOf(ticketId);
@@ -334,12 +327,10 @@ export class FileSessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.replaceOutbound} */
   replaceOutbound(peerFingerprint: string, expected: Uint8Array, next: Uint8Array | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    let args: ReplaceOutboundArgs;
-    try {
-      args = checkReplaceOutboundArgs(peerFingerprint, expected, next, update);
-    } catch (err) {
-      return Promise.reject(asError(err));
-    }
+    return checkedStoreCall(() => checkReplaceOutboundArgs(peerFingerprint, expected, next, update), (args) => this.#replaceOutbound(args, expected, options));
+  }
+
+  #replaceOutbound(args: ReplaceOutboundArgs, expected: Uint8Array, options: StoreCallOptions | undefined): Promise<boolean> {
     const { fp, next: nextCopy, update: u } = args;
     const core = this.#core;
     return this.#call('replaceOutbound', options, async () => {
@@ -443,15 +434,10 @@ export class FileSessionStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.putValue} */
   putValue(name: string, value: Uint8Array | undefined, options?: StoreCallOptions): Promise<void> {
-    let copy: Uint8Array | undefined;
-    let n: string;
-    try {
-      n = checkValueName(name);
-      copy = copyValue(value);
-    } catch (err) {
-      return Promise.reject(asError(err));
-    }
-    return this.#call('putValue', options, () => this.#writes.putValue(n, copy));
+    return checkedStoreCall(
+      () => ({ n: checkValueName(name), copy: copyValue(value) }),
+      ({ n, copy }) => this.#call('putValue', options, () => this.#writes.putValue(n, copy)),
+    );
   }
 
   /** {@inheritDoc SessionStore.listValues} */

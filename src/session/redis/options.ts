@@ -10,7 +10,7 @@ import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { checkBytes } from '../../bytes.js';
 import { checkCrypto, type CryptoProvider } from '../../crypto/index.js';
 import { consoleLogger, type Logger } from '../../logger.js';
-import { checkInteger, checkOptionKeys } from '../../util/options.js';
+import { checkInteger, checkOptionKeys, optInteger } from '../../util/options.js';
 import { DEFAULT_SESSION_TTL_MS } from '../expiry.js';
 import { MAX_TIME_MS } from '../validate.js';
 
@@ -179,20 +179,20 @@ export function resolveRedisOptions(options: RedisSessionStoreOptions): Resolved
   const namespace = options.namespace ?? DEFAULT_REDIS_NAMESPACE;
   if (typeof namespace !== 'string') throw new TypeError('namespace must be a string');
   if (!REDIS_NAMESPACE_RE.test(namespace)) throw new RangeError('namespace must be 1..64 of A-Z a-z 0-9 . _ : -');
-  const timeoutMs = checkInteger(options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS, 'timeoutMs', 1, 600_000);
-  const waitReplicas = checkInteger(options.waitReplicas ?? 0, 'waitReplicas', 0, 64);
+  const timeoutMs = optInteger(options.timeoutMs, 'timeoutMs', 1, 600_000, DEFAULT_REDIS_TIMEOUT_MS);
+  const waitReplicas = optInteger(options.waitReplicas, 'waitReplicas', 0, 64, 0);
   return {
     target,
     storageKey,
     readKeys,
     blindingKey: options.blindingKey.slice(),
     namespace,
-    sessionLifetimeMs: checkInteger(options.sessionLifetimeMs ?? DEFAULT_SESSION_TTL_MS, 'sessionLifetimeMs', 1000, MAX_TIME_MS),
-    maxSessions: checkInteger(options.maxSessions ?? DEFAULT_REDIS_MAX_SESSIONS, 'maxSessions', 1, 100_000_000),
+    sessionLifetimeMs: optInteger(options.sessionLifetimeMs, 'sessionLifetimeMs', 1000, MAX_TIME_MS, DEFAULT_SESSION_TTL_MS),
+    maxSessions: optInteger(options.maxSessions, 'maxSessions', 1, 100_000_000, DEFAULT_REDIS_MAX_SESSIONS),
     timeoutMs,
-    connectTimeoutMs: checkInteger(options.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS, 'connectTimeoutMs', 1, 600_000),
+    connectTimeoutMs: optInteger(options.connectTimeoutMs, 'connectTimeoutMs', 1, 600_000, DEFAULT_REDIS_CONNECT_TIMEOUT_MS),
     waitReplicas,
-    waitTimeoutMs: options.waitTimeoutMs === undefined ? undefined : checkInteger(options.waitTimeoutMs, 'waitTimeoutMs', 1, 600_000),
+    waitTimeoutMs: optInteger(options.waitTimeoutMs, 'waitTimeoutMs', 1, 600_000, undefined),
     crypto: checkCrypto(options.crypto),
     logger: checkLogger(options.logger),
   };
