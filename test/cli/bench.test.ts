@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { BenchReport } from '../../bench/types.js';
 import { scenarioLabel } from '../../bench/cli/bench-view.js';
 import { defaultCrypto, nodeCryptoSupport } from '../../src/crypto/index.js';
-import { assertWellFormedXml, ensureBuilt, runCli, tempDir, type CliRun } from './helpers.js';
+import { assertWellFormedXml, requireBuilt, runCli, tempDir, type CliRun } from './helpers.js';
 
 const tmp = tempDir();
 let run: CliRun;
@@ -16,7 +16,7 @@ let report: BenchReport;
 const chart = join(tmp.dir, 'bench.svg');
 
 before(() => {
-  ensureBuilt();
+  requireBuilt();
   run = runCli(['bench', '--quick', '--json', '--chart', chart], { timeoutMs: 50_000 });
   report = JSON.parse(run.stdout) as BenchReport;
 });

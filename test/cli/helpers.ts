@@ -89,9 +89,6 @@ export function requireBuilt(): void {
   if (problem !== undefined) throw new Error(problem);
 }
 
-/** @deprecated Old name of {@link requireBuilt} (it no longer builds). */
-export const ensureBuilt = requireBuilt;
-
 /** What one run of the tool gave. */
 export interface CliRun {
   readonly status: number | null;

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzz } from '../support/fuzz.js';
 import { UsageError, parseCommand, parseNumberOption, wrapText } from '../../src/cli/args.js';
 import type { LinkBenchReport } from '../../bench/link.js';
 import { referenceScenario, renderBenchChart, renderBenchReport, scenarioLabel } from '../../bench/cli/bench-view.js';
@@ -233,7 +234,7 @@ describe('SVG chart renderer', () => {
         // Lone surrogates and control characters are not valid XML characters; the checker only sees the syntax.
         assertWellFormedXml(svg, 'svg');
       }),
-      { numRuns: 50 },
+      fuzz(50),
     );
   });
 

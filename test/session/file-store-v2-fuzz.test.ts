@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzz } from '../support/fuzz.js';
 import { hexToBytes } from '../../src/bytes.js';
 import { FileSessionStore } from '../../src/session/file/index.js';
 import { FILE_HEADER_BYTES, MAX_RECORD_BYTES, classifyFile, decodeRecord, encodeFileHeader } from '../../src/session/file/format.js';
@@ -23,7 +24,7 @@ describe('store v2 decoders under arbitrary input', () => {
         const r = decodeRecord(bytes, p, bytes.length);
         if (r.kind === 'record') assert.ok(r.bytes > 0 && r.bytes <= bytes.length - p && r.bytes <= MAX_RECORD_BYTES);
       }),
-      { numRuns: 3000 },
+      fuzz(3000),
     );
   });
 
@@ -35,7 +36,7 @@ describe('store v2 decoders under arbitrary input', () => {
         b.set(rest, 1);
         decodeRecord(b, 0, b.length);
       }),
-      { numRuns: 3000 },
+      fuzz(3000),
     );
   });
 
@@ -49,7 +50,7 @@ describe('store v2 decoders under arbitrary input', () => {
         assert.ok(r.validEnd >= FILE_HEADER_BYTES && r.validEnd <= bytes.length);
         for (const d of r.damaged) assert.ok(d.from < d.to && d.to <= bytes.length);
       }),
-      { numRuns: 200 },
+      fuzz(200),
     );
   });
 });
@@ -92,7 +93,7 @@ describe('FileSessionStore (v2) on damaged files', () => {
         ),
         // A counterexample CI found: the first byte turned into '{' makes the file look like a
         // damaged version-1 cache file, which its reader sets aside itself.
-        { numRuns: 40, examples: [[1, [{ at: 0, xor: 43 }]]] },
+        { ...fuzz(40), examples: [[1, [{ at: 0, xor: 43 }]]] },
       );
     } finally {
       await cleanup();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import fc from 'fast-check';
+import { fuzz } from '../support/fuzz.js';
 import { bytesToHex, hexToBytes, randomBytes } from '../../src/bytes.js';
 import { nodeCrypto } from '../../src/crypto/node.js';
 import { isPqbleError } from '../../src/errors.js';
@@ -247,7 +248,7 @@ describe('FileSessionStore: load fast paths', () => {
           for (const [at, x] of flips) if (at >= FILE_HEADER_BYTES && at < bytes.length) bytes[at] ^= x;
           assert.equal(await scan(bytes, true), await scan(bytes, false));
         }),
-        { numRuns: 150 },
+        fuzz(150),
       );
     } finally {
       await cleanup();
@@ -392,7 +393,7 @@ describe('file store index: open-addressed tables and rows', () => {
           assert.ok(found, `row ${row} lost`);
         }
       }),
-      { numRuns: 200 },
+      fuzz(200),
     );
   });
 

@@ -17,7 +17,8 @@ import { checkBytes, equalBytes, hexToBytes, utf8ToBytes, wipe } from '../../byt
 import { isPqbleError, StoreError } from '../../errors.js';
 import type { InboundSlot, RatchetUpdate, SessionStore, SessionTouch, StoreCallOptions, StoredSession } from '../store.js';
 import { checkConsumeInboundArgs, checkReplaceOutboundArgs, checkTouches, copyStoredSession, TICKET_ID_BYTES } from '../store-checks.js';
-import { checkDeviceId, checkFingerprint, checkTimeMs } from '../validate.js';
+import { parseDeviceId, parseFingerprint } from '../../ids.js';
+import { checkTimeMs } from '../validate.js';
 import { bounded } from './call.js';
 import { makeClient, toStoreError, untilReady } from './client.js';
 import { DamageLog } from './damage-log.js';
@@ -146,7 +147,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** The entry for a peer, or `undefined`. */
   async get(peerFingerprint: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
-    const fp = checkFingerprint(peerFingerprint);
+    const fp = parseFingerprint(peerFingerprint, 'peerFingerprint');
     const call = this.#runner.start(options, 'get');
     const { bfp, key } = this.#bfp(fp);
     return this.#runner.run('get', call, async () => (await this.#rows.read(this.#runner, bfp, key))?.session);
@@ -165,7 +166,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** The entry last seen at a device id (a hint), or `undefined`. */
   async getByDevice(deviceId: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
-    const id = checkDeviceId(deviceId);
+    const id = parseDeviceId(deviceId, 'deviceId');
     const bd = buf(this.#blinder.blind('device', hexToBytes(id)));
     const call = this.#runner.start(options, 'getByDevice');
     return this.#runner.run('getByDevice', call, async () => {
@@ -232,7 +233,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** Removes a peer's entry; `true` if there was one. */
   async delete(peerFingerprint: string, options?: StoreCallOptions): Promise<boolean> {
-    const fp = checkFingerprint(peerFingerprint);
+    const fp = parseFingerprint(peerFingerprint, 'peerFingerprint');
     const call = this.#runner.start(options, 'delete');
     const { bfp, key, hex } = this.#bfp(fp);
     this.#rows.forget(hex);

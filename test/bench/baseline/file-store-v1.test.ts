@@ -5,6 +5,7 @@ import { chmod, mkdir, readdir, readFile, stat, writeFile, chown } from 'node:fs
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzz } from '../../support/fuzz.js';
 import { bytesToHex, randomBytes } from '../../../src/bytes.js';
 import { isPqbleError } from '../../../src/errors.js';
 import { SessionCache } from '../../../bench/baseline/session-cache-v1.js';
@@ -101,7 +102,7 @@ describe('FileSessionStore round trip and file format', () => {
           });
           assert.deepEqual((await store.load()).map(plain), sessions.map(plain));
         }),
-        { numRuns: Number(process.env.PQBLE_FUZZ_RUNS ?? 40) },
+        fuzz(40),
       );
     });
   });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzz } from '../../support/fuzz.js';
 import { SessionCache, isSessionExpired, type CachedSession, type SessionCacheChange } from '../../../bench/baseline/session-cache-v1.js';
 
 const T0 = 1_700_000_000_000;
@@ -573,7 +574,7 @@ describe('SessionCache against a reference model', () => {
           assert.deepEqual(cache.counters, { evictions: model.evictions, expired: model.expired });
         }
       }),
-      { numRuns: Number(process.env.PQBLE_FUZZ_RUNS ?? 300) },
+      fuzz(300),
     );
   });
 });
