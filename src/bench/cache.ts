@@ -24,7 +24,7 @@
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -77,6 +77,8 @@ export interface CacheBenchReport {
   readonly entries: number;
   /** Rounds asked for. */
   readonly runs: number;
+  /** The machine's 1-minute load average when the run started and when it ended (`os.loadavg()`; 0 where unknown). */
+  readonly loadAverage: readonly [number, number];
   readonly v2: StoreBenchFigures;
   readonly v1: StoreBenchFigures;
   /** v1 / v2 (of the medians): how many times faster (or smaller) the new store is. */
@@ -284,6 +286,8 @@ async function runV2(dir: string, sessions: SessionSource, run: number, progress
     const inputMs = performance.now() - i0;
     progress(`v2 run ${run + 1}: saving`);
     let store = await FileSessionStore.open(openOpts);
+    // Both stores start each timed phase after a full GC (the other store's garbage is not theirs).
+    gc();
     let mon = stallMonitor();
     const t0 = performance.now();
     // The public bulk path: one `putMany` of every session.
@@ -348,6 +352,7 @@ async function runV1(dir: string, sessions: SessionSource, run: number, progress
     for (let i = 0; i < n; i++) cached.push(asV1(sessions.at(i)));
     const inputMs = performance.now() - i0;
     progress(`v1 run ${run + 1}: saving`);
+    gc();
     const mon = stallMonitor();
     const t0 = performance.now();
     await new V1Store(opts).save(cached);
@@ -427,6 +432,7 @@ export async function runCacheBench(options: CacheBenchOptions): Promise<CacheBe
   if (!Number.isSafeInteger(runs) || runs < 1 || runs > 25) throw new RangeError('runs must be a whole number in 1..25');
   const progress = options.onProgress ?? (() => undefined);
   const dir = await mkdtemp(join(options.dir ?? tmpdir(), 'pqble-bench-cache-'));
+  const load0 = round(loadavg()[0]);
   try {
     progress(`generating ${entries} entries`);
     const sessions = new SessionSource(entries, Date.now());
@@ -456,6 +462,7 @@ export async function runCacheBench(options: CacheBenchOptions): Promise<CacheBe
     return {
       entries,
       runs,
+      loadAverage: [load0, round(loadavg()[0])],
       v2,
       v1,
       ratios: {

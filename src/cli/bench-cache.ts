@@ -64,7 +64,7 @@ export async function run(args: readonly string[], context: CliContext): Promise
     f(s.ratchetMs, 2),
   ]);
   const lines = [
-    `session store, ${entries} entries (${runs} rounds: median times in ms, worst stall)`,
+    `session store, ${entries} entries (${runs} rounds: median times in ms, worst stall; load average ${report.loadAverage[0]} -> ${report.loadAverage[1]})`,
     'save: every entry durable from an array (v2 putMany, v1 save); load: open until the first lookup answers;',
     'max stall: longest event-loop block during save and compaction; B/entry: file, heap, heap + outside-heap memory after load',
     '',

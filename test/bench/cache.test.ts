@@ -9,6 +9,7 @@ describe('runCacheBench', () => {
     const r = await runCacheBench({ entries: 400, runs: 3 });
     assert.equal(r.entries, 400);
     assert.equal(r.runs, 3);
+    assert.equal(r.loadAverage.length, 2);
     for (const s of [r.v2, r.v1]) {
       assert.equal(s.error, undefined, s.error);
       assert.equal(s.runs, 3);

@@ -41,6 +41,11 @@ export function decodeHexInto(hex: string, out: Uint8Array, at: number, bytes: n
 const SESSION_KEYS = new Set(['peerFingerprint', 'deviceId', 'establishedMs', 'lastActiveMs', 'outbound', 'inbound']);
 const INBOUND_KEYS = new Set(['secret', 'ticketId']);
 
+/** `SESSION_KEYS.has(k)` as comparisons (property names are interned: no hashing per key). */
+function isSessionKey(k: string): boolean {
+  return k === 'peerFingerprint' || k === 'deviceId' || k === 'establishedMs' || k === 'lastActiveMs' || k === 'outbound' || k === 'inbound';
+}
+
 /** The checked sessions of one chunk, as bytes. */
 export class BulkChunk {
   readonly capacity: number;
@@ -74,7 +79,7 @@ export class BulkChunk {
    */
   add(session: unknown, position: number): void {
     if (typeof session !== 'object' || session === null) throw new TypeError(`${label(position)} must be an object`);
-    for (const k in session) if (!SESSION_KEYS.has(k)) throw new TypeError(`${label(position)}: unknown option "${k}" (expected one of: ${[...SESSION_KEYS].join(', ')})`);
+    for (const k in session) if (!isSessionKey(k)) throw new TypeError(`${label(position)}: unknown option "${k}" (expected one of: ${[...SESSION_KEYS].join(', ')})`);
     const s = session as Record<string, unknown>;
     const i = this.count;
     const fp = s.peerFingerprint;
@@ -112,7 +117,7 @@ export class BulkChunk {
     const inbound = s.inbound;
     if (inbound !== undefined) {
       if (typeof inbound !== 'object' || inbound === null) throw new TypeError(`${label(position)}.inbound must be an object`);
-      for (const k in inbound) if (!INBOUND_KEYS.has(k)) throw new TypeError(`${label(position)}.inbound: unknown option "${k}" (expected one of: secret, ticketId)`);
+      for (const k in inbound) if (k !== 'secret' && k !== 'ticketId') throw new TypeError(`${label(position)}.inbound: unknown option "${k}" (expected one of: ${[...INBOUND_KEYS].join(', ')})`);
       const { secret, ticketId } = inbound as Record<string, unknown>;
       if (!(secret instanceof Uint8Array) || secret.length !== 32) checkBytes(secret, `${label(position)}.inbound.secret`, 32);
       if (!(ticketId instanceof Uint8Array) || ticketId.length !== TICKET_ID_BYTES) checkBytes(ticketId, `${label(position)}.inbound.ticketId`, TICKET_ID_BYTES);

@@ -10,14 +10,16 @@
  * {@link HashTable.reserve} sizes the shards for a known row count up front (a load sizes
  * them from the file size), so filling the table never regrows it.
  *
- * A slot number is `shard * 2^26 + index` (at most 2^26 slots per shard).
+ * A slot number is `shard * 2^24 + index` (at most 2^24 slots per shard, 2^30 in all: slot
+ * numbers stay small integers, never boxed; a 4 GiB store file holds at most 32 million
+ * entries, a table of them 2^20 slots per shard).
  *
  * @module
  */
 
 const SHARD_BITS = 6;
 const SHARDS = 1 << SHARD_BITS;
-const INDEX_BITS = 26;
+const INDEX_BITS = 24;
 const INDEX_MASK = (1 << INDEX_BITS) - 1;
 const SHARD_SCALE = 2 ** INDEX_BITS;
 const MIN_SHARD_CAPACITY = 64;

@@ -289,7 +289,14 @@ export class FileSessionStore implements SessionStore {
       // the rows come (capped: a huge array of bad sessions must not reserve much).
       if (Array.isArray(sessions)) this.#core.index.reserve(this.#core.index.size + Math.min(sessions.length, BULK_RESERVE_MAX));
       try {
-        if (Symbol.iterator in sessions) {
+        if (Array.isArray(sessions)) {
+          // An array is read by index: no iterator result per session.
+          const list = sessions as readonly unknown[];
+          for (let i = 0; i < list.length; i++) {
+            chunk.add(list[i], count + chunk.count);
+            if (chunk.count >= BULK_CHUNK || (chunk.count & 63) === 0) await step();
+          }
+        } else if (Symbol.iterator in sessions) {
           // A plain iterable is read without a promise per session.
           for (const s of sessions) {
             chunk.add(s, count + chunk.count);
