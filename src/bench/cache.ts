@@ -37,7 +37,7 @@ import type { StoredSession } from '../session/store.js';
 import type { CachedSession } from '../session/types.js';
 
 /** Rounds of {@link runCacheBench} unless told otherwise. */
-export const DEFAULT_CACHE_BENCH_RUNS = 3;
+export const DEFAULT_CACHE_BENCH_RUNS = 5;
 
 /** Figures of one store (medians over the rounds; the stalls are the worst of any round). */
 export interface StoreBenchFigures {

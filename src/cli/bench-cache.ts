@@ -12,7 +12,7 @@ import { renderTable } from './format.js';
 
 const OPTIONS = {
   entries: { type: 'string', value: 'N', description: 'Entries to save and load (default 100000).' },
-  runs: { type: 'string', value: 'R', description: 'Rounds, each a v2 and a v1 run on fresh files; times are medians, stalls the worst (default 3).' },
+  runs: { type: 'string', value: 'R', description: 'Rounds, each a v2 and a v1 run on fresh files; times are medians, stalls the worst (default 5).' },
   json: { type: 'boolean', description: 'Print the report as one JSON document.' },
   'no-v1': { type: 'boolean', description: 'Skip the version-1 store (it cannot hold a million entries in its JSON file).' },
 } as const satisfies OptionTable;

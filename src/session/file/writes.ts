@@ -98,7 +98,10 @@ export class StoreWrites {
     let added = 0;
     for (let i = 0; i < n; i++) {
       const flags = chunk.flags[i];
-      const row = ix.allocRaw(fpKeys, 32 * i, ticketKeys, 16 * i, hints.readUInt32BE(16 * i), chunk.established[i], chunk.lastActive[i], flags, REC.entry | flags, -1, 0);
+      // The hint is the first 4 bytes (big-endian) of the entry's AES block; read by hand
+      // (Buffer#readUInt32BE validates its argument on every call).
+      const hint = ((hints[16 * i] << 24) | (hints[16 * i + 1] << 16) | (hints[16 * i + 2] << 8) | hints[16 * i + 3]) >>> 0;
+      const row = ix.allocRaw(fpKeys, 32 * i, ticketKeys, 16 * i, hint, chunk.established[i], chunk.lastActive[i], flags, REC.entry | flags, -1, 0);
       core.setPendingFrom(row, chunk.bodies, ENTRY_PLAIN_BYTES * i);
       rows[i] = row;
       prevs[i] = ix.link(row);
