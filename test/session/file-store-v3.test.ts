@@ -16,6 +16,7 @@ import { isPqbleError } from '../../src/errors.js';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
 import { FileSessionStore } from '../../src/session/file/index.js';
 import { BLOCK_ENTRY_HEADER_BYTES, FILE_HEADER_BYTES, REC, blockRecordBytes, decodeRecord, writeBlockEntryHeader } from '../../src/session/file/format.js';
+import { decodeHexInto } from '../../src/session/file/bulk-input.js';
 import { HashTable } from '../../src/session/file/hash-table.js';
 import { scanJournal } from '../../src/session/file/journal.js';
 import { sealBlockRecord } from '../../src/session/file/record.js';
@@ -81,6 +82,36 @@ describe('FileSessionStore: putMany', () => {
       assert.equal(await s.consumeInbound(x.peerFingerprint, x.inbound!.ticketId, { secret: randomBytes(32), ticketId: randomBytes(16) }, UPDATE), true);
       assert.equal(await s.getByTicket(x.inbound!.ticketId), undefined);
       await s.close();
+    }));
+
+  it('an array put over existing entries (tables sized up front) replaces them and moves tickets as single puts do, against the memory store', () =>
+    withStore(async ({ open }) => {
+      const s = await open();
+      const model = new MemorySessionStore();
+      const first = Array.from({ length: 1500 }, () => randomSession());
+      await s.putMany(first);
+      for (const x of first) await model.put(x);
+      // Over several chunks: re-puts of old peers (some in upper case), some holding another
+      // old entry's ticket, some with no inbound slot, and new peers.
+      const second = Array.from({ length: 1800 }, (_, i) => {
+        const old = first[(i * 7) % first.length];
+        if (i % 3 === 0) return randomSession();
+        if (i % 3 === 1) return randomSession({ peerFingerprint: i % 2 === 0 ? old.peerFingerprint.toUpperCase() : old.peerFingerprint, inbound: { secret: randomBytes(32), ticketId: first[(i * 13) % first.length].inbound!.ticketId } });
+        return randomSession({ peerFingerprint: old.peerFingerprint, inbound: undefined });
+      });
+      assert.equal(await s.putMany(second), second.length);
+      for (const x of second) await model.put(x);
+      assert.equal(await s.size(), await model.size());
+      const want: Record<string, unknown>[] = [];
+      for await (const x of model.entries()) want.push(view(x)!);
+      want.sort((a, b) => String(a.peerFingerprint).localeCompare(String(b.peerFingerprint)));
+      assert.deepEqual(await state(s), want);
+      for (const x of [...first, ...second].filter((_, i) => i % 5 === 0)) {
+        if (x.inbound === undefined) continue;
+        assert.equal((await s.getByTicket(x.inbound.ticketId))?.peerFingerprint, (await model.getByTicket(x.inbound.ticketId))?.peerFingerprint);
+      }
+      await s.close();
+      await model.close();
     }));
 
   it('the last of several sessions of one peer in a call wins; its older ticket is not found', () =>
@@ -397,6 +428,35 @@ describe('file store index: open-addressed tables and rows', () => {
     );
   });
 
+  it('HashTable.seek + insertAt: one walk finds a row or the empty slot it is then put in, against a model (forced collisions, growth)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 0, max: 5 })), { maxLength: 600 }), (ops) => {
+        const t = new HashTable();
+        const model = new Map<number, number>();
+        for (const [row, h] of ops) {
+          const hash = (h * 0x3ff + 0xfffffc00) >>> 0;
+          // Walk the rows of `hash` as RowIndex.link does; insert where the walk stopped.
+          let s = t.seek(hash);
+          while (s >= 0 && t.rowAt(s) !== row) s = t.seekNext(s, hash);
+          if (model.get(row) === hash) assert.ok(s >= 0, `row ${row} not found by seek`);
+          else {
+            assert.ok(s < 0, `row ${row} found but never inserted under this hash`);
+            t.insertAt(s, hash, row);
+            if (model.has(row)) t.remove(model.get(row)!, row);
+            model.set(row, hash);
+          }
+        }
+        assert.equal(t.count, model.size);
+        for (const [row, hash] of model) {
+          let found = false;
+          for (let s = t.first(hash); s >= 0; s = t.next(s, hash)) if (t.rowAt(s) === row) found = true;
+          assert.ok(found, `row ${row} lost`);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('HashTable grows past its first size and keeps every row', () => {
     const t = new HashTable();
     const cap = t.capacity;
@@ -460,6 +520,39 @@ describe('file store index: open-addressed tables and rows', () => {
     }
     for (const [hint, n] of byHint) assert.equal(ix.rowsWithHint(hint).length, n);
     assert.equal(ix.findFp(randomBytes(32)), -1);
+  });
+
+  it('RowIndex.link: a ticket put under another fingerprint finds the newer row only; a replaced row frees its ticket', () => {
+    const ix = new RowIndex();
+    const [fpA, fpB, ticket, other] = [randomBytes(32), randomBytes(32), randomBytes(16), randomBytes(16)];
+    const row = (fp: Uint8Array, t: Uint8Array | undefined): number => ix.alloc({ fpKey: fp, ticketKey: t, hint: 1, establishedMs: 1, lastActiveMs: 1, flags: t === undefined ? ROW_OUTBOUND : ROW_INBOUND, type: 0x10, loc: -1, sub: 0 });
+    const a = row(fpA, ticket);
+    assert.equal(ix.link(a), -1);
+    const b = row(fpB, ticket);
+    assert.equal(ix.link(b), -1);
+    assert.equal(ix.findTicket(ticket), b, 'the last row set under a ticket wins');
+    assert.equal(ix.findFp(fpA), a, 'the older entry keeps its fingerprint');
+    const a2 = row(fpA, other);
+    assert.equal(ix.link(a2), a, 'a new row of fpA replaces the old one');
+    ix.release(a);
+    assert.equal(ix.findTicket(other), a2);
+    assert.equal(ix.findTicket(ticket), b);
+    const b2 = row(fpB, undefined);
+    assert.equal(ix.link(b2), b);
+    ix.release(b);
+    assert.equal(ix.findTicket(ticket), -1, 'a replaced row takes its ticket with it');
+    assert.equal(ix.size, 2);
+    assert.deepEqual(ix.rowsWithHint(1).sort(), [a2, b2].sort());
+  });
+
+  it('decodeHexInto: both cases, and stops at any other character (also past U+00FF)', () => {
+    const out = new Uint8Array(4);
+    assert.ok(decodeHexInto('00Ff7a9B', out, 0, 4));
+    assert.deepEqual([...out], [0x00, 0xff, 0x7a, 0x9b]);
+    for (const bad of ['00ff7a9g', '0xff7a9b', ' 0ff7a9b', '00ff7a9\u0130', '00ff7a9\u0131', '00ff7a9\u0141', '00ff7a9']) assert.equal(decodeHexInto(bad, new Uint8Array(4), 0, 4), false, JSON.stringify(bad));
+    const at = new Uint8Array(8);
+    assert.ok(decodeHexInto('a1b2c3', at, 5, 3));
+    assert.deepEqual([...at], [0, 0, 0, 0, 0, 0xa1, 0xb2, 0xc3]);
   });
 });
 

@@ -19,6 +19,9 @@ import { RecordWriter } from './writer.js';
 /** Most changes written (and fsynced) together in one group commit. */
 export const MAX_BATCH_OPS = 2048;
 
+/** Largest append buffer kept for the next batch (a bulk put's batches are up to a few MiB). */
+const SPARE_MAX_BYTES = 8 * 1024 * 1024;
+
 /** A change waiting to be written. */
 export interface PendingOp {
   readonly encode: (w: RecordWriter) => void;
@@ -150,7 +153,7 @@ export class GroupCommit {
       return;
     }
     core.mirror.append(w.bytes());
-    if (w.buf.length <= 4 * 1024 * 1024) this.#spare = w.buf;
+    if (w.buf.length <= SPARE_MAX_BYTES) this.#spare = w.buf;
     if (w.segment !== this.segment) core.segments.push(w.segment);
     this.segment = w.segment;
     this.needSegment = false;

@@ -79,6 +79,24 @@ export function writeBlocks(core: StoreCore, w: RecordWriter, rows: ArrayLike<nu
   wipe(plain);
 }
 
+/**
+ * Writes `rows[0, n)` (new rows of a bulk put) as entry blocks of up to
+ * {@link BLOCK_MAX_ENTRIES}, sealing their bodies straight from `plain` (`70 n` bytes, the
+ * bodies in row order, as the rows were made): no copy out of the pending slots. Calls
+ * `placed(i, recordOffset, slot)` for the `i`-th row.
+ */
+export function writeBlocksFrom(core: StoreCore, w: RecordWriter, rows: ArrayLike<number>, n: number, plain: Uint8Array, placed: (i: number, loc: number, sub: number) => void): void {
+  const ix = core.index;
+  for (let from = 0; from < n; from += BLOCK_MAX_ENTRIES) {
+    const m = Math.min(BLOCK_MAX_ENTRIES, n - from);
+    const o = w.reserve(blockRecordBytes(m));
+    for (let k = 0; k < m; k++) ix.writeHeader(rows[from + k], w.buf, o + 2 + k * BLOCK_ENTRY_HEADER_BYTES);
+    sealBlockRecord(w.buf, o, m, core.crypto, w.segment.key, w.segmentOffset(o), plain.subarray(from * ENTRY_PLAIN_BYTES, (from + m) * ENTRY_PLAIN_BYTES));
+    const loc = w.fileOffset(o);
+    for (let k = 0; k < m; k++) placed(from + k, loc, k);
+  }
+}
+
 /** Writes a value record (or, for `undefined`, a value-delete record). */
 export function writeValueRecord(core: StoreCore, w: RecordWriter, name: string, value: Uint8Array | undefined): void {
   if (value === undefined) {

@@ -10,14 +10,16 @@
  * {@link HashTable.reserve} sizes the shards for a known row count up front (a load sizes
  * them from the file size), so filling the table never regrows it.
  *
- * A slot number is `shard * 2^26 + index` (at most 2^26 slots per shard).
+ * A slot number is `shard * 2^24 + index` (at most 2^24 slots per shard, 2^30 in all: slot
+ * numbers stay small integers, never boxed; a 4 GiB store file holds at most 32 million
+ * entries, a table of them 2^20 slots per shard).
  *
  * @module
  */
 
 const SHARD_BITS = 6;
 const SHARDS = 1 << SHARD_BITS;
-const INDEX_BITS = 26;
+const INDEX_BITS = 24;
 const INDEX_MASK = (1 << INDEX_BITS) - 1;
 const SHARD_SCALE = 2 ** INDEX_BITS;
 const MIN_SHARD_CAPACITY = 64;
@@ -74,6 +76,51 @@ export class HashTable {
     while (slots[2 * i] !== 0) i = (i + 1) & mask;
     slots[2 * i] = row + 1;
     slots[2 * i + 1] = h;
+    shard.count++;
+    this.count++;
+  }
+
+  /**
+   * Like {@link first}, but when no (further) slot holds hash `hash`, returns where the scan
+   * stopped instead of -1: `-(slot + 1)` for the empty slot that {@link insertAt} fills
+   * without probing again (one walk of the probe run for a lookup and the insert after it).
+   */
+  seek(hash: number): number {
+    const h = hash | 0;
+    const s = h >>> (32 - SHARD_BITS);
+    return this.#seek(s, h & this.#shards[s].mask, h);
+  }
+
+  /** {@link seek} from the slot after `slot` (a slot {@link seek} returned). */
+  seekNext(slot: number, hash: number): number {
+    const s = slot >>> INDEX_BITS;
+    return this.#seek(s, ((slot & INDEX_MASK) + 1) & this.#shards[s].mask, hash | 0);
+  }
+
+  #seek(s: number, from: number, h: number): number {
+    const slots = this.#shards[s].slots;
+    const mask = this.#shards[s].mask;
+    let i = from;
+    for (; slots[2 * i] !== 0; i = (i + 1) & mask) if (slots[2 * i + 1] === h) return s * SHARD_SCALE + i;
+    return -(s * SHARD_SCALE + i) - 1;
+  }
+
+  /**
+   * Adds `row` under `hash` into the empty slot a {@link seek} of the same hash stopped at
+   * (`stop`, its negative result), with no change to the table since; as {@link insert} if
+   * the shard must grow first.
+   */
+  insertAt(stop: number, hash: number, row: number): void {
+    const slot = -stop - 1;
+    const h = hash | 0;
+    const shard = this.#shards[slot >>> INDEX_BITS];
+    if ((shard.count + 1) * 2 > shard.mask + 1 || shard !== this.#shards[h >>> (32 - SHARD_BITS)]) {
+      this.insert(hash, row);
+      return;
+    }
+    const i = slot & INDEX_MASK;
+    shard.slots[2 * i] = row + 1;
+    shard.slots[2 * i + 1] = h;
     shard.count++;
     this.count++;
   }

@@ -357,16 +357,29 @@ export class RowIndex {
     const p = this.#pages[row >>> PAGE_SHIFT];
     const i = row & PAGE_MASK;
     const probe = this.#probe;
-    for (let k = 0; k < 8; k++) probe[k] = p.fp[i * 8 + k];
-    const prev = this.#findProbeFp();
-    if (prev >= 0) this.unlink(prev);
+    const fp = p.fp;
+    for (let k = 0; k < 8; k++) probe[k] = fp[i * 8 + k];
+    // One walk of each probe run serves the lookup and, when nothing is replaced, the insert.
+    const fpHash = probe[0];
+    let s = this.#byFp.seek(fpHash);
+    while (s >= 0 && !this.#fpEquals(this.#byFp.rowAt(s), probe)) s = this.#byFp.seekNext(s, fpHash);
+    const prev = s >= 0 ? this.#byFp.rowAt(s) : -1;
+    if (prev >= 0) {
+      this.unlink(prev);
+      this.#byFp.insert(fpHash, row);
+    } else this.#byFp.insertAt(s, fpHash, row);
     p.flags[i] |= ROW_LIVE;
-    this.#byFp.insert(p.fp[i * 8], row);
     if ((p.flags[i] & ROW_INBOUND) !== 0) {
-      for (let k = 0; k < 4; k++) probe[k] = p.ticket[i * 4 + k];
-      const other = this.#findProbeTicket();
-      if (other >= 0) this.#byTicket.remove(this.#ticketHash(other), other);
-      this.#byTicket.insert(p.ticket[i * 4], row);
+      const t = p.ticket;
+      for (let k = 0; k < 4; k++) probe[k] = t[i * 4 + k];
+      const tHash = probe[0];
+      let ts = this.#byTicket.seek(tHash);
+      while (ts >= 0 && !this.#ticketEquals(this.#byTicket.rowAt(ts), probe)) ts = this.#byTicket.seekNext(ts, tHash);
+      if (ts >= 0) {
+        const other = this.#byTicket.rowAt(ts);
+        this.#byTicket.remove(this.#ticketHash(other), other);
+        this.#byTicket.insert(tHash, row);
+      } else this.#byTicket.insertAt(ts, tHash, row);
     }
     this.#byHint.insert(hint32(p.hint[i]), row);
     if (this.dirty !== undefined) this.dirty.add(latin1(this.fpKey(row)));

@@ -62,6 +62,12 @@ import { BulkChunk } from './bulk-input.js';
 
 export { DEFAULT_COMPACT_MIN_BYTES, DEFAULT_FILE_STORE_TIMEOUT_MS, DEFAULT_MAX_STORE_FILE_BYTES, type FileSessionStoreOptions };
 
+/** Chunks of a bulk put queued or being written at once (64 x 512 sessions). */
+const BULK_IN_FLIGHT = 64;
+
+/** Most rows a bulk put of an array sizes the tables for up front (beyond, they double as usual). */
+const BULK_RESERVE_MAX = 1 << 20;
+
 /** Live bytes of an entry once compacted (in full blocks). */
 const COMPACTED_ENTRY_BYTES = blockRecordBytes(32) / 32;
 
@@ -260,8 +266,9 @@ export class FileSessionStore implements SessionStore {
         p.catch((err: unknown) => failures.push(err));
         writes.push(p);
         count += n;
-        // A bounded number of chunks in flight (the writer batches what is queued).
-        if (writes.length >= 16) await writes.shift()!.catch(() => undefined);
+        // A bounded number of chunks in flight (the writer batches what is queued): enough that
+        // the sessions keep being checked and indexed while a batch is written and fsynced.
+        if (writes.length >= BULK_IN_FLIGHT) await writes.shift()!.catch(() => undefined);
       };
       const step = async (): Promise<void> => {
         if (chunk.count >= BULK_CHUNK) await flush();
@@ -273,8 +280,18 @@ export class FileSessionStore implements SessionStore {
         // The call has been rejected (timed out or aborted): stop reading the sessions.
         if (limits.signal?.aborted === true || performance.now() > deadline) throw new StoreError('PQBLE_ERR_STORE_TIMEOUT', 'putMany stopped: its call timed out or was aborted');
       };
+      // A count known up front (an array) sizes the tables once instead of doubling them as
+      // the rows come (capped: a huge array of bad sessions must not reserve much).
+      if (Array.isArray(sessions)) this.#core.index.reserve(this.#core.index.size + Math.min(sessions.length, BULK_RESERVE_MAX));
       try {
-        if (Symbol.iterator in sessions) {
+        if (Array.isArray(sessions)) {
+          // An array is read by index: no iterator result per session.
+          const list = sessions as readonly unknown[];
+          for (let i = 0; i < list.length; i++) {
+            chunk.add(list[i], count + chunk.count);
+            if (chunk.count >= BULK_CHUNK || (chunk.count & 63) === 0) await step();
+          }
+        } else if (Symbol.iterator in sessions) {
           // A plain iterable is read without a promise per session.
           for (const s of sessions) {
             chunk.add(s, count + chunk.count);

@@ -12,7 +12,7 @@ import type { SessionTouch, StoredSession } from '../store.js';
 import type { BulkChunk } from './bulk-input.js';
 import type { GroupCommit } from './commit.js';
 import type { StoreCore } from './core.js';
-import { writeBlocks, writeEntryRecord, writeValueRecord } from './encode.js';
+import { writeBlocksFrom, writeEntryRecord, writeValueRecord } from './encode.js';
 import { BLOCK_MAX_ENTRIES, DELETE_RECORD_BYTES, ENTRY_PLAIN_BYTES, REC, TOUCH_RECORD_BYTES, writeDeleteRecord, writeTouchRecord } from './format.js';
 import { latin1 } from './row-index.js';
 
@@ -98,27 +98,31 @@ export class StoreWrites {
     let added = 0;
     for (let i = 0; i < n; i++) {
       const flags = chunk.flags[i];
-      const row = ix.allocRaw(fpKeys, 32 * i, ticketKeys, 16 * i, hints.readUInt32BE(16 * i), chunk.established[i], chunk.lastActive[i], flags, REC.entry | flags, -1, 0);
+      // The hint is the first 4 bytes (big-endian) of the entry's AES block; read by hand
+      // (Buffer#readUInt32BE validates its argument on every call).
+      const hint = ((hints[16 * i] << 24) | (hints[16 * i + 1] << 16) | (hints[16 * i + 2] << 8) | hints[16 * i + 3]) >>> 0;
+      const row = ix.allocRaw(fpKeys, 32 * i, ticketKeys, 16 * i, hint, chunk.established[i], chunk.lastActive[i], flags, REC.entry | flags, -1, 0);
       core.setPendingFrom(row, chunk.bodies, ENTRY_PLAIN_BYTES * i);
       rows[i] = row;
       prevs[i] = ix.link(row);
       if (prevs[i] < 0) added++;
     }
+    // The bodies, in row order, are sealed from this copy when the chunk is written (the
+    // pending slots serve reads until then); wiped once written or undone.
+    const plain = Buffer.allocUnsafe(ENTRY_PLAIN_BYTES * n);
+    chunk.bodies.copy(plain, 0, 0, ENTRY_PLAIN_BYTES * n);
     chunk.clear();
     const locs = new Float64Array(n).fill(-1);
     const subs = new Uint8Array(n);
     const write = this.#commit.enqueue(
       (w) => {
-        let k = 0;
-        writeBlocks(core, w, rows, 0, n, undefined, (row, loc, sub) => {
-          while (k < n && rows[k] !== row) k++;
-          if (k < n) {
-            locs[k] = loc;
-            subs[k] = sub;
-          }
+        writeBlocksFrom(core, w, rows, n, plain, (i, loc, sub) => {
+          locs[i] = loc;
+          subs[i] = sub;
         });
       },
       () => {
+        plain.fill(0);
         for (let i = n - 1; i >= 0; i--) {
           if (ix.isLive(rows[i])) {
             ix.unlink(rows[i]);
@@ -128,6 +132,7 @@ export class StoreWrites {
         for (let i = 0; i < n; i++) core.releaseRow(rows[i]);
       },
       () => {
+        plain.fill(0);
         for (let i = 0; i < n; i++) {
           if (locs[i] < 0) continue;
           ix.setLocation(rows[i], REC.block, locs[i], subs[i]);
