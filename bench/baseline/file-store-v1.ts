@@ -28,8 +28,8 @@ import { consoleLogger, type Logger } from '../../src/logger.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS, isSessionExpired } from './session-cache-v1.js';
 import type { SnapshotSessionStore } from './snapshot-store-v1.js';
 import type { CachedSession } from '../../src/session/types.js';
-import { checkOptionKeys, freezeChecked, isChecked, isFingerprint, isId16, MAX_TIME_MS, normaliseSession, RESUMPTION_SECRET_BYTES } from '../../src/session/validate.js';
-import { isDeviceId } from '../../src/link/device-id.js';
+import { checkOptionKeys, freezeChecked, isChecked, isFingerprint, isId16, MAX_TIME_MS, normaliseSession, RESUMPTION_SECRET_BYTES } from './validate-v1.js';
+import { isDeviceId } from '../../src/ids.js';
 import { errnoCode, readSmallFile, syncDir, writeFileAtomic, writeTemp, type RawFile } from '../../src/util/fs.js';
 
 /** `format` field of a cache file. */

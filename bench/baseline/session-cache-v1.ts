@@ -29,7 +29,7 @@ import {
   freezeChecked,
   normaliseSession,
   RESUMPTION_SECRET_BYTES,
-} from '../../src/session/validate.js';
+} from './validate-v1.js';
 
 export type { CachedSession } from '../../src/session/types.js';
 

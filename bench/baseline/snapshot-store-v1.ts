@@ -11,7 +11,7 @@
 
 import { wipe } from '../../src/bytes.js';
 import type { CachedSession } from '../../src/session/types.js';
-import { normaliseSession } from '../../src/session/validate.js';
+import { normaliseSession } from './validate-v1.js';
 
 /**
  * Where the session cache is persisted between runs.

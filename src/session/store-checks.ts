@@ -12,8 +12,8 @@ import { checkBytes } from '../bytes.js';
 import { AbortError, StoreError } from '../errors.js';
 import { MAX_STORE_VALUE_BYTES, STORE_VALUE_NAME_RE, type InboundSlot, type RatchetUpdate, type SessionTouch, type StoreCallOptions, type StoredSession } from './store.js';
 import { parseDeviceId, parseFingerprint, parseTicketId, TICKET_ID_BYTES } from '../ids.js';
-import { checkOptions, optInteger, optSignal, rejectingChecks } from '../util/options.js';
-import { checkOptionKeys, checkTimeMs } from './validate.js';
+import { checkOptionKeys, checkOptions, optInteger, optSignal, rejectingChecks } from '../util/options.js';
+import { checkTimeMs } from './validate.js';
 
 /** Bytes of a direction secret (`outbound`, `inbound.secret`). */
 const DIRECTION_SECRET_BYTES = 32;

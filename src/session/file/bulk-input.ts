@@ -9,7 +9,8 @@
 
 import { checkBytes } from '../../bytes.js';
 import { TICKET_ID_BYTES } from '../store-checks.js';
-import { checkDeviceId, checkTimeMs } from '../validate.js';
+import { parseDeviceId } from '../../ids.js';
+import { checkTimeMs } from '../validate.js';
 import { ENTRY_PLAIN_BYTES } from './format.js';
 import { ROW_INBOUND, ROW_OUTBOUND } from './row-index.js';
 
@@ -87,12 +88,12 @@ export class BulkChunk {
     if (fp.length !== 64 || !decodeHexInto(fp, this.fingerprints, 32 * i, 32)) throw new RangeError(`${label(position)}.peerFingerprint must be 64 hex digits (a SHA-256 fingerprint)`);
     // The unused bytes stay zero: clear() and the constructor zero them, and nothing else writes there.
     // A device id of 12 hex digits (the normal form, or upper case) goes straight in; any
-    // other form goes through checkDeviceId.
+    // other form goes through parseDeviceId.
     const dev = s.deviceId;
     if (typeof dev !== 'string' || dev.length !== 12 || !decodeHexInto(dev, this.devices, 16 * i, 6)) {
       let device: string;
       try {
-        device = checkDeviceId(dev, 'deviceId');
+        device = parseDeviceId(dev, 'deviceId');
       } catch (err) {
         throw relabel(err, label(position));
       }

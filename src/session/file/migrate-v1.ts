@@ -17,10 +17,11 @@ import { lstat, rename } from 'node:fs/promises';
 import { wipe, writeU32 } from '../../bytes.js';
 import { SIZES, type CryptoProvider } from '../../crypto/index.js';
 import { FileFormatError } from '../../errors.js';
-import { isDeviceId } from '../../link/device-id.js';
+import { isDeviceId } from '../../ids.js';
 import type { Logger } from '../../logger.js';
 import { errnoCode, readSmallFile } from '../../util/fs.js';
-import { MAX_TIME_MS, RESUMPTION_SECRET_BYTES, isFingerprint, isId16 } from '../validate.js';
+import { isFingerprint, isSessionId as isId16 } from '../../ids.js';
+import { MAX_TIME_MS, RESUMPTION_SECRET_BYTES } from '../validate.js';
 import { readStorageKeyFile } from './storage-key.js';
 
 /** One entry of a version-1 cache file, as handed to `migrateV1`. */

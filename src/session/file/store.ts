@@ -38,7 +38,8 @@ import {
   type ConsumeInboundArgs,
   type ReplaceOutboundArgs,
 } from '../store-checks.js';
-import { checkDeviceId, checkFingerprint, checkTimeMs, MAX_TIME_MS } from '../validate.js';
+import { parseDeviceId, parseFingerprint } from '../../ids.js';
+import { checkTimeMs, MAX_TIME_MS } from '../validate.js';
 import { GroupCommit } from './commit.js';
 import { compactStore, type CompactionState } from './compaction.js';
 import { blockCache, dropBlockCache, StoreCore } from './core.js';
@@ -181,7 +182,7 @@ export class FileSessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.get} */
   get(peerFingerprint: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('get', options, () => {
-      const row = this.#core.index.findFp(this.#core.fpKeyOf(checkFingerprint(peerFingerprint)));
+      const row = this.#core.index.findFp(this.#core.fpKeyOf(parseFingerprint(peerFingerprint, 'peerFingerprint')));
       return row < 0 ? undefined : this.#core.sessionOf(row);
     });
   }
@@ -200,7 +201,7 @@ export class FileSessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.getByDevice} */
   getByDevice(deviceId: string, options?: StoreCallOptions): Promise<StoredSession | undefined> {
     return this.#call('getByDevice', options, () => {
-      const id = checkDeviceId(deviceId);
+      const id = parseDeviceId(deviceId, 'deviceId');
       let best: StoredSession | undefined;
       for (const row of this.#core.index.rowsWithHint(this.#core.keys.deviceHint(Buffer.from(id, 'hex')))) {
         const s = this.#core.sessionOf(row);
@@ -370,7 +371,7 @@ export class FileSessionStore implements SessionStore {
   /** {@inheritDoc SessionStore.delete} */
   delete(peerFingerprint: string, options?: StoreCallOptions): Promise<boolean> {
     return this.#call('delete', options, async () => {
-      const row = this.#core.index.findFp(this.#core.fpKeyOf(checkFingerprint(peerFingerprint)));
+      const row = this.#core.index.findFp(this.#core.fpKeyOf(parseFingerprint(peerFingerprint, 'peerFingerprint')));
       if (row < 0) return false;
       await this.#writes.deleteRow(row);
       return true;
