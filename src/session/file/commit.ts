@@ -17,7 +17,7 @@ import { SLICE_MS, ioError, yieldToLoop } from './journal.js';
 import { RecordWriter } from './writer.js';
 
 /** Most changes written (and fsynced) together in one group commit. */
-export const MAX_BATCH_OPS = 2048;
+const MAX_BATCH_OPS = 2048;
 
 /** Largest append buffer kept for the next batch (a bulk put's batches are up to a few MiB). */
 const SPARE_MAX_BYTES = 8 * 1024 * 1024;

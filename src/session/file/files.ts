@@ -48,7 +48,7 @@ export async function removeTempFiles(path: string): Promise<void> {
 }
 
 /** A new name beside `path`: `<path>.<what>-<timestamp>-<random>`. */
-export function asideName(path: string, what: string, nowMs: number): string {
+function asideName(path: string, what: string, nowMs: number): string {
   return `${path}.${what}-${fileStamp(nowMs)}-${randomBytes(3).toString('hex')}`;
 }
 

@@ -12,11 +12,11 @@ import { readU16, readU32, writeU16, writeU32 } from '../../bytes.js';
 import { MAX_TIME_MS } from '../validate.js';
 
 /** The first 8 bytes of a version-2 store file: ASCII `PQBSTORE`. */
-export const FILE_MAGIC = new Uint8Array([0x50, 0x51, 0x42, 0x53, 0x54, 0x4f, 0x52, 0x45]);
+const FILE_MAGIC = new Uint8Array([0x50, 0x51, 0x42, 0x53, 0x54, 0x4f, 0x52, 0x45]);
 /** The format version in byte 8 of the file header this code writes (it reads 2 and 3; 3 adds entry blocks). */
 export const STORE_FILE_VERSION = 3;
 /** The oldest format version read (a version-2 file is rewritten as version 3 when opened for writing). */
-export const OLDEST_STORE_FILE_VERSION = 2;
+const OLDEST_STORE_FILE_VERSION = 2;
 /** `magic(8) || version(1) || reserved(3) = 0 || crc32(4)`. */
 export const FILE_HEADER_BYTES = 16;
 
@@ -48,13 +48,13 @@ export const FLAG_OUTBOUND = 0x01;
 export const FLAG_INBOUND = 0x02;
 
 /** Bytes of a blinded fingerprint (its AES-256 encryption, two blocks). */
-export const FP_KEY_BYTES = 32;
+const FP_KEY_BYTES = 32;
 /** Bytes of a blinded ticket id (its AES-256 encryption, one block). */
 export const TICKET_KEY_BYTES = 16;
 /** Bytes of the blinded device-id hint. */
-export const DEVICE_HINT_BYTES = 4;
+const DEVICE_HINT_BYTES = 4;
 /** Bytes of a packed time (ms since the epoch, u48). */
-export const TIME_BYTES = 6;
+const TIME_BYTES = 6;
 /** Bytes of a segment salt. */
 export const SALT_BYTES = 16;
 /** Plaintext of an entry seal: `deviceId(6) || outbound(32) || inboundSecret(32)`. */
@@ -102,7 +102,7 @@ export const CONSUMED_RECORD_BYTES = 1 + TICKET_KEY_BYTES + CRC_BYTES;
 /** Longest value name. */
 export const MAX_NAME_BYTES = 128;
 /** Longest value. */
-export const MAX_VALUE_BYTES = 4096;
+const MAX_VALUE_BYTES = 4096;
 /** Longest record (a full entry block; a value record of the largest name and value is shorter). */
 export const MAX_RECORD_BYTES = Math.max(blockRecordBytes(BLOCK_MAX_ENTRIES), 1 + 1 + MAX_NAME_BYTES + 2 + MAX_VALUE_BYTES + TAG_BYTES + CRC_BYTES);
 

@@ -35,7 +35,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** Parses a lock file's text; `undefined` if it is not one (then it is treated as stale once it is old enough to not be half-written). */
-export function parseLockText(text: string): { pid: number; host: string } | undefined {
+function parseLockText(text: string): { pid: number; host: string } | undefined {
   if (!text.startsWith(PREFIX) || !text.endsWith('\n')) return undefined;
   const [pidText, host, ...rest] = text.slice(PREFIX.length, -1).split(' ');
   if (rest.length > 0 || host === undefined || host.length === 0 || !/^[1-9][0-9]{0,9}$/.test(pidText)) return undefined;

@@ -107,52 +107,6 @@ export function encodeFullEntryRecord(
   return out.subarray(o + ENTRY_AT.sealed, o + ENTRY_AT.sealed + ENTRY_SEALED_BYTES);
 }
 
-/** The associated data of an entry seal, rebuilt from what the index holds. */
-export function entryAad(type: number, fpKey: Uint8Array, ticketKey: Uint8Array | undefined, deviceHint: number, establishedMs: number): Uint8Array {
-  const aad = new Uint8Array(ENTRY_AAD_BYTES + 6);
-  writeEntryHeader(
-    aad,
-    0,
-    {
-      flags: type & 0x03,
-      fpKey,
-      ticketKey: ticketKey ?? new Uint8Array(TICKET_KEY_BYTES),
-      deviceHint,
-      establishedMs,
-      lastActiveMs: 0,
-    },
-    false,
-  );
-  aad[0] = type;
-  return aad.subarray(0, ENTRY_AAD_BYTES);
-}
-
-/** The secrets of an opened entry body. */
-export interface EntrySecrets {
-  /** 6 bytes. */
-  readonly deviceId: Uint8Array;
-  readonly outbound: Uint8Array | undefined;
-  readonly inboundSecret: Uint8Array | undefined;
-}
-
-/** Opens an entry body; `undefined` if it does not verify. */
-export function openEntryBody(crypto: CryptoProvider, segmentKey: Uint8Array, segmentOffset: number, aad: Uint8Array, sealed: Uint8Array): EntrySecrets | undefined {
-  const p = openAt(crypto, segmentKey, segmentOffset, aad, sealed);
-  if (p === undefined) return undefined;
-  if (p.length !== ENTRY_SEALED_BYTES - 16) {
-    wipe(p);
-    return undefined;
-  }
-  const flags = aad[0] & 0x03;
-  const out: EntrySecrets = {
-    deviceId: p.slice(0, 6),
-    outbound: (flags & FLAG_OUTBOUND) !== 0 ? p.slice(6, 38) : undefined,
-    inboundSecret: (flags & FLAG_INBOUND) !== 0 ? p.slice(38, 70) : undefined,
-  };
-  wipe(p);
-  return out;
-}
-
 /**
  * Finishes the entry block of `n` entries at `out[o]` whose headers are written (by
  * `writeBlockEntryHeader`): writes the type and count, seals `plain` (the `n` bodies,

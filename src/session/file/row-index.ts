@@ -17,7 +17,7 @@ import { CONSUMED_TICKETS_REMEMBERED } from '../store-checks.js';
 import { HashTable } from './hash-table.js';
 
 /** Rows per page (growing the index adds a page: nothing is copied). */
-export const PAGE_ROWS = 4096;
+const PAGE_ROWS = 4096;
 const PAGE_SHIFT = 12;
 const PAGE_MASK = PAGE_ROWS - 1;
 
@@ -26,7 +26,7 @@ export const ROW_OUTBOUND = 0x01;
 /** Row flag: the entry has an inbound slot. */
 export const ROW_INBOUND = 0x02;
 /** Row flag: the row is the current state of its entry (linked in the tables). */
-export const ROW_LIVE = 0x80;
+const ROW_LIVE = 0x80;
 /** Row flag: which of two files (generations) the row's location refers to (a compaction switches). */
 export const ROW_GEN = 0x40;
 

@@ -22,7 +22,7 @@
 import { createCipheriv, createDecipheriv, type Cipher, type Decipher } from 'node:crypto';
 import { utf8ToBytes, wipe, writeU32 } from '../../bytes.js';
 import type { CryptoProvider } from '../../crypto/index.js';
-import { ENTRY_PLAIN_BYTES, ENTRY_SEALED_BYTES, TAG_BYTES } from './format.js';
+import { ENTRY_PLAIN_BYTES, TAG_BYTES } from './format.js';
 
 const SALT = utf8ToBytes('pqble session store v2');
 const INFO_FP = utf8ToBytes('pqble store v2 fingerprint index');
@@ -116,7 +116,7 @@ export class StoreKeys {
 }
 
 /** The nonce of the record at `offset` bytes from the start of its segment: `0^4 || u64 BE offset`. */
-export function recordNonce(offset: number): Uint8Array {
+function recordNonce(offset: number): Uint8Array {
   const n = new Uint8Array(12);
   writeU32(n, 4, Math.floor(offset / 0x1_0000_0000));
   writeU32(n, 8, offset >>> 0);
@@ -142,9 +142,4 @@ export function entryPlain(deviceId: Uint8Array, outbound: Uint8Array | undefine
   if (outbound !== undefined) p.set(outbound, 6);
   if (inboundSecret !== undefined) p.set(inboundSecret, 38);
   return p;
-}
-
-/** Checks the sealed body length of an entry. */
-export function isEntrySealed(sealed: Uint8Array): boolean {
-  return sealed.length === ENTRY_SEALED_BYTES;
 }

@@ -26,7 +26,7 @@ function keyFileError(reason: string, cause?: unknown): FileFormatError {
 }
 
 /** Decodes a key file's bytes. @throws FileFormatError `PQBLE_ERR_KEY_FILE` */
-export function decodeStorageKeyFile(bytes: Uint8Array): Uint8Array {
+function decodeStorageKeyFile(bytes: Uint8Array): Uint8Array {
   let doc: unknown;
   try {
     doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
