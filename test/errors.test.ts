@@ -82,7 +82,7 @@ describe('error codes bound to classes', () => {
     let seen = 0;
     for (const file of [...(await sourceFiles('src')), ...(await sourceFiles('bench'))]) {
       const text = await readFile(file, 'utf8');
-      for (const m of text.matchAll(/new (\w+Error)\('(PQBLE_ERR_[A-Z_]+)'/g)) {
+      for (const m of text.matchAll(/new (\w+Error)\(\s*'(PQBLE_ERR_[A-Z_]+)'/g)) {
         seen++;
         const [, cls, code] = m as unknown as [string, string, PqbleErrorCode];
         if (ERROR_CLASS_OF_CODE[code] !== cls) bad.push(`${file}: new ${cls}('${code}')`);
