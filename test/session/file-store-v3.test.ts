@@ -126,6 +126,20 @@ describe('FileSessionStore: putMany', () => {
       await s.close();
     }));
 
+  it('takes a fingerprint in every form put takes (32 bytes, or 64 hex digits in either case; docs/api.md "Ids")', () =>
+    withStore(async ({ open }) => {
+      const s = await open();
+      const a = randomSession();
+      const b = randomSession();
+      await s.put({ ...a, peerFingerprint: hexToBytes(a.peerFingerprint) as never });
+      assert.equal(await s.putMany([{ ...b, peerFingerprint: hexToBytes(b.peerFingerprint) as never }]), 1);
+      assert.deepEqual(view(await s.get(a.peerFingerprint)), view(a));
+      assert.deepEqual(view(await s.get(b.peerFingerprint)), view(b));
+      await assert.rejects(s.putMany([{ ...randomSession(), peerFingerprint: new Uint8Array(31) as never }]), (e: Error) => e instanceof RangeError && /sessions\[0\]\.peerFingerprint/.test(e.message));
+      await assert.rejects(s.putMany([{ ...randomSession(), peerFingerprint: 7 as never }]), (e: Error) => e instanceof TypeError && /sessions\[0\]\.peerFingerprint/.test(e.message));
+      await s.close();
+    }));
+
   it('rejects a malformed session with TypeError/RangeError naming its position, and a non-iterable', () =>
     withStore(async ({ open }) => {
       const s = await open();
