@@ -559,6 +559,50 @@ describe('file store index: open-addressed tables and rows', () => {
     assert.deepEqual(ix.rowsWithHint(1).sort(), [a2, b2].sort());
   });
 
+  it('RowIndex.link under forced hash collisions (fingerprints and tickets sharing their first 4 bytes): finds, replacements and ticket owners match a model', () => {
+    // Keys of a few hash values (the first 4 bytes: two land in shard 0, one in shard 63), the rest distinct.
+    const heads = [0x00000001, 0x00000002, 0xfc000003];
+    const key = (bytes: number, i: number): Uint8Array => {
+      const k = new Uint8Array(bytes);
+      new DataView(k.buffer).setUint32(0, heads[i % heads.length], true);
+      k[4] = i;
+      k[5] = 0x5a;
+      return k;
+    };
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 39 }), fc.option(fc.integer({ min: 0, max: 19 }), { nil: undefined }), fc.boolean()), { maxLength: 300 }), (ops) => {
+        const ix = new RowIndex();
+        const fps = Array.from({ length: 40 }, (_, i) => key(32, i));
+        const tickets = Array.from({ length: 20 }, (_, i) => key(16, i));
+        const live = new Map<number, { row: number; ticket: number | undefined }>();
+        const owner = new Map<number, number>();
+        for (const [f, t, del] of ops) {
+          const cur = live.get(f);
+          if (del) {
+            if (cur === undefined) continue;
+            ix.unlink(cur.row);
+            ix.release(cur.row);
+            if (cur.ticket !== undefined && owner.get(cur.ticket) === cur.row) owner.delete(cur.ticket);
+            live.delete(f);
+            continue;
+          }
+          const row = ix.alloc({ fpKey: fps[f], ticketKey: t === undefined ? undefined : tickets[t], hint: f, establishedMs: 1, lastActiveMs: 1, flags: t === undefined ? ROW_OUTBOUND : ROW_INBOUND, type: 0x10, loc: -1, sub: 0 });
+          assert.equal(ix.link(row), cur?.row ?? -1);
+          if (cur !== undefined) {
+            ix.release(cur.row);
+            if (cur.ticket !== undefined && owner.get(cur.ticket) === cur.row) owner.delete(cur.ticket);
+          }
+          if (t !== undefined) owner.set(t, row);
+          live.set(f, { row, ticket: t });
+        }
+        assert.equal(ix.size, live.size);
+        for (let f = 0; f < fps.length; f++) assert.equal(ix.findFp(fps[f]), live.get(f)?.row ?? -1, `fingerprint ${f}`);
+        for (let t = 0; t < tickets.length; t++) assert.equal(ix.findTicket(tickets[t]), owner.get(t) ?? -1, `ticket ${t}`);
+      }),
+      fuzz(200),
+    );
+  });
+
   it('decodeHexInto: both cases, and stops at any other character (also past U+00FF)', () => {
     const out = new Uint8Array(4);
     assert.ok(decodeHexInto('00Ff7a9B', out, 0, 4));
