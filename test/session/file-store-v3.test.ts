@@ -140,6 +140,18 @@ describe('FileSessionStore: putMany', () => {
       await s.close();
     }));
 
+  it('an array of bad sessions reserves no table room; an array reserves at most maxEntries rows', () =>
+    withStore(async ({ open }) => {
+      const s = await open({ maxEntries: 100 });
+      const before = s.memoryBytes();
+      await assert.rejects(s.putMany(new Array<StoredSession>(1_000_000).fill(42 as never)), (e: Error) => e instanceof TypeError && /sessions\[0\]/.test(e.message));
+      assert.ok(s.memoryBytes() - before < 1 << 20, `a rejected array grew the index by ${s.memoryBytes() - before} bytes`);
+      const sessions = Array.from({ length: 600 }, () => randomSession());
+      assert.equal(await s.putMany([...sessions, ...new Array<StoredSession>(999_400).fill(42 as never)]).catch(() => -1), -1);
+      assert.ok(s.memoryBytes() - before < 4 << 20, `an array for a store of 100 entries grew the index by ${s.memoryBytes() - before} bytes`);
+      await s.close();
+    }));
+
   it('rejects a malformed session with TypeError/RangeError naming its position, and a non-iterable', () =>
     withStore(async ({ open }) => {
       const s = await open();
