@@ -7,7 +7,7 @@
 
 import { concatBytes, utf8ToBytes } from '../bytes.js';
 import { SIZES } from '../crypto/index.js';
-import { HandshakeError, PqbleError, type HandshakeErrorCode } from '../errors.js';
+import { HandshakeError, PqbleError, isPqbleError, type HandshakeErrorCode } from '../errors.js';
 
 /** The all-zero AEAD nonce: every handshake key seals exactly one message. */
 export const ZERO_NONCE = new Uint8Array(SIZES.aeadNonce);
@@ -30,9 +30,12 @@ export function handshakeError(code: HandshakeErrorCode, message: string, cause?
   return new HandshakeError(code, message, cause === undefined ? {} : { cause });
 }
 
-/** `err` itself if it is a HandshakeError, else a PqbleError `PQBLE_ERR_INTERNAL` wrapping it. */
+/**
+ * `err` itself if it is a HandshakeError or already a PqbleError `PQBLE_ERR_INTERNAL` (such as
+ * "lookupPeerKey threw"), else a PqbleError `PQBLE_ERR_INTERNAL` wrapping it.
+ */
 export function asHandshakeError(err: unknown): PqbleError {
-  if (err instanceof HandshakeError) return err;
+  if (err instanceof HandshakeError || isPqbleError(err, 'PQBLE_ERR_INTERNAL')) return err;
   return new PqbleError('PQBLE_ERR_INTERNAL', 'the handshake failed unexpectedly', { cause: err });
 }
 

@@ -83,7 +83,7 @@ export interface BleTransportOptions {
   readonly sessionCacheDurationMs?: number;
   /**
    * @deprecated Renamed {@link BleTransportOptions.sessionCacheDurationMs}; accepted (with a
-   * one-time warning through `logger`) until 0.2.0. Giving both with different values is a `RangeError`.
+   * one-time warning through `logger`) through 0.2.x, removed in 0.3.0. Giving both with different values is a `RangeError`.
    */
   readonly sessionCacheDuration?: number;
   /** Most sessions the store this transport creates keeps (memory or file); the least recently active is evicted first. Default 100. */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { HandshakeError } from '../../src/errors.js';
+import { HandshakeError, PqbleError } from '../../src/errors.js';
 import { HANDSHAKE_MESSAGE_BYTES, HandshakeInitiator, HandshakeResponder, PeerDirectory, makePeerInfo } from '../../src/handshake/index.js';
 import type { Identity } from '../../src/identity/index.js';
 import { deterministicCrypto, identity, isZero, recordingCrypto, runHandshake, throwsHandshake, type Run } from './helpers.js';
@@ -349,6 +349,21 @@ describe('pinned mode and fallback', () => {
     throwsHandshake(() => responder.readFinish(message), 'PQBLE_ERR_PEER_UNKNOWN');
     const retry = runHandshake({ pinned: false });
     assertCrosswise(retry);
+  });
+
+  it('a lookupPeerKey that throws fails the handshake with one PqbleError PQBLE_ERR_INTERNAL saying so, its error the cause', () => {
+    const boom = new Error('directory down');
+    const { initiator, responder } = pair('lookup-throws', true, {
+      lookup: () => {
+        throw boom;
+      },
+    });
+    initiator.readResponse(responder.readInit(initiator.start()));
+    const { message } = initiator.finish();
+    assert.throws(
+      () => responder.readFinish(message),
+      (err: unknown) => err instanceof PqbleError && err.constructor === PqbleError && err.code === 'PQBLE_ERR_INTERNAL' && err.message === 'lookupPeerKey threw' && err.cause === boom,
+    );
   });
 
   it('the default responder knows no pinned keys', () => {

@@ -126,6 +126,32 @@ describe('FileSessionStore: putMany', () => {
       await s.close();
     }));
 
+  it('takes a fingerprint in every form put takes (32 bytes, or 64 hex digits in either case; docs/api.md "Ids")', () =>
+    withStore(async ({ open }) => {
+      const s = await open();
+      const a = randomSession();
+      const b = randomSession();
+      await s.put({ ...a, peerFingerprint: hexToBytes(a.peerFingerprint) as never });
+      assert.equal(await s.putMany([{ ...b, peerFingerprint: hexToBytes(b.peerFingerprint) as never }]), 1);
+      assert.deepEqual(view(await s.get(a.peerFingerprint)), view(a));
+      assert.deepEqual(view(await s.get(b.peerFingerprint)), view(b));
+      await assert.rejects(s.putMany([{ ...randomSession(), peerFingerprint: new Uint8Array(31) as never }]), (e: Error) => e instanceof RangeError && /sessions\[0\]\.peerFingerprint/.test(e.message));
+      await assert.rejects(s.putMany([{ ...randomSession(), peerFingerprint: 7 as never }]), (e: Error) => e instanceof TypeError && /sessions\[0\]\.peerFingerprint/.test(e.message));
+      await s.close();
+    }));
+
+  it('an array of bad sessions reserves no table room; an array reserves at most maxEntries rows', () =>
+    withStore(async ({ open }) => {
+      const s = await open({ maxEntries: 100 });
+      const before = s.memoryBytes();
+      await assert.rejects(s.putMany(new Array<StoredSession>(1_000_000).fill(42 as never)), (e: Error) => e instanceof TypeError && /sessions\[0\]/.test(e.message));
+      assert.ok(s.memoryBytes() - before < 1 << 20, `a rejected array grew the index by ${s.memoryBytes() - before} bytes`);
+      const sessions = Array.from({ length: 600 }, () => randomSession());
+      assert.equal(await s.putMany([...sessions, ...new Array<StoredSession>(999_400).fill(42 as never)]).catch(() => -1), -1);
+      assert.ok(s.memoryBytes() - before < 4 << 20, `an array for a store of 100 entries grew the index by ${s.memoryBytes() - before} bytes`);
+      await s.close();
+    }));
+
   it('rejects a malformed session with TypeError/RangeError naming its position, and a non-iterable', () =>
     withStore(async ({ open }) => {
       const s = await open();
@@ -543,6 +569,50 @@ describe('file store index: open-addressed tables and rows', () => {
     assert.equal(ix.findTicket(ticket), -1, 'a replaced row takes its ticket with it');
     assert.equal(ix.size, 2);
     assert.deepEqual(ix.rowsWithHint(1).sort(), [a2, b2].sort());
+  });
+
+  it('RowIndex.link under forced hash collisions (fingerprints and tickets sharing their first 4 bytes): finds, replacements and ticket owners match a model', () => {
+    // Keys of a few hash values (the first 4 bytes: two land in shard 0, one in shard 63), the rest distinct.
+    const heads = [0x00000001, 0x00000002, 0xfc000003];
+    const key = (bytes: number, i: number): Uint8Array => {
+      const k = new Uint8Array(bytes);
+      new DataView(k.buffer).setUint32(0, heads[i % heads.length], true);
+      k[4] = i;
+      k[5] = 0x5a;
+      return k;
+    };
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 39 }), fc.option(fc.integer({ min: 0, max: 19 }), { nil: undefined }), fc.boolean()), { maxLength: 300 }), (ops) => {
+        const ix = new RowIndex();
+        const fps = Array.from({ length: 40 }, (_, i) => key(32, i));
+        const tickets = Array.from({ length: 20 }, (_, i) => key(16, i));
+        const live = new Map<number, { row: number; ticket: number | undefined }>();
+        const owner = new Map<number, number>();
+        for (const [f, t, del] of ops) {
+          const cur = live.get(f);
+          if (del) {
+            if (cur === undefined) continue;
+            ix.unlink(cur.row);
+            ix.release(cur.row);
+            if (cur.ticket !== undefined && owner.get(cur.ticket) === cur.row) owner.delete(cur.ticket);
+            live.delete(f);
+            continue;
+          }
+          const row = ix.alloc({ fpKey: fps[f], ticketKey: t === undefined ? undefined : tickets[t], hint: f, establishedMs: 1, lastActiveMs: 1, flags: t === undefined ? ROW_OUTBOUND : ROW_INBOUND, type: 0x10, loc: -1, sub: 0 });
+          assert.equal(ix.link(row), cur?.row ?? -1);
+          if (cur !== undefined) {
+            ix.release(cur.row);
+            if (cur.ticket !== undefined && owner.get(cur.ticket) === cur.row) owner.delete(cur.ticket);
+          }
+          if (t !== undefined) owner.set(t, row);
+          live.set(f, { row, ticket: t });
+        }
+        assert.equal(ix.size, live.size);
+        for (let f = 0; f < fps.length; f++) assert.equal(ix.findFp(fps[f]), live.get(f)?.row ?? -1, `fingerprint ${f}`);
+        for (let t = 0; t < tickets.length; t++) assert.equal(ix.findTicket(tickets[t]), owner.get(t) ?? -1, `ticket ${t}`);
+      }),
+      fuzz(200),
+    );
   });
 
   it('decodeHexInto: both cases, and stops at any other character (also past U+00FF)', () => {

@@ -9,7 +9,7 @@
 
 import { checkBytes } from '../../bytes.js';
 import { TICKET_ID_BYTES } from '../store-checks.js';
-import { parseDeviceId } from '../../ids.js';
+import { parseDeviceId, parseFingerprint } from '../../ids.js';
 import { checkTimeMs } from '../validate.js';
 import { ENTRY_PLAIN_BYTES } from './format.js';
 import { ROW_INBOUND, ROW_OUTBOUND } from './row-index.js';
@@ -84,8 +84,9 @@ export class BulkChunk {
     const s = session as Record<string, unknown>;
     const i = this.count;
     const fp = s.peerFingerprint;
-    if (typeof fp !== 'string') throw new TypeError(`${label(position)}.peerFingerprint must be a string`);
-    if (fp.length !== 64 || !decodeHexInto(fp, this.fingerprints, 32 * i, 32)) throw new RangeError(`${label(position)}.peerFingerprint must be 64 hex digits (a SHA-256 fingerprint)`);
+    // 64 hex digits go straight in; any other form (32 bytes) goes through parseFingerprint, as in put.
+    if (typeof fp !== 'string') this.fingerprints.write(parseFingerprint(fp, `${label(position)}.peerFingerprint`), 32 * i, 32, 'hex');
+    else if (fp.length !== 64 || !decodeHexInto(fp, this.fingerprints, 32 * i, 32)) throw new RangeError(`${label(position)}.peerFingerprint must be 64 hex digits (a SHA-256 fingerprint)`);
     // The unused bytes stay zero: clear() and the constructor zero them, and nothing else writes there.
     // A device id of 12 hex digits (the normal form, or upper case) goes straight in; any
     // other form goes through parseDeviceId.

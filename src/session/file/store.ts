@@ -100,6 +100,8 @@ export class FileSessionStore implements SessionStore {
   readonly #core: StoreCore;
   readonly #commit: GroupCommit;
   readonly #writes: StoreWrites;
+  /** `maxEntries` (Infinity: unbounded). */
+  readonly #maxEntries: number;
   readonly #now: () => number;
   readonly #timeoutMs: number;
   readonly #compactMinBytes: number;
@@ -123,6 +125,7 @@ export class FileSessionStore implements SessionStore {
     this.#commit = new GroupCommit(this.#core);
     this.#commit.afterBatch = () => this.#maybeCompact();
     this.#writes = new StoreWrites(this.#core, this.#commit, maxEntries);
+    this.#maxEntries = maxEntries;
   }
 
   /**
@@ -259,7 +262,15 @@ export class FileSessionStore implements SessionStore {
       const chunk = new BulkChunk(BULK_CHUNK);
       let count = 0;
       let sliceStart = performance.now();
+      // A count known up front (an array) sizes the tables once instead of doubling them as
+      // the rows come: at the first chunk that passed its checks (a huge array of bad sessions
+      // reserves nothing), for at most maxEntries and BULK_RESERVE_MAX rows.
+      let reserveRows = Array.isArray(sessions) ? Math.min(sessions.length, BULK_RESERVE_MAX, this.#maxEntries) : 0;
       const flush = async (): Promise<void> => {
+        if (reserveRows > 0) {
+          this.#core.index.reserve(this.#core.index.size + reserveRows);
+          reserveRows = 0;
+        }
         const n = chunk.count;
         // putChunk takes everything out of the chunk (and wipes it) before it returns: the
         // chunk's buffers are reused for the next one.
@@ -281,9 +292,6 @@ export class FileSessionStore implements SessionStore {
         // The call has been rejected (timed out or aborted): stop reading the sessions.
         if (limits.signal?.aborted === true || performance.now() > deadline) throw new StoreError('PQBLE_ERR_STORE_TIMEOUT', 'putMany stopped: its call timed out or was aborted');
       };
-      // A count known up front (an array) sizes the tables once instead of doubling them as
-      // the rows come (capped: a huge array of bad sessions must not reserve much).
-      if (Array.isArray(sessions)) this.#core.index.reserve(this.#core.index.size + Math.min(sessions.length, BULK_RESERVE_MAX));
       try {
         if (Array.isArray(sessions)) {
           // An array is read by index: no iterator result per session.

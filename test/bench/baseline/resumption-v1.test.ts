@@ -304,8 +304,9 @@ describe('resumption protocol', () => {
     assert.throws(() => decodeResumeReply([0x12, 1] as unknown as Uint8Array), TypeError);
   });
 
-  it('fuzz: decoders and acceptResume throw only ResumptionError on arbitrary bytes', () => {
-    const isResumeError = (err: unknown): boolean => err instanceof ResumptionError;
+  it('fuzz: decoders and acceptResume throw only ResumptionError (or HandshakeError PROTOCOL_VERSION) on arbitrary bytes', () => {
+    // A request of another version is a HandshakeError PQBLE_ERR_PROTOCOL_VERSION (docs/errors.md).
+    const isResumeError = (err: unknown): boolean => err instanceof ResumptionError || (err instanceof HandshakeError && err.code === 'PQBLE_ERR_PROTOCOL_VERSION');
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 80 }), fc.constantFrom(undefined, 0x10, 0x11, 0x12), (bytes, first) => {
         const input = bytes.slice();
