@@ -20,20 +20,20 @@ import { bytesToHex, checkBytes } from '../bytes.js';
 import { holdClock, withDeadline, type Timer } from '../clock.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
 import { AbortError, ClosedError, HandshakeError, LinkError, PqbleError, isPqbleError, throwIfAborted } from '../errors.js';
-import { PeerDirectory, type TrustPolicy } from '../handshake/index.js';
+import { PeerDirectory } from '../handshake/index.js';
 import { RESUMPTION_SECRET_BYTES } from '../handshake/key-schedule.js';
 import { identityFingerprint } from '../identity/identity.js';
 import type { Identity } from '../identity/index.js';
-import { FINGERPRINT_BYTES, IDENTITY_PUBLIC_KEY_BYTES, parseDeviceId, parseFingerprint, parseSessionId, type DeviceId, type Fingerprint } from '../ids.js';
+import { IDENTITY_PUBLIC_KEY_BYTES, parseDeviceId, parseFingerprint, parseSessionId, type DeviceId, type Fingerprint } from '../ids.js';
 import { linkStatsSince } from '../link/stats.js';
 import type { Link, LinkEndpoint } from '../link/types.js';
 import { consoleLogger, type Logger } from '../logger.js';
-import { ResumeRateLimiter, type ResumeMode } from '../resumption/index.js';
+import { ResumeRateLimiter } from '../resumption/index.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../session/expiry.js';
 import { MemorySessionStore } from '../session/memory-store.js';
 import type { SessionStore } from '../session/store.js';
 import { AsyncQueue } from '../util/async-queue.js';
-import { checkOptions, optBoolean, optInteger, optOneOf, optRenamed, optSignal } from '../util/options.js';
+import { checkOptions, optInteger, optSignal } from '../util/options.js';
 import { Channel } from './channel.js';
 import { BleConnection } from './connection.js';
 import { TransportEvents, type SetupHow, type TransportEventListener } from './events.js';
@@ -41,263 +41,9 @@ import { SessionKeeper } from './session-keeper.js';
 import { initiateSetup, respondSetup, type Established, type SetupContext } from './setup.js';
 import { SetupTrace } from './setup-trace.js';
 import { openFileStore } from './file-store-loader.js';
-
-const HOUR_MS = 3_600_000;
-
-/** Options of {@link BleTransport.create}. Every default is listed; unknown keys are an error. */
-export interface BleTransportOptions {
-  /** This device's long-term ML-DSA-65 identity (`generateIdentity()` / `loadIdentity()`). Required. */
-  readonly identity: Identity;
-  /** The radio: a `SimulatedRadio` device, or the noble / bleno adapters. Required. */
-  readonly link: LinkEndpoint;
-  /**
-   * Public keys (ML-DSA-65, 1,952 bytes) of peers provisioned in advance. They are pinned:
-   * a full handshake with such a peer sends 32-byte fingerprints instead of the keys.
-   */
-  readonly knownPeers?: readonly Uint8Array[];
-  /**
-   * Which authenticated peers to accept, on every full handshake and every resumption.
-   * Default `{ mode: 'tofu' }`: the first identity that authenticates at a device id is bound
-   * to it (persisted in the session store) and another identity there later is refused with
-   * `PQBLE_ERR_PEER_UNTRUSTED` (docs/security.md "Trust"). `{ mode: 'any' }` accepts every
-   * authenticated peer and must be chosen explicitly.
-   */
-  readonly trust?: TrustPolicy;
-  /** Open connections plus setups in progress, both directions, each counted once. Default 5. */
-  readonly maxConnections?: number;
-  /** Incoming setups in progress at once (a silent link cannot hold every slot). Default 2. */
-  readonly maxIncomingSetups?: number;
-  /** An incoming link that sends nothing for this many ms while its setup waits for it is closed (`timeout` alert). Default 5 000. */
-  readonly setupIdleTimeoutMs?: number;
-  /** Radio connect timeout in ms. Default 10 000. */
-  readonly connectTimeoutMs?: number;
-  /** Whole setup (resumption and/or full handshake) timeout in ms. Default 20 000. */
-  readonly handshakeTimeoutMs?: number;
-  /** Largest application message in bytes. Default 65 536 minus the 18-byte record overhead. */
-  readonly maxMessageBytes?: number;
-  /** Unread inbound messages per connection before it closes with `PQBLE_ERR_QUEUE_FULL`. Default 64. */
-  readonly maxQueuedMessages?: number;
-  /** Incomplete inbound messages older than this are dropped (ms). Default 30 000. */
-  readonly reassemblyTimeoutMs?: number;
-  /** Session lifetime from the last full handshake, in ms (wall clock, survives restarts). Default 24 h. */
-  readonly sessionCacheDurationMs?: number;
-  /**
-   * @deprecated Renamed {@link BleTransportOptions.sessionCacheDurationMs}; accepted (with a
-   * one-time warning through `logger`) until 0.2.0. Giving both with different values is a `RangeError`.
-   */
-  readonly sessionCacheDuration?: number;
-  /** Most sessions the store this transport creates keeps (memory or file); the least recently active is evicted first. Default 100. */
-  readonly maxCachedSessions?: number;
-  /** How often expired sessions are pruned, in ms; `null` disables. Default 10 min. Never keeps the process alive. */
-  readonly sessionCleanupIntervalMs?: number | null;
-  /** @deprecated Renamed {@link BleTransportOptions.sessionCleanupIntervalMs}; accepted as `sessionCacheDuration` is. */
-  readonly sessionCleanupInterval?: number | null;
-  /** Session file (the embedded file store); when unset (and no `sessionStore`), sessions live in memory only. */
-  readonly sessionPersistPath?: string;
-  /** Storage key (32 bytes) sealing the persisted secrets; default: a key file next to the session file. */
-  readonly storageKey?: Uint8Array;
-  /** A store of your own (instead of `sessionPersistPath`), for example `pqble/redis` for a fleet. Not closed by `close()`. */
-  readonly sessionStore?: SessionStore;
-  /** Timeout of every session store call, in ms; a store that does not answer costs a full handshake. Default 2 000. */
-  readonly storeTimeoutMs?: number;
-  /** Deprecated and ignored: every session change is written at once now. */
-  readonly sessionSaveDebounceMs?: number;
-  /** How often batched last-active times are written, in ms; `null` disables. Default 60 000. */
-  readonly sessionSaveIntervalMs?: number | null;
-  /** @deprecated Renamed {@link BleTransportOptions.sessionSaveIntervalMs}; accepted as `sessionCacheDuration` is. */
-  readonly sessionSaveInterval?: number | null;
-  /** Enables 1-RTT resumption (both roles). Default true. */
-  readonly resumption?: boolean;
-  /**
-   * The resumption this side starts: `'psk-dhe'` mixes a fresh X25519 exchange from both
-   * sides into the keys (a leaked resumption secret does not expose later sessions), `'psk'`
-   * does not (64 bytes less). A responder answers either. Default `'psk-dhe'`.
-   */
-  readonly resumptionMode?: ResumeMode;
-  /** Failed resume attempts a peer device may make in a burst (then 1 per second). Default 4. */
-  readonly resumeAttemptBurst?: number;
-  /** Failed resume attempts from all devices together in a burst (then 8 per second). Default 32. */
-  readonly resumeFailureBudget?: number;
-  /** Where warnings go. Default: `process.emitWarning`. */
-  readonly logger?: Logger;
-  /** Crypto backend. Default: the noble libraries. */
-  readonly crypto?: CryptoProvider;
-}
-
-const OPTION_KEYS = [
-  'identity',
-  'link',
-  'trust',
-  'knownPeers',
-  'maxConnections',
-  'maxIncomingSetups',
-  'setupIdleTimeoutMs',
-  'connectTimeoutMs',
-  'handshakeTimeoutMs',
-  'maxMessageBytes',
-  'maxQueuedMessages',
-  'reassemblyTimeoutMs',
-  'sessionCacheDurationMs',
-  'sessionCacheDuration',
-  'maxCachedSessions',
-  'sessionCleanupIntervalMs',
-  'sessionCleanupInterval',
-  'sessionPersistPath',
-  'storageKey',
-  'sessionStore',
-  'storeTimeoutMs',
-  'sessionSaveDebounceMs',
-  'sessionSaveIntervalMs',
-  'sessionSaveInterval',
-  'resumption',
-  'resumptionMode',
-  'resumeAttemptBurst',
-  'resumeFailureBudget',
-  'logger',
-  'crypto',
-] as const;
-
-interface ResolvedOptions {
-  readonly maxConnections: number;
-  readonly maxIncomingSetups: number;
-  readonly setupIdleTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly handshakeTimeoutMs: number;
-  readonly maxMessageBytes: number;
-  readonly maxQueuedMessages: number;
-  readonly reassemblyTimeoutMs: number;
-  readonly sessionCacheDurationMs: number;
-  readonly maxCachedSessions: number;
-  readonly sessionCleanupIntervalMs: number | null;
-  readonly storeTimeoutMs: number;
-  readonly sessionSaveIntervalMs: number | null;
-  readonly resumption: boolean;
-  readonly resumptionMode: ResumeMode;
-  readonly resumeAttemptBurst: number;
-  readonly resumeFailureBudget: number;
-}
-
-const MAX_MS = 2 ** 31 - 1;
-const RESUME_MODES: readonly ResumeMode[] = ['psk', 'psk-dhe'];
-
-function resolveOptions(o: BleTransportOptions, warn: (message: string) => void): ResolvedOptions {
-  const label = 'BleTransport.create';
-  const renamed = (name: keyof BleTransportOptions, oldName: keyof BleTransportOptions): unknown => optRenamed(o, name, oldName, label, warn);
-  const interval = (name: keyof BleTransportOptions, oldName: keyof BleTransportOptions, def: number): number | null => {
-    const v = renamed(name, oldName);
-    return v === null ? null : optInteger(v, name, 1, MAX_MS, def);
-  };
-  optInteger(o.sessionSaveDebounceMs, 'sessionSaveDebounceMs', 0, MAX_MS, undefined);
-  const maxConnections = optInteger(o.maxConnections, 'maxConnections', 1, 1000, 5);
-  return {
-    maxConnections,
-    maxIncomingSetups: optInteger(o.maxIncomingSetups, 'maxIncomingSetups', 1, maxConnections, Math.min(2, maxConnections)),
-    setupIdleTimeoutMs: optInteger(o.setupIdleTimeoutMs, 'setupIdleTimeoutMs', 1, MAX_MS, 5_000),
-    connectTimeoutMs: optInteger(o.connectTimeoutMs, 'connectTimeoutMs', 1, MAX_MS, 10_000),
-    handshakeTimeoutMs: optInteger(o.handshakeTimeoutMs, 'handshakeTimeoutMs', 1, MAX_MS, 20_000),
-    maxMessageBytes: optInteger(o.maxMessageBytes, 'maxMessageBytes', 1, 16 * 1024 * 1024, 65_536 - 18),
-    maxQueuedMessages: optInteger(o.maxQueuedMessages, 'maxQueuedMessages', 1, 1_000_000, 64),
-    reassemblyTimeoutMs: optInteger(o.reassemblyTimeoutMs, 'reassemblyTimeoutMs', 1, MAX_MS, 30_000),
-    sessionCacheDurationMs: optInteger(renamed('sessionCacheDurationMs', 'sessionCacheDuration'), 'sessionCacheDurationMs', 1, 365 * 24 * HOUR_MS, 24 * HOUR_MS),
-    maxCachedSessions: optInteger(o.maxCachedSessions, 'maxCachedSessions', 1, 10_000_000, 100),
-    sessionCleanupIntervalMs: interval('sessionCleanupIntervalMs', 'sessionCleanupInterval', 10 * 60_000),
-    storeTimeoutMs: optInteger(o.storeTimeoutMs, 'storeTimeoutMs', 1, MAX_MS, 2_000),
-    sessionSaveIntervalMs: interval('sessionSaveIntervalMs', 'sessionSaveInterval', 60_000),
-    resumption: optBoolean(o.resumption, 'resumption', true),
-    resumptionMode: optOneOf(o.resumptionMode, 'resumptionMode', RESUME_MODES, 'psk-dhe'),
-    resumeAttemptBurst: optInteger(o.resumeAttemptBurst, 'resumeAttemptBurst', 1, 1000, 4),
-    resumeFailureBudget: optInteger(o.resumeFailureBudget, 'resumeFailureBudget', 1, 1_000_000, 32),
-  };
-}
-
-/** Session cache counters (`transport.cacheStats()`). */
-export interface CacheStats {
-  /** Lookups that found a usable session (initiator by device id, responder by ticket id). */
-  readonly hits: number;
-  /** Lookups that found none. */
-  readonly misses: number;
-  /** Connections set up by resumption (both roles). */
-  readonly resumptions: number;
-  /** Connections set up by a full handshake (both roles). */
-  readonly fullHandshakes: number;
-  /** Resumptions refused ("cannot resume") that fell back to the full handshake (both roles). */
-  readonly fallbacks: number;
-  /** Sessions evicted because the store was full (least recently active first); 0 where the store does not report it. */
-  readonly evictions: number;
-  /** Sessions dropped because they outlived `sessionCacheDurationMs`. */
-  readonly expired: number;
-  /** Sessions whose resumption the trust policy refused (and which were purged). */
-  readonly refused: number;
-  /** Session store calls that failed or timed out (each cost at most a full handshake). */
-  readonly storeFailures: number;
-  /** Sessions in the store now (as last seen). */
-  readonly size: number;
-}
-
-/** Transport-wide counters (`transport.stats()`). */
-export interface TransportStats extends CacheStats {
-  /** Connections open now (both directions). */
-  readonly activeConnections: number;
-  /** Connections established since creation. */
-  readonly connectionsOpened: number;
-  /** Setups that failed (timeouts, untrusted peers, malformed messages, lost links). */
-  readonly failedSetups: number;
-  /** Application messages and bytes, all connections. */
-  readonly messagesSent: number;
-  /** See {@link TransportStats.messagesSent}. */
-  readonly messagesReceived: number;
-  /** See {@link TransportStats.messagesSent}. */
-  readonly bytesSent: number;
-  /** See {@link TransportStats.messagesSent}. */
-  readonly bytesReceived: number;
-  /** Bytes on air over all closed and open connections (this side sent / received). */
-  readonly bytesOnAirSent: number;
-  /** See {@link TransportStats.bytesOnAirSent}. */
-  readonly bytesOnAirReceived: number;
-}
-
-/** Options of {@link BleTransport.connectToDevice}. */
-export interface ConnectOptions {
-  /** Cancels the attempt (the link is closed). */
-  readonly signal?: AbortSignal | undefined;
-  /**
-   * The identity the device must prove (32 bytes or 64 hex digits). Another identity fails
-   * with `PQBLE_ERR_PEER_UNTRUSTED`. If its key is pinned, the handshake runs in pinned mode.
-   */
-  readonly peerFingerprint?: Uint8Array | string | undefined;
-}
-
-/** Options of {@link BleTransport.cacheSession}. */
-export interface CacheSessionInit {
-  /** The peer's identity fingerprint: 32 bytes or 64 hex digits. */
-  readonly peerFingerprint: Uint8Array | string;
-  /** The peer's device id (hint). */
-  readonly deviceId: string;
-  /** The 32-byte resumption master secret both sides were given (copied). */
-  readonly resumptionSecret: Uint8Array;
-  /** Deprecated and ignored (checked if given): 16 bytes or 32 hex digits. */
-  readonly sessionId?: Uint8Array | string;
-  /** Wall-clock ms of the full handshake. Default: now. */
-  readonly establishedMs?: number;
-  /** The peer's ML-DSA-65 public key (1,952 bytes), if known: pinned, and shown to a trust callback on resumption. */
-  readonly peerPublicKey?: Uint8Array;
-}
-
-/** What {@link BleTransport.lookupSession} tells about a cached session (no secrets). */
-export interface SessionInfo {
-  /** The peer's identity fingerprint, 64 hex digits. */
-  readonly peerFingerprint: string;
-  /** Where the peer was last seen (a hint). */
-  readonly deviceId: string;
-  /** Wall-clock ms of the last full handshake. */
-  readonly establishedMs: number;
-  /** Wall-clock ms of the last use. */
-  readonly lastActiveMs: number;
-  /** Wall-clock ms after which the session can no longer be resumed. */
-  readonly expiresMs: number;
-  /** True if this side can start a resumption with it. */
-  readonly canResume: boolean;
-}
+import { checkEndpoint, checkIdentity, checkStore } from './checks.js';
+import { MAX_MS, OPTION_KEYS, resolveOptions, type BleTransportOptions, type ResolvedOptions } from './options.js';
+import type { CacheSessionInit, CacheStats, ConnectOptions, SessionInfo, TransportStats } from './types.js';
 
 interface PendingConnect {
   readonly promise: Promise<BleConnection>;
@@ -905,28 +651,5 @@ export class BleTransport {
     };
     const cleanup = this.#opts.sessionCleanupIntervalMs;
     if (cleanup !== null) every(cleanup, () => this.pruneExpiredSessions());
-  }
-}
-
-function checkIdentity(identity: unknown): asserts identity is Identity {
-  if (identity === null || typeof identity !== 'object') throw new TypeError('identity is required (generateIdentity() or loadIdentity())');
-  const id = identity as Partial<Identity>;
-  checkBytes(id.publicKey, 'identity.publicKey');
-  checkBytes(id.secretKey, 'identity.secretKey');
-  checkBytes(id.fingerprint, 'identity.fingerprint', FINGERPRINT_BYTES);
-}
-
-function checkEndpoint(link: unknown): asserts link is LinkEndpoint {
-  const l = link as Partial<LinkEndpoint> | null;
-  if (l === null || typeof l !== 'object' || typeof l.connect !== 'function' || typeof l.onIncoming !== 'function' || l.clock === undefined) {
-    throw new TypeError('link must be a LinkEndpoint (for example a SimulatedRadio device)');
-  }
-}
-
-function checkStore(store: unknown): asserts store is SessionStore {
-  const s = store as Partial<SessionStore> | null;
-  const methods = ['get', 'getByTicket', 'getByDevice', 'put', 'consumeInbound', 'replaceOutbound', 'delete', 'touch', 'prune', 'entries', 'size', 'getValue', 'putValue', 'listValues', 'close'] as const;
-  if (s === null || typeof s !== 'object' || methods.some((m) => typeof s[m] !== 'function')) {
-    throw new TypeError('sessionStore must be a SessionStore (get, getByTicket, getByDevice, put, consumeInbound, replaceOutbound, delete, touch, prune, entries, size, getValue, putValue, listValues, close)');
   }
 }
