@@ -17,39 +17,33 @@
  */
 
 import { bytesToHex, checkBytes } from '../bytes.js';
-import { holdClock, withDeadline, type Timer } from '../clock.js';
+import { holdClock, type Timer } from '../clock.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
-import { AbortError, ClosedError, HandshakeError, LinkError, PqbleError, isPqbleError, throwIfAborted } from '../errors.js';
+import { ClosedError, HandshakeError, LinkError, isPqbleError, throwIfAborted, type PqbleError } from '../errors.js';
 import { PeerDirectory } from '../handshake/index.js';
 import { RESUMPTION_SECRET_BYTES } from '../handshake/key-schedule.js';
 import { identityFingerprint } from '../identity/identity.js';
 import type { Identity } from '../identity/index.js';
 import { IDENTITY_PUBLIC_KEY_BYTES, parseDeviceId, parseFingerprint, parseSessionId, type DeviceId, type Fingerprint } from '../ids.js';
-import { linkStatsSince } from '../link/stats.js';
 import type { Link, LinkEndpoint } from '../link/types.js';
 import { consoleLogger, type Logger } from '../logger.js';
-import { ResumeRateLimiter } from '../resumption/index.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../session/expiry.js';
 import { MemorySessionStore } from '../session/memory-store.js';
 import type { SessionStore } from '../session/store.js';
-import { AsyncQueue } from '../util/async-queue.js';
 import { checkOptions, optInteger, optSignal } from '../util/options.js';
 import { Channel } from './channel.js';
-import { BleConnection } from './connection.js';
-import { TransportEvents, type SetupHow, type TransportEventListener } from './events.js';
+import type { BleConnection } from './connection.js';
+import { TransportEvents, type TransportEventListener } from './events.js';
 import { SessionKeeper } from './session-keeper.js';
-import { initiateSetup, respondSetup, type Established, type SetupContext } from './setup.js';
 import { SetupTrace } from './setup-trace.js';
 import { openFileStore } from './file-store-loader.js';
 import { checkEndpoint, checkIdentity, checkStore } from './checks.js';
+import { ConnectAttempts } from './connect-attempts.js';
+import { SetupRunner } from './establish.js';
+import { IncomingConnections } from './incoming.js';
+import { addClosedConnection, cacheStats, newTransportCounters, transportStats } from './stats.js';
 import { MAX_MS, OPTION_KEYS, resolveOptions, type BleTransportOptions, type ResolvedOptions } from './options.js';
 import type { CacheSessionInit, CacheStats, ConnectOptions, SessionInfo, TransportStats } from './types.js';
-
-interface PendingConnect {
-  readonly promise: Promise<BleConnection>;
-  readonly controller: AbortController;
-  waiters: number;
-}
 
 /** A post-quantum secure BLE transport with session caching and 1-RTT resumption. */
 export class BleTransport {
@@ -66,36 +60,20 @@ export class BleTransport {
   /** The store, if this transport created it (and so closes it). */
   readonly #ownStore: SessionStore | undefined;
   readonly #directory: PeerDirectory;
-  readonly #rateLimiter: ResumeRateLimiter;
-  readonly #globalLimiter: ResumeRateLimiter;
   readonly #connections = new Set<BleConnection>();
-  readonly #pending = new Map<string, PendingConnect>();
-  /** Every setup channel in progress (both roles), to fail them on close. */
-  readonly #setupChannels = new Set<Channel>();
+  readonly #pending = new ConnectAttempts();
+  readonly #setups: SetupRunner;
   /** Incoming setups still running (close() waits for them). */
   readonly #incomingDone = new Set<Promise<void>>();
   /** Incoming setups in progress (outgoing ones are counted in #pending). */
   #incomingSetups = 0;
-  readonly #incoming: AsyncQueue<BleConnection>;
-  readonly #connectionListeners: ((connection: BleConnection) => void)[] = [];
+  readonly #incoming: IncomingConnections;
   readonly #events: TransportEvents;
   readonly #timers: Timer[] = [];
   readonly #unsubscribeIncoming: () => void;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #counters = {
-    resumptions: 0,
-    fullHandshakes: 0,
-    fallbacks: 0,
-    connectionsOpened: 0,
-    failedSetups: 0,
-    messagesSent: 0,
-    messagesReceived: 0,
-    bytesSent: 0,
-    bytesReceived: 0,
-    bytesOnAirSent: 0,
-    bytesOnAirReceived: 0,
-  };
+  readonly #counters = newTransportCounters();
 
   private constructor(options: BleTransportOptions, resolved: ResolvedOptions, keeper: SessionKeeper, directory: PeerDirectory, ownStore: SessionStore | undefined) {
     this.#identity = options.identity;
@@ -108,10 +86,19 @@ export class BleTransport {
     this.#keeper = keeper;
     this.#ownStore = ownStore;
     this.#directory = directory;
-    const clock = options.link.clock;
-    this.#rateLimiter = new ResumeRateLimiter({ burst: resolved.resumeAttemptBurst, refillPerSecond: 1, now: () => clock.now() });
-    this.#globalLimiter = new ResumeRateLimiter({ burst: resolved.resumeFailureBudget, refillPerSecond: 8, maxKeys: 1, now: () => clock.now() });
-    this.#incoming = new AsyncQueue(resolved.maxConnections * 2);
+    this.#setups = new SetupRunner({
+      identity: this.#identity,
+      crypto: this.#crypto,
+      directory,
+      keeper,
+      clock: options.link.clock,
+      opts: resolved,
+      counters: this.#counters,
+      events: this.#events,
+      connections: this.#connections,
+      onClosed: (c, reason) => this.#connectionClosed(c, reason),
+    });
+    this.#incoming = new IncomingConnections(resolved.maxConnections * 2, this.#logger);
     this.#unsubscribeIncoming = options.link.onIncoming((link) => this.#accept(link));
   }
 
@@ -208,17 +195,10 @@ export class BleTransport {
     for (const c of this.#connections) {
       if (c.isOpen && c.peerDeviceId === id && c.role === 'initiator') return proven(c);
     }
-    let pending = this.#pending.get(id);
-    if (pending === undefined) {
-      if (this.#slotsUsed() >= this.#opts.maxConnections) {
-        throw new LinkError('PQBLE_ERR_CONNECTION_LIMIT', `connection limit reached (${this.#opts.maxConnections})`);
-      }
-      const controller = new AbortController();
-      const promise = this.#connect(id, controller.signal, expected).finally(() => this.#pending.delete(id));
-      pending = { promise, controller, waiters: 0 };
-      this.#pending.set(id, pending);
+    if (!this.#pending.has(id) && this.#slotsUsed() >= this.#opts.maxConnections) {
+      throw new LinkError('PQBLE_ERR_CONNECTION_LIMIT', `connection limit reached (${this.#opts.maxConnections})`);
     }
-    return proven(await this.#join(pending, options.signal));
+    return proven(await this.#pending.join(id, (signal) => this.#connect(id, signal, expected), options.signal));
   }
 
   /**
@@ -291,47 +271,12 @@ export class BleTransport {
 
   /** Session cache counters. */
   cacheStats(): CacheStats {
-    const c = this.#counters;
-    const k = this.#keeper.counters;
-    return {
-      hits: k.hits,
-      misses: k.misses,
-      resumptions: c.resumptions,
-      fullHandshakes: c.fullHandshakes,
-      fallbacks: c.fallbacks,
-      evictions: this.#keeper.store.counters?.evictions ?? 0,
-      expired: k.expired,
-      refused: k.refused,
-      storeFailures: k.storeFailures,
-      size: this.#keeper.size,
-    };
+    return cacheStats(this.#counters, this.#keeper);
   }
 
   /** Transport-wide counters (cache counters included), open connections included. */
   stats(): TransportStats {
-    const c = this.#counters;
-    let { messagesSent, messagesReceived, bytesSent, bytesReceived, bytesOnAirSent, bytesOnAirReceived } = c;
-    for (const conn of this.#connections) {
-      const s = conn.stats();
-      messagesSent += s.messagesSent;
-      messagesReceived += s.messagesReceived;
-      bytesSent += s.bytesSent;
-      bytesReceived += s.bytesReceived;
-      bytesOnAirSent += s.link.bytesOnAirSent;
-      bytesOnAirReceived += s.link.bytesOnAirReceived;
-    }
-    return {
-      ...this.cacheStats(),
-      activeConnections: this.#connections.size,
-      connectionsOpened: c.connectionsOpened,
-      failedSetups: c.failedSetups,
-      messagesSent,
-      messagesReceived,
-      bytesSent,
-      bytesReceived,
-      bytesOnAirSent,
-      bytesOnAirReceived,
-    };
+    return transportStats(this.#counters, this.#connections, this.cacheStats());
   }
 
   /**
@@ -343,21 +288,13 @@ export class BleTransport {
   }
 
   /** Waits for the next incoming (accepted, established) connection. */
-  async accept(options: { signal?: AbortSignal } = {}): Promise<BleConnection> {
-    checkOptions(options, 'accept', ['signal']);
-    optSignal(options.signal, 'signal');
-    for (;;) {
-      const r = await this.#incoming.next(options);
-      if (r.done === true) throw new ClosedError('the transport is closed');
-      if (r.value.isOpen) return r.value;
-    }
+  accept(options: { signal?: AbortSignal } = {}): Promise<BleConnection> {
+    return this.#incoming.accept(options);
   }
 
   /** Incoming connections as an async iterator; ends when the transport closes. */
-  async *incoming(options: { signal?: AbortSignal } = {}): AsyncGenerator<BleConnection, void, undefined> {
-    checkOptions(options, 'incoming', ['signal']);
-    optSignal(options.signal, 'signal');
-    for await (const c of this.#incoming.iterate(options)) if (c.isOpen) yield c;
+  incoming(options: { signal?: AbortSignal } = {}): AsyncGenerator<BleConnection, void, undefined> {
+    return this.#incoming.iterate(options);
   }
 
   /**
@@ -365,11 +302,7 @@ export class BleTransport {
    * `accept()` / `incoming()`). Returns an unsubscribe function.
    */
   onConnection(listener: (connection: BleConnection) => void): () => void {
-    this.#connectionListeners.push(listener);
-    return () => {
-      const i = this.#connectionListeners.indexOf(listener);
-      if (i >= 0) this.#connectionListeners.splice(i, 1);
-    };
+    return this.#incoming.onConnection(listener);
   }
 
   /**
@@ -404,12 +337,11 @@ export class BleTransport {
     this.#closed = true;
     this.#unsubscribeIncoming();
     for (const t of this.#timers.splice(0)) t.cancel();
-    for (const p of this.#pending.values()) p.controller.abort(new ClosedError('the transport closed'));
-    for (const ch of this.#setupChannels) ch.fail(new ClosedError('the transport closed'), 'closing');
-    this.#incoming.end();
-    for (const c of this.#incoming.drain()) await c.close();
+    this.#pending.abortAll(new ClosedError('the transport closed'));
+    this.#setups.close();
+    await this.#incoming.close();
     await Promise.all([...this.#connections].map((c) => c.close()));
-    await Promise.allSettled([...this.#pending.values()].map((p) => p.promise));
+    await this.#pending.settled();
     await Promise.allSettled([...this.#incomingDone]);
     try {
       await this.#keeper.close();
@@ -430,36 +362,6 @@ export class BleTransport {
     return this.#connections.size + this.#pending.size + this.#incomingSetups;
   }
 
-  async #join(pending: PendingConnect, signal: AbortSignal | undefined): Promise<BleConnection> {
-    pending.waiters++;
-    if (signal === undefined) return pending.promise;
-    return new Promise<BleConnection>((resolve, reject) => {
-      let done = false;
-      const onAbort = (): void => {
-        if (done) return;
-        done = true;
-        reject(new AbortError(undefined, { cause: signal.reason }));
-        // The shared attempt stops only when every caller gave up.
-        if (--pending.waiters === 0) pending.controller.abort(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      pending.promise.then(
-        (c) => {
-          if (done) return;
-          done = true;
-          signal.removeEventListener('abort', onAbort);
-          resolve(c);
-        },
-        (err: unknown) => {
-          if (done) return;
-          done = true;
-          signal.removeEventListener('abort', onAbort);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
-    });
-  }
-
   async #connect(deviceId: DeviceId, signal: AbortSignal, expected: Fingerprint | undefined): Promise<BleConnection> {
     const clock = this.endpoint.clock;
     const startedAt = clock.now();
@@ -478,12 +380,12 @@ export class BleTransport {
       trace.failed(err, clock.now() - startedAt);
       throw err;
     }
-    return this.#setUp(link, 'initiator', signal, startedAt, trace, expected);
+    return this.#setups.run({ link, role: 'initiator', signal, startedAt, trace, expected });
   }
 
   #accept(link: Link): void {
     if (this.#closed || this.#slotsUsed() >= this.#opts.maxConnections || this.#incomingSetups >= this.#opts.maxIncomingSetups) {
-      const channel = new Channel(link, this.endpoint.clock, this.#limits());
+      const channel = new Channel(link, this.endpoint.clock, this.#setups.limits());
       const err = new LinkError('PQBLE_ERR_CONNECTION_LIMIT', 'connection limit reached');
       channel.fail(err, 'busy');
       if (!this.#closed) new SetupTrace('responder', link.peerDeviceId, this.fingerprint, this.#events).failed(err, 0);
@@ -496,124 +398,16 @@ export class BleTransport {
       counted = false;
     };
     const trace = new SetupTrace('responder', link.peerDeviceId, this.fingerprint, this.#events);
-    const done = this.#setUp(link, 'responder', undefined, this.endpoint.clock.now(), trace, undefined, release).then(
+    const done = this.#setups.run({ link, role: 'responder', signal: undefined, startedAt: this.endpoint.clock.now(), trace, release }).then(
       (connection) => {
         release();
-        const listeners = [...this.#connectionListeners];
-        // With listeners, a full accept() queue only means nobody calls accept(): the
-        // connection is theirs, not closed.
-        if (!this.#incoming.push(connection) && listeners.length === 0) {
-          connection.close().catch(() => undefined);
-          return;
-        }
-        for (const listener of listeners) {
-          try {
-            listener(connection);
-          } catch (err) {
-            this.#logger.warn('pqble: an onConnection listener threw', { error: String(err) });
-          }
-        }
+        this.#incoming.deliver(connection);
       },
       () => release(), // counted in failedSetups; the link is closed; nothing else to do
     );
     // close() waits for it: no store call of a setup outlives the transport.
     this.#incomingDone.add(done);
     void done.finally(() => this.#incomingDone.delete(done));
-  }
-
-  #limits(): { maxMessageBytes: number; reassemblyTimeoutMs: number } {
-    // Room for the record overhead and the handshake's largest message.
-    return { maxMessageBytes: Math.max(this.#opts.maxMessageBytes + 64, 16_384), reassemblyTimeoutMs: this.#opts.reassemblyTimeoutMs };
-  }
-
-  async #setUp(
-    link: Link,
-    role: 'initiator' | 'responder',
-    signal: AbortSignal | undefined,
-    startedAt: number,
-    trace: SetupTrace,
-    expected?: Fingerprint,
-    release?: () => void,
-  ): Promise<BleConnection> {
-    const clock = this.endpoint.clock;
-    // The link's counters before the setup: the setup's own figures leave out what link
-    // establishment (connect request, MTU exchange, GATT discovery) already put on air.
-    const linkBefore = link.stats();
-    const channel = new Channel(link, clock, this.#limits());
-    this.#setupChannels.add(channel);
-    channel.setTrace((direction, message, packets) => trace.message(direction, message, packets));
-    // An incoming link that goes quiet while we wait for it gives its slot back quickly.
-    if (role === 'responder') channel.setIdleTimeout(this.#opts.setupIdleTimeoutMs);
-    const ctx: SetupContext = {
-      identity: this.#identity,
-      crypto: this.#crypto,
-      directory: this.#directory,
-      keeper: this.#keeper,
-      resumption: this.#opts.resumption,
-      resumptionMode: this.#opts.resumptionMode,
-      expectedPeer: expected,
-      startedAt,
-      signal,
-      allowResumeFailure: (deviceId) => this.#globalLimiter.tryAcquire('*') && this.#rateLimiter.tryAcquire(deviceId),
-      noteFallback: () => {
-        this.#counters.fallbacks++;
-      },
-      trace,
-    };
-    let established: Established;
-    try {
-      const run = role === 'initiator' ? initiateSetup(channel, ctx) : respondSetup(channel, ctx);
-      established = await withDeadline(clock, run, {
-        timeoutMs: this.#opts.handshakeTimeoutMs,
-        signal,
-        code: 'PQBLE_ERR_HANDSHAKE_TIMEOUT',
-        what: 'connection setup',
-        onCancel: (reason) => channel.fail(isPqbleError(reason) ? reason : new AbortError('aborted'), 'timeout'),
-      });
-    } catch (err) {
-      this.#counters.failedSetups++;
-      const coded = isPqbleError(err) ? err : new PqbleError('PQBLE_ERR_INTERNAL', 'connection setup failed', { cause: err });
-      const alert = coded.code === 'PQBLE_ERR_HANDSHAKE_AUTH_FAILED' || coded.code === 'PQBLE_ERR_RESUME_AUTH_FAILED' ? 'handshake-failed' : 'protocol-error';
-      channel.fail(coded, alert);
-      trace.failed(coded, clock.now() - startedAt);
-      throw coded;
-    } finally {
-      this.#setupChannels.delete(channel);
-      channel.setTrace(undefined);
-    }
-    if (!channel.isOpen || this.#closed) {
-      established.sealer.destroy();
-      established.opener.destroy();
-      const reason = channel.closeReason ?? new ClosedError('the transport closed');
-      channel.fail(reason);
-      trace.failed(reason, clock.now() - startedAt);
-      throw reason;
-    }
-    release?.();
-    if (established.connectionType === 'resumed') this.#counters.resumptions++;
-    else this.#counters.fullHandshakes++;
-    this.#counters.connectionsOpened++;
-    const fingerprintHex = established.peerFingerprintHex;
-    const connection = new BleConnection({
-      channel,
-      established,
-      role,
-      maxMessageBytes: this.#opts.maxMessageBytes,
-      maxQueuedMessages: this.#opts.maxQueuedMessages,
-      setupMs: clock.now() - startedAt,
-      setupLink: linkStatsSince(link.stats(), linkBefore),
-      onActivity: () => {
-        this.#keeper.touch(fingerprintHex);
-      },
-      onClosed: (c, reason) => this.#connectionClosed(c, reason),
-    });
-    this.#connections.add(connection);
-    this.#keeper.noteIdentityAt(link.peerDeviceId, fingerprintHex);
-    const how: SetupHow = established.connectionType === 'resumed' ? (established.resumptionMode ?? 'psk-dhe') : established.fellBack ? 'fallback' : 'full';
-    const setupMs = clock.now() - startedAt;
-    trace.established(how, fingerprintHex, setupMs);
-    this.#events.emit(() => ({ type: 'connection-opened', role, deviceId: link.peerDeviceId, connection, peerFingerprint: fingerprintHex, how, setupMs }));
-    return connection;
   }
 
   #connectionClosed(connection: BleConnection, reason: PqbleError | undefined): void {
@@ -627,14 +421,7 @@ export class BleTransport {
       code: reason?.code,
       message: reason?.message,
     }));
-    const s = connection.stats();
-    const c = this.#counters;
-    c.messagesSent += s.messagesSent;
-    c.messagesReceived += s.messagesReceived;
-    c.bytesSent += s.bytesSent;
-    c.bytesReceived += s.bytesReceived;
-    c.bytesOnAirSent += s.link.bytesOnAirSent;
-    c.bytesOnAirReceived += s.link.bytesOnAirReceived;
+    addClosedConnection(this.#counters, connection);
   }
 
   #startTimers(): void {
