@@ -1,15 +1,16 @@
 /**
  * The labelled checks `BleTransport.create` runs on the objects it is given: the identity,
- * the link endpoint and a session store of the caller's.
+ * the link endpoint, the store options and a session store of the caller's, the known peers.
  *
  * @module
  */
 
 import { checkBytes } from '../bytes.js';
 import type { Identity } from '../identity/index.js';
-import { FINGERPRINT_BYTES } from '../ids.js';
+import { FINGERPRINT_BYTES, IDENTITY_PUBLIC_KEY_BYTES } from '../ids.js';
 import type { LinkEndpoint } from '../link/types.js';
 import type { SessionStore } from '../session/store.js';
+import type { BleTransportOptions } from './options.js';
 
 /** @throws TypeError / RangeError unless `identity` looks like an {@link Identity}. */
 export function checkIdentity(identity: unknown): asserts identity is Identity {
@@ -35,4 +36,21 @@ export function checkStore(store: unknown): asserts store is SessionStore {
   if (s === null || typeof s !== 'object' || methods.some((m) => typeof s[m] !== 'function')) {
     throw new TypeError('sessionStore must be a SessionStore (get, getByTicket, getByDevice, put, consumeInbound, replaceOutbound, delete, touch, prune, entries, size, getValue, putValue, listValues, close)');
   }
+}
+
+/**
+ * The store options (`sessionPersistPath` or `sessionStore`, `storageKey`, a `sessionStore`'s
+ * methods) and `knownPeers`.
+ * @throws TypeError / RangeError naming the option
+ */
+export function checkStoreAndPeers(options: BleTransportOptions): void {
+  if (options.sessionPersistPath !== undefined && options.sessionStore !== undefined) {
+    throw new TypeError('give either sessionPersistPath or sessionStore, not both');
+  }
+  if (options.storageKey !== undefined) checkBytes(options.storageKey, 'storageKey', 32);
+  if (options.knownPeers !== undefined) {
+    if (!Array.isArray(options.knownPeers)) throw new TypeError('knownPeers must be an array of public keys');
+    options.knownPeers.forEach((k, i) => checkBytes(k, `knownPeers[${i}]`, IDENTITY_PUBLIC_KEY_BYTES));
+  }
+  if (options.sessionStore !== undefined) checkStore(options.sessionStore);
 }

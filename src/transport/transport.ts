@@ -13,6 +13,11 @@
  * the embedded file store, or one of your own such as `pqble/redis`). The link endpoint
  * (simulated radio, noble or bleno) is the caller's and is not closed by `close()`.
  *
+ * The class is the public face; the jobs it delegates each have a file: options.ts (the
+ * options and their defaults), checks.ts, session-state.ts (opening the store and keeper),
+ * connect-attempts.ts (concurrent connects to one device), establish.ts (running a setup
+ * into a connection), incoming.ts (the accept queue), stats.ts and types.ts.
+ *
  * @module
  */
 
@@ -27,22 +32,20 @@ import type { Identity } from '../identity/index.js';
 import { IDENTITY_PUBLIC_KEY_BYTES, parseDeviceId, parseFingerprint, parseSessionId, type DeviceId, type Fingerprint } from '../ids.js';
 import type { Link, LinkEndpoint } from '../link/types.js';
 import { consoleLogger, type Logger } from '../logger.js';
-import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../session/expiry.js';
-import { MemorySessionStore } from '../session/memory-store.js';
 import type { SessionStore } from '../session/store.js';
 import { checkOptions, optInteger, optSignal } from '../util/options.js';
 import { Channel } from './channel.js';
 import type { BleConnection } from './connection.js';
 import { TransportEvents, type TransportEventListener } from './events.js';
-import { SessionKeeper } from './session-keeper.js';
+import type { SessionKeeper } from './session-keeper.js';
+import { openSessionState } from './session-state.js';
 import { SetupTrace } from './setup-trace.js';
-import { openFileStore } from './file-store-loader.js';
-import { checkEndpoint, checkIdentity, checkStore } from './checks.js';
+import { checkEndpoint, checkIdentity, checkStoreAndPeers } from './checks.js';
 import { ConnectAttempts } from './connect-attempts.js';
 import { SetupRunner } from './establish.js';
 import { IncomingConnections } from './incoming.js';
 import { addClosedConnection, cacheStats, newTransportCounters, transportStats } from './stats.js';
-import { MAX_MS, OPTION_KEYS, resolveOptions, type BleTransportOptions, type ResolvedOptions } from './options.js';
+import { OPTION_KEYS, resolveOptions, type BleTransportOptions, type ResolvedOptions } from './options.js';
 import type { CacheSessionInit, CacheStats, ConnectOptions, SessionInfo, TransportStats } from './types.js';
 
 /** A post-quantum secure BLE transport with session caching and 1-RTT resumption. */
@@ -115,52 +118,12 @@ export class BleTransport {
     checkEndpoint(options.link);
     const logger = options.logger ?? consoleLogger;
     const resolved = resolveOptions(options, (message) => logger.warn(message));
-    if (options.sessionPersistPath !== undefined && options.sessionStore !== undefined) {
-      throw new TypeError('give either sessionPersistPath or sessionStore, not both');
-    }
-    if (options.storageKey !== undefined) checkBytes(options.storageKey, 'storageKey', 32);
-    if (options.knownPeers !== undefined) {
-      if (!Array.isArray(options.knownPeers)) throw new TypeError('knownPeers must be an array of public keys');
-      options.knownPeers.forEach((k, i) => checkBytes(k, `knownPeers[${i}]`, IDENTITY_PUBLIC_KEY_BYTES));
-    }
-    if (options.sessionStore !== undefined) checkStore(options.sessionStore);
+    checkStoreAndPeers(options);
     const crypto = options.crypto ?? defaultCrypto();
     const directory = new PeerDirectory(options.trust ?? { mode: 'tofu' }, { crypto });
     const knownPeers: readonly Uint8Array[] = options.knownPeers ?? [];
     for (const key of knownPeers) directory.pin(key);
-    let ownStore: SessionStore | undefined;
-    if (options.sessionPersistPath !== undefined) {
-      if (typeof options.sessionPersistPath !== 'string' || options.sessionPersistPath === '') throw new TypeError('sessionPersistPath must be a non-empty string');
-      ownStore = await openFileStore({
-        path: options.sessionPersistPath,
-        maxEntries: resolved.maxCachedSessions,
-        selfFingerprint: options.identity.fingerprint,
-        crypto,
-        logger,
-        ...(options.storageKey === undefined ? {} : { storageKey: options.storageKey }),
-      });
-    } else if (options.sessionStore === undefined) {
-      ownStore = new MemorySessionStore({ maxEntries: resolved.maxCachedSessions });
-    }
-    const store = options.sessionStore ?? ownStore!;
-    let keeper: SessionKeeper;
-    try {
-      keeper = await SessionKeeper.open({
-        store,
-        selfFingerprint: options.identity.fingerprint,
-        crypto,
-        clock: options.link.clock,
-        logger,
-        directory,
-        lifetimeMs: resolved.sessionCacheDurationMs,
-        storeTimeoutMs: resolved.storeTimeoutMs,
-        maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS,
-        flushIntervalMs: resolved.sessionSaveIntervalMs ?? MAX_MS,
-      });
-    } catch (err) {
-      await ownStore?.close();
-      throw err;
-    }
+    const { keeper, ownStore } = await openSessionState(options, resolved, { crypto, logger, directory });
     const transport = new BleTransport(options, resolved, keeper, directory, ownStore);
     transport.#startTimers();
     return transport;
