@@ -23,16 +23,14 @@
  */
 
 import { bytesToHex, hexToBytes, readU32, wipe, writeU32 } from '../bytes.js';
-import { holdClock, type Clock, type Timer } from '../clock.js';
-import type { CryptoProvider } from '../crypto/index.js';
+import { holdClock, type Timer } from '../clock.js';
 import { HandshakeError, StoreError, isPqbleError } from '../errors.js';
-import type { PeerDirectory } from '../handshake/index.js';
 import { identityFingerprint } from '../identity/identity.js';
 import { FINGERPRINT_BYTES, IDENTITY_PUBLIC_KEY_BYTES, fingerprintBytes, parseFingerprint, type Fingerprint } from '../ids.js';
-import type { Logger } from '../logger.js';
 import { deriveDirectionSecret, deriveResumeTicketId } from '../resumption/index.js';
 import type { SessionStore, StoreCallOptions, StoredSession } from '../session/store.js';
 import { DIAGNOSTICS_CHANNELS, publish } from './diagnostics.js';
+import type { CommitOutcome, InboundSession, KeeperCounters, OutboundMiss, OutboundSession, SessionKeeperOptions } from './keeper-types.js';
 
 /** Most persisted public keys and TOFU bindings restored at start-up. */
 const MAX_RESTORED_TRUST = 10_000;
@@ -46,66 +44,6 @@ async function collect<T>(items: AsyncIterable<T>, max: number): Promise<T[]> {
     out.push(item);
   }
   return out;
-}
-
-/** What the initiator needs to resume. */
-export interface OutboundSession {
-  readonly peerFingerprint: Uint8Array;
-  readonly peerFingerprintHex: Fingerprint;
-  /** A copy of the outbound secret (the caller wipes it). */
-  readonly secret: Uint8Array;
-}
-
-/**
- * Why the initiator has no session to resume with: `none` (no session for the device id, or
- * not for the identity expected), `expired`, `untrusted` (the trust policy refused its peer),
- * `needs-key` (a trust callback needs the peer's key, which is not known) or `store-timeout`
- * (the store failed or timed out).
- */
-export interface OutboundMiss {
-  readonly miss: 'none' | 'expired' | 'untrusted' | 'needs-key' | 'store-timeout';
-}
-
-/** What a durable ratchet step came to. */
-export type CommitOutcome = 'ok' | 'conflict' | 'store-timeout';
-
-/** What the responder needs to answer a resume request. */
-export interface InboundSession {
-  readonly peerFingerprint: Uint8Array;
-  readonly peerFingerprintHex: Fingerprint;
-  /** A copy of the inbound secret (the caller wipes it). */
-  readonly secret: Uint8Array;
-  /** The ticket id that found it. */
-  readonly ticketId: Uint8Array;
-  readonly deviceId: string;
-}
-
-/** Counters the transport reports in `cacheStats()`. */
-export interface KeeperCounters {
-  hits: number;
-  misses: number;
-  expired: number;
-  refused: number;
-  storeFailures: number;
-}
-
-/** Options of {@link SessionKeeper.open}. */
-export interface SessionKeeperOptions {
-  readonly store: SessionStore;
-  /** This side's identity fingerprint. */
-  readonly selfFingerprint: Uint8Array;
-  readonly crypto: CryptoProvider;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly directory: PeerDirectory;
-  /** Session lifetime from the last full handshake, ms. */
-  readonly lifetimeMs: number;
-  /** Timeout of every store call, ms. */
-  readonly storeTimeoutMs: number;
-  /** How far in the future an entry's times may lie before it counts as expired, ms. */
-  readonly maxClockSkewMs: number;
-  /** How often batched touches and the clock high-water mark are written, ms. */
-  readonly flushIntervalMs: number;
 }
 
 /** One completed full handshake, remembered to resolve crossed handshakes. */
