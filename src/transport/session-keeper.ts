@@ -19,11 +19,14 @@
  * Every store call has a timeout; a store that fails or times out costs a full handshake,
  * never a hang and never a ticket accepted twice.
  *
+ * The keeper decides; its parts each have a file: store-calls.ts (the store calls with their
+ * timeout), trust-state.ts (keys and bindings), session-clock.ts (the lifetime clock),
+ * upkeep.ts (the flush timer) and keeper-types.ts.
+ *
  * @module
  */
 
-import { bytesToHex, hexToBytes, readU32, wipe, writeU32 } from '../bytes.js';
-import type { Timer } from '../clock.js';
+import { bytesToHex, hexToBytes, wipe } from '../bytes.js';
 import { StoreError, isPqbleError } from '../errors.js';
 import { identityFingerprint } from '../identity/identity.js';
 import { fingerprintBytes, parseFingerprint, type Fingerprint } from '../ids.js';
@@ -31,8 +34,10 @@ import { deriveDirectionSecret, deriveResumeTicketId } from '../resumption/index
 import type { SessionStore, StoreCallOptions, StoredSession } from '../session/store.js';
 import { LruMap } from '../util/lru.js';
 import type { CommitOutcome, InboundSession, KeeperCounters, OutboundMiss, OutboundSession, SessionKeeperOptions } from './keeper-types.js';
+import { CLOCK_HWM_KEY, SessionClock } from './session-clock.js';
 import { StoreCalls, storedFingerprint } from './store-calls.js';
 import { TrustState } from './trust-state.js';
+import { Upkeep } from './upkeep.js';
 
 /** Peers whose last full handshake is remembered to resolve crossed handshakes. */
 const MAX_RECENT_FULL = 256;
@@ -56,11 +61,8 @@ export class SessionKeeper {
   readonly #trustState: TrustState;
   readonly #touches = new Map<string, number>();
   readonly #recentFull = new LruMap<RecentFull>();
-  /** Wall clock at open (persisted high-water mark included) and the monotonic time then. */
-  #wallBase = 0;
-  #monoBase = 0;
-  #hwmWritten = 0;
-  #flushTimer: Timer | undefined;
+  readonly #time: SessionClock;
+  readonly #upkeep: Upkeep;
   #closed = false;
   #size = 0;
 
@@ -69,6 +71,8 @@ export class SessionKeeper {
     this.#self = options.selfFingerprint.slice();
     this.#selfFp = parseFingerprint(this.#self, 'selfFingerprint');
     this.#calls = new StoreCalls({ clock: options.clock, logger: options.logger, timeoutMs: options.storeTimeoutMs, counters: this.counters });
+    this.#time = new SessionClock({ clock: options.clock, logger: options.logger, lifetimeMs: options.lifetimeMs, maxClockSkewMs: options.maxClockSkewMs });
+    this.#upkeep = new Upkeep(options.clock);
     this.#trustState = new TrustState({ store: options.store, calls: this.#calls, directory: options.directory, crypto: options.crypto });
   }
 
@@ -76,7 +80,7 @@ export class SessionKeeper {
   static async open(options: SessionKeeperOptions): Promise<SessionKeeper> {
     const keeper = new SessionKeeper(options);
     await keeper.#restore();
-    keeper.#scheduleFlush();
+    keeper.#upkeep.afterEach(options.flushIntervalMs, () => keeper.flush());
     return keeper;
   }
 
@@ -96,15 +100,12 @@ export class SessionKeeper {
    * live longer.
    */
   now(): number {
-    const clock = this.#o.clock;
-    return Math.floor(Math.max(clock.wallNow(), this.#wallBase + (clock.now() - this.#monoBase)));
+    return this.#time.now();
   }
 
   /** True if `entry` may no longer be resumed. */
   isExpired(entry: Pick<StoredSession, 'establishedMs' | 'lastActiveMs'>): boolean {
-    const now = this.now();
-    const skew = this.#o.maxClockSkewMs;
-    return now >= entry.establishedMs + this.#o.lifetimeMs || entry.establishedMs > now + skew || entry.lastActiveMs > now + skew;
+    return this.#time.isExpired(entry);
   }
 
   // ---- initiator -------------------------------------------------------------------------
@@ -341,13 +342,10 @@ export class SessionKeeper {
     const updates = [...this.#touches].map(([peerFingerprint, lastActiveMs]) => ({ peerFingerprint, lastActiveMs }));
     this.#touches.clear();
     if (updates.length > 0) await this.#calls.call('touch', (o) => this.#o.store.touch(updates, o));
-    const now = this.now();
-    if (now > this.#hwmWritten) {
-      const v = new Uint8Array(8);
-      writeU32(v, 0, Math.floor(now / 2 ** 32));
-      writeU32(v, 4, now >>> 0);
-      await this.#calls.call('putValue', (o) => this.#o.store.putValue('clock:hwm', v, o));
-      this.#hwmWritten = now;
+    const mark = this.#time.nextMark();
+    if (mark !== undefined) {
+      await this.#calls.call('putValue', (o) => this.#o.store.putValue(CLOCK_HWM_KEY, mark.value, o));
+      mark.written();
     }
   }
 
@@ -356,8 +354,7 @@ export class SessionKeeper {
     if (this.#closed) return;
     // Closed first: a periodic flush still running must not schedule the next one.
     this.#closed = true;
-    this.#flushTimer?.cancel();
-    this.#flushTimer = undefined;
+    this.#upkeep.stop();
     await this.flush();
   }
 
@@ -404,18 +401,7 @@ export class SessionKeeper {
 
   async #restore(): Promise<void> {
     const store = this.#o.store;
-    const clock = this.#o.clock;
-    const hwm = await this.#calls.call('getValue', (o) => store.getValue('clock:hwm', o));
-    this.#monoBase = clock.now();
-    this.#wallBase = Math.floor(clock.wallNow());
-    if (hwm !== undefined && hwm.length === 8) {
-      const stored = readU32(hwm, 0) * 2 ** 32 + readU32(hwm, 4);
-      if (stored > this.#wallBase) {
-        this.#o.logger.warn('pqble: the wall clock is behind the last time this store saw; session lifetimes count from that time', { behindMs: stored - this.#wallBase });
-        this.#wallBase = stored;
-      }
-      this.#hwmWritten = stored;
-    }
+    this.#time.restore(await this.#calls.call('getValue', (o) => store.getValue(CLOCK_HWM_KEY, o)));
     await this.#trustState.restore();
     await this.#refreshSize();
   }
@@ -423,15 +409,5 @@ export class SessionKeeper {
   async #refreshSize(): Promise<void> {
     const n = await this.#calls.call('size', (o) => this.#o.store.size(o));
     if (n !== undefined) this.#size = n;
-  }
-
-  #scheduleFlush(): void {
-    if (this.#closed) return;
-    this.#flushTimer = this.#o.clock.setTimer(this.#o.flushIntervalMs, () => {
-      this.flush().then(
-        () => this.#scheduleFlush(),
-        () => this.#scheduleFlush(),
-      );
-    });
   }
 }

@@ -22,7 +22,7 @@
  */
 
 import { bytesToHex, checkBytes } from '../bytes.js';
-import { holdClock, type Timer } from '../clock.js';
+import { holdClock } from '../clock.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
 import { ClosedError, HandshakeError, LinkError, isPqbleError, throwIfAborted, type PqbleError } from '../errors.js';
 import { PeerDirectory } from '../handshake/index.js';
@@ -46,6 +46,7 @@ import { SetupRunner } from './establish.js';
 import { IncomingConnections } from './incoming.js';
 import { addClosedConnection, cacheStats, newTransportCounters, transportStats } from './stats.js';
 import { OPTION_KEYS, resolveOptions, type BleTransportOptions, type ResolvedOptions } from './options.js';
+import { Upkeep } from './upkeep.js';
 import type { CacheSessionInit, CacheStats, ConnectOptions, SessionInfo, TransportStats } from './types.js';
 
 /** A post-quantum secure BLE transport with session caching and 1-RTT resumption. */
@@ -72,7 +73,7 @@ export class BleTransport {
   #incomingSetups = 0;
   readonly #incoming: IncomingConnections;
   readonly #events: TransportEvents;
-  readonly #timers: Timer[] = [];
+  readonly #upkeep: Upkeep;
   readonly #unsubscribeIncoming: () => void;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -101,6 +102,7 @@ export class BleTransport {
       connections: this.#connections,
       onClosed: (c, reason) => this.#connectionClosed(c, reason),
     });
+    this.#upkeep = new Upkeep(options.link.clock);
     this.#incoming = new IncomingConnections(resolved.maxConnections * 2, this.#logger);
     this.#unsubscribeIncoming = options.link.onIncoming((link) => this.#accept(link));
   }
@@ -299,7 +301,7 @@ export class BleTransport {
   async #close(): Promise<void> {
     this.#closed = true;
     this.#unsubscribeIncoming();
-    for (const t of this.#timers.splice(0)) t.cancel();
+    this.#upkeep.stop();
     this.#pending.abortAll(new ClosedError('the transport closed'));
     this.#setups.close();
     await this.#incoming.close();
@@ -388,18 +390,8 @@ export class BleTransport {
   }
 
   #startTimers(): void {
-    const clock = this.endpoint.clock;
-    // Housekeeping timers are unref'd: they never keep a process (or the virtual clock) alive.
-    const every = (ms: number, fn: () => Promise<unknown>): void => {
-      const slot = this.#timers.length;
-      const tick = (): void => {
-        if (this.#closed) return;
-        fn().catch((err: unknown) => this.#logger.warn('pqble: session housekeeping failed', { error: String(err) }));
-        this.#timers[slot] = clock.setTimer(ms, tick);
-      };
-      this.#timers.push(clock.setTimer(ms, tick));
-    };
     const cleanup = this.#opts.sessionCleanupIntervalMs;
-    if (cleanup !== null) every(cleanup, () => this.pruneExpiredSessions());
+    const warn = (err: unknown): void => this.#logger.warn('pqble: session housekeeping failed', { error: String(err) });
+    if (cleanup !== null) this.#upkeep.every(cleanup, () => this.pruneExpiredSessions(), warn);
   }
 }
