@@ -21,7 +21,9 @@ import { BleConnection } from './connection.js';
 import type { SetupHow, TransportEvents } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { SessionKeeper } from './session-keeper.js';
-import { initiateSetup, respondSetup, type Established, type SetupContext } from './setup.js';
+import type { Established, SetupContext } from './setup.js';
+import { initiateSetup } from './setup-initiator.js';
+import { respondSetup } from './setup-responder.js';
 import type { SetupTrace } from './setup-trace.js';
 import type { TransportCounters } from './stats.js';
 
