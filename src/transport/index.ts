@@ -1,6 +1,7 @@
 /** The public transport: `BleTransport`, `BleConnection` and their option and stats types. @module */
 export { BleTransport } from './transport.js';
-export type { BleTransportOptions, CacheStats, TransportStats, ConnectOptions, CacheSessionInit } from './transport.js';
+export type { BleTransportOptions } from './options.js';
+export type { CacheStats, TransportStats, ConnectOptions, CacheSessionInit } from './types.js';
 export { BleConnection } from './connection.js';
 export type { ConnectionStats, SendOptions, ReceiveOptions } from './connection.js';
 export type { ConnectionType } from './setup.js';

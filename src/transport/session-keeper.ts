@@ -19,94 +19,28 @@
  * Every store call has a timeout; a store that fails or times out costs a full handshake,
  * never a hang and never a ticket accepted twice.
  *
+ * The keeper decides; its parts each have a file: store-calls.ts (the store calls with their
+ * timeout), trust-state.ts (keys and bindings), session-clock.ts (the lifetime clock),
+ * upkeep.ts (the flush timer) and keeper-types.ts.
+ *
  * @module
  */
 
-import { bytesToHex, hexToBytes, readU32, wipe, writeU32 } from '../bytes.js';
-import { holdClock, type Clock, type Timer } from '../clock.js';
-import type { CryptoProvider } from '../crypto/index.js';
-import { HandshakeError, StoreError, isPqbleError } from '../errors.js';
-import type { PeerDirectory } from '../handshake/index.js';
+import { bytesToHex, hexToBytes, wipe } from '../bytes.js';
+import { StoreError, isPqbleError } from '../errors.js';
 import { identityFingerprint } from '../identity/identity.js';
-import { FINGERPRINT_BYTES, IDENTITY_PUBLIC_KEY_BYTES, fingerprintBytes, parseFingerprint, type Fingerprint } from '../ids.js';
-import type { Logger } from '../logger.js';
+import { fingerprintBytes, parseFingerprint, type Fingerprint } from '../ids.js';
 import { deriveDirectionSecret, deriveResumeTicketId } from '../resumption/index.js';
 import type { SessionStore, StoreCallOptions, StoredSession } from '../session/store.js';
-import { DIAGNOSTICS_CHANNELS, publish } from './diagnostics.js';
+import { LruMap } from '../util/lru.js';
+import type { CommitOutcome, InboundSession, KeeperCounters, OutboundMiss, OutboundSession, SessionKeeperOptions } from './keeper-types.js';
+import { CLOCK_HWM_KEY, SessionClock } from './session-clock.js';
+import { StoreCalls, storedFingerprint } from './store-calls.js';
+import { TrustState } from './trust-state.js';
+import { Upkeep } from './upkeep.js';
 
-/** Most persisted public keys and TOFU bindings restored at start-up. */
-const MAX_RESTORED_TRUST = 10_000;
-/** Bytes of a learned ML-DSA-65 public key. */
-
-/** Up to `max` items of an async iterable. */
-async function collect<T>(items: AsyncIterable<T>, max: number): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) {
-    if (out.length >= max) break;
-    out.push(item);
-  }
-  return out;
-}
-
-/** What the initiator needs to resume. */
-export interface OutboundSession {
-  readonly peerFingerprint: Uint8Array;
-  readonly peerFingerprintHex: Fingerprint;
-  /** A copy of the outbound secret (the caller wipes it). */
-  readonly secret: Uint8Array;
-}
-
-/**
- * Why the initiator has no session to resume with: `none` (no session for the device id, or
- * not for the identity expected), `expired`, `untrusted` (the trust policy refused its peer),
- * `needs-key` (a trust callback needs the peer's key, which is not known) or `store-timeout`
- * (the store failed or timed out).
- */
-export interface OutboundMiss {
-  readonly miss: 'none' | 'expired' | 'untrusted' | 'needs-key' | 'store-timeout';
-}
-
-/** What a durable ratchet step came to. */
-export type CommitOutcome = 'ok' | 'conflict' | 'store-timeout';
-
-/** What the responder needs to answer a resume request. */
-export interface InboundSession {
-  readonly peerFingerprint: Uint8Array;
-  readonly peerFingerprintHex: Fingerprint;
-  /** A copy of the inbound secret (the caller wipes it). */
-  readonly secret: Uint8Array;
-  /** The ticket id that found it. */
-  readonly ticketId: Uint8Array;
-  readonly deviceId: string;
-}
-
-/** Counters the transport reports in `cacheStats()`. */
-export interface KeeperCounters {
-  hits: number;
-  misses: number;
-  expired: number;
-  refused: number;
-  storeFailures: number;
-}
-
-/** Options of {@link SessionKeeper.open}. */
-export interface SessionKeeperOptions {
-  readonly store: SessionStore;
-  /** This side's identity fingerprint. */
-  readonly selfFingerprint: Uint8Array;
-  readonly crypto: CryptoProvider;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly directory: PeerDirectory;
-  /** Session lifetime from the last full handshake, ms. */
-  readonly lifetimeMs: number;
-  /** Timeout of every store call, ms. */
-  readonly storeTimeoutMs: number;
-  /** How far in the future an entry's times may lie before it counts as expired, ms. */
-  readonly maxClockSkewMs: number;
-  /** How often batched touches and the clock high-water mark are written, ms. */
-  readonly flushIntervalMs: number;
-}
+/** Peers whose last full handshake is remembered to resolve crossed handshakes. */
+const MAX_RECENT_FULL = 256;
 
 /** One completed full handshake, remembered to resolve crossed handshakes. */
 interface RecentFull {
@@ -123,15 +57,12 @@ export class SessionKeeper {
   readonly #self: Uint8Array;
   /** {@link #self} parsed once (compared with every stored fingerprint). */
   readonly #selfFp: Fingerprint;
+  readonly #calls: StoreCalls;
+  readonly #trustState: TrustState;
   readonly #touches = new Map<string, number>();
-  readonly #recentFull = new Map<string, RecentFull>();
-  readonly #keys = new Map<string, Uint8Array>();
-  readonly #identityAt = new Map<string, Fingerprint>();
-  /** Wall clock at open (persisted high-water mark included) and the monotonic time then. */
-  #wallBase = 0;
-  #monoBase = 0;
-  #hwmWritten = 0;
-  #flushTimer: Timer | undefined;
+  readonly #recentFull = new LruMap<RecentFull>();
+  readonly #time: SessionClock;
+  readonly #upkeep: Upkeep;
   #closed = false;
   #size = 0;
 
@@ -139,13 +70,17 @@ export class SessionKeeper {
     this.#o = options;
     this.#self = options.selfFingerprint.slice();
     this.#selfFp = parseFingerprint(this.#self, 'selfFingerprint');
+    this.#calls = new StoreCalls({ clock: options.clock, logger: options.logger, timeoutMs: options.storeTimeoutMs, counters: this.counters });
+    this.#time = new SessionClock({ clock: options.clock, logger: options.logger, lifetimeMs: options.lifetimeMs, maxClockSkewMs: options.maxClockSkewMs });
+    this.#upkeep = new Upkeep(options.clock);
+    this.#trustState = new TrustState({ store: options.store, calls: this.#calls, directory: options.directory, crypto: options.crypto });
   }
 
   /** Opens the keeper: restores the clock high-water mark and the persisted trust state. */
   static async open(options: SessionKeeperOptions): Promise<SessionKeeper> {
     const keeper = new SessionKeeper(options);
     await keeper.#restore();
-    keeper.#scheduleFlush();
+    keeper.#upkeep.afterEach(options.flushIntervalMs, () => keeper.flush());
     return keeper;
   }
 
@@ -165,15 +100,12 @@ export class SessionKeeper {
    * live longer.
    */
   now(): number {
-    const clock = this.#o.clock;
-    return Math.floor(Math.max(clock.wallNow(), this.#wallBase + (clock.now() - this.#monoBase)));
+    return this.#time.now();
   }
 
   /** True if `entry` may no longer be resumed. */
   isExpired(entry: Pick<StoredSession, 'establishedMs' | 'lastActiveMs'>): boolean {
-    const now = this.now();
-    const skew = this.#o.maxClockSkewMs;
-    return now >= entry.establishedMs + this.#o.lifetimeMs || entry.establishedMs > now + skew || entry.lastActiveMs > now + skew;
+    return this.#time.isExpired(entry);
   }
 
   // ---- initiator -------------------------------------------------------------------------
@@ -185,7 +117,7 @@ export class SessionKeeper {
    * @returns the session, or why there is none to resume with
    */
   async outboundFor(deviceId: string, expected: Fingerprint | undefined, signal?: AbortSignal): Promise<OutboundSession | OutboundMiss> {
-    const found = await this.#attempt('getByDevice', (o) => this.#o.store.getByDevice(deviceId, o), signal);
+    const found = await this.#calls.attempt('getByDevice', (o) => this.#o.store.getByDevice(deviceId, o), signal);
     if (!found.ok) {
       this.counters.misses++;
       return { miss: 'store-timeout' };
@@ -217,7 +149,7 @@ export class SessionKeeper {
    */
   async commitOutbound(session: OutboundSession, next: Uint8Array, deviceId: string, signal?: AbortSignal): Promise<CommitOutcome> {
     const update = { deviceId, lastActiveMs: this.now() };
-    const r = await this.#attempt('replaceOutbound', (o) => this.#o.store.replaceOutbound(session.peerFingerprintHex, session.secret, next, update, o), signal);
+    const r = await this.#calls.attempt('replaceOutbound', (o) => this.#o.store.replaceOutbound(session.peerFingerprintHex, session.secret, next, update, o), signal);
     return !r.ok ? 'store-timeout' : r.value === true ? 'ok' : 'conflict';
   }
 
@@ -230,7 +162,7 @@ export class SessionKeeper {
    * Counts a hit or a miss.
    */
   async inboundFor(ticketId: Uint8Array, signal?: AbortSignal): Promise<InboundSession | 'expired' | 'store-timeout' | undefined> {
-    const found = await this.#attempt('getByTicket', (o) => this.#o.store.getByTicket(ticketId, o), signal);
+    const found = await this.#calls.attempt('getByTicket', (o) => this.#o.store.getByTicket(ticketId, o), signal);
     if (!found.ok) {
       this.counters.misses++;
       return 'store-timeout';
@@ -243,7 +175,7 @@ export class SessionKeeper {
     if (this.isExpired(entry)) {
       this.counters.misses++;
       this.counters.expired++;
-      await this.#call('delete', (o) => this.#o.store.delete(entry.peerFingerprint, o), signal);
+      await this.#calls.call('delete', (o) => this.#o.store.delete(entry.peerFingerprint, o), signal);
       return 'expired';
     }
     this.counters.hits++;
@@ -274,7 +206,7 @@ export class SessionKeeper {
     const ticketId = deriveResumeTicketId(next, session.peerFingerprint, this.#self, this.#o.crypto);
     try {
       const update = { deviceId, lastActiveMs: this.now() };
-      const r = await this.#attempt('consumeInbound', (o) => this.#o.store.consumeInbound(session.peerFingerprintHex, session.ticketId, { secret: next, ticketId }, update, o), signal);
+      const r = await this.#calls.attempt('consumeInbound', (o) => this.#o.store.consumeInbound(session.peerFingerprintHex, session.ticketId, { secret: next, ticketId }, update, o), signal);
       return !r.ok ? 'store-timeout' : r.value === true ? 'ok' : 'conflict';
     } finally {
       wipe(ticketId);
@@ -301,7 +233,7 @@ export class SessionKeeper {
     const recent = this.#recentFull.get(peerHex);
     if (recent !== undefined && recent.completedAt >= init.startedAt && recent.sessionIdHex < sessionIdHex) return;
     this.#recentFull.set(peerHex, { sessionIdHex, completedAt: clock.now() });
-    if (this.#recentFull.size > 256) this.#recentFull.delete(this.#recentFull.keys().next().value as string);
+    if (this.#recentFull.size > MAX_RECENT_FULL) this.#recentFull.delete(this.#recentFull.oldestKey()!);
     await this.#put(peerHex, peer, init.deviceId, init.resumptionSecret, this.now());
   }
 
@@ -327,7 +259,7 @@ export class SessionKeeper {
         outbound,
         inbound: { secret: inbound, ticketId },
       };
-      await this.#call('put', (o) => this.#o.store.put(session, o));
+      await this.#calls.call('put', (o) => this.#o.store.put(session, o));
       this.#touches.delete(peerHex);
       await this.#refreshSize();
     } finally {
@@ -335,67 +267,31 @@ export class SessionKeeper {
     }
   }
 
-  /** The peer's learned public key, if any (memory first, then the store). */
-  async keyFor(peerHex: Fingerprint, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-    const cached = this.#keys.get(peerHex) ?? this.#o.directory.keyOf(peerHex);
-    if (cached !== undefined) return cached.slice();
-    const stored = await this.#call('getValue', (o) => this.#o.store.getValue(`pk:${peerHex}`, o), signal);
-    if (stored === undefined || stored.length !== IDENTITY_PUBLIC_KEY_BYTES || bytesToHex(identityFingerprint(stored, this.#o.crypto)) !== peerHex) return undefined;
-    this.#remember(peerHex, stored);
-    return stored.slice();
+  // ---- trust state (trust-state.ts) -------------------------------------------------------
+
+  /** {@link TrustState.pinnedKeyFor}. */
+  pinnedKeyFor(deviceId: string, expected: Fingerprint | undefined, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    return this.#trustState.pinnedKeyFor(deviceId, expected, signal);
   }
 
-  /**
-   * Initiator, pinned mode: the public key of the identity expected at `deviceId` (the one
-   * the caller insists on, or the one last seen there), if it is known.
-   */
-  async pinnedKeyFor(deviceId: string, expected: Fingerprint | undefined, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-    let hex = expected ?? this.#identityAt.get(deviceId);
-    if (hex === undefined) {
-      const entry = await this.#call('getByDevice', (o) => this.#o.store.getByDevice(deviceId, o), signal);
-      if (entry !== undefined) hex = storedFingerprint(entry);
-    }
-    return hex === undefined ? undefined : this.keyFor(hex, signal);
-  }
-
-  /** Remembers (bounded, in memory) which identity last authenticated at a device id. */
+  /** {@link TrustState.noteIdentityAt}. */
   noteIdentityAt(deviceId: string, peerHex: Fingerprint): void {
-    this.#identityAt.delete(deviceId);
-    this.#identityAt.set(deviceId, peerHex);
-    if (this.#identityAt.size > 1024) this.#identityAt.delete(this.#identityAt.keys().next().value as string);
+    this.#trustState.noteIdentityAt(deviceId, peerHex);
   }
 
-  /** Pins a learned public key and persists it (once). */
-  async learnKey(peerHex: string, publicKey: Uint8Array): Promise<void> {
-    const known = this.#keys.has(peerHex);
-    this.#remember(peerHex, publicKey);
-    this.#o.directory.pin(publicKey);
-    if (!known) await this.#call('putValue', (o) => this.#o.store.putValue(`pk:${peerHex}`, publicKey, o));
+  /** {@link TrustState.learnKey}. */
+  learnKey(peerHex: string, publicKey: Uint8Array): Promise<void> {
+    return this.#trustState.learnKey(peerHex, publicKey);
   }
 
-  /**
-   * The fingerprint (hex) bound to a device id under `tofu`: the trust policy's binding, else
-   * one in the store (made by another process sharing it, or not restored at start-up), which
-   * is then bound here too.
-   * @throws HandshakeError `PQBLE_ERR_PEER_UNTRUSTED` if the store fails (logged): a binding
-   *   that cannot be looked up is not taken for none, so no other identity is bound over it
-   */
-  async tofuBinding(deviceId: string, signal?: AbortSignal): Promise<string | undefined> {
-    const directory = this.#o.directory;
-    const known = directory.boundAt(deviceId);
-    if (known !== undefined) return known;
-    const found = await this.#attempt('getValue', (o) => this.#o.store.getValue(`tofu:${deviceId}`, o), signal);
-    if (!found.ok) throw new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the trust-on-first-use binding of this device id could not be looked up in the session store');
-    const stored = found.value;
-    if (stored === undefined || stored.length !== FINGERPRINT_BYTES) return undefined;
-    const hex = parseFingerprint(stored, 'stored TOFU binding');
-    directory.bind(deviceId, hex);
-    return hex;
+  /** {@link TrustState.tofuBinding}. */
+  tofuBinding(deviceId: string, signal?: AbortSignal): Promise<string | undefined> {
+    return this.#trustState.tofuBinding(deviceId, signal);
   }
 
-  /** Persists a TOFU binding made by the trust policy. */
-  async persistBinding(deviceId: string, peerHex: string): Promise<void> {
-    await this.#call('putValue', (o) => this.#o.store.putValue(`tofu:${deviceId}`, hexToBytes(peerHex), o));
+  /** {@link TrustState.persistBinding}. */
+  persistBinding(deviceId: string, peerHex: string): Promise<void> {
+    return this.#trustState.persistBinding(deviceId, peerHex);
   }
 
   // ---- upkeep ----------------------------------------------------------------------------
@@ -408,13 +304,13 @@ export class SessionKeeper {
   /** Forgets a peer everywhere: its session, its learned key and its TOFU bindings. */
   async forget(peerHex: string): Promise<boolean> {
     this.#touches.delete(peerHex);
-    this.#keys.delete(peerHex);
+    this.#trustState.forgetKey(peerHex);
     this.#recentFull.delete(peerHex);
     // Every step is tried even if one fails; a failure is reported at the end, so the caller
     // knows the store may still hold the session, the key or a binding (and can call again).
     const failed: string[] = [];
     const step = async <T>(op: string, fn: (o: StoreCallOptions) => Promise<T>): Promise<T | undefined> => {
-      const r = await this.#attempt(op, fn);
+      const r = await this.#calls.attempt(op, fn);
       if (!r.ok) failed.push(op);
       return r.ok ? r.value : undefined;
     };
@@ -435,7 +331,7 @@ export class SessionKeeper {
 
   /** Removes expired sessions; resolves how many went. */
   async prune(): Promise<number> {
-    const n = await this.#call('prune', (o) => this.#o.store.prune(this.now() - this.#o.lifetimeMs, o));
+    const n = await this.#calls.call('prune', (o) => this.#o.store.prune(this.now() - this.#o.lifetimeMs, o));
     this.counters.expired += n ?? 0;
     await this.#refreshSize();
     return n ?? 0;
@@ -445,14 +341,11 @@ export class SessionKeeper {
   async flush(): Promise<void> {
     const updates = [...this.#touches].map(([peerFingerprint, lastActiveMs]) => ({ peerFingerprint, lastActiveMs }));
     this.#touches.clear();
-    if (updates.length > 0) await this.#call('touch', (o) => this.#o.store.touch(updates, o));
-    const now = this.now();
-    if (now > this.#hwmWritten) {
-      const v = new Uint8Array(8);
-      writeU32(v, 0, Math.floor(now / 2 ** 32));
-      writeU32(v, 4, now >>> 0);
-      await this.#call('putValue', (o) => this.#o.store.putValue('clock:hwm', v, o));
-      this.#hwmWritten = now;
+    if (updates.length > 0) await this.#calls.call('touch', (o) => this.#o.store.touch(updates, o));
+    const mark = this.#time.nextMark();
+    if (mark !== undefined) {
+      await this.#calls.call('putValue', (o) => this.#o.store.putValue(CLOCK_HWM_KEY, mark.value, o));
+      mark.written();
     }
   }
 
@@ -461,8 +354,7 @@ export class SessionKeeper {
     if (this.#closed) return;
     // Closed first: a periodic flush still running must not schedule the next one.
     this.#closed = true;
-    this.#flushTimer?.cancel();
-    this.#flushTimer = undefined;
+    this.#upkeep.stop();
     await this.flush();
   }
 
@@ -472,7 +364,7 @@ export class SessionKeeper {
   async #usable(entry: StoredSession, deviceId: string, signal?: AbortSignal): Promise<'trusted' | 'refused' | 'needs-key' | 'expired'> {
     if (this.isExpired(entry)) {
       this.counters.expired++;
-      await this.#call('delete', (o) => this.#o.store.delete(entry.peerFingerprint, o), signal);
+      await this.#calls.call('delete', (o) => this.#o.store.delete(entry.peerFingerprint, o), signal);
       await this.#refreshSize();
       return 'expired';
     }
@@ -481,7 +373,7 @@ export class SessionKeeper {
 
   async #trust(peerHex: Fingerprint, deviceId: string, signal?: AbortSignal): Promise<'trusted' | 'refused' | 'needs-key'> {
     const directory = this.#o.directory;
-    const key = directory.mode === 'callback' ? await this.keyFor(peerHex, signal) : undefined;
+    const key = directory.mode === 'callback' ? await this.#trustState.keyFor(peerHex, signal) : undefined;
     let wasBound: string | undefined;
     let lookupFailed = false;
     if (directory.mode === 'tofu') {
@@ -498,7 +390,7 @@ export class SessionKeeper {
       // allow-list and callback refuse the identity itself: its session goes. A TOFU
       // refusal is about the device id hint, which anyone can claim: the session stays.
       if (directory.mode !== 'tofu') {
-        await this.#call('delete', (o) => this.#o.store.delete(peerHex, o), signal);
+        await this.#calls.call('delete', (o) => this.#o.store.delete(peerHex, o), signal);
         await this.#refreshSize();
       }
     } else if (verdict === 'trusted' && directory.mode === 'tofu' && wasBound === undefined) {
@@ -507,87 +399,15 @@ export class SessionKeeper {
     return verdict;
   }
 
-  #remember(peerHex: string, key: Uint8Array): void {
-    this.#keys.delete(peerHex);
-    this.#keys.set(peerHex, key.slice());
-    if (this.#keys.size > MAX_RESTORED_TRUST) this.#keys.delete(this.#keys.keys().next().value as string);
-  }
-
   async #restore(): Promise<void> {
     const store = this.#o.store;
-    const clock = this.#o.clock;
-    const hwm = await this.#call('getValue', (o) => store.getValue('clock:hwm', o));
-    this.#monoBase = clock.now();
-    this.#wallBase = Math.floor(clock.wallNow());
-    if (hwm !== undefined && hwm.length === 8) {
-      const stored = readU32(hwm, 0) * 2 ** 32 + readU32(hwm, 4);
-      if (stored > this.#wallBase) {
-        this.#o.logger.warn('pqble: the wall clock is behind the last time this store saw; session lifetimes count from that time', { behindMs: stored - this.#wallBase });
-        this.#wallBase = stored;
-      }
-      this.#hwmWritten = stored;
-    }
-    const directory = this.#o.directory;
-    const keys = (await this.#call('listValues', (o) => collect(store.listValues('pk:', o), MAX_RESTORED_TRUST))) ?? [];
-    for (const [name, value] of keys) {
-      const hex = name.slice(3);
-      if (value.length === IDENTITY_PUBLIC_KEY_BYTES && bytesToHex(identityFingerprint(value, this.#o.crypto)) === hex) {
-        this.#remember(hex, value);
-        directory.pin(value);
-      }
-    }
-    const bindings = (await this.#call('listValues', (o) => collect(store.listValues('tofu:', o), MAX_RESTORED_TRUST))) ?? [];
-    for (const [name, value] of bindings) if (value.length === FINGERPRINT_BYTES) directory.bind(name.slice(5), parseFingerprint(value, 'stored TOFU binding'));
+    this.#time.restore(await this.#calls.call('getValue', (o) => store.getValue(CLOCK_HWM_KEY, o)));
+    await this.#trustState.restore();
     await this.#refreshSize();
   }
 
   async #refreshSize(): Promise<void> {
-    const n = await this.#call('size', (o) => this.#o.store.size(o));
+    const n = await this.#calls.call('size', (o) => this.#o.store.size(o));
     if (n !== undefined) this.#size = n;
   }
-
-  #scheduleFlush(): void {
-    if (this.#closed) return;
-    this.#flushTimer = this.#o.clock.setTimer(this.#o.flushIntervalMs, () => {
-      this.flush().then(
-        () => this.#scheduleFlush(),
-        () => this.#scheduleFlush(),
-      );
-    });
-  }
-
-  /**
-   * One store call with the keeper's timeout. A failure is logged and counted, and resolves
-   * `undefined`: the caller treats it as "no session" (and so runs a full handshake).
-   */
-  async #call<T>(op: string, fn: (options: StoreCallOptions) => Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
-    const r = await this.#attempt(op, fn, signal);
-    return r.ok ? r.value : undefined;
-  }
-
-  /** {@link #call}, telling a failure apart from an `undefined` answer. Published on `pqble:store:call`. */
-  async #attempt<T>(op: string, fn: (options: StoreCallOptions) => Promise<T>, signal?: AbortSignal): Promise<{ readonly ok: true; readonly value: T } | { readonly ok: false }> {
-    const clock = this.#o.clock;
-    const started = clock.now();
-    try {
-      const value = await holdClock(clock, fn({ signal, timeoutMs: this.#o.storeTimeoutMs }));
-      publish(DIAGNOSTICS_CHANNELS.storeCall, () => ({ op, ok: true, durationMs: clock.now() - started }));
-      return { ok: true, value };
-    } catch (err) {
-      const code = err instanceof StoreError ? err.code : isPqbleError(err) ? err.code : 'unexpected';
-      publish(DIAGNOSTICS_CHANNELS.storeCall, () => ({ op, ok: false, code, durationMs: clock.now() - started }));
-      if (isPqbleError(err, 'PQBLE_ERR_ABORTED')) throw err;
-      this.counters.storeFailures++;
-      this.#o.logger.warn('pqble: a session store call failed; falling back to a full handshake where needed', { code, error: String(err) });
-      return { ok: false };
-    }
-  }
-}
-
-/**
- * The fingerprint of an entry a store handed back. The store contract (docs/store.md) returns
- * the fingerprint as it was put, and every `put` parses it, so it is not parsed again.
- */
-function storedFingerprint(entry: Pick<StoredSession, 'peerFingerprint'>): Fingerprint {
-  return entry.peerFingerprint as Fingerprint;
 }

@@ -13,297 +13,41 @@
  * the embedded file store, or one of your own such as `pqble/redis`). The link endpoint
  * (simulated radio, noble or bleno) is the caller's and is not closed by `close()`.
  *
+ * The class is the public face; the jobs it delegates each have a file: options.ts (the
+ * options and their defaults), checks.ts, session-state.ts (opening the store and keeper),
+ * connect-attempts.ts (concurrent connects to one device), establish.ts (running a setup
+ * into a connection), incoming.ts (the accept queue), stats.ts and types.ts.
+ *
  * @module
  */
 
 import { bytesToHex, checkBytes } from '../bytes.js';
-import { holdClock, withDeadline, type Timer } from '../clock.js';
+import { holdClock } from '../clock.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
-import { AbortError, ClosedError, HandshakeError, LinkError, PqbleError, isPqbleError, throwIfAborted } from '../errors.js';
-import { PeerDirectory, type TrustPolicy } from '../handshake/index.js';
+import { ClosedError, HandshakeError, LinkError, isPqbleError, throwIfAborted, type PqbleError } from '../errors.js';
+import { PeerDirectory } from '../handshake/index.js';
 import { RESUMPTION_SECRET_BYTES } from '../handshake/key-schedule.js';
 import { identityFingerprint } from '../identity/identity.js';
 import type { Identity } from '../identity/index.js';
-import { FINGERPRINT_BYTES, IDENTITY_PUBLIC_KEY_BYTES, parseDeviceId, parseFingerprint, parseSessionId, type DeviceId, type Fingerprint } from '../ids.js';
-import { linkStatsSince } from '../link/stats.js';
+import { IDENTITY_PUBLIC_KEY_BYTES, parseDeviceId, parseFingerprint, parseSessionId, type DeviceId, type Fingerprint } from '../ids.js';
 import type { Link, LinkEndpoint } from '../link/types.js';
 import { consoleLogger, type Logger } from '../logger.js';
-import { ResumeRateLimiter, type ResumeMode } from '../resumption/index.js';
-import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../session/expiry.js';
-import { MemorySessionStore } from '../session/memory-store.js';
 import type { SessionStore } from '../session/store.js';
-import { AsyncQueue } from '../util/async-queue.js';
-import { checkOptions, optBoolean, optInteger, optOneOf, optRenamed, optSignal } from '../util/options.js';
+import { checkOptions, optInteger, optSignal } from '../util/options.js';
 import { Channel } from './channel.js';
-import { BleConnection } from './connection.js';
-import { TransportEvents, type SetupHow, type TransportEventListener } from './events.js';
-import { SessionKeeper } from './session-keeper.js';
-import { initiateSetup, respondSetup, type Established, type SetupContext } from './setup.js';
+import type { BleConnection } from './connection.js';
+import { TransportEvents, type TransportEventListener } from './events.js';
+import type { SessionKeeper } from './session-keeper.js';
+import { openSessionState } from './session-state.js';
 import { SetupTrace } from './setup-trace.js';
-import { openFileStore } from './file-store-loader.js';
-
-const HOUR_MS = 3_600_000;
-
-/** Options of {@link BleTransport.create}. Every default is listed; unknown keys are an error. */
-export interface BleTransportOptions {
-  /** This device's long-term ML-DSA-65 identity (`generateIdentity()` / `loadIdentity()`). Required. */
-  readonly identity: Identity;
-  /** The radio: a `SimulatedRadio` device, or the noble / bleno adapters. Required. */
-  readonly link: LinkEndpoint;
-  /**
-   * Public keys (ML-DSA-65, 1,952 bytes) of peers provisioned in advance. They are pinned:
-   * a full handshake with such a peer sends 32-byte fingerprints instead of the keys.
-   */
-  readonly knownPeers?: readonly Uint8Array[];
-  /**
-   * Which authenticated peers to accept, on every full handshake and every resumption.
-   * Default `{ mode: 'tofu' }`: the first identity that authenticates at a device id is bound
-   * to it (persisted in the session store) and another identity there later is refused with
-   * `PQBLE_ERR_PEER_UNTRUSTED` (docs/security.md "Trust"). `{ mode: 'any' }` accepts every
-   * authenticated peer and must be chosen explicitly.
-   */
-  readonly trust?: TrustPolicy;
-  /** Open connections plus setups in progress, both directions, each counted once. Default 5. */
-  readonly maxConnections?: number;
-  /** Incoming setups in progress at once (a silent link cannot hold every slot). Default 2. */
-  readonly maxIncomingSetups?: number;
-  /** An incoming link that sends nothing for this many ms while its setup waits for it is closed (`timeout` alert). Default 5 000. */
-  readonly setupIdleTimeoutMs?: number;
-  /** Radio connect timeout in ms. Default 10 000. */
-  readonly connectTimeoutMs?: number;
-  /** Whole setup (resumption and/or full handshake) timeout in ms. Default 20 000. */
-  readonly handshakeTimeoutMs?: number;
-  /** Largest application message in bytes. Default 65 536 minus the 18-byte record overhead. */
-  readonly maxMessageBytes?: number;
-  /** Unread inbound messages per connection before it closes with `PQBLE_ERR_QUEUE_FULL`. Default 64. */
-  readonly maxQueuedMessages?: number;
-  /** Incomplete inbound messages older than this are dropped (ms). Default 30 000. */
-  readonly reassemblyTimeoutMs?: number;
-  /** Session lifetime from the last full handshake, in ms (wall clock, survives restarts). Default 24 h. */
-  readonly sessionCacheDurationMs?: number;
-  /**
-   * @deprecated Renamed {@link BleTransportOptions.sessionCacheDurationMs}; accepted (with a
-   * one-time warning through `logger`) through 0.2.x, removed in 0.3.0. Giving both with different values is a `RangeError`.
-   */
-  readonly sessionCacheDuration?: number;
-  /** Most sessions the store this transport creates keeps (memory or file); the least recently active is evicted first. Default 100. */
-  readonly maxCachedSessions?: number;
-  /** How often expired sessions are pruned, in ms; `null` disables. Default 10 min. Never keeps the process alive. */
-  readonly sessionCleanupIntervalMs?: number | null;
-  /** @deprecated Renamed {@link BleTransportOptions.sessionCleanupIntervalMs}; accepted as `sessionCacheDuration` is. */
-  readonly sessionCleanupInterval?: number | null;
-  /** Session file (the embedded file store); when unset (and no `sessionStore`), sessions live in memory only. */
-  readonly sessionPersistPath?: string;
-  /** Storage key (32 bytes) sealing the persisted secrets; default: a key file next to the session file. */
-  readonly storageKey?: Uint8Array;
-  /** A store of your own (instead of `sessionPersistPath`), for example `pqble/redis` for a fleet. Not closed by `close()`. */
-  readonly sessionStore?: SessionStore;
-  /** Timeout of every session store call, in ms; a store that does not answer costs a full handshake. Default 2 000. */
-  readonly storeTimeoutMs?: number;
-  /** Deprecated and ignored: every session change is written at once now. */
-  readonly sessionSaveDebounceMs?: number;
-  /** How often batched last-active times are written, in ms; `null` disables. Default 60 000. */
-  readonly sessionSaveIntervalMs?: number | null;
-  /** @deprecated Renamed {@link BleTransportOptions.sessionSaveIntervalMs}; accepted as `sessionCacheDuration` is. */
-  readonly sessionSaveInterval?: number | null;
-  /** Enables 1-RTT resumption (both roles). Default true. */
-  readonly resumption?: boolean;
-  /**
-   * The resumption this side starts: `'psk-dhe'` mixes a fresh X25519 exchange from both
-   * sides into the keys (a leaked resumption secret does not expose later sessions), `'psk'`
-   * does not (64 bytes less). A responder answers either. Default `'psk-dhe'`.
-   */
-  readonly resumptionMode?: ResumeMode;
-  /** Failed resume attempts a peer device may make in a burst (then 1 per second). Default 4. */
-  readonly resumeAttemptBurst?: number;
-  /** Failed resume attempts from all devices together in a burst (then 8 per second). Default 32. */
-  readonly resumeFailureBudget?: number;
-  /** Where warnings go. Default: `process.emitWarning`. */
-  readonly logger?: Logger;
-  /** Crypto backend. Default: the noble libraries. */
-  readonly crypto?: CryptoProvider;
-}
-
-const OPTION_KEYS = [
-  'identity',
-  'link',
-  'trust',
-  'knownPeers',
-  'maxConnections',
-  'maxIncomingSetups',
-  'setupIdleTimeoutMs',
-  'connectTimeoutMs',
-  'handshakeTimeoutMs',
-  'maxMessageBytes',
-  'maxQueuedMessages',
-  'reassemblyTimeoutMs',
-  'sessionCacheDurationMs',
-  'sessionCacheDuration',
-  'maxCachedSessions',
-  'sessionCleanupIntervalMs',
-  'sessionCleanupInterval',
-  'sessionPersistPath',
-  'storageKey',
-  'sessionStore',
-  'storeTimeoutMs',
-  'sessionSaveDebounceMs',
-  'sessionSaveIntervalMs',
-  'sessionSaveInterval',
-  'resumption',
-  'resumptionMode',
-  'resumeAttemptBurst',
-  'resumeFailureBudget',
-  'logger',
-  'crypto',
-] as const;
-
-interface ResolvedOptions {
-  readonly maxConnections: number;
-  readonly maxIncomingSetups: number;
-  readonly setupIdleTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly handshakeTimeoutMs: number;
-  readonly maxMessageBytes: number;
-  readonly maxQueuedMessages: number;
-  readonly reassemblyTimeoutMs: number;
-  readonly sessionCacheDurationMs: number;
-  readonly maxCachedSessions: number;
-  readonly sessionCleanupIntervalMs: number | null;
-  readonly storeTimeoutMs: number;
-  readonly sessionSaveIntervalMs: number | null;
-  readonly resumption: boolean;
-  readonly resumptionMode: ResumeMode;
-  readonly resumeAttemptBurst: number;
-  readonly resumeFailureBudget: number;
-}
-
-const MAX_MS = 2 ** 31 - 1;
-const RESUME_MODES: readonly ResumeMode[] = ['psk', 'psk-dhe'];
-
-function resolveOptions(o: BleTransportOptions, warn: (message: string) => void): ResolvedOptions {
-  const label = 'BleTransport.create';
-  const renamed = (name: keyof BleTransportOptions, oldName: keyof BleTransportOptions): unknown => optRenamed(o, name, oldName, label, warn);
-  const interval = (name: keyof BleTransportOptions, oldName: keyof BleTransportOptions, def: number): number | null => {
-    const v = renamed(name, oldName);
-    return v === null ? null : optInteger(v, name, 1, MAX_MS, def);
-  };
-  optInteger(o.sessionSaveDebounceMs, 'sessionSaveDebounceMs', 0, MAX_MS, undefined);
-  const maxConnections = optInteger(o.maxConnections, 'maxConnections', 1, 1000, 5);
-  return {
-    maxConnections,
-    maxIncomingSetups: optInteger(o.maxIncomingSetups, 'maxIncomingSetups', 1, maxConnections, Math.min(2, maxConnections)),
-    setupIdleTimeoutMs: optInteger(o.setupIdleTimeoutMs, 'setupIdleTimeoutMs', 1, MAX_MS, 5_000),
-    connectTimeoutMs: optInteger(o.connectTimeoutMs, 'connectTimeoutMs', 1, MAX_MS, 10_000),
-    handshakeTimeoutMs: optInteger(o.handshakeTimeoutMs, 'handshakeTimeoutMs', 1, MAX_MS, 20_000),
-    maxMessageBytes: optInteger(o.maxMessageBytes, 'maxMessageBytes', 1, 16 * 1024 * 1024, 65_536 - 18),
-    maxQueuedMessages: optInteger(o.maxQueuedMessages, 'maxQueuedMessages', 1, 1_000_000, 64),
-    reassemblyTimeoutMs: optInteger(o.reassemblyTimeoutMs, 'reassemblyTimeoutMs', 1, MAX_MS, 30_000),
-    sessionCacheDurationMs: optInteger(renamed('sessionCacheDurationMs', 'sessionCacheDuration'), 'sessionCacheDurationMs', 1, 365 * 24 * HOUR_MS, 24 * HOUR_MS),
-    maxCachedSessions: optInteger(o.maxCachedSessions, 'maxCachedSessions', 1, 10_000_000, 100),
-    sessionCleanupIntervalMs: interval('sessionCleanupIntervalMs', 'sessionCleanupInterval', 10 * 60_000),
-    storeTimeoutMs: optInteger(o.storeTimeoutMs, 'storeTimeoutMs', 1, MAX_MS, 2_000),
-    sessionSaveIntervalMs: interval('sessionSaveIntervalMs', 'sessionSaveInterval', 60_000),
-    resumption: optBoolean(o.resumption, 'resumption', true),
-    resumptionMode: optOneOf(o.resumptionMode, 'resumptionMode', RESUME_MODES, 'psk-dhe'),
-    resumeAttemptBurst: optInteger(o.resumeAttemptBurst, 'resumeAttemptBurst', 1, 1000, 4),
-    resumeFailureBudget: optInteger(o.resumeFailureBudget, 'resumeFailureBudget', 1, 1_000_000, 32),
-  };
-}
-
-/** Session cache counters (`transport.cacheStats()`). */
-export interface CacheStats {
-  /** Lookups that found a usable session (initiator by device id, responder by ticket id). */
-  readonly hits: number;
-  /** Lookups that found none. */
-  readonly misses: number;
-  /** Connections set up by resumption (both roles). */
-  readonly resumptions: number;
-  /** Connections set up by a full handshake (both roles). */
-  readonly fullHandshakes: number;
-  /** Resumptions refused ("cannot resume") that fell back to the full handshake (both roles). */
-  readonly fallbacks: number;
-  /** Sessions evicted because the store was full (least recently active first); 0 where the store does not report it. */
-  readonly evictions: number;
-  /** Sessions dropped because they outlived `sessionCacheDurationMs`. */
-  readonly expired: number;
-  /** Sessions whose resumption the trust policy refused (and which were purged). */
-  readonly refused: number;
-  /** Session store calls that failed or timed out (each cost at most a full handshake). */
-  readonly storeFailures: number;
-  /** Sessions in the store now (as last seen). */
-  readonly size: number;
-}
-
-/** Transport-wide counters (`transport.stats()`). */
-export interface TransportStats extends CacheStats {
-  /** Connections open now (both directions). */
-  readonly activeConnections: number;
-  /** Connections established since creation. */
-  readonly connectionsOpened: number;
-  /** Setups that failed (timeouts, untrusted peers, malformed messages, lost links). */
-  readonly failedSetups: number;
-  /** Application messages and bytes, all connections. */
-  readonly messagesSent: number;
-  /** See {@link TransportStats.messagesSent}. */
-  readonly messagesReceived: number;
-  /** See {@link TransportStats.messagesSent}. */
-  readonly bytesSent: number;
-  /** See {@link TransportStats.messagesSent}. */
-  readonly bytesReceived: number;
-  /** Bytes on air over all closed and open connections (this side sent / received). */
-  readonly bytesOnAirSent: number;
-  /** See {@link TransportStats.bytesOnAirSent}. */
-  readonly bytesOnAirReceived: number;
-}
-
-/** Options of {@link BleTransport.connectToDevice}. */
-export interface ConnectOptions {
-  /** Cancels the attempt (the link is closed). */
-  readonly signal?: AbortSignal | undefined;
-  /**
-   * The identity the device must prove (32 bytes or 64 hex digits). Another identity fails
-   * with `PQBLE_ERR_PEER_UNTRUSTED`. If its key is pinned, the handshake runs in pinned mode.
-   */
-  readonly peerFingerprint?: Uint8Array | string | undefined;
-}
-
-/** Options of {@link BleTransport.cacheSession}. */
-export interface CacheSessionInit {
-  /** The peer's identity fingerprint: 32 bytes or 64 hex digits. */
-  readonly peerFingerprint: Uint8Array | string;
-  /** The peer's device id (hint). */
-  readonly deviceId: string;
-  /** The 32-byte resumption master secret both sides were given (copied). */
-  readonly resumptionSecret: Uint8Array;
-  /** Deprecated and ignored (checked if given): 16 bytes or 32 hex digits. */
-  readonly sessionId?: Uint8Array | string;
-  /** Wall-clock ms of the full handshake. Default: now. */
-  readonly establishedMs?: number;
-  /** The peer's ML-DSA-65 public key (1,952 bytes), if known: pinned, and shown to a trust callback on resumption. */
-  readonly peerPublicKey?: Uint8Array;
-}
-
-/** What {@link BleTransport.lookupSession} tells about a cached session (no secrets). */
-export interface SessionInfo {
-  /** The peer's identity fingerprint, 64 hex digits. */
-  readonly peerFingerprint: string;
-  /** Where the peer was last seen (a hint). */
-  readonly deviceId: string;
-  /** Wall-clock ms of the last full handshake. */
-  readonly establishedMs: number;
-  /** Wall-clock ms of the last use. */
-  readonly lastActiveMs: number;
-  /** Wall-clock ms after which the session can no longer be resumed. */
-  readonly expiresMs: number;
-  /** True if this side can start a resumption with it. */
-  readonly canResume: boolean;
-}
-
-interface PendingConnect {
-  readonly promise: Promise<BleConnection>;
-  readonly controller: AbortController;
-  waiters: number;
-}
+import { checkEndpoint, checkIdentity, checkStoreAndPeers } from './checks.js';
+import { ConnectAttempts } from './connect-attempts.js';
+import { SetupRunner } from './establish.js';
+import { IncomingConnections } from './incoming.js';
+import { addClosedConnection, cacheStats, newTransportCounters, transportStats } from './stats.js';
+import { OPTION_KEYS, resolveOptions, type BleTransportOptions, type ResolvedOptions } from './options.js';
+import { Upkeep } from './upkeep.js';
+import type { CacheSessionInit, CacheStats, ConnectOptions, SessionInfo, TransportStats } from './types.js';
 
 /** A post-quantum secure BLE transport with session caching and 1-RTT resumption. */
 export class BleTransport {
@@ -320,36 +64,20 @@ export class BleTransport {
   /** The store, if this transport created it (and so closes it). */
   readonly #ownStore: SessionStore | undefined;
   readonly #directory: PeerDirectory;
-  readonly #rateLimiter: ResumeRateLimiter;
-  readonly #globalLimiter: ResumeRateLimiter;
   readonly #connections = new Set<BleConnection>();
-  readonly #pending = new Map<string, PendingConnect>();
-  /** Every setup channel in progress (both roles), to fail them on close. */
-  readonly #setupChannels = new Set<Channel>();
+  readonly #pending = new ConnectAttempts();
+  readonly #setups: SetupRunner;
   /** Incoming setups still running (close() waits for them). */
   readonly #incomingDone = new Set<Promise<void>>();
   /** Incoming setups in progress (outgoing ones are counted in #pending). */
   #incomingSetups = 0;
-  readonly #incoming: AsyncQueue<BleConnection>;
-  readonly #connectionListeners: ((connection: BleConnection) => void)[] = [];
+  readonly #incoming: IncomingConnections;
   readonly #events: TransportEvents;
-  readonly #timers: Timer[] = [];
+  readonly #upkeep: Upkeep;
   readonly #unsubscribeIncoming: () => void;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #counters = {
-    resumptions: 0,
-    fullHandshakes: 0,
-    fallbacks: 0,
-    connectionsOpened: 0,
-    failedSetups: 0,
-    messagesSent: 0,
-    messagesReceived: 0,
-    bytesSent: 0,
-    bytesReceived: 0,
-    bytesOnAirSent: 0,
-    bytesOnAirReceived: 0,
-  };
+  readonly #counters = newTransportCounters();
 
   private constructor(options: BleTransportOptions, resolved: ResolvedOptions, keeper: SessionKeeper, directory: PeerDirectory, ownStore: SessionStore | undefined) {
     this.#identity = options.identity;
@@ -362,10 +90,20 @@ export class BleTransport {
     this.#keeper = keeper;
     this.#ownStore = ownStore;
     this.#directory = directory;
-    const clock = options.link.clock;
-    this.#rateLimiter = new ResumeRateLimiter({ burst: resolved.resumeAttemptBurst, refillPerSecond: 1, now: () => clock.now() });
-    this.#globalLimiter = new ResumeRateLimiter({ burst: resolved.resumeFailureBudget, refillPerSecond: 8, maxKeys: 1, now: () => clock.now() });
-    this.#incoming = new AsyncQueue(resolved.maxConnections * 2);
+    this.#setups = new SetupRunner({
+      identity: this.#identity,
+      crypto: this.#crypto,
+      directory,
+      keeper,
+      clock: options.link.clock,
+      opts: resolved,
+      counters: this.#counters,
+      events: this.#events,
+      connections: this.#connections,
+      onClosed: (c, reason) => this.#connectionClosed(c, reason),
+    });
+    this.#upkeep = new Upkeep(options.link.clock);
+    this.#incoming = new IncomingConnections(resolved.maxConnections * 2, this.#logger);
     this.#unsubscribeIncoming = options.link.onIncoming((link) => this.#accept(link));
   }
 
@@ -382,52 +120,12 @@ export class BleTransport {
     checkEndpoint(options.link);
     const logger = options.logger ?? consoleLogger;
     const resolved = resolveOptions(options, (message) => logger.warn(message));
-    if (options.sessionPersistPath !== undefined && options.sessionStore !== undefined) {
-      throw new TypeError('give either sessionPersistPath or sessionStore, not both');
-    }
-    if (options.storageKey !== undefined) checkBytes(options.storageKey, 'storageKey', 32);
-    if (options.knownPeers !== undefined) {
-      if (!Array.isArray(options.knownPeers)) throw new TypeError('knownPeers must be an array of public keys');
-      options.knownPeers.forEach((k, i) => checkBytes(k, `knownPeers[${i}]`, IDENTITY_PUBLIC_KEY_BYTES));
-    }
-    if (options.sessionStore !== undefined) checkStore(options.sessionStore);
+    checkStoreAndPeers(options);
     const crypto = options.crypto ?? defaultCrypto();
     const directory = new PeerDirectory(options.trust ?? { mode: 'tofu' }, { crypto });
     const knownPeers: readonly Uint8Array[] = options.knownPeers ?? [];
     for (const key of knownPeers) directory.pin(key);
-    let ownStore: SessionStore | undefined;
-    if (options.sessionPersistPath !== undefined) {
-      if (typeof options.sessionPersistPath !== 'string' || options.sessionPersistPath === '') throw new TypeError('sessionPersistPath must be a non-empty string');
-      ownStore = await openFileStore({
-        path: options.sessionPersistPath,
-        maxEntries: resolved.maxCachedSessions,
-        selfFingerprint: options.identity.fingerprint,
-        crypto,
-        logger,
-        ...(options.storageKey === undefined ? {} : { storageKey: options.storageKey }),
-      });
-    } else if (options.sessionStore === undefined) {
-      ownStore = new MemorySessionStore({ maxEntries: resolved.maxCachedSessions });
-    }
-    const store = options.sessionStore ?? ownStore!;
-    let keeper: SessionKeeper;
-    try {
-      keeper = await SessionKeeper.open({
-        store,
-        selfFingerprint: options.identity.fingerprint,
-        crypto,
-        clock: options.link.clock,
-        logger,
-        directory,
-        lifetimeMs: resolved.sessionCacheDurationMs,
-        storeTimeoutMs: resolved.storeTimeoutMs,
-        maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS,
-        flushIntervalMs: resolved.sessionSaveIntervalMs ?? MAX_MS,
-      });
-    } catch (err) {
-      await ownStore?.close();
-      throw err;
-    }
+    const { keeper, ownStore } = await openSessionState(options, resolved, { crypto, logger, directory });
     const transport = new BleTransport(options, resolved, keeper, directory, ownStore);
     transport.#startTimers();
     return transport;
@@ -462,17 +160,10 @@ export class BleTransport {
     for (const c of this.#connections) {
       if (c.isOpen && c.peerDeviceId === id && c.role === 'initiator') return proven(c);
     }
-    let pending = this.#pending.get(id);
-    if (pending === undefined) {
-      if (this.#slotsUsed() >= this.#opts.maxConnections) {
-        throw new LinkError('PQBLE_ERR_CONNECTION_LIMIT', `connection limit reached (${this.#opts.maxConnections})`);
-      }
-      const controller = new AbortController();
-      const promise = this.#connect(id, controller.signal, expected).finally(() => this.#pending.delete(id));
-      pending = { promise, controller, waiters: 0 };
-      this.#pending.set(id, pending);
+    if (!this.#pending.has(id) && this.#slotsUsed() >= this.#opts.maxConnections) {
+      throw new LinkError('PQBLE_ERR_CONNECTION_LIMIT', `connection limit reached (${this.#opts.maxConnections})`);
     }
-    return proven(await this.#join(pending, options.signal));
+    return proven(await this.#pending.join(id, (signal) => this.#connect(id, signal, expected), options.signal));
   }
 
   /**
@@ -545,47 +236,12 @@ export class BleTransport {
 
   /** Session cache counters. */
   cacheStats(): CacheStats {
-    const c = this.#counters;
-    const k = this.#keeper.counters;
-    return {
-      hits: k.hits,
-      misses: k.misses,
-      resumptions: c.resumptions,
-      fullHandshakes: c.fullHandshakes,
-      fallbacks: c.fallbacks,
-      evictions: this.#keeper.store.counters?.evictions ?? 0,
-      expired: k.expired,
-      refused: k.refused,
-      storeFailures: k.storeFailures,
-      size: this.#keeper.size,
-    };
+    return cacheStats(this.#counters, this.#keeper);
   }
 
   /** Transport-wide counters (cache counters included), open connections included. */
   stats(): TransportStats {
-    const c = this.#counters;
-    let { messagesSent, messagesReceived, bytesSent, bytesReceived, bytesOnAirSent, bytesOnAirReceived } = c;
-    for (const conn of this.#connections) {
-      const s = conn.stats();
-      messagesSent += s.messagesSent;
-      messagesReceived += s.messagesReceived;
-      bytesSent += s.bytesSent;
-      bytesReceived += s.bytesReceived;
-      bytesOnAirSent += s.link.bytesOnAirSent;
-      bytesOnAirReceived += s.link.bytesOnAirReceived;
-    }
-    return {
-      ...this.cacheStats(),
-      activeConnections: this.#connections.size,
-      connectionsOpened: c.connectionsOpened,
-      failedSetups: c.failedSetups,
-      messagesSent,
-      messagesReceived,
-      bytesSent,
-      bytesReceived,
-      bytesOnAirSent,
-      bytesOnAirReceived,
-    };
+    return transportStats(this.#counters, this.#connections, this.cacheStats());
   }
 
   /**
@@ -597,21 +253,13 @@ export class BleTransport {
   }
 
   /** Waits for the next incoming (accepted, established) connection. */
-  async accept(options: { signal?: AbortSignal } = {}): Promise<BleConnection> {
-    checkOptions(options, 'accept', ['signal']);
-    optSignal(options.signal, 'signal');
-    for (;;) {
-      const r = await this.#incoming.next(options);
-      if (r.done === true) throw new ClosedError('the transport is closed');
-      if (r.value.isOpen) return r.value;
-    }
+  accept(options: { signal?: AbortSignal } = {}): Promise<BleConnection> {
+    return this.#incoming.accept(options);
   }
 
   /** Incoming connections as an async iterator; ends when the transport closes. */
-  async *incoming(options: { signal?: AbortSignal } = {}): AsyncGenerator<BleConnection, void, undefined> {
-    checkOptions(options, 'incoming', ['signal']);
-    optSignal(options.signal, 'signal');
-    for await (const c of this.#incoming.iterate(options)) if (c.isOpen) yield c;
+  incoming(options: { signal?: AbortSignal } = {}): AsyncGenerator<BleConnection, void, undefined> {
+    return this.#incoming.iterate(options);
   }
 
   /**
@@ -619,11 +267,7 @@ export class BleTransport {
    * `accept()` / `incoming()`). Returns an unsubscribe function.
    */
   onConnection(listener: (connection: BleConnection) => void): () => void {
-    this.#connectionListeners.push(listener);
-    return () => {
-      const i = this.#connectionListeners.indexOf(listener);
-      if (i >= 0) this.#connectionListeners.splice(i, 1);
-    };
+    return this.#incoming.onConnection(listener);
   }
 
   /**
@@ -657,13 +301,12 @@ export class BleTransport {
   async #close(): Promise<void> {
     this.#closed = true;
     this.#unsubscribeIncoming();
-    for (const t of this.#timers.splice(0)) t.cancel();
-    for (const p of this.#pending.values()) p.controller.abort(new ClosedError('the transport closed'));
-    for (const ch of this.#setupChannels) ch.fail(new ClosedError('the transport closed'), 'closing');
-    this.#incoming.end();
-    for (const c of this.#incoming.drain()) await c.close();
+    this.#upkeep.stop();
+    this.#pending.abortAll(new ClosedError('the transport closed'));
+    this.#setups.close();
+    await this.#incoming.close();
     await Promise.all([...this.#connections].map((c) => c.close()));
-    await Promise.allSettled([...this.#pending.values()].map((p) => p.promise));
+    await this.#pending.settled();
     await Promise.allSettled([...this.#incomingDone]);
     try {
       await this.#keeper.close();
@@ -684,36 +327,6 @@ export class BleTransport {
     return this.#connections.size + this.#pending.size + this.#incomingSetups;
   }
 
-  async #join(pending: PendingConnect, signal: AbortSignal | undefined): Promise<BleConnection> {
-    pending.waiters++;
-    if (signal === undefined) return pending.promise;
-    return new Promise<BleConnection>((resolve, reject) => {
-      let done = false;
-      const onAbort = (): void => {
-        if (done) return;
-        done = true;
-        reject(new AbortError(undefined, { cause: signal.reason }));
-        // The shared attempt stops only when every caller gave up.
-        if (--pending.waiters === 0) pending.controller.abort(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      pending.promise.then(
-        (c) => {
-          if (done) return;
-          done = true;
-          signal.removeEventListener('abort', onAbort);
-          resolve(c);
-        },
-        (err: unknown) => {
-          if (done) return;
-          done = true;
-          signal.removeEventListener('abort', onAbort);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
-    });
-  }
-
   async #connect(deviceId: DeviceId, signal: AbortSignal, expected: Fingerprint | undefined): Promise<BleConnection> {
     const clock = this.endpoint.clock;
     const startedAt = clock.now();
@@ -732,12 +345,12 @@ export class BleTransport {
       trace.failed(err, clock.now() - startedAt);
       throw err;
     }
-    return this.#setUp(link, 'initiator', signal, startedAt, trace, expected);
+    return this.#setups.run({ link, role: 'initiator', signal, startedAt, trace, expected });
   }
 
   #accept(link: Link): void {
     if (this.#closed || this.#slotsUsed() >= this.#opts.maxConnections || this.#incomingSetups >= this.#opts.maxIncomingSetups) {
-      const channel = new Channel(link, this.endpoint.clock, this.#limits());
+      const channel = new Channel(link, this.endpoint.clock, this.#setups.limits());
       const err = new LinkError('PQBLE_ERR_CONNECTION_LIMIT', 'connection limit reached');
       channel.fail(err, 'busy');
       if (!this.#closed) new SetupTrace('responder', link.peerDeviceId, this.fingerprint, this.#events).failed(err, 0);
@@ -750,124 +363,16 @@ export class BleTransport {
       counted = false;
     };
     const trace = new SetupTrace('responder', link.peerDeviceId, this.fingerprint, this.#events);
-    const done = this.#setUp(link, 'responder', undefined, this.endpoint.clock.now(), trace, undefined, release).then(
+    const done = this.#setups.run({ link, role: 'responder', signal: undefined, startedAt: this.endpoint.clock.now(), trace, release }).then(
       (connection) => {
         release();
-        const listeners = [...this.#connectionListeners];
-        // With listeners, a full accept() queue only means nobody calls accept(): the
-        // connection is theirs, not closed.
-        if (!this.#incoming.push(connection) && listeners.length === 0) {
-          connection.close().catch(() => undefined);
-          return;
-        }
-        for (const listener of listeners) {
-          try {
-            listener(connection);
-          } catch (err) {
-            this.#logger.warn('pqble: an onConnection listener threw', { error: String(err) });
-          }
-        }
+        this.#incoming.deliver(connection);
       },
       () => release(), // counted in failedSetups; the link is closed; nothing else to do
     );
     // close() waits for it: no store call of a setup outlives the transport.
     this.#incomingDone.add(done);
     void done.finally(() => this.#incomingDone.delete(done));
-  }
-
-  #limits(): { maxMessageBytes: number; reassemblyTimeoutMs: number } {
-    // Room for the record overhead and the handshake's largest message.
-    return { maxMessageBytes: Math.max(this.#opts.maxMessageBytes + 64, 16_384), reassemblyTimeoutMs: this.#opts.reassemblyTimeoutMs };
-  }
-
-  async #setUp(
-    link: Link,
-    role: 'initiator' | 'responder',
-    signal: AbortSignal | undefined,
-    startedAt: number,
-    trace: SetupTrace,
-    expected?: Fingerprint,
-    release?: () => void,
-  ): Promise<BleConnection> {
-    const clock = this.endpoint.clock;
-    // The link's counters before the setup: the setup's own figures leave out what link
-    // establishment (connect request, MTU exchange, GATT discovery) already put on air.
-    const linkBefore = link.stats();
-    const channel = new Channel(link, clock, this.#limits());
-    this.#setupChannels.add(channel);
-    channel.setTrace((direction, message, packets) => trace.message(direction, message, packets));
-    // An incoming link that goes quiet while we wait for it gives its slot back quickly.
-    if (role === 'responder') channel.setIdleTimeout(this.#opts.setupIdleTimeoutMs);
-    const ctx: SetupContext = {
-      identity: this.#identity,
-      crypto: this.#crypto,
-      directory: this.#directory,
-      keeper: this.#keeper,
-      resumption: this.#opts.resumption,
-      resumptionMode: this.#opts.resumptionMode,
-      expectedPeer: expected,
-      startedAt,
-      signal,
-      allowResumeFailure: (deviceId) => this.#globalLimiter.tryAcquire('*') && this.#rateLimiter.tryAcquire(deviceId),
-      noteFallback: () => {
-        this.#counters.fallbacks++;
-      },
-      trace,
-    };
-    let established: Established;
-    try {
-      const run = role === 'initiator' ? initiateSetup(channel, ctx) : respondSetup(channel, ctx);
-      established = await withDeadline(clock, run, {
-        timeoutMs: this.#opts.handshakeTimeoutMs,
-        signal,
-        code: 'PQBLE_ERR_HANDSHAKE_TIMEOUT',
-        what: 'connection setup',
-        onCancel: (reason) => channel.fail(isPqbleError(reason) ? reason : new AbortError('aborted'), 'timeout'),
-      });
-    } catch (err) {
-      this.#counters.failedSetups++;
-      const coded = isPqbleError(err) ? err : new PqbleError('PQBLE_ERR_INTERNAL', 'connection setup failed', { cause: err });
-      const alert = coded.code === 'PQBLE_ERR_HANDSHAKE_AUTH_FAILED' || coded.code === 'PQBLE_ERR_RESUME_AUTH_FAILED' ? 'handshake-failed' : 'protocol-error';
-      channel.fail(coded, alert);
-      trace.failed(coded, clock.now() - startedAt);
-      throw coded;
-    } finally {
-      this.#setupChannels.delete(channel);
-      channel.setTrace(undefined);
-    }
-    if (!channel.isOpen || this.#closed) {
-      established.sealer.destroy();
-      established.opener.destroy();
-      const reason = channel.closeReason ?? new ClosedError('the transport closed');
-      channel.fail(reason);
-      trace.failed(reason, clock.now() - startedAt);
-      throw reason;
-    }
-    release?.();
-    if (established.connectionType === 'resumed') this.#counters.resumptions++;
-    else this.#counters.fullHandshakes++;
-    this.#counters.connectionsOpened++;
-    const fingerprintHex = established.peerFingerprintHex;
-    const connection = new BleConnection({
-      channel,
-      established,
-      role,
-      maxMessageBytes: this.#opts.maxMessageBytes,
-      maxQueuedMessages: this.#opts.maxQueuedMessages,
-      setupMs: clock.now() - startedAt,
-      setupLink: linkStatsSince(link.stats(), linkBefore),
-      onActivity: () => {
-        this.#keeper.touch(fingerprintHex);
-      },
-      onClosed: (c, reason) => this.#connectionClosed(c, reason),
-    });
-    this.#connections.add(connection);
-    this.#keeper.noteIdentityAt(link.peerDeviceId, fingerprintHex);
-    const how: SetupHow = established.connectionType === 'resumed' ? (established.resumptionMode ?? 'psk-dhe') : established.fellBack ? 'fallback' : 'full';
-    const setupMs = clock.now() - startedAt;
-    trace.established(how, fingerprintHex, setupMs);
-    this.#events.emit(() => ({ type: 'connection-opened', role, deviceId: link.peerDeviceId, connection, peerFingerprint: fingerprintHex, how, setupMs }));
-    return connection;
   }
 
   #connectionClosed(connection: BleConnection, reason: PqbleError | undefined): void {
@@ -881,52 +386,12 @@ export class BleTransport {
       code: reason?.code,
       message: reason?.message,
     }));
-    const s = connection.stats();
-    const c = this.#counters;
-    c.messagesSent += s.messagesSent;
-    c.messagesReceived += s.messagesReceived;
-    c.bytesSent += s.bytesSent;
-    c.bytesReceived += s.bytesReceived;
-    c.bytesOnAirSent += s.link.bytesOnAirSent;
-    c.bytesOnAirReceived += s.link.bytesOnAirReceived;
+    addClosedConnection(this.#counters, connection);
   }
 
   #startTimers(): void {
-    const clock = this.endpoint.clock;
-    // Housekeeping timers are unref'd: they never keep a process (or the virtual clock) alive.
-    const every = (ms: number, fn: () => Promise<unknown>): void => {
-      const slot = this.#timers.length;
-      const tick = (): void => {
-        if (this.#closed) return;
-        fn().catch((err: unknown) => this.#logger.warn('pqble: session housekeeping failed', { error: String(err) }));
-        this.#timers[slot] = clock.setTimer(ms, tick);
-      };
-      this.#timers.push(clock.setTimer(ms, tick));
-    };
     const cleanup = this.#opts.sessionCleanupIntervalMs;
-    if (cleanup !== null) every(cleanup, () => this.pruneExpiredSessions());
-  }
-}
-
-function checkIdentity(identity: unknown): asserts identity is Identity {
-  if (identity === null || typeof identity !== 'object') throw new TypeError('identity is required (generateIdentity() or loadIdentity())');
-  const id = identity as Partial<Identity>;
-  checkBytes(id.publicKey, 'identity.publicKey');
-  checkBytes(id.secretKey, 'identity.secretKey');
-  checkBytes(id.fingerprint, 'identity.fingerprint', FINGERPRINT_BYTES);
-}
-
-function checkEndpoint(link: unknown): asserts link is LinkEndpoint {
-  const l = link as Partial<LinkEndpoint> | null;
-  if (l === null || typeof l !== 'object' || typeof l.connect !== 'function' || typeof l.onIncoming !== 'function' || l.clock === undefined) {
-    throw new TypeError('link must be a LinkEndpoint (for example a SimulatedRadio device)');
-  }
-}
-
-function checkStore(store: unknown): asserts store is SessionStore {
-  const s = store as Partial<SessionStore> | null;
-  const methods = ['get', 'getByTicket', 'getByDevice', 'put', 'consumeInbound', 'replaceOutbound', 'delete', 'touch', 'prune', 'entries', 'size', 'getValue', 'putValue', 'listValues', 'close'] as const;
-  if (s === null || typeof s !== 'object' || methods.some((m) => typeof s[m] !== 'function')) {
-    throw new TypeError('sessionStore must be a SessionStore (get, getByTicket, getByDevice, put, consumeInbound, replaceOutbound, delete, touch, prune, entries, size, getValue, putValue, listValues, close)');
+    const warn = (err: unknown): void => this.#logger.warn('pqble: session housekeeping failed', { error: String(err) });
+    if (cleanup !== null) this.#upkeep.every(cleanup, () => this.pruneExpiredSessions(), warn);
   }
 }
