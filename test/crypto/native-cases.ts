@@ -20,7 +20,7 @@ import { FileFormatError, HandshakeError, RecordError, ResumptionError } from '.
 import { HandshakeInitiator, HandshakeResponder } from '../../src/handshake/index.js';
 import { generateIdentity, identityFromKeyPair, identityFromSeed, loadIdentity, saveIdentity, type Identity } from '../../src/identity/index.js';
 import { RecordOpener, RecordSealer } from '../../src/record/index.js';
-import { acceptResume, completeResume, createResumeToken, decodeResumeReply, encodeResumeRequest } from '../../bench/baseline/resumption-v1.js';
+import { ResumeInitiator, acceptResumeV2, decodeResumeRequestV2, deriveDirectionSecret, type ResumeMode } from '../../src/resumption/index.js';
 import { seededRandom } from '../handshake/helpers.js';
 import { PERIPHERAL_ID, connectPair, makePair, text, utf8 } from '../transport/helpers.js';
 import { fuzz } from '../support/fuzz.js';
@@ -365,15 +365,26 @@ describe('decoders fuzzed with the native backend', () => {
     );
   });
 
-  it('resumption and record decoders throw only their own errors with the native backend', () => {
-    const rs = new Uint8Array(32).fill(5);
-    const request = encodeResumeRequest(createResumeToken(rs, nodeCrypto), { crypto: nodeCrypto });
+  it('resumption (version 2) and record decoders throw only their own errors with the native backend', () => {
+    // A version byte other than 2 is PQBLE_ERR_PROTOCOL_VERSION, a HandshakeError (docs/errors.md).
+    const resumeOnly = (fn: () => unknown): void => {
+      try {
+        fn();
+      } catch (err) {
+        assert.ok(err instanceof ResumptionError || (err instanceof HandshakeError && err.code === 'PQBLE_ERR_PROTOCOL_VERSION'), `threw ${String(err)}`);
+      }
+    };
+    const fpI = new Uint8Array(32).fill(1);
+    const fpR = new Uint8Array(32).fill(2);
+    const rs = deriveDirectionSecret(new Uint8Array(32).fill(5), fpI, fpR, nodeCrypto);
     const key = new Uint8Array(32).fill(6);
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 2000 }), (bytes, record) => {
-        only(ResumptionError, () => acceptResume(rs, bytes, { crypto: nodeCrypto }));
-        only(ResumptionError, () => decodeResumeReply(bytes));
-        only(ResumptionError, () => completeResume(rs, request, bytes, { crypto: nodeCrypto }));
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 2000 }), fc.constantFrom<ResumeMode>('psk', 'psk-dhe'), (bytes, record, mode) => {
+        resumeOnly(() => acceptResumeV2({ secret: rs, initiatorFingerprint: fpI, responderFingerprint: fpR, request: bytes, crypto: nodeCrypto }));
+        resumeOnly(() => decodeResumeRequestV2(bytes));
+        const initiator = new ResumeInitiator({ secret: rs, initiatorFingerprint: fpI, responderFingerprint: fpR, mode, crypto: nodeCrypto });
+        initiator.request();
+        resumeOnly(() => initiator.readReply(bytes));
         if (record.length > 0) record[0] = 0x20;
         assert.throws(() => new RecordOpener(key, { crypto: nodeCrypto }).open(record), RecordError);
       }),
