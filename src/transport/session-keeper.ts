@@ -21,7 +21,9 @@
  *
  * The keeper decides; its parts each have a file: store-calls.ts (the store calls with their
  * timeout), trust-state.ts (keys and bindings), session-clock.ts (the lifetime clock),
- * upkeep.ts (the flush timer) and keeper-types.ts.
+ * upkeep.ts (the flush timer) and keeper-types.ts. This file stays a little over 400 lines on
+ * purpose: what is left is the keeper's policy (find, commit, store, trust, forget, prune,
+ * flush), which reads best in one place.
  *
  * @module
  */
