@@ -320,7 +320,12 @@ async function runV2(dir: string, sessions: SessionSource, run: number, progress
     for (let i = 0; i < 21; i++) {
       const s = sessions.at((i * 7919) % n);
       const t = performance.now();
-      const ok = await store.consumeInbound(s.peerFingerprint, s.inbound!.ticketId, { secret: nodeCrypto.randomBytes(32), ticketId: nodeCrypto.randomBytes(16) }, { deviceId: s.deviceId, lastActiveMs: s.lastActiveMs + 1 });
+      const ok = await store.consumeInbound(
+        s.peerFingerprint,
+        s.inbound!.ticketId,
+        { secret: nodeCrypto.randomBytes(32), ticketId: nodeCrypto.randomBytes(16) },
+        { deviceId: s.deviceId, lastActiveMs: s.lastActiveMs + 1 },
+      );
       ratchets.push(performance.now() - t);
       if (!ok) throw new Error('v2: a ratchet did not apply');
     }
@@ -374,7 +379,16 @@ async function runV1(dir: string, sessions: SessionSource, run: number, progress
     if (hit === undefined) throw new Error('v1: the probe entry was not found after load');
     const mem1 = memoryUsed();
     index.clear();
-    return { saveMs, loadMs, stallMs: stall.stall, stallWallMs: stall.wall, bytesPerEntry, heapBytesPerEntry: (mem1.heap - mem0.heap) / n, memoryBytesPerEntry: (mem1.all - mem0.all) / n, inputMs };
+    return {
+      saveMs,
+      loadMs,
+      stallMs: stall.stall,
+      stallWallMs: stall.wall,
+      bytesPerEntry,
+      heapBytesPerEntry: (mem1.heap - mem0.heap) / n,
+      memoryBytesPerEntry: (mem1.all - mem0.all) / n,
+      inputMs,
+    };
   } finally {
     await rm(path, { force: true });
   }
@@ -393,13 +407,23 @@ function summarise(store: 'v1' | 'v2', entries: number, runs: readonly RunFigure
     loadRunsMs: runs.map((r) => round(r.loadMs)),
     maxStallMs: round(Math.max(...runs.map((r) => r.stallMs))),
     maxStallWallMs: round(Math.max(...runs.map((r) => r.stallWallMs))),
-    bytesPerEntry: round(med((r) => r.bytesPerEntry), 1),
+    bytesPerEntry: round(
+      med((r) => r.bytesPerEntry),
+      1,
+    ),
     heapBytesPerEntry: Math.round(med((r) => r.heapBytesPerEntry)),
     memoryBytesPerEntry: Math.round(med((r) => r.memoryBytesPerEntry)),
     inputMs: round(med((r) => r.inputMs)),
   };
   if (store === 'v1') return common;
-  return { ...common, compactMs: round(med((r) => r.compactMs ?? NaN)), ratchetMs: round(med((r) => r.ratchetMs ?? NaN), 3) };
+  return {
+    ...common,
+    compactMs: round(med((r) => r.compactMs ?? NaN)),
+    ratchetMs: round(
+      med((r) => r.ratchetMs ?? NaN),
+      3,
+    ),
+  };
 }
 
 function failed(store: 'v1' | 'v2', entries: number, err: unknown): StoreBenchFigures {

@@ -130,7 +130,10 @@ export function bestRawPacketBytes(timing: LinkTiming, maxPayloadBytes: number, 
   let best = maxPayloadBytes;
   let bestUs = Number.POSITIVE_INFINITY;
   for (let size = maxPayloadBytes; size >= MIN_PACKET_BYTES; size--) {
-    const us = oneWayTransferUs(timing, rawPackets(totalBytes, size).map((p) => p.length));
+    const us = oneWayTransferUs(
+      timing,
+      rawPackets(totalBytes, size).map((p) => p.length),
+    );
     if (us < bestUs) {
       best = size;
       bestUs = us;
@@ -146,7 +149,10 @@ export function bestRawPacketBytes(timing: LinkTiming, maxPayloadBytes: number, 
  * first packet's arrival to the last (so the wait for the first connection event, which the
  * secure link's goodput does pay, is not in the capacity).
  */
-async function rawLinkCapacity(point: { phy: Phy; connectionIntervalMs: number; attMtu: number }, totalBytes: number): Promise<{ bytesPerSecond: number; packetBytes: number }> {
+async function rawLinkCapacity(
+  point: { phy: Phy; connectionIntervalMs: number; attMtu: number },
+  totalBytes: number,
+): Promise<{ bytesPerSecond: number; packetBytes: number }> {
   let best = { bytesPerSecond: 0, packetBytes: 0 };
   const sizes = new Set<number>();
   await bareTransfer(point, (link) => {
@@ -163,7 +169,12 @@ async function rawLinkCapacity(point: { phy: Phy; connectionIntervalMs: number; 
 }
 
 /** Bytes per second of `count` messages framed with `continuation` headers (no record, no crypto) over a bare link, packet sizes as the secure channel picks them; timed like the capacity, from the first arrival. */
-async function framedRate(point: { phy: Phy; connectionIntervalMs: number; attMtu: number }, messageBytes: number, count: number, continuation: ContinuationHeader): Promise<number> {
+async function framedRate(
+  point: { phy: Phy; connectionIntervalMs: number; attMtu: number },
+  messageBytes: number,
+  count: number,
+  continuation: ContinuationHeader,
+): Promise<number> {
   const t = await bareTransfer(point, (link) => {
     const policy = link.timing === undefined ? {} : { packetSize: airtimePacketPolicy(link.timing, continuation) };
     const out: Uint8Array[] = [];
@@ -177,7 +188,12 @@ async function framedRate(point: { phy: Phy; connectionIntervalMs: number; attMt
  * Goodput of `count` messages of `messageBytes` over an established secure connection at this
  * operating point, against the link's raw payload capacity (docs/benchmarks.md "Goodput").
  */
-export async function measureGoodput(point: { phy: Phy; connectionIntervalMs: number; attMtu: number }, messageBytes: number, count: number, crypto: CryptoProvider): Promise<GoodputFigures> {
+export async function measureGoodput(
+  point: { phy: Phy; connectionIntervalMs: number; attMtu: number },
+  messageBytes: number,
+  count: number,
+  crypto: CryptoProvider,
+): Promise<GoodputFigures> {
   const pair = await makePair(point, newSides(crypto));
   const { clock } = pair.radio;
   const accepted = pair.peripheral.accept();

@@ -83,10 +83,19 @@ export async function makePair(point: OperatingPoint, ids: Sides, extra: PairExt
   const restoreClock = meterClockTurns(radio.clock, meter);
   const centralDevice = meterEndpoint(radio.createDevice({ deviceId: CENTRAL_ID, name: 'central' }), 'central', meter);
   const peripheralDevice = meterEndpoint(radio.createDevice({ deviceId: PERIPHERAL_ID, name: 'peripheral' }), 'peripheral', meter);
-  const persist = (name: string): { sessionPersistPath?: string } => (extra.dir === undefined ? {} : { sessionPersistPath: join(extra.dir, `${name}.sessions`) });
+  const persist = (name: string): { sessionPersistPath?: string } =>
+    extra.dir === undefined ? {} : { sessionPersistPath: join(extra.dir, `${name}.sessions`) };
   const pins = (key: Uint8Array): { knownPeers?: Uint8Array[] } => (extra.pinned === true ? { knownPeers: [key] } : {});
   const mode = extra.resumptionMode === undefined ? {} : { resumptionMode: extra.resumptionMode };
-  const central = await BleTransport.create({ identity: ids.central, crypto, link: centralDevice, logger: silentLogger, ...mode, ...persist('central'), ...pins(ids.peripheral.publicKey) });
+  const central = await BleTransport.create({
+    identity: ids.central,
+    crypto,
+    link: centralDevice,
+    logger: silentLogger,
+    ...mode,
+    ...persist('central'),
+    ...pins(ids.peripheral.publicKey),
+  });
   const peripheral = await BleTransport.create({
     identity: ids.peripheral,
     crypto,
@@ -254,7 +263,13 @@ function expect(sample: SetupSample, kind: ScenarioKind): SetupSample {
  * `samples` setups each: full, resumed (psk-dhe), resumed (psk), resumed from disk (both
  * sides restarted before each), fallback (the peripheral lost its cache before each), pinned.
  */
-export async function pqbleScenarios(point: OperatingPoint, samples: number, dir: string, crypto: CryptoProvider, profile: RadioCurrentProfile): Promise<ScenarioFigures[]> {
+export async function pqbleScenarios(
+  point: OperatingPoint,
+  samples: number,
+  dir: string,
+  crypto: CryptoProvider,
+  profile: RadioCurrentProfile,
+): Promise<ScenarioFigures[]> {
   const ids = newSides(crypto);
   const out: ScenarioFigures[] = [];
   const many = async (kind: ScenarioKind, one: () => Promise<SetupSample>): Promise<SetupSample[]> => {

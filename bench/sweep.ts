@@ -97,7 +97,12 @@ function checkList<T>(value: readonly T[] | undefined, fallback: readonly T[], l
 export async function runSweep(options: SweepOptions = {}): Promise<SweepReport> {
   checkOptionKeys(options, ['phys', 'connectionIntervalsMs', 'attMtus', 'crypto', 'onProgress'], 'runSweep options');
   const phys = checkList(options.phys, PHYS, 'phys', (p) => PHYS.includes(p));
-  const intervals = checkList(options.connectionIntervalsMs, SWEEP_INTERVALS_MS, 'connectionIntervalsMs', (v) => typeof v === 'number' && v >= 7.5 && v <= 4000);
+  const intervals = checkList(
+    options.connectionIntervalsMs,
+    SWEEP_INTERVALS_MS,
+    'connectionIntervalsMs',
+    (v) => typeof v === 'number' && v >= 7.5 && v <= 4000,
+  );
   const mtus = checkList(options.attMtus, SWEEP_ATT_MTUS, 'attMtus', (v) => Number.isInteger(v) && v >= 23 && v <= 517);
   const crypto = options.crypto ?? defaultCrypto();
   const ids = newSides(crypto);
@@ -110,11 +115,13 @@ export async function runSweep(options: SweepOptions = {}): Promise<SweepReport>
         try {
           const full = await measureSetup(pair);
           const resumed = await measureSetup(pair);
-          if (full.connectionType !== 'full-handshake' || resumed.connectionType !== 'resumed') throw new Error(`sweep: unexpected setups at ${phy} ${connectionIntervalMs} ms MTU ${attMtu}`);
+          if (full.connectionType !== 'full-handshake' || resumed.connectionType !== 'resumed')
+            throw new Error(`sweep: unexpected setups at ${phy} ${connectionIntervalMs} ms MTU ${attMtu}`);
           const fixedPair = await makePair({ phy, connectionIntervalMs, attMtu, packetSizing: 'fixed' }, ids);
           try {
             const fixed = await measureSetup(fixedPair);
-            if (fixed.connectionType !== 'full-handshake') throw new Error(`sweep: unexpected setup at ${phy} ${connectionIntervalMs} ms MTU ${attMtu} (fixed packets)`);
+            if (fixed.connectionType !== 'full-handshake')
+              throw new Error(`sweep: unexpected setup at ${phy} ${connectionIntervalMs} ms MTU ${attMtu} (fixed packets)`);
             points.push({ phy, connectionIntervalMs, attMtu, fullHandshake: setup(full), fullHandshakeFixedPackets: setup(fixed), resumed: setup(resumed) });
           } finally {
             await fixedPair.close();

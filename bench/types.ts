@@ -24,15 +24,7 @@ export type ScenarioGroup = 'pqble' | 'tls13' | 'tls13-pq';
  * - TLS 1.3: `resumed-psk_dhe_ke` and `resumed-psk_ke`, ticket resumption in each PSK key exchange mode (RFC 8446 §4.2.9).
  */
 export type ScenarioKind =
-  | 'full-cold'
-  | 'full'
-  | 'full-pinned'
-  | 'resumed'
-  | 'resumed-psk'
-  | 'resumed-from-disk'
-  | 'fallback'
-  | 'resumed-psk_dhe_ke'
-  | 'resumed-psk_ke';
+  'full-cold' | 'full' | 'full-pinned' | 'resumed' | 'resumed-psk' | 'resumed-from-disk' | 'fallback' | 'resumed-psk_dhe_ke' | 'resumed-psk_ke';
 
 /** What the TLS rows' first flight showed on the wire (parsed from the ClientHello and ServerHello bytes). */
 export interface TlsHelloFacts {

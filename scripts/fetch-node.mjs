@@ -54,7 +54,8 @@ export function nodeBinaryPath(version, cacheDir = nodeCacheDir()) {
 function run(file, args, timeoutMs) {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: timeoutMs, maxBuffer: 1 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err !== null) reject(new Error(`${file} ${args[0] ?? ''}: ${err.message.trim()}${stderr.trim() === '' ? '' : ` (${stderr.trim().slice(-500)})`}`, { cause: err }));
+      if (err !== null)
+        reject(new Error(`${file} ${args[0] ?? ''}: ${err.message.trim()}${stderr.trim() === '' ? '' : ` (${stderr.trim().slice(-500)})`}`, { cause: err }));
       else resolve(stdout);
     });
   });

@@ -119,11 +119,9 @@ export function withDeadline<T>(clock: Clock, promise: Promise<T>, options: Dead
       reject(err);
     };
     const onAbort = (): void => fail(new AbortError(undefined, { cause: signal?.reason }));
-    const timer = clock.setTimer(
-      timeoutMs,
-      () => fail(new TimeoutError(`${options.what ?? 'operation'} timed out after ${timeoutMs} ms`, code)),
-      { ref: true },
-    );
+    const timer = clock.setTimer(timeoutMs, () => fail(new TimeoutError(`${options.what ?? 'operation'} timed out after ${timeoutMs} ms`, code)), {
+      ref: true,
+    });
     if (signal?.aborted === true) {
       onAbort();
       return;

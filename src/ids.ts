@@ -107,7 +107,8 @@ export function deviceIdFromBytes(bytes: Uint8Array): DeviceId {
 function parseHexId(value: unknown, label: string, bytes: number, re: RegExp): string {
   if (typeof value === 'string') {
     if (re.test(value)) return value;
-    if (value.length !== bytes * 2 || !HEX_ANY_CASE_RE.test(value)) throw new RangeError(`${label} must be ${bytes * 2} hex digits (${bytes} bytes), got ${quote(value)}`);
+    if (value.length !== bytes * 2 || !HEX_ANY_CASE_RE.test(value))
+      throw new RangeError(`${label} must be ${bytes * 2} hex digits (${bytes} bytes), got ${quote(value)}`);
     return value.toLowerCase();
   }
   if (value instanceof Uint8Array) {

@@ -21,7 +21,15 @@ export * from './link/index.js';
 export type { CryptoBackendName, CryptoProvider, KeyPair, NodeCryptoSupport } from './crypto/index.js';
 export { cryptoBackend, defaultCrypto, nobleCrypto, nodeCrypto, nodeCryptoSupport } from './crypto/index.js';
 export * from './transport/index.js';
-export { generateIdentity, identityFromSeed, identityFromKeyPair, isIdentity, identityFingerprint, fingerprintToHex, parseFingerprint } from './identity/identity.js';
+export {
+  generateIdentity,
+  identityFromSeed,
+  identityFromKeyPair,
+  isIdentity,
+  identityFingerprint,
+  fingerprintToHex,
+  parseFingerprint,
+} from './identity/identity.js';
 export type { Identity, GenerateIdentityOptions, IdentityFromSecretOptions } from './identity/identity.js';
 export type { TrustPolicy, PeerInfo } from './handshake/index.js';
 export { ResumeRejectedError } from './resumption/reject.js';

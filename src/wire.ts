@@ -30,4 +30,3 @@ export const MessageType = {
   /** Plaintext alert before the link closes: one reason byte follows. */
   Alert: 0x30,
 } as const;
-

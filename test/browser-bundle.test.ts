@@ -17,7 +17,10 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { br
 
 /** src/ files swapped for the browser: the dist/ mapping of package.json, read back as sources. */
 const swaps = new Map(
-  Object.entries(pkg.browser).map(([from, to]) => [join(ROOT, from.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts')), join(ROOT, to.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'))]),
+  Object.entries(pkg.browser).map(([from, to]) => [
+    join(ROOT, from.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts')),
+    join(ROOT, to.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts')),
+  ]),
 );
 
 /** Applies package.json's `browser` field to the sources (tsx and esbuild see .ts files). */

@@ -28,7 +28,14 @@ function entryPoints(): Map<string, string> {
 
 /** The names each source file exports, types included. */
 function exportedNames(files: readonly string[]): Map<string, string[]> {
-  const program = ts.createProgram([...files], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, noEmit: true, skipLibCheck: true });
+  const program = ts.createProgram([...files], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+  });
   const checker = program.getTypeChecker();
   const out = new Map<string, string[]>();
   for (const file of files) {
@@ -36,7 +43,13 @@ function exportedNames(files: readonly string[]): Map<string, string[]> {
     assert.ok(source !== undefined, `${file} is in the program`);
     const symbol = checker.getSymbolAtLocation(source);
     assert.ok(symbol !== undefined, `${file} is a module`);
-    out.set(file, checker.getExportsOfModule(symbol).map((s) => s.name).sort());
+    out.set(
+      file,
+      checker
+        .getExportsOfModule(symbol)
+        .map((s) => s.name)
+        .sort(),
+    );
   }
   return out;
 }
@@ -103,6 +116,9 @@ describe('docs/api.md lists every export of every entry point, and nothing else'
     }
     assert.ok(classes.size >= 8, [...classes].join(', '));
     const root = exported.get(entries.get('pqble')!) ?? [];
-    assert.deepEqual([...classes].filter((c) => !root.includes(c)), []);
+    assert.deepEqual(
+      [...classes].filter((c) => !root.includes(c)),
+      [],
+    );
   });
 });

@@ -3,7 +3,19 @@ import { describe, it } from 'node:test';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as errors from '../src/errors.js';
-import { AbortError, ClosedError, ERROR_CLASS_OF_CODE, HandshakeError, LinkError, PqbleError, StoreError, codedError, isPqbleError, throwIfAborted, type PqbleErrorCode } from '../src/errors.js';
+import {
+  AbortError,
+  ClosedError,
+  ERROR_CLASS_OF_CODE,
+  HandshakeError,
+  LinkError,
+  PqbleError,
+  StoreError,
+  codedError,
+  isPqbleError,
+  throwIfAborted,
+  type PqbleErrorCode,
+} from '../src/errors.js';
 import { ResumeRejectedError } from '../src/resumption/reject.js';
 
 describe('errors', () => {
@@ -24,7 +36,10 @@ describe('errors', () => {
     throwIfAborted(new AbortController().signal);
     const ac = new AbortController();
     ac.abort(new Error('stop'));
-    assert.throws(() => throwIfAborted(ac.signal), (e: unknown) => e instanceof AbortError && e.code === 'PQBLE_ERR_ABORTED');
+    assert.throws(
+      () => throwIfAborted(ac.signal),
+      (e: unknown) => e instanceof AbortError && e.code === 'PQBLE_ERR_ABORTED',
+    );
   });
 });
 
@@ -42,7 +57,9 @@ describe('error codes bound to classes', () => {
       assert.ok(typeof cls === 'function' && (cls === PqbleError || cls.prototype instanceof PqbleError), `${code}: ${name} is not a PqbleError class`);
       owners.add(name);
     }
-    const classes = [...CLASSES].filter(([, v]) => typeof v === 'function' && (v === PqbleError || (v as { prototype: unknown }).prototype instanceof PqbleError)).map(([k]) => k);
+    const classes = [...CLASSES]
+      .filter(([, v]) => typeof v === 'function' && (v === PqbleError || (v as { prototype: unknown }).prototype instanceof PqbleError))
+      .map(([k]) => k);
     assert.deepEqual(classes.sort(), [...owners].sort(), 'a PqbleError class owns no code');
   });
 

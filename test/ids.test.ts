@@ -38,7 +38,8 @@ const caseMask = fc.array(fc.boolean(), { minLength: 1, maxLength: 16 });
 /** Anything that is neither a string nor a Uint8Array. */
 const notStringOrBytes = fc.anything().filter((v) => typeof v !== 'string' && !(v instanceof Uint8Array));
 /** Strings that are not `digits` hex digits. */
-const notHexOfLength = (digits: number): fc.Arbitrary<string> => fc.string({ maxLength: digits + 4 }).filter((s) => !(s.length === digits && /^[0-9a-fA-F]*$/.test(s)));
+const notHexOfLength = (digits: number): fc.Arbitrary<string> =>
+  fc.string({ maxLength: digits + 4 }).filter((s) => !(s.length === digits && /^[0-9a-fA-F]*$/.test(s)));
 
 /** Asserts `fn` throws `type` with a message that starts with `label`. */
 function throwsLabelled(fn: () => unknown, type: typeof TypeError | typeof RangeError, label: string): void {
@@ -110,7 +111,9 @@ describe('ids: fingerprints', () => {
       fuzz(200),
     );
     fc.assert(
-      fc.property(notStringOrBytes, (v) => throwsLabelled(() => parseFingerprint(v, 'allow-list policy: fingerprints[3]'), TypeError, 'allow-list policy: fingerprints[3]')),
+      fc.property(notStringOrBytes, (v) =>
+        throwsLabelled(() => parseFingerprint(v, 'allow-list policy: fingerprints[3]'), TypeError, 'allow-list policy: fingerprints[3]'),
+      ),
       fuzz(100),
     );
     // The right length with one character that is not a hex digit.

@@ -51,6 +51,7 @@ it('no file cites DESIGN.md, STYLE.md, spec/... or a plan phase', () => {
 });
 
 it('the pattern catches each kind of citation (the check can fail)', () => {
-  for (const line of ['see DESIGN.md "Resumption"', '(STYLE.md rule 5)', 'spec/phase-3.3-ble-session-caching.md', 'plan Phase 3.2']) assert.match(line, CITATION);
+  for (const line of ['see DESIGN.md "Resumption"', '(STYLE.md rule 5)', 'spec/phase-3.3-ble-session-caching.md', 'plan Phase 3.2'])
+    assert.match(line, CITATION);
   for (const line of ['docs/design.md', 'the specification of BLE', 'docs/store.md "The store contract"']) assert.doesNotMatch(line, CITATION);
 });

@@ -148,7 +148,6 @@ interface ParsedFile {
   readonly entries: ParsedEntry[];
 }
 
-
 /** A cache file that is not usable; `reason` is safe to log (never content or key material). */
 function corrupt(reason: string, cause?: unknown): FileFormatError {
   return new FileFormatError('PQBLE_ERR_CACHE_FILE', reason, cause === undefined ? {} : { cause });
@@ -157,7 +156,6 @@ function corrupt(reason: string, cause?: unknown): FileFormatError {
 function keyFileError(reason: string, cause?: unknown): FileFormatError {
   return new FileFormatError('PQBLE_ERR_KEY_FILE', reason, cause === undefined ? {} : { cause });
 }
-
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -553,13 +551,14 @@ interface SealMemo {
 function memoMatches(m: SealMemo, s: EntryFields, secret: Uint8Array): boolean {
   const a = m.meta;
   return (
-    a === s ||
-    (a.deviceId === s.deviceId &&
-      a.sessionId === s.sessionId &&
-      a.ticketId === s.ticketId &&
-      a.establishedMs === s.establishedMs &&
-      a.lastActiveMs === s.lastActiveMs)
-  ) && equalBytes(m.secret, secret);
+    (a === s ||
+      (a.deviceId === s.deviceId &&
+        a.sessionId === s.sessionId &&
+        a.ticketId === s.ticketId &&
+        a.establishedMs === s.establishedMs &&
+        a.lastActiveMs === s.lastActiveMs)) &&
+    equalBytes(m.secret, secret)
+  );
 }
 
 interface Pending {

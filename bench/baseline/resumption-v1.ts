@@ -40,7 +40,14 @@ import { MessageType, PROTOCOL_VERSION } from '../../src/wire.js';
 import { RESUME_REJECT_BYTES, ResumeRejectedError, decodeResumeReject, type ResumeRejectReason } from '../../src/resumption/reject.js';
 
 // The reject message is shared with resumption version 2 (./reject.ts).
-export { RESUME_REJECT_BYTES, RESUME_REJECT_REASON_CODES, ResumeRejectedError, decodeResumeReject, encodeResumeReject, type ResumeRejectReason } from '../../src/resumption/reject.js';
+export {
+  RESUME_REJECT_BYTES,
+  RESUME_REJECT_REASON_CODES,
+  ResumeRejectedError,
+  decodeResumeReject,
+  encodeResumeReject,
+  type ResumeRejectReason,
+} from '../../src/resumption/reject.js';
 
 // The resumption secret and session id have the sizes the full handshake gives them.
 export { RESUMPTION_SECRET_BYTES, SESSION_ID_BYTES } from '../../src/handshake/key-schedule.js';
@@ -140,8 +147,7 @@ export interface CompleteResumeOptions {
 
 /** A decoded reply to a resume request. */
 export type ResumeReply =
-  | { readonly kind: 'accept'; readonly nonce: Uint8Array; readonly confirm: Uint8Array }
-  | { readonly kind: 'reject'; readonly reason: ResumeRejectReason };
+  { readonly kind: 'accept'; readonly nonce: Uint8Array; readonly confirm: Uint8Array } | { readonly kind: 'reject'; readonly reason: ResumeRejectReason };
 
 interface ParsedRequest {
   readonly ticketId: Uint8Array;
@@ -301,7 +307,8 @@ export function acceptResume(resumptionSecret: Uint8Array, request: Uint8Array, 
   const crypto = checkCrypto(options?.crypto);
   if (options?.responderNonce !== undefined) checkBytes(options.responderNonce, 'responderNonce', RESUME_NONCE_BYTES);
   const parsed = parseRequest(request);
-  if (!tokenMatches(parsed, resumptionSecret, crypto)) throw new ResumptionError('PQBLE_ERR_RESUME_AUTH_FAILED', 'the resume token does not match the resumption secret');
+  if (!tokenMatches(parsed, resumptionSecret, crypto))
+    throw new ResumptionError('PQBLE_ERR_RESUME_AUTH_FAILED', 'the resume token does not match the resumption secret');
   const nonce = options?.responderNonce === undefined ? crypto.randomBytes(RESUME_NONCE_BYTES) : options.responderNonce.slice();
   checkBytes(nonce, 'random responder nonce', RESUME_NONCE_BYTES);
   const s = schedule(resumptionSecret, request, nonce, crypto);

@@ -87,7 +87,8 @@ export async function run(args: readonly string[], context: CliContext): Promise
     `v1/v2: save ${f(report.ratios.save, 2)}x, load ${f(report.ratios.load, 2)}x, bytes ${f(report.ratios.bytesPerEntry, 2)}x, stall ${f(report.ratios.maxStall, 2)}x` +
       (report.v2.fsyncMs === undefined ? '' : `; one fsync here: ${f(report.v2.fsyncMs, 2)} ms`),
   ];
-  for (const s of [report.v2, report.v1]) if (s.runs > 1) lines.push(`${s.store} rounds: save ${s.saveRunsMs.map((v) => f(v)).join(', ')}; load ${s.loadRunsMs.map((v) => f(v)).join(', ')}`);
+  for (const s of [report.v2, report.v1])
+    if (s.runs > 1) lines.push(`${s.store} rounds: save ${s.saveRunsMs.map((v) => f(v)).join(', ')}; load ${s.loadRunsMs.map((v) => f(v)).join(', ')}`);
   for (const s of [report.v2, report.v1]) if (s.error !== undefined) lines.push(`${s.store}: ${s.error}`);
   context.stdout.write(`${lines.join('\n')}\n`);
   return EXIT_OK;

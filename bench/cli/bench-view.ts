@@ -103,7 +103,7 @@ export function renderBenchReport(report: BenchReport, style: Style): string {
     style.dim(
       wrapText(
         'c→p: central to peripheral, p→c: the other way; bytes on air include BLE link-layer overhead; 1st msg: from the start of the setup on a connected ' +
-          'link until the peer has the first application message; CPU: each side\'s whole setup, warm median; vs resumed: how many times more than pqble resumed.',
+          "link until the peer has the first application message; CPU: each side's whole setup, warm median; vs resumed: how many times more than pqble resumed.",
         80,
       ).join('\n'),
     ),
@@ -113,7 +113,12 @@ export function renderBenchReport(report: BenchReport, style: Style): string {
   lines.push(...sentence(style.dim(`TX and RX airtime × ${report.energyProfile.name}; CPU: median of the samples (the cold row is one sample).`)));
   lines.push(
     ...renderTable(
-      [{ header: 'scenario' }, { header: 'airtime ms c→p/p→c', align: 'right' }, { header: 'energy µJ c/p', align: 'right' }, { header: 'CPU samples', align: 'right' }],
+      [
+        { header: 'scenario' },
+        { header: 'airtime ms c→p/p→c', align: 'right' },
+        { header: 'energy µJ c/p', align: 'right' },
+        { header: 'CPU samples', align: 'right' },
+      ],
       report.scenarios.map((s) => [
         scenarioLabel(s),
         `${formatMs(s.airtimeToPeripheralMs)}/${formatMs(s.airtimeToCentralMs)}`,
@@ -135,7 +140,13 @@ export function renderBenchReport(report: BenchReport, style: Style): string {
   );
   lines.push(
     ...renderTable(
-      [{ header: 'scenario' }, { header: 'link', align: 'right' }, { header: 'setup', align: 'right' }, { header: 'reconnect', align: 'right' }, { header: 'cached GATT', align: 'right' }],
+      [
+        { header: 'scenario' },
+        { header: 'link', align: 'right' },
+        { header: 'setup', align: 'right' },
+        { header: 'reconnect', align: 'right' },
+        { header: 'cached GATT', align: 'right' },
+      ],
       report.scenarios.map((s) => [
         scenarioLabel(s),
         formatMs(s.connectionEstablishmentMs),
@@ -152,8 +163,20 @@ export function renderBenchReport(report: BenchReport, style: Style): string {
     lines.push('', style.bold('Setup airtime by PHY (ms)'));
     lines.push(
       ...renderTable(
-        [{ header: 'PHY' }, { header: 'full', align: 'right' }, { header: 'full, pinned', align: 'right' }, { header: 'resumed', align: 'right' }, { header: 'full / resumed', align: 'right' }],
-        report.phys.map((p) => [phyLabel(p.phy), formatMs(p.fullHandshakeMs), formatMs(p.fullHandshakePinnedMs), formatMs(p.resumedMs), formatRatio(ratio(p.fullHandshakeMs, p.resumedMs))]),
+        [
+          { header: 'PHY' },
+          { header: 'full', align: 'right' },
+          { header: 'full, pinned', align: 'right' },
+          { header: 'resumed', align: 'right' },
+          { header: 'full / resumed', align: 'right' },
+        ],
+        report.phys.map((p) => [
+          phyLabel(p.phy),
+          formatMs(p.fullHandshakeMs),
+          formatMs(p.fullHandshakePinnedMs),
+          formatMs(p.resumedMs),
+          formatRatio(ratio(p.fullHandshakeMs, p.resumedMs)),
+        ]),
         style,
       ),
     );
@@ -173,9 +196,11 @@ export function renderBenchReport(report: BenchReport, style: Style): string {
     const c = report.cache;
     lines.push(
       '',
-      ...sentence(`${style.bold('Session cache')} with ${formatInt(c.entries)} entries: lookup ${formatInt(c.lookupNsPerOp)} ns, touch ${formatInt(c.touchNsPerOp)} ns, ` +
-        `insert with eviction ${formatInt(c.insertWithEvictionNsPerOp)} ns; save ${formatMs(c.saveMs)} ms, load ${formatMs(c.loadMs)} ms; ` +
-        `file ${formatBytes(c.fileBytes)} (${formatInt(c.bytesPerEntry)} B per entry)`),
+      ...sentence(
+        `${style.bold('Session cache')} with ${formatInt(c.entries)} entries: lookup ${formatInt(c.lookupNsPerOp)} ns, touch ${formatInt(c.touchNsPerOp)} ns, ` +
+          `insert with eviction ${formatInt(c.insertWithEvictionNsPerOp)} ns; save ${formatMs(c.saveMs)} ms, load ${formatMs(c.loadMs)} ms; ` +
+          `file ${formatBytes(c.fileBytes)} (${formatInt(c.bytesPerEntry)} B per entry)`,
+      ),
     );
   }
   const ratios = Object.entries(report.ratios);
@@ -207,8 +232,20 @@ export function renderLinkRows(link: LinkBenchReport, style: Style): string[] {
   lines.push('', style.bold('Full handshake: full-size vs airtime-aware packets (ms after the link is ready)'));
   lines.push(
     ...renderTable(
-      [{ header: 'PHY' }, { header: 'interval', align: 'right' }, { header: 'ATT MTU', align: 'right' }, { header: 'full-size', align: 'right' }, { header: 'airtime-aware', align: 'right' }],
-      link.fragmentation.map((f) => [phyLabel(f.phy), `${formatMs(f.connectionIntervalMs)} ms`, String(f.attMtu), formatMs(f.fixedMs), formatMs(f.airtimeAwareMs)]),
+      [
+        { header: 'PHY' },
+        { header: 'interval', align: 'right' },
+        { header: 'ATT MTU', align: 'right' },
+        { header: 'full-size', align: 'right' },
+        { header: 'airtime-aware', align: 'right' },
+      ],
+      link.fragmentation.map((f) => [
+        phyLabel(f.phy),
+        `${formatMs(f.connectionIntervalMs)} ms`,
+        String(f.attMtu),
+        formatMs(f.fixedMs),
+        formatMs(f.airtimeAwareMs),
+      ]),
       style,
     ),
   );
@@ -223,7 +260,12 @@ export function renderLinkRows(link: LinkBenchReport, style: Style): string[] {
   lines.push('', style.bold('Devices resuming to one central at once (cached GATT)'));
   lines.push(
     ...renderTable(
-      [{ header: 'devices', align: 'right' }, { header: 'all reconnected ms', align: 'right' }, { header: 'mean per device ms', align: 'right' }, { header: 'events missed', align: 'right' }],
+      [
+        { header: 'devices', align: 'right' },
+        { header: 'all reconnected ms', align: 'right' },
+        { header: 'mean per device ms', align: 'right' },
+        { header: 'events missed', align: 'right' },
+      ],
       link.crowding.map((c) => [String(c.devices), formatMs(c.allReconnectedMs), formatMs(c.meanReconnectMs), formatInt(c.skippedEvents)]),
       style,
     ),

@@ -20,7 +20,11 @@ import { createProgress, progressBar } from '../../src/cli/progress.js';
 const OPTIONS = {
   quick: { type: 'boolean', description: 'Fewer repetitions and smaller goodput and cache runs (well under a minute).' },
   json: { type: 'boolean', description: 'Print the report as one JSON document instead of the tables.' },
-  crypto: { type: 'string', value: 'NAME', description: 'Crypto backend of pqble: auto (default: node where node:crypto has ML-KEM and ML-DSA, else noble), noble or node.' },
+  crypto: {
+    type: 'string',
+    value: 'NAME',
+    description: 'Crypto backend of pqble: auto (default: node where node:crypto has ML-KEM and ML-DSA, else noble), noble or node.',
+  },
   chart: { type: 'string', value: 'FILE.svg', description: 'Also write an SVG bar chart of reconnect time and bytes on air per scenario.' },
 } as const satisfies OptionTable;
 
@@ -29,9 +33,17 @@ const HELP: CommandHelp = {
   summary:
     'Measures connection setup on the simulated BLE radio (LE Coded, 30 ms interval): pqble full handshake (cold and warm), ' +
     'resumed in both modes, resumed from disk and fallback, against TLS 1.3 full and ticket resumption in psk_dhe_ke and ' +
-    'psk_ke (and hybrid post-quantum TLS 1.3 where a Node 24 is available); per row bytes, round trips, time, each side\'s ' +
+    "psk_ke (and hybrid post-quantum TLS 1.3 where a Node 24 is available); per row bytes, round trips, time, each side's " +
     'whole-setup CPU (warm median) and radio energy; plus airtime per PHY, goodput and the session cache. Every figure comes from one run.',
-  notes: ['Examples:', '  pqble bench --quick', '  pqble bench --quick --crypto noble', '  pqble bench --chart bench.svg', '  pqble bench --json > bench.json', '  pqble bench fleet --help   (gateways sharing a Redis session store)', '  pqble bench sweep --help   (PHY × interval × ATT MTU)'],
+  notes: [
+    'Examples:',
+    '  pqble bench --quick',
+    '  pqble bench --quick --crypto noble',
+    '  pqble bench --chart bench.svg',
+    '  pqble bench --json > bench.json',
+    '  pqble bench fleet --help   (gateways sharing a Redis session store)',
+    '  pqble bench sweep --help   (PHY × interval × ATT MTU)',
+  ],
 };
 
 /** Runs `pqble bench`. */
@@ -65,7 +77,9 @@ export async function run(args: readonly string[], context: CliContext): Promise
   const draw = (): void => {
     if (state === undefined) return;
     const elapsed = `${((performance.now() - started) / 1000).toFixed(1)} s`;
-    progress.update(tty ? `${s.cyan(progressBar(state.done, state.total))} ${state.done}/${state.total} ${state.label}  ${s.dim(elapsed)}` : `bench: ${state.label}`);
+    progress.update(
+      tty ? `${s.cyan(progressBar(state.done, state.total))} ${state.done}/${state.total} ${state.label}  ${s.dim(elapsed)}` : `bench: ${state.label}`,
+    );
   };
   // On a terminal the elapsed time keeps moving during long steps.
   const ticker = tty ? setInterval(draw, 200) : undefined;

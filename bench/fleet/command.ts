@@ -35,7 +35,11 @@ const HELP: CommandHelp = {
     'two gateways race for the same device, captured resume requests are replayed to the device. Prints resumed reconnects, ' +
     'full handshakes, tickets used twice (must be 0), replays refused and store latency. Uses a fresh namespace and removes ' +
     'its sessions afterwards.',
-  notes: ['Examples:', '  pqble bench fleet --redis redis://127.0.0.1:6379 --gateways 4 --devices 200 --reconnects 5', '  pqble bench fleet --redis-cluster 10.0.0.1:7000,10.0.0.2:7000 --json'],
+  notes: [
+    'Examples:',
+    '  pqble bench fleet --redis redis://127.0.0.1:6379 --gateways 4 --devices 200 --reconnects 5',
+    '  pqble bench fleet --redis-cluster 10.0.0.1:7000,10.0.0.2:7000 --json',
+  ],
 };
 
 function parseCluster(text: string): { host: string; port: number }[] {
@@ -55,7 +59,8 @@ export async function run(args: readonly string[], context: CliContext): Promise
     return EXIT_OK;
   }
   const v = parsed.values;
-  if ((v.redis === undefined) === (v['redis-cluster'] === undefined)) throw new UsageError("'pqble bench fleet' needs exactly one of --redis URL or --redis-cluster HOST:PORT,...");
+  if ((v.redis === undefined) === (v['redis-cluster'] === undefined))
+    throw new UsageError("'pqble bench fleet' needs exactly one of --redis URL or --redis-cluster HOST:PORT,...");
   const gateways = parseNumberOption('gateways', v.gateways, { min: 1, max: 64, integer: true }) ?? 4;
   const devices = parseNumberOption('devices', v.devices, { min: 1, max: 1_000_000, integer: true }) ?? 200;
   const reconnects = parseNumberOption('reconnects', v.reconnects, { min: 1, max: 1000, integer: true }) ?? 5;

@@ -328,4 +328,3 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
     slowestConnectRadioMs: Math.round(slowestConnectRadioMs * 1000) / 1000,
   };
 }
-

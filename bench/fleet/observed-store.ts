@@ -80,14 +80,26 @@ export class ObservedStore implements SessionStore {
     return this.#timed(() => this.#inner.put(session, options));
   }
 
-  async consumeInbound(peerFingerprint: string, ticketId: Uint8Array, next: InboundSlot | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
+  async consumeInbound(
+    peerFingerprint: string,
+    ticketId: Uint8Array,
+    next: InboundSlot | undefined,
+    update: RatchetUpdate,
+    options?: StoreCallOptions,
+  ): Promise<boolean> {
     const ticket = ticketId.slice();
     const ok = await this.#timed(() => this.#inner.consumeInbound(peerFingerprint, ticketId, next, update, options));
     if (ok) this.#stats.accepted('ticket', ticket);
     return ok;
   }
 
-  async replaceOutbound(peerFingerprint: string, expected: Uint8Array, next: Uint8Array | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
+  async replaceOutbound(
+    peerFingerprint: string,
+    expected: Uint8Array,
+    next: Uint8Array | undefined,
+    update: RatchetUpdate,
+    options?: StoreCallOptions,
+  ): Promise<boolean> {
     const secret = expected.slice();
     const ok = await this.#timed(() => this.#inner.replaceOutbound(peerFingerprint, expected, next, update, options));
     if (ok) this.#stats.accepted('outbound', secret);

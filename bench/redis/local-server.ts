@@ -45,8 +45,14 @@ function ping(port: number): Promise<boolean> {
 export async function startLocalRedis(): Promise<LocalRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'pqble-bench-redis-'));
   const port = await freePort();
-  const proc: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
-  const failed = new Promise<never>((_, reject) => proc.once('error', () => reject(new Error('redis-server not found on PATH (apt-get install redis-server), or pass --redis URL'))));
+  const proc: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning'],
+    { stdio: 'ignore' },
+  );
+  const failed = new Promise<never>((_, reject) =>
+    proc.once('error', () => reject(new Error('redis-server not found on PATH (apt-get install redis-server), or pass --redis URL'))),
+  );
   failed.catch(() => {});
   const stop = async (): Promise<void> => {
     if (proc.exitCode === null && proc.signalCode === null) {

@@ -70,7 +70,14 @@ interface Variant {
   readonly pskKeServerCurve: string;
 }
 
-const CLASSIC: Variant = { group: 'tls13', label: 'TLS 1.3', curve: 'X25519', keyPem: ECDSA_P256_KEY_PEM, certPem: ECDSA_P256_CERT_PEM, pskKeServerCurve: 'P-256' };
+const CLASSIC: Variant = {
+  group: 'tls13',
+  label: 'TLS 1.3',
+  curve: 'X25519',
+  keyPem: ECDSA_P256_KEY_PEM,
+  certPem: ECDSA_P256_CERT_PEM,
+  pskKeServerCurve: 'P-256',
+};
 const HYBRID_PQ: Variant = {
   group: 'tls13-pq',
   label: 'TLS 1.3 hybrid PQ',
@@ -189,7 +196,11 @@ async function runOnce(
   sendAppData: boolean,
   signal: AbortSignal | undefined,
 ): Promise<RunResult> {
-  const radio = new SimulatedRadio({ phy: settings.phy, connectionIntervalMs: settings.connectionIntervalMs, ...(settings.attMtu === undefined ? {} : { attMtu: settings.attMtu }) });
+  const radio = new SimulatedRadio({
+    phy: settings.phy,
+    connectionIntervalMs: settings.connectionIntervalMs,
+    ...(settings.attMtu === undefined ? {} : { attMtu: settings.attMtu }),
+  });
   const clock: Clock = radio.clock;
   const meter = new SideCpuMeter();
   const restoreClock = meterClockTurns(clock, meter);
@@ -378,7 +389,8 @@ async function measureScenario(
     if (run.reused !== (session !== undefined)) {
       throw new PqbleError('PQBLE_ERR_INTERNAL', `${variant.label}: expected ${mode === 'full' ? 'a full handshake' : 'a resumed session'}, got the other`);
     }
-    if (i === 0) warmUp = run; // run 0 warms up OpenSSL and the JIT
+    if (i === 0)
+      warmUp = run; // run 0 warms up OpenSSL and the JIT
     else runs.push(run);
   }
   const timed = await runOnce(variant, settings, mode, session, true, signal);

@@ -76,7 +76,10 @@ export function describeExpectedAdapter(packageName: string, environment: Adapte
     return { missing: false, text: `it looks for an HCI controller on a serial port (BLUETOOTH_HCI_SOCKET_FORCE_UART; ${UART_PORT} names one)` };
   }
   if (platform === 'darwin') {
-    return { missing: false, text: "it uses the Mac's Bluetooth: check that Bluetooth is on and that this app may use it (System Settings, Privacy & Security, Bluetooth)" };
+    return {
+      missing: false,
+      text: "it uses the Mac's Bluetooth: check that Bluetooth is on and that this app may use it (System Settings, Privacy & Security, Bluetooth)",
+    };
   }
   if (platform === 'win32' || platform === 'freebsd' || (env.BLUETOOTH_HCI_SOCKET_FORCE_USB ?? '') !== '') {
     return { missing: false, text: 'it uses the first USB Bluetooth adapter with a WinUSB or libusb driver (BLUETOOTH_HCI_SOCKET_USB_VID and _PID pick one)' };
@@ -85,16 +88,23 @@ export function describeExpectedAdapter(packageName: string, environment: Adapte
   const variable = DEVICE_ID_VARIABLES[packageName] ?? 'NOBLE_HCI_DEVICE_ID';
   const devices = environment.hciDevices;
   if (devices === undefined) {
-    return { missing: true, text: `there is no Bluetooth adapter: the kernel lists none (${SYSFS_BLUETOOTH} is missing: no Bluetooth support, or not visible here); attach one, ${UART_ALTERNATIVE}` };
+    return {
+      missing: true,
+      text: `there is no Bluetooth adapter: the kernel lists none (${SYSFS_BLUETOOTH} is missing: no Bluetooth support, or not visible here); attach one, ${UART_ALTERNATIVE}`,
+    };
   }
   if (devices.length === 0) {
-    return { missing: true, text: `there is no Bluetooth adapter: the kernel lists no HCI device (${SYSFS_BLUETOOTH} is empty); attach one, ${UART_ALTERNATIVE}` };
+    return {
+      missing: true,
+      text: `there is no Bluetooth adapter: the kernel lists no HCI device (${SYSFS_BLUETOOTH} is empty); attach one, ${UART_ALTERNATIVE}`,
+    };
   }
   const listed = devices.join(', ');
   const chosen = env[variable];
   if (chosen !== undefined && chosen !== '') {
     const name = `hci${Number.parseInt(chosen, 10)}`;
-    if (!devices.includes(name)) return { missing: true, text: `there is no such Bluetooth adapter: ${variable}=${chosen} asks for ${name}, but the kernel lists ${listed}` };
+    if (!devices.includes(name))
+      return { missing: true, text: `there is no such Bluetooth adapter: ${variable}=${chosen} asks for ${name}, but the kernel lists ${listed}` };
     return { missing: false, text: `it uses ${name} (${variable}=${chosen}; the kernel lists ${listed})` };
   }
   return { missing: false, text: `it uses the first HCI device that is up (the kernel lists ${listed}; ${variable}=<n> picks hci<n>)` };

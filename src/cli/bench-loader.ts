@@ -53,7 +53,11 @@ export async function loadBenchCommand(): Promise<BenchCommand> {
     if (typeof api.tsImport !== 'function') throw new TypeError('tsx/esm/api has no tsImport');
     tsImport = api.tsImport as typeof tsImport;
   } catch (err) {
-    throw new PqbleError('PQBLE_ERR_UNSUPPORTED', 'the benchmark runs its TypeScript sources under tsx, which is not installed here: run npm ci in the checkout', { cause: err });
+    throw new PqbleError(
+      'PQBLE_ERR_UNSUPPORTED',
+      'the benchmark runs its TypeScript sources under tsx, which is not installed here: run npm ci in the checkout',
+      { cause: err },
+    );
   }
   const source = (await tsImport(new URL('../../src/cli/run.ts', import.meta.url).href, import.meta.url)) as { runCli?: unknown };
   if (typeof source.runCli !== 'function') throw new PqbleError('PQBLE_ERR_INTERNAL', 'src/cli/run.ts has no runCli');

@@ -23,11 +23,15 @@ import type { CliContext } from './context.js';
 import { formatInt, formatMs, oneLine, shortHex } from './format.js';
 
 const COMMON = {
-  identity: { type: 'string', value: 'FILE', description: 'This side\'s identity key file (see `pqble identity new`). Default: a throwaway identity.' },
+  identity: { type: 'string', value: 'FILE', description: "This side's identity key file (see `pqble identity new`). Default: a throwaway identity." },
   sessions: { type: 'string', value: 'FILE', description: 'Session cache file, so that connections resume across restarts. Default: in memory only.' },
   'session-hours': { type: 'string', value: 'N', description: 'Session lifetime from the last full handshake (sessionCacheDurationMs), in hours. Default 24.' },
   'max-sessions': { type: 'string', value: 'N', description: 'Most cached sessions, least recently active evicted first (maxCachedSessions). Default 100.' },
-  'cleanup-minutes': { type: 'string', value: 'N', description: 'How often expired sessions are pruned (sessionCleanupIntervalMs); 0 turns it off. Default 10.' },
+  'cleanup-minutes': {
+    type: 'string',
+    value: 'N',
+    description: 'How often expired sessions are pruned (sessionCleanupIntervalMs); 0 turns it off. Default 10.',
+  },
 } as const satisfies OptionTable;
 
 const SESSION_USAGE = '[--sessions FILE] [...]';
@@ -54,13 +58,13 @@ const PERIPHERAL_OPTIONS = {
 } as const satisfies OptionTable;
 
 const CENTRAL_OPTIONS = {
-  device: { type: 'string', value: 'ADDR', description: 'The peripheral\'s BLE address, e.g. aa:bb:cc:dd:ee:ff.' },
+  device: { type: 'string', value: 'ADDR', description: "The peripheral's BLE address, e.g. aa:bb:cc:dd:ee:ff." },
   ...COMMON,
 } as const satisfies OptionTable;
 
 const NOTES = [
   'Lines typed on stdin are sent; received messages are printed on stdout;',
-  'connection events (full handshake or resumed, the peer\'s fingerprint) go to',
+  "connection events (full handshake or resumed, the peer's fingerprint) go to",
   'stderr. End with Ctrl-D or Ctrl-C. Needs a Bluetooth adapter (docs/hardware.md).',
 ];
 
@@ -158,7 +162,10 @@ function describeConnection(connection: BleConnection, attMtu?: number): string 
 }
 
 /** The ATT MTU of the endpoint's link to `connection`'s peer, if the endpoint lists its links. */
-function attMtuOf(endpoint: LinkEndpoint & { links?: () => readonly { readonly peerDeviceId: string; readonly attMtu: number }[] }, connection: BleConnection): number | undefined {
+function attMtuOf(
+  endpoint: LinkEndpoint & { links?: () => readonly { readonly peerDeviceId: string; readonly attMtu: number }[] },
+  connection: BleConnection,
+): number | undefined {
   return endpoint.links?.().find((l) => l.peerDeviceId === connection.peerDeviceId)?.attMtu;
 }
 
@@ -192,7 +199,8 @@ async function forEachLine(context: CliContext, onLine: (line: string) => Promis
 
 /** Says on stderr why a line was not sent (nothing when the user is quitting). */
 function reportNotSent(context: CliContext, err: unknown): void {
-  if (!context.signal.aborted) context.stderr.write(`${context.errStyle.yellow('not sent:')} ${oneLine(err instanceof Error ? err.message : String(err), 160)}\n`);
+  if (!context.signal.aborted)
+    context.stderr.write(`${context.errStyle.yellow('not sent:')} ${oneLine(err instanceof Error ? err.message : String(err), 160)}\n`);
 }
 
 async function send(connection: BleConnection, line: string, context: CliContext): Promise<void> {

@@ -54,7 +54,9 @@ export function renderDemoReport(report: DemoReport, style: Style): string {
   const phy = phyLabel(report.phy);
   const lines: string[] = [
     style.bold('pqble demo: a hub (central) and a sensor (peripheral) on a simulated BLE radio'),
-    style.dim(`${phy} · ${formatMs(report.connectionIntervalMs)} ms interval · ${report.realtime ? 'real time' : 'virtual clock'} · ${report.messagesPerStep} messages per step`),
+    style.dim(
+      `${phy} · ${formatMs(report.connectionIntervalMs)} ms interval · ${report.realtime ? 'real time' : 'virtual clock'} · ${report.messagesPerStep} messages per step`,
+    ),
     style.dim(`hub ${shortHex(report.hubFingerprint, 16)}  sensor ${shortHex(report.sensorFingerprint, 16)}  (identity fingerprints)`),
     '',
   ];
@@ -83,7 +85,10 @@ export function renderDemoReport(report: DemoReport, style: Style): string {
       style,
     ),
   );
-  lines.push(style.dim('on air: setup bytes incl. BLE link-layer overhead; 1st msg: from the link being'), style.dim('ready to the sensor receiving the first application message; CPU: setup crypto.'));
+  lines.push(
+    style.dim('on air: setup bytes incl. BLE link-layer overhead; 1st msg: from the link being'),
+    style.dim('ready to the sensor receiving the first application message; CPU: setup crypto.'),
+  );
 
   const nameWidth = Math.max(...report.steps.map((s) => s.step.length));
   lines.push('', style.bold('What happened'));
@@ -102,11 +107,23 @@ export function renderDemoReport(report: DemoReport, style: Style): string {
       lines.push(...wrapText(`${comparedOnce ? head : style.bold(head)} ${detail}`, 80, 2));
       if (!comparedOnce && s.connectionEstablishmentMs > 0) {
         const whole = formatRatio(ratio(first.reconnectMs, s.reconnectMs));
-        lines.push(...wrapText(`  from the connect call, with the BLE link's own establishment (${formatMs(s.connectionEstablishmentMs)} ms: advertising, connect request, MTU exchange, GATT discovery): ${formatMs(s.reconnectMs)} vs ${formatMs(first.reconnectMs)} ms, ${whole} faster`, 80, 2));
+        lines.push(
+          ...wrapText(
+            `  from the connect call, with the BLE link's own establishment (${formatMs(s.connectionEstablishmentMs)} ms: advertising, connect request, MTU exchange, GATT discovery): ${formatMs(s.reconnectMs)} vs ${formatMs(first.reconnectMs)} ms, ${whole} faster`,
+            80,
+            2,
+          ),
+        );
       }
       comparedOnce = true;
     } else if (s.fellBack) {
-      lines.push(...wrapText(`${s.step}: the resumption was refused, so the full handshake ran on the same link (${formatInt(onAir(s))} bytes, ${formatMs(s.timeToFirstMessageMs)} ms): slower, never stuck.`, 80, 2));
+      lines.push(
+        ...wrapText(
+          `${s.step}: the resumption was refused, so the full handshake ran on the same link (${formatInt(onAir(s))} bytes, ${formatMs(s.timeToFirstMessageMs)} ms): slower, never stuck.`,
+          80,
+          2,
+        ),
+      );
     } else {
       lines.push(...wrapText(`${s.step}: full handshake (${formatInt(onAir(s))} bytes, ${formatMs(s.timeToFirstMessageMs)} ms).`, 80, 2));
     }

@@ -20,7 +20,11 @@ const OPTIONS = {
   path: { type: 'string', value: 'FILE', description: 'The identity key file.' },
   force: { type: 'boolean', description: '`new`: replace an existing file (its identity is lost); `export-public`: replace an existing --out file.' },
   out: { type: 'string', value: 'FILE', description: '`export-public`: write the public key to FILE (mode 0644) instead of stdout.' },
-  format: { type: 'string', value: 'hex|raw', description: '`export-public`: 3,904 lowercase hex digits and a newline (default), or the raw 1,952 bytes (needs --out).' },
+  format: {
+    type: 'string',
+    value: 'hex|raw',
+    description: '`export-public`: 3,904 lowercase hex digits and a newline (default), or the raw 1,952 bytes (needs --out).',
+  },
   json: { type: 'boolean', description: 'Print one JSON document instead of text.' },
 } as const satisfies OptionTable;
 
@@ -64,7 +68,12 @@ async function sameFile(a: string, b: string): Promise<boolean> {
 }
 
 /** Writes or prints the public key of `identity` (`pqble identity export-public`). */
-async function exportPublic(path: string, identity: Identity, values: { out?: string; format?: string; force?: boolean; json?: boolean }, context: CliContext): Promise<void> {
+async function exportPublic(
+  path: string,
+  identity: Identity,
+  values: { out?: string; format?: string; force?: boolean; json?: boolean },
+  context: CliContext,
+): Promise<void> {
   const format = parseChoiceOption('format', values.format, ['hex', 'raw'] as const) ?? 'hex';
   const out = values.out === undefined ? undefined : requireOption('identity export-public', 'out', values.out);
   if (format === 'raw' && out === undefined) throw new UsageError('--format raw needs --out FILE (raw bytes are not written to a terminal)');
@@ -79,7 +88,15 @@ async function exportPublic(path: string, identity: Identity, values: { out?: st
   }
   const fingerprint = fingerprintToHex(identity.fingerprint);
   if (values.json === true) {
-    const doc: PublicKeyJson = { path, algorithm: 'ML-DSA-65', fingerprint, publicKeyBytes: identity.publicKey.length, format, out: out ?? null, publicKey: out === undefined ? hex : null };
+    const doc: PublicKeyJson = {
+      path,
+      algorithm: 'ML-DSA-65',
+      fingerprint,
+      publicKeyBytes: identity.publicKey.length,
+      format,
+      out: out ?? null,
+      publicKey: out === undefined ? hex : null,
+    };
     context.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else if (out === undefined) {
     context.stdout.write(`${hex}\n`);

@@ -96,7 +96,11 @@ export async function run(args: readonly string[], context: CliContext, deps: Sc
         d.name === null ? '-' : oneLine(d.name, 29),
         `${formatInt(Math.max(0, Math.round((now - Date.parse(d.lastSeen)) / 1000)))} s ago`,
       ]);
-      const table = renderTable([{ header: 'ADDRESS' }, { header: 'RSSI', align: 'right' }, { header: 'NAME' }, { header: 'LAST SEEN', align: 'right' }], rows, context.style);
+      const table = renderTable(
+        [{ header: 'ADDRESS' }, { header: 'RSSI', align: 'right' }, { header: 'NAME' }, { header: 'LAST SEEN', align: 'right' }],
+        rows,
+        context.style,
+      );
       context.stdout.write(`${table.join('\n')}\n`);
     }
     failed = false;

@@ -18,7 +18,16 @@ import { FileFormatError, isPqbleError } from '../errors.js';
 import { formatDeviceId } from '../ids.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS, isSessionExpired } from '../session/expiry.js';
 import { readV1FileMetadata, type V1EntryMetadata, type V1FileMetadata } from '../session/file/migrate-v1.js';
-import { FileSessionStore, clearStoreFile, forgetStoreEntry, pruneStoreFile, readStoreFileMetadata, sessionFileKind, type StoreEntryMetadata, type StoreFileMetadata } from '../session/file/index.js';
+import {
+  FileSessionStore,
+  clearStoreFile,
+  forgetStoreEntry,
+  pruneStoreFile,
+  readStoreFileMetadata,
+  sessionFileKind,
+  type StoreEntryMetadata,
+  type StoreFileMetadata,
+} from '../session/file/index.js';
 import { EXIT_OK, UsageError, formatHelp, parseCommand, parseNumberOption, requireOption, type CommandHelp, type OptionTable } from './args.js';
 import type { CliContext } from './context.js';
 import { formatDuration, renderTable, shortHex, type Style } from './format.js';
@@ -148,15 +157,17 @@ function renderSessionList(doc: SessionListJson, style: Style): string {
           { header: 'state' },
         ],
         // Most recently used first.
-        [...doc.sessions].reverse().map((s) => [
-          shortHex(s.peerFingerprint, 12),
-          formatDeviceId(s.deviceId),
-          s.sessionId === null ? `${s.outbound === true ? 'out' : '–'}/${s.inbound === true ? 'in' : '–'}` : s.sessionId.slice(0, 8),
-          formatDuration(s.ageMs),
-          formatDuration(s.idleMs),
-          s.state === 'active' ? formatDuration(s.expiresInMs) : '–',
-          stateText(s.state, style),
-        ]),
+        [...doc.sessions]
+          .reverse()
+          .map((s) => [
+            shortHex(s.peerFingerprint, 12),
+            formatDeviceId(s.deviceId),
+            s.sessionId === null ? `${s.outbound === true ? 'out' : '–'}/${s.inbound === true ? 'in' : '–'}` : s.sessionId.slice(0, 8),
+            formatDuration(s.ageMs),
+            formatDuration(s.idleMs),
+            s.state === 'active' ? formatDuration(s.expiresInMs) : '–',
+            stateText(s.state, style),
+          ]),
         style,
       ),
     );
@@ -170,7 +181,10 @@ function renderSession(path: string, s: SessionJson, style: Style): string {
     ['peer fingerprint', s.peerFingerprint],
     ['device id', `${formatDeviceId(s.deviceId)} (last seen at; only a hint)`],
     ...(s.sessionId === null
-      ? ([['resumes', `${s.outbound === true ? 'outbound' : 'no outbound'}, ${s.inbound === true ? 'inbound' : 'no inbound'} (version-2 store)`]] as [string, string][])
+      ? ([['resumes', `${s.outbound === true ? 'outbound' : 'no outbound'}, ${s.inbound === true ? 'inbound' : 'no inbound'} (version-2 store)`]] as [
+          string,
+          string,
+        ][])
       : ([['session id', s.sessionId]] as [string, string][])),
     ['established', `${s.established} (${formatDuration(s.ageMs)} ago, last full handshake)`],
     ['last active', `${s.lastActive} (${formatDuration(s.idleMs)} ago)`],
@@ -193,7 +207,14 @@ function pick<T extends SessionJson>(sessions: T[], prefix: string, path: string
 }
 
 /** Writes `list` (every session) or `show` (the one `prefix` picks) of `doc`. */
-function listOrShow(action: 'list' | 'show', doc: SessionListJson, prefix: string, path: string, write: (doc: unknown, text: string) => void, style: Style): number {
+function listOrShow(
+  action: 'list' | 'show',
+  doc: SessionListJson,
+  prefix: string,
+  path: string,
+  write: (doc: unknown, text: string) => void,
+  style: Style,
+): number {
   if (action === 'list') {
     write(doc, renderSessionList(doc, style));
     return EXIT_OK;
@@ -217,14 +238,16 @@ export async function run(args: readonly string[], context: CliContext): Promise
   }
   const action = actionText as Action;
   const takesPrefix = action === 'show' || action === 'forget';
-  if (takesPrefix && prefixText === undefined) throw new UsageError(`'pqble sessions ${action}' needs a fingerprint${action === 'show' ? ' or session id' : ''} prefix`);
+  if (takesPrefix && prefixText === undefined)
+    throw new UsageError(`'pqble sessions ${action}' needs a fingerprint${action === 'show' ? ' or session id' : ''} prefix`);
   const prefix = prefixText?.toLowerCase() ?? '';
   if (takesPrefix && !/^[0-9a-f]{1,64}$/.test(prefix)) throw new UsageError(`'${prefix.slice(0, 40)}' is not a hex prefix of a fingerprint or session id`);
   if (!takesPrefix && prefixText !== undefined) throw new UsageError(`unexpected argument '${prefixText.slice(0, 40)}' for 'pqble sessions ${action}'`);
   const path = requireOption(`sessions ${action}`, 'path', parsed.values.path);
   const keyPath = parsed.values.key;
   const ttlHours = parseNumberOption('ttl-hours', parsed.values['ttl-hours'], { min: 0.01, max: 24 * 365 }) ?? DEFAULT_SESSION_TTL_MS / 3_600_000;
-  if ((action === 'clear' || action === 'forget') && parsed.values['ttl-hours'] !== undefined) throw new UsageError(`--ttl-hours does not apply to \`pqble sessions ${action}\``);
+  if ((action === 'clear' || action === 'forget') && parsed.values['ttl-hours'] !== undefined)
+    throw new UsageError(`--ttl-hours does not apply to \`pqble sessions ${action}\``);
   const ttlMs = Math.round(ttlHours * 3_600_000);
   const now = context.now();
   const json = parsed.values.json === true;

@@ -143,7 +143,10 @@ function probe(): NodeCryptoSupport {
     const x = importPrivate(Buffer.from(RFC7748_ALICE_SECRET, 'hex'), 'raw-private', 'x25519');
     if (hex(exportRawPublic(x)) !== RFC7748_ALICE_PUBLIC) return { available: false, reason: `node:crypto on ${where} gets RFC 7748's X25519 vector wrong` };
   } catch (err) {
-    return { available: false, reason: `node:crypto on ${where} lacks ML-DSA-65, ML-KEM-768 or raw X25519 keys: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      available: false,
+      reason: `node:crypto on ${where} lacks ML-DSA-65, ML-KEM-768 or raw X25519 keys: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
   return { available: true };
 }
@@ -207,7 +210,8 @@ function nativeExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8A
   checkBytes(prk, 'prk');
   checkBytes(info, 'info');
   if (prk.length < SIZES.hash) throw new RangeError(`HKDF expand needs a PRK of at least ${SIZES.hash} bytes, got ${prk.length}`);
-  if (!Number.isInteger(length) || length < 0 || length > 255 * SIZES.hash) throw new RangeError(`HKDF expand length must be an integer from 0 to ${255 * SIZES.hash}, got ${length}`);
+  if (!Number.isInteger(length) || length < 0 || length > 255 * SIZES.hash)
+    throw new RangeError(`HKDF expand length must be an integer from 0 to ${255 * SIZES.hash}, got ${length}`);
   const out = new Uint8Array(length);
   let previous: Buffer = Buffer.alloc(0);
   for (let i = 1, offset = 0; offset < length; i++, offset += SIZES.hash) {
@@ -316,11 +320,15 @@ export const nodeCrypto: CryptoProvider = Object.freeze({
     return copyOf(shared, true);
   },
   aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array) {
-    return plaintext.length >= NATIVE_AEAD_MIN_BYTES || smallCallsNative() ? nativeSeal(key, nonce, plaintext, aad) : nobleCrypto.aeadSeal(key, nonce, plaintext, aad);
+    return plaintext.length >= NATIVE_AEAD_MIN_BYTES || smallCallsNative()
+      ? nativeSeal(key, nonce, plaintext, aad)
+      : nobleCrypto.aeadSeal(key, nonce, plaintext, aad);
   },
   aeadOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array) {
     if (ciphertext.length < SIZES.aeadTag) return undefined;
-    return ciphertext.length - SIZES.aeadTag >= NATIVE_AEAD_MIN_BYTES || smallCallsNative() ? nativeOpen(key, nonce, ciphertext, aad) : nobleCrypto.aeadOpen(key, nonce, ciphertext, aad);
+    return ciphertext.length - SIZES.aeadTag >= NATIVE_AEAD_MIN_BYTES || smallCallsNative()
+      ? nativeOpen(key, nonce, ciphertext, aad)
+      : nobleCrypto.aeadOpen(key, nonce, ciphertext, aad);
   },
   hkdfExtract(salt: Uint8Array, ikm: Uint8Array) {
     // RFC 5869: PRK = HMAC-SHA-256(salt, IKM).

@@ -113,7 +113,12 @@ export function fragmentSizes(messageBytes: number, packetBytes: number, continu
  *   FramingError `PQBLE_ERR_MESSAGE_TOO_LARGE` if the message is longer than `maxMessageBytes`
  *   or, with `'sequence16'` headers, would need more than 65,536 fragments
  */
-export function fragmentMessage(message: Uint8Array, messageId: number, maxPacketBytes: number, options: number | FragmentOptions = DEFAULT_MAX_MESSAGE_BYTES): Uint8Array[] {
+export function fragmentMessage(
+  message: Uint8Array,
+  messageId: number,
+  maxPacketBytes: number,
+  options: number | FragmentOptions = DEFAULT_MAX_MESSAGE_BYTES,
+): Uint8Array[] {
   if (!(message instanceof Uint8Array)) throw new TypeError('message must be a Uint8Array');
   checkInteger(messageId, 'messageId', 0, 0xff);
   checkInteger(maxPacketBytes, 'maxPacketBytes', MIN_PACKET_BYTES, MAX_PACKET_BYTES);
@@ -127,7 +132,10 @@ export function fragmentMessage(message: Uint8Array, messageId: number, maxPacke
   if (length > maxMessageBytes) {
     throw new FramingError('PQBLE_ERR_MESSAGE_TOO_LARGE', `message of ${length} bytes exceeds the limit of ${maxMessageBytes} bytes`);
   }
-  const packetBytes = o.packetSize === undefined ? maxPacketBytes : checkInteger(o.packetSize(length, maxPacketBytes), 'packet size from the policy', MIN_PACKET_BYTES, maxPacketBytes);
+  const packetBytes =
+    o.packetSize === undefined
+      ? maxPacketBytes
+      : checkInteger(o.packetSize(length, maxPacketBytes), 'packet size from the policy', MIN_PACKET_BYTES, maxPacketBytes);
 
   if (length <= packetBytes - SINGLE_PACKET_HEADER_BYTES) {
     const packet = new Uint8Array(SINGLE_PACKET_HEADER_BYTES + length);

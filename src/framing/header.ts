@@ -141,7 +141,10 @@ export function decodeFragmentHeader(packet: Uint8Array): DecodedFragmentHeader 
   if ((flags & FLAG_VERSION) === VERSION_COMPACT) {
     if ((flags & FLAG_START) !== 0) throw malformed('a compact fragment header has the START bit set');
     const sequence = (flags >>> 2) & COMPACT_SEQUENCE_MASK;
-    return { header: { start: false, end: (flags & FLAG_END) !== 0, messageId: packet[1], sequence, compact: true }, payloadOffset: COMPACT_CONTINUATION_HEADER_BYTES };
+    return {
+      header: { start: false, end: (flags & FLAG_END) !== 0, messageId: packet[1], sequence, compact: true },
+      payloadOffset: COMPACT_CONTINUATION_HEADER_BYTES,
+    };
   }
   if ((flags & FLAG_VERSION) !== 0) throw malformed(`unknown fragment header version ${flags >>> 6}`);
   if ((flags & FLAG_RESERVED) !== 0) throw malformed('reserved fragment header bits are set');

@@ -164,7 +164,10 @@ export class Reassembler {
     const expected = header.compact === true ? state.nextSequence & 0x0f : state.nextSequence;
     if (header.sequence !== expected) {
       this.#drop(messageId);
-      throw fail('PQBLE_ERR_FRAME_INCONSISTENT', `message ${messageId}: expected fragment ${expected}${header.compact === true ? ' (mod 16)' : ''}, got ${header.sequence}`);
+      throw fail(
+        'PQBLE_ERR_FRAME_INCONSISTENT',
+        `message ${messageId}: expected fragment ${expected}${header.compact === true ? ' (mod 16)' : ''}, got ${header.sequence}`,
+      );
     }
     if (payloadLength === 0) {
       this.#drop(messageId);

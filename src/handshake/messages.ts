@@ -98,7 +98,11 @@ function malformed(message: string): HandshakeError {
 function checkType(bytes: Uint8Array, type: number, name: string): void {
   checkBytes(bytes, name);
   if (bytes.length === 0) throw malformed(`${name} is empty`);
-  if (bytes[0] !== type) throw new HandshakeError('PQBLE_ERR_HANDSHAKE_UNEXPECTED', `expected ${name} (type 0x${type.toString(16).padStart(2, '0')}), got type 0x${bytes[0].toString(16).padStart(2, '0')}`);
+  if (bytes[0] !== type)
+    throw new HandshakeError(
+      'PQBLE_ERR_HANDSHAKE_UNEXPECTED',
+      `expected ${name} (type 0x${type.toString(16).padStart(2, '0')}), got type 0x${bytes[0].toString(16).padStart(2, '0')}`,
+    );
 }
 
 function checkLength(bytes: Uint8Array, expected: number, name: string): void {

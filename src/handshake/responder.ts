@@ -102,7 +102,9 @@ export class HandshakeResponder {
       xSecret = x.secretKey;
       const xs = xSecret;
       ssX = guard('PQBLE_ERR_HANDSHAKE_AUTH_FAILED', 'invalid X25519 key share', () => this.#crypto.x25519(xs, init.x25519PublicKey));
-      const encapsulation = guard('PQBLE_ERR_HANDSHAKE_MALFORMED', 'invalid ML-KEM-768 encapsulation key', () => this.#crypto.kemEncapsulate(init.kemPublicKey));
+      const encapsulation = guard('PQBLE_ERR_HANDSHAKE_MALFORMED', 'invalid ML-KEM-768 encapsulation key', () =>
+        this.#crypto.kemEncapsulate(init.kemPublicKey),
+      );
       ssKem = encapsulation.sharedSecret;
 
       const clear = concatBytes(new Uint8Array([MessageType.HandshakeResponse]), x.publicKey, encapsulation.cipherText);

@@ -274,7 +274,8 @@ export class PeerDirectory {
         return;
       case 'tofu': {
         const bound = this.#tofu.get(peer.deviceId);
-        if (bound !== undefined && bound !== hex) throw untrusted(
+        if (bound !== undefined && bound !== hex)
+          throw untrusted(
             `the peer presented a different identity (${hex.slice(0, 16)}…) than the one first seen at this device id (${bound.slice(0, 16)}…; trust on first use). ` +
               'If the device was re-provisioned, forget the old identity: transport.forgetPeer() or pqble sessions forget',
           );
@@ -285,7 +286,12 @@ export class PeerDirectory {
       case 'callback': {
         let verdict: unknown;
         try {
-          verdict = await policy.verify({ fingerprint: peer.fingerprint.slice(), fingerprintHex: hex, publicKey: peer.publicKey.slice(), deviceId: peer.deviceId });
+          verdict = await policy.verify({
+            fingerprint: peer.fingerprint.slice(),
+            fingerprintHex: hex,
+            publicKey: peer.publicKey.slice(),
+            deviceId: peer.deviceId,
+          });
         } catch (err) {
           throw untrusted('the trust callback threw', err);
         }

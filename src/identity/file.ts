@@ -20,15 +20,7 @@ import { checkBytes, equalBytes } from '../bytes.js';
 import { SIZES, checkCrypto, type CryptoProvider } from '../crypto/index.js';
 import { FileFormatError } from '../errors.js';
 import { isFingerprint } from '../ids.js';
-import {
-  FINGERPRINT_BYTES,
-  IDENTITY_SEED_BYTES,
-  fingerprintToHex,
-  identityFromKeyPair,
-  identityFromSeed,
-  isIdentity,
-  type Identity,
-} from './identity.js';
+import { FINGERPRINT_BYTES, IDENTITY_SEED_BYTES, fingerprintToHex, identityFromKeyPair, identityFromSeed, isIdentity, type Identity } from './identity.js';
 import { errnoCode, exists, readSmallFile, syncDir, writeTemp } from '../util/fs.js';
 import { checkOptionKeys, checkOptions, optBoolean } from '../util/options.js';
 
@@ -171,7 +163,7 @@ export async function loadIdentity(path: string, options?: LoadIdentityOptions):
   }
   const publicKey = fromBase64(file.publicKey, SIZES.sigPublicKey);
   if (publicKey === undefined) throw keyFileError(path, 'has a malformed publicKey');
-  if (('seed' in file) === ('secretKey' in file)) throw keyFileError(path, 'must hold exactly one of "seed" and "secretKey"');
+  if ('seed' in file === 'secretKey' in file) throw keyFileError(path, 'must hold exactly one of "seed" and "secretKey"');
 
   let identity: Identity | undefined;
   if ('seed' in file) {

@@ -156,7 +156,6 @@ export class ConnectionEvents implements RadioShare {
     this.#inEvent = false;
   }
 
-
   #nowUs(): number {
     return Math.round(this.#ctx.clock.now() * 1000);
   }

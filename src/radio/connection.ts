@@ -144,7 +144,6 @@ export class SimulatedConnection {
     for (const other of this.#ctx.sharing(this)) yield other.#events;
   }
 
-
   /** The central's link. */
   get centralLink(): SimulatedLink {
     return this.#central.link;
@@ -451,5 +450,4 @@ export class SimulatedConnection {
         return false;
     }
   }
-
 }

@@ -38,7 +38,16 @@ export interface RadioCounters {
 
 /** Fresh zeroed link-end counters. */
 export function emptyStats(): MutableLinkStats {
-  return { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, bytesOnAirSent: 0, bytesOnAirReceived: 0, airtimeSentUs: 0, airtimeReceivedUs: 0 };
+  return {
+    packetsSent: 0,
+    packetsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    bytesOnAirSent: 0,
+    bytesOnAirReceived: 0,
+    airtimeSentUs: 0,
+    airtimeReceivedUs: 0,
+  };
 }
 
 /** Radio-wide counters as {@link RadioStats}. */

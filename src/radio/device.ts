@@ -120,7 +120,9 @@ export class SimulatedDevice implements LinkEndpoint {
     if (signal?.aborted === true) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
     if (!this.isPoweredOn) return Promise.reject(this.#unavailable());
     if (this.linkCount >= this.#host.options.maxConnectionsPerDevice) {
-      return Promise.reject(new LinkError('PQBLE_ERR_CONNECTION_LIMIT', `device ${this.deviceId} already holds ${this.linkCount} links (maxConnectionsPerDevice)`));
+      return Promise.reject(
+        new LinkError('PQBLE_ERR_CONNECTION_LIMIT', `device ${this.deviceId} already holds ${this.linkCount} links (maxConnectionsPerDevice)`),
+      );
     }
     const target = this.#host.findDevice(peerId);
     if (target === undefined) return Promise.reject(new LinkError('PQBLE_ERR_DEVICE_NOT_FOUND', `no device ${peerId} on this radio`));
@@ -180,7 +182,12 @@ export class SimulatedDevice implements LinkEndpoint {
             resolve(link);
           },
           // A link lost before it was ready (the peer went silent): the attempt timed out.
-          failed: (err) => fail(err.code === 'PQBLE_ERR_SUPERVISION_TIMEOUT' ? new TimeoutError(`connecting to ${peerId} failed: ${err.message}`, 'PQBLE_ERR_TIMEOUT', { cause: err }) : err),
+          failed: (err) =>
+            fail(
+              err.code === 'PQBLE_ERR_SUPERVISION_TIMEOUT'
+                ? new TimeoutError(`connecting to ${peerId} failed: ${err.message}`, 'PQBLE_ERR_TIMEOUT', { cause: err })
+                : err,
+            ),
         });
         // The connect request went out: the initiator is free for the next connect.
         this.#releaseInitiator(pending);

@@ -100,7 +100,15 @@ export class Direction {
     const max = maxLlPayloadBytes;
     for (let rest = l2capBytes; rest > 0; rest -= max) {
       const last = rest <= max;
-      this.queue.push({ size: Math.min(rest, max), value: undefined, control: last ? control : undefined, step, notBeforeUs, transmitted: false, received: false });
+      this.queue.push({
+        size: Math.min(rest, max),
+        value: undefined,
+        control: last ? control : undefined,
+        step,
+        notBeforeUs,
+        transmitted: false,
+        received: false,
+      });
     }
   }
 
@@ -108,7 +116,15 @@ export class Direction {
   pushValue(value: Uint8Array, maxLlPayloadBytes: number): void {
     const sizes = llFragmentSizes(value.length, maxLlPayloadBytes);
     for (let i = 0; i < sizes.length; i++) {
-      this.queue.push({ size: sizes[i], value: i === sizes.length - 1 ? value : undefined, control: undefined, step: 0, notBeforeUs: 0, transmitted: false, received: false });
+      this.queue.push({
+        size: sizes[i],
+        value: i === sizes.length - 1 ? value : undefined,
+        control: undefined,
+        step: 0,
+        notBeforeUs: 0,
+        transmitted: false,
+        received: false,
+      });
     }
     this.inFlight += 1;
   }

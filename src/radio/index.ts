@@ -27,15 +27,7 @@ export {
   type ConnectRequestTiming,
   type ScanParams,
 } from './establishment.js';
-export type {
-  SimulatedRadioOptions,
-  SimulatedDeviceOptions,
-  SimulatedLinkInfo,
-  FaultOptions,
-  InterceptEvent,
-  InterceptVerdict,
-  RadioStats,
-} from './types.js';
+export type { SimulatedRadioOptions, SimulatedDeviceOptions, SimulatedLinkInfo, FaultOptions, InterceptEvent, InterceptVerdict, RadioStats } from './types.js';
 export {
   type Phy,
   type StreamThroughputParams,

@@ -94,17 +94,36 @@ export function resolveRadioOptions(options: SimulatedRadioOptions | undefined):
   };
 }
 
-function establishmentOptions(o: Partial<SimulatedRadioOptions>): Pick<ResolvedRadioOptions, 'advertisingIntervalMs' | 'scanIntervalMs' | 'scanWindowMs' | 'transmitWindowOffsetMs' | 'transmitWindowSizeMs' | 'gattCaching' | 'maxConnectionsPerDevice' | 'packetSizing'> {
+function establishmentOptions(
+  o: Partial<SimulatedRadioOptions>,
+): Pick<
+  ResolvedRadioOptions,
+  | 'advertisingIntervalMs'
+  | 'scanIntervalMs'
+  | 'scanWindowMs'
+  | 'transmitWindowOffsetMs'
+  | 'transmitWindowSizeMs'
+  | 'gattCaching'
+  | 'maxConnectionsPerDevice'
+  | 'packetSizing'
+> {
   const d = RADIO_DEFAULTS;
   const interval = o.connectionIntervalMs === undefined ? d.connectionIntervalMs : o.connectionIntervalMs;
   const scanIntervalMs = optNumber(o.scanIntervalMs, 'scanIntervalMs', 2.5, 10_240, d.scanIntervalMs);
   const scanWindowMs = optNumber(o.scanWindowMs, 'scanWindowMs', 2.5, scanIntervalMs, Math.min(d.scanWindowMs, scanIntervalMs));
   return {
-    advertisingIntervalMs: o.advertisingIntervalMs === undefined ? d.advertisingIntervalMs : checkAdvertisingInterval(o.advertisingIntervalMs, 'advertisingIntervalMs'),
+    advertisingIntervalMs:
+      o.advertisingIntervalMs === undefined ? d.advertisingIntervalMs : checkAdvertisingInterval(o.advertisingIntervalMs, 'advertisingIntervalMs'),
     scanIntervalMs,
     scanWindowMs,
     transmitWindowOffsetMs: optNumber(o.transmitWindowOffsetMs, 'transmitWindowOffsetMs', 0, interval, d.transmitWindowOffsetMs),
-    transmitWindowSizeMs: optNumber(o.transmitWindowSizeMs, 'transmitWindowSizeMs', 1.25, Math.max(1.25, Math.min(10, interval - 1.25)), d.transmitWindowSizeMs),
+    transmitWindowSizeMs: optNumber(
+      o.transmitWindowSizeMs,
+      'transmitWindowSizeMs',
+      1.25,
+      Math.max(1.25, Math.min(10, interval - 1.25)),
+      d.transmitWindowSizeMs,
+    ),
     gattCaching: optBoolean(o.gattCaching, 'gattCaching', d.gattCaching),
     maxConnectionsPerDevice: optInteger(o.maxConnectionsPerDevice, 'maxConnectionsPerDevice', 1, 64, d.maxConnectionsPerDevice),
     packetSizing: optOneOf(o.packetSizing, 'packetSizing', PACKET_SIZINGS, d.packetSizing),

@@ -16,7 +16,15 @@ import { SimulatedConnection, type SimulatedConnectionContext } from './connecti
 import { newCounters, toRadioStats, type RadioCounters } from './counters.js';
 import { SimulatedDevice, type DeviceHost } from './device.js';
 import { checkOptionKeys } from '../util/options.js';
-import { checkAdvertisingInterval, checkAttMtu, NO_FAULTS, resolveFaults, resolveRadioOptions, type ResolvedFaults, type ResolvedRadioOptions } from './options.js';
+import {
+  checkAdvertisingInterval,
+  checkAttMtu,
+  NO_FAULTS,
+  resolveFaults,
+  resolveRadioOptions,
+  type ResolvedFaults,
+  type ResolvedRadioOptions,
+} from './options.js';
 import { deriveSeed, mulberry32, type Prng } from './prng.js';
 import type { FaultOptions, RadioStats, SimulatedDeviceOptions, SimulatedRadioOptions } from './types.js';
 import { VirtualClock } from './virtual-clock.js';
@@ -104,7 +112,9 @@ export class SimulatedRadio {
     if (typeof name !== 'string') throw new TypeError('name must be a string');
     if (name.length > 248) throw new RangeError(`name must be at most 248 characters, got ${name.length}`);
     const advertisingIntervalMs =
-      options?.advertisingIntervalMs === undefined ? this.options.advertisingIntervalMs : checkAdvertisingInterval(options.advertisingIntervalMs, 'advertisingIntervalMs');
+      options?.advertisingIntervalMs === undefined
+        ? this.options.advertisingIntervalMs
+        : checkAdvertisingInterval(options.advertisingIntervalMs, 'advertisingIntervalMs');
     const device = new SimulatedDevice(this.#host, id, name, attMtu, advertisingIntervalMs);
     this.#devices.set(id, device);
     return device;
@@ -171,11 +181,7 @@ export class SimulatedRadio {
     }
   }
 
-  #startConnection(
-    central: SimulatedDevice,
-    peripheral: SimulatedDevice,
-    handlers: Parameters<DeviceHost['startConnection']>[2],
-  ): SimulatedConnection {
+  #startConnection(central: SimulatedDevice, peripheral: SimulatedDevice, handlers: Parameters<DeviceHost['startConnection']>[2]): SimulatedConnection {
     const id = this.#nextConnectionId++;
     const known = this.#gattCaches.get(central.deviceId);
     const gattCached = this.options.gattCaching && known !== undefined && known.has(peripheral.deviceId);

@@ -89,7 +89,9 @@ function resolveOptions(options: RecordLayerOptions | undefined): ResolvedOption
   checkOptionKeys(options, OPTION_KEYS, 'RecordLayerOptions');
   const maxRecords = options?.maxRecords === undefined ? DEFAULT_MAX_RECORDS : checkInteger(options.maxRecords, 'maxRecords', 1, DEFAULT_MAX_RECORDS);
   const maxPlaintextBytes =
-    options?.maxPlaintextBytes === undefined ? DEFAULT_MAX_PLAINTEXT_BYTES : checkInteger(options.maxPlaintextBytes, 'maxPlaintextBytes', 0, MAX_PLAINTEXT_BYTES_LIMIT);
+    options?.maxPlaintextBytes === undefined
+      ? DEFAULT_MAX_PLAINTEXT_BYTES
+      : checkInteger(options.maxPlaintextBytes, 'maxPlaintextBytes', 0, MAX_PLAINTEXT_BYTES_LIMIT);
   return { maxRecords, maxPlaintextBytes, crypto: checkCrypto(options?.crypto) };
 }
 
@@ -253,7 +255,10 @@ export class RecordOpener {
     if (this.#failure !== undefined) throw new RecordError(this.#failure, 'an earlier record failed: the session is over');
     if (this.#closed) this.#fail('PQBLE_ERR_RECORD_SEQUENCE', 'a record arrived after the close record');
     if (record.length < RECORD_OVERHEAD_BYTES || record.length > RECORD_OVERHEAD_BYTES + state.options.maxPlaintextBytes) {
-      this.#fail('PQBLE_ERR_RECORD_MALFORMED', `a record must be ${RECORD_OVERHEAD_BYTES}..${RECORD_OVERHEAD_BYTES + state.options.maxPlaintextBytes} bytes, got ${record.length}`);
+      this.#fail(
+        'PQBLE_ERR_RECORD_MALFORMED',
+        `a record must be ${RECORD_OVERHEAD_BYTES}..${RECORD_OVERHEAD_BYTES + state.options.maxPlaintextBytes} bytes, got ${record.length}`,
+      );
     }
     if (record[0] !== MessageType.Record) this.#fail('PQBLE_ERR_RECORD_MALFORMED', 'not a record message');
     if (state.sequence >= state.options.maxRecords) {

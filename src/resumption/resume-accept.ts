@@ -12,7 +12,16 @@ import { RESUMPTION_SECRET_BYTES } from '../handshake/key-schedule.js';
 import { checkOptions } from '../util/options.js';
 import { MessageType } from '../wire.js';
 import { RESUME_V2_FIELD_BYTES as F, splitRequest, type ResumeMode } from './resume-messages.js';
-import { binderFor, deriveResumeSecrets, finishedTranscriptHash, resumeContext, resumeTranscriptHash, ticketIdFor, truncatedMac, type ResumeSecrets } from './resume-schedule.js';
+import {
+  binderFor,
+  deriveResumeSecrets,
+  finishedTranscriptHash,
+  resumeContext,
+  resumeTranscriptHash,
+  ticketIdFor,
+  truncatedMac,
+  type ResumeSecrets,
+} from './resume-schedule.js';
 import { authFailed, checkRandom, draw, sharedSecret, wipeSecrets, type RandomSource, type ResumeKeysV2 } from './resume-common.js';
 import { FinishedCheck, type ResumeFinishedCheck } from './resume-finished.js';
 

@@ -14,7 +14,16 @@ import { checkOptions } from '../util/options.js';
 import { MessageType } from '../wire.js';
 import { decodeResumeReject, RESUME_REJECT_BYTES, type ResumeRejectReason } from './reject.js';
 import { RESUME_MODE_CODES, RESUME_V2_FIELD_BYTES as F, RESUME_VERSION, malformed, splitAccept, type ResumeMode } from './resume-messages.js';
-import { binderFor, deriveResumeSecrets, finishedTranscriptHash, resumeContext, resumeTranscriptHash, ticketIdFor, truncatedMac, type ResumeSecrets } from './resume-schedule.js';
+import {
+  binderFor,
+  deriveResumeSecrets,
+  finishedTranscriptHash,
+  resumeContext,
+  resumeTranscriptHash,
+  ticketIdFor,
+  truncatedMac,
+  type ResumeSecrets,
+} from './resume-schedule.js';
 import { authFailed, checkMode, checkRandom, draw, sharedSecret, wipeSecrets, type RandomSource, type ResumeKeysV2 } from './resume-common.js';
 
 /** Options of {@link ResumeInitiator}. */
@@ -121,7 +130,12 @@ export class ResumeInitiator {
         pub = pair.publicKey;
       }
       ticketId = ticketIdFor(secret, ctx, crypto);
-      const body = concatBytes(Uint8Array.of(MessageType.ResumeRequest, RESUME_VERSION, RESUME_MODE_CODES[this.#mode]), ticketId, nonce, pub ?? new Uint8Array(0));
+      const body = concatBytes(
+        Uint8Array.of(MessageType.ResumeRequest, RESUME_VERSION, RESUME_MODE_CODES[this.#mode]),
+        ticketId,
+        nonce,
+        pub ?? new Uint8Array(0),
+      );
       binder = binderFor(secret, ctx, body, F.binder, crypto);
       const request = concatBytes(body, binder);
       this.#request = request;

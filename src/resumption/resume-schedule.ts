@@ -81,7 +81,10 @@ export function resumeContext(initiatorFingerprint: Uint8Array, responderFingerp
   checkBytes(responderFingerprint, 'responderFingerprint', FINGERPRINT_BYTES);
   let diff = 0;
   for (let i = 0; i < FINGERPRINT_BYTES; i++) diff |= initiatorFingerprint[i] ^ responderFingerprint[i];
-  if (diff === 0) throw new RangeError('initiatorFingerprint and responderFingerprint must differ: a resumption between one identity and itself cannot be direction-separated');
+  if (diff === 0)
+    throw new RangeError(
+      'initiatorFingerprint and responderFingerprint must differ: a resumption between one identity and itself cannot be direction-separated',
+    );
   return concatBytes(initiatorFingerprint, responderFingerprint);
 }
 
@@ -101,7 +104,12 @@ function checkSecret(secret: unknown, label: string): asserts secret is Uint8Arr
  * @returns a fresh 32-byte secret
  * @throws TypeError / RangeError for bad arguments or equal fingerprints
  */
-export function deriveDirectionSecret(rms: Uint8Array, initiatorFingerprint: Uint8Array, responderFingerprint: Uint8Array, crypto?: CryptoProvider): Uint8Array {
+export function deriveDirectionSecret(
+  rms: Uint8Array,
+  initiatorFingerprint: Uint8Array,
+  responderFingerprint: Uint8Array,
+  crypto?: CryptoProvider,
+): Uint8Array {
   checkSecret(rms, 'rms');
   const ctx = resumeContext(initiatorFingerprint, responderFingerprint);
   return expandV2(rms, 'resumption secret', ctx, RESUMPTION_SECRET_BYTES, checkCrypto(crypto));

@@ -21,6 +21,11 @@ export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
  * @param ttlMs - the session life from the last full handshake, in ms
  * @param maxClockSkewMs - the tolerated future skew, in ms
  */
-export function isSessionExpired(entry: { readonly establishedMs: number; readonly lastActiveMs: number }, nowMs: number, ttlMs: number, maxClockSkewMs: number): boolean {
+export function isSessionExpired(
+  entry: { readonly establishedMs: number; readonly lastActiveMs: number },
+  nowMs: number,
+  ttlMs: number,
+  maxClockSkewMs: number,
+): boolean {
   return nowMs >= entry.establishedMs + ttlMs || entry.establishedMs > nowMs + maxClockSkewMs || entry.lastActiveMs > nowMs + maxClockSkewMs;
 }

@@ -144,8 +144,17 @@ export class MemorySessionStore implements SessionStore {
   }
 
   /** {@inheritDoc SessionStore.consumeInbound} */
-  consumeInbound(peerFingerprint: string, ticketId: Uint8Array, next: InboundSlot | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    return checkedStoreCall(() => checkConsumeInboundArgs(peerFingerprint, ticketId, next, update), (args) => this.#consumeInbound(args, ticketId, options));
+  consumeInbound(
+    peerFingerprint: string,
+    ticketId: Uint8Array,
+    next: InboundSlot | undefined,
+    update: RatchetUpdate,
+    options?: StoreCallOptions,
+  ): Promise<boolean> {
+    return checkedStoreCall(
+      () => checkConsumeInboundArgs(peerFingerprint, ticketId, next, update),
+      (args) => this.#consumeInbound(args, ticketId, options),
+    );
   }
 
   #consumeInbound(args: ConsumeInboundArgs, ticketId: Uint8Array, options: StoreCallOptions | undefined): Promise<boolean> {
@@ -164,8 +173,17 @@ export class MemorySessionStore implements SessionStore {
   }
 
   /** {@inheritDoc SessionStore.replaceOutbound} */
-  replaceOutbound(peerFingerprint: string, expected: Uint8Array, next: Uint8Array | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    return checkedStoreCall(() => checkReplaceOutboundArgs(peerFingerprint, expected, next, update), (args) => this.#replaceOutbound(args, expected, options));
+  replaceOutbound(
+    peerFingerprint: string,
+    expected: Uint8Array,
+    next: Uint8Array | undefined,
+    update: RatchetUpdate,
+    options?: StoreCallOptions,
+  ): Promise<boolean> {
+    return checkedStoreCall(
+      () => checkReplaceOutboundArgs(peerFingerprint, expected, next, update),
+      (args) => this.#replaceOutbound(args, expected, options),
+    );
   }
 
   #replaceOutbound(args: ReplaceOutboundArgs, expected: Uint8Array, options: StoreCallOptions | undefined): Promise<boolean> {

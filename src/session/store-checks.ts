@@ -10,7 +10,15 @@
 
 import { checkBytes } from '../bytes.js';
 import { AbortError, StoreError } from '../errors.js';
-import { MAX_STORE_VALUE_BYTES, STORE_VALUE_NAME_RE, type InboundSlot, type RatchetUpdate, type SessionTouch, type StoreCallOptions, type StoredSession } from './store.js';
+import {
+  MAX_STORE_VALUE_BYTES,
+  STORE_VALUE_NAME_RE,
+  type InboundSlot,
+  type RatchetUpdate,
+  type SessionTouch,
+  type StoreCallOptions,
+  type StoredSession,
+} from './store.js';
 import { parseDeviceId, parseFingerprint, parseTicketId, TICKET_ID_BYTES } from '../ids.js';
 import { checkOptionKeys, checkOptions, optInteger, optSignal, rejectingChecks } from '../util/options.js';
 import { checkTimeMs } from './validate.js';
@@ -136,7 +144,10 @@ export function checkTouches(updates: unknown): SessionTouch[] {
     if (typeof u !== 'object' || u === null) throw new TypeError(`${label} must be an object`);
     checkOptionKeys(u, ['peerFingerprint', 'lastActiveMs'], label);
     const t = u as Record<string, unknown>;
-    return { peerFingerprint: parseFingerprint(t.peerFingerprint, `${label}.peerFingerprint`), lastActiveMs: checkTimeMs(t.lastActiveMs, `${label}.lastActiveMs`) };
+    return {
+      peerFingerprint: parseFingerprint(t.peerFingerprint, `${label}.peerFingerprint`),
+      lastActiveMs: checkTimeMs(t.lastActiveMs, `${label}.lastActiveMs`),
+    };
   });
 }
 

@@ -110,13 +110,25 @@ export interface SessionStore {
    * `ticketId` consumed for good, and resolves `true`; otherwise changes nothing and
    * resolves `false`. Durable when resolved.
    */
-  consumeInbound(peerFingerprint: string, ticketId: Uint8Array, next: InboundSlot | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean>;
+  consumeInbound(
+    peerFingerprint: string,
+    ticketId: Uint8Array,
+    next: InboundSlot | undefined,
+    update: RatchetUpdate,
+    options?: StoreCallOptions,
+  ): Promise<boolean>;
   /**
    * Compare-and-set of the outbound secret: if the peer's entry still has outbound secret
    * `expected`, replaces it with `next` (or clears it), applies `update` and resolves
    * `true`; otherwise resolves `false`. Durable when resolved.
    */
-  replaceOutbound(peerFingerprint: string, expected: Uint8Array, next: Uint8Array | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean>;
+  replaceOutbound(
+    peerFingerprint: string,
+    expected: Uint8Array,
+    next: Uint8Array | undefined,
+    update: RatchetUpdate,
+    options?: StoreCallOptions,
+  ): Promise<boolean>;
   /** Removes a peer's entry; `true` if there was one. Durable when resolved. */
   delete(peerFingerprint: string, options?: StoreCallOptions): Promise<boolean>;
   /** Batched last-active updates of existing entries (best effort; unknown peers are ignored). */

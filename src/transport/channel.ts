@@ -77,7 +77,8 @@ export class Channel {
     this.link = link;
     this.clock = clock;
     const timing = link.timing;
-    this.#fragment = timing === undefined ? { maxMessageBytes: limits.maxMessageBytes } : { maxMessageBytes: limits.maxMessageBytes, packetSize: airtimePacketPolicy(timing) };
+    this.#fragment =
+      timing === undefined ? { maxMessageBytes: limits.maxMessageBytes } : { maxMessageBytes: limits.maxMessageBytes, packetSize: airtimePacketPolicy(timing) };
     this.#reassembler = new Reassembler({
       maxMessageBytes: limits.maxMessageBytes,
       timeoutMs: limits.reassemblyTimeoutMs,

@@ -32,9 +32,27 @@ export function checkEndpoint(link: unknown): asserts link is LinkEndpoint {
 /** @throws TypeError unless `store` has every {@link SessionStore} method. */
 export function checkStore(store: unknown): asserts store is SessionStore {
   const s = store as Partial<SessionStore> | null;
-  const methods = ['get', 'getByTicket', 'getByDevice', 'put', 'consumeInbound', 'replaceOutbound', 'delete', 'touch', 'prune', 'entries', 'size', 'getValue', 'putValue', 'listValues', 'close'] as const;
+  const methods = [
+    'get',
+    'getByTicket',
+    'getByDevice',
+    'put',
+    'consumeInbound',
+    'replaceOutbound',
+    'delete',
+    'touch',
+    'prune',
+    'entries',
+    'size',
+    'getValue',
+    'putValue',
+    'listValues',
+    'close',
+  ] as const;
   if (s === null || typeof s !== 'object' || methods.some((m) => typeof s[m] !== 'function')) {
-    throw new TypeError('sessionStore must be a SessionStore (get, getByTicket, getByDevice, put, consumeInbound, replaceOutbound, delete, touch, prune, entries, size, getValue, putValue, listValues, close)');
+    throw new TypeError(
+      'sessionStore must be a SessionStore (get, getByTicket, getByDevice, put, consumeInbound, replaceOutbound, delete, touch, prune, entries, size, getValue, putValue, listValues, close)',
+    );
   }
 }
 

@@ -13,7 +13,7 @@
  */
 
 import { bytesToHex } from '../bytes.js';
-import type { PqbleError} from '../errors.js';
+import type { PqbleError } from '../errors.js';
 import { ClosedError, FramingError, LinkError, RecordError, isPqbleError, throwIfAborted } from '../errors.js';
 import type { LinkStats } from '../link/types.js';
 import type { RecordOpener, RecordSealer } from '../record/index.js';

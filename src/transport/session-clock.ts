@@ -49,7 +49,9 @@ export class SessionClock {
     if (hwm !== undefined && hwm.length === 8) {
       const stored = readU32(hwm, 0) * 2 ** 32 + readU32(hwm, 4);
       if (stored > this.#wallBase) {
-        this.#o.logger.warn('pqble: the wall clock is behind the last time this store saw; session lifetimes count from that time', { behindMs: stored - this.#wallBase });
+        this.#o.logger.warn('pqble: the wall clock is behind the last time this store saw; session lifetimes count from that time', {
+          behindMs: stored - this.#wallBase,
+        });
         this.#wallBase = stored;
       }
       this.#hwmWritten = stored;

@@ -151,7 +151,11 @@ export class SessionKeeper {
    */
   async commitOutbound(session: OutboundSession, next: Uint8Array, deviceId: string, signal?: AbortSignal): Promise<CommitOutcome> {
     const update = { deviceId, lastActiveMs: this.now() };
-    const r = await this.#calls.attempt('replaceOutbound', (o) => this.#o.store.replaceOutbound(session.peerFingerprintHex, session.secret, next, update, o), signal);
+    const r = await this.#calls.attempt(
+      'replaceOutbound',
+      (o) => this.#o.store.replaceOutbound(session.peerFingerprintHex, session.secret, next, update, o),
+      signal,
+    );
     return !r.ok ? 'store-timeout' : r.value === true ? 'ok' : 'conflict';
   }
 
@@ -208,7 +212,11 @@ export class SessionKeeper {
     const ticketId = deriveResumeTicketId(next, session.peerFingerprint, this.#self, this.#o.crypto);
     try {
       const update = { deviceId, lastActiveMs: this.now() };
-      const r = await this.#calls.attempt('consumeInbound', (o) => this.#o.store.consumeInbound(session.peerFingerprintHex, session.ticketId, { secret: next, ticketId }, update, o), signal);
+      const r = await this.#calls.attempt(
+        'consumeInbound',
+        (o) => this.#o.store.consumeInbound(session.peerFingerprintHex, session.ticketId, { secret: next, ticketId }, update, o),
+        signal,
+      );
       return !r.ok ? 'store-timeout' : r.value === true ? 'ok' : 'conflict';
     } finally {
       wipe(ticketId);
@@ -223,7 +231,13 @@ export class SessionKeeper {
    * handshakes with one peer that overlap in time (crossed connections), the one with the
    * smaller session id is kept, on both sides.
    */
-  async storeFull(init: { deviceId: string; peerPublicKey: Uint8Array; resumptionSecret: Uint8Array; sessionId: Uint8Array; startedAt: number }): Promise<void> {
+  async storeFull(init: {
+    deviceId: string;
+    peerPublicKey: Uint8Array;
+    resumptionSecret: Uint8Array;
+    sessionId: Uint8Array;
+    startedAt: number;
+  }): Promise<void> {
     const peer = identityFingerprint(init.peerPublicKey, this.#o.crypto);
     const peerHex = parseFingerprint(peer, 'peer fingerprint');
     // A peer with our own identity (two gateways sharing one hub identity) has no
@@ -246,7 +260,7 @@ export class SessionKeeper {
 
   /** {@link put} with the fingerprint in both forms (`peer` holds the bytes of `peerHex`). */
   async #put(peerHex: Fingerprint, peer: Uint8Array, deviceId: string, masterSecret: Uint8Array, establishedMs: number): Promise<void> {
-    if (peerHex === this.#selfFp) throw new RangeError('a session with this side\'s own identity cannot be resumed');
+    if (peerHex === this.#selfFp) throw new RangeError("a session with this side's own identity cannot be resumed");
     const crypto = this.#o.crypto;
     const outbound = deriveDirectionSecret(masterSecret, this.#self, peer, crypto);
     const inbound = deriveDirectionSecret(masterSecret, peer, this.#self, crypto);
@@ -326,7 +340,10 @@ export class SessionKeeper {
     for (const name of bound ?? []) await step('putValue', (o) => this.#o.store.putValue(name, undefined, o));
     await this.#refreshSize();
     if (failed.length > 0) {
-      throw new StoreError('PQBLE_ERR_STORE_IO', `forgetting the peer did not reach the session store (${[...new Set(failed)].join(', ')} failed); the store may still hold its session, key or bindings: call forgetPeer again`);
+      throw new StoreError(
+        'PQBLE_ERR_STORE_IO',
+        `forgetting the peer did not reach the session store (${[...new Set(failed)].join(', ')} failed); the store may still hold its session, key or bindings: call forgetPeer again`,
+      );
     }
     return had === true;
   }

@@ -34,7 +34,8 @@ export async function openSessionState(
 ): Promise<SessionState> {
   let ownStore: SessionStore | undefined;
   if (options.sessionPersistPath !== undefined) {
-    if (typeof options.sessionPersistPath !== 'string' || options.sessionPersistPath === '') throw new TypeError('sessionPersistPath must be a non-empty string');
+    if (typeof options.sessionPersistPath !== 'string' || options.sessionPersistPath === '')
+      throw new TypeError('sessionPersistPath must be a non-empty string');
     ownStore = await openFileStore({
       path: options.sessionPersistPath,
       maxEntries: resolved.maxCachedSessions,

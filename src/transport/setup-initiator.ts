@@ -143,7 +143,13 @@ async function fullHandshakeAsInitiator(channel: Channel, ctx: SetupContext, cpu
       }
       throw err;
     }
-    await ctx.keeper.storeFull({ deviceId, peerPublicKey: result.peer.publicKey, resumptionSecret: result.resumptionSecret, sessionId: result.sessionId, startedAt: ctx.startedAt });
+    await ctx.keeper.storeFull({
+      deviceId,
+      peerPublicKey: result.peer.publicKey,
+      resumptionSecret: result.resumptionSecret,
+      sessionId: result.sessionId,
+      startedAt: ctx.startedAt,
+    });
     return fullHandshake(result, fingerprintHex, sealer, opener, cpu, roundTrips, fellBack);
   }
 }

@@ -58,7 +58,13 @@ async function answerResume(channel: Channel, ctx: SetupContext, request: Uint8A
   try {
     try {
       accepted = cpu.run(() =>
-        acceptResumeV2({ secret: session.secret, initiatorFingerprint: session.peerFingerprint, responderFingerprint: ctx.identity.fingerprint, request, crypto: ctx.crypto }),
+        acceptResumeV2({
+          secret: session.secret,
+          initiatorFingerprint: session.peerFingerprint,
+          responderFingerprint: ctx.identity.fingerprint,
+          request,
+          crypto: ctx.crypto,
+        }),
       );
     } catch {
       // A forged binder for a live ticket id: refuse, keep the session (an unauthenticated
@@ -155,7 +161,13 @@ export async function respondSetup(channel: Channel, ctx: SetupContext): Promise
         }
         const sealer = new RecordSealer(result.sendKey, { crypto: ctx.crypto });
         const opener = new RecordOpener(result.receiveKey, { crypto: ctx.crypto });
-        await ctx.keeper.storeFull({ deviceId, peerPublicKey: peer.publicKey, resumptionSecret: result.resumptionSecret, sessionId: result.sessionId, startedAt: ctx.startedAt });
+        await ctx.keeper.storeFull({
+          deviceId,
+          peerPublicKey: peer.publicKey,
+          resumptionSecret: result.resumptionSecret,
+          sessionId: result.sessionId,
+          startedAt: ctx.startedAt,
+        });
         await channel.send(() => cpu.run(() => sealer.seal(new Uint8Array(0), 'data')));
         return fullHandshake(result, fingerprintHex, sealer, opener, cpu, 0, fellBack);
       }

@@ -35,7 +35,14 @@ export class SetupTrace {
 
   /** A whole setup message left (`packets` link packets) or arrived. */
   message(direction: 'sent' | 'received', message: Uint8Array, packets: number): void {
-    publish(CH.setupMessage, () => ({ ...this.#scope, direction, messageType: messageTypeName(message[0]), messageTypeByte: message[0] ?? 0, bytes: message.length, packets }));
+    publish(CH.setupMessage, () => ({
+      ...this.#scope,
+      direction,
+      messageType: messageTypeName(message[0]),
+      messageTypeByte: message[0] ?? 0,
+      bytes: message.length,
+      packets,
+    }));
   }
 
   /** A full handshake attempt starts (attempt 2: the full-mode retry after a pinned miss). */

@@ -100,7 +100,14 @@ export function asCoded(err: unknown, trace: SetupTrace): unknown {
 }
 
 /** The connection a resumption set up. The traffic keys are wiped once the record layer has its own. */
-export function resumed(ctx: SetupContext, keys: ResumeKeysV2, peer: { readonly peerFingerprint: Uint8Array; readonly peerFingerprintHex: Fingerprint }, cpu: CpuMeter, roundTrips: number, mode: ResumeMode): Established {
+export function resumed(
+  ctx: SetupContext,
+  keys: ResumeKeysV2,
+  peer: { readonly peerFingerprint: Uint8Array; readonly peerFingerprintHex: Fingerprint },
+  cpu: CpuMeter,
+  roundTrips: number,
+  mode: ResumeMode,
+): Established {
   const established: Established = {
     connectionType: 'resumed',
     sealer: new RecordSealer(keys.sendKey, { crypto: ctx.crypto }),
@@ -123,7 +130,15 @@ export function resumed(ctx: SetupContext, keys: ResumeKeysV2, peer: { readonly 
  * The connection a full handshake set up, with the record layer already built from
  * `result`; its secrets are wiped (the keeper stored what it needs).
  */
-export function fullHandshake(result: HandshakeResult, peerFingerprintHex: Fingerprint, sealer: RecordSealer, opener: RecordOpener, cpu: CpuMeter, roundTrips: number, fellBack: boolean): Established {
+export function fullHandshake(
+  result: HandshakeResult,
+  peerFingerprintHex: Fingerprint,
+  sealer: RecordSealer,
+  opener: RecordOpener,
+  cpu: CpuMeter,
+  roundTrips: number,
+  fellBack: boolean,
+): Established {
   const established: Established = {
     connectionType: 'full-handshake',
     sealer,

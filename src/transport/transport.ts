@@ -79,7 +79,13 @@ export class BleTransport {
   #closing: Promise<void> | undefined;
   readonly #counters = newTransportCounters();
 
-  private constructor(options: BleTransportOptions, resolved: ResolvedOptions, keeper: SessionKeeper, directory: PeerDirectory, ownStore: SessionStore | undefined) {
+  private constructor(
+    options: BleTransportOptions,
+    resolved: ResolvedOptions,
+    keeper: SessionKeeper,
+    directory: PeerDirectory,
+    ownStore: SessionStore | undefined,
+  ) {
     this.#identity = options.identity;
     this.#crypto = options.crypto ?? defaultCrypto();
     this.#opts = resolved;
@@ -202,7 +208,8 @@ export class BleTransport {
     const established = optInteger(init.establishedMs, 'establishedMs', 0, 8.64e15, now);
     if (init.peerPublicKey !== undefined) {
       checkBytes(init.peerPublicKey, 'peerPublicKey', IDENTITY_PUBLIC_KEY_BYTES);
-      if (bytesToHex(identityFingerprint(init.peerPublicKey, this.#crypto)) !== fingerprint) throw new RangeError('peerPublicKey does not match peerFingerprint');
+      if (bytesToHex(identityFingerprint(init.peerPublicKey, this.#crypto)) !== fingerprint)
+        throw new RangeError('peerPublicKey does not match peerFingerprint');
       await this.#keeper.learnKey(fingerprint, init.peerPublicKey);
     }
     await this.#keeper.put(fingerprint, deviceId, init.resumptionSecret, established);

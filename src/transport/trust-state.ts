@@ -45,7 +45,8 @@ export class TrustState {
     const cached = this.#keys.get(peerHex) ?? this.#o.directory.keyOf(peerHex);
     if (cached !== undefined) return cached.slice();
     const stored = await this.#o.calls.call('getValue', (o) => this.#o.store.getValue(`pk:${peerHex}`, o), signal);
-    if (stored === undefined || stored.length !== IDENTITY_PUBLIC_KEY_BYTES || bytesToHex(identityFingerprint(stored, this.#o.crypto)) !== peerHex) return undefined;
+    if (stored === undefined || stored.length !== IDENTITY_PUBLIC_KEY_BYTES || bytesToHex(identityFingerprint(stored, this.#o.crypto)) !== peerHex)
+      return undefined;
     this.#remember(peerHex, stored);
     return stored.slice();
   }
@@ -94,7 +95,8 @@ export class TrustState {
     const known = directory.boundAt(deviceId);
     if (known !== undefined) return known;
     const found = await this.#o.calls.attempt('getValue', (o) => this.#o.store.getValue(`tofu:${deviceId}`, o), signal);
-    if (!found.ok) throw new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the trust-on-first-use binding of this device id could not be looked up in the session store');
+    if (!found.ok)
+      throw new HandshakeError('PQBLE_ERR_PEER_UNTRUSTED', 'the trust-on-first-use binding of this device id could not be looked up in the session store');
     const stored = found.value;
     if (stored === undefined || stored.length !== FINGERPRINT_BYTES) return undefined;
     const hex = parseFingerprint(stored, 'stored TOFU binding');

@@ -114,7 +114,8 @@ export function optRenamed(options: object, name: string, oldName: string, label
   const value = o[name];
   const old = o[oldName];
   if (old === undefined) return value;
-  if (value !== undefined && !Object.is(value, old)) throw new RangeError(`${label}: ${oldName} is the deprecated name of ${name}; give one, or both with the same value`);
+  if (value !== undefined && !Object.is(value, old))
+    throw new RangeError(`${label}: ${oldName} is the deprecated name of ${name}; give one, or both with the same value`);
   const key = `${label}\0${oldName}`;
   if (warn !== undefined && !warnedAliases.has(key)) {
     warnedAliases.add(key);

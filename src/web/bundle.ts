@@ -30,7 +30,9 @@ async function loadEsbuild(): Promise<Esbuild> {
   try {
     return (await import('esbuild')) as unknown as Esbuild;
   } catch (err) {
-    throw new PqbleError('PQBLE_ERR_UNSUPPORTED', 'the browser page is not built and esbuild is not installed: run npm run build in a source checkout', { cause: err });
+    throw new PqbleError('PQBLE_ERR_UNSUPPORTED', 'the browser page is not built and esbuild is not installed: run npm run build in a source checkout', {
+      cause: err,
+    });
   }
 }
 

@@ -35,7 +35,8 @@ export interface PageServer {
 export const PAGE_SERVER_HOST = '127.0.0.1';
 
 /** The policy of every response: own files only, no network, no plugins, no framing. */
-export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const MAX_FILES = 16;
 
@@ -47,7 +48,8 @@ function checkOptions(options: PageServerOptions): void {
   if (files.length > MAX_FILES) throw new RangeError(`files: at most ${MAX_FILES} files`);
   for (const f of files as (Partial<PageFile> | null)[]) {
     if (typeof f?.name !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(f.name)) throw new TypeError('each file needs a plain file name');
-    if (typeof f.contentType !== 'string' || !(f.body instanceof Uint8Array)) throw new TypeError(`file ${f.name} needs a contentType string and a Uint8Array body`);
+    if (typeof f.contentType !== 'string' || !(f.body instanceof Uint8Array))
+      throw new TypeError(`file ${f.name} needs a contentType string and a Uint8Array body`);
   }
   const port = options.port;
   if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port))) throw new TypeError('port must be an integer');
@@ -88,7 +90,8 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
     }
     const host = req.headers.host;
     // On port 80 a browser leaves the default port out of Host.
-    const hostOk = host === `${PAGE_SERVER_HOST}:${port}` || host === `localhost:${port}` || (port === 80 && (host === PAGE_SERVER_HOST || host === 'localhost'));
+    const hostOk =
+      host === `${PAGE_SERVER_HOST}:${port}` || host === `localhost:${port}` || (port === 80 && (host === PAGE_SERVER_HOST || host === 'localhost'));
     if (!hostOk) {
       send(res, 421, 'text/plain; charset=utf-8', 'misdirected request\n', head);
       return;

@@ -35,7 +35,10 @@ describe('describeExpectedAdapter()', () => {
 
   it('names the variable that picks the device, per library, and the devices the kernel lists', () => {
     const noble = describeExpectedAdapter(NOBLE, linux(['hci0', 'hci1']));
-    assert.deepEqual(noble, { missing: false, text: 'it uses the first HCI device that is up (the kernel lists hci0, hci1; NOBLE_HCI_DEVICE_ID=<n> picks hci<n>)' });
+    assert.deepEqual(noble, {
+      missing: false,
+      text: 'it uses the first HCI device that is up (the kernel lists hci0, hci1; NOBLE_HCI_DEVICE_ID=<n> picks hci<n>)',
+    });
     assert.match(describeExpectedAdapter(BLENO, linux(['hci0'])).text, /BLENO_HCI_DEVICE_ID=<n> picks hci<n>/);
     assert.deepEqual(describeExpectedAdapter(NOBLE, linux(['hci0', 'hci1'], { NOBLE_HCI_DEVICE_ID: '1' })), {
       missing: false,
@@ -90,7 +93,10 @@ describe('waitForPoweredOn() messages (fake noble, given environment)', () => {
       'the Bluetooth adapter did not power on within 40 ms (still poweredOff; @stoprocent/noble); it uses the first HCI device that is up ' +
         '(the kernel lists hci0; NOBLE_HCI_DEVICE_ID=<n> picks hci<n>). Is it switched on and not blocked by rfkill?',
     );
-    assert.match(await failure('unsupported', linux(['hci0'])), /^no usable Bluetooth adapter: @stoprocent\/noble reports unsupported, so it or the OS lacks Bluetooth LE support; it uses/);
+    assert.match(
+      await failure('unsupported', linux(['hci0'])),
+      /^no usable Bluetooth adapter: @stoprocent\/noble reports unsupported, so it or the OS lacks Bluetooth LE support; it uses/,
+    );
   });
 });
 
@@ -128,11 +134,15 @@ describe('no adapter, through createNobleCentral() / createBlenoPeripheral() on 
     });
   }
 
-  it('on this host (Linux): an unsupported adapter is reported as missing or with the variable that picks it', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
-    const { noble } = createFakeBlePair({ central: { initialState: 'unsupported' } });
-    const err = await rejectsWithCode(createNobleCentral({ noble }), 'PQBLE_ERR_RADIO_UNAVAILABLE');
-    assert.match(err.message, /^there is no (such )?Bluetooth adapter|NOBLE_HCI_DEVICE_ID/);
-  });
+  it(
+    'on this host (Linux): an unsupported adapter is reported as missing or with the variable that picks it',
+    { skip: process.platform !== 'linux' && 'Linux only' },
+    async () => {
+      const { noble } = createFakeBlePair({ central: { initialState: 'unsupported' } });
+      const err = await rejectsWithCode(createNobleCentral({ noble }), 'PQBLE_ERR_RADIO_UNAVAILABLE');
+      assert.match(err.message, /^there is no (such )?Bluetooth adapter|NOBLE_HCI_DEVICE_ID/);
+    },
+  );
 });
 
 describe('a radio library that is not installed', () => {
@@ -141,7 +151,11 @@ describe('a radio library that is not installed', () => {
       const notFound = Object.assign(new Error(`Cannot find package '${pkg}' imported from /app/node_modules/pqble/dist/adapters/noble/library.js`), {
         code: 'ERR_MODULE_NOT_FOUND',
       });
-      const shared = new SharedBleLibrary<object>(pkg, () => Promise.reject(notFound), () => undefined);
+      const shared = new SharedBleLibrary<object>(
+        pkg,
+        () => Promise.reject(notFound),
+        () => undefined,
+      );
       const err = await rejectsWithCode(shared.acquire(), 'PQBLE_ERR_RADIO_UNAVAILABLE');
       assert.equal(
         err.message,

@@ -19,7 +19,6 @@ import { isDeviceId } from '../../src/ids.js';
 import { delay, rejectsWithCode, waitFor } from './helpers.js';
 import { fuzz } from '../support/fuzz.js';
 
-
 describe('GATT UUIDs', () => {
   it('are three distinct random (version 4) 128-bit UUIDs', () => {
     const all = [PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, PQBLE_RX_CHARACTERISTIC_UUID];
@@ -60,11 +59,14 @@ describe('device ids of BLE peers', () => {
 
   it('always yields a valid device id for any non-empty identifier, and is stable', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }).filter((s) => s.trim().length > 0), (s) => {
-        const id = deviceIdForBlePeer(s);
-        assert.ok(isDeviceId(id));
-        assert.equal(deviceIdForBlePeer(s), id);
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => s.trim().length > 0),
+        (s) => {
+          const id = deviceIdForBlePeer(s);
+          assert.ok(isDeviceId(id));
+          assert.equal(deviceIdForBlePeer(s), id);
+        },
+      ),
       fuzz(200),
     );
   });
@@ -99,7 +101,10 @@ describe('radio-unavailable errors', () => {
 
   it('name the package to install when the package itself is missing (not a module inside it)', () => {
     const missing = (message: string, code: string): Error => Object.assign(new Error(message), { code });
-    const notInstalled = missing("Cannot find package '@stoprocent/noble' imported from /app/node_modules/pqble/dist/adapters/noble.js", 'ERR_MODULE_NOT_FOUND');
+    const notInstalled = missing(
+      "Cannot find package '@stoprocent/noble' imported from /app/node_modules/pqble/dist/adapters/noble.js",
+      'ERR_MODULE_NOT_FOUND',
+    );
     assert.ok(isMissingPackage(notInstalled, '@stoprocent/noble'));
     assert.ok(isMissingPackage(missing("Cannot find module '@stoprocent/bleno'", 'MODULE_NOT_FOUND'), '@stoprocent/bleno'));
     const err = radioUnavailable('could not load @stoprocent/noble', '@stoprocent/noble', notInstalled);

@@ -58,7 +58,8 @@ export async function connectPair(central: NobleCentral, peripheral: BlenoPeriph
 
 /** The fake connection under a central-side link. */
 export function connectionOf(pair: FakeBlePair, link: Link): FakeConnection {
-  const conn = link.role === 'central' ? pair.air.findConnection(link.localDeviceId, link.peerDeviceId) : pair.air.findConnection(link.peerDeviceId, link.localDeviceId);
+  const conn =
+    link.role === 'central' ? pair.air.findConnection(link.localDeviceId, link.peerDeviceId) : pair.air.findConnection(link.peerDeviceId, link.localDeviceId);
   assert.ok(conn !== undefined, 'no open fake connection for this link');
   return conn;
 }

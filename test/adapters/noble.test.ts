@@ -31,7 +31,7 @@ describe('noble central (fakes): radio availability', () => {
     try {
       const central = await createNobleCentral({ noble, poweredOnTimeoutMs: 5000 });
       assert.equal(noble.state, 'poweredOn');
-      assert.equal(noble.listenerCount('stateChange'), 1, 'only the central\'s own listener is left');
+      assert.equal(noble.listenerCount('stateChange'), 1, "only the central's own listener is left");
       await central.close();
     } finally {
       clearTimeout(later);
@@ -134,7 +134,10 @@ describe('noble central (fakes): scanning', () => {
       assert.equal(d.name, 'pqble-test');
       assert.equal(d.peripheralId, pair.bleno.address.replace(/:/g, ''));
       assert.ok(d.lastSeenMs >= before && d.lastSeenMs <= after, 'lastSeenMs is a wall-clock time within the scan');
-      assert.deepEqual(pair.central.discovered().map((x) => x.deviceId), [pair.peripheral.deviceId]);
+      assert.deepEqual(
+        pair.central.discovered().map((x) => x.deviceId),
+        [pair.peripheral.deviceId],
+      );
       assert.equal(pair.noble.scanning, false, 'scanning stops after the scan');
     } finally {
       await pair.close();
@@ -521,7 +524,9 @@ describe('noble central (fakes): flow control and disconnects', () => {
       assert.equal(conn.subscriptions.get(compactUuid(PQBLE_RX_CHARACTERISTIC_UUID)), true);
       const tx = pair.bleno.characteristic(PQBLE_TX_CHARACTERISTIC_UUID);
       assert.ok(tx !== undefined);
-      const seen = new Promise<boolean>((resolve) => tx.once('writeRequest', (_h: unknown, _d: unknown, _o: unknown, withoutResponse: boolean) => resolve(withoutResponse)));
+      const seen = new Promise<boolean>((resolve) =>
+        tx.once('writeRequest', (_h: unknown, _d: unknown, _o: unknown, withoutResponse: boolean) => resolve(withoutResponse)),
+      );
       await c.send(Uint8Array.of(5));
       assert.equal(await seen, true);
     } finally {

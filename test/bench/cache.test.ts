@@ -17,7 +17,8 @@ describe('runCacheBench', () => {
       assert.equal(s.saveRunsMs.length, 3);
       assert.equal(s.saveMs, [...s.saveRunsMs].sort((a, b) => a - b)[1]);
       assert.equal(s.loadMs, [...s.loadRunsMs].sort((a, b) => a - b)[1]);
-      for (const k of ['saveMs', 'loadMs', 'maxStallMs', 'maxStallWallMs', 'bytesPerEntry', 'memoryBytesPerEntry'] as const) assert.ok(Number.isFinite(s[k]) && s[k] >= 0, `${s.store}.${k} = ${s[k]}`);
+      for (const k of ['saveMs', 'loadMs', 'maxStallMs', 'maxStallWallMs', 'bytesPerEntry', 'memoryBytesPerEntry'] as const)
+        assert.ok(Number.isFinite(s[k]) && s[k] >= 0, `${s.store}.${k} = ${s[k]}`);
     }
     // 16 B header + 21 B segment + 12 full entry blocks (22 + 32 * 135 B) + one of 16 entries (22 + 16 * 135 B).
     assert.equal(r.v2.bytesPerEntry, Math.round(((16 + 21 + 12 * (22 + 32 * 135) + (22 + 16 * 135)) / 400) * 10) / 10);

@@ -36,7 +36,8 @@ describe('link bench rows', () => {
         rows.map((x) => x.packetLossRate),
         [0, 0.01, 0.05],
       );
-      for (let i = 1; i < rows.length; i++) assert.ok(rows[i].reconnectMs >= rows[i - 1].reconnectMs && rows[i].retransmissions >= rows[i - 1].retransmissions, kind);
+      for (let i = 1; i < rows.length; i++)
+        assert.ok(rows[i].reconnectMs >= rows[i - 1].reconnectMs && rows[i].retransmissions >= rows[i - 1].retransmissions, kind);
       assert.ok(rows[2].retransmissions > 0, kind);
     }
     assert.deepEqual(

@@ -53,7 +53,10 @@ describe('pqble bench rows', () => {
       assert.ok(r.connectionEstablishmentMs > 0, `${r.kind}: establishment ${r.connectionEstablishmentMs}`);
       assert.equal(r.gattDatabase, 'discovered');
       // reconnectMs is read off the clock from the connectToDevice() call, not summed
-      assert.ok(Math.abs(r.reconnectMs - (r.connectionEstablishmentMs + r.timeToFirstMessageMs)) < 1e-6, `${r.kind}: ${r.reconnectMs} vs ${r.connectionEstablishmentMs} + ${r.timeToFirstMessageMs}`);
+      assert.ok(
+        Math.abs(r.reconnectMs - (r.connectionEstablishmentMs + r.timeToFirstMessageMs)) < 1e-6,
+        `${r.kind}: ${r.reconnectMs} vs ${r.connectionEstablishmentMs} + ${r.timeToFirstMessageMs}`,
+      );
     }
   });
 
@@ -62,7 +65,10 @@ describe('pqble bench rows', () => {
       const r = row(kind);
       const cached = r.cachedGatt;
       assert.ok(cached !== undefined, kind);
-      assert.ok(cached.connectionEstablishmentMs > 0 && cached.connectionEstablishmentMs < r.connectionEstablishmentMs, `${kind}: ${cached.connectionEstablishmentMs} < ${r.connectionEstablishmentMs}`);
+      assert.ok(
+        cached.connectionEstablishmentMs > 0 && cached.connectionEstablishmentMs < r.connectionEstablishmentMs,
+        `${kind}: ${cached.connectionEstablishmentMs} < ${r.connectionEstablishmentMs}`,
+      );
       assert.ok(Math.abs(cached.reconnectMs - (cached.connectionEstablishmentMs + cached.timeToFirstMessageMs)) < 1e-6);
       assert.ok(Math.abs(cached.timeToFirstMessageMs - r.timeToFirstMessageMs) < 1, `${kind}: ${cached.timeToFirstMessageMs} ~ ${r.timeToFirstMessageMs}`);
     }
@@ -76,7 +82,8 @@ describe('pqble bench rows', () => {
       assert.ok(Math.abs(r.radioEnergyMicrojoules.central - c) < 1e-6, `${r.kind} central`);
       assert.ok(Math.abs(r.radioEnergyMicrojoules.peripheral - p) < 1e-6, `${r.kind} peripheral`);
     }
-    const ratio = (r: ScenarioFigures): number => (r.radioEnergyMicrojoules.central + r.radioEnergyMicrojoules.peripheral) / (r.airtimeToPeripheralMs + r.airtimeToCentralMs);
+    const ratio = (r: ScenarioFigures): number =>
+      (r.radioEnergyMicrojoules.central + r.radioEnergyMicrojoules.peripheral) / (r.airtimeToPeripheralMs + r.airtimeToCentralMs);
     // every ms of airtime is one side's TX and the other's RX: both sides' energy is 3 V × (4.8 + 4.6) mA per ms
     for (const r of rows) assert.ok(Math.abs(ratio(r) - 28.2) < 1e-9, `${r.kind} ${ratio(r)}`);
     assert.ok(row('full').radioEnergyMicrojoules.central > 20 * row('resumed').radioEnergyMicrojoules.central);
@@ -135,7 +142,8 @@ describe('radio energy', () => {
 describe('TLS hello parser', () => {
   const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h.replace(/\s/g, ''), 'hex'));
   // A ClientHello record: psk_key_exchange_modes [psk_dhe_ke, psk_ke], key_share with one 4-byte entry.
-  const body = (exts: string): string => `0303${'00'.repeat(32)}00 0002 1301 0100 ${(exts.replace(/\s/g, '').length / 2).toString(16).padStart(4, '0')} ${exts}`;
+  const body = (exts: string): string =>
+    `0303${'00'.repeat(32)}00 0002 1301 0100 ${(exts.replace(/\s/g, '').length / 2).toString(16).padStart(4, '0')} ${exts}`;
   const record = (type: number, msg: string): Uint8Array => {
     const m = msg.replace(/\s/g, '');
     const hs = `${type.toString(16).padStart(2, '0')}${(m.length / 2).toString(16).padStart(6, '0')}${m}`;
@@ -170,7 +178,10 @@ describe('operating point sweep', () => {
     // fixed vs airtime-aware packets: never slower; on LE Coded at 30 ms and MTU 247 one 251-byte PDU fills an event
     const coded = await runSweep({ phys: ['coded'], connectionIntervalsMs: [30], attMtus: [247], crypto: nobleCrypto });
     const [c] = coded.points;
-    assert.ok(c.fullHandshake.timeToFirstMessageMs < 0.8 * c.fullHandshakeFixedPackets.timeToFirstMessageMs, `${c.fullHandshake.timeToFirstMessageMs} vs ${c.fullHandshakeFixedPackets.timeToFirstMessageMs}`);
+    assert.ok(
+      c.fullHandshake.timeToFirstMessageMs < 0.8 * c.fullHandshakeFixedPackets.timeToFirstMessageMs,
+      `${c.fullHandshake.timeToFirstMessageMs} vs ${c.fullHandshakeFixedPackets.timeToFirstMessageMs}`,
+    );
     for (const p of [...report.points, c]) {
       assert.ok(p.fullHandshake.timeToFirstMessageMs <= p.fullHandshakeFixedPackets.timeToFirstMessageMs);
       assert.ok(p.fullHandshake.connectionEstablishmentMs > 0);

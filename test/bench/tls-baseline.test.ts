@@ -115,7 +115,10 @@ describe('TLS 1.3 classic baseline over the simulated radio', () => {
       assert.ok(f.connectionEstablishmentMs > 0, `${f.name}: establishment ${f.connectionEstablishmentMs}`);
       assert.equal(f.gattDatabase, 'discovered');
       // reconnectMs is read off the clock from the link's connect() call, not summed
-      assert.ok(Math.abs(f.reconnectMs - (f.connectionEstablishmentMs + f.timeToFirstMessageMs)) < 0.01, `${f.name}: ${f.reconnectMs} vs ${f.connectionEstablishmentMs} + ${f.timeToFirstMessageMs}`);
+      assert.ok(
+        Math.abs(f.reconnectMs - (f.connectionEstablishmentMs + f.timeToFirstMessageMs)) < 0.01,
+        `${f.name}: ${f.reconnectMs} vs ${f.connectionEstablishmentMs} + ${f.timeToFirstMessageMs}`,
+      );
     }
   });
 
@@ -139,7 +142,12 @@ describe('the TLS bridge fragments like the secure channel', () => {
       let done!: () => void;
       const arrived = new Promise<void>((resolve) => (done = resolve));
       const bytes = 6_000;
-      const expected = fragmentMessage(new Uint8Array(bytes), 0, link.maxPayloadBytes, link.timing === undefined ? {} : { packetSize: airtimePacketPolicy(link.timing) });
+      const expected = fragmentMessage(
+        new Uint8Array(bytes),
+        0,
+        link.maxPayloadBytes,
+        link.timing === undefined ? {} : { packetSize: airtimePacketPolicy(link.timing) },
+      );
       peer.onPacket((p) => {
         sizes.push(p.length);
         if (sizes.length === expected.length) done();
@@ -236,7 +244,10 @@ describe('hybrid post-quantum availability', () => {
   });
   after(() => {
     rmSync(emptyCache, { recursive: true, force: true });
-    for (const [key, value] of [['PQBLE_NODE24_CACHE', saved.cache], ['PQBLE_NODE24', saved.node]] as const) {
+    for (const [key, value] of [
+      ['PQBLE_NODE24_CACHE', saved.cache],
+      ['PQBLE_NODE24', saved.node],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }

@@ -20,7 +20,16 @@ import { ROOT } from '../cli/helpers.js';
 import { countColor, decodePng, distinctColors } from './png.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const VIEWPORT = { width: 1000, height: 1100 };
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium); the browser demo test is skipped`;
 
@@ -92,7 +101,9 @@ describe('the browser demo in headless Chromium', { skip }, () => {
 
     // The table, read as the user sees it.
     const rows = await page.$$eval('#figures tbody tr', (trs: unknown[]) =>
-      (trs as DomElement[]).map((tr) => Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.dataset.field ?? '', td.textContent ?? ''])) as Record<string, string>),
+      (trs as DomElement[]).map(
+        (tr) => Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.dataset.field ?? '', td.textContent ?? ''])) as Record<string, string>,
+      ),
     );
     const num = (s: string | undefined): number => Number((s ?? '').replace(/,/g, ''));
     const parsed: PageRow[] = rows.map((r) => ({
@@ -128,7 +139,12 @@ describe('the browser demo in headless Chromium', { skip }, () => {
 
     // Two timelines, one bar per packet, both directions present in each.
     const svgs = await page.$$eval('#timelines svg', (els: unknown[]) =>
-      (els as DomElement[]).map((s) => ({ toSensor: s.querySelectorAll('rect.packet.to-sensor').length, toHub: s.querySelectorAll('rect.packet.to-hub').length, width: s.clientWidth, height: s.clientHeight })),
+      (els as DomElement[]).map((s) => ({
+        toSensor: s.querySelectorAll('rect.packet.to-sensor').length,
+        toHub: s.querySelectorAll('rect.packet.to-hub').length,
+        width: s.clientWidth,
+        height: s.clientHeight,
+      })),
     );
     assert.equal(svgs.length, 2);
     for (const s of svgs) {

@@ -75,7 +75,10 @@ describe('pqble bench --quick', () => {
 
   it('shows a progress report on stderr and says where the chart went', () => {
     assert.ok(run.stderrLines.length >= 2, run.stderr);
-    assert.ok(run.stderrLines.every((l) => l.startsWith('bench: ') || l.startsWith('chart written to ')), run.stderr);
+    assert.ok(
+      run.stderrLines.every((l) => l.startsWith('bench: ') || l.startsWith('chart written to ')),
+      run.stderr,
+    );
     assert.equal(run.stderrLines.at(-1), `chart written to ${chart}`);
   });
 

@@ -33,7 +33,10 @@ describe('pqble peripheral / central without a radio', () => {
   it('without the radio library installed, says in full which package to install (central: noble, peripheral: bleno)', () => {
     requireBuilt();
     const hide = pathToFileURL(join(ROOT, 'test/adapters/fixtures/hide-ble-libraries.mjs')).href;
-    for (const [args, pkg] of [[['central', '--device', 'aa:bb:cc:dd:ee:ff'], '@stoprocent/noble'], [['peripheral'], '@stoprocent/bleno']] as const) {
+    for (const [args, pkg] of [
+      [['central', '--device', 'aa:bb:cc:dd:ee:ff'], '@stoprocent/noble'],
+      [['peripheral'], '@stoprocent/bleno'],
+    ] as const) {
       const r = runCli(args, { timeoutMs: 15_000, env: { NODE_OPTIONS: `--import ${hide}` } });
       assert.equal(r.status, 1, r.stderr);
       assert.equal(r.stderrLines.length, 1, r.stderr);
@@ -61,7 +64,7 @@ describe('pqble peripheral / central without a radio', () => {
     assert.equal(r.stderrLines.length, 1, r.stderr);
   });
 
-  it('takes the library\'s session cache options, and refuses bad values with exit 2 before touching the radio', async () => {
+  it("takes the library's session cache options, and refuses bad values with exit 2 before touching the radio", async () => {
     const bad: [string, string][] = [
       ['--max-sessions', '0'],
       ['--session-hours', 'soon'],

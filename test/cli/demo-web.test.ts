@@ -60,7 +60,13 @@ describe('pqble demo --web', () => {
   });
 
   it('rejects --port without --web, --web with --json or --realtime, and a bad port', async () => {
-    for (const args of [['--port', '8080'], ['--web', '--json'], ['--web', '--realtime'], ['--web', '--port', '65536'], ['--web', '--port', 'x']]) {
+    for (const args of [
+      ['--port', '8080'],
+      ['--web', '--json'],
+      ['--web', '--realtime'],
+      ['--web', '--port', '65536'],
+      ['--web', '--port', 'x'],
+    ]) {
       const r = await runInProcess(['demo', ...args]);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderrLines.length, 1);

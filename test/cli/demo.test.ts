@@ -28,7 +28,16 @@ interface DemoJson {
   summary: { comparedStep: string | null; bytesOnAirRatio: number | null; timeToFirstMessageRatio: number | null };
 }
 
-const NUMBER_FIELDS = ['bytesOnAirToPeripheral', 'bytesOnAirToCentral', 'setupPayloadBytes', 'roundTrips', 'airtimeMs', 'timeToFirstMessageMs', 'cpuMsCentral', 'cpuMsPeripheral'] as const;
+const NUMBER_FIELDS = [
+  'bytesOnAirToPeripheral',
+  'bytesOnAirToCentral',
+  'setupPayloadBytes',
+  'roundTrips',
+  'airtimeMs',
+  'timeToFirstMessageMs',
+  'cpuMsCentral',
+  'cpuMsPeripheral',
+] as const;
 
 describe('pqble demo', () => {
   it('--json prints one document of the documented shape', async () => {
@@ -36,7 +45,16 @@ describe('pqble demo', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '', 'no progress output when stderr is not a terminal');
     const doc = JSON.parse(r.stdout) as DemoJson;
-    assert.deepEqual(Object.keys(doc).sort(), ['connectionIntervalMs', 'hubFingerprint', 'messagesPerStep', 'phy', 'realtime', 'sensorFingerprint', 'steps', 'summary']);
+    assert.deepEqual(Object.keys(doc).sort(), [
+      'connectionIntervalMs',
+      'hubFingerprint',
+      'messagesPerStep',
+      'phy',
+      'realtime',
+      'sensorFingerprint',
+      'steps',
+      'summary',
+    ]);
     assert.equal(doc.phy, 'coded');
     assert.equal(doc.connectionIntervalMs, 30);
     assert.equal(doc.realtime, false);
@@ -45,12 +63,15 @@ describe('pqble demo', () => {
     assert.notEqual(doc.hubFingerprint, doc.sensorFingerprint);
     assert.equal(typeof doc.messagesPerStep, 'number');
 
-    assert.deepEqual(doc.steps.map((s) => [s.connectionType, s.fellBack]), [
-      ['full-handshake', false],
-      ['resumed', false],
-      ['resumed', false],
-      ['full-handshake', true],
-    ]);
+    assert.deepEqual(
+      doc.steps.map((s) => [s.connectionType, s.fellBack]),
+      [
+        ['full-handshake', false],
+        ['resumed', false],
+        ['resumed', false],
+        ['full-handshake', true],
+      ],
+    );
     for (const s of doc.steps) {
       assert.equal(typeof s.step, 'string');
       assert.ok(s.description.length > 10);

@@ -198,9 +198,11 @@ export function captureConsole(stdout: OutputStream, stderr: OutputStream): () =
   // The originals are put back as they were (unbound), exactly as console holds them.
   // eslint-disable-next-line @typescript-eslint/unbound-method
   const saved = names.map((n) => console[n]);
-  const sink = (stream: OutputStream) => (...parts: unknown[]): void => {
-    stream.write(`${formatWithOptions({ colors: false }, ...parts)}\n`);
-  };
+  const sink =
+    (stream: OutputStream) =>
+    (...parts: unknown[]): void => {
+      stream.write(`${formatWithOptions({ colors: false }, ...parts)}\n`);
+    };
   for (const n of CONSOLE_TO_STDOUT) console[n] = sink(stdout);
   for (const n of CONSOLE_TO_STDERR) console[n] = sink(stderr);
   return () => names.forEach((n, i) => (console[n] = saved[i]!));
@@ -240,7 +242,7 @@ export function benchFixture(overrides: Partial<BenchReport> = {}): BenchReport 
     gattDatabase: 'discovered',
     airtimeToPeripheralMs: toP / 16,
     airtimeToCentralMs: toC / 16,
-    radioEnergyMicrojoules: { central: (toP * 4.8 + toC * 4.6) * 3 / 16, peripheral: (toC * 4.8 + toP * 4.6) * 3 / 16 },
+    radioEnergyMicrojoules: { central: ((toP * 4.8 + toC * 4.6) * 3) / 16, peripheral: ((toC * 4.8 + toP * 4.6) * 3) / 16 },
   });
   return {
     date: '2026-01-24T12:00:00.000Z',
@@ -274,7 +276,16 @@ export function benchFixture(overrides: Partial<BenchReport> = {}): BenchReport 
       percentOfLinkCapacity: 88.4,
       framingOnlyPercent: { compact: 97.1, sequence16: 95.0 },
     },
-    cache: { entries: 100_000, lookupNsPerOp: 120, touchNsPerOp: 180, insertWithEvictionNsPerOp: 950, saveMs: 380, loadMs: 420, fileBytes: 27_500_000, bytesPerEntry: 275 },
+    cache: {
+      entries: 100_000,
+      lookupNsPerOp: 120,
+      touchNsPerOp: 180,
+      insertWithEvictionNsPerOp: 950,
+      saveMs: 380,
+      loadMs: 420,
+      fileBytes: 27_500_000,
+      bytesPerEntry: 275,
+    },
     ratios: { 'resumed vs full, bytes on air': 98.3, 'resumed vs full, time to first message': 10.9, 'TLS 1.3 resumption vs pqble resumed, bytes': 7.9 },
     notes: ['PQ TLS 1.3 not measured: this Node has no ML-KEM key exchange in TLS (Node >= 24 needed).'],
     ...overrides,

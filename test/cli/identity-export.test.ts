@@ -16,7 +16,16 @@ import { generateIdentity, loadIdentity, saveIdentity } from '../../src/identity
 
 function context(): CliContext {
   const sink = { write: () => true };
-  return { stdout: sink, stderr: sink, stdin: new PassThrough(), env: {}, style: plainStyle, errStyle: plainStyle, signal: new AbortController().signal, now: () => Date.now() };
+  return {
+    stdout: sink,
+    stderr: sink,
+    stdin: new PassThrough(),
+    env: {},
+    style: plainStyle,
+    errStyle: plainStyle,
+    signal: new AbortController().signal,
+    now: () => Date.now(),
+  };
 }
 
 describe('review: identity export-public', () => {

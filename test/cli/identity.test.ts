@@ -45,7 +45,10 @@ describe('pqble identity', () => {
     const file = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
     const secrets = [file.seed, file.secretKey].filter((s): s is string => typeof s === 'string');
     assert.ok(secrets.length > 0);
-    for (const args of [['identity', 'show', '--path', path], ['identity', 'show', '--path', path, '--json']]) {
+    for (const args of [
+      ['identity', 'show', '--path', path],
+      ['identity', 'show', '--path', path, '--json'],
+    ]) {
       const r = await runInProcess(args);
       assert.equal(r.status, 0, r.stderr);
       assert.ok(r.stdout.includes(fingerprint), r.stdout);
@@ -115,7 +118,7 @@ describe('pqble identity export-public', () => {
     assert.equal(r.status, 0, r.stderr);
   });
 
-  it('prints the public key as hex on stdout (the fingerprint on stderr), and it is the identity\'s key', async () => {
+  it("prints the public key as hex on stdout (the fingerprint on stderr), and it is the identity's key", async () => {
     const identity = await loadIdentity(path);
     const r = await runInProcess(['identity', 'export-public', '--path', path]);
     assert.equal(r.status, 0, r.stderr);
@@ -132,7 +135,15 @@ describe('pqble identity export-public', () => {
     const r = await runInProcess(['identity', 'export-public', '--path', path, '--out', rawOut, '--format', 'raw', '--json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as Record<string, unknown>;
-    assert.deepEqual(doc, { path, algorithm: 'ML-DSA-65', fingerprint: Buffer.from(identity.fingerprint).toString('hex'), publicKeyBytes: 1952, format: 'raw', out: rawOut, publicKey: null });
+    assert.deepEqual(doc, {
+      path,
+      algorithm: 'ML-DSA-65',
+      fingerprint: Buffer.from(identity.fingerprint).toString('hex'),
+      publicKeyBytes: 1952,
+      format: 'raw',
+      out: rawOut,
+      publicKey: null,
+    });
     const fromHex = Uint8Array.from(Buffer.from(readFileSync(hexOut, 'utf8').trim(), 'hex'));
     const fromRaw = new Uint8Array(readFileSync(rawOut));
     assert.deepEqual(fromHex, identity.publicKey);

@@ -61,7 +61,11 @@ describe('argument parsing', () => {
 
   it('turns every parse problem into a UsageError', () => {
     for (const args of [['--frob'], ['--path'], ['--json=1'], ['extra'], ['-z']]) {
-      assert.throws(() => parseCommand('x', args, OPTS), (err: unknown) => err instanceof UsageError && !err.message.includes('\n'), args.join(' '));
+      assert.throws(
+        () => parseCommand('x', args, OPTS),
+        (err: unknown) => err instanceof UsageError && !err.message.includes('\n'),
+        args.join(' '),
+      );
     }
   });
 
@@ -79,7 +83,13 @@ describe('argument parsing', () => {
       fc.property(fc.array(fc.stringMatching(/^[a-z]{1,12}$/), { maxLength: 40 }), fc.integer({ min: 20, max: 100 }), (words, width) => {
         const lines = wrapText(words.join(' '), width, 4);
         for (const line of lines) assert.ok(line.length <= width, line);
-        assert.deepEqual(lines.join(' ').split(/\s+/).filter((w) => w !== ''), words);
+        assert.deepEqual(
+          lines
+            .join(' ')
+            .split(/\s+/)
+            .filter((w) => w !== ''),
+          words,
+        );
       }),
     );
   });
@@ -159,7 +169,10 @@ describe('bench rendering', () => {
     assert.match(text, /^TLS 1\.3 psk_dhe_ke\s+540\s+327\s+2\s+180\s+0\.90\/0\.81\s+7\.9x\s+1\.9x$/m);
     // the energy table: airtime per direction, µJ per side, CPU samples
     assert.match(text, /^pqble resumed\s+3\.6\/3\.3\s+97\/97\s+5$/m);
-    assert.match(text, /Goodput at ATT MTU 247, 20 messages of 10 KB: 11\.4 KB\/s, 88\.4% of the\s+link's\s+payload capacity \(12\.9 KB\/s in 244-byte values\)/);
+    assert.match(
+      text,
+      /Goodput at ATT MTU 247, 20 messages of 10 KB: 11\.4 KB\/s, 88\.4% of the\s+link's\s+payload capacity \(12\.9 KB\/s in 244-byte values\)/,
+    );
     assert.match(text, /framing alone 97\.1% with\s+compact\s+continuation headers, 95\.0% with 4-byte ones/);
     // the whole reconnect: link establishment, setup and first message, total
     assert.match(text, /^pqble resumed\s+530\s+95\s+625\s+–$/m);
@@ -169,7 +182,9 @@ describe('bench rendering', () => {
 
   it('prints the link rows: discovery vs cached GATT, packet sizes, loss, crowding; and the cached-GATT resumption', () => {
     const base = benchFixture();
-    const scenarios = base.scenarios.map((s) => (s.kind === 'resumed' ? { ...s, cachedGatt: { connectionEstablishmentMs: 231, reconnectMs: 326, timeToFirstMessageMs: 95 } } : s));
+    const scenarios = base.scenarios.map((s) =>
+      s.kind === 'resumed' ? { ...s, cachedGatt: { connectionEstablishmentMs: 231, reconnectMs: 326, timeToFirstMessageMs: 95 } } : s,
+    );
     const row = (name: string, link: number, setup: number, retransmissions = 0): LinkBenchReport['reconnect'][number] => ({
       name,
       connectionType: name.startsWith('full') ? 'full-handshake' : 'resumed',
@@ -199,7 +214,14 @@ describe('bench rendering', () => {
   });
 
   it('copes with a report without the reference scenario or optional parts', () => {
-    const report = benchFixture({ scenarios: benchFixture().scenarios.filter((s) => s.kind !== 'resumed'), phys: [], goodput: undefined, cache: undefined, ratios: {}, notes: [] });
+    const report = benchFixture({
+      scenarios: benchFixture().scenarios.filter((s) => s.kind !== 'resumed'),
+      phys: [],
+      goodput: undefined,
+      cache: undefined,
+      ratios: {},
+      notes: [],
+    });
     assert.equal(referenceScenario(report), undefined);
     const text = renderBenchReport(report, plainStyle);
     assert.match(text, /^pqble full\s.* –\s+–$/m);
@@ -226,14 +248,18 @@ describe('SVG chart renderer', () => {
   it('escapes text and stays well-formed for any labels', () => {
     assert.equal(escapeXml(`<a & "b" 'c'>`), '&lt;a &amp; &quot;b&quot; &apos;c&apos;&gt;');
     fc.assert(
-      fc.property(fc.array(fc.record({ label: fc.string(), value: fc.double({ min: 0, max: 1e9, noNaN: true }) }), { minLength: 1, maxLength: 8 }), fc.string(), (bars, title) => {
-        const svg = renderBarChart({
-          title,
-          panels: [{ title, axisLabel: title, tickFormat: String, bars: bars.map((b) => ({ ...b, valueText: b.label, color: '#000' })) }],
-        });
-        // Lone surrogates and control characters are not valid XML characters; the checker only sees the syntax.
-        assertWellFormedXml(svg, 'svg');
-      }),
+      fc.property(
+        fc.array(fc.record({ label: fc.string(), value: fc.double({ min: 0, max: 1e9, noNaN: true }) }), { minLength: 1, maxLength: 8 }),
+        fc.string(),
+        (bars, title) => {
+          const svg = renderBarChart({
+            title,
+            panels: [{ title, axisLabel: title, tickFormat: String, bars: bars.map((b) => ({ ...b, valueText: b.label, color: '#000' })) }],
+          });
+          // Lone surrogates and control characters are not valid XML characters; the checker only sees the syntax.
+          assertWellFormedXml(svg, 'svg');
+        },
+      ),
       fuzz(50),
     );
   });
@@ -242,7 +268,17 @@ describe('SVG chart renderer', () => {
     const svg = renderBarChart({
       title: 't',
       width: 960,
-      panels: [{ title: 'p', axisLabel: 'x', tickFormat: String, bars: [{ label: 'a', value: 50, valueText: '50', color: '#111' }, { label: 'b', value: 100, valueText: '100', color: '#222' }] }],
+      panels: [
+        {
+          title: 'p',
+          axisLabel: 'x',
+          tickFormat: String,
+          bars: [
+            { label: 'a', value: 50, valueText: '50', color: '#111' },
+            { label: 'b', value: 100, valueText: '100', color: '#222' },
+          ],
+        },
+      ],
     });
     const widths = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="18"/g)].map((m) => Number(m[1]));
     assert.equal(widths.length, 2);

@@ -95,7 +95,9 @@ describe('pqble scan (fake radio)', () => {
     }
     const { ctx, out } = context();
     assert.equal(await dispatch(['scan', '--timeout-ms', 'x', '--json'], ctx), 2);
-    assert.deepEqual(JSON.parse(out.join('')), { error: { code: 'PQBLE_ERR_USAGE', message: "--timeout-ms must be a whole number from 100 to 600000, got 'x'" } });
+    assert.deepEqual(JSON.parse(out.join('')), {
+      error: { code: 'PQBLE_ERR_USAGE', message: "--timeout-ms must be a whole number from 100 to 600000, got 'x'" },
+    });
   });
 });
 

@@ -18,7 +18,16 @@ import { CENTRAL_ID, connectPair, identity, makePair, tempDir } from '../transpo
 
 function context(out: string[]): CliContext {
   const sink = { write: (t: string) => out.push(t) };
-  return { stdout: sink, stderr: sink, stdin: new PassThrough(), env: {}, style: plainStyle, errStyle: plainStyle, signal: new AbortController().signal, now: () => Date.now() };
+  return {
+    stdout: sink,
+    stderr: sink,
+    stdin: new PassThrough(),
+    env: {},
+    style: plainStyle,
+    errStyle: plainStyle,
+    signal: new AbortController().signal,
+    now: () => Date.now(),
+  };
 }
 
 async function binding(path: string, deviceId: string): Promise<string | undefined> {

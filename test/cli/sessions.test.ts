@@ -45,7 +45,17 @@ interface ListDoc {
   savedAt: string;
   now: string;
   ttlHours: number;
-  sessions: { peerFingerprint: string; deviceId: string; sessionId: string; established: string; lastActive: string; ageMs: number; idleMs: number; expiresInMs: number; state: string }[];
+  sessions: {
+    peerFingerprint: string;
+    deviceId: string;
+    sessionId: string;
+    established: string;
+    lastActive: string;
+    ageMs: number;
+    idleMs: number;
+    expiresInMs: number;
+    state: string;
+  }[];
 }
 
 function assertNoSecret(text: string, path: string, sessions: CachedSession[]): void {
@@ -58,14 +68,17 @@ function assertNoSecret(text: string, path: string, sessions: CachedSession[]): 
 }
 
 describe('pqble sessions', () => {
-  it('reads the cache file a real transport wrote (the demo hub\'s), without its key', async () => {
+  it("reads the cache file a real transport wrote (the demo hub's), without its key", async () => {
     const dir = join(tmp.dir, 'demo');
     const report = await runDemo({ dir });
     const path = join(dir, 'hub.sessions');
     const r = await runInProcess(['sessions', 'list', '--path', path, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as ListDoc;
-    assert.deepEqual(doc.sessions.map((x) => [x.peerFingerprint, x.deviceId]), [[report.sensorFingerprint, '5e4502000002']]);
+    assert.deepEqual(
+      doc.sessions.map((x) => [x.peerFingerprint, x.deviceId]),
+      [[report.sensorFingerprint, '5e4502000002']],
+    );
     const [entry] = doc.sessions;
     // A version-2 store keeps no session id (the transport does not need one to resume).
     assert.equal(entry.sessionId, null);
@@ -111,7 +124,10 @@ describe('pqble sessions', () => {
     for (const line of r.stdout.split('\n').slice(1)) assert.ok([...line].length <= 80, `line too long: ${line}`);
     assertNoSecret(r.stdout, path, sessions);
     const short = JSON.parse((await runInProcess(['sessions', 'list', '--path', path, '--json', '--ttl-hours', '1'])).stdout) as ListDoc;
-    assert.deepEqual(short.sessions.map((s) => s.state), ['expired', 'expired', 'active']);
+    assert.deepEqual(
+      short.sessions.map((s) => s.state),
+      ['expired', 'expired', 'active'],
+    );
   });
 
   it('show finds one session by fingerprint or session id prefix', async () => {
@@ -122,7 +138,10 @@ describe('pqble sessions', () => {
     assert.ok(byFingerprint.stdout.includes(sessions[1].sessionId));
     assertNoSecret(byFingerprint.stdout, path, sessions);
     const bySession = JSON.parse((await runInProcess(['sessions', 'show', '13', '--path', path, '--json'])).stdout) as ListDoc;
-    assert.deepEqual(bySession.sessions.map((s) => s.peerFingerprint), [sessions[2].peerFingerprint]);
+    assert.deepEqual(
+      bySession.sessions.map((s) => s.peerFingerprint),
+      [sessions[2].peerFingerprint],
+    );
 
     const none = await runInProcess(['sessions', 'show', 'ff', '--path', path]);
     assert.equal(none.status, 1);
@@ -147,7 +166,10 @@ describe('pqble sessions', () => {
     }
     assert.equal(readFileSync(path, 'utf8'), before);
     const loaded = await new FileSessionStore({ path, logger: silentLogger }).load();
-    assert.deepEqual(loaded.map((s) => s.peerFingerprint), sessions.map((s) => s.peerFingerprint));
+    assert.deepEqual(
+      loaded.map((s) => s.peerFingerprint),
+      sessions.map((s) => s.peerFingerprint),
+    );
     const missing = await runInProcess(['sessions', 'clear', '--path', join(tmp.dir, 'never.json')]);
     assert.equal(missing.status, 0);
     assert.match(missing.stdout, /nothing to clear/);
@@ -210,7 +232,10 @@ describe('pqble sessions on a version-2 store', () => {
     const { path, sessions } = await writeStore('v2-list.db');
     const r = await runInProcess(['sessions', 'list', '--path', path, '--json']);
     assert.equal(r.status, 0, r.stderr);
-    const doc = JSON.parse(r.stdout) as Omit<ListDoc, 'sessions'> & { version: number; sessions: (Omit<ListDoc['sessions'][number], 'sessionId'> & { outbound: boolean; inbound: boolean; sessionId: null })[] };
+    const doc = JSON.parse(r.stdout) as Omit<ListDoc, 'sessions'> & {
+      version: number;
+      sessions: (Omit<ListDoc['sessions'][number], 'sessionId'> & { outbound: boolean; inbound: boolean; sessionId: null })[];
+    };
     assert.equal(doc.version, 2);
     assert.deepEqual(
       doc.sessions.map((s) => [s.peerFingerprint, s.deviceId, s.state, s.sessionId, s.outbound, s.inbound]),
@@ -258,7 +283,10 @@ describe('pqble sessions on a version-2 store', () => {
     const store = await FileStoreV2.open({ path, logger: silentLogger });
     const values: string[] = [];
     for await (const [name] of store.listValues('')) values.push(name);
-    assert.ok(!values.includes('tofu:aa0000000001') && !values.includes('tofu:aa0000000002') && !values.includes(`pk:${sessions[1].peerFingerprint}`), values.join(' '));
+    assert.ok(
+      !values.includes('tofu:aa0000000001') && !values.includes('tofu:aa0000000002') && !values.includes(`pk:${sessions[1].peerFingerprint}`),
+      values.join(' '),
+    );
     assert.ok(values.includes('tofu:bb0000000001'), "another peer's binding stays");
     const left: string[] = [];
     for await (const s of store.entries()) left.push(s.peerFingerprint);

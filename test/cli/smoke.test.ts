@@ -29,7 +29,13 @@ describe('the built pqble binary', () => {
     assert.equal(r.stderr, '');
     const doc = JSON.parse(r.stdout) as { steps: { connectionType: string; roundTrips: number }[] };
     assert.equal(doc.steps.length, 4);
-    assert.deepEqual(doc.steps.slice(0, 2).map((s) => [s.connectionType, s.roundTrips]), [['full-handshake', 2], ['resumed', 1]]);
+    assert.deepEqual(
+      doc.steps.slice(0, 2).map((s) => [s.connectionType, s.roundTrips]),
+      [
+        ['full-handshake', 2],
+        ['resumed', 1],
+      ],
+    );
   });
 
   it('a bad command line exits 2 with one line on stderr and nothing on stdout', () => {

@@ -55,7 +55,9 @@ const vectors = {
     key: '808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f',
     nonce: '070000004041424344454647',
     aad: '50515253c0c1c2c3c4c5c6c7',
-    plaintext: hex(new TextEncoder().encode("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.")),
+    plaintext: hex(
+      new TextEncoder().encode("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it."),
+    ),
     sealed:
       'd31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116' +
       '1ae10b594f09e26a7e902ecbd0600691',
@@ -67,7 +69,11 @@ const vectors = {
     prk: '077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5',
     okm: '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865',
   },
-  hmac: { key: hex(new TextEncoder().encode('Jefe')), message: hex(new TextEncoder().encode('what do ya want for nothing?')), mac: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843' },
+  hmac: {
+    key: hex(new TextEncoder().encode('Jefe')),
+    message: hex(new TextEncoder().encode('what do ya want for nothing?')),
+    mac: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+  },
   sha256: { message: hex(new TextEncoder().encode('abc')), digest: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' },
 };
 writeFileSync(new URL('./vectors.json', import.meta.url), `${JSON.stringify(vectors, null, 2)}\n`);

@@ -15,7 +15,16 @@ import fc from 'fast-check';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { bytesToHex, hexToBytes } from '../../src/bytes.js';
-import { NATIVE_AEAD_MIN_BYTES, checkCrypto, cryptoBackend, defaultCrypto, nobleCrypto, nodeCrypto, nodeCryptoSupport, type CryptoProvider } from '../../src/crypto/index.js';
+import {
+  NATIVE_AEAD_MIN_BYTES,
+  checkCrypto,
+  cryptoBackend,
+  defaultCrypto,
+  nobleCrypto,
+  nodeCrypto,
+  nodeCryptoSupport,
+  type CryptoProvider,
+} from '../../src/crypto/index.js';
 import { FileFormatError, HandshakeError, RecordError, ResumptionError } from '../../src/errors.js';
 import { HandshakeInitiator, HandshakeResponder } from '../../src/handshake/index.js';
 import { generateIdentity, identityFromKeyPair, identityFromSeed, loadIdentity, saveIdentity, type Identity } from '../../src/identity/index.js';
@@ -29,13 +38,32 @@ const support = nodeCryptoSupport();
 if (!support.available) throw new Error(`test/crypto/native-cases.ts needs native ML-KEM-768 and ML-DSA-65: ${support.reason ?? ''}`);
 
 interface Vectors {
-  mlKem768: { seed: string; publicKeySha256: string; secretKeySha256: string; encapsulationRandomness: string; cipherText: string; sharedSecret: string; tamperedCipherTextFirstByteXor: number; implicitRejectionSecret: string };
+  mlKem768: {
+    seed: string;
+    publicKeySha256: string;
+    secretKeySha256: string;
+    encapsulationRandomness: string;
+    cipherText: string;
+    sharedSecret: string;
+    tamperedCipherTextFirstByteXor: number;
+    implicitRejectionSecret: string;
+  };
   mlDsa65: { seed: string; publicKey: string; secretKeySha256: string; message: string; deterministicSignature: string };
   x25519: { aliceSecret: string; alicePublic: string; bobSecret: string; bobPublic: string; shared: string };
 }
 const V = JSON.parse(await readFile(new URL('./vectors.json', import.meta.url), 'utf8')) as Vectors;
 const H = JSON.parse(await readFile(new URL('../handshake/vectors.json', import.meta.url), 'utf8')) as {
-  transcripts: { mode: 'full' | 'pinned'; seed: string; m1Sha256: string; m2Sha256: string; m3Sha256: string; transcriptHash: string; initiatorToResponderKey: string; resumptionSecret: string; sessionId: string }[];
+  transcripts: {
+    mode: 'full' | 'pinned';
+    seed: string;
+    m1Sha256: string;
+    m2Sha256: string;
+    m3Sha256: string;
+    transcriptHash: string;
+    initiatorToResponderKey: string;
+    resumptionSecret: string;
+    sessionId: string;
+  }[];
 };
 
 const BACKENDS: readonly CryptoProvider[] = [nobleCrypto, nodeCrypto];
@@ -159,8 +187,14 @@ describe('noble and native agree (properties)', () => {
           bad[at] = 0xff;
           bad[at + 1] |= 0x0f;
         }
-        assert.equal(outcome(() => nobleCrypto.kemEncapsulate(bad).cipherText), 'throws');
-        assert.equal(outcome(() => nodeCrypto.kemEncapsulate(bad).cipherText), 'throws');
+        assert.equal(
+          outcome(() => nobleCrypto.kemEncapsulate(bad).cipherText),
+          'throws',
+        );
+        assert.equal(
+          outcome(() => nodeCrypto.kemEncapsulate(bad).cipherText),
+          'throws',
+        );
       }),
       fuzz(30),
     );
@@ -215,24 +249,37 @@ describe('noble and native agree (properties)', () => {
     fc.assert(
       fc.property(b32, fc.oneof(b32, fc.constantFrom(...lowOrder)), (sk, pk) => {
         const a = outcome(() => nobleCrypto.x25519(sk, pk));
-        assert.equal(outcome(() => nodeCrypto.x25519(sk, pk)), a);
+        assert.equal(
+          outcome(() => nodeCrypto.x25519(sk, pk)),
+          a,
+        );
         assert.deepEqual(nodeCrypto.x25519Keygen(sk).publicKey, nobleCrypto.x25519Keygen(sk).publicKey);
       }),
       fuzz(200),
     );
-    for (const p of lowOrder) assert.equal(outcome(() => nodeCrypto.x25519(new Uint8Array(32).fill(7), p)), 'throws');
+    for (const p of lowOrder)
+      assert.equal(
+        outcome(() => nodeCrypto.x25519(new Uint8Array(32).fill(7), p)),
+        'throws',
+      );
   });
 
   it('ChaCha20-Poly1305 across the native/noble size switch, both ways', () => {
     fc.assert(
-      fc.property(b32, fc.uint8Array({ minLength: 12, maxLength: 12 }), fc.integer({ min: NATIVE_AEAD_MIN_BYTES - 150, max: NATIVE_AEAD_MIN_BYTES + 150 }), fc.option(fc.uint8Array({ maxLength: 40 }), { nil: undefined }), (key, nonce, n, aad) => {
-        const pt = nodeCrypto.randomBytes(n);
-        const a = nobleCrypto.aeadSeal(key, nonce, pt, aad);
-        assert.deepEqual(nodeCrypto.aeadSeal(key, nonce, pt, aad), a);
-        assert.deepEqual(nodeCrypto.aeadOpen(key, nonce, a, aad), pt);
-        a[n - 1] ^= 1;
-        assert.equal(nodeCrypto.aeadOpen(key, nonce, a, aad), undefined);
-      }),
+      fc.property(
+        b32,
+        fc.uint8Array({ minLength: 12, maxLength: 12 }),
+        fc.integer({ min: NATIVE_AEAD_MIN_BYTES - 150, max: NATIVE_AEAD_MIN_BYTES + 150 }),
+        fc.option(fc.uint8Array({ maxLength: 40 }), { nil: undefined }),
+        (key, nonce, n, aad) => {
+          const pt = nodeCrypto.randomBytes(n);
+          const a = nobleCrypto.aeadSeal(key, nonce, pt, aad);
+          assert.deepEqual(nodeCrypto.aeadSeal(key, nonce, pt, aad), a);
+          assert.deepEqual(nodeCrypto.aeadOpen(key, nonce, a, aad), pt);
+          a[n - 1] ^= 1;
+          assert.equal(nodeCrypto.aeadOpen(key, nonce, a, aad), undefined);
+        },
+      ),
       fuzz(40),
     );
   });
@@ -253,7 +300,11 @@ function deterministicOver(base: CryptoProvider, label: string): CryptoProvider 
 
 function handshake(alice: Identity, bob: Identity, iCrypto: CryptoProvider, rCrypto: CryptoProvider, pinned: boolean) {
   const i = new HandshakeInitiator(pinned ? { identity: alice, peerKey: bob.publicKey, crypto: iCrypto } : { identity: alice, crypto: iCrypto });
-  const r = new HandshakeResponder({ identity: bob, crypto: rCrypto, lookupPeerKey: (fp) => (bytesToHex(fp) === bytesToHex(alice.fingerprint) ? alice.publicKey : undefined) });
+  const r = new HandshakeResponder({
+    identity: bob,
+    crypto: rCrypto,
+    lookupPeerKey: (fp) => (bytesToHex(fp) === bytesToHex(alice.fingerprint) ? alice.publicKey : undefined),
+  });
   const m1 = i.start();
   const m2 = r.readInit(m1);
   i.readResponse(m2);
@@ -341,12 +392,15 @@ describe('decoders fuzzed with the native backend', () => {
   const shaped = (type: number, ns: number[]): fc.Arbitrary<Uint8Array> =>
     fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
-      fc.constantFrom(...ns).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })).map((b) => {
-        b[0] = type;
-        b[1] = 1;
-        if (b.length > 2 && type === 0x01) b[2] &= 1;
-        return b;
-      }),
+      fc
+        .constantFrom(...ns)
+        .chain((n) => fc.uint8Array({ minLength: n, maxLength: n }))
+        .map((b) => {
+          b[0] = type;
+          b[1] = 1;
+          if (b.length > 2 && type === 0x01) b[2] &= 1;
+          return b;
+        }),
     );
 
   it('handshake readers throw only HandshakeError, with either backend on each side', () => {
@@ -379,15 +433,20 @@ describe('decoders fuzzed with the native backend', () => {
     const rs = deriveDirectionSecret(new Uint8Array(32).fill(5), fpI, fpR, nodeCrypto);
     const key = new Uint8Array(32).fill(6);
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 2000 }), fc.constantFrom<ResumeMode>('psk', 'psk-dhe'), (bytes, record, mode) => {
-        resumeOnly(() => acceptResumeV2({ secret: rs, initiatorFingerprint: fpI, responderFingerprint: fpR, request: bytes, crypto: nodeCrypto }));
-        resumeOnly(() => decodeResumeRequestV2(bytes));
-        const initiator = new ResumeInitiator({ secret: rs, initiatorFingerprint: fpI, responderFingerprint: fpR, mode, crypto: nodeCrypto });
-        initiator.request();
-        resumeOnly(() => initiator.readReply(bytes));
-        if (record.length > 0) record[0] = 0x20;
-        assert.throws(() => new RecordOpener(key, { crypto: nodeCrypto }).open(record), RecordError);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 80 }),
+        fc.uint8Array({ maxLength: 2000 }),
+        fc.constantFrom<ResumeMode>('psk', 'psk-dhe'),
+        (bytes, record, mode) => {
+          resumeOnly(() => acceptResumeV2({ secret: rs, initiatorFingerprint: fpI, responderFingerprint: fpR, request: bytes, crypto: nodeCrypto }));
+          resumeOnly(() => decodeResumeRequestV2(bytes));
+          const initiator = new ResumeInitiator({ secret: rs, initiatorFingerprint: fpI, responderFingerprint: fpR, mode, crypto: nodeCrypto });
+          initiator.request();
+          resumeOnly(() => initiator.readReply(bytes));
+          if (record.length > 0) record[0] = 0x20;
+          assert.throws(() => new RecordOpener(key, { crypto: nodeCrypto }).open(record), RecordError);
+        },
+      ),
       fuzz(200),
     );
     // And a record sealed by one backend opens with the other, on both sides of the AEAD size switch.
@@ -445,10 +504,19 @@ describe('identities with the native backend', () => {
   it('identity files fuzzed: only KEY_FILE errors with the native backend', async () => {
     const path = join(dir, 'fuzz.json');
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.json(), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('latin1'))), async (content) => {
-        await writeFile(path, content);
-        await assert.rejects(loadIdentity(path, { crypto: nodeCrypto }), (err: unknown) => err instanceof FileFormatError && err.code === 'PQBLE_ERR_KEY_FILE');
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.json(),
+          fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('latin1')),
+        ),
+        async (content) => {
+          await writeFile(path, content);
+          await assert.rejects(
+            loadIdentity(path, { crypto: nodeCrypto }),
+            (err: unknown) => err instanceof FileFormatError && err.code === 'PQBLE_ERR_KEY_FILE',
+          );
+        },
+      ),
       fuzz(50),
     );
   });
@@ -476,11 +544,21 @@ describe('backend selection where native ML-KEM and ML-DSA are present', () => {
       pqble.defaultCrypto(); const afterFirst = calls;
       pqble.defaultCrypto(); const afterSecond = calls;
       console.log(JSON.stringify({ afterImport, afterFirst, afterSecond, name: pqble.defaultCrypto().name }));`;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${script}`], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${script}`,
+      ],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     assert.equal(child.status, 0, child.stderr);
     const answer = JSON.parse(child.stdout.trim()) as { afterImport: number; afterFirst: number; afterSecond: number; name: string };
     assert.equal(answer.afterImport, 0);

@@ -11,13 +11,19 @@ import { fuzz } from '../support/fuzz.js';
 describe('crypto providers', () => {
   it('node:crypto ChaCha20-Poly1305 is byte-identical to noble, both ways', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 12, maxLength: 12 }), fc.uint8Array({ maxLength: 300 }), fc.option(fc.uint8Array({ maxLength: 64 }), { nil: undefined }), (key, nonce, pt, aad) => {
-        const a = nobleCrypto.aeadSeal(key, nonce, pt, aad);
-        const b = nodeCrypto.aeadSeal(key, nonce, pt, aad);
-        assert.deepEqual(b, a);
-        assert.deepEqual(nodeCrypto.aeadOpen(key, nonce, a, aad), pt);
-        assert.deepEqual(nobleCrypto.aeadOpen(key, nonce, b, aad), pt);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 12, maxLength: 12 }),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.option(fc.uint8Array({ maxLength: 64 }), { nil: undefined }),
+        (key, nonce, pt, aad) => {
+          const a = nobleCrypto.aeadSeal(key, nonce, pt, aad);
+          const b = nodeCrypto.aeadSeal(key, nonce, pt, aad);
+          assert.deepEqual(b, a);
+          assert.deepEqual(nodeCrypto.aeadOpen(key, nonce, a, aad), pt);
+          assert.deepEqual(nobleCrypto.aeadOpen(key, nonce, b, aad), pt);
+        },
+      ),
       fuzz(200),
     );
   });
@@ -99,19 +105,37 @@ describe('symmetric known answers through both backends', () => {
       }
     };
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 64 }), fc.oneof(fc.integer({ min: 0, max: 300 }), fc.constantFrom(8160, 8161, -1, 1.5)), (salt, ikm, info, n) => {
-        const prk = nobleCrypto.hkdfExtract(salt, ikm);
-        assert.deepEqual(nodeCrypto.hkdfExtract(salt, ikm), prk);
-        assert.equal(outcome(() => nodeCrypto.hkdfExpand(prk, info, n)), outcome(() => nobleCrypto.hkdfExpand(prk, info, n)));
-        assert.equal(outcome(() => nodeCrypto.hkdfExpand(ikm, info, 32)), outcome(() => nobleCrypto.hkdfExpand(ikm, info, 32)));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 80 }),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.oneof(fc.integer({ min: 0, max: 300 }), fc.constantFrom(8160, 8161, -1, 1.5)),
+        (salt, ikm, info, n) => {
+          const prk = nobleCrypto.hkdfExtract(salt, ikm);
+          assert.deepEqual(nodeCrypto.hkdfExtract(salt, ikm), prk);
+          assert.equal(
+            outcome(() => nodeCrypto.hkdfExpand(prk, info, n)),
+            outcome(() => nobleCrypto.hkdfExpand(prk, info, n)),
+          );
+          assert.equal(
+            outcome(() => nodeCrypto.hkdfExpand(ikm, info, 32)),
+            outcome(() => nobleCrypto.hkdfExpand(ikm, info, 32)),
+          );
+        },
+      ),
       fuzz(150),
     );
   });
 
   it('outputs are plain Uint8Arrays, not views into a shared Buffer pool', () => {
     const k = new Uint8Array(32);
-    for (const out of [nodeCrypto.sha256(Uint8Array.of(1)), nodeCrypto.aeadSeal(k, k.subarray(0, 12), new Uint8Array(3000)), nodeCrypto.randomBytes(8), nodeCrypto.hmac(k, k), nodeCrypto.hkdfExpand(k, k, 70)]) {
+    for (const out of [
+      nodeCrypto.sha256(Uint8Array.of(1)),
+      nodeCrypto.aeadSeal(k, k.subarray(0, 12), new Uint8Array(3000)),
+      nodeCrypto.randomBytes(8),
+      nodeCrypto.hmac(k, k),
+      nodeCrypto.hkdfExpand(k, k, 70),
+    ]) {
       assert.equal(Object.getPrototypeOf(out), Uint8Array.prototype);
       assert.equal(out.byteOffset, 0);
       assert.equal(out.buffer.byteLength, out.length);

@@ -169,7 +169,10 @@ describe('fragmentMessage: overhead figures', () => {
 
   it('every resumption message is one packet from ATT MTU 88 up (psk-dhe: 83 + 65 + 9 bytes)', () => {
     const sizes = Object.values(RESUME_V2_MESSAGE_BYTES['psk-dhe']);
-    assert.deepEqual(sizes.sort((a, b) => a - b), [9, 65, 83]);
+    assert.deepEqual(
+      sizes.sort((a, b) => a - b),
+      [9, 65, 83],
+    );
     for (const n of sizes) assert.equal(fragmentMessage(filler(n), 0, 88 - 3).length, 1, `${n} B at MTU 88`);
     assert.equal(fragmentMessage(filler(83), 0, 87 - 3).length, 2, '83 B needs two packets at MTU 87');
   });

@@ -38,7 +38,11 @@ const shapedPacket: fc.Arbitrary<Uint8Array> = fc
     ),
     id: fc.integer({ min: 0, max: 5 }),
     // A declared total (first fragments) or a sequence number (later ones): mostly plausible.
-    field: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 6, arbitrary: fc.integer({ min: 1, max: 320 }) }, { weight: 1, arbitrary: fc.nat() }),
+    field: fc.oneof(
+      { weight: 6, arbitrary: fc.integer({ min: 0, max: 4 }) },
+      { weight: 6, arbitrary: fc.integer({ min: 1, max: 320 }) },
+      { weight: 1, arbitrary: fc.nat() },
+    ),
     payload: fc.uint8Array({ maxLength: 100 }),
     cut: fc.nat({ max: 8 }),
   })

@@ -11,7 +11,11 @@ const VECTORS: readonly { name: string; header: FragmentHeader; hex: string }[] 
   { name: 'first fragment, id 7, 10240 bytes', header: { start: true, end: false, messageId: 7, sequence: 0, totalLength: 10240 }, hex: '020700002800' },
   { name: 'middle fragment, id 7, seq 1', header: { start: false, end: false, messageId: 7, sequence: 1 }, hex: '00070001' },
   { name: 'last fragment, id 7, seq 42', header: { start: false, end: true, messageId: 7, sequence: 42 }, hex: '0107002a' },
-  { name: 'first fragment, id 255, max u32 length', header: { start: true, end: false, messageId: 255, sequence: 0, totalLength: 0xffffffff }, hex: '02ffffffffff' },
+  {
+    name: 'first fragment, id 255, max u32 length',
+    header: { start: true, end: false, messageId: 255, sequence: 0, totalLength: 0xffffffff },
+    hex: '02ffffffffff',
+  },
   { name: 'last fragment, id 0, seq 65535', header: { start: false, end: true, messageId: 0, sequence: 65535 }, hex: '0100ffff' },
   { name: 'compact middle fragment, id 7, seq 1', header: { start: false, end: false, messageId: 7, sequence: 1, compact: true }, hex: '4407' },
   { name: 'compact last fragment, id 7, seq 42 (10 mod 16)', header: { start: false, end: true, messageId: 7, sequence: 10, compact: true }, hex: '6907' },
@@ -49,7 +53,13 @@ describe('fragment header: round trip', () => {
       totalLength: fc.integer({ min: 1, max: 0xffffffff }),
     }),
     fc.record({ start: fc.constant(false), end: fc.boolean(), messageId: fc.integer({ min: 0, max: 255 }), sequence: fc.integer({ min: 1, max: 65535 }) }),
-    fc.record({ start: fc.constant(false), end: fc.boolean(), messageId: fc.integer({ min: 0, max: 255 }), sequence: fc.integer({ min: 0, max: 15 }), compact: fc.constant(true) }),
+    fc.record({
+      start: fc.constant(false),
+      end: fc.boolean(),
+      messageId: fc.integer({ min: 0, max: 255 }),
+      sequence: fc.integer({ min: 0, max: 15 }),
+      compact: fc.constant(true),
+    }),
   );
   it('decode(encode(h)) === h for every valid header', () => {
     fc.assert(

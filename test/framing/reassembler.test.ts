@@ -4,14 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isPqbleError, type PqbleErrorCode } from '../../src/errors.js';
-import {
-  MAX_PACKET_BYTES,
-  MIN_PACKET_BYTES,
-  MessageIdAllocator,
-  Reassembler,
-  fragmentMessage,
-  type ReassemblerOptions,
-} from '../../src/framing/index.js';
+import { MAX_PACKET_BYTES, MIN_PACKET_BYTES, MessageIdAllocator, Reassembler, fragmentMessage, type ReassemblerOptions } from '../../src/framing/index.js';
 import { ManualClock, filler, packet } from './helpers.js';
 import { fuzz } from '../support/fuzz.js';
 
@@ -59,9 +52,7 @@ describe('Reassembler: round trips', () => {
       .chain(({ messages, ids, maxPacketBytes }) => {
         const packets = messages.map((m, i) => fragmentMessage(m, ids[i], maxPacketBytes));
         const tokens = packets.flatMap((ps, i) => ps.map(() => i));
-        return fc
-          .shuffledSubarray(tokens, { minLength: tokens.length, maxLength: tokens.length })
-          .map((order) => ({ messages, packets, order }));
+        return fc.shuffledSubarray(tokens, { minLength: tokens.length, maxLength: tokens.length }).map((order) => ({ messages, packets, order }));
       });
     fc.assert(
       fc.property(scenario, ({ messages, packets, order }) => {

@@ -62,7 +62,11 @@ describe('airtime-aware packet sizes', () => {
   });
 
   it('the model behind the policy predicts the simulated delivery', async () => {
-    for (const [phy, attMtu] of [['coded', 247], ['1m', 185], ['2m', 517]] as const) {
+    for (const [phy, attMtu] of [
+      ['coded', 247],
+      ['1m', 185],
+      ['2m', 517],
+    ] as const) {
       const ms = await deliveryMs(phy, 30, attMtu, 5_000, undefined);
       const predicted = oneWayTransferUs({ phy, connectionIntervalMs: 30, maxLlPayloadBytes: 251 }, fragmentSizes(5_000, attMtu - 3)) / 1000;
       // The simulated time also holds the wait for the first anchor (at most one interval).

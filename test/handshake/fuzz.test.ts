@@ -34,16 +34,22 @@ function messageBytes(type: number, lengths: number[]): fc.Arbitrary<Uint8Array>
   return fc.oneof(
     fc.uint8Array({ maxLength: 64 }),
     fc.uint8Array({ maxLength: 8000 }),
-    fc.constantFrom(...lengths).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })).map((b) => {
-      if (b.length > 0) b[0] = type;
-      return b;
-    }),
-    fc.constantFrom(...lengths).chain((n) => fc.integer({ min: -3, max: 3 }).map((d) => Math.max(0, n + d))).map((n) => {
-      const b = new Uint8Array(n);
-      if (n > 0) b[0] = type;
-      if (n > 1) b[1] = 1;
-      return b;
-    }),
+    fc
+      .constantFrom(...lengths)
+      .chain((n) => fc.uint8Array({ minLength: n, maxLength: n }))
+      .map((b) => {
+        if (b.length > 0) b[0] = type;
+        return b;
+      }),
+    fc
+      .constantFrom(...lengths)
+      .chain((n) => fc.integer({ min: -3, max: 3 }).map((d) => Math.max(0, n + d)))
+      .map((n) => {
+        const b = new Uint8Array(n);
+        if (n > 0) b[0] = type;
+        if (n > 1) b[1] = 1;
+        return b;
+      }),
   );
 }
 
@@ -52,12 +58,17 @@ const S = HANDSHAKE_MESSAGE_BYTES;
 describe('handshake fuzzing', () => {
   it('decoders throw only HandshakeError', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 7000 }), fc.constantFrom('full' as const, 'pinned' as const), fc.constantFrom('initiator' as const, 'responder' as const), (bytes, mode, role) => {
-        onlyHandshakeErrors(() => decodeHandshakeInit(bytes));
-        onlyHandshakeErrors(() => decodeHandshakeResponse(bytes, mode));
-        onlyHandshakeErrors(() => decodeHandshakeFinish(bytes, mode));
-        onlyHandshakeErrors(() => decodeIdentityPayload(role, mode, bytes));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 7000 }),
+        fc.constantFrom('full' as const, 'pinned' as const),
+        fc.constantFrom('initiator' as const, 'responder' as const),
+        (bytes, mode, role) => {
+          onlyHandshakeErrors(() => decodeHandshakeInit(bytes));
+          onlyHandshakeErrors(() => decodeHandshakeResponse(bytes, mode));
+          onlyHandshakeErrors(() => decodeHandshakeFinish(bytes, mode));
+          onlyHandshakeErrors(() => decodeIdentityPayload(role, mode, bytes));
+        },
+      ),
       fuzz(500),
     );
   });
@@ -86,7 +97,10 @@ describe('handshake fuzzing', () => {
   });
 
   it('readFinish throws only HandshakeError, and the responder is dead afterwards', () => {
-    const m1s = { full: new HandshakeInitiator({ identity: alice }).start(), pinned: new HandshakeInitiator({ identity: alice, peerKey: bob.publicKey }).start() };
+    const m1s = {
+      full: new HandshakeInitiator({ identity: alice }).start(),
+      pinned: new HandshakeInitiator({ identity: alice, peerKey: bob.publicKey }).start(),
+    };
     fc.assert(
       fc.property(fc.constantFrom('full' as const, 'pinned' as const), messageBytes(0x03, [S.finish.full, S.finish.pinned]), (mode, bytes) => {
         const r = new HandshakeResponder({ identity: bob, lookupPeerKey: () => alice.publicKey });

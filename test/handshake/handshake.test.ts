@@ -37,7 +37,9 @@ function assertCrosswise(run: Run): void {
 function pair(seed: string, pinned: boolean, opts: { alice?: Identity; bob?: Identity; lookup?: (fp: Uint8Array) => Uint8Array | undefined } = {}) {
   const a = opts.alice ?? alice;
   const b = opts.bob ?? bob;
-  const initiator = new HandshakeInitiator(pinned ? { identity: a, peerKey: bob.publicKey, crypto: deterministicCrypto(`${seed}/i`) } : { identity: a, crypto: deterministicCrypto(`${seed}/i`) });
+  const initiator = new HandshakeInitiator(
+    pinned ? { identity: a, peerKey: bob.publicKey, crypto: deterministicCrypto(`${seed}/i`) } : { identity: a, crypto: deterministicCrypto(`${seed}/i`) },
+  );
   const responder = new HandshakeResponder({ identity: b, lookupPeerKey: opts.lookup ?? lookupAlice, crypto: deterministicCrypto(`${seed}/r`) });
   return { initiator, responder };
 }
@@ -312,7 +314,10 @@ describe('handshake tampering', () => {
   it('M2 or M3 replayed from another session fails with AUTH_FAILED', () => {
     const other = runHandshake({ seed: 'other' });
     const otherPinned = runHandshake({ seed: 'other', pinned: true });
-    for (const [pinned, o] of [[false, other], [true, otherPinned]] as const) {
+    for (const [pinned, o] of [
+      [false, other],
+      [true, otherPinned],
+    ] as const) {
       const { initiator, responder } = pair(`replay/${String(pinned)}`, pinned);
       const m1 = initiator.start();
       responder.readInit(m1);
@@ -362,7 +367,12 @@ describe('pinned mode and fallback', () => {
     const { message } = initiator.finish();
     assert.throws(
       () => responder.readFinish(message),
-      (err: unknown) => err instanceof PqbleError && err.constructor === PqbleError && err.code === 'PQBLE_ERR_INTERNAL' && err.message === 'lookupPeerKey threw' && err.cause === boom,
+      (err: unknown) =>
+        err instanceof PqbleError &&
+        err.constructor === PqbleError &&
+        err.code === 'PQBLE_ERR_INTERNAL' &&
+        err.message === 'lookupPeerKey threw' &&
+        err.cause === boom,
     );
   });
 
@@ -386,9 +396,12 @@ describe('pinned mode and fallback', () => {
     for (const [lookup, code] of [
       [() => carol.publicKey, 'PQBLE_ERR_PEER_UNKNOWN'],
       [() => new Uint8Array(3), 'PQBLE_ERR_PEER_UNKNOWN'],
-      [() => {
-        throw new Error('database down');
-      }, 'PQBLE_ERR_INTERNAL'],
+      [
+        () => {
+          throw new Error('database down');
+        },
+        'PQBLE_ERR_INTERNAL',
+      ],
     ] as const) {
       const { initiator, responder } = pair('lookup', true, { lookup });
       initiator.readResponse(responder.readInit(initiator.start()));
@@ -422,7 +435,16 @@ describe('secrets are wiped', () => {
       i.readResponse(r.readInit(i.start()));
       const { message, result: ir } = i.finish();
       const rr = r.readFinish(message);
-      const kept = new Set<Uint8Array>([ir.sendKey, ir.receiveKey, ir.resumptionSecret, ir.sessionId, rr.sendKey, rr.receiveKey, rr.resumptionSecret, rr.sessionId]);
+      const kept = new Set<Uint8Array>([
+        ir.sendKey,
+        ir.receiveKey,
+        ir.resumptionSecret,
+        ir.sessionId,
+        rr.sendKey,
+        rr.receiveKey,
+        rr.resumptionSecret,
+        rr.sessionId,
+      ]);
       const secrets = [...ic.secrets, ...rc.secrets].filter((s) => !kept.has(s));
       assert.ok(secrets.length >= 20, `recorded ${secrets.length} secrets`);
       for (const s of secrets) assert.ok(isZero(s), `a ${s.length}-byte secret was left in memory`);

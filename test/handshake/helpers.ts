@@ -116,8 +116,14 @@ export function runHandshake(options: RunOptions = {}): Run {
   const bob = options.bob ?? identity('bob');
   const iCrypto = options.seed === undefined ? nobleCrypto : deterministicCrypto(`${options.seed}/i`);
   const rCrypto = options.seed === undefined ? nobleCrypto : deterministicCrypto(`${options.seed}/r`);
-  const i = new HandshakeInitiator(options.pinned === true ? { identity: alice, peerKey: bob.publicKey, crypto: iCrypto } : { identity: alice, crypto: iCrypto });
-  const r = new HandshakeResponder({ identity: bob, lookupPeerKey: (fp) => (Buffer.from(fp).equals(alice.fingerprint) ? alice.publicKey : undefined), crypto: rCrypto });
+  const i = new HandshakeInitiator(
+    options.pinned === true ? { identity: alice, peerKey: bob.publicKey, crypto: iCrypto } : { identity: alice, crypto: iCrypto },
+  );
+  const r = new HandshakeResponder({
+    identity: bob,
+    lookupPeerKey: (fp) => (Buffer.from(fp).equals(alice.fingerprint) ? alice.publicKey : undefined),
+    crypto: rCrypto,
+  });
   const m1 = i.start();
   const m2 = r.readInit(m1);
   i.readResponse(m2);

@@ -15,7 +15,18 @@ interface Vectors {
   hkdfLabel: { label: string; context: string; length: number; info: string }[];
   fingerprint: { publicKeyHex: string; fingerprint: string }[];
   keySchedule: { name: string; input: Record<'x25519SharedSecret' | 'kemSharedSecret' | 'th2' | 'th3', string>; output: Record<string, string> }[];
-  transcripts: { mode: 'full' | 'pinned'; seed: string; m1Sha256: string; m2Sha256: string; m3Sha256: string; transcriptHash: string; initiatorToResponderKey: string; responderToInitiatorKey: string; resumptionSecret: string; sessionId: string }[];
+  transcripts: {
+    mode: 'full' | 'pinned';
+    seed: string;
+    m1Sha256: string;
+    m2Sha256: string;
+    m3Sha256: string;
+    transcriptHash: string;
+    initiatorToResponderKey: string;
+    responderToInitiatorKey: string;
+    resumptionSecret: string;
+    sessionId: string;
+  }[];
 }
 
 const vectors = JSON.parse(readFileSync(new URL('./vectors.json', import.meta.url), 'utf8')) as Vectors;
@@ -56,7 +67,12 @@ describe('key schedule known answers', () => {
 
   for (const v of vectors.keySchedule) {
     it(`matches the vector "${v.name}" (library and node:crypto reference)`, () => {
-      const args = [v.input.x25519SharedSecret, v.input.kemSharedSecret, v.input.th2, v.input.th3].map(hexToBytes) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+      const args = [v.input.x25519SharedSecret, v.input.kemSharedSecret, v.input.th2, v.input.th3].map(hexToBytes) as [
+        Uint8Array,
+        Uint8Array,
+        Uint8Array,
+        Uint8Array,
+      ];
       assert.deepEqual(ours(...args), v.output);
       assert.deepEqual(reference(...args), v.output);
     });
@@ -96,16 +112,27 @@ describe('key schedule known answers', () => {
 
   it('expandLabel agrees with the reference for any label, context and length', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 64 }), fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 255 }), fc.integer({ min: 1, max: 300 }), (secret, label, ctx, len) => {
-        assert.equal(hex(expandLabel(secret, label, ctx, len)), hex(ref.expandLabel(secret, label, ctx, len)));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 64 }),
+        fc.string({ maxLength: 40 }),
+        fc.uint8Array({ maxLength: 255 }),
+        fc.integer({ min: 1, max: 300 }),
+        (secret, label, ctx, len) => {
+          assert.equal(hex(expandLabel(secret, label, ctx, len)), hex(ref.expandLabel(secret, label, ctx, len)));
+        },
+      ),
       fuzz(100),
     );
   });
 
   it('each input changes the outputs bound to it (both shared secrets, TH2, TH3)', () => {
     const v = vectors.keySchedule[0];
-    const base = [v.input.x25519SharedSecret, v.input.kemSharedSecret, v.input.th2, v.input.th3].map(hexToBytes) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+    const base = [v.input.x25519SharedSecret, v.input.kemSharedSecret, v.input.th2, v.input.th3].map(hexToBytes) as [
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+    ];
     const out = ours(...base);
     for (let k = 0; k < 4; k++) {
       const changed = base.map((b) => b.slice()) as typeof base;

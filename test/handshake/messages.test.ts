@@ -32,7 +32,12 @@ function tableAfter(heading: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(first)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.split('|').slice(1, -1).map((c) => c.trim()));
+    rows.push(
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
   }
   return rows.slice(2); // header and separator
 }
@@ -137,7 +142,10 @@ describe('handshake codec', () => {
         const enc = encodeIdentityPayload(role, mode, { publicKey: pk, fingerprint: fp, signature: sig });
         const expected = mode === 'full' ? { publicKey: pk, signature: sig } : role === 'initiator' ? { fingerprint: fp, signature: sig } : { signature: sig };
         assert.deepEqual(decodeIdentityPayload(role, mode, enc), expected);
-        assert.equal(enc.length + SIZES.aeadTag + (role === 'initiator' ? 1 : 1121), (role === 'initiator' ? HANDSHAKE_MESSAGE_BYTES.finish : HANDSHAKE_MESSAGE_BYTES.response)[mode]);
+        assert.equal(
+          enc.length + SIZES.aeadTag + (role === 'initiator' ? 1 : 1121),
+          (role === 'initiator' ? HANDSHAKE_MESSAGE_BYTES.finish : HANDSHAKE_MESSAGE_BYTES.response)[mode],
+        );
         throwsHandshake(() => decodeIdentityPayload(role, mode, enc.subarray(1)), 'PQBLE_ERR_HANDSHAKE_MALFORMED');
       }
     }
@@ -155,8 +163,14 @@ describe('handshake codec', () => {
       bad[2] = flags;
       throwsHandshake(() => decodeHandshakeInit(bad), 'PQBLE_ERR_HANDSHAKE_MALFORMED');
     }
-    throwsHandshake(() => decodeHandshakeResponse(new Uint8Array(HANDSHAKE_MESSAGE_BYTES.response.full).fill(2, 0, 1), 'pinned'), 'PQBLE_ERR_HANDSHAKE_MALFORMED');
-    throwsHandshake(() => decodeHandshakeResponse(new Uint8Array(HANDSHAKE_MESSAGE_BYTES.response.pinned).fill(3, 0, 1), 'pinned'), 'PQBLE_ERR_HANDSHAKE_UNEXPECTED');
+    throwsHandshake(
+      () => decodeHandshakeResponse(new Uint8Array(HANDSHAKE_MESSAGE_BYTES.response.full).fill(2, 0, 1), 'pinned'),
+      'PQBLE_ERR_HANDSHAKE_MALFORMED',
+    );
+    throwsHandshake(
+      () => decodeHandshakeResponse(new Uint8Array(HANDSHAKE_MESSAGE_BYTES.response.pinned).fill(3, 0, 1), 'pinned'),
+      'PQBLE_ERR_HANDSHAKE_UNEXPECTED',
+    );
     throwsHandshake(() => decodeHandshakeFinish(new Uint8Array(HANDSHAKE_MESSAGE_BYTES.finish.pinned).fill(3, 0, 1), 'full'), 'PQBLE_ERR_HANDSHAKE_MALFORMED');
     throwsHandshake(() => decodeHandshakeFinish(new Uint8Array(0), 'full'), 'PQBLE_ERR_HANDSHAKE_MALFORMED');
     assert.throws(() => decodeHandshakeInit('x' as never), TypeError);

@@ -21,7 +21,11 @@ export function expand(prk: Uint8Array, info: Uint8Array, length: number): Buffe
   const blocks: Buffer[] = [];
   let prev = Buffer.alloc(0);
   for (let n = 1; blocks.length * 32 < length; n++) {
-    prev = createHmac('sha256', prk).update(prev).update(info).update(Buffer.from([n])).digest();
+    prev = createHmac('sha256', prk)
+      .update(prev)
+      .update(info)
+      .update(Buffer.from([n]))
+      .digest();
     blocks.push(prev);
   }
   return Buffer.concat(blocks).subarray(0, length);
@@ -43,7 +47,9 @@ export function schedule(ssX: Uint8Array, ssKem: Uint8Array, th2: Uint8Array, th
   const early = extract(zeros, zeros);
   const hs = extract(expandLabel(early, 'derived', emptyHash, 32), Buffer.concat([ssX, ssKem]));
   // hkdfSync is extract-then-expand: cross-check the HKDF composition once more.
-  const viaHkdfSync = Buffer.from(hkdfSync('sha256', Buffer.concat([ssX, ssKem]), expandLabel(early, 'derived', emptyHash, 32), info('i hs traffic', th2, 32), 32));
+  const viaHkdfSync = Buffer.from(
+    hkdfSync('sha256', Buffer.concat([ssX, ssKem]), expandLabel(early, 'derived', emptyHash, 32), info('i hs traffic', th2, 32), 32),
+  );
   const master = extract(expandLabel(hs, 'derived', emptyHash, 32), zeros);
   return {
     early,

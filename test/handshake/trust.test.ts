@@ -84,17 +84,25 @@ describe('trust policies', () => {
     assert.equal(seen[0].deviceId, DEV1);
     assert.deepEqual(seen[0].publicKey, alice.publicKey);
 
-    const asyncDir = new PeerDirectory({ mode: 'callback', verify: async (p) => {
-      await new Promise((r) => setImmediate(r));
-      return p.deviceId === DEV2;
-    } });
+    const asyncDir = new PeerDirectory({
+      mode: 'callback',
+      verify: async (p) => {
+        await new Promise((r) => setImmediate(r));
+        return p.deviceId === DEV2;
+      },
+    });
     await asyncDir.check(peer(alice, DEV2));
     await refused(asyncDir.check(peer(alice, DEV1)));
 
     const boom = new Error('policy server down');
-    const err = await refused(new PeerDirectory({ mode: 'callback', verify: () => {
-      throw boom;
-    } }).check(peer()));
+    const err = await refused(
+      new PeerDirectory({
+        mode: 'callback',
+        verify: () => {
+          throw boom;
+        },
+      }).check(peer()),
+    );
     assert.equal(err.cause, boom);
     await refused(new PeerDirectory({ mode: 'callback', verify: () => Promise.reject(boom) }).check(peer()));
     // only `true` accepts
@@ -102,11 +110,14 @@ describe('trust policies', () => {
   });
 
   it('the callback gets copies: mutating them does not affect the directory', async () => {
-    const dir = new PeerDirectory({ mode: 'callback', verify: (p) => {
-      p.fingerprint.fill(0);
-      p.publicKey.fill(0);
-      return true;
-    } });
+    const dir = new PeerDirectory({
+      mode: 'callback',
+      verify: (p) => {
+        p.fingerprint.fill(0);
+        p.publicKey.fill(0);
+        return true;
+      },
+    });
     const p = peer();
     await dir.check(p);
     assert.deepEqual(p.fingerprint, alice.fingerprint);

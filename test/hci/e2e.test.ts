@@ -24,7 +24,15 @@ interface Described {
   readonly peerFingerprint: string;
   readonly attMtu?: number;
   readonly connectMs?: number;
-  readonly stats: { setupMs: number; setupRoundTrips: number; setupBytesSent: number; setupBytesReceived: number; bytesSent: number; bytesReceived: number; fellBack: boolean };
+  readonly stats: {
+    setupMs: number;
+    setupRoundTrips: number;
+    setupBytesSent: number;
+    setupBytesReceived: number;
+    bytesSent: number;
+    bytesReceived: number;
+    fellBack: boolean;
+  };
 }
 
 const isConnection = (e: AgentEvent): boolean => e.event === 'connection';
@@ -60,7 +68,9 @@ describe('pqble on the real noble and bleno over emulated controllers (btvirt)',
     });
 
     it('scan finds the peripheral: its address, name, RSSI and when it was last seen', async () => {
-      const r = await central.request<{ devices: { deviceId: string; name?: string; rssi: number; lastSeenMs: number }[]; from: number; to: number }>('scan', { durationMs: 700 });
+      const r = await central.request<{ devices: { deviceId: string; name?: string; rssi: number; lastSeenMs: number }[]; from: number; to: number }>('scan', {
+        durationMs: 700,
+      });
       const found = r.devices.find((d) => d.deviceId === pc.deviceId);
       assert.ok(found !== undefined, `the peripheral ${pc.deviceId} was not heard: ${JSON.stringify(r.devices)}`);
       assert.equal(found.name, 'pqble-e2e');
@@ -72,7 +82,7 @@ describe('pqble on the real noble and bleno over emulated controllers (btvirt)',
 
     it('connects with a full handshake after an ATT MTU exchange (256 on both sides)', async (t: TestContext) => {
       full = await central.request<Described>('connect', { device: pc.deviceId });
-      fullPeer = await peripheral.waitFor(isConnection, 'the peripheral\'s connection');
+      fullPeer = await peripheral.waitFor(isConnection, "the peripheral's connection");
       assert.equal(full.type, 'full-handshake');
       assert.equal(fullPeer.type, 'full-handshake');
       assert.equal(full.peerDeviceId, pc.deviceId);
@@ -88,12 +98,22 @@ describe('pqble on the real noble and bleno over emulated controllers (btvirt)',
 
     it('carries messages both ways, up to the largest message (64 KiB less the record overhead)', async () => {
       const pconn = Number(fullPeer.conn);
-      for (const [length, seed] of [[1, 1], [300, 2], [MAX_MESSAGE, 3]] as const) {
+      for (const [length, seed] of [
+        [1, 1],
+        [300, 2],
+        [MAX_MESSAGE, 3],
+      ] as const) {
         await central.request('send', { conn: full.conn, length, seed });
-        const got = await peripheral.waitFor((e) => e.event === 'message' && e.conn === pconn && e.sha256 === patternDigest(length, seed), `message ${seed} at the peripheral`);
+        const got = await peripheral.waitFor(
+          (e) => e.event === 'message' && e.conn === pconn && e.sha256 === patternDigest(length, seed),
+          `message ${seed} at the peripheral`,
+        );
         assert.equal(got.length, length);
         await peripheral.request('send', { conn: pconn, length, seed: seed + 10 });
-        const back = await central.waitFor((e) => e.event === 'message' && e.conn === full.conn && e.sha256 === patternDigest(length, seed + 10), `message ${seed + 10} at the central`);
+        const back = await central.waitFor(
+          (e) => e.event === 'message' && e.conn === full.conn && e.sha256 === patternDigest(length, seed + 10),
+          `message ${seed + 10} at the central`,
+        );
         assert.equal(back.length, length);
       }
       // The ACL traffic seen between host and controller covers what was sent (ATT payload and headers).
@@ -122,19 +142,21 @@ describe('pqble on the real noble and bleno over emulated controllers (btvirt)',
         emu.startAgent(cc, { role: 'central', seed: SEED.central, sessions: join(emu.dir, 'c1.sessions') }),
       ]);
       const resumed = await central.request<Described>('connect', { device: pc.deviceId });
-      const peer = await peripheral.waitFor(isConnection, 'the restarted peripheral\'s connection');
+      const peer = await peripheral.waitFor(isConnection, "the restarted peripheral's connection");
       assert.equal(resumed.type, 'resumed');
       assert.equal(peer.type, 'resumed');
       assert.equal(resumed.stats.fellBack, false);
       assert.ok(setupBytes(resumed) * 20 < setupBytes(full), `resumed ${setupBytes(resumed)} vs full ${setupBytes(full)} bytes`);
       await peripheral.request('send', { conn: peer.conn, length: MAX_MESSAGE, seed: 5 });
       await central.waitFor((e) => e.event === 'message' && e.sha256 === patternDigest(MAX_MESSAGE, 5), 'a message on the resumed connection');
-      t.diagnostic(`exit after close: central ${c.exitMs} ms, peripheral ${p.exitMs} ms; resumed from disk: ${resumed.stats.setupMs.toFixed(0)} ms, ${setupBytes(resumed)} bytes`);
+      t.diagnostic(
+        `exit after close: central ${c.exitMs} ms, peripheral ${p.exitMs} ms; resumed from disk: ${resumed.stats.setupMs.toFixed(0)} ms, ${setupBytes(resumed)} bytes`,
+      );
       await Promise.all([central.exit(), peripheral.exit()]);
     });
   });
 
-  it('a peripheral killed mid-transfer: the central\'s connection closes with a coded error, then it reconnects cleanly', async (t: TestContext) => {
+  it("a peripheral killed mid-transfer: the central's connection closes with a coded error, then it reconnects cleanly", async (t: TestContext) => {
     const pc = await emu.addController('p2');
     const cc = await emu.addController('c2');
     const popts = { role: 'peripheral', seed: SEED.peripheral, sessions: join(emu.dir, 'p2.sessions') } as const;
@@ -170,7 +192,7 @@ describe('pqble on the real noble and bleno over emulated controllers (btvirt)',
       emu.startAgent(c2, { role: 'central', seed: SEED.central2 }),
     ]);
     await first.request('connect', { device: pc.deviceId });
-    const accepted = await peripheral.waitFor(isConnection, 'the first central\'s connection');
+    const accepted = await peripheral.waitFor(isConnection, "the first central's connection");
     assert.equal(accepted.peerDeviceId, c1.deviceId);
     await emu.killDevice(first, c1);
     const closed = await peripheral.waitFor((e) => e.event === 'closed' && e.conn === accepted.conn, 'the peripheral to see the loss', 10_000);
@@ -180,7 +202,7 @@ describe('pqble on the real noble and bleno over emulated controllers (btvirt)',
     assert.equal(info.connections, 0);
     const next = await second.request<Described>('connect', { device: pc.deviceId });
     assert.equal(next.type, 'full-handshake');
-    await peripheral.waitFor((e) => isConnection(e) && e.peerDeviceId === c2.deviceId, 'the second central\'s connection');
+    await peripheral.waitFor((e) => isConnection(e) && e.peerDeviceId === c2.deviceId, "the second central's connection");
     await Promise.all([second.exit(), peripheral.exit()]);
   });
 
@@ -189,7 +211,10 @@ describe('pqble on the real noble and bleno over emulated controllers (btvirt)',
     const ca = await emu.addController('c4a');
     const cb = await emu.addController('c4b');
     const peripheral = await emu.startAgent(pc, { role: 'peripheral', seed: SEED.peripheral });
-    const [a, b] = await Promise.all([emu.startAgent(ca, { role: 'central', seed: SEED.central }), emu.startAgent(cb, { role: 'central', seed: SEED.central2 })]);
+    const [a, b] = await Promise.all([
+      emu.startAgent(ca, { role: 'central', seed: SEED.central }),
+      emu.startAgent(cb, { role: 'central', seed: SEED.central2 }),
+    ]);
     const ra = await a.request<Described>('connect', { device: pc.deviceId });
     // The peripheral's controller now uses handle 42; B's must skip it too (see reserveHandles).
     await emu.reserveHandles(cb, 1);
@@ -200,11 +225,15 @@ describe('pqble on the real noble and bleno over emulated controllers (btvirt)',
     assert.equal(rb.type, 'full-handshake');
     assert.notEqual(pa.peerFingerprint, pb.peerFingerprint);
     await Promise.all([a.request('send', { conn: ra.conn, length: 30_000, seed: 7 }), b.request('send', { conn: rb.conn, length: 30_000, seed: 8 })]);
-    await peripheral.waitFor((e) => e.event === 'message' && e.conn === pa.conn && e.sha256 === patternDigest(30_000, 7), 'A\'s message');
-    await peripheral.waitFor((e) => e.event === 'message' && e.conn === pb.conn && e.sha256 === patternDigest(30_000, 8), 'B\'s message');
+    await peripheral.waitFor((e) => e.event === 'message' && e.conn === pa.conn && e.sha256 === patternDigest(30_000, 7), "A's message");
+    await peripheral.waitFor((e) => e.event === 'message' && e.conn === pb.conn && e.sha256 === patternDigest(30_000, 8), "B's message");
     await peripheral.request('send', { conn: pb.conn, length: 4000, seed: 9 });
     await b.waitFor((e) => e.event === 'message' && e.sha256 === patternDigest(4000, 9), 'the reply at B');
-    assert.equal(a.events.some((e) => e.event === 'message'), false, 'A got nothing meant for B');
+    assert.equal(
+      a.events.some((e) => e.event === 'message'),
+      false,
+      'A got nothing meant for B',
+    );
     const info = await peripheral.request<{ links: number }>('info');
     assert.equal(info.links, 2);
     assert.equal(pc.proxy.handleMismatches, 0);

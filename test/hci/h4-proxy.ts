@@ -355,13 +355,19 @@ export class H4Proxy {
     const isOurs = (p: Buffer): boolean =>
       p[0] === H4_EVENT &&
       ((p[1] === EVT_COMMAND_STATUS && p.length >= 7 && p.readUInt16LE(5) === OP_LE_CREATE_CONNECTION) ||
-        (p[1] === EVT_LE_META && p.length >= 15 && (p[3] === LE_CONNECTION_COMPLETE || p[3] === LE_ENHANCED_CONNECTION_COMPLETE) && addressAt(p, 9) === target));
+        (p[1] === EVT_LE_META &&
+          p.length >= 15 &&
+          (p[3] === LE_CONNECTION_COMPLETE || p[3] === LE_ENHANCED_CONNECTION_COMPLETE) &&
+          addressAt(p, 9) === target));
     const previous = this.#hidden;
     this.#hidden = (p) => isOurs(p) || previous?.(p) === true;
     try {
       const before = new Set(this.connections.keys());
       const deadline = Date.now() + timeoutMs;
-      const peer = target.split(':').reverse().map((x) => parseInt(x, 16));
+      const peer = target
+        .split(':')
+        .reverse()
+        .map((x) => parseInt(x, 16));
       // LE Create Connection: scan 60/30 ms, public peer address, 30..50 ms interval, 5 s supervision.
       // prettier-ignore
       const params = [0x60, 0x00, 0x30, 0x00, 0x00, 0x00, ...peer, 0x00, 0x18, 0x00, 0x28, 0x00, 0x00, 0x00, 0xf4, 0x01, 0x00, 0x00, 0x00, 0x00];

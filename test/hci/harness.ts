@@ -218,7 +218,8 @@ export class Agent {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     const { code, signal, at } = await this.exited;
     clearTimeout(timer);
-    if (signal !== null) throw new Error(`${this.name} did not exit by itself within ${timeoutMs} ms of closing (killed); resources: ${JSON.stringify(resources)}`);
+    if (signal !== null)
+      throw new Error(`${this.name} did not exit by itself within ${timeoutMs} ms of closing (killed); resources: ${JSON.stringify(resources)}`);
     if (code !== 0) throw new Error(`${this.name} exited with ${code}; stderr: ${this.stderr.slice(-3000)}`);
     return { exitMs: at - replied, resources };
   }
@@ -265,7 +266,7 @@ export class HciEmulator {
     btvirt.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     const emulator = new HciEmulator(dir, btvirt);
     try {
-      await waitUntil(() => existsSync(join(dir, 'bt-server-le')) || btvirt.exitCode !== null, 'btvirt\'s LE server socket', 5000);
+      await waitUntil(() => existsSync(join(dir, 'bt-server-le')) || btvirt.exitCode !== null, "btvirt's LE server socket", 5000);
       if (btvirt.exitCode !== null) throw new Error(`btvirt exited with ${btvirt.exitCode}: ${stderr}`);
     } catch (err) {
       await emulator.close();

@@ -118,38 +118,56 @@ describe('identity files', () => {
 describe('broken identity files are PQBLE_ERR_KEY_FILE', () => {
   const cases: [string, () => Promise<string>][] = [
     ['missing', () => Promise.resolve(join(dir, 'does-not-exist.json'))],
-    ['a directory', async () => {
-      const p = fresh();
-      await mkdir(p);
-      return p;
-    }],
-    ['empty', async () => {
-      const p = fresh();
-      await writeFile(p, '');
-      return p;
-    }],
-    ['not JSON', async () => {
-      const p = fresh();
-      await writeFile(p, 'hello');
-      return p;
-    }],
-    ['truncated', async () => {
-      const p = fresh();
-      await saveIdentity(p, alice);
-      const text = await readFile(p, 'utf8');
-      await writeFile(p, text.slice(0, text.length / 2));
-      return p;
-    }],
-    ['a JSON array', async () => {
-      const p = fresh();
-      await writeFile(p, '[]');
-      return p;
-    }],
-    ['too large', async () => {
-      const p = fresh();
-      await writeFile(p, ' '.repeat(70_000));
-      return p;
-    }],
+    [
+      'a directory',
+      async () => {
+        const p = fresh();
+        await mkdir(p);
+        return p;
+      },
+    ],
+    [
+      'empty',
+      async () => {
+        const p = fresh();
+        await writeFile(p, '');
+        return p;
+      },
+    ],
+    [
+      'not JSON',
+      async () => {
+        const p = fresh();
+        await writeFile(p, 'hello');
+        return p;
+      },
+    ],
+    [
+      'truncated',
+      async () => {
+        const p = fresh();
+        await saveIdentity(p, alice);
+        const text = await readFile(p, 'utf8');
+        await writeFile(p, text.slice(0, text.length / 2));
+        return p;
+      },
+    ],
+    [
+      'a JSON array',
+      async () => {
+        const p = fresh();
+        await writeFile(p, '[]');
+        return p;
+      },
+    ],
+    [
+      'too large',
+      async () => {
+        const p = fresh();
+        await writeFile(p, ' '.repeat(70_000));
+        return p;
+      },
+    ],
     ['wrong version', () => edited((j) => (j.version = 2))],
     ['version as a string', () => edited((j) => (j.version = '1'))],
     ['wrong type', () => edited((j) => (j.type = 'pqble-session-cache'))],
@@ -163,13 +181,17 @@ describe('broken identity files are PQBLE_ERR_KEY_FILE', () => {
     ['an uppercase fingerprint', () => edited((j) => (j.fingerprint = String(j.fingerprint).toUpperCase()))],
     ['a fingerprint of another key', () => edited((j) => (j.fingerprint = fingerprintToHex(bob.fingerprint)))],
     ['a public key of another identity', () => edited((j) => (j.publicKey = Buffer.from(bob.publicKey).toString('base64')))],
-    ['another identity\'s seed', () => edited((j) => (j.seed = Buffer.from(bob.seed!).toString('base64')))],
+    ["another identity's seed", () => edited((j) => (j.seed = Buffer.from(bob.seed!).toString('base64')))],
     ['a secret key that does not match', () => edited((j) => (j.secretKey = Buffer.from(bob.secretKey).toString('base64')), aliceBare)],
-    ['a bit flipped in the seed', () => edited((j) => {
-      const seed = Buffer.from(String(j.seed), 'base64');
-      seed[0] ^= 1;
-      j.seed = seed.toString('base64');
-    })],
+    [
+      'a bit flipped in the seed',
+      () =>
+        edited((j) => {
+          const seed = Buffer.from(String(j.seed), 'base64');
+          seed[0] ^= 1;
+          j.seed = seed.toString('base64');
+        }),
+    ],
   ];
   for (const [name, make] of cases) {
     it(name, async () => {
@@ -203,10 +225,16 @@ describe('broken identity files are PQBLE_ERR_KEY_FILE', () => {
   it('arbitrary JSON values and bytes give only KEY_FILE errors (fuzz)', async () => {
     const path = fresh();
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.json().map((s) => Buffer.from(s)), fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b))), async (content) => {
-        await writeFile(path, content);
-        await rejectsKeyFile(loadIdentity(path));
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.json().map((s) => Buffer.from(s)),
+          fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+        ),
+        async (content) => {
+          await writeFile(path, content);
+          await rejectsKeyFile(loadIdentity(path));
+        },
+      ),
       fuzz(100),
     );
   });

@@ -2,15 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  LL_MIC_BYTES,
-  llFragmentSizes,
-  llPacketAirtimeUs,
-  llPacketBytesOnAir,
-  maxLlPayloadBytes,
-  PHYS,
-  streamThroughputBps,
-} from '../../src/radio/index.js';
+import { LL_MIC_BYTES, llFragmentSizes, llPacketAirtimeUs, llPacketBytesOnAir, maxLlPayloadBytes, PHYS, streamThroughputBps } from '../../src/radio/index.js';
 
 describe('LL packet airtime and size', () => {
   it('reproduces the Core spec maximum packet times (251-byte payload + 4-byte MIC)', () => {
@@ -66,7 +58,10 @@ describe('ATT value fragmentation', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 514 }), fc.integer({ min: 27, max: 251 }), (v, max) => {
         const sizes = llFragmentSizes(v, max);
-        assert.equal(sizes.reduce((a, b) => a + b, 0), v + 7);
+        assert.equal(
+          sizes.reduce((a, b) => a + b, 0),
+          v + 7,
+        );
         assert.ok(sizes.every((s) => s > 0 && s <= max));
         assert.ok(sizes.slice(0, -1).every((s) => s === max));
       }),
@@ -76,7 +71,8 @@ describe('ATT value fragmentation', () => {
 
 describe('streamThroughputBps', () => {
   it('orders the PHYs and grows with the interval (fewer event tails)', () => {
-    const at = (phy: (typeof PHYS)[number], ms: number): number => streamThroughputBps({ phy, connectionIntervalMs: ms, attMtu: 247, dataLengthExtension: true });
+    const at = (phy: (typeof PHYS)[number], ms: number): number =>
+      streamThroughputBps({ phy, connectionIntervalMs: ms, attMtu: 247, dataLengthExtension: true });
     assert.ok(at('coded', 400) < at('1m', 400) && at('1m', 400) < at('2m', 400));
     for (const phy of PHYS) assert.ok(at(phy, 400) >= at(phy, 30) && at(phy, Infinity) >= at(phy, 400));
   });

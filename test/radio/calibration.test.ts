@@ -49,13 +49,21 @@ describe('calibration against published throughput', () => {
         try {
           const r = await streamOneWay(() => radio.clock.now(), c, p, totalBytes);
           const measured = steadyStateBps(r);
-          const model = streamThroughputBps({ phy: k.phy, connectionIntervalMs: k.connectionIntervalMs, attMtu: k.attMtu ?? 247, dataLengthExtension: k.dataLengthExtension ?? true });
+          const model = streamThroughputBps({
+            phy: k.phy,
+            connectionIntervalMs: k.connectionIntervalMs,
+            attMtu: k.attMtu ?? 247,
+            dataLengthExtension: k.dataLengthExtension ?? true,
+          });
           // The closed form describes whole events; a short stream may catch a partial one.
           const modelTolerance = totalBytes >= 100_000 ? 0.01 : 0.12;
           assert.ok(Math.abs(measured / model - 1) <= modelTolerance, `measured ${measured.toFixed(0)} vs model ${model.toFixed(0)} bit/s`);
           if (totalBytes >= 100_000) {
             const ratio = measured / k.publishedBps;
-            assert.ok(Math.abs(ratio - 1) <= k.tolerance, `measured ${(measured / 1000).toFixed(1)} kbit/s vs published ${(k.publishedBps / 1000).toFixed(1)} kbit/s`);
+            assert.ok(
+              Math.abs(ratio - 1) <= k.tolerance,
+              `measured ${(measured / 1000).toFixed(1)} kbit/s vs published ${(k.publishedBps / 1000).toFixed(1)} kbit/s`,
+            );
           }
         } finally {
           await radio.close();

@@ -12,7 +12,6 @@ import { MAX_BUFFERED_PACKETS, SimulatedRadio, VirtualClock, type InterceptEvent
 import { openPair, streamOneWay } from './helpers.js';
 import { fuzz } from '../support/fuzz.js';
 
-
 function closeReason(link: Link): Promise<PqbleError | undefined> {
   return new Promise((resolve) => link.onClose(resolve));
 }
@@ -312,9 +311,12 @@ describe('determinism', () => {
     const times: number[] = [];
     p.onPacket(() => times.push(radio.clock.now()));
     c.onPacket(() => times.push(radio.clock.now()));
-    await Promise.all([streamOneWay(() => radio.clock.now(), c, p, 15_000), (async () => {
-      for (let i = 0; i < 20; i++) await p.send(new Uint8Array(30 + i));
-    })()]);
+    await Promise.all([
+      streamOneWay(() => radio.clock.now(), c, p, 15_000),
+      (async () => {
+        for (let i = 0; i < 20; i++) await p.send(new Uint8Array(30 + i));
+      })(),
+    ]);
     await until(() => times.length >= 62 + 20);
     const out = { stats: radio.stats(), times, linkStats: [c.stats(), p.stats()] };
     await radio.close();
@@ -411,7 +413,10 @@ describe('fault injection', () => {
       seen.filter((s) => s.from === 'central').map((s) => s.index),
       [0, 1, 2],
     );
-    assert.deepEqual(seen.filter((s) => s.from === 'peripheral'), [{ from: 'peripheral', index: 0 }]);
+    assert.deepEqual(
+      seen.filter((s) => s.from === 'peripheral'),
+      [{ from: 'peripheral', index: 0 }],
+    );
     await radio.close();
   });
 
@@ -506,7 +511,7 @@ describe('power', () => {
     await radio.close();
   });
 
-  it('powerOff fails the device\'s own pending connects', async () => {
+  it("powerOff fails the device's own pending connects", async () => {
     const radio = new SimulatedRadio();
     const a = radio.createDevice();
     const b = radio.createDevice();
@@ -544,7 +549,10 @@ describe('flow control and buffering', () => {
     assert.equal(results[10], 'PQBLE_ERR_ABORTED');
     assert.equal(results.filter((r) => r === 'ok').length, 29);
     await until(() => got.length === 29);
-    assert.deepEqual(got, Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 10));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 10),
+    );
     assert.ok(maxInFlight <= 4, `in flight ${maxInFlight}`);
     await radio.close();
   });
@@ -618,7 +626,10 @@ describe('closing', () => {
     assert.equal(await pending, 'PQBLE_ERR_DEVICE_NOT_FOUND');
     assert.equal(radio.virtualClock!.pendingRefTimers, 0);
     assert.equal(radio.stats().linksOpen, 0);
-    assert.throws(() => radio.createDevice(), (err) => code(err) === 'PQBLE_ERR_RADIO_UNAVAILABLE');
+    assert.throws(
+      () => radio.createDevice(),
+      (err) => code(err) === 'PQBLE_ERR_RADIO_UNAVAILABLE',
+    );
   });
 });
 

@@ -45,7 +45,7 @@ describe('VirtualClock', () => {
     assert.deepEqual(seen, ['t1', 't1 continuation', 't2']);
   });
 
-  it('runs by itself while a ref\'d timer is pending (sleep, withDeadline)', async () => {
+  it("runs by itself while a ref'd timer is pending (sleep, withDeadline)", async () => {
     const clock = new VirtualClock();
     const start = performance.now();
     await sleep(clock, 3_600_000); // an hour of virtual time
@@ -55,7 +55,7 @@ describe('VirtualClock', () => {
     assert.ok(performance.now() - start < 1000);
   });
 
-  it('does not run for unref\'d timers alone, but fires them when time passes them', async () => {
+  it("does not run for unref'd timers alone, but fires them when time passes them", async () => {
     const clock = new VirtualClock();
     let housekeeping = 0;
     clock.setTimer(100, () => housekeeping++);
@@ -69,10 +69,10 @@ describe('VirtualClock', () => {
     assert.equal(clock.now(), 150);
     clock.setTimer(10, () => housekeeping++);
     await clock.runUntilIdle();
-    assert.equal(housekeeping, 1, 'runUntilIdle ignores unref\'d timers');
+    assert.equal(housekeeping, 1, "runUntilIdle ignores unref'd timers");
   });
 
-  it('advance() fires everything due, ref\'d or not, and moves time exactly', async () => {
+  it("advance() fires everything due, ref'd or not, and moves time exactly", async () => {
     const clock = new VirtualClock();
     const seen: number[] = [];
     clock.setTimer(5, () => seen.push(clock.now()));
@@ -140,12 +140,20 @@ describe('VirtualClock', () => {
     process.on('uncaughtException', onUncaught);
     try {
       let after = false;
-      clock.setTimer(1, () => {
-        throw new Error('boom');
-      }, { ref: true });
-      clock.setTimer(2, () => {
-        after = true;
-      }, { ref: true });
+      clock.setTimer(
+        1,
+        () => {
+          throw new Error('boom');
+        },
+        { ref: true },
+      );
+      clock.setTimer(
+        2,
+        () => {
+          after = true;
+        },
+        { ref: true },
+      );
       await clock.runUntilIdle();
       await immediate();
       assert.equal(after, true);

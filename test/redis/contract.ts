@@ -173,7 +173,10 @@ export function runRedisContract(name: string, makeStore: () => Promise<SessionS
     it('bad input gets labelled TypeError/RangeError; a closed store says PQBLE_ERR_STORE_CLOSED', async () => {
       const s = await makeStore();
       const e = sampleSession();
-      await assert.rejects(s.put({ ...e, outbound: new Uint8Array(31) }), (err: Error) => err instanceof RangeError && err.message.includes('session.outbound'));
+      await assert.rejects(
+        s.put({ ...e, outbound: new Uint8Array(31) }),
+        (err: Error) => err instanceof RangeError && err.message.includes('session.outbound'),
+      );
       await assert.rejects(s.put({ ...e, peerFingerprint: 'zz' }), RangeError);
       await assert.rejects(s.get(42 as unknown as string), TypeError);
       await assert.rejects(s.getByTicket(new Uint8Array(15)), RangeError);

@@ -80,7 +80,10 @@ if (REDIS_SKIP !== undefined) {
         await a.get(e.peerFingerprint);
         server.pause();
         const t0 = performance.now();
-        const ms = await rejectsWithCode(a.consumeInbound(e.peerFingerprint, e.inbound!.ticketId, undefined, { deviceId: e.deviceId, lastActiveMs: Date.now() }), ['PQBLE_ERR_STORE_TIMEOUT']);
+        const ms = await rejectsWithCode(
+          a.consumeInbound(e.peerFingerprint, e.inbound!.ticketId, undefined, { deviceId: e.deviceId, lastActiveMs: Date.now() }),
+          ['PQBLE_ERR_STORE_TIMEOUT'],
+        );
         assert.ok(ms < 300, `timed out after ${ms.toFixed(0)} ms`);
         await rejectsWithCode(b.get(e.peerFingerprint, { timeoutMs: 50 }), ['PQBLE_ERR_STORE_TIMEOUT']);
         const ac = new AbortController();
@@ -169,9 +172,17 @@ if (REDIS_SKIP !== undefined) {
         const h = await openStore({ url: replica.url }, fleet);
         try {
           assert.equal(await h.getByTicket(e.inbound!.ticketId), undefined);
-          assert.equal(await h.consumeInbound(e.peerFingerprint, e.inbound!.ticketId, undefined, { deviceId: e.deviceId, lastActiveMs: Date.now() }), false, 'a replay after the failover is refused');
+          assert.equal(
+            await h.consumeInbound(e.peerFingerprint, e.inbound!.ticketId, undefined, { deviceId: e.deviceId, lastActiveMs: Date.now() }),
+            false,
+            'a replay after the failover is refused',
+          );
           await h.put(e);
-          assert.equal(await h.consumeInbound(e.peerFingerprint, e.inbound!.ticketId, undefined, { deviceId: e.deviceId, lastActiveMs: Date.now() }), false, 'the tombstone came over too');
+          assert.equal(
+            await h.consumeInbound(e.peerFingerprint, e.inbound!.ticketId, undefined, { deviceId: e.deviceId, lastActiveMs: Date.now() }),
+            false,
+            'the tombstone came over too',
+          );
           assert.ok((await h.getByTicket(next.ticketId)) === undefined, 'the re-put replaced the ratcheted entry');
         } finally {
           await h.close();
@@ -185,7 +196,10 @@ if (REDIS_SKIP !== undefined) {
       const fleet = testFleet();
       const s = await openStore({ url: server.url }, fleet, { waitReplicas: 3, waitTimeoutMs: 20 });
       try {
-        await assert.rejects(s.put(sampleSession()), (err: Error & { code?: string }) => err.code === 'PQBLE_ERR_STORE_UNAVAILABLE' && /of 3 replicas/.test(err.message));
+        await assert.rejects(
+          s.put(sampleSession()),
+          (err: Error & { code?: string }) => err.code === 'PQBLE_ERR_STORE_UNAVAILABLE' && /of 3 replicas/.test(err.message),
+        );
       } finally {
         await s.close();
       }

@@ -86,10 +86,29 @@ if (REDIS_SKIP !== undefined) {
     });
 
     it('pqble bench fleet --json prints the figures; a bad command line exits 2', async () => {
-      const r = await runInProcess(['bench', 'fleet', '--redis', server.url, '--gateways', '2', '--devices', '20', '--reconnects', '2', '--json'], { timeoutMs: 60_000 });
+      const r = await runInProcess(['bench', 'fleet', '--redis', server.url, '--gateways', '2', '--devices', '20', '--reconnects', '2', '--json'], {
+        timeoutMs: 60_000,
+      });
       assert.equal(r.status, 0, r.stderr);
       const report = JSON.parse(r.stdout) as Record<string, number>;
-      for (const key of ['gateways', 'devices', 'reconnects', 'resumed', 'fullHandshakes', 'failed', 'doubleUse', 'storeP50Ms', 'storeP99Ms', 'races', 'replays', 'replaysRefused', 'storeErrors', 'slowestConnectMs', 'slowestConnectRadioMs']) assert.equal(typeof report[key], 'number', key);
+      for (const key of [
+        'gateways',
+        'devices',
+        'reconnects',
+        'resumed',
+        'fullHandshakes',
+        'failed',
+        'doubleUse',
+        'storeP50Ms',
+        'storeP99Ms',
+        'races',
+        'replays',
+        'replaysRefused',
+        'storeErrors',
+        'slowestConnectMs',
+        'slowestConnectRadioMs',
+      ])
+        assert.equal(typeof report[key], 'number', key);
       assert.equal(report.gateways, 2);
       assert.equal(report.reconnects, 40);
       assert.equal(report.doubleUse, 0);

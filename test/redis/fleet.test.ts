@@ -57,7 +57,14 @@ if (REDIS_SKIP !== undefined) {
         await Promise.all(
           sessions.map(async (s) => {
             const results = await Promise.all(
-              gws.map((g, i) => g.consumeInbound(s.peerFingerprint, s.inbound!.ticketId, { secret: randomBytes(32), ticketId: randomBytes(16) }, { deviceId: '0000000000' + String(i).padStart(2, '0'), lastActiveMs: Date.now() })),
+              gws.map((g, i) =>
+                g.consumeInbound(
+                  s.peerFingerprint,
+                  s.inbound!.ticketId,
+                  { secret: randomBytes(32), ticketId: randomBytes(16) },
+                  { deviceId: '0000000000' + String(i).padStart(2, '0'), lastActiveMs: Date.now() },
+                ),
+              ),
             );
             const won = results.filter(Boolean).length;
             assert.equal(won, 1, `ticket of ${s.peerFingerprint.slice(0, 8)} won ${won} times`);
@@ -80,7 +87,11 @@ if (REDIS_SKIP !== undefined) {
           }
           const next = { secret: randomBytes(32), ticketId: randomBytes(16) };
           assert.equal(await g.consumeInbound(cur.peerFingerprint, ticket, next, { deviceId: found.deviceId, lastActiveMs: Date.now() }), true);
-          assert.equal(await gws[(k + 1) % 4].consumeInbound(cur.peerFingerprint, ticket, next, { deviceId: found.deviceId, lastActiveMs: Date.now() }), false, 'replay at the next gateway');
+          assert.equal(
+            await gws[(k + 1) % 4].consumeInbound(cur.peerFingerprint, ticket, next, { deviceId: found.deviceId, lastActiveMs: Date.now() }),
+            false,
+            'replay at the next gateway',
+          );
           assert.equal(await gws[(k + 2) % 4].getByTicket(ticket), undefined);
           cur = { ...found, inbound: next };
         }
@@ -181,7 +192,8 @@ if (REDIS_SKIP !== undefined) {
         const b = sampleSession();
         await old.put(a);
         await old.put(b);
-        const keyIds = async (): Promise<number[]> => (await Promise.all((await raw.keysBuffer(`{${fleet.namespace}}:e:*`)).map(async (k) => (await raw.getBuffer(k))!.readUInt16BE(49)))).sort();
+        const keyIds = async (): Promise<number[]> =>
+          (await Promise.all((await raw.keysBuffer(`{${fleet.namespace}}:e:*`)).map(async (k) => (await raw.getBuffer(k))!.readUInt16BE(49)))).sort();
         assert.deepEqual(await keyIds(), [1, 1]);
         assert.deepEqual(await rotated.get(a.peerFingerprint), a, 'the previous key still reads');
         assert.equal(await onlyNew.get(a.peerFingerprint), undefined, 'a gateway without the old key skips the entry');
@@ -194,7 +206,7 @@ if (REDIS_SKIP !== undefined) {
         assert.deepEqual((await onlyNew.get(a.peerFingerprint))!.inbound, next);
         await rotated.put(b);
         assert.deepEqual(await keyIds(), [2, 2]);
-        assert.deepEqual((await old.get(b.peerFingerprint)), undefined, 'a gateway still on the old key cannot read the new one');
+        assert.deepEqual(await old.get(b.peerFingerprint), undefined, 'a gateway still on the old key cannot read the new one');
         await rotated.putValue('clock', new Uint8Array([9]));
         assert.deepEqual(await onlyNew.getValue('clock'), new Uint8Array([9]));
       } finally {
@@ -217,7 +229,15 @@ if (REDIS_SKIP !== undefined) {
         const expiries = (await Promise.all(entryKeys.map((k) => raw.pexpiretime(k)))).sort();
         assert.deepEqual(expiries, [soon.establishedMs + 2000, later.establishedMs + 2000].sort());
         // A ratchet never extends the life.
-        assert.equal(await s.consumeInbound(soon.peerFingerprint, soon.inbound!.ticketId, { secret: randomBytes(32), ticketId: randomBytes(16) }, { deviceId: soon.deviceId, lastActiveMs: Date.now() }), true);
+        assert.equal(
+          await s.consumeInbound(
+            soon.peerFingerprint,
+            soon.inbound!.ticketId,
+            { secret: randomBytes(32), ticketId: randomBytes(16) },
+            { deviceId: soon.deviceId, lastActiveMs: Date.now() },
+          ),
+          true,
+        );
         await new Promise((r) => setTimeout(r, Math.max(0, soon.establishedMs + 2000 - Date.now()) + 100));
         assert.equal(await s.get(soon.peerFingerprint), undefined);
         assert.equal(await s.size(), 1);
@@ -241,7 +261,7 @@ if (REDIS_SKIP !== undefined) {
         const alive = await Promise.all(es.map(async (e) => (await b.get(e.peerFingerprint)) !== undefined));
         assert.deepEqual(alive, [true, false, false, false, true, true, true, true]);
         assert.equal(capped[0].counters.evictions, 3);
-        assert.equal(await b.getByTicket(es[1].inbound!.ticketId), undefined, 'the evicted entry\'s ticket pointer went too');
+        assert.equal(await b.getByTicket(es[1].inbound!.ticketId), undefined, "the evicted entry's ticket pointer went too");
       } finally {
         await closeAll([a, b, ...capped]);
       }
@@ -253,11 +273,24 @@ if (REDIS_SKIP !== undefined) {
       try {
         const es = Array.from({ length: 5 }, () => sampleSession());
         for (const e of es) await s.put(e);
-        await s.consumeInbound(es[0].peerFingerprint, es[0].inbound!.ticketId, { secret: randomBytes(32), ticketId: randomBytes(16) }, { deviceId: es[0].deviceId, lastActiveMs: Date.now() });
+        await s.consumeInbound(
+          es[0].peerFingerprint,
+          es[0].inbound!.ticketId,
+          { secret: randomBytes(32), ticketId: randomBytes(16) },
+          { deviceId: es[0].deviceId, lastActiveMs: Date.now() },
+        );
         await s.putValue(`tofu:${es[1].peerFingerprint}`, randomBytes(8));
         const all = Buffer.concat(await dump(raw, fleet.namespace));
         for (const e of es) {
-          const needles = [Buffer.from(e.peerFingerprint, 'hex'), Buffer.from(e.peerFingerprint.slice(0, 16), 'latin1'), Buffer.from(e.deviceId, 'hex'), Buffer.from(e.deviceId, 'latin1'), Buffer.from(e.outbound!), Buffer.from(e.inbound!.secret), Buffer.from(e.inbound!.ticketId)];
+          const needles = [
+            Buffer.from(e.peerFingerprint, 'hex'),
+            Buffer.from(e.peerFingerprint.slice(0, 16), 'latin1'),
+            Buffer.from(e.deviceId, 'hex'),
+            Buffer.from(e.deviceId, 'latin1'),
+            Buffer.from(e.outbound!),
+            Buffer.from(e.inbound!.secret),
+            Buffer.from(e.inbound!.ticketId),
+          ];
           for (const n of needles) assert.equal(all.indexOf(n), -1, `found ${bytesToHex(n).slice(0, 12)}... in clear`);
         }
       } finally {
@@ -270,7 +303,13 @@ if (REDIS_SKIP !== undefined) {
       const mine = new Redis(server.url, { lazyConnect: true });
       await mine.connect();
       try {
-        const s = await RedisSessionStore.open({ client: mine, storageKey: fleet.storageKey, blindingKey: fleet.blindingKey, namespace: fleet.namespace, logger: silentLogger });
+        const s = await RedisSessionStore.open({
+          client: mine,
+          storageKey: fleet.storageKey,
+          blindingKey: fleet.blindingKey,
+          namespace: fleet.namespace,
+          logger: silentLogger,
+        });
         const e = sampleSession();
         await s.put(e);
         assert.equal(await s.consumeInbound(e.peerFingerprint, e.inbound!.ticketId, undefined, { deviceId: e.deviceId, lastActiveMs: Date.now() }), true);
@@ -305,7 +344,9 @@ if (REDIS_SKIP !== undefined) {
         const sessions = Array.from({ length: 30 }, () => sampleSession());
         for (const s of sessions) await gws[1].put(s);
         for (const s of sessions) {
-          const results = await Promise.all(gws.map((g) => g.consumeInbound(s.peerFingerprint, s.inbound!.ticketId, undefined, { deviceId: s.deviceId, lastActiveMs: Date.now() })));
+          const results = await Promise.all(
+            gws.map((g) => g.consumeInbound(s.peerFingerprint, s.inbound!.ticketId, undefined, { deviceId: s.deviceId, lastActiveMs: Date.now() })),
+          );
           assert.equal(results.filter(Boolean).length, 1);
         }
         assert.equal(await gws[2].size(), 30);

@@ -38,13 +38,25 @@ if (REDIS_SKIP !== undefined) {
           }
         }
         assert.ok(failure !== undefined, 'Redis filled up');
-        assert.ok(isPqbleError(failure) && failure.code.startsWith('PQBLE_ERR_STORE_'), `a coded error: ${failure instanceof Error ? failure.message : typeof failure}`);
+        assert.ok(
+          isPqbleError(failure) && failure.code.startsWith('PQBLE_ERR_STORE_'),
+          `a coded error: ${failure instanceof Error ? failure.message : typeof failure}`,
+        );
         assert.equal((await store.get(kept.peerFingerprint))?.deviceId, kept.deviceId, 'reads still work');
         // A gateway on the full store: its session cannot be stored, so the reconnect is a
         // full handshake again; nothing hangs or crashes.
         const radio = new SimulatedRadio({ seed: 9 });
-        const gateway = await BleTransport.create({ identity: generateIdentity(), link: radio.createDevice({ deviceId: '9a00000000e0' }), logger: silentLogger, sessionStore: store });
-        const device = await BleTransport.create({ identity: generateIdentity(), link: radio.createDevice({ deviceId: 'de00000000e1' }), logger: silentLogger });
+        const gateway = await BleTransport.create({
+          identity: generateIdentity(),
+          link: radio.createDevice({ deviceId: '9a00000000e0' }),
+          logger: silentLogger,
+          sessionStore: store,
+        });
+        const device = await BleTransport.create({
+          identity: generateIdentity(),
+          link: radio.createDevice({ deviceId: 'de00000000e1' }),
+          logger: silentLogger,
+        });
         try {
           for (let i = 0; i < 2; i++) {
             const accepted = device.accept();

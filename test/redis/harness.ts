@@ -85,7 +85,29 @@ export class RedisServer {
 
   /** (Re)starts the process on the same port and directory and waits for PONG. */
   async restart(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'warning', '--repl-diskless-sync-delay', '0', ...this.#extra];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--protected-mode',
+      'no',
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+      '--repl-diskless-sync-delay',
+      '0',
+      ...this.#extra,
+    ];
     this.#proc = spawn('redis-server', args, { stdio: 'ignore' });
     this.#proc.on('error', () => {});
     for (let i = 0; i < 200; i++) {
@@ -139,8 +161,11 @@ export class RedisCluster {
 
   static async start(): Promise<RedisCluster> {
     const nodes: RedisServer[] = [];
-    for (let i = 0; i < 3; i++) nodes.push(await RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']));
-    const r = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+    for (let i = 0; i < 3; i++)
+      nodes.push(await RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']));
+    const r = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`redis-cli --cluster create failed: ${r.stdout}${r.stderr}`);
     for (let i = 0; i < 200; i++) {
       const states = await Promise.all(nodes.map((n) => rawCommand(n.port, 'CLUSTER INFO')));
@@ -172,8 +197,20 @@ export function testFleet(): TestFleet {
 }
 
 /** Opens a store on `target` for `fleet` (silent logger unless given). */
-export function openStore(target: { url: string } | { cluster: { host: string; port: number }[] }, fleet: TestFleet, extra: Partial<RedisSessionStoreOptions> = {}): Promise<RedisSessionStore> {
-  return RedisSessionStore.open({ ...target, storageKey: fleet.storageKey, blindingKey: fleet.blindingKey, namespace: fleet.namespace, logger: silentLogger, timeoutMs: 1000, ...extra });
+export function openStore(
+  target: { url: string } | { cluster: { host: string; port: number }[] },
+  fleet: TestFleet,
+  extra: Partial<RedisSessionStoreOptions> = {},
+): Promise<RedisSessionStore> {
+  return RedisSessionStore.open({
+    ...target,
+    storageKey: fleet.storageKey,
+    blindingKey: fleet.blindingKey,
+    namespace: fleet.namespace,
+    logger: silentLogger,
+    timeoutMs: 1000,
+    ...extra,
+  });
 }
 
 /** A random stored session established `ageMs` ago. */

@@ -34,7 +34,9 @@ if (REDIS_SKIP !== undefined) {
       for (let i = 0; i < 3; i++) {
         const store = await openStore({ url: server.url }, fleet);
         stores.push(store);
-        gateways.push(await BleTransport.create({ identity: hub, link: radio.createDevice({ deviceId: `9a00000000${i}0` }), logger: silentLogger, sessionStore: store }));
+        gateways.push(
+          await BleTransport.create({ identity: hub, link: radio.createDevice({ deviceId: `9a00000000${i}0` }), logger: silentLogger, sessionStore: store }),
+        );
       }
       const device = await BleTransport.create({ identity: generateIdentity(), link: radio.createDevice({ deviceId: DEVICE_ID }), logger: silentLogger });
       try {
@@ -62,7 +64,13 @@ if (REDIS_SKIP !== undefined) {
       const spare = await RedisServer.start();
       const radio = new SimulatedRadio({ seed: 4 });
       const store = await openStore({ url: spare.url }, fleet, { timeoutMs: 200 });
-      const gateway = await BleTransport.create({ identity: generateIdentity(), link: radio.createDevice({ deviceId: '9a00000000f0' }), logger: silentLogger, sessionStore: store, storeTimeoutMs: 300 });
+      const gateway = await BleTransport.create({
+        identity: generateIdentity(),
+        link: radio.createDevice({ deviceId: '9a00000000f0' }),
+        logger: silentLogger,
+        sessionStore: store,
+        storeTimeoutMs: 300,
+      });
       const device = await BleTransport.create({ identity: generateIdentity(), link: radio.createDevice({ deviceId: DEVICE_ID }), logger: silentLogger });
       try {
         let accepted = device.accept();

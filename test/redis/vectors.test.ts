@@ -42,7 +42,13 @@ it('blinding, key names and the entry value match the known-answer vector', () =
   const codec = new EntryCodec(blinder, new FleetSealer({ id: 1, key: STORAGE_KEY }, new Map([[1, STORAGE_KEY]]), crypto));
   const bfp = blinder.blind('fingerprint', FP);
   const key = new KeyLayout('pqble').entry(bfp);
-  const record = { peerFingerprint: bytesToHex(FP), deviceId: 'a1b2c3d4e5f6', establishedMs: ESTABLISHED, outbound: OUTBOUND, inbound: { secret: INBOUND_SECRET, ticketId: TICKET } };
+  const record = {
+    peerFingerprint: bytesToHex(FP),
+    deviceId: 'a1b2c3d4e5f6',
+    establishedMs: ESTABLISHED,
+    outbound: OUTBOUND,
+    inbound: { secret: INBOUND_SECRET, ticketId: TICKET },
+  };
   assert.equal(bytesToHex(bfp), VECTOR.bfp);
   assert.equal(bytesToHex(key), VECTOR.entryKey);
   assert.equal(bytesToHex(codec.encode(key, record)), VECTOR.value);
@@ -59,7 +65,15 @@ it('the vector follows from the formulas in docs/fleet.md', () => {
   assert.equal(bytesToHex(concatBytes(utf8ToBytes('{pqble}:e:'), hexToBytes(VECTOR.bfp))), VECTOR.entryKey);
   const header = hexToBytes(VECTOR.bticket + VECTOR.boutbound + VECTOR.bdevice);
   const sealHead = hexToBytes('010001'); // version 1, key id 1
-  const record = concatBytes(FP, hexToBytes('a1b2c3d4e5f6'), hexToBytes(ESTABLISHED.toString(16).padStart(16, '0')), new Uint8Array([3]), OUTBOUND, INBOUND_SECRET, TICKET);
+  const record = concatBytes(
+    FP,
+    hexToBytes('a1b2c3d4e5f6'),
+    hexToBytes(ESTABLISHED.toString(16).padStart(16, '0')),
+    new Uint8Array([3]),
+    OUTBOUND,
+    INBOUND_SECRET,
+    TICKET,
+  );
   const aad = concatBytes(sealHead, utf8ToBytes('pqble/redis/entry/v1'), hexToBytes(VECTOR.entryKey), header);
   const sealed = chacha20poly1305(STORAGE_KEY, NONCE, aad).encrypt(record);
   assert.equal(bytesToHex(concatBytes(header, sealHead, NONCE, sealed)), VECTOR.value);

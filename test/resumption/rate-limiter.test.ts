@@ -12,7 +12,10 @@ describe('ResumeRateLimiter', () => {
   it('allows the burst, then refuses, per key (defaults: 3, then one per 10 s)', () => {
     const c = clock();
     const limiter = new ResumeRateLimiter({ now: c.now });
-    assert.deepEqual([1, 2, 3, 4].map(() => limiter.tryAcquire('a')), [true, true, true, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => limiter.tryAcquire('a')),
+      [true, true, true, false],
+    );
     assert.equal(limiter.tryAcquire('b'), true, 'other keys are not affected');
     c.advance(9_999);
     assert.equal(limiter.tryAcquire('a'), false);
@@ -27,7 +30,10 @@ describe('ResumeRateLimiter', () => {
     limiter.tryAcquire('k');
     limiter.tryAcquire('k');
     c.advance(3_600_000);
-    assert.deepEqual([1, 2, 3].map(() => limiter.tryAcquire('k')), [true, true, false]);
+    assert.deepEqual(
+      [1, 2, 3].map(() => limiter.tryAcquire('k')),
+      [true, true, false],
+    );
   });
 
   it('refills nothing when the clock goes backwards', () => {

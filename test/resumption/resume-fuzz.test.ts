@@ -27,7 +27,8 @@ function outcome(fn: () => unknown): 'ok' | PqbleErrorCode {
     fn();
     return 'ok';
   } catch (err) {
-    if (!(err instanceof ResumptionError || err instanceof HandshakeError) || !ALLOWED.includes(err.code)) throw new Error(`uncoded or unexpected error: ${String(err)}`, { cause: err });
+    if (!(err instanceof ResumptionError || err instanceof HandshakeError) || !ALLOWED.includes(err.code))
+      throw new Error(`uncoded or unexpected error: ${String(err)}`, { cause: err });
     return err.code;
   }
 }
@@ -38,8 +39,12 @@ const messages = fc.oneof(
   fc.tuple(fc.constantFrom(0x10, 0x11, 0x12, 0x13), fc.uint8Array({ maxLength: 100 })).map(([t, rest]) => Uint8Array.of(t, ...rest)),
   fc
     .tuple(fc.constantFrom(0x00, 0x01, 0x02, 0x07), fc.constantFrom(48, 80, 47, 81), fc.integer({ min: 0, max: 255 }))
-    .chain(([mode, len, fill]) => fc.uint8Array({ minLength: len, maxLength: len }).map((rest) => Uint8Array.of(0x10, 0x02, mode, ...rest.map((b) => b ^ fill)))),
-  fc.constantFrom(32, 64, 8, 1).chain((len) => fc.uint8Array({ minLength: len, maxLength: len }).map((rest) => Uint8Array.of(len === 8 ? 0x13 : len === 1 ? 0x12 : 0x11, ...rest))),
+    .chain(([mode, len, fill]) =>
+      fc.uint8Array({ minLength: len, maxLength: len }).map((rest) => Uint8Array.of(0x10, 0x02, mode, ...rest.map((b) => b ^ fill))),
+    ),
+  fc
+    .constantFrom(32, 64, 8, 1)
+    .chain((len) => fc.uint8Array({ minLength: len, maxLength: len }).map((rest) => Uint8Array.of(len === 8 ? 0x13 : len === 1 ? 0x12 : 0x11, ...rest))),
 );
 
 describe('resumption v2 decoders under fuzzing', () => {
@@ -57,7 +62,10 @@ describe('resumption v2 decoders under fuzzing', () => {
   it('acceptResumeV2 never accepts arbitrary bytes and throws only coded errors', () => {
     fc.assert(
       fc.property(messages, (m) => {
-        assert.notEqual(outcome(() => acceptResumeV2({ secret: RS, initiatorFingerprint: FP_I, responderFingerprint: FP_R, request: m })), 'ok');
+        assert.notEqual(
+          outcome(() => acceptResumeV2({ secret: RS, initiatorFingerprint: FP_I, responderFingerprint: FP_R, request: m })),
+          'ok',
+        );
       }),
       fuzz(500),
     );
@@ -82,7 +90,10 @@ describe('resumption v2 decoders under fuzzing', () => {
       fc.assert(
         fc.property(messages, (m) => {
           const { finished } = acceptResumeV2({ secret: RS, initiatorFingerprint: FP_I, responderFingerprint: FP_R, request });
-          assert.notEqual(outcome(() => finished.verify(m)), 'ok');
+          assert.notEqual(
+            outcome(() => finished.verify(m)),
+            'ok',
+          );
           assert.equal(finished.state, 'failed');
         }),
         fuzz(500, mode === 'psk' ? 1 : 1 / 4),

@@ -62,14 +62,31 @@ interface Run {
 }
 
 /** One whole resumption A -> B (or as given), deterministic for given seeds. */
-function run(mode: ResumeMode, options: { rs?: Uint8Array; fpI?: Uint8Array; fpR?: Uint8Array; iSeed?: number; rSeed?: number; crypto?: CryptoProvider } = {}): Run {
+function run(
+  mode: ResumeMode,
+  options: { rs?: Uint8Array; fpI?: Uint8Array; fpR?: Uint8Array; iSeed?: number; rSeed?: number; crypto?: CryptoProvider } = {},
+): Run {
   const fpI = options.fpI ?? FP_A;
   const fpR = options.fpR ?? FP_B;
   const rs = options.rs ?? deriveDirectionSecret(RMS, fpI, fpR);
   const crypto = options.crypto ?? nobleCrypto;
-  const initiator = new ResumeInitiator({ secret: rs, initiatorFingerprint: fpI, responderFingerprint: fpR, mode, crypto, random: fixedRandom(options.iSeed ?? 1) });
+  const initiator = new ResumeInitiator({
+    secret: rs,
+    initiatorFingerprint: fpI,
+    responderFingerprint: fpR,
+    mode,
+    crypto,
+    random: fixedRandom(options.iSeed ?? 1),
+  });
   const request = initiator.request();
-  const accepted = acceptResumeV2({ secret: rs, initiatorFingerprint: fpI, responderFingerprint: fpR, request, crypto, random: fixedRandom(options.rSeed ?? 2) });
+  const accepted = acceptResumeV2({
+    secret: rs,
+    initiatorFingerprint: fpI,
+    responderFingerprint: fpR,
+    request,
+    crypto,
+    random: fixedRandom(options.rSeed ?? 2),
+  });
   assert.equal(accepted.mode, mode);
   const reply = initiator.readReply(accepted.message);
   assert.equal(reply.kind, 'accept');
@@ -90,31 +107,36 @@ describe('resumption v2: round trips', () => {
   for (const mode of MODES) {
     it(`${mode}: both sides derive the same keys, the finished verifies, records flow both ways (property)`, () => {
       fc.assert(
-        fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (rms, fpI, fpR) => {
-          fc.pre(Buffer.compare(fpI, fpR) !== 0);
-          const rs = deriveDirectionSecret(rms, fpI, fpR);
-          const initiator = new ResumeInitiator({ secret: rs, initiatorFingerprint: fpI, responderFingerprint: fpR, mode });
-          const request = initiator.request();
-          assert.equal(request.length, RESUME_V2_MESSAGE_BYTES[mode].request);
-          const decoded = decodeResumeRequestV2(request);
-          assert.equal(decoded.mode, mode);
-          assert.deepEqual(decoded.ticketId, deriveResumeTicketId(rs, fpI, fpR));
-          const accepted = acceptResumeV2({ secret: rs, initiatorFingerprint: fpI, responderFingerprint: fpR, request });
-          assert.equal(accepted.message.length, RESUME_V2_MESSAGE_BYTES[mode].accept);
-          const reply = initiator.readReply(accepted.message);
-          if (reply.kind !== 'accept') throw new Error('expected an accept');
-          assert.equal(reply.finished.length, RESUME_FINISHED_BYTES);
-          accepted.finished.verify(reply.finished);
-          assert.deepEqual(reply.keys.sendKey, accepted.keys.receiveKey);
-          assert.deepEqual(reply.keys.receiveKey, accepted.keys.sendKey);
-          assert.notDeepEqual(reply.keys.sendKey, reply.keys.receiveKey);
-          assert.deepEqual(reply.keys.nextSecret, accepted.keys.nextSecret);
-          assert.deepEqual(reply.keys.sessionId, accepted.keys.sessionId);
-          assert.notDeepEqual(reply.keys.nextSecret, rs);
-          const up = new RecordOpener(accepted.keys.receiveKey).open(new RecordSealer(reply.keys.sendKey).seal(Uint8Array.of(1, 2)));
-          const down = new RecordOpener(reply.keys.receiveKey).open(new RecordSealer(accepted.keys.sendKey).seal(Uint8Array.of(3)));
-          assert.deepEqual([...up.content, ...down.content], [1, 2, 3]);
-        }),
+        fc.property(
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          (rms, fpI, fpR) => {
+            fc.pre(Buffer.compare(fpI, fpR) !== 0);
+            const rs = deriveDirectionSecret(rms, fpI, fpR);
+            const initiator = new ResumeInitiator({ secret: rs, initiatorFingerprint: fpI, responderFingerprint: fpR, mode });
+            const request = initiator.request();
+            assert.equal(request.length, RESUME_V2_MESSAGE_BYTES[mode].request);
+            const decoded = decodeResumeRequestV2(request);
+            assert.equal(decoded.mode, mode);
+            assert.deepEqual(decoded.ticketId, deriveResumeTicketId(rs, fpI, fpR));
+            const accepted = acceptResumeV2({ secret: rs, initiatorFingerprint: fpI, responderFingerprint: fpR, request });
+            assert.equal(accepted.message.length, RESUME_V2_MESSAGE_BYTES[mode].accept);
+            const reply = initiator.readReply(accepted.message);
+            if (reply.kind !== 'accept') throw new Error('expected an accept');
+            assert.equal(reply.finished.length, RESUME_FINISHED_BYTES);
+            accepted.finished.verify(reply.finished);
+            assert.deepEqual(reply.keys.sendKey, accepted.keys.receiveKey);
+            assert.deepEqual(reply.keys.receiveKey, accepted.keys.sendKey);
+            assert.notDeepEqual(reply.keys.sendKey, reply.keys.receiveKey);
+            assert.deepEqual(reply.keys.nextSecret, accepted.keys.nextSecret);
+            assert.deepEqual(reply.keys.sessionId, accepted.keys.sessionId);
+            assert.notDeepEqual(reply.keys.nextSecret, rs);
+            const up = new RecordOpener(accepted.keys.receiveKey).open(new RecordSealer(reply.keys.sendKey).seal(Uint8Array.of(1, 2)));
+            const down = new RecordOpener(reply.keys.receiveKey).open(new RecordSealer(accepted.keys.sendKey).seal(Uint8Array.of(3)));
+            assert.deepEqual([...up.content, ...down.content], [1, 2, 3]);
+          },
+        ),
         fuzz(60, mode === 'psk' ? 1 : 1 / 3),
       );
     });
@@ -166,11 +188,18 @@ describe('resumption v2: every tampered bit fails with the right code', () => {
       const request = new ResumeInitiator({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, mode, random: fixedRandom(1) }).request();
       for (let bit = 0; bit < request.length * 8; bit++) {
         const at = bit >> 3;
-        const expected: PqbleErrorCode = at === 0 || at === 2 ? 'PQBLE_ERR_RESUME_MALFORMED' : at === 1 ? 'PQBLE_ERR_PROTOCOL_VERSION' : 'PQBLE_ERR_RESUME_AUTH_FAILED';
+        const expected: PqbleErrorCode =
+          at === 0 || at === 2 ? 'PQBLE_ERR_RESUME_MALFORMED' : at === 1 ? 'PQBLE_ERR_PROTOCOL_VERSION' : 'PQBLE_ERR_RESUME_AUTH_FAILED';
         throwsCode(() => acceptResumeV2({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request: flipBit(request, bit) }), expected);
       }
-      throwsCode(() => acceptResumeV2({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request: request.subarray(0, request.length - 1) }), 'PQBLE_ERR_RESUME_MALFORMED');
-      throwsCode(() => acceptResumeV2({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request: Uint8Array.of(...request, 0) }), 'PQBLE_ERR_RESUME_MALFORMED');
+      throwsCode(
+        () => acceptResumeV2({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request: request.subarray(0, request.length - 1) }),
+        'PQBLE_ERR_RESUME_MALFORMED',
+      );
+      throwsCode(
+        () => acceptResumeV2({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request: Uint8Array.of(...request, 0) }),
+        'PQBLE_ERR_RESUME_MALFORMED',
+      );
     });
 
     it(`${mode}: accept`, () => {
@@ -330,7 +359,10 @@ describe('resumption v2: versions, modes, downgrades, replays', () => {
     const dhe = run('psk-dhe').request;
     const downgraded = Uint8Array.of(0x10, 0x02, 0x00, ...dhe.subarray(3, 35), ...dhe.subarray(67));
     assert.equal(downgraded.length, 51);
-    throwsCode(() => acceptResumeV2({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request: downgraded }), 'PQBLE_ERR_RESUME_AUTH_FAILED');
+    throwsCode(
+      () => acceptResumeV2({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request: downgraded }),
+      'PQBLE_ERR_RESUME_AUTH_FAILED',
+    );
   });
 
   for (const mode of MODES) {
@@ -352,14 +384,21 @@ describe('resumption v2: versions, modes, downgrades, replays', () => {
     it(`${mode}: after the ratchet the old request fails (unknown ticket id, and a bad binder for the new secret)`, () => {
       const first = run(mode);
       assert.notDeepEqual(first.request.subarray(3, 19), deriveResumeTicketId(first.responder.nextSecret, FP_A, FP_B));
-      throwsCode(() => acceptResumeV2({ secret: first.responder.nextSecret, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request: first.request }), 'PQBLE_ERR_RESUME_AUTH_FAILED');
+      throwsCode(
+        () => acceptResumeV2({ secret: first.responder.nextSecret, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request: first.request }),
+        'PQBLE_ERR_RESUME_AUTH_FAILED',
+      );
     });
   }
 
   it('psk-dhe: a low-order or zero X25519 key with a valid binder fails AUTH_FAILED on the responder', () => {
     const ctx = resumeContext(FP_A, FP_B);
     const good = decodeResumeRequestV2(run('psk-dhe').request);
-    const lowOrder = [new Uint8Array(32), Uint8Array.of(1, ...new Uint8Array(31)), Uint8Array.from(Buffer.from('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', 'hex'))];
+    const lowOrder = [
+      new Uint8Array(32),
+      Uint8Array.of(1, ...new Uint8Array(31)),
+      Uint8Array.from(Buffer.from('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', 'hex')),
+    ];
     for (const ei of lowOrder) {
       const body = Uint8Array.of(0x10, 0x02, 0x01, ...good.ticketId, ...good.initiatorNonce, ...ei);
       const request = Uint8Array.of(...body, ...binderFor(rs, ctx, body, 16, nobleCrypto));
@@ -378,7 +417,10 @@ describe('resumption v2: versions, modes, downgrades, replays', () => {
   it('psk-dhe: a provider returning an all-zero shared secret (instead of throwing) fails AUTH_FAILED', () => {
     const zeroDh: CryptoProvider = { ...nobleCrypto, x25519: () => new Uint8Array(32) };
     const request = new ResumeInitiator({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, mode: 'psk-dhe', crypto: zeroDh }).request();
-    throwsCode(() => acceptResumeV2({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request, crypto: zeroDh }), 'PQBLE_ERR_RESUME_AUTH_FAILED');
+    throwsCode(
+      () => acceptResumeV2({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request, crypto: zeroDh }),
+      'PQBLE_ERR_RESUME_AUTH_FAILED',
+    );
   });
 });
 
@@ -433,7 +475,8 @@ describe('resumption v2: state machines', () => {
 
   it('decodeResumeFinished takes 0x13 + 8 bytes only', () => {
     assert.deepEqual(decodeResumeFinished(Uint8Array.of(0x13, 1, 2, 3, 4, 5, 6, 7, 8)), Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
-    for (const bad of [Uint8Array.of(0x13), new Uint8Array(9), Uint8Array.of(0x13, ...new Uint8Array(9))]) throwsCode(() => decodeResumeFinished(bad), 'PQBLE_ERR_RESUME_MALFORMED');
+    for (const bad of [Uint8Array.of(0x13), new Uint8Array(9), Uint8Array.of(0x13, ...new Uint8Array(9))])
+      throwsCode(() => decodeResumeFinished(bad), 'PQBLE_ERR_RESUME_MALFORMED');
   });
 });
 
@@ -521,7 +564,11 @@ describe('resumption v2: input checks, caller buffers, wiping', () => {
 
   it('failures wipe too (a bad confirm on the initiator)', () => {
     const kept: Uint8Array[] = [];
-    const crypto: CryptoProvider = { ...nobleCrypto, hkdfExpand: (prk, info, n) => kept[kept.push(nobleCrypto.hkdfExpand(prk, info, n)) - 1], hkdfExtract: (s, k) => kept[kept.push(nobleCrypto.hkdfExtract(s, k)) - 1] };
+    const crypto: CryptoProvider = {
+      ...nobleCrypto,
+      hkdfExpand: (prk, info, n) => kept[kept.push(nobleCrypto.hkdfExpand(prk, info, n)) - 1],
+      hkdfExtract: (s, k) => kept[kept.push(nobleCrypto.hkdfExtract(s, k)) - 1],
+    };
     const i = new ResumeInitiator({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, mode: 'psk', crypto });
     const accept = acceptResumeV2({ secret: rs, initiatorFingerprint: FP_A, responderFingerprint: FP_B, request: i.request() }).message;
     kept.length = 0;

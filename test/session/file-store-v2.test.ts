@@ -32,7 +32,9 @@ runStoreCompliance('FileSessionStore (v2)', async () => {
 const UPDATE = { deviceId: 'a1b2c3d4e5f6', lastActiveMs: 1_780_000_000_500 };
 const KEY = hexToBytes('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
 
-async function withDir(fn: (ctx: { dir: string; path: string; logger: CapturingLogger; open: (o?: Partial<FileSessionStoreOptions>) => Promise<FileSessionStore> }) => Promise<void>): Promise<void> {
+async function withDir(
+  fn: (ctx: { dir: string; path: string; logger: CapturingLogger; open: (o?: Partial<FileSessionStoreOptions>) => Promise<FileSessionStore> }) => Promise<void>,
+): Promise<void> {
   const { dir, cleanup } = await tempDir();
   const path = join(dir, 'sessions.db');
   const logger = capturingLogger();
@@ -73,7 +75,11 @@ describe('FileSessionStore (v2): one owner per file', () => {
         try { await FileSessionStore.open({ path: ${JSON.stringify(path)}, logger: { warn() {} } }); console.log('opened'); }
         catch (err) { console.log(err.code); }
       `;
-      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), timeout: 30_000, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: process.cwd(),
+        timeout: 30_000,
+        encoding: 'utf8',
+      });
       assert.match(r.stdout, /PQBLE_ERR_STORE_LOCKED/, r.stderr);
       await a.close();
       const b = await open();
@@ -102,7 +108,10 @@ describe('FileSessionStore (v2): open', () => {
       const s = await FileSessionStore.open({ path, logger });
       await s.close();
       const names = await readdir(dir);
-      assert.deepEqual(names.filter((n) => n.includes('.tmp-') || n.includes('.compact-')), []);
+      assert.deepEqual(
+        names.filter((n) => n.includes('.tmp-') || n.includes('.compact-')),
+        [],
+      );
       assert.equal((await stat(`${path}.key`)).mode & 0o777, 0o600);
       assert.equal((await stat(path)).mode & 0o777, 0o600);
     }));
@@ -177,7 +186,10 @@ describe('FileSessionStore (v2): crash safety', () => {
         await s.put(x);
         await mark();
       }
-      assert.equal(await s.consumeInbound(sessions[0].peerFingerprint, sessions[0].inbound!.ticketId, { secret: randomBytes(32), ticketId: randomBytes(16) }, UPDATE), true);
+      assert.equal(
+        await s.consumeInbound(sessions[0].peerFingerprint, sessions[0].inbound!.ticketId, { secret: randomBytes(32), ticketId: randomBytes(16) }, UPDATE),
+        true,
+      );
       await mark();
       assert.equal(await s.replaceOutbound(sessions[1].peerFingerprint, sessions[1].outbound!, randomBytes(32), UPDATE), true);
       await mark();
@@ -237,7 +249,13 @@ describe('FileSessionStore (v2): crash safety', () => {
       await writeFile(path, bytes);
       const b = await open();
       const fps = (await state(b)).map((v) => v.peerFingerprint);
-      assert.deepEqual(fps.sort(), all.filter((_, i) => i !== 2).map((s) => s.peerFingerprint).sort());
+      assert.deepEqual(
+        fps.sort(),
+        all
+          .filter((_, i) => i !== 2)
+          .map((s) => s.peerFingerprint)
+          .sort(),
+      );
       await b.close();
       assert.match(logger.text(), /damaged bytes/);
       const aside = (await readdir(dir)).filter((n) => n.startsWith('sessions.db.corrupt-'));
@@ -250,7 +268,10 @@ describe('FileSessionStore (v2): crash safety', () => {
       for (let round = 0; round < 4; round++) {
         const path = join(dir, `kill-${round}.db`);
         const seed = `round-${round}-${bytesToHex(randomBytes(4))}`;
-        const child = spawn(process.execPath, ['--import', 'tsx', 'test/session/fixtures/store-child.ts', path, seed], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', 'test/session/fixtures/store-child.ts', path, seed], {
+          cwd: process.cwd(),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
         let err = '';
         child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -288,9 +309,7 @@ describe('FileSessionStore (v2): crash safety', () => {
             const ratcheted = bytesToHex(got.inbound!.ticketId) === bytesToHex(next.ticketId);
             if (consumeAcked) assert.ok(ratcheted, `round ${round}: acknowledged consume ${i} was lost`);
             // Never torn: either the put state or the consumed state, whole.
-            const expected = ratcheted
-              ? { ...s, inbound: next, lastActiveMs: s.lastActiveMs + 1 }
-              : s;
+            const expected = ratcheted ? { ...s, inbound: next, lastActiveMs: s.lastActiveMs + 1 } : s;
             assert.deepEqual(view(got), view(expected));
             if (ratcheted) assert.equal(await store.getByTicket(s.inbound!.ticketId), undefined, 'a consumed ticket stays consumed');
           }
@@ -299,7 +318,8 @@ describe('FileSessionStore (v2): crash safety', () => {
           await store.close();
         }
       }
-    }));
+    }),
+  );
 });
 
 describe('FileSessionStore (v2): compaction', () => {
@@ -356,7 +376,14 @@ describe('FileSessionStore (v2): migration from version 1', () => {
         migrateV1: (e) => {
           seen.push(bytesToHex(e.resumptionSecret));
           if (e.peerFingerprint === old[4].peerFingerprint) return undefined;
-          return { peerFingerprint: e.peerFingerprint, deviceId: e.deviceId, establishedMs: e.establishedMs, lastActiveMs: e.lastActiveMs, outbound: e.resumptionSecret.slice(), inbound: undefined };
+          return {
+            peerFingerprint: e.peerFingerprint,
+            deviceId: e.deviceId,
+            establishedMs: e.establishedMs,
+            lastActiveMs: e.lastActiveMs,
+            outbound: e.resumptionSecret.slice(),
+            inbound: undefined,
+          };
         },
       });
       assert.deepEqual(seen.sort(), old.map((o) => bytesToHex(o.resumptionSecret)).sort());

@@ -33,7 +33,9 @@ function seq(n: number, from: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
 }
 
-async function withStore(fn: (ctx: { dir: string; path: string; open: (o?: Record<string, unknown>) => Promise<FileSessionStore> }) => Promise<void>): Promise<void> {
+async function withStore(
+  fn: (ctx: { dir: string; path: string; open: (o?: Record<string, unknown>) => Promise<FileSessionStore> }) => Promise<void>,
+): Promise<void> {
   const { dir, cleanup } = await tempDir();
   const path = join(dir, 'sessions.db');
   try {
@@ -58,7 +60,9 @@ function sorted(sessions: readonly StoredSession[]): Record<string, unknown>[] {
 describe('FileSessionStore: putMany', () => {
   it('puts every session of a plain or async iterable durably, in entry blocks, and they survive a reopen', () =>
     withStore(async ({ open }) => {
-      const sessions = Array.from({ length: 5000 }, (_, i) => randomSession(i % 7 === 0 ? { inbound: undefined } : i % 11 === 0 ? { outbound: undefined } : {}));
+      const sessions = Array.from({ length: 5000 }, (_, i) =>
+        randomSession(i % 7 === 0 ? { inbound: undefined } : i % 11 === 0 ? { outbound: undefined } : {}),
+      );
       let s = await open();
       assert.equal(await s.putMany(sessions.slice(0, 3000)), 3000);
       async function* more(): AsyncGenerator<StoredSession> {
@@ -96,7 +100,11 @@ describe('FileSessionStore: putMany', () => {
       const second = Array.from({ length: 1800 }, (_, i) => {
         const old = first[(i * 7) % first.length];
         if (i % 3 === 0) return randomSession();
-        if (i % 3 === 1) return randomSession({ peerFingerprint: i % 2 === 0 ? old.peerFingerprint.toUpperCase() : old.peerFingerprint, inbound: { secret: randomBytes(32), ticketId: first[(i * 13) % first.length].inbound!.ticketId } });
+        if (i % 3 === 1)
+          return randomSession({
+            peerFingerprint: i % 2 === 0 ? old.peerFingerprint.toUpperCase() : old.peerFingerprint,
+            inbound: { secret: randomBytes(32), ticketId: first[(i * 13) % first.length].inbound!.ticketId },
+          });
         return randomSession({ peerFingerprint: old.peerFingerprint, inbound: undefined });
       });
       assert.equal(await s.putMany(second), second.length);
@@ -135,8 +143,14 @@ describe('FileSessionStore: putMany', () => {
       assert.equal(await s.putMany([{ ...b, peerFingerprint: hexToBytes(b.peerFingerprint) as never }]), 1);
       assert.deepEqual(view(await s.get(a.peerFingerprint)), view(a));
       assert.deepEqual(view(await s.get(b.peerFingerprint)), view(b));
-      await assert.rejects(s.putMany([{ ...randomSession(), peerFingerprint: new Uint8Array(31) as never }]), (e: Error) => e instanceof RangeError && /sessions\[0\]\.peerFingerprint/.test(e.message));
-      await assert.rejects(s.putMany([{ ...randomSession(), peerFingerprint: 7 as never }]), (e: Error) => e instanceof TypeError && /sessions\[0\]\.peerFingerprint/.test(e.message));
+      await assert.rejects(
+        s.putMany([{ ...randomSession(), peerFingerprint: new Uint8Array(31) as never }]),
+        (e: Error) => e instanceof RangeError && /sessions\[0\]\.peerFingerprint/.test(e.message),
+      );
+      await assert.rejects(
+        s.putMany([{ ...randomSession(), peerFingerprint: 7 as never }]),
+        (e: Error) => e instanceof TypeError && /sessions\[0\]\.peerFingerprint/.test(e.message),
+      );
       await s.close();
     }));
 
@@ -144,7 +158,10 @@ describe('FileSessionStore: putMany', () => {
     withStore(async ({ open }) => {
       const s = await open({ maxEntries: 100 });
       const before = s.memoryBytes();
-      await assert.rejects(s.putMany(new Array<StoredSession>(1_000_000).fill(42 as never)), (e: Error) => e instanceof TypeError && /sessions\[0\]/.test(e.message));
+      await assert.rejects(
+        s.putMany(new Array<StoredSession>(1_000_000).fill(42 as never)),
+        (e: Error) => e instanceof TypeError && /sessions\[0\]/.test(e.message),
+      );
       assert.ok(s.memoryBytes() - before < 1 << 20, `a rejected array grew the index by ${s.memoryBytes() - before} bytes`);
       const sessions = Array.from({ length: 600 }, () => randomSession());
       assert.equal(await s.putMany([...sessions, ...new Array<StoredSession>(999_400).fill(42 as never)]).catch(() => -1), -1);
@@ -156,9 +173,18 @@ describe('FileSessionStore: putMany', () => {
     withStore(async ({ open }) => {
       const s = await open();
       await assert.rejects(s.putMany(42 as never), TypeError);
-      await assert.rejects(s.putMany([randomSession(), { ...randomSession(), extra: 1 } as never]), (e: Error) => e instanceof TypeError && /sessions\[1\]/.test(e.message));
-      await assert.rejects(s.putMany([randomSession({ peerFingerprint: 'zz'.repeat(32) })]), (e: Error) => e instanceof RangeError && /sessions\[0\]\.peerFingerprint/.test(e.message));
-      await assert.rejects(s.putMany([randomSession({ deviceId: 'nope' })]), (e: Error) => e instanceof RangeError && /sessions\[0\]\.deviceId/.test(e.message));
+      await assert.rejects(
+        s.putMany([randomSession(), { ...randomSession(), extra: 1 } as never]),
+        (e: Error) => e instanceof TypeError && /sessions\[1\]/.test(e.message),
+      );
+      await assert.rejects(
+        s.putMany([randomSession({ peerFingerprint: 'zz'.repeat(32) })]),
+        (e: Error) => e instanceof RangeError && /sessions\[0\]\.peerFingerprint/.test(e.message),
+      );
+      await assert.rejects(
+        s.putMany([randomSession({ deviceId: 'nope' })]),
+        (e: Error) => e instanceof RangeError && /sessions\[0\]\.deviceId/.test(e.message),
+      );
       await assert.rejects(s.putMany([randomSession({ outbound: new Uint8Array(31) })]), RangeError);
       await assert.rejects(s.putMany([randomSession({ lastActiveMs: -1 })]), RangeError);
       await assert.rejects(s.putMany([randomSession({ inbound: { secret: randomBytes(32), ticketId: randomBytes(15) } })]), RangeError);
@@ -218,7 +244,10 @@ describe('FileSessionStore: crash safety of bulk puts', () => {
       await s.putMany(bulk);
       const afterBulk = s.fileBytes();
       const later: { size: number; state: Record<string, unknown>[] }[] = [];
-      assert.equal(await s.consumeInbound(bulk[40].peerFingerprint, bulk[40].inbound!.ticketId, { secret: randomBytes(32), ticketId: randomBytes(16) }, UPDATE), true);
+      assert.equal(
+        await s.consumeInbound(bulk[40].peerFingerprint, bulk[40].inbound!.ticketId, { secret: randomBytes(32), ticketId: randomBytes(16) }, UPDATE),
+        true,
+      );
       later.push({ size: s.fileBytes(), state: await state(s) });
       assert.equal(await s.delete(bulk[3].peerFingerprint), true);
       later.push({ size: s.fileBytes(), state: await state(s) });
@@ -226,7 +255,7 @@ describe('FileSessionStore: crash safety of bulk puts', () => {
       const full = await readFile(path);
       // The block ends inside the bulk append (a segment may lead it).
       const blockEnds: number[] = [];
-      for (let p = base.size; p < afterBulk; ) {
+      for (let p = base.size; p < afterBulk;) {
         const r = decodeRecord(full, p, full.length);
         assert.equal(r.kind, 'record');
         if (r.kind !== 'record') break;
@@ -294,17 +323,27 @@ describe('FileSessionStore: load fast paths', () => {
           seen.push(`${rec.type}@${p}/${info.start}${rec.type === 'block' ? `x${bytes[p + 1]}` : ''}`);
         };
         const result = fast
-          ? await scanJournal(bytes, sink, undefined, (_b, p, _len, info) => seen.push(`entry@${p}/${info.start}`), (_b, p, n, info) => seen.push(`block@${p}/${info.start}x${n}`))
+          ? await scanJournal(
+              bytes,
+              sink,
+              undefined,
+              (_b, p, _len, info) => seen.push(`entry@${p}/${info.start}`),
+              (_b, p, n, info) => seen.push(`block@${p}/${info.start}x${n}`),
+            )
           : await scanJournal(bytes, sink);
         return JSON.stringify({ seen, result });
       };
       assert.equal(await scan(good, true), await scan(good, false));
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(good.length), async (flips, cut) => {
-          const bytes = good.slice(0, Math.max(FILE_HEADER_BYTES, cut));
-          for (const [at, x] of flips) if (at >= FILE_HEADER_BYTES && at < bytes.length) bytes[at] ^= x;
-          assert.equal(await scan(bytes, true), await scan(bytes, false));
-        }),
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+          fc.nat(good.length),
+          async (flips, cut) => {
+            const bytes = good.slice(0, Math.max(FILE_HEADER_BYTES, cut));
+            for (const [at, x] of flips) if (at >= FILE_HEADER_BYTES && at < bytes.length) bytes[at] ^= x;
+            assert.equal(await scan(bytes, true), await scan(bytes, false));
+          },
+        ),
         fuzz(150),
       );
     } finally {
@@ -355,7 +394,8 @@ describe('FileSessionStore: compaction under load', () => {
       const t = await open();
       assert.deepEqual(await state(t), expected);
       await t.close();
-    }));
+    }),
+  );
 });
 
 describe('FileSessionStore: format version 3', () => {
@@ -403,8 +443,22 @@ describe('FileSessionStore: format version 3', () => {
     const segKey = keys.segmentKey(seq(16, 0x20));
     assert.equal(bytesToHex(segKey), '1fa423d2863f0eae2b66f6b1293f2cbbe884bdcabc87208f7f8a473d6be922d2');
     const out = new Uint8Array(blockRecordBytes(2));
-    writeBlockEntryHeader(out, 0, 0, { flags: ROW_OUTBOUND | ROW_INBOUND, fpKey: keys.fpKey(seq(32, 0x40)), ticketKey: keys.ticketKey(seq(16, 0xa0)), deviceHint: keys.deviceHint(hexToBytes('a1b2c3d4e5f6')), establishedMs: 1_780_000_000_000, lastActiveMs: 1_780_000_060_000 });
-    writeBlockEntryHeader(out, 0, 1, { flags: ROW_OUTBOUND, fpKey: keys.fpKey(seq(32, 0xc0)), ticketKey: new Uint8Array(16), deviceHint: keys.deviceHint(hexToBytes('010203040506')), establishedMs: 1_780_000_000_001, lastActiveMs: 1_780_000_000_002 });
+    writeBlockEntryHeader(out, 0, 0, {
+      flags: ROW_OUTBOUND | ROW_INBOUND,
+      fpKey: keys.fpKey(seq(32, 0x40)),
+      ticketKey: keys.ticketKey(seq(16, 0xa0)),
+      deviceHint: keys.deviceHint(hexToBytes('a1b2c3d4e5f6')),
+      establishedMs: 1_780_000_000_000,
+      lastActiveMs: 1_780_000_060_000,
+    });
+    writeBlockEntryHeader(out, 0, 1, {
+      flags: ROW_OUTBOUND,
+      fpKey: keys.fpKey(seq(32, 0xc0)),
+      ticketKey: new Uint8Array(16),
+      deviceHint: keys.deviceHint(hexToBytes('010203040506')),
+      establishedMs: 1_780_000_000_001,
+      lastActiveMs: 1_780_000_000_002,
+    });
     const plain = new Uint8Array(140);
     plain.set(hexToBytes('a1b2c3d4e5f6'), 0);
     plain.set(seq(32, 0x60), 6);
@@ -525,7 +579,17 @@ describe('file store index: open-addressed tables and rows', () => {
       const fp = fps[i % fps.length];
       const ticket = i % 3 === 0 ? undefined : randomBytes(16);
       const hint = i % 50;
-      const row = ix.alloc({ fpKey: fp, ticketKey: ticket, hint, establishedMs: i, lastActiveMs: i, flags: ticket === undefined ? 0 : ROW_INBOUND, type: 0x10, loc: -1, sub: 0 });
+      const row = ix.alloc({
+        fpKey: fp,
+        ticketKey: ticket,
+        hint,
+        establishedMs: i,
+        lastActiveMs: i,
+        flags: ticket === undefined ? 0 : ROW_INBOUND,
+        type: 0x10,
+        loc: -1,
+        sub: 0,
+      });
       const prev = ix.link(row);
       const key = bytesToHex(fp);
       assert.equal(prev, model.get(key)?.row ?? -1);
@@ -551,7 +615,18 @@ describe('file store index: open-addressed tables and rows', () => {
   it('RowIndex.link: a ticket put under another fingerprint finds the newer row only; a replaced row frees its ticket', () => {
     const ix = new RowIndex();
     const [fpA, fpB, ticket, other] = [randomBytes(32), randomBytes(32), randomBytes(16), randomBytes(16)];
-    const row = (fp: Uint8Array, t: Uint8Array | undefined): number => ix.alloc({ fpKey: fp, ticketKey: t, hint: 1, establishedMs: 1, lastActiveMs: 1, flags: t === undefined ? ROW_OUTBOUND : ROW_INBOUND, type: 0x10, loc: -1, sub: 0 });
+    const row = (fp: Uint8Array, t: Uint8Array | undefined): number =>
+      ix.alloc({
+        fpKey: fp,
+        ticketKey: t,
+        hint: 1,
+        establishedMs: 1,
+        lastActiveMs: 1,
+        flags: t === undefined ? ROW_OUTBOUND : ROW_INBOUND,
+        type: 0x10,
+        loc: -1,
+        sub: 0,
+      });
     const a = row(fpA, ticket);
     assert.equal(ix.link(a), -1);
     const b = row(fpB, ticket);
@@ -582,35 +657,48 @@ describe('file store index: open-addressed tables and rows', () => {
       return k;
     };
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 39 }), fc.option(fc.integer({ min: 0, max: 19 }), { nil: undefined }), fc.boolean()), { maxLength: 300 }), (ops) => {
-        const ix = new RowIndex();
-        const fps = Array.from({ length: 40 }, (_, i) => key(32, i));
-        const tickets = Array.from({ length: 20 }, (_, i) => key(16, i));
-        const live = new Map<number, { row: number; ticket: number | undefined }>();
-        const owner = new Map<number, number>();
-        for (const [f, t, del] of ops) {
-          const cur = live.get(f);
-          if (del) {
-            if (cur === undefined) continue;
-            ix.unlink(cur.row);
-            ix.release(cur.row);
-            if (cur.ticket !== undefined && owner.get(cur.ticket) === cur.row) owner.delete(cur.ticket);
-            live.delete(f);
-            continue;
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 39 }), fc.option(fc.integer({ min: 0, max: 19 }), { nil: undefined }), fc.boolean()), { maxLength: 300 }),
+        (ops) => {
+          const ix = new RowIndex();
+          const fps = Array.from({ length: 40 }, (_, i) => key(32, i));
+          const tickets = Array.from({ length: 20 }, (_, i) => key(16, i));
+          const live = new Map<number, { row: number; ticket: number | undefined }>();
+          const owner = new Map<number, number>();
+          for (const [f, t, del] of ops) {
+            const cur = live.get(f);
+            if (del) {
+              if (cur === undefined) continue;
+              ix.unlink(cur.row);
+              ix.release(cur.row);
+              if (cur.ticket !== undefined && owner.get(cur.ticket) === cur.row) owner.delete(cur.ticket);
+              live.delete(f);
+              continue;
+            }
+            const row = ix.alloc({
+              fpKey: fps[f],
+              ticketKey: t === undefined ? undefined : tickets[t],
+              hint: f,
+              establishedMs: 1,
+              lastActiveMs: 1,
+              flags: t === undefined ? ROW_OUTBOUND : ROW_INBOUND,
+              type: 0x10,
+              loc: -1,
+              sub: 0,
+            });
+            assert.equal(ix.link(row), cur?.row ?? -1);
+            if (cur !== undefined) {
+              ix.release(cur.row);
+              if (cur.ticket !== undefined && owner.get(cur.ticket) === cur.row) owner.delete(cur.ticket);
+            }
+            if (t !== undefined) owner.set(t, row);
+            live.set(f, { row, ticket: t });
           }
-          const row = ix.alloc({ fpKey: fps[f], ticketKey: t === undefined ? undefined : tickets[t], hint: f, establishedMs: 1, lastActiveMs: 1, flags: t === undefined ? ROW_OUTBOUND : ROW_INBOUND, type: 0x10, loc: -1, sub: 0 });
-          assert.equal(ix.link(row), cur?.row ?? -1);
-          if (cur !== undefined) {
-            ix.release(cur.row);
-            if (cur.ticket !== undefined && owner.get(cur.ticket) === cur.row) owner.delete(cur.ticket);
-          }
-          if (t !== undefined) owner.set(t, row);
-          live.set(f, { row, ticket: t });
-        }
-        assert.equal(ix.size, live.size);
-        for (let f = 0; f < fps.length; f++) assert.equal(ix.findFp(fps[f]), live.get(f)?.row ?? -1, `fingerprint ${f}`);
-        for (let t = 0; t < tickets.length; t++) assert.equal(ix.findTicket(tickets[t]), owner.get(t) ?? -1, `ticket ${t}`);
-      }),
+          assert.equal(ix.size, live.size);
+          for (let f = 0; f < fps.length; f++) assert.equal(ix.findFp(fps[f]), live.get(f)?.row ?? -1, `fingerprint ${f}`);
+          for (let t = 0; t < tickets.length; t++) assert.equal(ix.findTicket(tickets[t]), owner.get(t) ?? -1, `ticket ${t}`);
+        },
+      ),
       fuzz(200),
     );
   });
@@ -619,7 +707,8 @@ describe('file store index: open-addressed tables and rows', () => {
     const out = new Uint8Array(4);
     assert.ok(decodeHexInto('00Ff7a9B', out, 0, 4));
     assert.deepEqual([...out], [0x00, 0xff, 0x7a, 0x9b]);
-    for (const bad of ['00ff7a9g', '0xff7a9b', ' 0ff7a9b', '00ff7a9\u0130', '00ff7a9\u0131', '00ff7a9\u0141', '00ff7a9']) assert.equal(decodeHexInto(bad, new Uint8Array(4), 0, 4), false, JSON.stringify(bad));
+    for (const bad of ['00ff7a9g', '0xff7a9b', ' 0ff7a9b', '00ff7a9\u0130', '00ff7a9\u0131', '00ff7a9\u0141', '00ff7a9'])
+      assert.equal(decodeHexInto(bad, new Uint8Array(4), 0, 4), false, JSON.stringify(bad));
     const at = new Uint8Array(8);
     assert.ok(decodeHexInto('a1b2c3', at, 5, 3));
     assert.deepEqual([...at], [0, 0, 0, 0, 0, 0xa1, 0xb2, 0xc3]);

@@ -35,10 +35,16 @@ describe('MemorySessionStore options', () => {
       for await (const s of store.entries()) out.push(s.peerFingerprint);
       return out;
     };
-    assert.deepEqual(await fps(), [c, a, d].map((s) => s.peerFingerprint));
+    assert.deepEqual(
+      await fps(),
+      [c, a, d].map((s) => s.peerFingerprint),
+    );
     await store.put(randomSession({ peerFingerprint: c.peerFingerprint })); // replaced: moves last
     await store.put(e); // evicts a
-    assert.deepEqual(await fps(), [d, c, e].map((s) => s.peerFingerprint));
+    assert.deepEqual(
+      await fps(),
+      [d, c, e].map((s) => s.peerFingerprint),
+    );
     assert.equal(store.counters.evictions, 2);
     assert.equal(await store.get(b.peerFingerprint), undefined);
     assert.equal(await store.getByTicket(a.inbound!.ticketId), undefined);

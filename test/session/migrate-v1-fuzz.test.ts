@@ -99,7 +99,8 @@ describe('the version-1 reader under fuzzing', () => {
     await new V1Store({ path, storageKey, logger: silentLogger }).save(sessions);
     const original = new Uint8Array(await readFile(path));
     const expected = JSON.stringify(sessions.map((s) => [s.peerFingerprint, s.deviceId, s.establishedMs, s.lastActiveMs, bytesToHex(s.resumptionSecret)]));
-    const show = (entries: V1Entry[]): string => JSON.stringify(entries.map((e) => [e.peerFingerprint, e.deviceId, e.establishedMs, e.lastActiveMs, bytesToHex(e.resumptionSecret)]));
+    const show = (entries: V1Entry[]): string =>
+      JSON.stringify(entries.map((e) => [e.peerFingerprint, e.deviceId, e.establishedMs, e.lastActiveMs, bytesToHex(e.resumptionSecret)]));
     assert.equal(show(await readBytes(original)), expected, 'the undamaged file reads whole');
     await fc.assert(
       fc.asyncProperty(

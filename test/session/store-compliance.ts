@@ -186,7 +186,9 @@ export function runStoreCompliance(name: string, makeStore: () => Promise<StoreU
         const s = randomSession();
         await store.put(s);
         const results = await Promise.all(
-          Array.from({ length: 16 }, () => store.consumeInbound(s.peerFingerprint, s.inbound!.ticketId, { secret: randomBytes(32), ticketId: randomBytes(16) }, UPDATE)),
+          Array.from({ length: 16 }, () =>
+            store.consumeInbound(s.peerFingerprint, s.inbound!.ticketId, { secret: randomBytes(32), ticketId: randomBytes(16) }, UPDATE),
+          ),
         );
         assert.equal(results.filter((r) => r).length, 1);
         assert.equal(await store.getByTicket(s.inbound!.ticketId), undefined);
@@ -263,7 +265,10 @@ export function runStoreCompliance(name: string, makeStore: () => Promise<StoreU
         const expected = all.filter((_, i) => i !== 3).map(view);
         const got = (await collect(store)).map(view);
         const key = (v: Record<string, unknown> | undefined): string => String(v?.peerFingerprint);
-        assert.deepEqual(got.sort((a, b) => key(a).localeCompare(key(b))), expected.sort((a, b) => key(a).localeCompare(key(b))));
+        assert.deepEqual(
+          got.sort((a, b) => key(a).localeCompare(key(b))),
+          expected.sort((a, b) => key(a).localeCompare(key(b))),
+        );
         assert.equal(await store.size(), 24);
       }));
 

@@ -41,7 +41,9 @@ export function fuzz<Ts>(defaultRuns: number, weight = 1, env: NodeJS.ProcessEnv
   const path = env.PQBLE_FUZZ_PATH;
   const reporter = (details: fc.RunDetails<Ts>): void => {
     if (!details.failed) return;
-    throw new Error(`${fc.defaultReportMessage(details) ?? 'property failed'}\n${replayHint(details as fc.RunDetails<unknown>)}`, { cause: details.errorInstance });
+    throw new Error(`${fc.defaultReportMessage(details) ?? 'property failed'}\n${replayHint(details as fc.RunDetails<unknown>)}`, {
+      cause: details.errorInstance,
+    });
   };
   return {
     numRuns: fuzzRuns(defaultRuns, weight, env),

@@ -377,7 +377,9 @@ describe('limits and races', () => {
       const links = await Promise.all(
         Array.from({ length: 10 }, (_, i) => pair.radio.createDevice({ deviceId: `ee00000000${i.toString(16).padStart(2, '0')}` }).connect(PERIPHERAL_ID)),
       );
-      const reasons = await Promise.all(links.map(async (link) => replyKind(await rawExchange(link, Uint8Array.from([MessageType.ResumeRequest, 2, 0, ...randomBytes(48)])))));
+      const reasons = await Promise.all(
+        links.map(async (link) => replyKind(await rawExchange(link, Uint8Array.from([MessageType.ResumeRequest, 2, 0, ...randomBytes(48)])))),
+      );
       for (const link of links) await link.close();
       assert.equal(reasons.filter((r) => r === 'unknown-ticket').length, 6, reasons.join(' '));
       assert.equal(reasons.filter((r) => r === 'rate-limited').length, 4, 'every device had budget left, the global one was spent');

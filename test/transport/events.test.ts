@@ -59,7 +59,30 @@ function steps(seen: readonly Published[], role: 'initiator' | 'responder'): str
 
 /** Every value of every payload: no byte arrays (no key material), only plain data. */
 function assertPlainData(seen: readonly Published[]): void {
-  const allowed = new Set(['setupId', 'role', 'deviceId', 'localFingerprint', 'direction', 'messageType', 'messageTypeByte', 'bytes', 'packets', 'pinned', 'attempt', 'peerFingerprint', 'mode', 'stage', 'verdict', 'reason', 'peerReason', 'ok', 'how', 'code', 'durationMs', 'op']);
+  const allowed = new Set([
+    'setupId',
+    'role',
+    'deviceId',
+    'localFingerprint',
+    'direction',
+    'messageType',
+    'messageTypeByte',
+    'bytes',
+    'packets',
+    'pinned',
+    'attempt',
+    'peerFingerprint',
+    'mode',
+    'stage',
+    'verdict',
+    'reason',
+    'peerReason',
+    'ok',
+    'how',
+    'code',
+    'durationMs',
+    'op',
+  ]);
   for (const { channel, message } of seen) {
     for (const [key, value] of Object.entries(message)) {
       assert.ok(allowed.has(key), `${channel}: unexpected field ${key}`);

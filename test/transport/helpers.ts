@@ -48,9 +48,7 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-export async function makePair(
-  options: { radio?: SimulatedRadioOptions; central?: TransportExtra; peripheral?: TransportExtra } = {},
-): Promise<Pair> {
+export async function makePair(options: { radio?: SimulatedRadioOptions; central?: TransportExtra; peripheral?: TransportExtra } = {}): Promise<Pair> {
   const radio = new SimulatedRadio({ seed: 5, ...options.radio });
   const logger = new CapturingLogger();
   const devices = {

@@ -24,10 +24,14 @@ describe('Upkeep', () => {
     const clock = new VirtualClock();
     const upkeep = new Upkeep(clock);
     const starts: number[] = [];
-    upkeep.every(100, () => {
-      starts.push(clock.now());
-      return new Promise<void>(() => undefined); // never settles
-    }, () => undefined);
+    upkeep.every(
+      100,
+      () => {
+        starts.push(clock.now());
+        return new Promise<void>(() => undefined); // never settles
+      },
+      () => undefined,
+    );
     await clock.advance(350);
     assert.deepEqual(starts, [100, 200, 300]);
     upkeep.stop();
@@ -41,14 +45,21 @@ describe('Upkeep', () => {
     const upkeep = new Upkeep(clock);
     const errors: unknown[] = [];
     let runs = 0;
-    upkeep.every(10, () => {
-      runs++;
-      return Promise.reject(new Error(`run ${runs}`));
-    }, (err) => errors.push(err));
+    upkeep.every(
+      10,
+      () => {
+        runs++;
+        return Promise.reject(new Error(`run ${runs}`));
+      },
+      (err) => errors.push(err),
+    );
     await clock.advance(35);
     upkeep.stop();
     assert.equal(runs, 3);
-    assert.deepEqual(errors.map((e) => (e as Error).message), ['run 1', 'run 2', 'run 3']);
+    assert.deepEqual(
+      errors.map((e) => (e as Error).message),
+      ['run 1', 'run 2', 'run 3'],
+    );
   });
 
   it('afterEach(): the next run waits for the previous one to settle; stop() ends it', async () => {
@@ -72,10 +83,14 @@ describe('Upkeep', () => {
     assert.equal(clock.pendingTimers, 0);
   });
 
-  it('timers are unref\'d: they never keep the virtual clock running', () => {
+  it("timers are unref'd: they never keep the virtual clock running", () => {
     const clock = new VirtualClock();
     const upkeep = new Upkeep(clock);
-    upkeep.every(10, () => Promise.resolve(), () => undefined);
+    upkeep.every(
+      10,
+      () => Promise.resolve(),
+      () => undefined,
+    );
     upkeep.afterEach(10, () => Promise.resolve());
     assert.equal(clock.pendingRefTimers, 0);
     upkeep.stop();
@@ -128,7 +143,8 @@ describe('ConnectAttempts', () => {
 
   it('abortAll() aborts every attempt with the reason', async () => {
     const attempts = new ConnectAttempts();
-    const run = (signal: AbortSignal): Promise<BleConnection> => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+    const run = (signal: AbortSignal): Promise<BleConnection> =>
+      new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
     const p = attempts.join(id, run, undefined);
     attempts.abortAll(new Error('closing'));
     await assert.rejects(p, /closing/);
@@ -138,7 +154,12 @@ describe('ConnectAttempts', () => {
 });
 
 describe('SessionClock', () => {
-  const opts = (clock: VirtualClock, warnings: unknown[] = []) => ({ clock, logger: { warn: (m: string) => void warnings.push(m) }, lifetimeMs: 1000, maxClockSkewMs: 50 });
+  const opts = (clock: VirtualClock, warnings: unknown[] = []) => ({
+    clock,
+    logger: { warn: (m: string) => void warnings.push(m) },
+    lifetimeMs: 1000,
+    maxClockSkewMs: 50,
+  });
 
   it('never runs behind a persisted high-water mark ahead of the wall clock (and says so)', () => {
     const clock = new VirtualClock({ wallEpochMs: 1_000_000 });
@@ -180,7 +201,12 @@ describe('TrustState', () => {
     const clock = new VirtualClock();
     const store = new MemorySessionStore({ maxEntries: 10 });
     const calls = new StoreCalls({ clock, logger: silent, timeoutMs: 1000, counters: { storeFailures: 0 } });
-    const state = new TrustState({ store, calls, directory: new PeerDirectory({ mode: 'any' }), crypto: (await import('../../src/crypto/index.js')).defaultCrypto() });
+    const state = new TrustState({
+      store,
+      calls,
+      directory: new PeerDirectory({ mode: 'any' }),
+      crypto: (await import('../../src/crypto/index.js')).defaultCrypto(),
+    });
     const fp = (i: number): Fingerprint => parseFingerprint(i.toString(16).padStart(64, '0'), 'fp');
     for (let i = 0; i < 1024; i++) state.noteIdentityAt(`dev-${i}`, fp(i));
     state.noteIdentityAt('dev-0', fp(0)); // dev-0 is the most recent now; dev-1 the oldest

@@ -156,7 +156,11 @@ describe('session persistence', () => {
         await pair.restart('peripheral', undefined, async () => corrupt(path, await readFile(path)));
         assert.equal(pair.peripheral.cacheStats().size, 0);
         assert.ok(pair.logger.warnings.length > before, 'a warning was logged');
-        assert.equal((await readdir(dir)).some((f) => f.startsWith('peripheral.sessions.corrupt-')), setAside, 'damage set aside, a torn tail cut off');
+        assert.equal(
+          (await readdir(dir)).some((f) => f.startsWith('peripheral.sessions.corrupt-')),
+          setAside,
+          'damage set aside, a torn tail cut off',
+        );
         // The central's resumption falls back, then resumes.
         for (const c of pair.central.connections()) await c.close();
         const { central } = await connectPair(pair);
@@ -211,7 +215,7 @@ describe('session persistence', () => {
     }
   });
 
-  it('never keeps a process alive: cleanup and save timers are unref\'d', () => {
+  it("never keeps a process alive: cleanup and save timers are unref'd", () => {
     const script = `
       import { SimulatedRadio } from './src/radio/index.js';
       import { BleTransport } from './src/transport/index.js';

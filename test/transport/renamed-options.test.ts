@@ -45,11 +45,19 @@ describe('renamed transport options', () => {
         BleTransport.create({ ...base, link: radio.createDevice({ deviceId: 'aa00000000a2' }), sessionCleanupIntervalMs: null, sessionCleanupInterval: 5000 }),
         RangeError,
       );
-      const t = await BleTransport.create({ ...base, link: radio.createDevice({ deviceId: 'aa00000000a3' }), sessionSaveIntervalMs: 5000, sessionSaveInterval: 5000 });
+      const t = await BleTransport.create({
+        ...base,
+        link: radio.createDevice({ deviceId: 'aa00000000a3' }),
+        sessionSaveIntervalMs: 5000,
+        sessionSaveInterval: 5000,
+      });
       await t.close();
       // The new names are checked like any option.
       await assert.rejects(BleTransport.create({ ...base, link: radio.createDevice({ deviceId: 'aa00000000a4' }), sessionCacheDurationMs: 0 }), RangeError);
-      await assert.rejects(BleTransport.create({ ...base, link: radio.createDevice({ deviceId: 'aa00000000a5' }), sessionSaveIntervalMs: '5' as unknown as number }), TypeError);
+      await assert.rejects(
+        BleTransport.create({ ...base, link: radio.createDevice({ deviceId: 'aa00000000a5' }), sessionSaveIntervalMs: '5' as unknown as number }),
+        TypeError,
+      );
     } finally {
       await radio.close();
     }

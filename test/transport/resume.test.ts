@@ -46,41 +46,44 @@ async function rawExchange(link: Link, message: Uint8Array): Promise<Uint8Array>
 }
 
 describe('session resumption', () => {
-  for (const [mode, limit] of [['psk', 100], ['psk-dhe', 170]] as const) {
-  it(`resumes a reconnect (${mode}) with one round trip and <= ${limit} bytes of ATT payload, renewing the single entry`, async () => {
-    const pair = await makePair({ central: { resumptionMode: mode } });
-    try {
-      const first = await connectPair(pair);
-      await first.central.send(utf8('hi'));
-      await first.peripheral.receive();
-      const info = await pair.central.lookupSession(PERIPHERAL_ID);
-      assert.ok(info !== undefined);
-      assert.equal(info.canResume, true);
-      assert.equal(info.peerFingerprint, bytesToHex(identity(1).fingerprint));
-      const { central, peripheral } = await reconnect(pair);
-      assert.equal(central.connectionType, 'resumed');
-      assert.equal(peripheral.connectionType, 'resumed');
-      assert.notEqual(central.sessionId, first.central.sessionId);
-      assert.equal(central.sessionId, peripheral.sessionId);
-      const s = central.stats();
-      assert.equal(s.setupRoundTrips, 1);
-      assert.ok(s.setupBytesSent + s.setupBytesReceived <= limit, `resumption payload ${s.setupBytesSent + s.setupBytesReceived} B`);
-      assert.equal(s.setupBytesSent + s.setupBytesReceived, mode === 'psk' ? 99 : 163);
-      await central.send(utf8('after resume'));
-      assert.equal(text(await peripheral.receive()), 'after resume');
-      await peripheral.send(utf8('back'));
-      assert.equal(text(await central.receive()), 'back');
-      for (const t of [pair.central, pair.peripheral]) {
-        const c = t.cacheStats();
-        assert.equal(c.size, 1, 'a resumption renews the entry, it does not add one');
-        assert.equal(c.fullHandshakes, 1);
-        assert.equal(c.resumptions, 1);
+  for (const [mode, limit] of [
+    ['psk', 100],
+    ['psk-dhe', 170],
+  ] as const) {
+    it(`resumes a reconnect (${mode}) with one round trip and <= ${limit} bytes of ATT payload, renewing the single entry`, async () => {
+      const pair = await makePair({ central: { resumptionMode: mode } });
+      try {
+        const first = await connectPair(pair);
+        await first.central.send(utf8('hi'));
+        await first.peripheral.receive();
+        const info = await pair.central.lookupSession(PERIPHERAL_ID);
+        assert.ok(info !== undefined);
+        assert.equal(info.canResume, true);
+        assert.equal(info.peerFingerprint, bytesToHex(identity(1).fingerprint));
+        const { central, peripheral } = await reconnect(pair);
+        assert.equal(central.connectionType, 'resumed');
+        assert.equal(peripheral.connectionType, 'resumed');
+        assert.notEqual(central.sessionId, first.central.sessionId);
+        assert.equal(central.sessionId, peripheral.sessionId);
+        const s = central.stats();
+        assert.equal(s.setupRoundTrips, 1);
+        assert.ok(s.setupBytesSent + s.setupBytesReceived <= limit, `resumption payload ${s.setupBytesSent + s.setupBytesReceived} B`);
+        assert.equal(s.setupBytesSent + s.setupBytesReceived, mode === 'psk' ? 99 : 163);
+        await central.send(utf8('after resume'));
+        assert.equal(text(await peripheral.receive()), 'after resume');
+        await peripheral.send(utf8('back'));
+        assert.equal(text(await central.receive()), 'back');
+        for (const t of [pair.central, pair.peripheral]) {
+          const c = t.cacheStats();
+          assert.equal(c.size, 1, 'a resumption renews the entry, it does not add one');
+          assert.equal(c.fullHandshakes, 1);
+          assert.equal(c.resumptions, 1);
+        }
+        assert.ok(pair.central.cacheStats().hits >= 1);
+      } finally {
+        await pair.close();
       }
-      assert.ok(pair.central.cacheStats().hits >= 1);
-    } finally {
-      await pair.close();
-    }
-  });
+    });
   }
 
   it('resumes many times in a row, each with a fresh ticket', async () => {
@@ -125,10 +128,12 @@ describe('session resumption', () => {
       const attacker = pair.radio.createDevice({ deviceId: OTHER_ID });
       const link = await attacker.connect(PERIPHERAL_ID);
       const r = new Reassembler();
-      const reply = new Promise<Uint8Array>((resolve) => link.onPacket((p) => {
-        const m = r.push(p);
-        if (m !== undefined) resolve(m);
-      }));
+      const reply = new Promise<Uint8Array>((resolve) =>
+        link.onPacket((p) => {
+          const m = r.push(p);
+          if (m !== undefined) resolve(m);
+        }),
+      );
       await link.send(captured);
       assert.equal(replyKind(await reply), 'unknown-ticket');
       await link.close();

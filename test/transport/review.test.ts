@@ -24,7 +24,13 @@ const HOUR = 3_600_000;
 /** A memory store whose outbound ratchet always fails (a disk or Redis that errors on that write). */
 class FailingOutboundStore extends MemorySessionStore {
   failures = 0;
-  override replaceOutbound(_fp: string, _expected: Uint8Array, _next: Uint8Array | undefined, _update: RatchetUpdate, _options?: StoreCallOptions): Promise<boolean> {
+  override replaceOutbound(
+    _fp: string,
+    _expected: Uint8Array,
+    _next: Uint8Array | undefined,
+    _update: RatchetUpdate,
+    _options?: StoreCallOptions,
+  ): Promise<boolean> {
     this.failures++;
     return Promise.reject(new StoreError('PQBLE_ERR_STORE_IO', 'injected: the outbound ratchet could not be written'));
   }
@@ -184,7 +190,7 @@ describe('review: the responder reports the mode the initiator chose', () => {
       const again = await connectPair(pair);
       assert.equal(again.central.connectionType, 'resumed');
       assert.equal(again.central.stats().resumptionMode, 'psk');
-      assert.equal(again.peripheral.stats().resumptionMode, 'psk', 'the mode on the wire, not the responder\'s own preference');
+      assert.equal(again.peripheral.stats().resumptionMode, 'psk', "the mode on the wire, not the responder's own preference");
     } finally {
       await pair.close();
     }

@@ -60,7 +60,12 @@ describe('review: tofu binding lookup that fails', () => {
     const store = new FlakyTofuStore();
     const pair = await makePair({ peripheral: { sessionStore: store } });
     // B (identity 2) gets a genuine session from its own device id.
-    let b = await BleTransport.create({ identity: identity(2), link: pair.radio.createDevice({ deviceId: OTHER_ID }), logger: pair.logger, sessionPersistPath: bStore });
+    let b = await BleTransport.create({
+      identity: identity(2),
+      link: pair.radio.createDevice({ deviceId: OTHER_ID }),
+      logger: pair.logger,
+      sessionPersistPath: bStore,
+    });
     try {
       const accepted = pair.peripheral.accept();
       await b.connectToDevice(PERIPHERAL_ID);
@@ -72,7 +77,12 @@ describe('review: tofu binding lookup that fails', () => {
       // B, with its valid session, resumes from CENTRAL_ID while the store's tofu lookups fail.
       await pair.central.close();
       await pair.radio.getDevice(CENTRAL_ID)?.close();
-      b = await BleTransport.create({ identity: identity(2), link: pair.radio.createDevice({ deviceId: CENTRAL_ID }), logger: pair.logger, sessionPersistPath: bStore });
+      b = await BleTransport.create({
+        identity: identity(2),
+        link: pair.radio.createDevice({ deviceId: CENTRAL_ID }),
+        logger: pair.logger,
+        sessionPersistPath: bStore,
+      });
       store.failing = true;
       const incoming = pair.peripheral.accept().catch(() => undefined);
       const outcome = await b.connectToDevice(PERIPHERAL_ID).then(

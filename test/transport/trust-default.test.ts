@@ -66,10 +66,16 @@ describe('default trust: trust on first use, persisted', () => {
       await assert.rejects(pair.central.connectToDevice(PERIPHERAL_ID), untrusted);
       assert.equal(pair.peripheral.stats().connectionsOpened, 0);
       const refused = events.find((e) => e.type === 'peer-refused');
-      assert.deepEqual(
-        refused === undefined ? undefined : { ...refused, message: undefined },
-        { type: 'peer-refused', role: 'responder', deviceId: CENTRAL_ID, peerFingerprint: bytesToHex(identity(3).fingerprint), stage: 'full-handshake', by: 'local', code: 'PQBLE_ERR_PEER_UNTRUSTED', message: undefined },
-      );
+      assert.deepEqual(refused === undefined ? undefined : { ...refused, message: undefined }, {
+        type: 'peer-refused',
+        role: 'responder',
+        deviceId: CENTRAL_ID,
+        peerFingerprint: bytesToHex(identity(3).fingerprint),
+        stage: 'full-handshake',
+        by: 'local',
+        code: 'PQBLE_ERR_PEER_UNTRUSTED',
+        message: undefined,
+      });
       await pair.peripheral.close();
       assert.equal(await persistedBinding(join(dir, 'peripheral.sessions'), CENTRAL_ID), bytesToHex(identity(0).fingerprint), 'the first binding stays');
     } finally {
@@ -106,7 +112,12 @@ describe('default trust: trust on first use, persisted', () => {
     const pair = await filePair(dir);
     const bStore = join(dir, 'b.sessions');
     // B (identity 2) gets a genuine session from its own device id.
-    let b = await BleTransport.create({ identity: identity(2), link: pair.radio.createDevice({ deviceId: OTHER_ID }), logger: pair.logger, sessionPersistPath: bStore });
+    let b = await BleTransport.create({
+      identity: identity(2),
+      link: pair.radio.createDevice({ deviceId: OTHER_ID }),
+      logger: pair.logger,
+      sessionPersistPath: bStore,
+    });
     try {
       await connectPair(pair); // binds CENTRAL_ID -> A at the peripheral
       const accepted = pair.peripheral.accept();
@@ -173,7 +184,12 @@ describe('default trust: trust on first use, persisted', () => {
       assert.equal(await persistedBinding(path, OTHER_ID), undefined, 'no binding from a failed authentication');
       // The genuine central resumes at its device id.
       await pair.restart('peripheral');
-      pair.central = await BleTransport.create({ identity: identity(0), link: await takeOver(pair, CENTRAL_ID), logger: pair.logger, sessionPersistPath: join(dir, 'central.sessions') });
+      pair.central = await BleTransport.create({
+        identity: identity(0),
+        link: await takeOver(pair, CENTRAL_ID),
+        logger: pair.logger,
+        sessionPersistPath: join(dir, 'central.sessions'),
+      });
       const { central } = await connectPair(pair);
       assert.equal(central.connectionType, 'resumed');
     } finally {

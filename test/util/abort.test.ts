@@ -89,7 +89,7 @@ describe('raceAbort()', () => {
     await assert.rejects(wait, (err: unknown) => err === custom && (err as { reason?: unknown }).reason === 'why');
   });
 
-  it('times out on the given clock with timeoutError (a ref\'d timer unless keepAlive is false)', async () => {
+  it("times out on the given clock with timeoutError (a ref'd timer unless keepAlive is false)", async () => {
     const clock = new ManualClock();
     const wait = raceAbort(new Promise<never>(() => undefined), undefined, { clock, timeoutMs: 50, timeoutError: () => new RangeError('too slow') });
     assert.equal([...clock.timers][0].ref, true);

@@ -14,7 +14,14 @@ describe('LruMap', () => {
     assert.equal(m.oldest(), 2);
     assert.equal(m.oldestKey(), 'b');
     assert.deepEqual([...m.keys()], ['b', 'c', 'a']);
-    assert.deepEqual([...m.entries()], [['b', 2], ['c', 3], ['a', 10]]);
+    assert.deepEqual(
+      [...m.entries()],
+      [
+        ['b', 2],
+        ['c', 3],
+        ['a', 10],
+      ],
+    );
     assert.equal(m.has('c'), true);
     assert.equal(m.has('z'), false);
     assert.equal(m.delete('b'), true);

@@ -24,11 +24,15 @@ describe('checkOptions', () => {
   });
 
   it('an unknown key is a TypeError naming it, the label and the accepted keys', () => {
-    assert.throws(() => checkOptions({ a: 1, tiemoutMs: 5 }, 'f options', ['a', 'timeoutMs']), typeError(/^f options: unknown option "tiemoutMs" \(expected one of: a, timeoutMs\)$/));
+    assert.throws(
+      () => checkOptions({ a: 1, tiemoutMs: 5 }, 'f options', ['a', 'timeoutMs']),
+      typeError(/^f options: unknown option "tiemoutMs" \(expected one of: a, timeoutMs\)$/),
+    );
   });
 
   it('a non-object is a TypeError', () => {
-    for (const bad of [null, 5, 'x', true]) assert.throws(() => checkOptions(bad as unknown as object, 'f options', ['a']), typeError(/^f options must be an object$/));
+    for (const bad of [null, 5, 'x', true])
+      assert.throws(() => checkOptions(bad as unknown as object, 'f options', ['a']), typeError(/^f options must be an object$/));
   });
 });
 
@@ -38,7 +42,8 @@ describe('option readers', () => {
     assert.equal(optInteger(undefined, 'n', 1, 10, undefined), undefined);
     assert.equal(optInteger(10, 'n', 1, 10, 7), 10);
     assert.equal(optInteger(1, 'n', 1, 10, 7), 1);
-    for (const bad of ['5', null, Number.NaN, Infinity, {}]) assert.throws(() => optInteger(bad, 'n', 1, 10, 7), typeError(/^n must be a finite number$/), typeof bad);
+    for (const bad of ['5', null, Number.NaN, Infinity, {}])
+      assert.throws(() => optInteger(bad, 'n', 1, 10, 7), typeError(/^n must be a finite number$/), typeof bad);
     for (const bad of [0, 11, 1.5, -3]) assert.throws(() => optInteger(bad, 'n', 1, 10, 7), rangeError(/^n must be an integer in 1\.\.10, got /), String(bad));
   });
 
@@ -135,7 +140,19 @@ describe('rejectingChecks', () => {
   });
 
   it('passes the checked arguments to the call and settles as it does', async () => {
-    assert.equal(await rejectingChecks(() => 20, (n) => Promise.resolve(n + 1)), 21);
-    await assert.rejects(rejectingChecks(() => 1, () => Promise.reject(new Error('io'))), /io/);
+    assert.equal(
+      await rejectingChecks(
+        () => 20,
+        (n) => Promise.resolve(n + 1),
+      ),
+      21,
+    );
+    await assert.rejects(
+      rejectingChecks(
+        () => 1,
+        () => Promise.reject(new Error('io')),
+      ),
+      /io/,
+    );
   });
 });

@@ -25,7 +25,10 @@ describe('review: page server on the default HTTP port', () => {
   it('port 80: a Host without the default port gets 421 (must get the page)', async (t) => {
     let server: PageServer;
     try {
-      server = await startPageServer({ files: [{ name: 'index.html', contentType: contentTypeOf('index.html'), body: new TextEncoder().encode('<p>hi</p>') }], port: 80 });
+      server = await startPageServer({
+        files: [{ name: 'index.html', contentType: contentTypeOf('index.html'), body: new TextEncoder().encode('<p>hi</p>') }],
+        port: 80,
+      });
     } catch (err) {
       t.skip(`port 80 on ${PAGE_SERVER_HOST} cannot be had here (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
       return;

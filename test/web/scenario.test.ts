@@ -32,11 +32,19 @@ describe('runWebDemo', () => {
     assert.notEqual(web.hubFingerprint, web.sensorFingerprint);
   });
 
-  it("moves exactly the bytes `pqble demo` reports for the same steps", () => {
+  it('moves exactly the bytes `pqble demo` reports for the same steps', () => {
     for (const [i, s] of web.steps.entries()) {
       const n = node.steps[i];
       assert.equal(s.step, n.step);
-      for (const key of ['connectionType', 'bytesOnAirToPeripheral', 'bytesOnAirToCentral', 'setupPayloadBytes', 'roundTrips', 'airtimeMs', 'timeToFirstMessageMs'] as const) {
+      for (const key of [
+        'connectionType',
+        'bytesOnAirToPeripheral',
+        'bytesOnAirToCentral',
+        'setupPayloadBytes',
+        'roundTrips',
+        'airtimeMs',
+        'timeToFirstMessageMs',
+      ] as const) {
         assert.equal(s.figures[key], n[key], `${s.step}: ${key}`);
       }
     }

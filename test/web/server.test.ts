@@ -24,12 +24,15 @@ interface Reply {
 
 function get(port: number, path: string, options: { method?: string; host?: string; agent?: boolean } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: PAGE_SERVER_HOST, port, path, method: options.method ?? 'GET', headers: { host: options.host ?? `${PAGE_SERVER_HOST}:${port}` }, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      { host: PAGE_SERVER_HOST, port, path, method: options.method ?? 'GET', headers: { host: options.host ?? `${PAGE_SERVER_HOST}:${port}` }, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -121,7 +124,10 @@ describe('readPageFiles', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pqble-page-files-'));
     try {
       for (const name of ['index.html', 'style.css']) writeFileSync(join(dir, name), name);
-      await assert.rejects(readPageFiles(dir), (err: { code?: string; message?: string }) => err.code === 'PQBLE_ERR_UNSUPPORTED' && /app\.js/.test(err.message ?? ''));
+      await assert.rejects(
+        readPageFiles(dir),
+        (err: { code?: string; message?: string }) => err.code === 'PQBLE_ERR_UNSUPPORTED' && /app\.js/.test(err.message ?? ''),
+      );
       writeFileSync(join(dir, 'app.js'), 'x');
       const files = await readPageFiles(dir);
       assert.deepEqual(

@@ -16,7 +16,15 @@ import type { Link, LinkConnectOptions, LinkEndpoint } from '../../link/types.js
 import { raceAbort } from '../../util/abort.js';
 import { checkOptionKeys, optInteger, optSignal } from '../../util/options.js';
 import { waitForPoweredOn } from '../adapter-state.js';
-import { ATT_HEADER_BYTES, ATT_MTU_MIN, PQBLE_RX_CHARACTERISTIC_UUID, PQBLE_SERVICE_UUID, PQBLE_TX_CHARACTERISTIC_UUID, compactUuid, sameUuid } from '../gatt.js';
+import {
+  ATT_HEADER_BYTES,
+  ATT_MTU_MIN,
+  PQBLE_RX_CHARACTERISTIC_UUID,
+  PQBLE_SERVICE_UUID,
+  PQBLE_TX_CHARACTERISTIC_UUID,
+  compactUuid,
+  sameUuid,
+} from '../gatt.js';
 import { AdapterLink } from '../link-core.js';
 import { deviceIdFromAddress, randomStaticDeviceId } from '../peer-address.js';
 import { radioUnavailable } from '../radio-unavailable.js';

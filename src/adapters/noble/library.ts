@@ -116,5 +116,10 @@ export const sharedNoble = new SharedBleLibrary<NobleLike>(NOBLE_PACKAGE, () => 
 export function isNobleLike(value: unknown): value is NobleLike {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
-  return typeof v.on === 'function' && typeof v.removeListener === 'function' && typeof v.startScanningAsync === 'function' && typeof v.stopScanningAsync === 'function';
+  return (
+    typeof v.on === 'function' &&
+    typeof v.removeListener === 'function' &&
+    typeof v.startScanningAsync === 'function' &&
+    typeof v.stopScanningAsync === 'function'
+  );
 }

@@ -80,13 +80,15 @@ export class BulkChunk {
    */
   add(session: unknown, position: number): void {
     if (typeof session !== 'object' || session === null) throw new TypeError(`${label(position)} must be an object`);
-    for (const k in session) if (!isSessionKey(k)) throw new TypeError(`${label(position)}: unknown option "${k}" (expected one of: ${[...SESSION_KEYS].join(', ')})`);
+    for (const k in session)
+      if (!isSessionKey(k)) throw new TypeError(`${label(position)}: unknown option "${k}" (expected one of: ${[...SESSION_KEYS].join(', ')})`);
     const s = session as Record<string, unknown>;
     const i = this.count;
     const fp = s.peerFingerprint;
     // 64 hex digits go straight in; any other form (32 bytes) goes through parseFingerprint, as in put.
     if (typeof fp !== 'string') this.fingerprints.write(parseFingerprint(fp, `${label(position)}.peerFingerprint`), 32 * i, 32, 'hex');
-    else if (fp.length !== 64 || !decodeHexInto(fp, this.fingerprints, 32 * i, 32)) throw new RangeError(`${label(position)}.peerFingerprint must be 64 hex digits (a SHA-256 fingerprint)`);
+    else if (fp.length !== 64 || !decodeHexInto(fp, this.fingerprints, 32 * i, 32))
+      throw new RangeError(`${label(position)}.peerFingerprint must be 64 hex digits (a SHA-256 fingerprint)`);
     // The unused bytes stay zero: clear() and the constructor zero them, and nothing else writes there.
     // A device id of 12 hex digits (the normal form, or upper case) goes straight in; any
     // other form goes through parseDeviceId.
@@ -123,10 +125,13 @@ export class BulkChunk {
     const inbound = s.inbound;
     if (inbound !== undefined) {
       if (typeof inbound !== 'object' || inbound === null) throw new TypeError(`${label(position)}.inbound must be an object`);
-      for (const k in inbound) if (k !== 'secret' && k !== 'ticketId') throw new TypeError(`${label(position)}.inbound: unknown option "${k}" (expected one of: ${[...INBOUND_KEYS].join(', ')})`);
+      for (const k in inbound)
+        if (k !== 'secret' && k !== 'ticketId')
+          throw new TypeError(`${label(position)}.inbound: unknown option "${k}" (expected one of: ${[...INBOUND_KEYS].join(', ')})`);
       const { secret, ticketId } = inbound as Record<string, unknown>;
       if (!(secret instanceof Uint8Array) || secret.length !== 32) checkBytes(secret, `${label(position)}.inbound.secret`, 32);
-      if (!(ticketId instanceof Uint8Array) || ticketId.length !== TICKET_ID_BYTES) checkBytes(ticketId, `${label(position)}.inbound.ticketId`, TICKET_ID_BYTES);
+      if (!(ticketId instanceof Uint8Array) || ticketId.length !== TICKET_ID_BYTES)
+        checkBytes(ticketId, `${label(position)}.inbound.ticketId`, TICKET_ID_BYTES);
       bodies.set(secret, b + 38);
       this.tickets.set(ticketId, 16 * i);
       flags |= ROW_INBOUND;

@@ -74,7 +74,9 @@ export class GroupCommit {
     this.#queue.push(op);
     this.kick();
     if (!durable) {
-      p.catch((err: unknown) => this.#core.warn(`pqble: session store ${this.#core.path}: a best-effort change was not written (${asError(err).message})`, { path: this.#core.path }));
+      p.catch((err: unknown) =>
+        this.#core.warn(`pqble: session store ${this.#core.path}: a best-effort change was not written (${asError(err).message})`, { path: this.#core.path }),
+      );
       return Promise.resolve();
     }
     return p;

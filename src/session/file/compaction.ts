@@ -18,7 +18,18 @@ import type { GroupCommit } from './commit.js';
 import { blockCache, dropBlockCache, type BlockCache, type Segment, type StoreCore } from './core.js';
 import { writeBlocks, writeValueRecord } from './encode.js';
 import { ROW_GEN } from './row-index.js';
-import { BLOCK_MAX_ENTRIES, CONSUMED_RECORD_BYTES, REC, DELETE_RECORD_BYTES, FILE_HEADER_BYTES, SALT_BYTES, encodeFileHeader, writeConsumedRecord, writeDeleteRecord, writeSegmentRecord } from './format.js';
+import {
+  BLOCK_MAX_ENTRIES,
+  CONSUMED_RECORD_BYTES,
+  REC,
+  DELETE_RECORD_BYTES,
+  FILE_HEADER_BYTES,
+  SALT_BYTES,
+  encodeFileHeader,
+  writeConsumedRecord,
+  writeDeleteRecord,
+  writeSegmentRecord,
+} from './format.js';
 import { SLICE_MS, ioError, yieldToLoop } from './journal.js';
 import { FileMirror } from './mirror.js';
 import { RecordWriter } from './writer.js';

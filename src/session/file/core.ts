@@ -218,7 +218,10 @@ export class StoreCore {
         }
       } else {
         const aad = chunk.subarray(pos, pos + ENTRY_AAD_BYTES);
-        const body = seg === undefined ? undefined : openAt(this.crypto, seg.key, loc - seg.start, aad, chunk.subarray(pos + ENTRY_AT.sealed, pos + ENTRY_AT.sealed + ENTRY_SEALED_BYTES));
+        const body =
+          seg === undefined
+            ? undefined
+            : openAt(this.crypto, seg.key, loc - seg.start, aad, chunk.subarray(pos + ENTRY_AT.sealed, pos + ENTRY_AT.sealed + ENTRY_SEALED_BYTES));
         if (body !== undefined && body.length === ENTRY_PLAIN_BYTES) {
           out.set(body, at);
           ok = true;

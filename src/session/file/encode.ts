@@ -39,14 +39,23 @@ export function writeEntryRecord(core: StoreCore, w: RecordWriter, row: number, 
   if (body === undefined) return -1;
   const ix = core.index;
   const o = w.reserve(entryRecordBytes(consumedKey));
-  encodeFullEntryRecord(w.buf, o, core.crypto, w.segment.key, w.segmentOffset(o), {
-    flags: ix.flags(row),
-    fpKey: ix.fpKey(row),
-    ticketKey: ix.ticketKey(row) ?? NO_TICKET,
-    deviceHint: ix.hint(row),
-    establishedMs: ix.establishedMs(row),
-    lastActiveMs: ix.lastActiveMs(row),
-  }, body, consumedKey);
+  encodeFullEntryRecord(
+    w.buf,
+    o,
+    core.crypto,
+    w.segment.key,
+    w.segmentOffset(o),
+    {
+      flags: ix.flags(row),
+      fpKey: ix.fpKey(row),
+      ticketKey: ix.ticketKey(row) ?? NO_TICKET,
+      deviceHint: ix.hint(row),
+      establishedMs: ix.establishedMs(row),
+      lastActiveMs: ix.lastActiveMs(row),
+    },
+    body,
+    consumedKey,
+  );
   wipe(body);
   return w.fileOffset(o);
 }
@@ -56,7 +65,15 @@ export function writeEntryRecord(core: StoreCore, w: RecordWriter, row: number, 
  * `placed(row, recordOffset, slot)` for each entry written. Rows whose body cannot be had
  * are skipped.
  */
-export function writeBlocks(core: StoreCore, w: RecordWriter, rows: ArrayLike<number>, from: number, to: number, cache: BlockCache | undefined, placed: (row: number, loc: number, sub: number) => void): void {
+export function writeBlocks(
+  core: StoreCore,
+  w: RecordWriter,
+  rows: ArrayLike<number>,
+  from: number,
+  to: number,
+  cache: BlockCache | undefined,
+  placed: (row: number, loc: number, sub: number) => void,
+): void {
   const ix = core.index;
   const plain = new Uint8Array(BLOCK_MAX_ENTRIES * ENTRY_PLAIN_BYTES);
   const taken = new Int32Array(BLOCK_MAX_ENTRIES);
@@ -85,7 +102,14 @@ export function writeBlocks(core: StoreCore, w: RecordWriter, rows: ArrayLike<nu
  * bodies in row order, as the rows were made): no copy out of the pending slots. Calls
  * `placed(i, recordOffset, slot)` for the `i`-th row.
  */
-export function writeBlocksFrom(core: StoreCore, w: RecordWriter, rows: ArrayLike<number>, n: number, plain: Uint8Array, placed: (i: number, loc: number, sub: number) => void): void {
+export function writeBlocksFrom(
+  core: StoreCore,
+  w: RecordWriter,
+  rows: ArrayLike<number>,
+  n: number,
+  plain: Uint8Array,
+  placed: (i: number, loc: number, sub: number) => void,
+): void {
   const ix = core.index;
   for (let from = 0; from < n; from += BLOCK_MAX_ENTRIES) {
     const m = Math.min(BLOCK_MAX_ENTRIES, n - from);

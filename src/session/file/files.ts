@@ -23,7 +23,8 @@ export async function readWholeFile(path: string, maxFileBytes: number): Promise
   try {
     const st = await stat(path);
     if (!st.isFile()) throw new StoreError('PQBLE_ERR_STORE_IO', `the session store ${path} is not a regular file`);
-    if (st.size > maxFileBytes) throw new StoreError('PQBLE_ERR_STORE_IO', `the session store ${path} is ${st.size} bytes, over maxFileBytes (${maxFileBytes})`);
+    if (st.size > maxFileBytes)
+      throw new StoreError('PQBLE_ERR_STORE_IO', `the session store ${path} is ${st.size} bytes, over maxFileBytes (${maxFileBytes})`);
     return new Uint8Array(await readFile(path));
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;

@@ -397,7 +397,8 @@ export function decodeRecord(b: Uint8Array, p: number, end: number): DecodeResul
         lastActiveMs,
         aad: b.subarray(p, p + ENTRY_AAD_BYTES),
         sealed: b.subarray(p + ENTRY_AT.sealed, p + ENTRY_AT.sealed + ENTRY_SEALED_BYTES),
-        consumedKey: (t & 0xfc) === REC.consume ? b.subarray(p + ENTRY_RECORD_BYTES - CRC_BYTES, p + ENTRY_RECORD_BYTES - CRC_BYTES + TICKET_KEY_BYTES) : undefined,
+        consumedKey:
+          (t & 0xfc) === REC.consume ? b.subarray(p + ENTRY_RECORD_BYTES - CRC_BYTES, p + ENTRY_RECORD_BYTES - CRC_BYTES + TICKET_KEY_BYTES) : undefined,
       };
       break;
     }

@@ -12,7 +12,22 @@ import { StoreError } from '../../errors.js';
 import { errnoCode } from '../../util/fs.js';
 import { readU32 } from '../../bytes.js';
 import { MAX_TIME_MS } from '../validate.js';
-import { BLOCK_AT, BLOCK_ENTRY_HEADER_BYTES, BLOCK_MAX_ENTRIES, CONSUME_RECORD_BYTES, CRC_BYTES, ENTRY_AT, ENTRY_RECORD_BYTES, FILE_HEADER_BYTES, REC, blockRecordBytes, crcOf, decodeRecord, readU48, type JournalRecord } from './format.js';
+import {
+  BLOCK_AT,
+  BLOCK_ENTRY_HEADER_BYTES,
+  BLOCK_MAX_ENTRIES,
+  CONSUME_RECORD_BYTES,
+  CRC_BYTES,
+  ENTRY_AT,
+  ENTRY_RECORD_BYTES,
+  FILE_HEADER_BYTES,
+  REC,
+  blockRecordBytes,
+  crcOf,
+  decodeRecord,
+  readU48,
+  type JournalRecord,
+} from './format.js';
 
 /** A segment: where it starts in the file (its segment record) and its salt. */
 export interface SegmentInfo {
@@ -95,7 +110,13 @@ export const SLICE_MS = 4;
  * it looks for the next offset where a whole CRC-valid record starts; a record outside
  * any segment (damage before the first segment record) counts as damage.
  */
-export async function scanJournal(bytes: Uint8Array, sink: RecordSink, onSliceEnd?: () => void, fastEntry?: EntrySink, fastBlock?: BlockSink): Promise<ScanResult> {
+export async function scanJournal(
+  bytes: Uint8Array,
+  sink: RecordSink,
+  onSliceEnd?: () => void,
+  fastEntry?: EntrySink,
+  fastBlock?: BlockSink,
+): Promise<ScanResult> {
   const end = bytes.length;
   const damaged: ByteRange[] = [];
   let segment: SegmentInfo | undefined;
@@ -164,7 +185,11 @@ export async function scanJournal(bytes: Uint8Array, sink: RecordSink, onSliceEn
 
 /** The error of a failed file operation. */
 export function ioError(what: string, path: string, err: unknown): StoreError {
-  return new StoreError('PQBLE_ERR_STORE_IO', `cannot ${what} the session store ${path} (${errnoCode(err) ?? (err instanceof Error ? err.message : 'unknown error')})`, { cause: err });
+  return new StoreError(
+    'PQBLE_ERR_STORE_IO',
+    `cannot ${what} the session store ${path} (${errnoCode(err) ?? (err instanceof Error ? err.message : 'unknown error')})`,
+    { cause: err },
+  );
 }
 
 /** The append side of an open journal file. */

@@ -11,7 +11,20 @@
 import { readU32 } from '../../bytes.js';
 import { copyOf } from '../store-checks.js';
 import type { Segment, StoreCore } from './core.js';
-import { BLOCK_AT, BLOCK_ENTRY_HEADER_BYTES, BLOCK_MAX_ENTRIES, CONSUME_RECORD_BYTES, ENTRY_AT, ENTRY_RECORD_BYTES, FILE_HEADER_BYTES, FLAG_INBOUND, REC, blockRecordBytes, readU48, type JournalRecord } from './format.js';
+import {
+  BLOCK_AT,
+  BLOCK_ENTRY_HEADER_BYTES,
+  BLOCK_MAX_ENTRIES,
+  CONSUME_RECORD_BYTES,
+  ENTRY_AT,
+  ENTRY_RECORD_BYTES,
+  FILE_HEADER_BYTES,
+  FLAG_INBOUND,
+  REC,
+  blockRecordBytes,
+  readU48,
+  type JournalRecord,
+} from './format.js';
 import { scanJournal, type ScanResult, type SegmentInfo } from './journal.js';
 import { latin1 } from './row-index.js';
 import { openAt } from './seal.js';
@@ -33,7 +46,19 @@ export async function loadJournal(core: StoreCore, bytes: Uint8Array): Promise<S
   ix.reserve(Math.floor(Math.max(0, bytes.length - FILE_HEADER_BYTES) / BLOCK_MIN_ENTRY_BYTES));
   // Straight from the file bytes into the row's typed arrays: no object or view per entry.
   const addRow = (b: Uint8Array, h: number, flags: number, type: number, loc: number, sub: number): void => {
-    const row = ix.allocRaw(b, h + BLOCK_AT.fpKey, (flags & FLAG_INBOUND) !== 0 ? b : undefined, h + BLOCK_AT.ticketKey, readU32(b, h + BLOCK_AT.deviceHint), readU48(b, h + BLOCK_AT.established), readU48(b, h + BLOCK_AT.lastActive), flags, type, loc, sub);
+    const row = ix.allocRaw(
+      b,
+      h + BLOCK_AT.fpKey,
+      (flags & FLAG_INBOUND) !== 0 ? b : undefined,
+      h + BLOCK_AT.ticketKey,
+      readU32(b, h + BLOCK_AT.deviceHint),
+      readU48(b, h + BLOCK_AT.established),
+      readU48(b, h + BLOCK_AT.lastActive),
+      flags,
+      type,
+      loc,
+      sub,
+    );
     const prev = ix.link(row);
     if (prev >= 0) ix.release(prev);
   };
@@ -103,7 +128,8 @@ export async function loadJournal(core: StoreCore, bytes: Uint8Array): Promise<S
   for (const v of valueSeals) lastOf.set(v.name, v);
   for (const v of lastOf.values()) {
     const plain = openAt(core.crypto, v.segment.key, v.offset, v.aad, v.sealed);
-    if (plain === undefined) core.warn(`pqble: session store ${core.path}: the value "${v.name}" does not verify; dropped it`, { path: core.path, name: v.name });
+    if (plain === undefined)
+      core.warn(`pqble: session store ${core.path}: the value "${v.name}" does not verify; dropped it`, { path: core.path, name: v.name });
     else core.values.set(v.name, plain);
   }
   return result;

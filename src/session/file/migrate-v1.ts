@@ -151,7 +151,8 @@ function parseV1File(bytes: Uint8Array): { savedAtMs: number; entries: ParsedEnt
     const establishedMs = parseIsoMs(raw.established);
     const lastActiveMs = parseIsoMs(raw.lastActive);
     if (establishedMs === undefined || lastActiveMs === undefined) throw corrupt(`${where}: established or lastActive is not a UTC timestamp`);
-    if (typeof sealedSecret !== 'string' || !SEALED_RE.test(sealedSecret)) throw corrupt(`${where}.sealedSecret is not ${SEALED_SECRET_BYTES} bytes of base64url`);
+    if (typeof sealedSecret !== 'string' || !SEALED_RE.test(sealedSecret))
+      throw corrupt(`${where}.sealedSecret is not ${SEALED_SECRET_BYTES} bytes of base64url`);
     if (fingerprints.has(peerFingerprint) || tickets.has(ticketId)) throw corrupt(`${where}: peerFingerprint or ticketId appears twice`);
     fingerprints.add(peerFingerprint);
     tickets.add(ticketId);
@@ -196,7 +197,13 @@ function unseal(entries: readonly ParsedEntry[], storageKey: Uint8Array, crypto:
         wipe(secret);
         throw corrupt(`sessions[${i}].sealedSecret does not verify (the file was tampered with, or sealed under another storage key)`);
       }
-      out.push({ peerFingerprint: e.peerFingerprint, deviceId: e.deviceId, establishedMs: e.establishedMs, lastActiveMs: e.lastActiveMs, resumptionSecret: secret });
+      out.push({
+        peerFingerprint: e.peerFingerprint,
+        deviceId: e.deviceId,
+        establishedMs: e.establishedMs,
+        lastActiveMs: e.lastActiveMs,
+        resumptionSecret: secret,
+      });
     }
     return out;
   } catch (err) {

@@ -45,19 +45,24 @@ export interface Opened {
 }
 
 function warnMode(core: StoreCore, keyPath: string): (mode: number) => void {
-  return (mode) => core.warn(`pqble: storage key file ${keyPath} had mode ${mode.toString(8).padStart(4, '0')}, which lets other users read it; changed it to 0600`, { path: keyPath });
+  return (mode) =>
+    core.warn(`pqble: storage key file ${keyPath} had mode ${mode.toString(8).padStart(4, '0')}, which lets other users read it; changed it to 0600`, {
+      path: keyPath,
+    });
 }
 
 async function setAsideWhole(core: StoreCore, what: 'corrupt' | 'v1', reason: string, nowMs: number): Promise<void> {
   const target = await setWholeFileAside(core.path, what, nowMs);
-  if (target !== undefined) core.warn(`pqble: session store ${core.path}: ${reason}; set it aside as ${target} and started empty`, { path: core.path, movedTo: target, reason });
+  if (target !== undefined)
+    core.warn(`pqble: session store ${core.path}: ${reason}; set it aside as ${target} and started empty`, { path: core.path, movedTo: target, reason });
 }
 
 /** Inspection only: no lock, nothing changed. */
 export async function openReadOnly(core: StoreCore, p: OpenParams): Promise<Opened> {
   core.readOnly = true;
   const bytes = await readWholeFile(core.path, p.maxFileBytes);
-  if (bytes === undefined) throw new StoreError('PQBLE_ERR_STORE_IO', `no session store file at ${core.path}`, { cause: Object.assign(new Error('ENOENT'), { code: 'ENOENT' }) });
+  if (bytes === undefined)
+    throw new StoreError('PQBLE_ERR_STORE_IO', `no session store file at ${core.path}`, { cause: Object.assign(new Error('ENOENT'), { code: 'ENOENT' }) });
   const kind = classifyFile(bytes.subarray(0, FILE_HEADER_BYTES));
   if (kind === 'v1-json') throw new StoreError('PQBLE_ERR_STORE_IO', `${core.path} is a version-1 session cache file, not a version-2 store`);
   if (kind !== 'v2') throw new StoreError('PQBLE_ERR_STORE_IO', `${core.path} is not a pqble session store file`);
@@ -84,7 +89,12 @@ export async function openWritable(core: StoreCore, commit: GroupCommit, p: Open
     let kind = bytes === undefined ? 'empty' : classifyFile(bytes.subarray(0, FILE_HEADER_BYTES));
     let migrated: V1Entry[] | undefined;
     if (kind === 'v1-json') {
-      migrated = await migrateV1File(core.path, { logger: core.logger, crypto: core.crypto, keyPath: p.keyPath, ...(storageKey === undefined ? {} : { storageKey }) });
+      migrated = await migrateV1File(core.path, {
+        logger: core.logger,
+        crypto: core.crypto,
+        keyPath: p.keyPath,
+        ...(storageKey === undefined ? {} : { storageKey }),
+      });
       if (p.migrateV1 === undefined) {
         for (const e of migrated) wipe(e.resumptionSecret);
         migrated = undefined;
@@ -117,7 +127,8 @@ export async function openWritable(core: StoreCore, commit: GroupCommit, p: Open
     const initial = migrated === undefined ? [] : migrated.map((e) => p.migrateV1!(e)).filter((s): s is StoredSession => s !== undefined);
     await createFile(core, commit, initial);
     for (const e of migrated ?? []) wipe(e.resumptionSecret);
-    if (migrated !== undefined) core.warn(`pqble: migrated the version-1 session cache ${core.path} to the version-2 store (${core.index.size} entries)`, { path: core.path });
+    if (migrated !== undefined)
+      core.warn(`pqble: migrated the version-1 session cache ${core.path} to the version-2 store (${core.index.size} entries)`, { path: core.path });
     return { lock, version: STORE_FILE_VERSION };
   } catch (err) {
     await (core.journal as JournalFile | undefined)?.handle.close().catch(() => undefined);
@@ -133,13 +144,24 @@ async function loadFile(core: StoreCore, bytes: Uint8Array, nowMs: () => number)
   const aside: Uint8Array[] = result.damaged.map((r) => bytes.subarray(r.from, r.to));
   if (result.tail?.kind === 'damaged') aside.push(bytes.subarray(result.tail.range.from, result.tail.range.to));
   if (aside.length > 0 && core.readOnly) {
-    core.warn(`pqble: session store ${core.path}: ${aside.length} damaged place${aside.length === 1 ? '' : 's'} skipped (read-only: nothing set aside)`, { path: core.path });
+    core.warn(`pqble: session store ${core.path}: ${aside.length} damaged place${aside.length === 1 ? '' : 's'} skipped (read-only: nothing set aside)`, {
+      path: core.path,
+    });
   } else if (aside.length > 0) {
     const n = aside.reduce((a, b) => a + b.length, 0);
     const reason = `${n} damaged bytes in ${aside.length} place${aside.length === 1 ? '' : 's'} were skipped`;
     const target = await copyBytesAside(core.path, aside, nowMs());
-    if (target === undefined) core.warn(`pqble: session store ${core.path}: ${reason}; kept every good entry (the damaged bytes could not be copied aside)`, { path: core.path, reason });
-    else core.warn(`pqble: session store ${core.path}: ${reason}; copied the damaged bytes to ${target} and kept every good entry`, { path: core.path, movedTo: target, reason });
+    if (target === undefined)
+      core.warn(`pqble: session store ${core.path}: ${reason}; kept every good entry (the damaged bytes could not be copied aside)`, {
+        path: core.path,
+        reason,
+      });
+    else
+      core.warn(`pqble: session store ${core.path}: ${reason}; copied the damaged bytes to ${target} and kept every good entry`, {
+        path: core.path,
+        movedTo: target,
+        reason,
+      });
   }
   let fh: FileHandle;
   try {
@@ -151,7 +173,10 @@ async function loadFile(core: StoreCore, bytes: Uint8Array, nowMs: () => number)
   core.mirror = FileMirror.of(bytes);
   if (result.tail !== undefined && !core.readOnly) {
     if (result.tail.kind === 'torn') {
-      core.warn(`pqble: session store ${core.path}: dropped an incomplete last record (${result.tail.range.to - result.tail.range.from} bytes of a write that did not finish)`, { path: core.path });
+      core.warn(
+        `pqble: session store ${core.path}: dropped an incomplete last record (${result.tail.range.to - result.tail.range.from} bytes of a write that did not finish)`,
+        { path: core.path },
+      );
     }
     try {
       await fh.truncate(result.validEnd);

@@ -19,7 +19,20 @@ export const DEFAULT_MAX_STORE_FILE_BYTES = 2 * 1024 * 1024 * 1024;
 export const DEFAULT_COMPACT_MIN_BYTES = 1024 * 1024;
 
 /** Every key {@link FileSessionStoreOptions} has (others are a `TypeError`). */
-export const FILE_STORE_OPTION_KEYS = ['path', 'storageKey', 'keyPath', 'logger', 'crypto', 'now', 'timeoutMs', 'maxFileBytes', 'compactMinBytes', 'migrateV1', 'readOnly', 'maxEntries'] as const;
+export const FILE_STORE_OPTION_KEYS = [
+  'path',
+  'storageKey',
+  'keyPath',
+  'logger',
+  'crypto',
+  'now',
+  'timeoutMs',
+  'maxFileBytes',
+  'compactMinBytes',
+  'migrateV1',
+  'readOnly',
+  'maxEntries',
+] as const;
 
 /** Options of `FileSessionStore.open`. */
 export interface FileSessionStoreOptions {

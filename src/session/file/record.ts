@@ -114,7 +114,15 @@ export function encodeFullEntryRecord(
  * with nonce `segmentOffset` and the headers as associated data, and writes the CRC.
  * Returns the record's length.
  */
-export function sealBlockRecord(out: Uint8Array, o: number, n: number, crypto: CryptoProvider, segmentKey: Uint8Array, segmentOffset: number, plain: Uint8Array): number {
+export function sealBlockRecord(
+  out: Uint8Array,
+  o: number,
+  n: number,
+  crypto: CryptoProvider,
+  segmentKey: Uint8Array,
+  segmentOffset: number,
+  plain: Uint8Array,
+): number {
   if (n < 1 || n > BLOCK_MAX_ENTRIES || plain.length !== n * ENTRY_PLAIN_BYTES) throw new RangeError('an entry block holds 1..32 entries');
   out[o] = REC.block;
   out[o + 1] = n;

@@ -135,7 +135,19 @@ export class RowIndex {
    * A new, unlinked row: the blinded fingerprint is `fp[fpAt, fpAt + 32)`, the blinded
    * ticket `ticket[ticketAt, ticketAt + 16)` (ignored unless `flags` has {@link ROW_INBOUND}).
    */
-  allocRaw(fp: Uint8Array, fpAt: number, ticket: Uint8Array | undefined, ticketAt: number, hint: number, establishedMs: number, lastActiveMs: number, flags: number, type: number, loc: number, sub: number): number {
+  allocRaw(
+    fp: Uint8Array,
+    fpAt: number,
+    ticket: Uint8Array | undefined,
+    ticketAt: number,
+    hint: number,
+    establishedMs: number,
+    lastActiveMs: number,
+    flags: number,
+    type: number,
+    loc: number,
+    sub: number,
+  ): number {
     let row: number;
     if (this.#freeCount > 0) row = this.#free[--this.#freeCount];
     else {
@@ -287,7 +299,16 @@ export class RowIndex {
   #fpEquals(row: number, probe: Uint32Array): boolean {
     const a = this.#pages[row >>> PAGE_SHIFT].fp;
     const o = (row & PAGE_MASK) * 8;
-    return a[o] === probe[0] && a[o + 1] === probe[1] && a[o + 2] === probe[2] && a[o + 3] === probe[3] && a[o + 4] === probe[4] && a[o + 5] === probe[5] && a[o + 6] === probe[6] && a[o + 7] === probe[7];
+    return (
+      a[o] === probe[0] &&
+      a[o + 1] === probe[1] &&
+      a[o + 2] === probe[2] &&
+      a[o + 3] === probe[3] &&
+      a[o + 4] === probe[4] &&
+      a[o + 5] === probe[5] &&
+      a[o + 6] === probe[6] &&
+      a[o + 7] === probe[7]
+    );
   }
 
   #ticketEquals(row: number, probe: Uint32Array): boolean {

@@ -67,7 +67,11 @@ export async function readStorageKeyFile(keyPath: string, onLooseMode?: (mode: n
  * appeared meanwhile) when missing.
  * @throws FileFormatError `PQBLE_ERR_KEY_FILE` if it is unusable or cannot be created
  */
-export async function readOrCreateStorageKeyFile(keyPath: string, crypto: CryptoProvider, onLooseMode?: (mode: number) => void): Promise<{ key: Uint8Array; created: boolean }> {
+export async function readOrCreateStorageKeyFile(
+  keyPath: string,
+  crypto: CryptoProvider,
+  onLooseMode?: (mode: number) => void,
+): Promise<{ key: Uint8Array; created: boolean }> {
   const existing = await readStorageKeyFile(keyPath, onLooseMode);
   if (existing !== undefined) return { key: existing, created: false };
   const fresh = crypto.randomBytes(STORE_KEY_BYTES);

@@ -114,7 +114,8 @@ export class FileSessionStore implements SessionStore {
     this.keyPath = options.keyPath === undefined ? `${this.path}.key` : checkPath(options.keyPath, 'keyPath');
     if (this.keyPath === this.path) throw new RangeError('keyPath must differ from path');
     const logger: Logger = options.logger ?? consoleLogger;
-    if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') throw new TypeError('logger must have a warn(message, fields) method');
+    if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function')
+      throw new TypeError('logger must have a warn(message, fields) method');
     const crypto: CryptoProvider = options.crypto ?? nodeCrypto;
     if (typeof crypto !== 'object' || crypto === null || typeof crypto.aeadSeal !== 'function') throw new TypeError('crypto must be a CryptoProvider');
     this.#now = optFunction<() => number>(options.now, 'now') ?? Date.now;
@@ -254,7 +255,11 @@ export class FileSessionStore implements SessionStore {
     );
   }
 
-  #putMany(sessions: Iterable<StoredSession> | AsyncIterable<StoredSession>, limits: CheckedCallOptions, options: StoreCallOptions | undefined): Promise<number> {
+  #putMany(
+    sessions: Iterable<StoredSession> | AsyncIterable<StoredSession>,
+    limits: CheckedCallOptions,
+    options: StoreCallOptions | undefined,
+  ): Promise<number> {
     const deadline = performance.now() + limits.timeoutMs;
     return this.#call('putMany', options, async () => {
       const writes: Promise<void>[] = [];
@@ -290,7 +295,8 @@ export class FileSessionStore implements SessionStore {
         }
         if (this.#closed) throw storeClosed('putMany');
         // The call has been rejected (timed out or aborted): stop reading the sessions.
-        if (limits.signal?.aborted === true || performance.now() > deadline) throw new StoreError('PQBLE_ERR_STORE_TIMEOUT', 'putMany stopped: its call timed out or was aborted');
+        if (limits.signal?.aborted === true || performance.now() > deadline)
+          throw new StoreError('PQBLE_ERR_STORE_TIMEOUT', 'putMany stopped: its call timed out or was aborted');
       };
       try {
         if (Array.isArray(sessions)) {
@@ -325,8 +331,17 @@ export class FileSessionStore implements SessionStore {
   }
 
   /** {@inheritDoc SessionStore.consumeInbound} */
-  consumeInbound(peerFingerprint: string, ticketId: Uint8Array, next: InboundSlot | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    return checkedStoreCall(() => checkConsumeInboundArgs(peerFingerprint, ticketId, next, update), (args) => this.#consumeInbound(args, ticketId, options));
+  consumeInbound(
+    peerFingerprint: string,
+    ticketId: Uint8Array,
+    next: InboundSlot | undefined,
+    update: RatchetUpdate,
+    options?: StoreCallOptions,
+  ): Promise<boolean> {
+    return checkedStoreCall(
+      () => checkConsumeInboundArgs(peerFingerprint, ticketId, next, update),
+      (args) => this.#consumeInbound(args, ticketId, options),
+    );
   }
 
   #consumeInbound(args: ConsumeInboundArgs, ticketId: Uint8Array, options: StoreCallOptions | undefined): Promise<boolean> {
@@ -352,8 +367,17 @@ export class FileSessionStore implements SessionStore {
   }
 
   /** {@inheritDoc SessionStore.replaceOutbound} */
-  replaceOutbound(peerFingerprint: string, expected: Uint8Array, next: Uint8Array | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
-    return checkedStoreCall(() => checkReplaceOutboundArgs(peerFingerprint, expected, next, update), (args) => this.#replaceOutbound(args, expected, options));
+  replaceOutbound(
+    peerFingerprint: string,
+    expected: Uint8Array,
+    next: Uint8Array | undefined,
+    update: RatchetUpdate,
+    options?: StoreCallOptions,
+  ): Promise<boolean> {
+    return checkedStoreCall(
+      () => checkReplaceOutboundArgs(peerFingerprint, expected, next, update),
+      (args) => this.#replaceOutbound(args, expected, options),
+    );
   }
 
   #replaceOutbound(args: ReplaceOutboundArgs, expected: Uint8Array, options: StoreCallOptions | undefined): Promise<boolean> {
@@ -497,7 +521,13 @@ export class FileSessionStore implements SessionStore {
   #liveBytes(): number {
     let v = 0;
     for (const [name, value] of this.#core.values) v += valueRecordBytes(name.length, value.length);
-    return FILE_HEADER_BYTES + SEGMENT_RECORD_BYTES + Math.ceil(this.#core.index.size * COMPACTED_ENTRY_BYTES) + this.#core.index.consumed.size * CONSUMED_RECORD_BYTES + v;
+    return (
+      FILE_HEADER_BYTES +
+      SEGMENT_RECORD_BYTES +
+      Math.ceil(this.#core.index.size * COMPACTED_ENTRY_BYTES) +
+      this.#core.index.consumed.size * CONSUMED_RECORD_BYTES +
+      v
+    );
   }
 
   #maybeCompact(): void {

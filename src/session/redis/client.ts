@@ -56,7 +56,13 @@ export function makeClient(o: ResolvedRedisOptions): { client: RedisClient; owne
     clusterRetryStrategy: (attempt: number) => reconnectDelayMs(attempt),
     redisOptions: { ...nodeOptions, lazyConnect: false },
   } satisfies ClusterOptions;
-  return { client: new Cluster(t.nodes.map((n) => ({ ...n })), clusterOptions), owned: true };
+  return {
+    client: new Cluster(
+      t.nodes.map((n) => ({ ...n })),
+      clusterOptions,
+    ),
+    owned: true,
+  };
 }
 
 // Messages (and names) of errors that mean "Redis cannot serve this now": down, slow to

@@ -74,13 +74,18 @@ export class NamedValues {
     const seen = new Set<string>();
     let cursor = '0';
     do {
-      const scan = await this.#runner.run('listValues', call, () => this.#runner.client.callBuffer('SSCAN', this.#keys.values, cursor, 'COUNT', String(SCAN_CHUNK)));
-      if (!Array.isArray(scan) || scan.length !== 2 || !Buffer.isBuffer(scan[0]) || !Array.isArray(scan[1])) throw new StoreError('PQBLE_ERR_STORE_IO', 'redis: unexpected SSCAN reply');
+      const scan = await this.#runner.run('listValues', call, () =>
+        this.#runner.client.callBuffer('SSCAN', this.#keys.values, cursor, 'COUNT', String(SCAN_CHUNK)),
+      );
+      if (!Array.isArray(scan) || scan.length !== 2 || !Buffer.isBuffer(scan[0]) || !Array.isArray(scan[1]))
+        throw new StoreError('PQBLE_ERR_STORE_IO', 'redis: unexpected SSCAN reply');
       cursor = scan[0].toString('latin1');
       const members = (scan[1] as unknown[]).filter((m): m is Buffer => Buffer.isBuffer(m) && m.length === 16 && !seen.has(m.toString('hex')));
       for (const m of members) seen.add(m.toString('hex'));
       if (members.length === 0) continue;
-      const rows = await this.#runner.run('listValues', call, () => this.#runner.script('pqbleGetValues', [this.#keys.values], [this.#keys.prefix, String(MAX_SEALED_VALUE_BYTES), ...members], false));
+      const rows = await this.#runner.run('listValues', call, () =>
+        this.#runner.script('pqbleGetValues', [this.#keys.values], [this.#keys.prefix, String(MAX_SEALED_VALUE_BYTES), ...members], false),
+      );
       for (const row of Array.isArray(rows) ? (rows as unknown[]) : []) {
         if (!Array.isArray(row) || !Buffer.isBuffer(row[0]) || !Buffer.isBuffer(row[1])) continue;
         const opened = this.#values.open(row[0], row[1]);

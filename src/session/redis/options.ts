@@ -80,7 +80,12 @@ export interface RedisSessionStoreOptions {
 export interface ResolvedRedisOptions {
   readonly target:
     | { readonly kind: 'url'; readonly url: string; readonly redisOptions: RedisOptions }
-    | { readonly kind: 'cluster'; readonly nodes: readonly { host: string; port: number }[]; readonly redisOptions: RedisOptions; readonly clusterOptions: ClusterOptions }
+    | {
+        readonly kind: 'cluster';
+        readonly nodes: readonly { host: string; port: number }[];
+        readonly redisOptions: RedisOptions;
+        readonly clusterOptions: ClusterOptions;
+      }
     | { readonly kind: 'client'; readonly client: Redis | Cluster };
   readonly storageKey: FleetKey;
   readonly readKeys: ReadonlyMap<number, Uint8Array>;
@@ -127,7 +132,8 @@ function checkFleetKey(value: unknown, label: string): FleetKey {
 
 function checkLogger(value: unknown): Logger {
   if (value === undefined) return consoleLogger;
-  if (value === null || typeof value !== 'object' || typeof (value as Logger).warn !== 'function') throw new TypeError('logger must have a warn(message, fields) method');
+  if (value === null || typeof value !== 'object' || typeof (value as Logger).warn !== 'function')
+    throw new TypeError('logger must have a warn(message, fields) method');
   return value as Logger;
 }
 

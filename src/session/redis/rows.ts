@@ -58,7 +58,11 @@ export class EntryRows {
     }
     if ('failure' in decoded) {
       const hint = decoded.failure === 'unknown-key' ? ' (sealed with a storage key this gateway does not have: give it in previousStorageKeys)' : '';
-      this.#damage.warnOnce(`a damaged session entry${hint}`, bfp.toString('hex'), { entry: bfp.toString('hex'), reason: decoded.failure, keyId: decoded.keyId });
+      this.#damage.warnOnce(`a damaged session entry${hint}`, bfp.toString('hex'), {
+        entry: bfp.toString('hex'),
+        reason: decoded.failure,
+        keyId: decoded.keyId,
+      });
       return undefined;
     }
     const r = decoded.record;

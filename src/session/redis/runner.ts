@@ -75,7 +75,10 @@ export class ScriptRunner {
     if (waitResult?.[0]) throw waitResult[0];
     const acked = Number(waitResult?.[1]);
     if (!(acked >= this.#o.waitReplicas)) {
-      throw new StoreError('PQBLE_ERR_STORE_UNAVAILABLE', `redis: a write reached ${acked} of ${this.#o.waitReplicas} replicas within ${waitMs} ms (treat it as not durable)`);
+      throw new StoreError(
+        'PQBLE_ERR_STORE_UNAVAILABLE',
+        `redis: a write reached ${acked} of ${this.#o.waitReplicas} replicas within ${waitMs} ms (treat it as not durable)`,
+      );
     }
     return scriptResult?.[1];
   }

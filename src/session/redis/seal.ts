@@ -56,7 +56,12 @@ export class FleetSealer {
     const keyId = readU16(sealed, 1);
     const key = this.#keys.get(keyId);
     if (key === undefined) return { failure: 'unknown-key', keyId };
-    const plaintext = this.#crypto.aeadOpen(key, sealed.subarray(3, 3 + SIZES.aeadNonce), sealed.subarray(3 + SIZES.aeadNonce), concatBytes(sealed.subarray(0, 3), aad));
+    const plaintext = this.#crypto.aeadOpen(
+      key,
+      sealed.subarray(3, 3 + SIZES.aeadNonce),
+      sealed.subarray(3 + SIZES.aeadNonce),
+      concatBytes(sealed.subarray(0, 3), aad),
+    );
     return plaintext === undefined ? { failure: 'tag', keyId } : { plaintext, keyId };
   }
 }

@@ -119,10 +119,13 @@ export class RedisSessionStore implements SessionStore {
 
   async #check(timeoutMs: number): Promise<void> {
     const check = buf(this.#blinder.blind('check', utf8ToBytes(this.#o.namespace)));
-    const reply = await bounded('open', { signal: undefined, timeoutMs: timeoutMs }, () => this.#runner.client.callBuffer('EVAL', OPEN_SCRIPT, 1, this.#keys.check, check));
+    const reply = await bounded('open', { signal: undefined, timeoutMs: timeoutMs }, () =>
+      this.#runner.client.callBuffer('EVAL', OPEN_SCRIPT, 1, this.#keys.check, check),
+    );
     const [version, same] = Array.isArray(reply) ? (reply as [Buffer, number]) : [Buffer.alloc(0), 0];
     const v = version.toString('latin1');
-    if (!/^([7-9]|\d{2,})\./.test(v)) throw new StoreError('PQBLE_ERR_STORE_IO', `redis: the store needs Redis 7.0 or newer (server says "${v.slice(0, 20) || 'older than 7.0'}")`);
+    if (!/^([7-9]|\d{2,})\./.test(v))
+      throw new StoreError('PQBLE_ERR_STORE_IO', `redis: the store needs Redis 7.0 or newer (server says "${v.slice(0, 20) || 'older than 7.0'}")`);
     if (same !== 1) throw new StoreError('PQBLE_ERR_STORE_IO', `redis: namespace "${this.#o.namespace}" belongs to another fleet (its blinding key differs)`);
   }
 
@@ -191,7 +194,18 @@ export class RedisSessionStore implements SessionStore {
       const reply = await this.#runner.script(
         'pqblePut',
         [key, this.#keys.lru, this.#keys.established],
-        [this.#keys.prefix, bfp, value, String(expireAt), String(s.lastActiveMs), String(s.establishedMs), String(now - this.#o.sessionLifetimeMs), String(this.#o.maxSessions), String(SWEEP_LIMIT), String(now)],
+        [
+          this.#keys.prefix,
+          bfp,
+          value,
+          String(expireAt),
+          String(s.lastActiveMs),
+          String(s.establishedMs),
+          String(now - this.#o.sessionLifetimeMs),
+          String(this.#o.maxSessions),
+          String(SWEEP_LIMIT),
+          String(now),
+        ],
         true,
       );
       const [stored, evicted, expired] = Array.isArray(reply) ? (reply as number[]) : [0, 0, 0];
@@ -202,14 +216,27 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** Atomic single use of an inbound ticket, fleet-wide (see `SessionStore.consumeInbound`). */
-  async consumeInbound(peerFingerprint: string, ticketId: Uint8Array, next: InboundSlot | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
+  async consumeInbound(
+    peerFingerprint: string,
+    ticketId: Uint8Array,
+    next: InboundSlot | undefined,
+    update: RatchetUpdate,
+    options?: StoreCallOptions,
+  ): Promise<boolean> {
     const { fp, next: nextSlot, update: u } = checkConsumeInboundArgs(peerFingerprint, ticketId, next, update);
     const ticket = ticketId.slice();
     const call = this.#runner.start(options, 'consumeInbound');
     const bt = buf(this.#blinder.blind('ticket', ticket));
     try {
       return await bounded('consumeInbound', call, () =>
-        this.#ratchet.run(this.#bfp(fp), 'pqbleConsume', bt, u, (r) => r.inbound !== undefined && equalBytes(r.inbound.ticketId, ticket), (r) => ({ ...r, deviceId: u.deviceId, inbound: nextSlot })),
+        this.#ratchet.run(
+          this.#bfp(fp),
+          'pqbleConsume',
+          bt,
+          u,
+          (r) => r.inbound !== undefined && equalBytes(r.inbound.ticketId, ticket),
+          (r) => ({ ...r, deviceId: u.deviceId, inbound: nextSlot }),
+        ),
       );
     } finally {
       wipe(nextSlot?.secret);
@@ -217,14 +244,27 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** Compare-and-set of the outbound secret (see `SessionStore.replaceOutbound`). */
-  async replaceOutbound(peerFingerprint: string, expected: Uint8Array, next: Uint8Array | undefined, update: RatchetUpdate, options?: StoreCallOptions): Promise<boolean> {
+  async replaceOutbound(
+    peerFingerprint: string,
+    expected: Uint8Array,
+    next: Uint8Array | undefined,
+    update: RatchetUpdate,
+    options?: StoreCallOptions,
+  ): Promise<boolean> {
     const { fp, next: nextSecret, update: u } = checkReplaceOutboundArgs(peerFingerprint, expected, next, update);
     const want = expected.slice();
     const call = this.#runner.start(options, 'replaceOutbound');
     const bo = buf(this.#blinder.blind('outbound', want));
     try {
       return await bounded('replaceOutbound', call, () =>
-        this.#ratchet.run(this.#bfp(fp), 'pqbleReplaceOutbound', bo, u, (r) => r.outbound !== undefined && equalBytes(r.outbound, want), (r) => ({ ...r, deviceId: u.deviceId, outbound: nextSecret })),
+        this.#ratchet.run(
+          this.#bfp(fp),
+          'pqbleReplaceOutbound',
+          bo,
+          u,
+          (r) => r.outbound !== undefined && equalBytes(r.outbound, want),
+          (r) => ({ ...r, deviceId: u.deviceId, outbound: nextSecret }),
+        ),
       );
     } finally {
       wipe(want, nextSecret);
@@ -237,7 +277,11 @@ export class RedisSessionStore implements SessionStore {
     const call = this.#runner.start(options, 'delete');
     const { bfp, key, hex } = this.#bfp(fp);
     this.#rows.forget(hex);
-    return this.#runner.run('delete', call, async () => (await this.#runner.script('pqbleDelete', [key, this.#keys.lru, this.#keys.established], [this.#keys.prefix, bfp], true)) === 1);
+    return this.#runner.run(
+      'delete',
+      call,
+      async () => (await this.#runner.script('pqbleDelete', [key, this.#keys.lru, this.#keys.established], [this.#keys.prefix, bfp], true)) === 1,
+    );
   }
 
   /** Batched last-active updates of existing entries (`ZADD XX GT`: never moves back, ignores unknown peers). */
@@ -280,7 +324,8 @@ export class RedisSessionStore implements SessionStore {
     let cursor = '0';
     do {
       const scan = await this.#runner.run('entries', call, () => this.#runner.client.callBuffer('ZSCAN', this.#keys.lru, cursor, 'COUNT', String(SCAN_CHUNK)));
-      if (!Array.isArray(scan) || scan.length !== 2 || !Buffer.isBuffer(scan[0]) || !Array.isArray(scan[1])) throw new StoreError('PQBLE_ERR_STORE_IO', 'redis: unexpected ZSCAN reply');
+      if (!Array.isArray(scan) || scan.length !== 2 || !Buffer.isBuffer(scan[0]) || !Array.isArray(scan[1]))
+        throw new StoreError('PQBLE_ERR_STORE_IO', 'redis: unexpected ZSCAN reply');
       cursor = scan[0].toString('latin1');
       const members: Buffer[] = [];
       const flat = scan[1] as unknown[];
@@ -308,7 +353,12 @@ export class RedisSessionStore implements SessionStore {
     const call = this.#runner.start(options, 'size');
     const before = Date.now() - this.#o.sessionLifetimeMs;
     return this.#runner.run('size', call, async () => {
-      const n = await this.#runner.script('pqbleSize', [this.#keys.lru, this.#keys.established], [this.#keys.prefix, String(before), String(SWEEP_LIMIT)], true);
+      const n = await this.#runner.script(
+        'pqbleSize',
+        [this.#keys.lru, this.#keys.established],
+        [this.#keys.prefix, String(before), String(SWEEP_LIMIT)],
+        true,
+      );
       return Math.max(0, Number(n) || 0);
     });
   }

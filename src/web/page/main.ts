@@ -86,7 +86,10 @@ function show(report: WebDemoReport, wallMs: number): void {
   element('timelines').innerHTML = report.steps.map((s) => renderTimelineSvg(s, scale)).join('\n');
   element('legend').hidden = false;
   const phy = report.phy === 'coded' ? 'LE Coded 125 kbit/s' : report.phy === '1m' ? 'LE 1M' : 'LE 2M';
-  setStatus('done', `Done: ${phy}, ${fmt(report.connectionIntervalMs, report.connectionIntervalMs % 1 === 0 ? 0 : 1)} ms interval, ${report.messagesPerStep} messages per step; ran in ${fmt(wallMs)} ms in this browser.`);
+  setStatus(
+    'done',
+    `Done: ${phy}, ${fmt(report.connectionIntervalMs, report.connectionIntervalMs % 1 === 0 ? 0 : 1)} ms interval, ${report.messagesPerStep} messages per step; ran in ${fmt(wallMs)} ms in this browser.`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -368,7 +368,10 @@ export class FakeNoblePeripheral extends ExclusiveEmitter {
     return new Promise<void>((resolve) => this.disconnect(resolve));
   }
 
-  discoverSomeServicesAndCharacteristicsAsync(serviceUuids: string[], characteristicUuids: string[]): Promise<{ services: unknown[]; characteristics: FakeNobleCharacteristic[] }> {
+  discoverSomeServicesAndCharacteristicsAsync(
+    serviceUuids: string[],
+    characteristicUuids: string[],
+  ): Promise<{ services: unknown[]; characteristics: FakeNobleCharacteristic[] }> {
     const conn = this.connection;
     if (conn === undefined) return Promise.reject(new Error('Disconnected unknown'));
     return conn.withDisconnectHandler(() => conn.air.centralDiscover(conn, serviceUuids.map(compact), characteristicUuids.map(compact)));
@@ -665,7 +668,11 @@ export class FakeAir {
     later(attempt, this.options.connectDelayMs ?? 0);
   }
 
-  centralDiscover(conn: FakeConnection, serviceUuids: string[], characteristicUuids: string[]): Promise<{ services: unknown[]; characteristics: FakeNobleCharacteristic[] }> {
+  centralDiscover(
+    conn: FakeConnection,
+    serviceUuids: string[],
+    characteristicUuids: string[],
+  ): Promise<{ services: unknown[]; characteristics: FakeNobleCharacteristic[] }> {
     return conn.gatt(
       () =>
         new Promise((resolve, reject) => {

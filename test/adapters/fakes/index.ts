@@ -8,7 +8,15 @@
 
 import type { BlenoLike } from '../../../src/adapters/bleno.js';
 import type { NobleLike } from '../../../src/adapters/noble.js';
-import { FakeAir, type FakeAirOptions, type FakeBleno, type FakeBlenoCharacteristic, type FakeBlenoOptions, type FakeNoble, type FakeNobleOptions } from './air.js';
+import {
+  FakeAir,
+  type FakeAirOptions,
+  type FakeBleno,
+  type FakeBlenoCharacteristic,
+  type FakeBlenoOptions,
+  type FakeNoble,
+  type FakeNobleOptions,
+} from './air.js';
 
 export * from './air.js';
 

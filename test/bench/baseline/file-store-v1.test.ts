@@ -41,7 +41,10 @@ async function corruptFiles(dir: string, name = 'cache.json'): Promise<string[]>
 }
 
 /** Asserts the outcome of loading a damaged file: [] , one warning naming the path, file set aside. */
-async function assertSetAside(ctx: { dir: string; path: string; logger: CapturingLogger; make: () => FileSessionStore }, secrets: string[] = []): Promise<void> {
+async function assertSetAside(
+  ctx: { dir: string; path: string; logger: CapturingLogger; make: () => FileSessionStore },
+  secrets: string[] = [],
+): Promise<void> {
   const loaded = await ctx.make().load();
   assert.deepEqual(loaded, []);
   assert.ok(ctx.logger.warnings.length >= 1, 'a warning is logged');
@@ -116,7 +119,13 @@ describe('FileSessionStore round trip and file format', () => {
       const key = Buffer.from((JSON.parse(keyText) as { key: string }).key, 'base64');
       for (const secret of [...sessions.map((s) => s.resumptionSecret), key]) {
         const b = Buffer.from(secret);
-        for (const form of [b.toString('hex'), b.toString('hex').toUpperCase(), b.toString('base64'), b.toString('base64url'), b.subarray(0, 12).toString('base64url')]) {
+        for (const form of [
+          b.toString('hex'),
+          b.toString('hex').toUpperCase(),
+          b.toString('base64'),
+          b.toString('base64url'),
+          b.subarray(0, 12).toString('base64url'),
+        ]) {
           assert.ok(!text.includes(form), `secret found in the file as ${form}`);
         }
       }
@@ -150,7 +159,10 @@ describe('FileSessionStore round trip and file format', () => {
       await ctx.make({ storageKey }).save(sessions);
       await assert.rejects(stat(`${ctx.path}.key`));
       assert.deepEqual((await ctx.make({ storageKey }).load()).map(plain), sessions.map(plain));
-      await assertSetAside({ ...ctx, make: () => ctx.make({ storageKey: randomBytes(32) }) }, sessions.map((s) => bytesToHex(s.resumptionSecret)));
+      await assertSetAside(
+        { ...ctx, make: () => ctx.make({ storageKey: randomBytes(32) }) },
+        sessions.map((s) => bytesToHex(s.resumptionSecret)),
+      );
     });
   });
 
@@ -589,7 +601,10 @@ describe('FileSessionStore concurrency and atomicity', () => {
 describe('cache file CLI helpers', () => {
   it('readCacheFileMetadata returns metadata only and throws coded errors', async () => {
     await withStore(async ({ path, dir, make }) => {
-      await assert.rejects(readCacheFileMetadata(path), (e: unknown) => isPqbleError(e, 'PQBLE_ERR_CACHE_FILE') && (e.cause as { code?: string }).code === 'ENOENT');
+      await assert.rejects(
+        readCacheFileMetadata(path),
+        (e: unknown) => isPqbleError(e, 'PQBLE_ERR_CACHE_FILE') && (e.cause as { code?: string }).code === 'ENOENT',
+      );
       const sessions = sampleSessions(3);
       await make({ now: () => Date.UTC(2026, 5, 1) }).save(sessions);
       const meta = await readCacheFileMetadata(path);

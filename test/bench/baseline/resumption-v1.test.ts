@@ -81,7 +81,10 @@ function nodeSchedule(rs: Uint8Array, ni: Uint8Array, nr: Uint8Array): Record<ke
 
 function throwsCode(fn: () => unknown, code: PqbleErrorCode): void {
   // PROTOCOL_VERSION belongs to HandshakeError (docs/errors.md); every other code here to ResumptionError.
-  assert.throws(fn, (err: unknown) => (code === 'PQBLE_ERR_PROTOCOL_VERSION' ? err instanceof HandshakeError : err instanceof ResumptionError) && isPqbleError(err, code));
+  assert.throws(
+    fn,
+    (err: unknown) => (code === 'PQBLE_ERR_PROTOCOL_VERSION' ? err instanceof HandshakeError : err instanceof ResumptionError) && isPqbleError(err, code),
+  );
 }
 
 function randomSecret(): Uint8Array {
@@ -306,7 +309,8 @@ describe('resumption protocol', () => {
 
   it('fuzz: decoders and acceptResume throw only ResumptionError (or HandshakeError PROTOCOL_VERSION) on arbitrary bytes', () => {
     // A request of another version is a HandshakeError PQBLE_ERR_PROTOCOL_VERSION (docs/errors.md).
-    const isResumeError = (err: unknown): boolean => err instanceof ResumptionError || (err instanceof HandshakeError && err.code === 'PQBLE_ERR_PROTOCOL_VERSION');
+    const isResumeError = (err: unknown): boolean =>
+      err instanceof ResumptionError || (err instanceof HandshakeError && err.code === 'PQBLE_ERR_PROTOCOL_VERSION');
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 80 }), fc.constantFrom(undefined, 0x10, 0x11, 0x12), (bytes, first) => {
         const input = bytes.slice();

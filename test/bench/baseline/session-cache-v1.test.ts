@@ -9,7 +9,11 @@ const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
 
 function hex(n: number, digits: number, salt = 0): string {
-  return ((n * 2654435761 + salt * 40503) >>> 0).toString(16).padStart(8, '0').repeat(Math.ceil(digits / 8)).slice(0, digits);
+  return ((n * 2654435761 + salt * 40503) >>> 0)
+    .toString(16)
+    .padStart(8, '0')
+    .repeat(Math.ceil(digits / 8))
+    .slice(0, digits);
 }
 const fp = (i: number): string => hex(i + 1, 64, 1);
 const dev = (i: number): string => hex(i + 1, 12, 2);
@@ -72,7 +76,10 @@ describe('SessionCache basics', () => {
     assert.deepEqual(cache.get(fp(0))!.resumptionSecret, secret(5), 'changing the caller buffer does not reach the cache');
     assert.ok(cache.delete(fp(0)));
     assert.ok(isZero(stored.resumptionSecret), 'delete wipes the cached secret');
-    assert.ok(mine.every((x) => x === 0xee), 'delete does not touch the caller buffer');
+    assert.ok(
+      mine.every((x) => x === 0xee),
+      'delete does not touch the caller buffer',
+    );
     assert.equal(cache.delete(fp(0)), false);
   });
 
@@ -363,7 +370,15 @@ describe('SessionCache housekeeping', () => {
     const s = secret(1);
     for (let i = 0; i < n; i++) {
       const id = i.toString(16).padStart(32, '0');
-      cache.set({ peerFingerprint: id + id, deviceId: i.toString(16).padStart(12, '0'), sessionId: id, ticketId: id, establishedMs: T0, lastActiveMs: T0, resumptionSecret: s });
+      cache.set({
+        peerFingerprint: id + id,
+        deviceId: i.toString(16).padStart(12, '0'),
+        sessionId: id,
+        ticketId: id,
+        establishedMs: T0,
+        lastActiveMs: T0,
+        resumptionSecret: s,
+      });
     }
     assert.equal(cache.size, n / 2);
     assert.equal(cache.counters.evictions, n / 2);
@@ -403,8 +418,21 @@ const SKEW = 1_000;
 const MAX = 4;
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant('set' as const), p: fc.nat(5), d: fc.nat(2), t: fc.nat(7), tag: fc.integer({ min: 1, max: 255 }), age: fc.integer({ min: -2 * SKEW, max: TTL + 10 }) }),
-  fc.record({ op: fc.constant('update' as const), p: fc.nat(5), d: fc.option(fc.nat(2)), t: fc.option(fc.nat(7)), tag: fc.option(fc.integer({ min: 1, max: 255 })) }),
+  fc.record({
+    op: fc.constant('set' as const),
+    p: fc.nat(5),
+    d: fc.nat(2),
+    t: fc.nat(7),
+    tag: fc.integer({ min: 1, max: 255 }),
+    age: fc.integer({ min: -2 * SKEW, max: TTL + 10 }),
+  }),
+  fc.record({
+    op: fc.constant('update' as const),
+    p: fc.nat(5),
+    d: fc.option(fc.nat(2)),
+    t: fc.option(fc.nat(7)),
+    tag: fc.option(fc.integer({ min: 1, max: 255 })),
+  }),
   fc.record({ op: fc.constant('touch' as const), p: fc.nat(5) }),
   fc.record({ op: fc.constant('touchByDevice' as const), d: fc.nat(2) }),
   fc.record({ op: fc.constant('delete' as const), p: fc.nat(5) }),
@@ -456,12 +484,28 @@ class Model {
 function run(cache: SessionCache, model: Model, op: Op): unknown {
   switch (op.op) {
     case 'set': {
-      const e: ModelEntry = { fp: fp(op.p), deviceId: dev(op.d), sessionId: sid(op.tag), establishedMs: model.now - op.age, lastActiveMs: model.now, tag: op.tag, ticketId: tid(op.t) };
+      const e: ModelEntry = {
+        fp: fp(op.p),
+        deviceId: dev(op.d),
+        sessionId: sid(op.tag),
+        establishedMs: model.now - op.age,
+        lastActiveMs: model.now,
+        tag: op.tag,
+        ticketId: tid(op.t),
+      };
       const conflict = model.entries.some((x) => x.ticketId === e.ticketId && x.fp !== e.fp);
       let actual: unknown;
       try {
         actual = cache
-          .set({ peerFingerprint: e.fp, deviceId: e.deviceId, sessionId: e.sessionId, establishedMs: e.establishedMs, lastActiveMs: e.lastActiveMs, resumptionSecret: secret(e.tag), ticketId: e.ticketId })
+          .set({
+            peerFingerprint: e.fp,
+            deviceId: e.deviceId,
+            sessionId: e.sessionId,
+            establishedMs: e.establishedMs,
+            lastActiveMs: e.lastActiveMs,
+            resumptionSecret: secret(e.tag),
+            ticketId: e.ticketId,
+          })
           .map((x) => x.peerFingerprint);
       } catch (err) {
         actual = err instanceof RangeError ? 'RangeError' : err;
