@@ -17,6 +17,8 @@
  * options and their defaults), checks.ts, session-state.ts (opening the store and keeper),
  * connect-attempts.ts (concurrent connects to one device), establish.ts (running a setup
  * into a connection), incoming.ts (the accept queue), stats.ts and types.ts.
+ * It stays just over 400 lines: the public methods with their TSDoc, each a check and a
+ * delegation.
  *
  * @module
  */

@@ -4,6 +4,9 @@
  * in seal.ts. Every multi-byte integer is big-endian; every record ends with the CRC-32
  * (ISO-HDLC, as zlib) of all its bytes before the CRC.
  *
+ * Over 400 lines on purpose: every record type's layout, encoder and decoder sit side by side,
+ * in the order of docs/store.md's tables, so that the two can be read against each other.
+ *
  * @module
  */
 

@@ -10,6 +10,9 @@
  * times, the flags, and where the entry's sealed body is (the file offset of its record
  * and its slot in an entry block; `loc = -1` while the record is not yet written).
  *
+ * Over 400 lines on purpose: the row layout, its pages and the three tables' linking rules
+ * depend on each other row by row, and are checked together against one model in the tests.
+ *
  * @module
  */
 

@@ -7,6 +7,8 @@
  *
  * This file holds the seam; the state is core.ts, the changes writes.ts, the writer
  * commit.ts, opening open-store.ts and load.ts, compaction compaction.ts.
+ * It stays over 400 lines on purpose: it is the whole `SessionStore` seam (thirteen methods, each
+ * a check and a delegation, with the contract's TSDoc), plus the bulk put's slicing loop.
  *
  * @module
  */
