@@ -129,7 +129,7 @@ async function writeSnapshot(core: StoreCore, fh: FileHandle, cancelled: () => b
 }
 
 function writeExtras(core: StoreCore, w: RecordWriter): void {
-  for (const t of core.index.consumed) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), Buffer.from(t, 'latin1'));
+  for (const t of core.index.consumed.keys()) writeConsumedRecord(w.buf, w.reserve(CONSUMED_RECORD_BYTES), Buffer.from(t, 'latin1'));
   for (const [name, value] of core.values) writeValueRecord(core, w, name, value);
 }
 

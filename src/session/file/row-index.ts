@@ -17,6 +17,7 @@
  */
 
 import { CONSUMED_TICKETS_REMEMBERED } from '../store-checks.js';
+import { LruMap } from '../../util/lru.js';
 import { HashTable } from './hash-table.js';
 
 /** Rows per page (growing the index adds a page: nothing is copied). */
@@ -97,7 +98,7 @@ export class RowIndex {
   readonly #probe = new Uint32Array(8);
   readonly #probe8 = new Uint8Array(this.#probe.buffer);
   /** Blinded ids (latin1 strings) of consumed tickets, oldest first; at most {@link CONSUMED_TICKETS_REMEMBERED}. */
-  readonly consumed = new Set<string>();
+  readonly consumed = new LruMap<true>();
   /** While a compaction runs: blinded fingerprints (latin1) of the entries changed since it started. */
   dirty: Set<string> | undefined;
   /** The generation ({@link ROW_GEN} or 0) locations set from now on refer to. */
@@ -424,11 +425,12 @@ export class RowIndex {
 
   /** Marks a blinded ticket consumed (the most recent {@link CONSUMED_TICKETS_REMEMBERED} are kept). */
   rememberConsumed(key: string): void {
-    this.consumed.delete(key);
-    this.consumed.add(key);
+    // LruMap, not a Set trimmed from the front: at 65,536 ids a Set's oldest-first walk
+    // crosses every deleted slot (src/util/lru.ts).
+    this.consumed.set(key, true);
     if (this.consumed.size > CONSUMED_TICKETS_REMEMBERED) {
-      const oldest = this.consumed.values().next();
-      if (oldest.done !== true) this.consumed.delete(oldest.value);
+      const oldest = this.consumed.oldestKey();
+      if (oldest !== undefined) this.consumed.delete(oldest);
     }
   }
 
