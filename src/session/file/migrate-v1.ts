@@ -13,15 +13,14 @@
  * @module
  */
 
-import { lstat, rename } from 'node:fs/promises';
 import { wipe, writeU32 } from '../../bytes.js';
 import { SIZES, type CryptoProvider } from '../../crypto/index.js';
 import { FileFormatError } from '../../errors.js';
-import { isDeviceId } from '../../ids.js';
+import { isDeviceId, isFingerprint, isSessionId as isId16 } from '../../ids.js';
 import type { Logger } from '../../logger.js';
 import { errnoCode, readSmallFile } from '../../util/fs.js';
-import { isFingerprint, isSessionId as isId16 } from '../../ids.js';
 import { MAX_TIME_MS, RESUMPTION_SECRET_BYTES } from '../validate.js';
+import { setWholeFileAside } from './files.js';
 import { readStorageKeyFile } from './storage-key.js';
 
 /** One entry of a version-1 cache file, as handed to `migrateV1`. */
@@ -214,27 +213,6 @@ function unseal(entries: readonly ParsedEntry[], storageKey: Uint8Array, crypto:
   }
 }
 
-/** Renames `path` to `${path}.corrupt-<timestamp>` (or `-<n>` if taken); undefined if it cannot. */
-async function setAside(path: string): Promise<string | undefined> {
-  const base = `${path}.corrupt-${new Date().toISOString().replace(/[-:.]/g, '')}`;
-  for (let n = 0; n < 100; n++) {
-    const target = n === 0 ? base : `${base}-${n}`;
-    try {
-      await lstat(target);
-      continue;
-    } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') return undefined;
-    }
-    try {
-      await rename(path, target);
-      return target;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
 function reasonOf(err: unknown): string {
   if (err instanceof FileFormatError) return err.message;
   return `unexpected error (${errnoCode(err) ?? (err instanceof Error ? err.name : 'unknown')})`;
@@ -267,7 +245,8 @@ export async function migrateV1File(path: string, options: MigrateV1Options): Pr
   } catch (err) {
     reason = reasonOf(err);
   }
-  const aside = await setAside(path);
+  // The store's own set-aside (files.ts); here a failure to rename only changes the warning.
+  const aside = await setWholeFileAside(path, 'corrupt', Date.now()).catch(() => undefined);
   const where = aside === undefined ? 'it could not be set aside' : `set it aside as ${aside}`;
   try {
     options.logger.warn(`pqble: session cache file ${path} is unusable: ${reason}; ${where} and started with an empty session cache`, {
